@@ -1,0 +1,118 @@
+//! Endpoint templates: the key of the throttle, of the request counters and of the mock's routes.
+
+use super::page::PageStyle;
+use serde::Serialize;
+use std::fmt;
+
+macro_rules! endpoints {
+    ($($variant:ident => $method:literal $path:literal $(, list $style:ident $max:literal)?;)*) => {
+        /// One operation of the Admin API, named by its method and path template.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        pub enum Endpoint { $($variant,)* }
+
+        impl Endpoint {
+            pub const ALL: &'static [Endpoint] = &[$(Endpoint::$variant,)*];
+
+            /// `METHOD /path/{param}` as in the spec, e.g. `GET /organization/users/{user_id}/roles`.
+            pub fn template(self) -> &'static str {
+                match self { $(Endpoint::$variant => concat!($method, " ", $path),)* }
+            }
+
+            pub fn method(self) -> &'static str {
+                match self { $(Endpoint::$variant => $method,)* }
+            }
+
+            /// Envelope and maximum `limit` for list endpoints; `None` for everything else.
+            pub fn list(self) -> Option<(PageStyle, u32)> {
+                match self {
+                    $(Endpoint::$variant => endpoints!(@list $($style $max)?),)*
+                }
+            }
+        }
+    };
+    (@list $style:ident $max:literal) => { Some((PageStyle::$style, $max)) };
+    (@list) => { None };
+}
+
+endpoints! {
+    ListUsers => "GET" "/organization/users", list A 100;
+    ListInvites => "GET" "/organization/invites", list A 100;
+    ListProjects => "GET" "/organization/projects", list A 100;
+    ListProjectUsers => "GET" "/organization/projects/{project_id}/users", list A 100;
+    ListProjectServiceAccounts => "GET" "/organization/projects/{project_id}/service_accounts", list A 100;
+    ListProjectApiKeys => "GET" "/organization/projects/{project_id}/api_keys", list A 100;
+    ListGroups => "GET" "/organization/groups", list B 1000;
+    ListGroupUsers => "GET" "/organization/groups/{group_id}/users", list B 1000;
+    ListGroupRoles => "GET" "/organization/groups/{group_id}/roles", list B 1000;
+    ListUserRoles => "GET" "/organization/users/{user_id}/roles", list B 1000;
+    ListOrgRoles => "GET" "/organization/roles", list B 1000;
+    ListProjectRoles => "GET" "/projects/{project_id}/roles", list B 1000;
+    ListProjectGroups => "GET" "/organization/projects/{project_id}/groups", list B 100;
+    ListProjectUserRoles => "GET" "/projects/{project_id}/users/{user_id}/roles", list B 1000;
+    ListProjectGroupRoles => "GET" "/projects/{project_id}/groups/{group_id}/roles", list B 1000;
+    RetrieveInvite => "GET" "/organization/invites/{invite_id}";
+    ModifyUser => "POST" "/organization/users/{user_id}";
+    DeleteUser => "DELETE" "/organization/users/{user_id}";
+    AssignUserRole => "POST" "/organization/users/{user_id}/roles";
+    UnassignUserRole => "DELETE" "/organization/users/{user_id}/roles/{role_id}";
+    AssignGroupRole => "POST" "/organization/groups/{group_id}/roles";
+    UnassignGroupRole => "DELETE" "/organization/groups/{group_id}/roles/{role_id}";
+    AddGroupUser => "POST" "/organization/groups/{group_id}/users";
+    RemoveGroupUser => "DELETE" "/organization/groups/{group_id}/users/{user_id}";
+    CreateInvite => "POST" "/organization/invites";
+    DeleteInvite => "DELETE" "/organization/invites/{invite_id}";
+    AddProjectUser => "POST" "/organization/projects/{project_id}/users";
+    ModifyProjectUser => "POST" "/organization/projects/{project_id}/users/{user_id}";
+    RemoveProjectUser => "DELETE" "/organization/projects/{project_id}/users/{user_id}";
+    UpdateServiceAccount => "POST" "/organization/projects/{project_id}/service_accounts/{service_account_id}";
+    AddProjectGroup => "POST" "/organization/projects/{project_id}/groups";
+    RemoveProjectGroup => "DELETE" "/organization/projects/{project_id}/groups/{group_id}";
+    AssignProjectUserRole => "POST" "/projects/{project_id}/users/{user_id}/roles";
+    UnassignProjectUserRole => "DELETE" "/projects/{project_id}/users/{user_id}/roles/{role_id}";
+    AssignProjectGroupRole => "POST" "/projects/{project_id}/groups/{group_id}/roles";
+    UnassignProjectGroupRole => "DELETE" "/projects/{project_id}/groups/{group_id}/roles/{role_id}";
+}
+
+impl Endpoint {
+    pub fn is_mutation(self) -> bool {
+        self.method() != "GET"
+    }
+
+    /// Parses `METHOD /path/{param}` back, for reports and the mock's stats endpoint.
+    pub fn from_template(s: &str) -> Option<Endpoint> {
+        Endpoint::ALL.iter().copied().find(|e| e.template() == s)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.template())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_round_trip_and_are_unique() {
+        for e in Endpoint::ALL {
+            assert_eq!(Endpoint::from_template(e.template()), Some(*e));
+        }
+        let mut t: Vec<_> = Endpoint::ALL.iter().map(|e| e.template()).collect();
+        t.sort();
+        t.dedup();
+        assert_eq!(t.len(), Endpoint::ALL.len());
+    }
+
+    #[test]
+    fn list_limits_follow_the_spec() {
+        assert_eq!(
+            Endpoint::ListProjectGroups.list(),
+            Some((PageStyle::B, 100))
+        );
+        assert_eq!(Endpoint::ListUsers.list(), Some((PageStyle::A, 100)));
+        assert_eq!(Endpoint::ListOrgRoles.list(), Some((PageStyle::B, 1000)));
+        assert_eq!(Endpoint::DeleteUser.list(), None);
+    }
+}

@@ -1,0 +1,356 @@
+//! Typed models of the Admin API objects the connector reads or writes (REFERENCE §4).
+//!
+//! Reading is tolerant on purpose (REFERENCE §8 "Oddities"): every field the spec does not
+//! require is optional, nulls are accepted wherever the spec allows them, unknown fields are
+//! ignored, and `object` is never required. The same structs serialise the mock's answers, so
+//! `skip_serializing_if` keeps absent fields absent instead of writing `null`s the spec forbids.
+
+use crate::ids::{ApiKeyId, GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// `organization.user`
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub id: UserId,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Legacy org role: `owner` or `reader` (free string in the spec).
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub added_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_service_account: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_scim_managed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_last_used_at: Option<i64>,
+}
+
+impl User {
+    pub fn is_service_account(&self) -> bool {
+        self.is_service_account.unwrap_or(false)
+    }
+}
+
+/// `organization.invite`
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Invite {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub id: InviteId,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+    /// `accepted`, `expired` or `pending`.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<i64>,
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub accepted_at: Option<i64>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub projects: Vec<InviteProject>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InviteProject {
+    pub id: ProjectId,
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// `organization.project`
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub id: ProjectId,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<i64>,
+    #[serde(default)]
+    pub archived_at: Option<i64>,
+    /// `active` or `archived` (free string, nullable).
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+impl Project {
+    /// Archived when the status says so or an archive time is set; the spec leaves both nullable.
+    pub fn is_archived(&self) -> bool {
+        self.status.as_deref() == Some("archived") || self.archived_at.is_some()
+    }
+}
+
+/// `organization.project.user`
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectUser {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub id: UserId,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `owner`, `member` or `viewer` (free string).
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub added_at: Option<i64>,
+}
+
+/// `organization.project.service_account`
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceAccount {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub id: ServiceAccountId,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `owner`, `member` or `none`.
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<i64>,
+}
+
+/// `organization.project.api_key`
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectApiKey {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub id: ApiKeyId,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub redacted_value: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<i64>,
+    #[serde(default)]
+    pub last_used_at: Option<i64>,
+    /// Not in the spec today; read when present so expiry is reported if the API adds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// `active` or `inactive`.
+    #[serde(default)]
+    pub owner_project_access: Option<String>,
+    #[serde(default)]
+    pub owner: ApiKeyOwner,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyOwner {
+    /// `user` or `service_account`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<ApiKeyOwnerRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<ApiKeyOwnerRef>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyOwnerRef {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+/// Every group shape the API returns: `GroupResponse` (list/get/create, no `object`),
+/// `GroupResourceWithSuccess` (update) and `Group` (embedded, `scim_managed`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub id: GroupId,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<i64>,
+    #[serde(
+        default,
+        alias = "scim_managed",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_scim_managed: Option<bool>,
+    /// `group` or `tenant_group`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_type: Option<String>,
+}
+
+/// `GroupUser` (list item) and `GroupMemberUser` (single get).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupUser {
+    pub id: UserId,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_service_account: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_type: Option<String>,
+}
+
+/// `project.group`: a group's access to a project. The role is not in this object; it is read
+/// from `/projects/{p}/groups/{g}/roles`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectGroup {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub project_id: ProjectId,
+    pub group_id: GroupId,
+    #[serde(default)]
+    pub group_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_type: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<i64>,
+}
+
+/// `role`: org and project roles, predefined and custom.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub id: RoleId,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub permissions: Vec<String>,
+    #[serde(default)]
+    pub resource_type: Option<String>,
+    #[serde(default)]
+    pub predefined_role: bool,
+}
+
+/// `AssignedRoleDetails`: one entry of a user's or group's role list (no `object`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssignedRole {
+    pub id: RoleId,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub permissions: Vec<String>,
+    #[serde(default)]
+    pub resource_type: Option<String>,
+    #[serde(default)]
+    pub predefined_role: bool,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<i64>,
+    #[serde(default)]
+    pub updated_at: Option<i64>,
+    #[serde(default)]
+    pub created_by: Option<String>,
+    /// Principals the assignment is inherited from (e.g. a group); null or empty = direct.
+    #[serde(default)]
+    pub assignment_sources: Option<Vec<AssignmentSource>>,
+}
+
+impl AssignedRole {
+    /// Direct unless the API names at least one other principal it is inherited from.
+    pub fn inherited_from(&self) -> &[AssignmentSource] {
+        self.assignment_sources.as_deref().unwrap_or(&[])
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentSource {
+    pub principal_id: String,
+    /// `user` or `group` in practice; a free string in the spec.
+    pub principal_type: String,
+}
+
+/// Every deletion confirmation; some carry `id`, some do not (REFERENCE §4.15).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Deleted {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// The API's error envelope.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub param: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+// ---- request bodies -------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RoleUpdate {
+    pub role: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RoleIdBody {
+    pub role_id: RoleId,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserIdBody {
+    pub user_id: UserId,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectUserCreate {
+    pub user_id: UserId,
+    pub role: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectGroupCreate {
+    pub group_id: GroupId,
+    /// A project role id, not a role name (REFERENCE §8.5).
+    pub role: RoleId,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InviteCreate {
+    pub email: String,
+    pub role: String,
+    /// Always sent (possibly empty) so the invitee does not silently join the default project.
+    pub projects: Vec<InviteProject>,
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}

@@ -1,0 +1,132 @@
+//! One page type for both list envelopes (REFERENCE §3).
+//!
+//! Page-A: `{object, data, first_id, last_id, has_more}`, next page with `after=<last_id>`.
+//! Page-B: `{object, data, has_more, next}`, next page with `after=<next>`.
+
+use serde::{Deserialize, Deserializer};
+
+/// Which envelope an endpoint answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PageStyle {
+    /// `first_id` / `last_id` / `has_more`.
+    A,
+    /// `next` / `has_more`.
+    B,
+}
+
+/// A normalised page: the items, and the cursor of the next page when there is one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// What the wire carries, whichever envelope it is.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct RawPage<T> {
+    #[serde(default = "Vec::new", deserialize_with = "null_vec")]
+    pub data: Vec<T>,
+    #[serde(default)]
+    pub has_more: Option<bool>,
+    #[serde(default)]
+    pub last_id: Option<String>,
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+fn null_vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Why a page could not be normalised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CursorProblem {
+    /// `has_more` is true but the envelope names no cursor to continue from.
+    Missing,
+}
+
+impl<T> RawPage<T> {
+    /// Normalises the envelope. Stops on `has_more=false`, or on `next=null` for Page-B; an
+    /// empty page also stops (an endless run of empty pages would otherwise be possible).
+    pub fn normalise(self, style: PageStyle) -> Result<Page<T>, CursorProblem> {
+        let has_more = self.has_more.unwrap_or(false) && !self.data.is_empty();
+        let next = if !has_more {
+            None
+        } else {
+            let cursor = match style {
+                PageStyle::A => self.last_id.or(self.next),
+                PageStyle::B => self.next,
+            };
+            match cursor {
+                Some(c) if !c.is_empty() => Some(c),
+                // Page-B: a null `next` ends the list even when `has_more` says otherwise.
+                _ if style == PageStyle::B => None,
+                _ => return Err(CursorProblem::Missing),
+            }
+        };
+        Ok(Page {
+            items: self.data,
+            next,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(
+        v: serde_json::Value,
+        style: PageStyle,
+    ) -> Result<Page<serde_json::Value>, CursorProblem> {
+        serde_json::from_value::<RawPage<serde_json::Value>>(v)
+            .expect("valid envelope")
+            .normalise(style)
+    }
+
+    #[test]
+    fn page_a_follows_last_id() {
+        let p = parse(
+            json!({"object":"list","data":[1,2],"first_id":"a","last_id":"b","has_more":true}),
+            PageStyle::A,
+        );
+        assert_eq!(p.expect("page").next.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn page_b_follows_next_and_stops_on_null() {
+        let more = parse(
+            json!({"object":"list","data":[1],"has_more":true,"next":"c1"}),
+            PageStyle::B,
+        );
+        assert_eq!(more.expect("page").next.as_deref(), Some("c1"));
+        let end = parse(
+            json!({"object":"list","data":[1],"has_more":true,"next":null}),
+            PageStyle::B,
+        );
+        assert_eq!(end.expect("page").next, None);
+    }
+
+    #[test]
+    fn page_a_without_cursor_is_an_error_not_a_loop() {
+        let p = parse(json!({"data":[1],"has_more":true}), PageStyle::A);
+        assert_eq!(p, Err(CursorProblem::Missing));
+    }
+
+    #[test]
+    fn missing_object_and_null_data_are_tolerated() {
+        let p = parse(
+            json!({"data":null,"has_more":false,"extra":{"x":1}}),
+            PageStyle::B,
+        )
+        .expect("page");
+        assert!(p.items.is_empty());
+        assert_eq!(p.next, None);
+    }
+}

@@ -1,0 +1,10 @@
+//! `openai-access-actors`: the engine of openai-access.
+//!
+//! It knows nothing of the command line: the CLI talks to it through actor messages and the
+//! public types re-exported here.
+
+pub mod api;
+pub mod ids;
+
+#[cfg(feature = "mock")]
+pub mod mock;

@@ -1,0 +1,1 @@
+//! The mock OpenAI Admin API server (placeholder until it lands).
