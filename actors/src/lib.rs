@@ -6,5 +6,6 @@
 pub mod api;
 pub mod ids;
 
+pub mod graph;
 #[cfg(feature = "mock")]
 pub mod mock;
