@@ -4,8 +4,12 @@
 //! public types re-exported here.
 
 pub mod api;
-pub mod ids;
-
 pub mod graph;
+pub mod ids;
+pub mod secret;
+pub mod throttle;
+
 #[cfg(feature = "mock")]
 pub mod mock;
+
+pub use secret::AdminKey;

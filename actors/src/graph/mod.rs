@@ -44,9 +44,9 @@ impl GrantGraph {
         let key = resource.key();
         for slug in resource.resource_type.slugs() {
             let id = key.entitlement_id(slug);
-            if !self.entitlements.contains_key(&id) {
-                let ent = entitlement_for(&resource, slug, id.clone());
-                self.entitlements.insert(id, ent);
+            if let std::collections::hash_map::Entry::Vacant(v) = self.entitlements.entry(id) {
+                let ent = entitlement_for(&resource, slug, v.key().clone());
+                v.insert(ent);
             }
         }
         self.resources.insert(key, resource);
