@@ -75,6 +75,20 @@ impl GrantGraph {
         merge_origin(grant, origin);
     }
 
+    /// Points every resource parented by the organization at `org_id`: crawlers learn the
+    /// org id only from the role list, possibly after they saw its children.
+    pub fn set_org_id(&mut self, org_id: &str) {
+        for r in self.resources.values_mut() {
+            if let Some(p) = r
+                .parent
+                .as_mut()
+                .filter(|p| p.resource_type == ResourceType::Organization)
+            {
+                p.id = org_id.to_owned();
+            }
+        }
+    }
+
     pub fn resource(&self, key: &ResourceKey) -> Option<&Resource> {
         self.resources.get(key)
     }

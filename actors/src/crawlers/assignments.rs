@@ -1,0 +1,113 @@
+//! Role assignments per principal: `UserRoleCrawler`, `ProjectUserRoleCrawler`,
+//! `ProjectGroupRoleCrawler`.
+//!
+//! | kind               | pages                                         | facts                                          |
+//! |--------------------|-----------------------------------------------|------------------------------------------------|
+//! | `UserRoles`        | `GET /organization/users/{u}/roles`           | `role:<r>:assigned` → user (direct / via group) |
+//! | `ProjectUserRoles` | `GET /projects/{p}/users/{u}/roles`           | `project_role:<p>/<r>:assigned` or `project:<p>:<slug>` → user |
+//! | `ProjectGroupRoles`| `GET /projects/{p}/groups/{g}/roles`          | the same → group                                |
+//!
+//! `assignment_sources` says where an assignment comes from: the principal itself (direct) or
+//! a group (inherited through `group:<g>:member`).
+
+use super::facts::{grant, origins};
+use super::roles::{org_role_entitlement, project_role_entitlement};
+use super::{Findings, ListKind};
+use crate::api::ListRequest;
+use crate::api::models::AssignedRole;
+use crate::graph::{Origin, ResourceKey, ResourceType};
+use crate::ids::{GroupId, ProjectId, UserId};
+use std::fmt;
+
+pub struct UserRoles;
+pub struct ProjectUserRoles;
+pub struct ProjectGroupRoles;
+
+/// A principal inside a project.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InProject<T> {
+    pub project: ProjectId,
+    pub principal: T,
+}
+
+impl<T: fmt::Display> fmt::Display for InProject<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.project, self.principal)
+    }
+}
+
+impl ListKind for UserRoles {
+    type Item = AssignedRole;
+    type Scope = UserId;
+    type State = ();
+    const NAME: &'static str = "user_roles";
+
+    fn request(u: &UserId) -> ListRequest {
+        ListRequest::user_roles(u)
+    }
+
+    fn on_page(u: &UserId, _: &mut (), items: Vec<AssignedRole>, out: &mut Findings) {
+        let principal = ResourceKey::new(ResourceType::User, u.as_str());
+        for r in items {
+            let (entitlement, resource) = org_role_entitlement(&r);
+            for origin in origins(u.as_str(), r.inherited_from()) {
+                out.grants.push(grant(
+                    entitlement.clone(),
+                    resource.clone(),
+                    principal.clone(),
+                    origin,
+                ));
+            }
+        }
+    }
+}
+
+impl ListKind for ProjectUserRoles {
+    type Item = AssignedRole;
+    type Scope = InProject<UserId>;
+    type State = ();
+    const NAME: &'static str = "project_user_roles";
+
+    fn request(s: &InProject<UserId>) -> ListRequest {
+        ListRequest::project_user_roles(&s.project, &s.principal)
+    }
+
+    fn on_page(s: &InProject<UserId>, _: &mut (), items: Vec<AssignedRole>, out: &mut Findings) {
+        let principal = ResourceKey::new(ResourceType::User, s.principal.as_str());
+        for r in items {
+            let (entitlement, resource) = project_role_entitlement(&s.project, &r);
+            for origin in origins(s.principal.as_str(), r.inherited_from()) {
+                out.grants.push(grant(
+                    entitlement.clone(),
+                    resource.clone(),
+                    principal.clone(),
+                    origin,
+                ));
+            }
+        }
+    }
+}
+
+impl ListKind for ProjectGroupRoles {
+    type Item = AssignedRole;
+    type Scope = InProject<GroupId>;
+    type State = ();
+    const NAME: &'static str = "project_group_roles";
+
+    fn request(s: &InProject<GroupId>) -> ListRequest {
+        ListRequest::project_group_roles(&s.project, &s.principal)
+    }
+
+    fn on_page(s: &InProject<GroupId>, _: &mut (), items: Vec<AssignedRole>, out: &mut Findings) {
+        let principal = ResourceKey::new(ResourceType::Group, s.principal.as_str());
+        for r in items {
+            let (entitlement, resource) = project_role_entitlement(&s.project, &r);
+            out.grants.push(grant(
+                entitlement,
+                resource,
+                principal.clone(),
+                Origin::Direct,
+            ));
+        }
+    }
+}

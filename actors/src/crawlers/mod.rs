@@ -1,0 +1,245 @@
+//! Crawler actors: one per resource type, each a [`Crawler`] over a [`ListKind`].
+//!
+//! | receives           | from            | sends                               | to          |
+//! |--------------------|-----------------|-------------------------------------|-------------|
+//! | `Crawl<K>`         | coordinator     | `FactsDiscovered` (per page)        | collector   |
+//! | `SkipPending`      | coordinator     | `WorkFound` (per page, at the end)  | coordinator |
+//! | `SlotFreed` (self) | its crawl tasks | `CrawlFinished` (per crawl)         | coordinator |
+//!
+//! A crawl pages one list to its end on the tokio worker pool (so HTTP and JSON decoding use
+//! every core) and converts each page to facts as soon as it arrives, so children start while
+//! the parent list is still paging. Each crawler runs at most `max_in_flight` crawls at once and
+//! queues the rest: the queue holds ids only, the in-flight work is bounded.
+
+mod assignments;
+mod facts;
+mod groups;
+mod org;
+mod projects;
+pub mod roles;
+
+pub use assignments::{InProject, ProjectGroupRoles, ProjectUserRoles, UserRoles};
+pub use groups::{GroupMembers, GroupRoles, Groups};
+pub use org::{Invites, Org, OrgRoles, OrgUsers};
+pub use projects::{
+    ProjectApiKeys, ProjectGroups, ProjectRoles, ProjectServiceAccounts, ProjectUsers, Projects,
+};
+
+use crate::api::{AdminClient, ApiError, ListRequest};
+use crate::collector::GrantCollector;
+use crate::coordinator::SyncCoordinator;
+use crate::graph::Resource;
+use crate::messages::{CrawlFinished, FactsDiscovered, GrantFact, Work, WorkFound};
+use actix::prelude::*;
+use serde::de::DeserializeOwned;
+use std::collections::{HashSet, VecDeque};
+use std::fmt::Display;
+use std::marker::PhantomData;
+
+/// What a crawler learns from its pages.
+#[derive(Default, Debug)]
+pub struct Findings {
+    pub resources: Vec<Resource>,
+    pub grants: Vec<GrantFact>,
+    pub work: Vec<Work>,
+    pub org_id: Option<String>,
+}
+
+/// One kind of list: how to request it and what its items mean.
+pub trait ListKind: Unpin + 'static {
+    type Item: DeserializeOwned + Send + 'static;
+    type Scope: Clone + Display + Send + Unpin + 'static;
+    /// Carried across the pages of one crawl (e.g. "saw a custom role").
+    type State: Default + Send + 'static;
+    /// Stable name in logs, progress and reports, e.g. `project_users`.
+    const NAME: &'static str;
+
+    fn request(scope: &Self::Scope) -> ListRequest;
+    fn on_page(
+        scope: &Self::Scope,
+        state: &mut Self::State,
+        items: Vec<Self::Item>,
+        out: &mut Findings,
+    );
+    fn on_end(_scope: &Self::Scope, _state: Self::State, _out: &mut Findings) {}
+}
+
+/// Crawl one list of kind `K`. Sent by the coordinator.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Crawl<K: ListKind> {
+    pub scope: K::Scope,
+}
+
+/// Drop every queued crawl (each is reported as skipped). Sent by the coordinator.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SkipPending;
+
+/// A crawl task ended; its slot is free. Sent by the crawler's own tasks.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct SlotFreed;
+
+/// The actor for one list kind.
+pub struct Crawler<K: ListKind> {
+    client: AdminClient,
+    collector: Addr<GrantCollector>,
+    coordinator: Addr<SyncCoordinator>,
+    queue: VecDeque<K::Scope>,
+    running: usize,
+    limit: usize,
+    _kind: PhantomData<K>,
+}
+
+impl<K: ListKind> Crawler<K> {
+    pub fn new(
+        client: AdminClient,
+        collector: Addr<GrantCollector>,
+        coordinator: Addr<SyncCoordinator>,
+    ) -> Self {
+        let limit = client.throttle().max_in_flight().max(1);
+        Self {
+            client,
+            collector,
+            coordinator,
+            queue: VecDeque::new(),
+            running: 0,
+            limit,
+            _kind: PhantomData,
+        }
+    }
+
+    fn pump(&mut self, ctx: &mut Context<Self>) {
+        while self.running < self.limit {
+            let Some(scope) = self.queue.pop_front() else {
+                break;
+            };
+            self.running += 1;
+            let me = ctx.address();
+            let task = crawl::<K>(
+                self.client.clone(),
+                self.collector.clone(),
+                self.coordinator.clone(),
+                scope,
+            );
+            tokio::spawn(async move {
+                task.await;
+                me.do_send(SlotFreed);
+            });
+        }
+    }
+}
+
+impl<K: ListKind> Actor for Crawler<K> {
+    type Context = Context<Self>;
+}
+
+impl<K: ListKind> Handler<Crawl<K>> for Crawler<K> {
+    type Result = ();
+    fn handle(&mut self, msg: Crawl<K>, ctx: &mut Context<Self>) {
+        self.queue.push_back(msg.scope);
+        self.pump(ctx);
+    }
+}
+
+impl<K: ListKind> Handler<SlotFreed> for Crawler<K> {
+    type Result = ();
+    fn handle(&mut self, _: SlotFreed, ctx: &mut Context<Self>) {
+        self.running = self.running.saturating_sub(1);
+        self.pump(ctx);
+    }
+}
+
+impl<K: ListKind> Handler<SkipPending> for Crawler<K> {
+    type Result = ();
+    fn handle(&mut self, _: SkipPending, _: &mut Context<Self>) {
+        for scope in self.queue.drain(..) {
+            let req = K::request(&scope);
+            self.coordinator.do_send(CrawlFinished {
+                crawler: K::NAME,
+                endpoint: req.endpoint,
+                path: req.path,
+                items: 0,
+                pages: 0,
+                error: None,
+                skipped: true,
+            });
+        }
+    }
+}
+
+/// Pages one list to its end, sending facts and work page by page.
+async fn crawl<K: ListKind>(
+    client: AdminClient,
+    collector: Addr<GrantCollector>,
+    coordinator: Addr<SyncCoordinator>,
+    scope: K::Scope,
+) {
+    let req = K::request(&scope);
+    let mut state = K::State::default();
+    let (mut items, mut pages) = (0, 0);
+    let mut seen = HashSet::new();
+    let mut after: Option<String> = None;
+    let error = loop {
+        let page = match client.page::<K::Item>(&req, after.as_deref()).await {
+            Ok(p) => p,
+            Err(e) => break Some(e),
+        };
+        pages += 1;
+        items += page.items.len();
+        let mut out = Findings::default();
+        K::on_page(&scope, &mut state, page.items, &mut out);
+        let next = page.next;
+        if next.is_none() {
+            K::on_end(&scope, std::mem::take(&mut state), &mut out);
+        }
+        deliver(&collector, &coordinator, out).await;
+        match next {
+            None => break None,
+            Some(n) if !seen.insert(n.clone()) => {
+                break Some(ApiError::RepeatedCursor {
+                    endpoint: req.endpoint,
+                    cursor: n,
+                });
+            }
+            Some(n) => after = Some(n),
+        }
+    };
+    if let Some(e) = &error {
+        tracing::warn!(crawler = K::NAME, scope = %scope, error = %e, "Crawl failed.");
+    } else {
+        tracing::debug!(crawler = K::NAME, scope = %scope, pages, items, "Crawl finished.");
+    }
+    coordinator.do_send(CrawlFinished {
+        crawler: K::NAME,
+        endpoint: req.endpoint,
+        path: req.path,
+        items,
+        pages,
+        error,
+        skipped: false,
+    });
+}
+
+/// Facts first, then work: a child's facts can never overtake its parent's.
+async fn deliver(
+    collector: &Addr<GrantCollector>,
+    coordinator: &Addr<SyncCoordinator>,
+    out: Findings,
+) {
+    let facts = FactsDiscovered {
+        resources: out.resources,
+        grants: out.grants,
+        org_id: out.org_id,
+    };
+    if !facts.is_empty() {
+        // `send().await` is the backpressure: a crawl waits while the collector is behind.
+        if collector.send(facts).await.is_err() {
+            tracing::error!("Grant collector stopped; facts lost.");
+        }
+    }
+    if !out.work.is_empty() && coordinator.send(WorkFound(out.work)).await.is_err() {
+        tracing::error!("Sync coordinator stopped; work lost.");
+    }
+}

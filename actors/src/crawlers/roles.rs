@@ -1,0 +1,120 @@
+//! Mapping role ids onto entitlements. Predefined roles are recognised by the flag, by the id
+//! shape public code shows (`role-api-organization-<name>__api-organization__<org>` and
+//! `role-api-project-<name>__api-project__<project>`), or by the short aliases the API accepts.
+
+use crate::api::models::AssignedRole;
+use crate::graph::{ResourceKey, ResourceType};
+use crate::ids::ProjectId;
+
+const ORG_PREFIX: &str = "role-api-organization-";
+const ORG_SCOPE: &str = "__api-organization__";
+const PROJECT_PREFIX: &str = "role-api-project-";
+
+/// The predefined name (`owner`, `reader`, `member`, `viewer`) of a role, if it is predefined.
+pub fn predefined_name(id: &str, name: Option<&str>, predefined_flag: bool) -> Option<String> {
+    let from_id = [ORG_PREFIX, PROJECT_PREFIX]
+        .iter()
+        .find_map(|p| id.strip_prefix(p))
+        .and_then(|rest| rest.split("__").next())
+        .filter(|n| !n.is_empty());
+    if let Some(n) = from_id {
+        return Some(n.to_ascii_lowercase());
+    }
+    if matches!(id, "owner" | "reader" | "member" | "viewer") {
+        return Some(id.to_owned());
+    }
+    if predefined_flag {
+        return name.map(|n| n.trim().to_ascii_lowercase());
+    }
+    None
+}
+
+/// The org id inside a predefined org role id.
+pub fn org_id_from_role_id(id: &str) -> Option<&str> {
+    id.strip_prefix(ORG_PREFIX)
+        .and_then(|rest| rest.split_once(ORG_SCOPE))
+        .map(|(_, org)| org)
+        .filter(|o| !o.is_empty())
+}
+
+/// `role:<owner|reader|custom id>:assigned`
+pub fn org_role_entitlement(role: &AssignedRole) -> (String, ResourceKey) {
+    let id = match predefined_name(role.id.as_str(), role.name.as_deref(), role.predefined_role) {
+        Some(name) => name,
+        None => role.id.to_string(),
+    };
+    let key = ResourceKey::new(ResourceType::Role, id);
+    (key.entitlement_id("assigned"), key)
+}
+
+/// `project:<p>:<owner|member|viewer>` for predefined roles, else `project_role:<p>/<r>:assigned`.
+pub fn project_role_entitlement(project: &ProjectId, role: &AssignedRole) -> (String, ResourceKey) {
+    match predefined_name(role.id.as_str(), role.name.as_deref(), role.predefined_role) {
+        Some(slug) => {
+            let key = ResourceKey::new(ResourceType::Project, project.as_str());
+            (key.entitlement_id(&slug), key)
+        }
+        None => {
+            let key = ResourceKey::new(ResourceType::ProjectRole, format!("{project}/{}", role.id));
+            (key.entitlement_id("assigned"), key)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predefined_roles_by_shape_alias_and_flag() {
+        assert_eq!(
+            predefined_name(
+                "role-api-organization-owner__api-organization__org-1",
+                None,
+                false
+            )
+            .as_deref(),
+            Some("owner")
+        );
+        assert_eq!(
+            predefined_name("role-api-project-viewer__api-project__proj_1", None, false).as_deref(),
+            Some("viewer")
+        );
+        assert_eq!(
+            predefined_name("member", None, false).as_deref(),
+            Some("member")
+        );
+        assert_eq!(
+            predefined_name("role_01X", Some("Reader"), true).as_deref(),
+            Some("reader")
+        );
+        assert_eq!(predefined_name("role_01X", Some("Deployer"), false), None);
+        assert_eq!(
+            org_id_from_role_id("role-api-organization-reader__api-organization__org-abc"),
+            Some("org-abc")
+        );
+        assert_eq!(org_id_from_role_id("role_custom"), None);
+    }
+
+    #[test]
+    fn project_roles_map_to_slugs_or_custom_roles() {
+        let p = ProjectId::from("proj_1");
+        let pre = AssignedRole {
+            id: "role-api-project-member__api-project__proj_1".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            project_role_entitlement(&p, &pre).0,
+            "project:proj_1:member"
+        );
+        let custom = AssignedRole {
+            id: "role_9".into(),
+            name: Some("Deployer".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            project_role_entitlement(&p, &custom).0,
+            "project_role:proj_1/role_9:assigned"
+        );
+    }
+}

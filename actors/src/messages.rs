@@ -1,0 +1,84 @@
+//! Messages that more than one actor sends or handles. Commands only one actor handles live
+//! in that actor's file.
+
+use crate::api::{ApiError, Endpoint};
+use crate::graph::{Origin, Resource, ResourceKey};
+use crate::ids::{GroupId, ProjectId, UserId};
+use actix::Message;
+
+/// One grant a crawler observed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GrantFact {
+    pub entitlement: String,
+    pub resource: ResourceKey,
+    pub principal: ResourceKey,
+    pub origin: Origin,
+}
+
+/// Facts from one page. Crawlers send it; `GrantCollector` merges it.
+#[derive(Message, Debug, Default)]
+#[rtype(result = "()")]
+pub struct FactsDiscovered {
+    pub resources: Vec<Resource>,
+    pub grants: Vec<GrantFact>,
+    /// The org id, when a page revealed it (predefined org role ids carry it).
+    pub org_id: Option<String>,
+}
+
+impl FactsDiscovered {
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty() && self.grants.is_empty() && self.org_id.is_none()
+    }
+}
+
+/// Work a page revealed; the coordinator decides what to crawl next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Work {
+    /// The first page of the org user list arrived: the key works, start everything else.
+    KeyAccepted,
+    /// A human org user (service-account users have no org role lists of their own).
+    User(UserId),
+    /// The org role list ended; `true` if it holds custom roles.
+    OrgRolesKnown {
+        has_custom: bool,
+    },
+    Group(GroupId),
+    Project {
+        project: ProjectId,
+        archived: bool,
+    },
+    ProjectMember {
+        project: ProjectId,
+        user: UserId,
+    },
+    ProjectGroup {
+        project: ProjectId,
+        group: GroupId,
+    },
+    /// A project's role list ended; `true` if it holds custom roles.
+    ProjectRolesKnown {
+        project: ProjectId,
+        has_custom: bool,
+    },
+}
+
+/// Crawlers send it to the coordinator before they finish, so children are counted before
+/// their parent stops counting.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct WorkFound(pub Vec<Work>);
+
+/// A crawl (one list, all its pages) ended. Crawlers send it to the coordinator.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct CrawlFinished {
+    pub crawler: &'static str,
+    pub endpoint: Endpoint,
+    /// The concrete path crawled, e.g. `/organization/projects/proj_1/users`.
+    pub path: String,
+    pub items: usize,
+    pub pages: usize,
+    pub error: Option<ApiError>,
+    /// Dropped before it ran (e.g. group members on a free plan after the first refusal).
+    pub skipped: bool,
+}
