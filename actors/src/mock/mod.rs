@@ -1,1 +1,38 @@
-//! The mock OpenAI Admin API server (placeholder until it lands).
+//! The mock OpenAI Admin API server (DESIGN §7): a stateful implementation of the parts of
+//! `openapi-admin.yaml` the connector uses, serving a deterministic org generated from a
+//! preset and a seed, with knobs for latency, rate limits, faults, plan and key permissions.
+//!
+//! ```no_run
+//! use openai_access_actors::mock::{MockConfig, MockServer, Preset};
+//! let mock = MockServer::start(MockConfig { preset: Preset::Small, ..MockConfig::default() })?;
+//! let base = mock.base_url(); // http://127.0.0.1:PORT/v1, key "sk-admin-mock-key"
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod config;
+mod error;
+mod faults;
+mod limiter;
+mod lists;
+mod mutations;
+mod paging;
+mod presets;
+mod rng;
+mod routes;
+mod server;
+mod state;
+mod stats;
+mod store;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::{FaultKind, Faults, KeyPermissions, MockConfig, Plan, Preset, RateLimit};
+pub use presets::generate;
+pub use server::MockServer;
+pub use state::{
+    ApiKey, Assigned, GroupState, KeyOwner, Member, Org, OrgShape, ProjectGroupGrant,
+    ProjectMember, ProjectState, UserRole, org_role_id, predefined_org_roles,
+    predefined_project_roles, project_role_id,
+};
+pub use stats::MockStats;

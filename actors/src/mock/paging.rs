@@ -1,0 +1,170 @@
+//! Query parsing and the two list envelopes (REFERENCE §3).
+
+use super::error::ApiError;
+use crate::api::Endpoint;
+use crate::api::PageStyle;
+use bytes::Bytes;
+use serde::Serialize;
+
+/// The list parameters of one request, already validated for its endpoint.
+#[derive(Debug, Default)]
+pub struct ListQuery {
+    pub limit: usize,
+    pub after: Option<String>,
+    pub desc: bool,
+    pub include_archived: bool,
+    pub owner_project_access: Option<String>,
+    pub emails: Vec<String>,
+}
+
+impl ListQuery {
+    /// Parses and bounds-checks `query` for list endpoint `ep`: Page-A limits are 1..=100
+    /// (default 20); Page-B limits are 0..=max where 0 means the endpoint's default.
+    pub fn parse(ep: Endpoint, query: Option<&str>) -> Result<ListQuery, ApiError> {
+        let (style, max) = ep.list().unwrap_or((PageStyle::A, 100));
+        let mut q = ListQuery {
+            desc: ep == Endpoint::ListGroupUsers,
+            ..ListQuery::default()
+        };
+        let mut limit: Option<i64> = None;
+        for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            match &*k {
+                "limit" => {
+                    limit = Some(v.parse::<i64>().map_err(|_| {
+                        ApiError::bad_request(format!("Invalid 'limit': {v:?} is not an integer"))
+                            .param("limit")
+                    })?)
+                }
+                "after" => q.after = Some(v.into_owned()),
+                "order" => {
+                    q.desc = match &*v {
+                        "asc" => false,
+                        "desc" => true,
+                        _ => {
+                            return Err(ApiError::bad_request(format!(
+                                "Invalid 'order': {v:?}, expected 'asc' or 'desc'"
+                            ))
+                            .param("order"));
+                        }
+                    }
+                }
+                "include_archived" => q.include_archived = v == "true",
+                "owner_project_access" => q.owner_project_access = Some(v.into_owned()),
+                "emails" | "emails[]" => q.emails.push(v.into_owned()),
+                _ => {}
+            }
+        }
+        let (min, default) = match style {
+            PageStyle::A => (1, 20),
+            PageStyle::B => (0, default_limit(ep)),
+        };
+        q.limit = match limit {
+            None => default,
+            Some(l) if l < min || l > i64::from(max) => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid 'limit': {l}, must be between {min} and {max}"
+                ))
+                .param("limit"));
+            }
+            Some(0) => default,
+            Some(l) => l as usize,
+        };
+        Ok(q)
+    }
+}
+
+/// REFERENCE §3 defaults; the assignment lists state none, so they get their maximum.
+fn default_limit(ep: Endpoint) -> usize {
+    match ep {
+        Endpoint::ListGroups | Endpoint::ListGroupUsers => 100,
+        Endpoint::ListProjectGroups => 20,
+        _ => 1000,
+    }
+}
+
+pub fn bad_cursor(after: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "Invalid 'after': no object with id {after:?} in this list"
+    ))
+    .param("after")
+}
+
+/// Up to `limit` items following the one whose id is `after` (or from the start), keeping only
+/// those `keep` accepts after the cursor, and whether more follow.
+pub fn take<T>(
+    mut items: impl Iterator<Item = T>,
+    id: impl Fn(&T) -> &str,
+    keep: impl Fn(&T) -> bool,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<T>, bool), ApiError> {
+    if let Some(a) = after {
+        loop {
+            match items.next() {
+                None => return Err(bad_cursor(a)),
+                Some(x) if id(&x) == a => break,
+                Some(_) => {}
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(limit.min(128));
+    for x in items.filter(|x| keep(x)) {
+        if out.len() == limit {
+            return Ok((out, true));
+        }
+        out.push(x);
+    }
+    Ok((out, false))
+}
+
+#[derive(Serialize)]
+struct PageA<'a, T> {
+    object: &'static str,
+    data: &'a [T],
+    first_id: Option<&'a str>,
+    last_id: Option<&'a str>,
+    has_more: bool,
+}
+
+#[derive(Serialize)]
+struct PageB<'a, T> {
+    object: &'static str,
+    data: &'a [T],
+    has_more: bool,
+    next: Option<&'a str>,
+}
+
+pub fn to_json<T: Serialize + ?Sized>(v: &T) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(v)
+        .map(Bytes::from)
+        .map_err(|_| ApiError::server(hyper::StatusCode::INTERNAL_SERVER_ERROR))
+}
+
+/// `{object:"list", data, first_id, last_id, has_more}`.
+pub fn page_a<T: Serialize>(
+    data: &[T],
+    id: impl Fn(&T) -> &str,
+    has_more: bool,
+) -> Result<Bytes, ApiError> {
+    to_json(&PageA {
+        object: "list",
+        data,
+        first_id: data.first().map(&id),
+        last_id: data.last().map(&id),
+        has_more,
+    })
+}
+
+/// `{object:"list", data, has_more, next}` with `next` = the last id when more follow.
+pub fn page_b<T: Serialize>(
+    data: &[T],
+    id: impl Fn(&T) -> &str,
+    has_more: bool,
+) -> Result<Bytes, ApiError> {
+    to_json(&PageB {
+        object: "list",
+        data,
+        has_more,
+        next: if has_more { data.last().map(&id) } else { None },
+    })
+}

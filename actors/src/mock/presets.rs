@@ -1,0 +1,762 @@
+//! Deterministic orgs: `tiny` is built by hand around the edge cases; the others are drawn
+//! from a SplitMix64 seeded by (preset, seed) with realistic proportions.
+
+use super::config::Preset;
+use super::rng::SplitMix64;
+use super::state::{
+    ApiKey, Assigned, GroupState, KeyOwner, Member, ORG_RESOURCE, Org, PROJECT_RESOURCE,
+    ProjectGroupGrant, ProjectMember, ProjectState, UserRole, predefined_org_roles,
+    project_role_id,
+};
+use crate::api::models::{Group, Invite, InviteProject, Project, Role, ServiceAccount, User};
+use crate::ids::{ApiKeyId, GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
+
+/// Every fixed timestamp counts from here (2023-11-14).
+const T0: i64 = 1_700_000_000;
+const DAY: i64 = 86_400;
+
+/// The org of `preset`, identical for identical `(preset, seed)`.
+pub fn generate(preset: Preset, seed: u64) -> Org {
+    match preset {
+        Preset::Tiny => tiny(),
+        Preset::Small => Gen::new(preset, seed, 100, 10).run(),
+        Preset::Medium => Gen::new(preset, seed, 2_000, 200).run(),
+        Preset::Large => Gen::new(preset, seed, 20_000, 2_000).run(),
+    }
+}
+
+// ---- constructors -----------------------------------------------------------------------------
+
+fn user(id: &str, name: Option<&str>, email: Option<&str>, role: &str, at: i64) -> User {
+    User {
+        object: Some("organization.user".into()),
+        id: UserId::new(id),
+        name: name.map(Into::into),
+        email: email.map(Into::into),
+        role: Some(role.into()),
+        added_at: Some(at),
+        is_service_account: Some(false),
+        is_scim_managed: Some(false),
+        api_key_last_used_at: None,
+    }
+}
+
+fn sa_user(id: &str, name: &str, at: i64) -> User {
+    User {
+        is_service_account: Some(true),
+        ..user(id, Some(name), None, "reader", at)
+    }
+}
+
+fn service_account(id: &str, name: &str, role: &str, at: i64) -> ServiceAccount {
+    ServiceAccount {
+        object: Some("organization.project.service_account".into()),
+        id: ServiceAccountId::new(id),
+        name: Some(name.into()),
+        role: Some(role.into()),
+        created_at: Some(at),
+    }
+}
+
+fn custom_role(id: &str, name: &str, resource: &str, permissions: &[&str]) -> Role {
+    Role {
+        object: Some("role".into()),
+        id: RoleId::new(id),
+        name: Some(name.into()),
+        description: Some(format!("{name} (custom role)")),
+        permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+        resource_type: Some(resource.into()),
+        predefined_role: false,
+    }
+}
+
+fn group(id: &str, name: &str, kind: &str, scim: bool, at: i64) -> Group {
+    Group {
+        object: None,
+        id: GroupId::new(id),
+        name: Some(name.into()),
+        created_at: Some(at),
+        is_scim_managed: Some(scim),
+        group_type: Some(kind.into()),
+    }
+}
+
+fn project(id: &str, name: &str, at: i64, archived_at: Option<i64>) -> ProjectState {
+    ProjectState {
+        project: Project {
+            object: Some("organization.project".into()),
+            id: ProjectId::new(id),
+            name: Some(name.into()),
+            created_at: Some(at),
+            archived_at,
+            status: Some(
+                if archived_at.is_some() {
+                    "archived"
+                } else {
+                    "active"
+                }
+                .into(),
+            ),
+        },
+        users: Vec::new(),
+        service_accounts: Vec::new(),
+        api_keys: Vec::new(),
+        roles: Vec::new(),
+        groups: Vec::new(),
+        user_roles: Vec::new(),
+    }
+}
+
+fn invite(
+    id: &str,
+    email: &str,
+    role: &str,
+    status: &str,
+    at: i64,
+    projects: Vec<InviteProject>,
+) -> Invite {
+    Invite {
+        object: Some("organization.invite".into()),
+        id: InviteId::new(id),
+        email: Some(email.into()),
+        role: Some(role.into()),
+        status: Some(status.into()),
+        created_at: Some(at),
+        expires_at: Some(at + 7 * DAY),
+        accepted_at: (status == "accepted").then_some(at + DAY),
+        projects,
+    }
+}
+
+fn member(id: &str, role: &str, at: i64) -> ProjectMember {
+    ProjectMember {
+        user_id: UserId::new(id),
+        role: role.into(),
+        added_at: at,
+    }
+}
+
+fn key(id: &str, owner: KeyOwner, active: bool, at: i64, last_used: Option<i64>) -> ApiKey {
+    ApiKey {
+        id: ApiKeyId::new(id),
+        name: format!("{id} key"),
+        redacted_value: format!("sk-proj-...{}", &id[id.len().saturating_sub(4)..]),
+        created_at: at,
+        last_used_at: last_used,
+        owner_project_access: if active { "active" } else { "inactive" }.into(),
+        owner,
+    }
+}
+
+fn assigned_at(role: &str, at: i64) -> Assigned {
+    Assigned {
+        role_id: RoleId::new(role),
+        created_at: at,
+    }
+}
+
+fn user_role(user: &str, role: &str, at: i64) -> UserRole {
+    UserRole {
+        user_id: UserId::new(user),
+        role_id: RoleId::new(role),
+        created_at: at,
+    }
+}
+
+fn members(ids: &[&str], at: i64) -> Vec<Member> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| Member {
+            user_id: UserId::new(*id),
+            added_at: at + i as i64 * 60,
+        })
+        .collect()
+}
+
+// ---- tiny -------------------------------------------------------------------------------------
+
+/// The hand-built fixture: every resource type and every edge case, a handful of each.
+fn tiny() -> Org {
+    let org_id = "org-tiny";
+    let t = |days: i64| T0 + days * DAY;
+
+    let users = vec![
+        user(
+            "user-alice",
+            Some("Alice Owner"),
+            Some("alice@tiny.example"),
+            "owner",
+            t(0),
+        ),
+        user(
+            "user-bob",
+            Some("Bob Reader"),
+            Some("bob@tiny.example"),
+            "reader",
+            t(1),
+        ),
+        user(
+            "user-carol",
+            Some("Carol Reader"),
+            Some("carol@tiny.example"),
+            "reader",
+            t(2),
+        ),
+        // The nullable traps: no name, no email.
+        user("user-dave", None, None, "reader", t(3)),
+        user(
+            "user-erin",
+            Some("Erin Owner"),
+            Some("erin@tiny.example"),
+            "owner",
+            t(4),
+        ),
+        sa_user("svc_acct_build", "build bot", t(10)),
+        sa_user("svc_acct_deploy", "deploy bot", t(11)),
+        sa_user("svc_acct_idle", "idle bot", t(12)),
+    ];
+
+    let invites = vec![
+        invite(
+            "inv-pending",
+            "frank@tiny.example",
+            "reader",
+            "pending",
+            t(20),
+            vec![InviteProject {
+                id: ProjectId::new("proj-alpha"),
+                role: Some("member".into()),
+            }],
+        ),
+        invite(
+            "inv-expired",
+            "grace@tiny.example",
+            "reader",
+            "expired",
+            t(5),
+            Vec::new(),
+        ),
+        invite(
+            "inv-accepted",
+            "erin@tiny.example",
+            "owner",
+            "accepted",
+            t(3),
+            Vec::new(),
+        ),
+    ];
+
+    let mut org_roles = predefined_org_roles(org_id).to_vec();
+    org_roles.push(custom_role(
+        "role_billing_admin",
+        "Billing Admin",
+        ORG_RESOURCE,
+        &[
+            "api.organization.billing.read",
+            "api.organization.billing.write",
+        ],
+    ));
+    org_roles.push(custom_role(
+        "role_auditor",
+        "Auditor",
+        ORG_RESOURCE,
+        &["api.organization.audit_logs.read", "api.groups.read"],
+    ));
+
+    let groups = vec![
+        GroupState {
+            group: group("grp-eng", "Engineering", "group", false, t(6)),
+            members: members(&["user-bob", "user-carol"], t(6)),
+            roles: Vec::new(),
+        },
+        GroupState {
+            group: group("grp-sec", "Security", "group", true, t(7)),
+            members: members(&["user-dave", "user-erin"], t(7)),
+            roles: vec![assigned_at("role_auditor", t(7))],
+        },
+        GroupState {
+            group: group("grp-empty", "Empty", "group", false, t(8)),
+            members: Vec::new(),
+            roles: Vec::new(),
+        },
+        GroupState {
+            group: group("grp-tenant", "Tenant Admins", "tenant_group", false, t(9)),
+            members: members(&["user-alice"], t(9)),
+            roles: Vec::new(),
+        },
+    ];
+
+    let user_roles = vec![
+        user_role("user-bob", "role_billing_admin", t(8)),
+        // Erin holds the auditor role directly and through grp-sec.
+        user_role("user-erin", "role_auditor", t(8)),
+    ];
+
+    let mut alpha = project("proj-alpha", "Alpha", t(1), None);
+    alpha.users = vec![
+        member("user-alice", "owner", t(1)),
+        member("user-bob", "member", t(2)),
+        member("user-carol", "viewer", t(3)),
+    ];
+    alpha.roles = vec![custom_role(
+        "role_alpha_deployer",
+        "Deployer",
+        PROJECT_RESOURCE,
+        &["api.project.deployments.write"],
+    )];
+    alpha.user_roles = vec![user_role("user-bob", "role_alpha_deployer", t(4))];
+    alpha.service_accounts = vec![
+        service_account("svc_acct_build", "build bot", "owner", t(10)),
+        service_account("svc_acct_deploy", "deploy bot", "member", t(11)),
+    ];
+    alpha.groups = vec![ProjectGroupGrant {
+        group_id: GroupId::new("grp-eng"),
+        role_id: project_role_id("member", "proj-alpha"),
+        created_at: t(6),
+        roles: vec![assigned_at("role_alpha_deployer", t(7))],
+    }];
+    alpha.api_keys = vec![
+        key(
+            "key_alice",
+            KeyOwner::User(UserId::new("user-alice")),
+            true,
+            t(2),
+            Some(t(30)),
+        ),
+        key(
+            "key_build",
+            KeyOwner::ServiceAccount(ServiceAccountId::new("svc_acct_build")),
+            true,
+            t(10),
+            Some(t(31)),
+        ),
+        // Only visible with owner_project_access=any (or inactive).
+        key(
+            "key_bob_hidden",
+            KeyOwner::User(UserId::new("user-bob")),
+            false,
+            t(3),
+            Some(t(5)),
+        ),
+    ];
+
+    let mut beta = project("proj-beta", "Beta", t(2), None);
+    beta.users = vec![member("user-dave", "member", t(3))];
+    beta.roles = vec![custom_role(
+        "role_beta_analyst",
+        "Analyst",
+        PROJECT_RESOURCE,
+        &["api.project.usage.read"],
+    )];
+    beta.service_accounts = vec![service_account("svc_acct_idle", "idle bot", "none", t(12))];
+    // Granted with a custom role id rather than a predefined one.
+    beta.groups = vec![ProjectGroupGrant {
+        group_id: GroupId::new("grp-sec"),
+        role_id: RoleId::new("role_beta_analyst"),
+        created_at: t(7),
+        roles: Vec::new(),
+    }];
+    beta.api_keys = vec![key(
+        "key_idle",
+        KeyOwner::ServiceAccount(ServiceAccountId::new("svc_acct_idle")),
+        true,
+        t(12),
+        None,
+    )];
+
+    let mut archived = project("proj-archived", "Archived", t(0), Some(t(15)));
+    archived.users = vec![member("user-bob", "member", t(1))];
+
+    Org {
+        org_id: org_id.into(),
+        users,
+        invites,
+        org_roles,
+        groups,
+        user_roles,
+        projects: vec![alpha, beta, archived],
+    }
+}
+
+// ---- generated presets ------------------------------------------------------------------------
+
+const FIRST: &[&str] = &[
+    "Ada", "Ben", "Chloe", "Dan", "Eva", "Finn", "Gia", "Hugo", "Ines", "Jon", "Kira", "Liam",
+    "Maya", "Noah", "Olga", "Paul", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Victor", "Wen", "Yara",
+];
+const LAST: &[&str] = &[
+    "Adams", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hansen", "Ito", "Jones",
+    "Kim", "Lopez", "Moreau", "Nakamura", "Olsen", "Patel", "Rossi", "Singh", "Tanaka", "Weber",
+];
+const ORG_ROLE_NAMES: &[&str] = &[
+    "Billing Admin",
+    "Auditor",
+    "Security Reviewer",
+    "Support Agent",
+    "Data Steward",
+    "Model Trainer",
+    "Finance Viewer",
+    "Compliance Officer",
+];
+const PROJECT_ROLE_NAMES: &[&str] = &[
+    "Deployer",
+    "Analyst",
+    "Fine-tuner",
+    "Key Manager",
+    "Evaluator",
+];
+const TEAMS: &[&str] = &[
+    "Platform", "Data", "Research", "Growth", "Support", "Security", "Finance", "Mobile", "Web",
+    "Infra", "ML Ops", "Sales",
+];
+const ID_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+struct Gen {
+    rng: SplitMix64,
+    n_users: usize,
+    n_projects: usize,
+    org: Org,
+    /// Positions in `org.users` of the human users.
+    humans: usize,
+}
+
+impl Gen {
+    fn new(preset: Preset, seed: u64, n_users: usize, n_projects: usize) -> Gen {
+        // Mix the preset in so `small` and `medium` with the same seed do not share a stream.
+        let rng = SplitMix64::new(seed ^ (preset as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F));
+        let org_id = format!("org-{preset}-{seed}");
+        Gen {
+            rng,
+            n_users,
+            n_projects,
+            org: Org {
+                org_roles: predefined_org_roles(&org_id).to_vec(),
+                org_id,
+                users: Vec::with_capacity(n_users + n_projects * 2),
+                invites: Vec::new(),
+                groups: Vec::new(),
+                user_roles: Vec::new(),
+                projects: Vec::with_capacity(n_projects),
+            },
+            humans: 0,
+        }
+    }
+
+    /// `prefix` + 20 random lowercase alphanumerics: opaque, unordered, like the real ids.
+    fn id(&mut self, prefix: &str) -> String {
+        let mut s = String::with_capacity(prefix.len() + 20);
+        s.push_str(prefix);
+        let mut bits = self.rng.next_u64();
+        for i in 0..20 {
+            if i == 10 {
+                bits = self.rng.next_u64();
+            }
+            s.push(ID_CHARS[(bits % 36) as usize] as char);
+            bits /= 36;
+        }
+        s
+    }
+
+    /// `k` distinct positions out of `0..n`, in draw order.
+    fn sample(&mut self, n: usize, k: usize) -> Vec<usize> {
+        let k = k.min(n);
+        let mut out: Vec<usize> = Vec::with_capacity(k);
+        // Rejection is cheap while k is far below n; fall back to a partial shuffle otherwise.
+        if k * 4 <= n {
+            while out.len() < k {
+                let i = self.rng.below(n);
+                if !out.contains(&i) {
+                    out.push(i);
+                }
+            }
+        } else {
+            let mut all: Vec<usize> = (0..n).collect();
+            for i in 0..k {
+                let j = i + self.rng.below(n - i);
+                all.swap(i, j);
+            }
+            all.truncate(k);
+            out = all;
+        }
+        out
+    }
+
+    fn run(mut self) -> Org {
+        self.users();
+        self.org_roles();
+        self.groups();
+        self.projects();
+        self.invites();
+        self.org
+    }
+
+    fn users(&mut self) {
+        for i in 0..self.n_users {
+            let id = self.id("user-");
+            let first = *self.rng.pick(FIRST);
+            let last = *self.rng.pick(LAST);
+            // ~2 owners per 100 users, and always at least one.
+            let role = if i == 0 || self.rng.chance(0.02) {
+                "owner"
+            } else {
+                "reader"
+            };
+            let mut u = user(&id, None, None, role, T0 + i as i64 * 3_600);
+            // A few nameless accounts (the nullable trap) and SCIM-provisioned users.
+            if !self.rng.chance(0.01) {
+                u.name = Some(format!("{first} {last}"));
+            }
+            u.email = Some(format!(
+                "{}.{}{i}@example.com",
+                first.to_lowercase(),
+                last.to_lowercase()
+            ));
+            u.is_scim_managed = Some(self.rng.chance(0.3));
+            u.api_key_last_used_at = self.rng.chance(0.4).then(|| T0 + 400 * DAY + i as i64);
+            self.org.users.push(u);
+        }
+        self.humans = self.org.users.len();
+    }
+
+    fn org_roles(&mut self) {
+        let n = self.rng.range(3, 8);
+        for name in ORG_ROLE_NAMES.iter().take(n) {
+            let id = self.id("role_");
+            let perm = format!(
+                "api.organization.{}.read",
+                name.to_lowercase().replace(' ', "_")
+            );
+            self.org
+                .org_roles
+                .push(custom_role(&id, name, ORG_RESOURCE, &[&perm]));
+        }
+        // ~3% of users hold a custom org role directly.
+        let custom: Vec<RoleId> = self.custom_org_roles();
+        for i in 0..self.humans {
+            if self.rng.chance(0.03) {
+                let role = self.rng.pick(&custom).clone();
+                self.org.user_roles.push(UserRole {
+                    user_id: self.org.users[i].id.clone(),
+                    role_id: role,
+                    created_at: T0 + 200 * DAY + i as i64,
+                });
+            }
+        }
+    }
+
+    fn custom_org_roles(&self) -> Vec<RoleId> {
+        self.org
+            .org_roles
+            .iter()
+            .filter(|r| !r.predefined_role)
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
+    fn groups(&mut self) {
+        let n = (self.humans / 25).max(1);
+        let custom = self.custom_org_roles();
+        for gi in 0..n {
+            let id = self.id("group_");
+            let team = *self.rng.pick(TEAMS);
+            let kind = if self.rng.chance(0.05) {
+                "tenant_group"
+            } else {
+                "group"
+            };
+            let at = T0 + 30 * DAY + gi as i64 * 600;
+            let size = self.rng.range(5, 60);
+            let picks = self.sample(self.humans, size);
+            let members = picks
+                .into_iter()
+                .enumerate()
+                .map(|(k, u)| Member {
+                    user_id: self.org.users[u].id.clone(),
+                    added_at: at + k as i64 * 60,
+                })
+                .collect();
+            let mut roles = Vec::new();
+            // Some groups carry a custom org role, a rare one the predefined reader role.
+            if self.rng.chance(0.2) {
+                roles.push(Assigned {
+                    role_id: self.rng.pick(&custom).clone(),
+                    created_at: at + DAY,
+                });
+            }
+            if self.rng.chance(0.02) {
+                roles.push(Assigned {
+                    role_id: self.org.org_roles[1].id.clone(),
+                    created_at: at + DAY,
+                });
+            }
+            self.org.groups.push(GroupState {
+                group: group(&id, &format!("{team} {gi}"), kind, self.rng.chance(0.3), at),
+                members,
+                roles,
+            });
+        }
+    }
+
+    fn projects(&mut self) {
+        for pi in 0..self.n_projects {
+            let id = self.id("proj_");
+            let at = T0 + 10 * DAY + pi as i64 * 3_600;
+            let archived = (pi > 0 && self.rng.chance(0.05)).then_some(at + 100 * DAY);
+            let team = *self.rng.pick(TEAMS);
+            let mut p = project(&id, &format!("{team} project {pi}"), at, archived);
+
+            // Members: 3–40 usually, a few big projects so paging matters.
+            let size = if self.rng.chance(0.03) {
+                self.rng.range(101, 180)
+            } else {
+                self.rng.range(3, 40)
+            };
+            let picks = self.sample(self.humans, size);
+            for (k, u) in picks.into_iter().enumerate() {
+                let role = if k == 0 {
+                    "owner"
+                } else {
+                    match self.rng.below(20) {
+                        0..=1 => "owner",
+                        2..=4 => "viewer",
+                        _ => "member",
+                    }
+                };
+                p.users.push(ProjectMember {
+                    user_id: self.org.users[u].id.clone(),
+                    role: role.into(),
+                    added_at: at + k as i64 * 60,
+                });
+            }
+
+            // ~20% of projects have 1–3 custom roles, held directly by ~10% of their members.
+            if self.rng.chance(0.2) {
+                let n = self.rng.range(1, 3);
+                for name in PROJECT_ROLE_NAMES.iter().take(n) {
+                    let rid = self.id("role_");
+                    let perm = format!(
+                        "api.project.{}.write",
+                        name.to_lowercase().replace(' ', "_")
+                    );
+                    p.roles
+                        .push(custom_role(&rid, name, PROJECT_RESOURCE, &[&perm]));
+                }
+                for k in 0..p.users.len() {
+                    if self.rng.chance(0.1) {
+                        let role = self.rng.pick(&p.roles).id.clone();
+                        p.user_roles.push(UserRole {
+                            user_id: p.users[k].user_id.clone(),
+                            role_id: role,
+                            created_at: at + DAY,
+                        });
+                    }
+                }
+            }
+
+            // 0–3 service accounts with mixed roles; each is also an org user.
+            let n_sa = self.rng.range(0, 3);
+            for k in 0..n_sa {
+                let sid = self.id("svc_acct_");
+                let role = *self.rng.pick(&["owner", "member", "member", "none"]);
+                let name = format!("{team} bot {k}");
+                let sat = at + 2 * DAY + k as i64 * 60;
+                p.service_accounts
+                    .push(service_account(&sid, &name, role, sat));
+                self.org.users.push(sa_user(&sid, &name, sat));
+            }
+
+            // 1–4 keys: some service-account owned, some inactive, some never used.
+            let n_keys = self.rng.range(1, 4);
+            for k in 0..n_keys {
+                let kid = self.id("key_");
+                let owner = if !p.service_accounts.is_empty() && self.rng.chance(0.3) {
+                    KeyOwner::ServiceAccount(self.rng.pick(&p.service_accounts).id.clone())
+                } else {
+                    KeyOwner::User(self.rng.pick(&p.users).user_id.clone())
+                };
+                let active = !self.rng.chance(0.15);
+                let kat = at + 3 * DAY + k as i64 * 60;
+                let used = (!self.rng.chance(0.2)).then_some(kat + 30 * DAY);
+                p.api_keys.push(key(&kid, owner, active, kat, used));
+            }
+
+            // 0–3 project groups, mostly with a predefined role, some with a custom one.
+            let n_groups = self.rng.range(0, 3);
+            let picks = self.sample(self.org.groups.len(), n_groups);
+            for (k, g) in picks.into_iter().enumerate() {
+                let gat = at + 4 * DAY + k as i64 * 60;
+                let role_id = if !p.roles.is_empty() && self.rng.chance(0.3) {
+                    self.rng.pick(&p.roles).id.clone()
+                } else if self.rng.chance(0.15) {
+                    project_role_id("viewer", &id)
+                } else {
+                    project_role_id("member", &id)
+                };
+                let mut roles = Vec::new();
+                if !p.roles.is_empty() && self.rng.chance(0.3) {
+                    let extra = self.rng.pick(&p.roles).id.clone();
+                    if extra != role_id {
+                        roles.push(Assigned {
+                            role_id: extra,
+                            created_at: gat + DAY,
+                        });
+                    }
+                }
+                p.groups.push(ProjectGroupGrant {
+                    group_id: self.org.groups[g].group.id.clone(),
+                    role_id,
+                    created_at: gat,
+                    roles,
+                });
+            }
+            self.org.projects.push(p);
+        }
+    }
+
+    fn invites(&mut self) {
+        // ~5% of the user count pending, plus some expired and accepted ones.
+        let pending = (self.humans / 20).max(1);
+        let expired = (self.humans / 100).max(1);
+        let accepted = (self.humans / 100).max(1);
+        let active: Vec<usize> = (0..self.org.projects.len())
+            .filter(|&i| !self.org.projects[i].is_archived())
+            .collect();
+        for i in 0..pending + expired + accepted {
+            let id = self.id("invite-");
+            let at = T0 + 300 * DAY + i as i64 * 600;
+            let (status, email) = if i < pending {
+                ("pending", format!("invitee{i}@example.com"))
+            } else if i < pending + expired {
+                ("expired", format!("lapsed{i}@example.com"))
+            } else {
+                // Accepted invites point at someone who is now a user.
+                let u = self.rng.below(self.humans);
+                let email = self.org.users[u].email.clone().unwrap_or_default();
+                ("accepted", email)
+            };
+            let role = if self.rng.chance(0.05) {
+                "owner"
+            } else {
+                "reader"
+            };
+            let mut projects = Vec::new();
+            if self.rng.chance(0.5) && !active.is_empty() {
+                let p = *self.rng.pick(&active);
+                projects.push(InviteProject {
+                    id: self.org.projects[p].project.id.clone(),
+                    role: Some(
+                        if self.rng.chance(0.1) {
+                            "owner"
+                        } else {
+                            "member"
+                        }
+                        .into(),
+                    ),
+                });
+            }
+            self.org
+                .invites
+                .push(invite(&id, &email, role, status, at, projects));
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The served org plus the lookup tables that keep every request O(page), not O(org).
+
+use super::state::{GroupState, Org, ProjectState};
+use crate::ids::UserId;
+use std::collections::HashMap;
+
+/// `Org` and its indexes. Groups and projects are never removed, so their positions are
+/// stable; users and invites can be, and re-index on removal.
+pub struct Store {
+    pub org: Org,
+    users: HashMap<String, usize>,
+    invites: HashMap<String, usize>,
+    projects: HashMap<String, usize>,
+    groups: HashMap<String, usize>,
+    /// user id -> positions of the groups the user is in.
+    user_groups: HashMap<String, Vec<usize>>,
+}
+
+impl Store {
+    pub fn new(org: Org) -> Store {
+        let mut s = Store {
+            org,
+            users: HashMap::new(),
+            invites: HashMap::new(),
+            projects: HashMap::new(),
+            groups: HashMap::new(),
+            user_groups: HashMap::new(),
+        };
+        s.reindex_users();
+        s.reindex_invites();
+        s.projects = positions(s.org.projects.iter().map(|p| p.project.id.as_str()));
+        s.groups = positions(s.org.groups.iter().map(|g| g.group.id.as_str()));
+        for (gi, g) in s.org.groups.iter().enumerate() {
+            for m in &g.members {
+                s.user_groups
+                    .entry(m.user_id.0.clone())
+                    .or_default()
+                    .push(gi);
+            }
+        }
+        s
+    }
+
+    pub fn reindex_users(&mut self) {
+        self.users = positions(self.org.users.iter().map(|u| u.id.as_str()));
+    }
+
+    pub fn reindex_invites(&mut self) {
+        self.invites = positions(self.org.invites.iter().map(|i| i.id.as_str()));
+    }
+
+    pub fn user_pos(&self, id: &str) -> Option<usize> {
+        self.users.get(id).copied()
+    }
+
+    pub fn invite_pos(&self, id: &str) -> Option<usize> {
+        self.invites.get(id).copied()
+    }
+
+    pub fn project_pos(&self, id: &str) -> Option<usize> {
+        self.projects.get(id).copied()
+    }
+
+    pub fn group_pos(&self, id: &str) -> Option<usize> {
+        self.groups.get(id).copied()
+    }
+
+    pub fn project(&self, id: &str) -> Option<&ProjectState> {
+        self.project_pos(id).map(|i| &self.org.projects[i])
+    }
+
+    pub fn group(&self, id: &str) -> Option<&GroupState> {
+        self.group_pos(id).map(|i| &self.org.groups[i])
+    }
+
+    pub fn groups_of(&self, user: &str) -> impl Iterator<Item = &GroupState> {
+        self.user_groups
+            .get(user)
+            .into_iter()
+            .flatten()
+            .map(|&gi| &self.org.groups[gi])
+    }
+
+    pub fn in_group(&self, user: &str, group: &str) -> bool {
+        match (self.user_groups.get(user), self.group_pos(group)) {
+            (Some(gs), Some(g)) => gs.contains(&g),
+            _ => false,
+        }
+    }
+
+    pub fn push_invite(&mut self, inv: crate::api::models::Invite) {
+        self.invites
+            .insert(inv.id.0.clone(), self.org.invites.len());
+        self.org.invites.push(inv);
+    }
+
+    pub fn joined_group(&mut self, user: &UserId, group: usize) {
+        self.user_groups
+            .entry(user.0.clone())
+            .or_default()
+            .push(group);
+    }
+
+    pub fn left_group(&mut self, user: &UserId, group: usize) {
+        if let Some(gs) = self.user_groups.get_mut(user.as_str()) {
+            gs.retain(|&g| g != group);
+        }
+    }
+
+    pub fn forget_user(&mut self, user: &UserId) {
+        self.user_groups.remove(user.as_str());
+        self.reindex_users();
+    }
+}
+
+fn positions<'a>(ids: impl Iterator<Item = &'a str>) -> HashMap<String, usize> {
+    ids.enumerate().map(|(i, id)| (id.to_owned(), i)).collect()
+}
