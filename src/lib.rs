@@ -1,1 +1,9 @@
+//! The openai-access command line: clap, settings, one module per subcommand, output writers
+//! and progress. The engine (`openai_access_actors`) knows nothing of it.
 
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod output;
+pub mod progress;
+pub mod settings;

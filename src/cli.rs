@@ -1,0 +1,193 @@
+//! The command line: clap definitions only. Each subcommand's behaviour lives in `commands/`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Identity-governance connector for OpenAI organizations: syncs who has what through the
+/// Admin API into a complete grant graph, and provisions access.
+///
+/// Exit codes: 0 success; 1 sync finished with partial failures (listed); 2 usage or
+/// configuration error; 3 fatal API or authentication error.
+#[derive(Parser, Debug)]
+#[command(name = "openai-access", version, propagate_version = true)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// More logging (-v debug, -vv trace). RUST_LOG overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Full sync: read the whole org and write its grant graph.
+    Sync(SyncArgs),
+    /// Run the mock OpenAI Admin API server.
+    #[command(subcommand)]
+    Mock(MockCommand),
+}
+
+/// Where the Admin API is and how to talk to it (shared by every command that calls it).
+#[derive(Args, Debug, Clone)]
+pub struct ConnectArgs {
+    /// Run the embedded mock org in-process and talk to it (zero-configuration demo):
+    /// tiny, small, medium or large. Without a key, the mock's own key is used.
+    #[arg(long, value_name = "PRESET", conflicts_with = "base_url")]
+    pub mock: Option<String>,
+
+    /// Seed of the embedded mock org.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "mock")]
+    pub mock_seed: u64,
+
+    /// Admin API base URL.
+    #[arg(long, value_name = "URL", env = "OPENAI_BASE_URL", default_value = openai_access_actors::api::DEFAULT_BASE_URL)]
+    pub base_url: String,
+
+    /// Read the admin key from this file. Otherwise OPENAI_ADMIN_KEY, then
+    /// BATON_OPENAI_ADMIN_KEY. The key is never printed or logged.
+    #[arg(long, value_name = "FILE")]
+    pub admin_key_file: Option<PathBuf>,
+
+    /// Allow plain http:// to a non-loopback host (the key would travel unencrypted).
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+
+    /// Organization id for the `organization` resource (default: derived from the
+    /// predefined role ids, else `org`).
+    #[arg(long, value_name = "ID")]
+    pub org_id: Option<String>,
+
+    /// Requests in flight at once, over all endpoints.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_in_flight: u32,
+
+    /// Client-side budget per endpoint, in requests per minute (default: learned from 429s).
+    #[arg(long, value_name = "RPM", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rpm: Option<u32>,
+
+    /// Burst allowed by --rpm.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "rpm", value_parser = clap::value_parser!(u32).range(1..))]
+    pub burst: u32,
+
+    /// Per-request timeout in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+
+    /// Attempts per request before giving up (the first included).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: u32,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Json,
+    C1z,
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+
+    /// Write the grant graph here (JSON, or .c1z by extension). Written atomically.
+    #[arg(short = 'f', long = "out", alias = "file", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Output format (default: from the file extension, else json).
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+
+    /// With .c1z: add this sync to an existing file, keeping the last two full syncs.
+    #[arg(long)]
+    pub append: bool,
+
+    /// No progress bars even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MockCommand {
+    /// Serve a mock org on 127.0.0.1 until interrupted; prints its base URL (ending in /v1).
+    Serve(MockServeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MockKnobs {
+    /// Org preset: tiny, small, medium or large.
+    #[arg(long, value_name = "PRESET", default_value = "small")]
+    pub preset: String,
+
+    /// Seed for the generated org.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Latency added to every request, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// Uniform jitter around the latency, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_jitter_ms: u64,
+
+    /// Per-endpoint rate limit in requests per minute (429 when exceeded).
+    #[arg(long = "rpm", value_name = "RPM", value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit_rpm: Option<u32>,
+
+    /// Burst of the per-endpoint rate limit.
+    #[arg(long = "burst", value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit_burst: u32,
+
+    /// Answer 429 without a Retry-After header.
+    #[arg(long)]
+    pub no_retry_after: bool,
+
+    /// Fraction (0..1) of list requests that get an injected fault.
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub fault_rate: f64,
+
+    /// Plan: `free` refuses group member listing, as the real API does for unpaid plans.
+    #[arg(long, value_enum, default_value_t = PlanArg::Paid)]
+    pub plan: PlanArg,
+
+    /// Key permissions: `read-only` refuses every mutation with 403.
+    #[arg(long, value_enum, default_value_t = KeyPermissionsArg::All)]
+    pub key_permissions: KeyPermissionsArg,
+}
+
+#[derive(Args, Debug)]
+pub struct MockServeArgs {
+    #[command(flatten)]
+    pub knobs: MockKnobs,
+
+    /// Port on 127.0.0.1 (0 = any free port).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub port: u16,
+
+    /// The one admin key the mock accepts.
+    #[arg(long, value_name = "KEY", default_value = "sk-admin-mock-key")]
+    pub admin_key: String,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanArg {
+    Free,
+    Paid,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyPermissionsArg {
+    All,
+    ReadOnly,
+}

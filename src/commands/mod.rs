@@ -1,0 +1,5 @@
+//! One file per subcommand; each parses its arguments into engine configuration and talks
+//! to the engine through messages.
+
+pub mod mock;
+pub mod sync;

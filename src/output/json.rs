@@ -1,0 +1,58 @@
+//! The JSON output: sorted and stable, so two syncs of the same org are byte-identical apart
+//! from `summary` (which holds timings and request counts). Documented in README.
+
+use super::summary::Summary;
+use openai_access_actors::coordinator::{ListFailure, SyncOutcome};
+use openai_access_actors::graph::{Entitlement, Grant, Resource, ResourceType, TraitKind};
+use serde::Serialize;
+use std::io::Write;
+
+/// Identifies the document's shape; bump on incompatible changes.
+pub const FORMAT: &str = "openai-access.sync.v1";
+
+#[derive(Serialize)]
+struct ResourceTypeOut {
+    id: &'static str,
+    display_name: &'static str,
+    #[serde(rename = "trait")]
+    trait_kind: TraitKind,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    format: &'static str,
+    org_id: &'a str,
+    partial: bool,
+    failures: &'a [ListFailure],
+    warnings: &'a [String],
+    resource_types: Vec<ResourceTypeOut>,
+    resources: Vec<&'a Resource>,
+    entitlements: Vec<&'a Entitlement>,
+    grants: Vec<&'a Grant>,
+    summary: Summary,
+}
+
+/// Writes the whole document.
+pub fn write(o: &SyncOutcome, w: &mut dyn Write) -> std::io::Result<()> {
+    let doc = Document {
+        format: FORMAT,
+        org_id: &o.graph.org_id,
+        partial: o.is_partial(),
+        failures: &o.failures,
+        warnings: &o.warnings,
+        resource_types: ResourceType::ALL
+            .into_iter()
+            .map(|t| ResourceTypeOut {
+                id: t.as_str(),
+                display_name: t.display_name(),
+                trait_kind: t.trait_kind(),
+            })
+            .collect(),
+        resources: o.graph.resources_sorted(),
+        entitlements: o.graph.entitlements_sorted(),
+        grants: o.graph.grants_sorted(),
+        summary: Summary::of(o),
+    };
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    w.write_all(b"\n")
+}

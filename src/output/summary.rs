@@ -1,0 +1,100 @@
+//! The sync summary: counts per type, requests per endpoint, retries, 429s and duration. Goes
+//! into the JSON output and, as a table, to stderr.
+
+use openai_access_actors::api::EndpointCounts;
+use openai_access_actors::coordinator::SyncOutcome;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub resources_by_type: BTreeMap<&'static str, usize>,
+    pub resources: usize,
+    pub entitlements: usize,
+    pub grants: usize,
+    /// Grants materialised from group grants (held through `group:<g>:member`).
+    pub grants_expanded_from_groups: usize,
+    /// `project:<p>:owner` grants held only through the org owner role.
+    pub implicit_project_owner_grants: usize,
+    /// Grants dropped because their entitlement or principal was never seen.
+    pub dangling_grants_dropped: usize,
+    pub requests: BTreeMap<&'static str, EndpointCounts>,
+    pub requests_total: u64,
+    pub retries: u64,
+    pub rate_limited: u64,
+    /// Requests per minute learned from 429s, per endpoint.
+    pub learned_rpm: BTreeMap<&'static str, f64>,
+    pub duration_ms: u64,
+}
+
+impl Summary {
+    pub fn of(o: &SyncOutcome) -> Self {
+        let requests: BTreeMap<_, _> = o.requests.iter().map(|(e, c)| (e.template(), *c)).collect();
+        Summary {
+            resources_by_type: o
+                .graph
+                .counts_by_type()
+                .into_iter()
+                .map(|(t, n)| (t.as_str(), n))
+                .collect(),
+            resources: o.graph.resource_count(),
+            entitlements: o.graph.entitlement_count(),
+            grants: o.graph.grant_count(),
+            grants_expanded_from_groups: o.report.expanded_from_groups,
+            implicit_project_owner_grants: o.report.implicit_project_owners,
+            dangling_grants_dropped: o.report.dangling.len(),
+            requests_total: requests.values().map(|c| c.requests).sum(),
+            retries: requests.values().map(|c| c.retries).sum(),
+            rate_limited: requests.values().map(|c| c.rate_limited).sum(),
+            requests,
+            learned_rpm: o
+                .rates
+                .iter()
+                .filter_map(|r| {
+                    r.learned_rpm
+                        .map(|v| (r.endpoint.template(), (v * 10.0).round() / 10.0))
+                })
+                .collect(),
+            duration_ms: o.duration.as_millis() as u64,
+        }
+    }
+
+    /// A plain-text table for stderr.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "{:<18} {:>10}", "resource type", "count");
+        for (t, n) in &self.resources_by_type {
+            let _ = writeln!(s, "{t:<18} {n:>10}");
+        }
+        let _ = writeln!(s, "{:<18} {:>10}", "entitlements", self.entitlements);
+        let _ = writeln!(
+            s,
+            "{:<18} {:>10}   ({} via groups, {} implicit org-owner project grants)",
+            "grants",
+            self.grants,
+            self.grants_expanded_from_groups,
+            self.implicit_project_owner_grants
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "{:<70} {:>8} {:>8} {:>6} {:>6}",
+            "endpoint", "requests", "retries", "429s", "failed"
+        );
+        for (e, c) in &self.requests {
+            let _ = writeln!(
+                s,
+                "{e:<70} {:>8} {:>8} {:>6} {:>6}",
+                c.requests, c.retries, c.rate_limited, c.failures
+            );
+        }
+        let _ = writeln!(
+            s,
+            "{:<70} {:>8} {:>8} {:>6}",
+            "total", self.requests_total, self.retries, self.rate_limited
+        );
+        let _ = writeln!(s, "duration: {:.3} s", self.duration_ms as f64 / 1000.0);
+        s
+    }
+}
