@@ -10,13 +10,6 @@ use tracing_subscriber::EnvFilter;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_format, cli.verbose);
-    // TLS only matters against the real API; ring keeps the build small (no aws-lc).
-    if rustls::crypto::ring::default_provider()
-        .install_default()
-        .is_err()
-    {
-        tracing::debug!("A rustls crypto provider was already installed.");
-    }
     let result = match cli.command {
         Command::Sync(args) => commands::sync::run(args),
         Command::Mock(cmd) => commands::mock::run(cmd),

@@ -105,6 +105,9 @@ pub fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<url::
 impl AdminClient {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         check_base_url(&config.base_url, config.allow_insecure_http)?;
+        // reqwest is built without a default TLS provider (ring keeps the build small); install
+        // ring unless the process already chose one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(10))

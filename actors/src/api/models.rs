@@ -354,3 +354,60 @@ where
 {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn missing_object_null_names_and_unknown_fields_parse() {
+        let u: User = serde_json::from_value(json!({"id":"user-1","name":null,"email":null,"role":null,"added_at":1,"brand_new":{"x":1}})).expect("user");
+        assert_eq!(
+            (u.name, u.email, u.role, u.object),
+            (None, None, None, None)
+        );
+        let p: Project = serde_json::from_value(
+            json!({"id":"proj_1","created_at":1,"name":null,"status":null,"archived_at":5}),
+        )
+        .expect("project");
+        assert!(p.is_archived());
+        let i: Invite = serde_json::from_value(
+            json!({"id":"inv","email":"a@b","role":"reader","status":"pending","created_at":1}),
+        )
+        .expect("invite without projects");
+        assert!(i.projects.is_empty());
+        let r: AssignedRole = serde_json::from_value(json!({"id":"role_1","name":"x","permissions":null,"resource_type":"api.organization","predefined_role":false,"description":null,"created_at":null,"updated_at":null,"created_by":null,"created_by_user_obj":null,"metadata":null,"assignment_sources":null})).expect("assigned role");
+        assert!(r.inherited_from().is_empty());
+    }
+
+    #[test]
+    fn the_three_group_shapes_parse() {
+        let response: Group = serde_json::from_value(json!({"id":"g1","name":"Eng","created_at":1,"is_scim_managed":true,"group_type":"group"})).expect("GroupResponse");
+        let updated: Group = serde_json::from_value(
+            json!({"id":"g1","name":"Eng","created_at":1,"is_scim_managed":false}),
+        )
+        .expect("GroupResourceWithSuccess");
+        let embedded: Group = serde_json::from_value(
+            json!({"object":"group","id":"g1","name":"Eng","created_at":1,"scim_managed":true}),
+        )
+        .expect("Group");
+        assert_eq!(response.is_scim_managed, Some(true));
+        assert_eq!(updated.group_type, None);
+        assert_eq!(embedded.is_scim_managed, Some(true));
+        let member: GroupUser = serde_json::from_value(json!({"id":"u","name":"n","email":null,"picture":null,"is_service_account":null,"user_type":"tenant_user"})).expect("GroupMemberUser");
+        assert_eq!(member.user_type.as_deref(), Some("tenant_user"));
+    }
+
+    #[test]
+    fn api_key_owners_of_both_kinds_parse() {
+        let k: ProjectApiKey = serde_json::from_value(json!({"object":"organization.project.api_key","redacted_value":"sk-..x","name":null,"created_at":1,"last_used_at":null,"id":"key_1","owner_project_access":"inactive","owner":{"type":"service_account","service_account":{"id":"sa_1","name":"bot","created_at":1,"role":"member"}}})).expect("key");
+        assert_eq!(
+            k.owner.service_account.map(|s| s.id).as_deref(),
+            Some("sa_1")
+        );
+        let k: ProjectApiKey = serde_json::from_value(json!({"id":"key_2","owner":{}}))
+            .expect("owner with nothing in it");
+        assert!(k.owner.kind.is_none());
+    }
+}

@@ -1,0 +1,7 @@
+//! The one integration-test binary (each extra binary would link actix, reqwest and axum again).
+
+mod cli;
+mod client;
+mod ground_truth;
+mod support;
+mod sync;

@@ -1,0 +1,131 @@
+//! Shared test helpers: mock servers on 127.0.0.1:0, clients, syncs, ground truth.
+
+use openai_access_actors::AdminKey;
+use openai_access_actors::api::{AdminClient, ClientConfig};
+use openai_access_actors::coordinator::SyncOutcome;
+use openai_access_actors::mock::{MockConfig, MockServer, Preset};
+use openai_access_actors::runtime;
+use openai_access_actors::sync::{EngineError, SyncConfig, sync};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+pub const KEY: &str = "sk-admin-mock-key";
+
+pub fn mock(preset: Preset) -> MockServer {
+    mock_with(MockConfig {
+        preset,
+        ..MockConfig::default()
+    })
+}
+
+pub fn mock_with(cfg: MockConfig) -> MockServer {
+    MockServer::start(cfg).expect("start mock")
+}
+
+pub fn client_config(base_url: &str) -> ClientConfig {
+    let mut c = ClientConfig::new(base_url, AdminKey::new(KEY).expect("key"));
+    c.retry_budget = Duration::from_secs(30);
+    c
+}
+
+/// A client for tests that run their own runtime (`#[tokio::test]`).
+pub fn client(base_url: &str) -> AdminClient {
+    AdminClient::new(client_config(base_url)).expect("client")
+}
+
+pub fn run_sync(cfg: ClientConfig) -> Result<SyncOutcome, EngineError> {
+    runtime::block_on(sync(SyncConfig {
+        client: cfg,
+        org_id: None,
+    }))
+}
+
+pub fn sync_ok(base_url: &str) -> SyncOutcome {
+    run_sync(client_config(base_url)).expect("sync")
+}
+
+/// One canned HTTP answer.
+#[derive(Clone)]
+pub struct Canned {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Canned {
+    pub fn json(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            headers: vec![],
+            body: body.into(),
+        }
+    }
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+}
+
+/// A tiny HTTP/1.1 server on 127.0.0.1:0 that answers each request with `answer(n, target)`
+/// (n counts requests from 0) and closes the connection. Serves until the test ends.
+pub struct CannedServer {
+    pub base_url: String,
+    pub hits: Arc<AtomicUsize>,
+}
+
+pub fn canned<F>(answer: F) -> CannedServer
+where
+    F: Fn(usize, &str) -> Canned + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+            let mut len = 0usize;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            let n = h.fetch_add(1, Ordering::SeqCst);
+            let a = answer(n, &target);
+            let mut resp = format!(
+                "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+                a.status,
+                a.body.len()
+            );
+            for (k, v) in &a.headers {
+                resp.push_str(&format!("{k}: {v}\r\n"));
+            }
+            resp.push_str("\r\n");
+            resp.push_str(&a.body);
+            let _ = stream.write_all(resp.as_bytes());
+        }
+    });
+    CannedServer {
+        base_url: format!("http://{addr}/v1"),
+        hits,
+    }
+}
+
+pub fn error_body(message: &str, code: &str) -> String {
+    serde_json::json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": code}}).to_string()
+}
