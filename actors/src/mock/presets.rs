@@ -577,7 +577,7 @@ impl Gen {
                 .collect();
             let mut roles = Vec::new();
             // Some groups carry a custom org role, a rare one the predefined reader role.
-            if self.rng.chance(0.2) {
+            if gi == 0 || self.rng.chance(0.2) {
                 roles.push(Assigned {
                     role_id: self.rng.pick(&custom).clone(),
                     created_at: at + DAY,
@@ -597,11 +597,24 @@ impl Gen {
         }
     }
 
+    /// `count` distinct flags out of `n`, never the first (so small orgs keep proportions
+    /// exact instead of at the mercy of a coin: 5% of 10 projects is one archived, not three).
+    fn flags(&mut self, n: usize, count: usize) -> Vec<bool> {
+        let mut flags = vec![false; n];
+        for i in self.sample(n.saturating_sub(1), count) {
+            flags[i + 1] = true;
+        }
+        flags
+    }
+
     fn projects(&mut self) {
-        for pi in 0..self.n_projects {
+        let n = self.n_projects;
+        let archived_flags = self.flags(n, (n / 20).max(1));
+        let custom_flags = self.flags(n, (n / 5).max(1));
+        for pi in 0..n {
             let id = self.id("proj_");
             let at = T0 + 10 * DAY + pi as i64 * 3_600;
-            let archived = (pi > 0 && self.rng.chance(0.05)).then_some(at + 100 * DAY);
+            let archived = archived_flags[pi].then_some(at + 100 * DAY);
             let team = *self.rng.pick(TEAMS);
             let mut p = project(&id, &format!("{team} project {pi}"), at, archived);
 
@@ -630,7 +643,7 @@ impl Gen {
             }
 
             // ~20% of projects have 1–3 custom roles, held directly by ~10% of their members.
-            if self.rng.chance(0.2) {
+            if custom_flags[pi] {
                 let n = self.rng.range(1, 3);
                 for name in PROJECT_ROLE_NAMES.iter().take(n) {
                     let rid = self.id("role_");
@@ -642,7 +655,8 @@ impl Gen {
                         .push(custom_role(&rid, name, PROJECT_RESOURCE, &[&perm]));
                 }
                 for k in 0..p.users.len() {
-                    if self.rng.chance(0.1) {
+                    // At least one holder per project with custom roles.
+                    if k == 1 || self.rng.chance(0.1) {
                         let role = self.rng.pick(&p.roles).id.clone();
                         p.user_roles.push(UserRole {
                             user_id: p.users[k].user_id.clone(),
