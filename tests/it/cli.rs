@@ -6,29 +6,49 @@ use std::process::{Command, Output};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_openai-access"));
-    c.env_remove("OPENAI_ADMIN_KEY").env_remove("BATON_OPENAI_ADMIN_KEY").env_remove("RUST_LOG");
+    c.env_remove("OPENAI_ADMIN_KEY")
+        .env_remove("BATON_OPENAI_ADMIN_KEY")
+        .env_remove("RUST_LOG");
     c
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
 fn sync_of_the_embedded_mock_writes_sorted_json() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("sync.json");
-    let o = bin().args(["sync", "--mock", "tiny", "--no-progress", "--out"]).arg(&out).output().expect("run");
+    let o = bin()
+        .args(["sync", "--mock", "tiny", "--no-progress", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).expect("out")).expect("json");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("out")).expect("json");
     for key in ["resource_types", "resources", "entitlements", "grants"] {
         assert!(v[key].as_array().is_some_and(|a| !a.is_empty()), "{key}");
     }
-    let ids: Vec<&str> = v["grants"].as_array().expect("grants").iter().map(|g| g["id"].as_str().expect("id")).collect();
+    let ids: Vec<&str> = v["grants"]
+        .as_array()
+        .expect("grants")
+        .iter()
+        .map(|g| g["id"].as_str().expect("id"))
+        .collect();
     let mut sorted = ids.clone();
     sorted.sort();
     assert_eq!(ids, sorted);
-    assert!(v["summary"]["requests"].as_object().is_some_and(|r| !r.is_empty()));
+    assert!(
+        v["summary"]["requests"]
+            .as_object()
+            .is_some_and(|r| !r.is_empty())
+    );
     assert!(text(&o).contains("grants"), "summary table on stderr");
 }
 
@@ -42,59 +62,111 @@ fn a_wrong_key_exits_3_before_crawling() {
         .expect("run");
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("401"), "{}", text(&o));
-    assert!(!text(&o).contains("sk-admin-wrong"), "the key is never printed");
+    assert!(
+        !text(&o).contains("sk-admin-wrong"),
+        "the key is never printed"
+    );
     let total: u64 = server.stats().requests.values().sum();
     assert_eq!(total, 1, "only the first page of the user list was tried");
 }
 
 #[test]
 fn no_key_is_a_usage_error_that_says_where_keys_come_from() {
-    let o = bin().args(["sync", "--base-url", "http://127.0.0.1:9/v1"]).output().expect("run");
+    let o = bin()
+        .args(["sync", "--base-url", "http://127.0.0.1:9/v1"])
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("OPENAI_ADMIN_KEY") && text(&o).contains("All permissions"), "{}", text(&o));
+    assert!(
+        text(&o).contains("OPENAI_ADMIN_KEY") && text(&o).contains("All permissions"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
 fn plain_http_to_a_remote_host_is_refused() {
-    let o = bin().args(["sync", "--base-url", "http://203.0.113.9/v1"]).env("OPENAI_ADMIN_KEY", "k").output().expect("run");
+    let o = bin()
+        .args(["sync", "--base-url", "http://203.0.113.9/v1"])
+        .env("OPENAI_ADMIN_KEY", "k")
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--allow-insecure-http"), "{}", text(&o));
 }
 
 #[test]
 fn a_project_whose_lists_always_fail_gives_partial_output_and_exit_1() {
-    let server = mock_with(MockConfig { preset: Preset::Tiny, fail_paths: vec!["/projects/proj-beta/".into()], ..MockConfig::default() });
+    let server = mock_with(MockConfig {
+        preset: Preset::Tiny,
+        fail_paths: vec!["/projects/proj-beta/".into()],
+        ..MockConfig::default()
+    });
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("partial.json");
     let o = bin()
-        .args(["sync", "--no-progress", "--max-attempts", "2", "--base-url", &server.base_url(), "--out"])
+        .args([
+            "sync",
+            "--no-progress",
+            "--max-attempts",
+            "2",
+            "--base-url",
+            &server.base_url(),
+            "--out",
+        ])
         .arg(&out)
         .env("OPENAI_ADMIN_KEY", KEY)
         .output()
         .expect("run");
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).expect("out")).expect("json");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("out")).expect("json");
     assert_eq!(v["partial"], true);
-    let failed: Vec<&str> = v["failures"].as_array().expect("failures").iter().map(|f| f["path"].as_str().expect("path")).collect();
+    let failed: Vec<&str> = v["failures"]
+        .as_array()
+        .expect("failures")
+        .iter()
+        .map(|f| f["path"].as_str().expect("path"))
+        .collect();
     assert_eq!(failed.len(), 5, "{failed:?}");
     assert!(failed.iter().all(|p| p.contains("proj-beta")), "{failed:?}");
     assert!(text(&o).contains("PARTIAL"), "{}", text(&o));
     // The rest of the org is still there.
-    assert!(v["grants"].as_array().expect("grants").iter().any(|g| g["id"] == "project:proj-alpha:owner:user:user-alice"));
+    assert!(
+        v["grants"]
+            .as_array()
+            .expect("grants")
+            .iter()
+            .any(|g| g["id"] == "project:proj-alpha:owner:user:user-alice")
+    );
 }
 
 #[test]
 fn a_read_only_key_still_syncs() {
-    let server = mock_with(MockConfig { preset: Preset::Tiny, key_permissions: openai_access_actors::mock::KeyPermissions::ReadOnly, ..MockConfig::default() });
-    let o = bin().args(["sync", "--no-progress", "--base-url", &server.base_url()]).env("OPENAI_ADMIN_KEY", KEY).output().expect("run");
+    let server = mock_with(MockConfig {
+        preset: Preset::Tiny,
+        key_permissions: openai_access_actors::mock::KeyPermissions::ReadOnly,
+        ..MockConfig::default()
+    });
+    let o = bin()
+        .args(["sync", "--no-progress", "--base-url", &server.base_url()])
+        .env("OPENAI_ADMIN_KEY", KEY)
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
 
 #[test]
 fn bad_flags_are_usage_errors() {
-    let o = bin().args(["sync", "--max-in-flight", "0"]).output().expect("run");
+    let o = bin()
+        .args(["sync", "--max-in-flight", "0"])
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(2));
-    let o = bin().args(["sync", "--mock", "huge"]).output().expect("run");
+    let o = bin()
+        .args(["sync", "--mock", "huge"])
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("tiny, small, medium or large"));
 }

@@ -18,7 +18,9 @@ fn graph_json(o: &SyncOutcome) -> String {
 }
 
 fn golden_path(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
 }
 
 #[test]
@@ -31,7 +33,11 @@ fn tiny_matches_the_reviewed_golden_file() {
         std::fs::write(&path, &got).expect("write golden");
     }
     let want = std::fs::read_to_string(&path).expect("golden file (UPDATE_GOLDEN=1 writes it)");
-    assert!(got == want, "tiny sync differs from {}; diff it against a fresh run", path.display());
+    assert!(
+        got == want,
+        "tiny sync differs from {}; diff it against a fresh run",
+        path.display()
+    );
 }
 
 fn check_against_ground_truth(preset: Preset) {
@@ -39,13 +45,25 @@ fn check_against_ground_truth(preset: Preset) {
     let org = server.org();
     let o = sync_ok(&server.base_url());
     assert!(!o.is_partial(), "{:?}", o.failures);
-    let counts: BTreeMap<&str, usize> = o.graph.counts_by_type().into_iter().map(|(t, n)| (t.as_str(), n)).collect();
-    assert_eq!(counts, ground_truth::resource_counts(&org), "resources per type");
+    let counts: BTreeMap<&str, usize> = o
+        .graph
+        .counts_by_type()
+        .into_iter()
+        .map(|(t, n)| (t.as_str(), n))
+        .collect();
+    assert_eq!(
+        counts,
+        ground_truth::resource_counts(&org),
+        "resources per type"
+    );
     let want = ground_truth::grant_ids(&org, true);
     let got: BTreeSet<String> = o.graph.grants().map(|g| g.id.clone()).collect();
     let missing: Vec<_> = want.difference(&got).take(5).collect();
     let extra: Vec<_> = got.difference(&want).take(5).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}, extra {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
     // Per entitlement, as the issue asks; implied by the id sets, checked for the message.
     let per_ent = |ids: &BTreeSet<String>| {
         let mut m: BTreeMap<String, usize> = BTreeMap::new();
@@ -56,7 +74,11 @@ fn check_against_ground_truth(preset: Preset) {
         m
     };
     assert_eq!(per_ent(&got), per_ent(&want));
-    assert!(o.report.dangling.is_empty(), "dangling: {:?}", &o.report.dangling[..o.report.dangling.len().min(5)]);
+    assert!(
+        o.report.dangling.is_empty(),
+        "dangling: {:?}",
+        &o.report.dangling[..o.report.dangling.len().min(5)]
+    );
 }
 
 #[test]
@@ -75,9 +97,18 @@ fn the_sync_issues_exactly_the_minimum_requests() {
         let server = mock(preset);
         let want = ground_truth::minimum_requests(&server.org());
         let o = sync_ok(&server.base_url());
-        let got: BTreeMap<_, _> = server.stats().requests.into_iter().filter(|(_, n)| *n > 0).collect();
-        assert_eq!(got, want, "{preset}: requests per endpoint (mock counters) vs the minimum");
-        let client_side: BTreeMap<_, _> = o.requests.iter().map(|(e, c)| (*e, c.requests)).collect();
+        let got: BTreeMap<_, _> = server
+            .stats()
+            .requests
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        assert_eq!(
+            got, want,
+            "{preset}: requests per endpoint (mock counters) vs the minimum"
+        );
+        let client_side: BTreeMap<_, _> =
+            o.requests.iter().map(|(e, c)| (*e, c.requests)).collect();
         assert_eq!(client_side, want, "{preset}: the client's own counters");
     }
 }
@@ -89,7 +120,14 @@ fn faults_and_429_storms_do_not_change_a_single_byte() {
         preset: Preset::Small,
         faults: Faults {
             rate: 0.10,
-            kinds: vec![FaultKind::Status500, FaultKind::Status502, FaultKind::Status503, FaultKind::Truncated, FaultKind::Malformed, FaultKind::Dropped],
+            kinds: vec![
+                FaultKind::Status500,
+                FaultKind::Status502,
+                FaultKind::Status503,
+                FaultKind::Truncated,
+                FaultKind::Malformed,
+                FaultKind::Dropped,
+            ],
             slow: Duration::from_millis(1),
         },
         ..MockConfig::default()
@@ -104,7 +142,11 @@ fn faults_and_429_storms_do_not_change_a_single_byte() {
     for retry_after in [true, false] {
         let storm = mock_with(MockConfig {
             preset: Preset::Small,
-            rate_limit: Some(RateLimit { rpm: 12_000, burst: 5, retry_after }),
+            rate_limit: Some(RateLimit {
+                rpm: 12_000,
+                burst: 5,
+                retry_after,
+            }),
             ..MockConfig::default()
         });
         let mut cfg = client_config(&storm.base_url());
@@ -112,7 +154,11 @@ fn faults_and_429_storms_do_not_change_a_single_byte() {
         cfg.throttle.default_pause = Duration::from_millis(50);
         let o = run_sync(cfg).expect("sync through a 429 storm");
         assert!(storm.stats().rate_limited > 0, "429s were sent");
-        assert_eq!(graph_json(&o), clean, "429 storm, Retry-After: {retry_after}");
+        assert_eq!(
+            graph_json(&o),
+            clean,
+            "429 storm, Retry-After: {retry_after}"
+        );
     }
 }
 
@@ -121,7 +167,11 @@ fn a_rate_limited_endpoint_is_learned_and_then_respected() {
     // 1200 rpm = one request per 50 ms per endpoint, burst 3.
     let server = mock_with(MockConfig {
         preset: Preset::Small,
-        rate_limit: Some(RateLimit { rpm: 1_200, burst: 3, retry_after: false }),
+        rate_limit: Some(RateLimit {
+            rpm: 1_200,
+            burst: 3,
+            retry_after: false,
+        }),
         ..MockConfig::default()
     });
     let mut cfg = client_config(&server.base_url());
@@ -132,29 +182,61 @@ fn a_rate_limited_endpoint_is_learned_and_then_respected() {
     assert!(!o.is_partial());
     // The busiest endpoint (one request per user) makes ~100 requests; once learned, the rate
     // holds, so 429s stay near the in-flight count at the moment the limit was discovered.
-    let c = o.requests.get(&openai_access_actors::api::Endpoint::ListUserRoles).copied().unwrap_or_default();
+    let c = o
+        .requests
+        .get(&openai_access_actors::api::Endpoint::ListUserRoles)
+        .copied()
+        .unwrap_or_default();
     assert!(c.requests > 50);
-    let learned = o.rates.iter().find(|r| r.endpoint == openai_access_actors::api::Endpoint::ListUserRoles).and_then(|r| r.learned_rpm);
+    let learned = o
+        .rates
+        .iter()
+        .find(|r| r.endpoint == openai_access_actors::api::Endpoint::ListUserRoles)
+        .and_then(|r| r.learned_rpm);
     let learned = learned.expect("a rate was learned");
-    assert!(learned <= 1_200.0 * 1.05, "learned {learned} rpm above the server's 1200");
-    assert!(c.rate_limited <= 8 + 8 + 3, "{} 429s on {} requests (learned {learned:.0} rpm)", c.rate_limited, c.requests);
+    assert!(
+        learned <= 1_200.0 * 1.05,
+        "learned {learned} rpm above the server's 1200"
+    );
+    assert!(
+        c.rate_limited <= 8 + 8 + 3,
+        "{} 429s on {} requests (learned {learned:.0} rpm)",
+        c.rate_limited,
+        c.requests
+    );
 }
 
 #[test]
 fn a_free_plan_syncs_with_a_warning_and_no_group_members() {
-    let server = mock_with(MockConfig { preset: Preset::Tiny, plan: Plan::Free, ..MockConfig::default() });
+    let server = mock_with(MockConfig {
+        preset: Preset::Tiny,
+        plan: Plan::Free,
+        ..MockConfig::default()
+    });
     let o = sync_ok(&server.base_url());
     assert!(!o.is_partial(), "{:?}", o.failures);
     assert_eq!(o.warnings.len(), 1, "{:?}", o.warnings);
     assert!(o.warnings[0].contains("plan"), "{}", o.warnings[0]);
-    assert!(o.graph.grants().all(|g| !g.entitlement.starts_with("group:")), "no group-member grants");
+    assert!(
+        o.graph
+            .grants()
+            .all(|g| !g.entitlement.starts_with("group:")),
+        "no group-member grants"
+    );
     let want = ground_truth::grant_ids(&server.org(), false);
     let got: BTreeSet<String> = o.graph.grants().map(|g| g.id.clone()).collect();
     // Group grants themselves are still synced; what flows through membership is missing,
     // except inherited roles the API itself reports on a user's role list (assignment_sources).
     for id in got.difference(&want) {
         let g = o.graph.grant(id).expect("grant");
-        assert!(!g.direct && g.sources.iter().all(|s| s.starts_with("group:")), "unexpected grant {id}: {g:?}");
+        assert!(
+            !g.direct && g.sources.iter().all(|s| s.starts_with("group:")),
+            "unexpected grant {id}: {g:?}"
+        );
     }
-    assert!(want.difference(&got).next().is_none(), "missing: {:?}", want.difference(&got).collect::<Vec<_>>());
+    assert!(
+        want.difference(&got).next().is_none(),
+        "missing: {:?}",
+        want.difference(&got).collect::<Vec<_>>()
+    );
 }

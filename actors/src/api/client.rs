@@ -291,7 +291,7 @@ impl AdminClient {
         query: &[(&str, String)],
         body: Option<&[u8]>,
     ) -> Result<T, ApiError> {
-        let _permit = self.throttle.acquire(endpoint).await;
+        let permit = self.throttle.acquire(endpoint).await;
         self.stats.record_request(endpoint);
         let mut req = self
             .http
@@ -309,7 +309,8 @@ impl AdminClient {
         if status == 429 {
             let retry_after = retry_after(resp.headers());
             self.stats.record_rate_limited(endpoint);
-            self.throttle.on_rate_limited(endpoint, retry_after);
+            self.throttle
+                .on_rate_limited(endpoint, permit.ticket, retry_after);
             let message = resp
                 .bytes()
                 .await
@@ -337,7 +338,7 @@ impl AdminClient {
                 code,
             });
         }
-        self.throttle.on_success(endpoint);
+        self.throttle.on_success(endpoint, permit.ticket);
         serde_json::from_slice(&bytes).map_err(|e| ApiError::Body {
             endpoint,
             detail: e.to_string(),

@@ -1,0 +1,222 @@
+//! Learning one endpoint's sustainable rate from its 429s (see the module docs of `throttle`).
+//! Pure bookkeeping on tickets (the order requests were let through) and millisecond times,
+//! so it is tested without clocks or servers.
+
+use std::time::Duration;
+
+/// A segment shorter than this measures latency noise, not the server's refill.
+const MIN_SEGMENT_MS: u64 = 20;
+/// Pace this far under what was measured.
+const MARGIN: f64 = 0.97;
+/// How long a probing pace must hold without a 429 before it doubles.
+const PROBE_HOLD_MS: u64 = 250;
+/// A `Retry-After` this long is itself the measurement: a dry bucket refills one request in it.
+const TELLING_RETRY_AFTER: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Default)]
+pub struct Learner {
+    next_ticket: u64,
+    /// Successes of requests let through before the first 429: the server's burst.
+    burst: u64,
+    /// The first ticket after the first 429 closed the gate.
+    first_pause_ticket: Option<u64>,
+    /// The current paced segment: its first ticket, start time and successes since.
+    segment_ticket: u64,
+    segment_start_ms: u64,
+    segment_successes: u64,
+    /// The segment began under the limit (so the bucket was full when it started).
+    segment_clean: bool,
+    pause_ms: u64,
+    /// Requests per second measured from a segment (only ever lowered afterwards).
+    measured: Option<f64>,
+    /// Pace while probing upwards (before a measurement).
+    probing: Option<f64>,
+    /// The first 429 came; probing starts when its pause ends (once the burst is counted).
+    probe_pending: bool,
+}
+
+impl Learner {
+    /// A request is let through; its ticket orders it against pauses and segments.
+    pub fn ticket(&mut self) -> u64 {
+        self.next_ticket += 1;
+        self.next_ticket
+    }
+
+    pub fn success(&mut self, ticket: u64) {
+        if self.first_pause_ticket.is_none_or(|p| ticket < p) {
+            self.burst += 1;
+        }
+        if ticket >= self.segment_ticket {
+            self.segment_successes += 1;
+        }
+    }
+
+    /// The rate to pace at after a 429 on request `ticket`, if it changes.
+    pub fn rate_limited(
+        &mut self,
+        now: u64,
+        ticket: u64,
+        pause: Duration,
+        current: Option<f64>,
+    ) -> Option<f64> {
+        // Requests let through before the gate last closed tell nothing new.
+        if ticket < self.segment_ticket {
+            return None;
+        }
+        self.pause_ms = pause.as_millis() as u64;
+        if pause >= TELLING_RETRY_AFTER {
+            let rate = MARGIN / pause.as_secs_f64();
+            let rate = self.measured.map_or(rate, |m| m.min(rate));
+            self.first_pause_ticket.get_or_insert(self.next_ticket + 1);
+            self.measured = Some(rate);
+            self.probing = None;
+            self.restart_segment(now + self.pause_ms, false);
+            return Some(rate);
+        }
+        if self.first_pause_ticket.is_none() {
+            self.first_pause_ticket = Some(self.next_ticket + 1);
+            self.probe_pending = true;
+            self.restart_segment(now + self.pause_ms, false);
+            // Until the pause ends, the gate holds every request anyway.
+            return None;
+        }
+        let length = now.saturating_sub(self.segment_start_ms);
+        let rate = if self.segment_clean
+            && length >= MIN_SEGMENT_MS
+            && self.segment_successes > self.burst
+        {
+            let refill =
+                (self.segment_successes - self.burst) as f64 / (length as f64 / 1000.0) * MARGIN;
+            let rate = self.measured.map_or(refill, |m| m.min(refill));
+            self.measured = Some(rate);
+            self.probing = None;
+            rate
+        } else {
+            // Too little to measure: back off and measure again.
+            let halved = current.or(self.measured).or(self.probing).unwrap_or(1.0) / 2.0;
+            if self.measured.is_some() {
+                self.measured = Some(halved);
+            } else {
+                self.probing = Some(halved);
+            }
+            halved
+        };
+        self.restart_segment(now + self.pause_ms, false);
+        Some(rate)
+    }
+
+    /// While probing and 429-free for a while, double the pace. Returns the new pace.
+    pub fn maybe_speed_up(&mut self, now: u64) -> Option<f64> {
+        if self.probe_pending && now >= self.segment_start_ms {
+            // Start probing from one burst per pause; doubling finds the rest.
+            self.probe_pending = false;
+            let start = self.burst.max(1) as f64 / (self.pause_ms.max(50) as f64 / 1000.0);
+            self.probing = Some(start);
+            self.restart_segment(now, self.pause_ms >= 1000);
+            return Some(start);
+        }
+        let probing = self.probing?;
+        if now < self.segment_start_ms + PROBE_HOLD_MS {
+            return None;
+        }
+        let faster = probing * 2.0;
+        self.probing = Some(faster);
+        // The slower segment before left the server's bucket full: this one starts clean.
+        self.restart_segment(now, true);
+        Some(faster)
+    }
+
+    fn restart_segment(&mut self, start: u64, clean: bool) {
+        self.segment_ticket = self.next_ticket + 1;
+        self.segment_start_ms = start;
+        self.segment_successes = 0;
+        // After a pause long enough for the bucket to refill, the segment is clean too.
+        self.segment_clean = clean || self.pause_ms >= 1000;
+    }
+
+    /// Requests per second learned so far.
+    pub fn learned(&self) -> Option<f64> {
+        self.measured.or(self.probing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_the_refill_of_a_token_bucket() {
+        // Server: 200 req/s, burst 5. Eight requests fly at once: 5 succeed, 3 get 429.
+        let mut l = Learner::default();
+        let burst: Vec<u64> = (0..8).map(|_| l.ticket()).collect();
+        assert_eq!(
+            l.rate_limited(2, burst[5], Duration::from_secs(1), None),
+            None,
+            "the pause holds everything"
+        );
+        // The other 429s of that burst are stale; its successes land late and still count as burst.
+        assert_eq!(
+            l.rate_limited(3, burst[6], Duration::from_secs(1), None),
+            None
+        );
+        assert_eq!(
+            l.rate_limited(3, burst[7], Duration::from_secs(1), None),
+            None
+        );
+        for t in &burst[..5] {
+            l.success(*t);
+        }
+        assert_eq!(l.maybe_speed_up(500), None, "still paused");
+        let start = l
+            .maybe_speed_up(1_002)
+            .expect("probing starts at one burst per pause");
+        assert!((4.9..=5.1).contains(&start), "{start}");
+        // Probing doubles while no 429 comes.
+        assert_eq!(l.maybe_speed_up(1_100), None);
+        let faster = l.maybe_speed_up(2_002).expect("doubled");
+        assert!((9.9..=10.1).contains(&faster));
+        // A clean segment of 42 ms with 13 successes ends in a 429: (13 - 5) / 0.042 s ≈ 190/s.
+        for _ in 0..13 {
+            let t = l.ticket();
+            l.success(t);
+        }
+        let t = l.ticket();
+        let rate = l
+            .rate_limited(2_044, t, Duration::from_secs(1), Some(faster))
+            .expect("measured");
+        assert!((175.0..=200.0).contains(&rate), "measured {rate}");
+        assert_eq!(l.learned(), Some(rate));
+        // Once measured, no more probing.
+        assert_eq!(l.maybe_speed_up(10_000), None);
+    }
+
+    #[test]
+    fn a_long_retry_after_is_the_rate() {
+        let mut l = Learner::default();
+        let t = l.ticket();
+        let r = l
+            .rate_limited(0, t, Duration::from_secs(8), None)
+            .expect("rate");
+        assert!((0.12..=0.125).contains(&r), "one request per 8 s: {r}");
+        assert_eq!(l.maybe_speed_up(60_000), None);
+    }
+
+    #[test]
+    fn too_short_a_segment_backs_off_instead_of_guessing() {
+        let mut l = Learner::default();
+        for _ in 0..3 {
+            let t = l.ticket();
+            l.success(t);
+        }
+        let t = l.ticket();
+        l.rate_limited(2, t, Duration::from_millis(50), None);
+        assert!(l.maybe_speed_up(52).is_some());
+        let t = l.ticket();
+        l.success(t);
+        let t = l.ticket();
+        let r = l
+            .rate_limited(60, t, Duration::from_millis(50), Some(60.0))
+            .expect("halved");
+        assert!((29.9..=30.1).contains(&r));
+    }
+}
