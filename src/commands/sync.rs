@@ -71,7 +71,17 @@ fn write_output(
     match format {
         OutputFormat::Json => atomic::write_atomically(path, |w| json::write(outcome, w))
             .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e)),
-        OutputFormat::C1z => crate::output::write_c1z_output(outcome, path, append),
+        OutputFormat::C1z => {
+            let report = crate::output::write_c1z_output(outcome, path, append)?;
+            tracing::info!(
+                path = %path.display(),
+                bytes = report.bytes_written,
+                full_syncs_in_file = report.full_syncs_in_file,
+                elapsed_ms = report.elapsed.as_millis() as u64,
+                "Wrote .c1z."
+            );
+            Ok(())
+        }
     }
 }
 

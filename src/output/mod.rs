@@ -1,21 +1,30 @@
 //! Writers for a finished sync: JSON (documented in README), .c1z, and the stderr summary.
 
 pub mod atomic;
+pub mod c1z;
 pub mod json;
 pub mod summary;
 
 use crate::exit::CliError;
 use openai_access_actors::coordinator::SyncOutcome;
 use std::path::Path;
+use std::time::SystemTime;
 
-/// .c1z output (issue 6) is not built yet: say so instead of writing something half right.
+/// Writes the sync as a v1 .c1z (Baton's format), atomically; `append` keeps the file's
+/// earlier full syncs (the last two stay, so `baton diff` works).
 pub fn write_c1z_output(
-    _outcome: &SyncOutcome,
+    outcome: &SyncOutcome,
     path: &Path,
-    _append: bool,
-) -> Result<(), CliError> {
-    Err(CliError::usage(format!(
-        "cannot write {}: .c1z output is not available in this build yet; use a .json path",
-        path.display()
-    )))
+    append: bool,
+) -> Result<c1z::C1zReport, CliError> {
+    let ended_at = SystemTime::now();
+    let started_at = ended_at.checked_sub(outcome.duration).unwrap_or(ended_at);
+    let opts = c1z::C1zOptions {
+        append,
+        started_at,
+        ended_at,
+        ..c1z::C1zOptions::default()
+    };
+    c1z::write_c1z(&outcome.graph, path, &opts)
+        .map_err(|e| CliError::fatal(format!("cannot write {}: {e}", path.display())))
 }

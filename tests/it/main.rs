@@ -1,5 +1,6 @@
 //! The one integration-test binary (each extra binary would link actix, reqwest and axum again).
 
+mod c1z;
 mod cli;
 mod client;
 mod ground_truth;

@@ -1,0 +1,220 @@
+//! Grant-graph objects → `c1.connector.v2` messages (baton-model.md §1). Pure functions.
+
+use super::proto::{self, AnyType};
+use openai_access_actors::graph::{
+    self as g, AccountType, GrantGraph, Purpose, ResourceKey, TraitKind, Traits, UserStatus,
+};
+use std::collections::BTreeMap;
+
+pub fn resource_id(key: &ResourceKey) -> proto::ResourceId {
+    proto::ResourceId {
+        resource_type: key.resource_type.as_str().to_owned(),
+        resource: key.id.clone(),
+        baton_resource: false,
+    }
+}
+
+pub fn resource_type(rt: g::ResourceType) -> proto::ResourceType {
+    let t = match rt.trait_kind() {
+        TraitKind::User => proto::TraitEnum::User,
+        TraitKind::Group => proto::TraitEnum::Group,
+        TraitKind::Role => proto::TraitEnum::Role,
+        TraitKind::App => proto::TraitEnum::App,
+        TraitKind::Secret => proto::TraitEnum::Secret,
+    };
+    proto::ResourceType {
+        id: rt.as_str().to_owned(),
+        display_name: rt.display_name().to_owned(),
+        traits: vec![t as i32],
+        ..Default::default()
+    }
+}
+
+/// The full resource: trait annotation, profile (also in the trait's deprecated profile field,
+/// which is where SDK v0.7.27 readers look: §1.1), user status, secret creation time.
+pub fn resource(r: &g::Resource) -> proto::Resource {
+    let profile = (!r.profile.is_empty()).then(|| profile_struct(&r.profile));
+    let mut status = None;
+    let mut created_at = None;
+    let annotation = match &r.traits {
+        Traits::User {
+            emails,
+            status: user_status,
+            account_type,
+            login,
+        } => {
+            let (user, res) = match user_status {
+                UserStatus::Enabled => (
+                    proto::UserStatusValue::Enabled,
+                    proto::ResourceStatusValue::Enabled,
+                ),
+                UserStatus::Disabled => (
+                    proto::UserStatusValue::Disabled,
+                    proto::ResourceStatusValue::Disabled,
+                ),
+            };
+            status = Some(proto::ResourceStatus {
+                status: res as i32,
+                details: String::new(),
+            });
+            proto::UserTrait {
+                // The SDK's NewUserTrait marks the first address primary.
+                emails: emails
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| proto::Email {
+                        address: e.clone(),
+                        is_primary: i == 0,
+                    })
+                    .collect(),
+                status: Some(proto::UserStatus {
+                    status: user as i32,
+                    details: String::new(),
+                }),
+                profile: profile.clone(),
+                account_type: match account_type {
+                    AccountType::Human => proto::AccountType::Human,
+                    AccountType::Service => proto::AccountType::Service,
+                } as i32,
+                login: login.clone().unwrap_or_default(),
+            }
+            .to_any()
+        }
+        Traits::Group => proto::GroupTrait {
+            profile: profile.clone(),
+        }
+        .to_any(),
+        Traits::Role => proto::RoleTrait {
+            profile: profile.clone(),
+        }
+        .to_any(),
+        Traits::App => proto::AppTrait {
+            profile: profile.clone(),
+            ..Default::default()
+        }
+        .to_any(),
+        Traits::Secret {
+            identity,
+            created_at: created,
+            last_used_at,
+            expires_at,
+        } => {
+            created_at = created.map(timestamp);
+            proto::SecretTrait {
+                profile: profile.clone(),
+                created_at: created.map(timestamp),
+                expires_at: expires_at.map(timestamp),
+                last_used_at: last_used_at.map(timestamp),
+                created_by_id: None,
+                identity_id: identity.as_ref().map(resource_id),
+            }
+            .to_any()
+        }
+    };
+    proto::Resource {
+        id: Some(resource_id(&r.key())),
+        parent_resource_id: r.parent.as_ref().map(resource_id),
+        display_name: r.display_name.clone(),
+        annotations: vec![annotation],
+        description: r.description.clone(),
+        baton_resource: false,
+        profile,
+        status,
+        created_at,
+    }
+}
+
+/// The entitlement with its full resource embedded (the SDK's `NewAssignmentEntitlement` shape).
+pub fn entitlement(e: &g::Entitlement, res: proto::Resource) -> proto::Entitlement {
+    proto::Entitlement {
+        resource: Some(res),
+        id: e.id.clone(),
+        display_name: e.display_name.clone(),
+        description: e.description.clone(),
+        grantable_to: e.grantable_to.iter().map(|t| resource_type(*t)).collect(),
+        annotations: Vec::new(),
+        purpose: match e.purpose {
+            Purpose::Assignment => proto::PurposeValue::Assignment,
+            Purpose::Permission => proto::PurposeValue::Permission,
+        } as i32,
+        slug: e.slug.clone(),
+    }
+}
+
+/// What a grant embeds: the entitlement's id and full resource (as `grant.NewGrant` does).
+pub fn entitlement_stub(id: &str, res: proto::Resource) -> proto::Entitlement {
+    proto::Entitlement {
+        resource: Some(res),
+        id: id.to_owned(),
+        ..Default::default()
+    }
+}
+
+/// What a grant embeds for its principal: the id only (as `grant.NewGrant` does).
+pub fn principal_stub(key: &ResourceKey) -> proto::Resource {
+    proto::Resource {
+        id: Some(resource_id(key)),
+        ..Default::default()
+    }
+}
+
+/// `Grant.sources` (§2): each entitlement the grant is inherited through, with `is_direct` as
+/// the SDK's expander sets it — whether the principal holds that source entitlement directly —
+/// plus the grant's own entitlement as `is_direct: true` when it is also held directly (the
+/// expander's "record the direct grant" step). Purely direct grants carry no sources.
+pub fn grant_sources(graph: &GrantGraph, grant: &g::Grant) -> Option<proto::GrantSources> {
+    if grant.sources.is_empty() {
+        return None;
+    }
+    let mut sources = BTreeMap::new();
+    for src in &grant.sources {
+        let is_direct = graph
+            .grant(&g::grant_id(src, &grant.principal))
+            .is_some_and(|sg| sg.direct);
+        sources.insert(src.clone(), proto::GrantSource { is_direct });
+    }
+    if grant.direct {
+        sources.insert(
+            grant.entitlement.clone(),
+            proto::GrantSource { is_direct: true },
+        );
+    }
+    Some(proto::GrantSources { sources })
+}
+
+/// Unix seconds → `google.protobuf.Timestamp`.
+pub fn timestamp(seconds: i64) -> proto::Timestamp {
+    proto::Timestamp { seconds, nanos: 0 }
+}
+
+/// JSON profile → `google.protobuf.Struct`, the mapping of Go's `structpb.NewStruct`.
+pub fn profile_struct(profile: &BTreeMap<String, serde_json::Value>) -> proto::Struct {
+    proto::Struct {
+        fields: profile
+            .iter()
+            .map(|(k, v)| (k.clone(), json_value(v)))
+            .collect(),
+    }
+}
+
+fn json_value(v: &serde_json::Value) -> proto::Value {
+    use proto::value::Kind;
+    use serde_json::Value as J;
+    let kind = match v {
+        J::Null => Kind::NullValue(0),
+        J::Bool(b) => Kind::BoolValue(*b),
+        // Struct numbers are doubles; large integers lose precision exactly as in Go.
+        J::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or_default()),
+        J::String(s) => Kind::StringValue(s.clone()),
+        J::Array(items) => Kind::ListValue(proto::ListValue {
+            values: items.iter().map(json_value).collect(),
+        }),
+        J::Object(map) => Kind::StructValue(proto::Struct {
+            fields: map
+                .iter()
+                .map(|(k, v)| (k.clone(), json_value(v)))
+                .collect(),
+        }),
+    };
+    proto::Value { kind: Some(kind) }
+}

@@ -1,0 +1,265 @@
+//! `.c1z` output: the grant graph as a v1 `.c1z` file (zstd-compressed SQLite, baton-model.md
+//! §3), readable by every version of ConductorOne's `baton` CLI (`baton resources -f FILE.c1z`).
+//!
+//! The file is built in a scratch directory next to the target, compressed into a temp file
+//! there, fsynced and renamed over the target, so a failed write leaves the target as it was.
+
+mod convert;
+mod envelope;
+mod ksuid;
+pub mod proto;
+mod rows;
+mod schema;
+
+pub use envelope::MAGIC_V1;
+pub use schema::TABLES as V1_TABLES;
+
+use openai_access_actors::graph::GrantGraph;
+use rusqlite::Connection;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+/// How many finished full syncs an appended file keeps (the SDK's default cleanup policy, so
+/// `baton diff` has a previous sync to compare with).
+pub const KEEP_FULL_SYNCS: usize = 2;
+
+#[derive(Clone, Debug)]
+pub struct C1zOptions {
+    /// Add this sync to an existing `.c1z` at the path (keeping its last finished full syncs)
+    /// instead of replacing it. Without an existing file this writes a new one.
+    pub append: bool,
+    /// When the sync started and ended (stored as local wall-clock text, as the SDK does).
+    pub started_at: SystemTime,
+    pub ended_at: SystemTime,
+    /// zstd level; 3 is close to the SDK's "SpeedDefault".
+    pub zstd_level: i32,
+    /// Test hook: fail after this many object rows, as an interrupted write would.
+    #[doc(hidden)]
+    pub fail_after_rows: Option<usize>,
+}
+
+impl Default for C1zOptions {
+    fn default() -> Self {
+        let now = SystemTime::now();
+        Self {
+            append: false,
+            started_at: now,
+            ended_at: now,
+            zstd_level: 3,
+            fail_after_rows: None,
+        }
+    }
+}
+
+/// Rows this sync wrote, per table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TableRows {
+    pub resource_types: usize,
+    pub resources: usize,
+    pub entitlements: usize,
+    pub grants: usize,
+    /// Of `grants`: those carrying a `GrantExpandable` in `expansion`.
+    pub expandable_grants: usize,
+    /// Of `grants`: those inherited through another entitlement (with `sources`).
+    pub grants_with_sources: usize,
+    pub sync_runs: usize,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct C1zReport {
+    pub path: PathBuf,
+    /// The KSUID of the sync run written.
+    pub sync_id: String,
+    pub rows: TableRows,
+    /// Whether the sync was added to an existing file.
+    pub appended: bool,
+    /// Finished full syncs in the file now, and how many older ones were removed.
+    pub full_syncs_in_file: usize,
+    pub syncs_removed: usize,
+    /// Size of the SQLite database and of the compressed file.
+    pub db_bytes: u64,
+    pub bytes_written: u64,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum C1zError {
+    #[error("{context}: {source}")]
+    Io {
+        context: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{} is not a v1 .c1z file (found {found}); cannot append to it", path.display())]
+    NotV1 { path: PathBuf, found: &'static str },
+    #[error("{} has no file name", .0.display())]
+    InvalidPath(PathBuf),
+    #[error("{from} references a missing {what} {id}")]
+    MissingReference {
+        what: &'static str,
+        id: String,
+        from: String,
+    },
+    #[error("simulated failure after {rows} rows")]
+    SimulatedFailure { rows: usize },
+}
+
+impl C1zError {
+    fn io(context: &'static str, source: io::Error) -> Self {
+        Self::Io { context, source }
+    }
+}
+
+/// Writes `graph` as one finished full sync to the `.c1z` at `path`, atomically.
+pub fn write_c1z(
+    graph: &GrantGraph,
+    path: &Path,
+    opts: &C1zOptions,
+) -> Result<C1zReport, C1zError> {
+    let start = Instant::now();
+    rows::check_references(graph)?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| C1zError::InvalidPath(path.to_owned()))?
+        .to_string_lossy()
+        .into_owned();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // Same directory as the target: the final rename must not cross filesystems, and the
+    // database can be far larger than a tmpfs /tmp. Removed on drop, success or not.
+    let work = tempfile::Builder::new()
+        .prefix(&format!(".{name}.work-"))
+        .tempdir_in(dir)
+        .map_err(|e| C1zError::io("creating the work directory", e))?;
+    let db = work.path().join("db");
+    let appended = opts.append
+        && path
+            .try_exists()
+            .map_err(|e| C1zError::io("checking the existing .c1z", e))?;
+    if appended {
+        envelope::decompress(path, &db)?;
+    }
+
+    let sync_id = ksuid::new_at(opts.started_at);
+    let filled = fill_database(&db, graph, &sync_id, opts, appended)?;
+    let db_bytes = std::fs::metadata(&db)
+        .map_err(|e| C1zError::io("reading the database size", e))?
+        .len();
+
+    let mut out = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| C1zError::io("creating the temp file", e))?;
+    let bytes_written = envelope::compress(&db, out.as_file_mut(), opts.zstd_level)?;
+    out.persist(path)
+        .map_err(|e| C1zError::io("renaming the temp file", e.error))?;
+    sync_dir(dir);
+    drop(work);
+
+    Ok(C1zReport {
+        path: path.to_owned(),
+        sync_id,
+        rows: filled.rows,
+        appended,
+        full_syncs_in_file: filled.full_syncs,
+        syncs_removed: filled.removed,
+        db_bytes,
+        bytes_written,
+        elapsed: start.elapsed(),
+    })
+}
+
+struct Filled {
+    rows: TableRows,
+    full_syncs: usize,
+    removed: usize,
+}
+
+fn fill_database(
+    db: &Path,
+    graph: &GrantGraph,
+    sync_id: &str,
+    opts: &C1zOptions,
+    appended: bool,
+) -> Result<Filled, C1zError> {
+    let mut conn = Connection::open(db)?;
+    // A scratch copy: atomicity comes from the final rename, so no journal and no fsyncs while
+    // filling it. OFF is a rollback-journal mode: the file header stays "legacy", never WAL,
+    // and no -journal/-wal file is left to be lost by compressing only the main file (§3.6).
+    let mode: String = conn.query_row("PRAGMA journal_mode = OFF", [], |r| r.get(0))?;
+    debug_assert_eq!(mode, "off");
+    conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY;")?;
+    // IF NOT EXISTS: an appended file from an older SDK gets the tables it lacks. A new file
+    // gets its indexes after the rows: one sort per index instead of ~1M random B-tree inserts.
+    let (tables, indexes): (Vec<&str>, Vec<&str>) = schema::DDL
+        .iter()
+        .partition(|d| d.starts_with("create table"));
+    for ddl in &tables {
+        conn.execute(ddl, [])?;
+    }
+    let indexes_later = !appended;
+    if !indexes_later {
+        for ddl in &indexes {
+            conn.execute(ddl, [])?;
+        }
+    }
+
+    let discovered_at = sqlite_time(SystemTime::now());
+    let mut budget = rows::Budget::new(opts.fail_after_rows);
+    let tx = conn.transaction()?;
+    let mut rows = rows::insert_objects(&tx, graph, sync_id, &discovered_at, &mut budget)?;
+    rows::insert_sync_run(
+        &tx,
+        sync_id,
+        &sqlite_time(opts.started_at),
+        &sqlite_time(opts.ended_at),
+    )?;
+    rows.sync_runs = 1;
+    if indexes_later {
+        for ddl in &indexes {
+            tx.execute(ddl, [])?;
+        }
+    }
+    let removed = if appended {
+        rows::keep_last_full_syncs(&tx, KEEP_FULL_SYNCS)?
+    } else {
+        0
+    };
+    let full_syncs: i64 = tx.query_row(
+        "SELECT count(*) FROM v1_sync_runs WHERE sync_type = 'full' AND ended_at IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    tx.commit()?;
+    if removed > 0 {
+        // Give the deleted syncs' pages back, as the SDK's cleanup does.
+        conn.execute_batch("VACUUM")?;
+    }
+    conn.close().map_err(|(_, e)| e)?;
+    Ok(Filled {
+        rows,
+        full_syncs: usize::try_from(full_syncs).unwrap_or_default(),
+        removed,
+    })
+}
+
+/// The SDK's `discovered_at`/`started_at` text: local wall-clock time, no zone (§3.4).
+fn sqlite_time(t: SystemTime) -> String {
+    chrono::DateTime::<chrono::Local>::from(t)
+        .format("%Y-%m-%d %H:%M:%S%.f")
+        .to_string()
+}
+
+/// Makes the rename durable. Best effort: the file is already complete and in place, and not
+/// every platform can open a directory for syncing.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
