@@ -36,6 +36,39 @@ pub enum Command {
     /// Run the mock OpenAI Admin API server.
     #[command(subcommand)]
     Mock(MockCommand),
+    /// Benchmark full syncs against the in-process mock: wall time against the physical
+    /// bound T*, requests against the minimum, and a sequential baseline.
+    Bench(BenchArgs),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Baseline {
+    /// Also run the sync one request at a time (the way a stock Baton connector syncs).
+    Sequential,
+    None,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// The mock org and its server-side knobs (latency, per-endpoint limits, faults).
+    #[command(flatten)]
+    pub knobs: MockKnobs,
+
+    /// Requests the crawler keeps in flight.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_in_flight: u32,
+
+    /// Full syncs to run; the report gives the median and the spread.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeat: u32,
+
+    /// Baseline to compare with.
+    #[arg(long, value_enum, default_value_t = Baseline::None)]
+    pub baseline: Baseline,
+
+    /// Also write the report as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 /// Where the Admin API is and how to talk to it (shared by every command that calls it).

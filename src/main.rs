@@ -13,6 +13,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sync(args) => commands::sync::run(args),
         Command::Mock(cmd) => commands::mock::run(cmd),
+        Command::Bench(args) => commands::bench::run(args),
     };
     match result {
         Ok(code) => exit::code(code),

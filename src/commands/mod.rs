@@ -1,5 +1,6 @@
 //! One file per subcommand; each parses its arguments into engine configuration and talks
 //! to the engine through messages.
 
+pub mod bench;
 pub mod mock;
 pub mod sync;

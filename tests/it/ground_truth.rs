@@ -1,7 +1,6 @@
 //! What a sync of a mock org must produce, computed straight from the mock's state, not
 //! through the API or the crawler: the reference the sync tests compare against.
 
-use openai_access_actors::api::Endpoint;
 use openai_access_actors::mock::Org;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -217,50 +216,4 @@ pub fn grant_ids(org: &Org, with_group_members: bool) -> BTreeSet<String> {
 
 fn add(holders: &mut BTreeMap<String, BTreeSet<String>>, ent: String, who: String) {
     holders.entry(ent).or_default().insert(who);
-}
-
-fn pages(n: usize, size: usize) -> u64 {
-    n.div_ceil(size).max(1) as u64
-}
-
-/// The fewest requests per endpoint a complete sync needs (DESIGN §3, REFERENCE §7).
-pub fn minimum_requests(org: &Org) -> BTreeMap<Endpoint, u64> {
-    let mut m: BTreeMap<Endpoint, u64> = BTreeMap::new();
-    let custom_org_roles = org.org_roles.iter().filter(|r| !r.predefined_role).count();
-    m.insert(Endpoint::ListUsers, pages(org.users.len(), 100));
-    m.insert(Endpoint::ListInvites, pages(org.invites.len(), 100));
-    m.insert(Endpoint::ListProjects, pages(org.projects.len(), 100));
-    m.insert(Endpoint::ListOrgRoles, pages(2 + custom_org_roles, 1000));
-    m.insert(Endpoint::ListGroups, pages(org.groups.len(), 1000));
-    m.insert(
-        Endpoint::ListGroupUsers,
-        org.groups
-            .iter()
-            .map(|g| pages(g.members.len(), 1000))
-            .sum(),
-    );
-    m.insert(
-        Endpoint::ListGroupRoles,
-        org.groups.iter().map(|g| pages(g.roles.len(), 1000)).sum(),
-    );
-    if custom_org_roles > 0 {
-        m.insert(
-            Endpoint::ListUserRoles,
-            org.users.iter().filter(|u| !u.is_service_account()).count() as u64,
-        );
-    }
-    for p in org.projects.iter().filter(|p| !p.is_archived()) {
-        *m.entry(Endpoint::ListProjectUsers).or_default() += pages(p.users.len(), 100);
-        *m.entry(Endpoint::ListProjectServiceAccounts).or_default() +=
-            pages(p.service_accounts.len(), 100);
-        *m.entry(Endpoint::ListProjectApiKeys).or_default() += pages(p.api_keys.len(), 100);
-        *m.entry(Endpoint::ListProjectGroups).or_default() += pages(p.groups.len(), 100);
-        *m.entry(Endpoint::ListProjectRoles).or_default() += pages(3 + p.roles.len(), 1000);
-        if !p.roles.is_empty() {
-            *m.entry(Endpoint::ListProjectUserRoles).or_default() += p.users.len() as u64;
-        }
-        *m.entry(Endpoint::ListProjectGroupRoles).or_default() += p.groups.len() as u64;
-    }
-    m.retain(|_, v| *v > 0);
-    m
 }

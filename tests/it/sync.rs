@@ -95,7 +95,7 @@ fn medium_matches_ground_truth() {
 fn the_sync_issues_exactly_the_minimum_requests() {
     for preset in [Preset::Tiny, Preset::Small, Preset::Medium] {
         let server = mock(preset);
-        let want = ground_truth::minimum_requests(&server.org());
+        let want = server.org().minimum_requests();
         let o = sync_ok(&server.base_url());
         let got: BTreeMap<_, _> = server
             .stats()

@@ -10,6 +10,7 @@
 //! ```
 
 mod config;
+mod cost;
 mod error;
 mod faults;
 mod limiter;

@@ -1,0 +1,299 @@
+//! `openai-access bench`: full syncs against the in-process mock, reported as ratios to the
+//! physical bound T* (DESIGN §8) and to a sequential baseline.
+
+use crate::cli::{Baseline, BenchArgs};
+use crate::exit::{self, CliError};
+use crate::output::atomic;
+use crate::settings;
+use openai_access_actors::AdminKey;
+use openai_access_actors::api::ClientConfig;
+use openai_access_actors::mock::{MockConfig, MockServer, OrgShape};
+use openai_access_actors::runtime;
+use openai_access_actors::sync::{SyncConfig, sync};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Duration;
+
+/// One measured sync.
+#[derive(Clone, Debug, Serialize)]
+pub struct Run {
+    pub wall_s: f64,
+    pub requests: u64,
+    pub retries: u64,
+    pub rate_limited: u64,
+    pub max_429_per_endpoint: u64,
+    pub grants: usize,
+    /// Facts merged per second of the collector's own time.
+    pub collector_facts_per_s: f64,
+    /// Grants in the finished graph per second of finishing (expansion included).
+    pub finish_grants_per_s: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub preset: String,
+    pub seed: u64,
+    pub shape: OrgShape,
+    pub mock: MockSettings,
+    pub max_in_flight: u32,
+    pub minimum_requests: BTreeMap<&'static str, u64>,
+    pub minimum_requests_total: u64,
+    pub longest_chain: u64,
+    /// max_e (R_e − b_e) / r_e, when the mock limits each endpoint.
+    pub bound_rate_limited_s: Option<f64>,
+    /// max(longest chain × L, ΣR × L / C), when the mock adds latency.
+    pub bound_latency_s: Option<f64>,
+    pub runs: Vec<Run>,
+    pub median_wall_s: f64,
+    pub spread_wall_s: (f64, f64),
+    pub ratio_to_bound: Option<f64>,
+    pub sequential: Option<Run>,
+    pub speedup_over_sequential: Option<f64>,
+    pub rss_before_sync_mb: f64,
+    pub peak_rss_mb: f64,
+    pub grants: usize,
+    /// (peak RSS − RSS before the first sync) / grants.
+    pub bytes_per_grant: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MockSettings {
+    pub latency_ms: u64,
+    pub latency_jitter_ms: u64,
+    pub rpm: Option<u32>,
+    pub burst: u32,
+    pub retry_after: bool,
+    pub fault_rate: f64,
+}
+
+/// Memory figures of this process from /proc (Linux): (current RSS, peak RSS), in MB.
+fn rss_mb() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn one_sync(server: &MockServer, max_in_flight: u32) -> Result<Run, CliError> {
+    server.reset_stats();
+    let key = AdminKey::new(server_key()).ok_or_else(|| CliError::fatal("mock key"))?;
+    let mut client = ClientConfig::new(server.base_url(), key);
+    client.throttle.max_in_flight = max_in_flight as usize;
+    client.max_attempts = 20;
+    let outcome = runtime::block_on(sync(SyncConfig {
+        client,
+        org_id: None,
+    }))
+    .map_err(|e| CliError::fatal(e.to_string()))?;
+    if outcome.is_partial() {
+        return Err(CliError::fatal(format!(
+            "the benchmark sync was partial: {:?}",
+            outcome.failures
+        )));
+    }
+    let stats = server.stats();
+    let secs = |d: Duration| d.as_secs_f64().max(1e-9);
+    Ok(Run {
+        wall_s: outcome.duration.as_secs_f64(),
+        requests: stats.requests.values().sum(),
+        retries: outcome.requests.values().map(|c| c.retries).sum(),
+        rate_limited: stats.rate_limited,
+        max_429_per_endpoint: outcome
+            .requests
+            .values()
+            .map(|c| c.rate_limited)
+            .max()
+            .unwrap_or(0),
+        grants: outcome.graph.grant_count(),
+        collector_facts_per_s: outcome.facts_received as f64 / secs(outcome.merge_time),
+        finish_grants_per_s: outcome.graph.grant_count() as f64 / secs(outcome.finish_time),
+    })
+}
+
+fn server_key() -> String {
+    settings::MOCK_KEY.to_owned()
+}
+
+pub fn run(args: BenchArgs) -> Result<u8, CliError> {
+    let config = MockConfig {
+        admin_key: server_key(),
+        ..settings::mock_config(&args.knobs)?
+    };
+    let server = MockServer::start(config)
+        .map_err(|e| CliError::fatal(format!("cannot start the mock: {e}")))?;
+    let org = server.org();
+    let minimum = org.minimum_requests();
+    let total: u64 = minimum.values().sum();
+    let chain = org.longest_request_chain();
+    let latency = args.knobs.latency_ms as f64 / 1000.0;
+    let bound_latency = (latency > 0.0)
+        .then(|| (chain as f64 * latency).max(total as f64 * latency / args.max_in_flight as f64));
+    let bound_rate = args.knobs.limit_rpm.map(|rpm| {
+        let r = rpm as f64 / 60.0;
+        minimum
+            .values()
+            .map(|&n| (n as f64 - args.knobs.limit_burst as f64).max(0.0) / r)
+            .fold(0.0, f64::max)
+    });
+    let (rss_before, _) = rss_mb();
+
+    let mut runs = Vec::new();
+    for i in 0..args.repeat {
+        let run = one_sync(&server, args.max_in_flight)?;
+        eprintln!(
+            "run {}/{}: {:.3} s, {} requests",
+            i + 1,
+            args.repeat,
+            run.wall_s,
+            run.requests
+        );
+        runs.push(run);
+    }
+    let (_, peak) = rss_mb();
+    let sequential = match args.baseline {
+        Baseline::Sequential => {
+            eprintln!("sequential baseline (one request at a time)…");
+            Some(one_sync(&server, 1)?)
+        }
+        Baseline::None => None,
+    };
+    let mut walls: Vec<f64> = runs.iter().map(|r| r.wall_s).collect();
+    walls.sort_by(f64::total_cmp);
+    let median = walls[walls.len() / 2];
+    let bound = bound_rate.or(bound_latency);
+    let grants = runs.first().map_or(0, |r| r.grants);
+    let report = Report {
+        preset: args.knobs.preset.clone(),
+        seed: args.knobs.seed,
+        shape: org.shape(),
+        mock: MockSettings {
+            latency_ms: args.knobs.latency_ms,
+            latency_jitter_ms: args.knobs.latency_jitter_ms,
+            rpm: args.knobs.limit_rpm,
+            burst: args.knobs.limit_burst,
+            retry_after: !args.knobs.no_retry_after,
+            fault_rate: args.knobs.fault_rate,
+        },
+        max_in_flight: args.max_in_flight,
+        minimum_requests: minimum.iter().map(|(e, n)| (e.template(), *n)).collect(),
+        minimum_requests_total: total,
+        longest_chain: chain,
+        bound_rate_limited_s: bound_rate,
+        bound_latency_s: bound_latency,
+        median_wall_s: median,
+        spread_wall_s: (walls[0], walls[walls.len() - 1]),
+        ratio_to_bound: bound.filter(|b| *b > 0.0).map(|b| median / b),
+        speedup_over_sequential: sequential.as_ref().map(|s| s.wall_s / median),
+        sequential,
+        runs,
+        rss_before_sync_mb: rss_before,
+        peak_rss_mb: peak,
+        grants,
+        bytes_per_grant: if grants > 0 {
+            (peak - rss_before).max(0.0) * 1024.0 * 1024.0 / grants as f64
+        } else {
+            0.0
+        },
+    };
+    print_report(&report).map_err(|e| CliError::io("stdout", e))?;
+    if let Some(path) = &args.json {
+        atomic::write_atomically(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &report)?;
+            w.write_all(b"\n")
+        })
+        .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e))?;
+    }
+    drop(server);
+    Ok(exit::OK)
+}
+
+fn print_report(r: &Report) -> std::io::Result<()> {
+    let mut o = std::io::stdout().lock();
+    writeln!(
+        o,
+        "preset {} (seed {}): {}",
+        r.preset,
+        r.seed,
+        serde_json::to_string(&r.shape).unwrap_or_default()
+    )?;
+    let m = &r.mock;
+    writeln!(
+        o,
+        "mock: latency {} ms ± {} ms, per-endpoint limit {}, faults {:.0}%",
+        m.latency_ms,
+        m.latency_jitter_ms,
+        m.rpm.map_or("none".to_owned(), |rpm| format!(
+            "{rpm} rpm burst {} ({} Retry-After)",
+            m.burst,
+            if m.retry_after { "with" } else { "without" }
+        )),
+        m.fault_rate * 100.0
+    )?;
+    writeln!(o, "crawler: {} requests in flight", r.max_in_flight)?;
+    writeln!(o)?;
+    writeln!(o, "{:<70} {:>9}", "endpoint", "minimum")?;
+    for (e, n) in &r.minimum_requests {
+        writeln!(o, "{e:<70} {n:>9}")?;
+    }
+    let first = &r.runs[0];
+    writeln!(
+        o,
+        "{:<70} {:>9}",
+        "ΣR_e (minimum requests)", r.minimum_requests_total
+    )?;
+    writeln!(
+        o,
+        "requests issued: {} (= ΣR_e {:+}), retries {}, 429s {} (max {} on one endpoint)",
+        first.requests,
+        first.requests as i64 - r.minimum_requests_total as i64,
+        first.retries,
+        first.rate_limited,
+        first.max_429_per_endpoint
+    )?;
+    if let Some(b) = r.bound_rate_limited_s {
+        writeln!(o, "T* rate-limited = max_e (R_e − b_e)/r_e = {b:.3} s")?;
+    }
+    if let Some(b) = r.bound_latency_s {
+        writeln!(
+            o,
+            "T* latency = max(chain {} × L, ΣR × L / C) = {b:.3} s",
+            r.longest_chain
+        )?;
+    }
+    writeln!(
+        o,
+        "wall time: median {:.3} s over {} run(s) (spread {:.3}–{:.3} s){}",
+        r.median_wall_s,
+        r.runs.len(),
+        r.spread_wall_s.0,
+        r.spread_wall_s.1,
+        r.ratio_to_bound
+            .map_or(String::new(), |x| format!(", {x:.2} × T*"))
+    )?;
+    if let (Some(s), Some(x)) = (&r.sequential, r.speedup_over_sequential) {
+        writeln!(
+            o,
+            "sequential baseline: {:.3} s, {} requests; concurrent is {x:.1}× faster",
+            s.wall_s, s.requests
+        )?;
+    }
+    writeln!(
+        o,
+        "memory: {:.0} MB before the sync (mock + its org), peak {:.0} MB; {} grants, {:.0} bytes/grant above the base",
+        r.rss_before_sync_mb, r.peak_rss_mb, r.grants, r.bytes_per_grant
+    )?;
+    writeln!(
+        o,
+        "collector: {:.2} M facts/s merged, {:.2} M grants/s finishing (expansion included)",
+        first.collector_facts_per_s / 1e6,
+        first.finish_grants_per_s / 1e6
+    )?;
+    Ok(())
+}
