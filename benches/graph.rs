@@ -35,14 +35,12 @@ fn resource(rt: ResourceType, id: String, parent: Option<ResourceKey>) -> Resour
     }
 }
 
+/// One observed grant: entitlement, its resource, principal, origin.
+type Fact = (String, ResourceKey, ResourceKey, Origin);
+
 /// An org whose direct grants plus expansion come to roughly `target` grants: users in
 /// projects and groups, groups granted into projects, a few owners.
-fn facts(
-    target: usize,
-) -> (
-    Vec<Resource>,
-    Vec<(String, ResourceKey, ResourceKey, Origin)>,
-) {
+fn facts(target: usize) -> (Vec<Resource>, Vec<Fact>) {
     let users = (target / 10).max(10);
     let projects = (users / 10).max(2);
     let groups = (users / 50).max(1);
@@ -85,7 +83,7 @@ fn facts(
     (res, grants)
 }
 
-fn build(res: &[Resource], grants: &[(String, ResourceKey, ResourceKey, Origin)]) -> GrantGraph {
+fn build(res: &[Resource], grants: &[Fact]) -> GrantGraph {
     let mut g = GrantGraph::new("org-bench");
     for r in res {
         g.add_resource(r.clone());
