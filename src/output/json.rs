@@ -3,7 +3,7 @@
 
 use super::summary::Summary;
 use openai_access_actors::coordinator::{ListFailure, SyncOutcome};
-use openai_access_actors::graph::{Entitlement, Grant, Resource, ResourceType, TraitKind};
+use openai_access_actors::graph::{Entitlement, Resource, ResourceType, SortedGrants, TraitKind};
 use serde::Serialize;
 use std::io::Write;
 
@@ -28,7 +28,7 @@ struct Document<'a> {
     resource_types: Vec<ResourceTypeOut>,
     resources: Vec<&'a Resource>,
     entitlements: Vec<&'a Entitlement>,
-    grants: Vec<&'a Grant>,
+    grants: SortedGrants<'a>,
     summary: Summary,
 }
 

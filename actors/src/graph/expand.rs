@@ -1,7 +1,7 @@
 //! Finishing a graph: fold service-account users, expand group grants to members, add org
 //! owners' implicit project ownership, and drop grants that point at nothing.
 
-use super::{GrantGraph, Origin, ResourceKey, ResourceType};
+use super::{EntIdx, GrantGraph, KeyIdx, Origin, ResourceKey, ResourceType, merge};
 use std::collections::HashMap;
 
 /// What finishing changed, for the summary and for warnings.
@@ -32,101 +32,84 @@ impl GrantGraph {
     /// Group members and role assignments name service accounts by their raw id as if they were
     /// users; the graph represents them once, as `service_account:<project>/<id>`.
     fn fold_service_account_principals(&mut self) {
-        let by_raw: HashMap<&str, &ResourceKey> = self
+        let by_raw: HashMap<String, ResourceKey> = self
             .resources
             .keys()
             .filter(|k| k.resource_type == ResourceType::ServiceAccount)
-            .filter_map(|k| k.id.split_once('/').map(|(_, raw)| (raw, k)))
+            .filter_map(|k| k.id.split_once('/').map(|(_, raw)| (raw.to_owned(), k.clone())))
             .collect();
-        let moves: Vec<(String, ResourceKey)> = self
+        if by_raw.is_empty() {
+            return;
+        }
+        let moves: Vec<((EntIdx, KeyIdx), ResourceKey)> = self
             .grants
-            .values()
-            .filter(|g| g.principal.resource_type == ResourceType::User)
-            .filter(|g| !self.resources.contains_key(&g.principal))
-            .filter_map(|g| {
-                by_raw
-                    .get(g.principal.id.as_str())
-                    .map(|k| (g.id.clone(), (*k).clone()))
+            .keys()
+            .filter_map(|&(e, p)| {
+                let key = self.keys.resolve(p);
+                if key.resource_type != ResourceType::User || self.resources.contains_key(key) {
+                    return None;
+                }
+                by_raw.get(&key.id).map(|sa| ((e, p), sa.clone()))
             })
             .collect();
-        for (old_id, principal) in moves {
-            if let Some(mut grant) = self.grants.remove(&old_id) {
-                grant.id = super::grant_id(&grant.entitlement, &principal);
-                grant.principal = principal;
-                match self.grants.get_mut(&grant.id) {
-                    Some(existing) => {
-                        if grant.direct {
-                            super::merge_origin(existing, Origin::Direct);
-                        }
-                        for s in grant.sources {
-                            super::merge_origin(
-                                existing,
-                                Origin::Via {
-                                    entitlement: s,
-                                    immutable: grant.immutable,
-                                },
-                            );
-                        }
-                    }
-                    None => {
-                        self.grants.insert(grant.id.clone(), grant);
-                    }
-                }
+        for ((e, p), sa) in moves {
+            let Some(held) = self.grants.remove(&(e, p)) else { continue };
+            let to = self.keys.intern(&sa);
+            if held.direct {
+                self.add_grant_idx(e, held.resource, to, Origin::Direct);
+            }
+            for s in held.sources {
+                let entitlement = self.ents.resolve(s).clone();
+                self.add_grant_idx(e, held.resource, to, Origin::Via { entitlement, immutable: held.immutable });
             }
         }
     }
 
     fn expand_groups(&mut self) -> usize {
-        let mut members: HashMap<String, Vec<ResourceKey>> = HashMap::new();
-        for g in self.grants.values() {
-            if g.resource.resource_type == ResourceType::Group
-                && g.entitlement.ends_with(":member")
-                && g.direct
-            {
-                members
-                    .entry(g.entitlement.clone())
-                    .or_default()
-                    .push(g.principal.clone());
+        // Members per group-membership entitlement (direct holders only).
+        let mut members: HashMap<EntIdx, Vec<KeyIdx>> = HashMap::new();
+        for (&(e, p), h) in &self.grants {
+            if h.direct && self.keys.resolve(h.resource).resource_type == ResourceType::Group {
+                let ent = self.ents.resolve(e);
+                if ent.ends_with(":member") {
+                    members.entry(e).or_default().push(p);
+                }
             }
         }
-        let group_grants: Vec<(String, String, ResourceKey)> = self
+        let group_held: Vec<(EntIdx, KeyIdx)> = self
             .grants
-            .values_mut()
-            .filter(|g| g.principal.resource_type == ResourceType::Group)
-            .map(|g| {
-                let via = g.principal.entitlement_id("member");
-                if !g.expandable.contains(&via) {
-                    g.expandable.push(via.clone());
-                }
-                (g.entitlement.clone(), via, g.resource.clone())
-            })
+            .keys()
+            .copied()
+            .filter(|(_, p)| self.keys.resolve(*p).resource_type == ResourceType::Group)
             .collect();
         let before = self.grants.len();
-        for (entitlement, via, resource) in group_grants {
-            for member in members.get(&via).map(Vec::as_slice).unwrap_or(&[]) {
-                self.add_grant(
-                    &entitlement,
-                    &resource,
-                    member,
-                    Origin::Via {
-                        entitlement: via.clone(),
-                        immutable: true,
-                    },
-                );
+        for (e, p) in group_held {
+            let via = self.keys.resolve(p).entitlement_id("member");
+            let via_idx = self.ents.intern_str(&via);
+            let Some(held) = self.grants.get_mut(&(e, p)) else { continue };
+            held.expandable = Some(via_idx);
+            let resource = held.resource;
+            for &m in members.get(&via_idx).map(Vec::as_slice).unwrap_or(&[]) {
+                let held = self.grants.entry((e, m)).or_insert_with(|| super::Held {
+                    resource,
+                    direct: false,
+                    immutable: true,
+                    expandable: None,
+                    sources: Vec::new(),
+                });
+                merge(held, Some((via_idx, true)));
             }
         }
         self.grants.len() - before
     }
 
     fn add_implicit_project_owners(&mut self) -> usize {
-        let owners: Vec<ResourceKey> = self
+        let Some(owner_ent) = self.ents.get_str(ORG_OWNER_ENTITLEMENT) else { return 0 };
+        let owners: Vec<KeyIdx> = self
             .grants
-            .values()
-            .filter(|g| {
-                g.entitlement == ORG_OWNER_ENTITLEMENT
-                    && g.principal.resource_type == ResourceType::User
-            })
-            .map(|g| g.principal.clone())
+            .keys()
+            .filter(|(e, p)| *e == owner_ent && self.keys.resolve(*p).resource_type == ResourceType::User)
+            .map(|(_, p)| *p)
             .collect();
         let projects: Vec<ResourceKey> = self
             .resources
@@ -137,32 +120,39 @@ impl GrantGraph {
             .collect();
         let before = self.grants.len();
         for project in &projects {
-            let entitlement = project.entitlement_id("owner");
-            for owner in &owners {
-                let origin = Origin::Via {
-                    entitlement: ORG_OWNER_ENTITLEMENT.to_owned(),
+            let e = self.ents.intern_str(&project.entitlement_id("owner"));
+            let r = self.keys.intern(project);
+            for &o in &owners {
+                let held = self.grants.entry((e, o)).or_insert_with(|| super::Held {
+                    resource: r,
+                    direct: false,
                     immutable: true,
-                };
-                self.add_grant(&entitlement, project, owner, origin);
+                    expandable: None,
+                    sources: Vec::new(),
+                });
+                merge(held, Some((owner_ent, true)));
             }
         }
         self.grants.len() - before
     }
 
     fn drop_dangling(&mut self) -> Vec<String> {
-        let mut dropped: Vec<String> = self
+        let dangling: Vec<(EntIdx, KeyIdx)> = self
             .grants
-            .values()
-            .filter(|g| {
-                !self.entitlements.contains_key(&g.entitlement)
-                    || !self.resources.contains_key(&g.principal)
+            .keys()
+            .copied()
+            .filter(|(e, p)| {
+                !self.entitlements.contains_key(self.ents.resolve(*e)) || !self.resources.contains_key(self.keys.resolve(*p))
             })
-            .map(|g| g.id.clone())
             .collect();
-        for id in &dropped {
-            self.grants.remove(id);
+        let mut ids: Vec<String> = dangling
+            .iter()
+            .map(|(e, p)| super::grant_id(self.ents.resolve(*e), self.keys.resolve(*p)))
+            .collect();
+        for k in &dangling {
+            self.grants.remove(k);
         }
-        dropped.sort_unstable();
-        dropped
+        ids.sort_unstable();
+        ids
     }
 }

@@ -1,12 +1,20 @@
 //! The grant graph: pure data, merge and expansion, no I/O. Owned by `GrantCollector` while a
 //! sync runs, then handed to the caller as a finished [`GrantGraph`].
+//!
+//! Grants dominate (a large org has about a million, most of them derived), so they are
+//! stored compactly: entitlement ids and resource keys are interned once, and a grant is two
+//! 32-bit indices plus its provenance. [`Grant`] is the owned view the outputs read, built one
+//! at a time as they stream.
 
 mod expand;
-pub use expand::{FinishReport, ORG_OWNER_ENTITLEMENT};
+mod intern;
 mod model;
 
+pub use expand::{FinishReport, ORG_OWNER_ENTITLEMENT};
 pub use model::*;
 
+use intern::Interner;
+use serde::ser::{Serialize, SerializeSeq, Serializer};
 use std::collections::HashMap;
 
 /// Why a principal holds a grant.
@@ -15,10 +23,22 @@ pub enum Origin {
     /// Assigned to the principal itself.
     Direct,
     /// Inherited through another entitlement (e.g. `group:g:member`), mutable or not.
-    Via {
-        entitlement: String,
-        immutable: bool,
-    },
+    Via { entitlement: String, immutable: bool },
+}
+
+type EntIdx = u32;
+type KeyIdx = u32;
+
+/// Provenance of one stored grant.
+#[derive(Clone, Debug)]
+struct Held {
+    resource: KeyIdx,
+    direct: bool,
+    immutable: bool,
+    /// The membership entitlement whose holders also receive this grant (group-held grants).
+    expandable: Option<EntIdx>,
+    /// Entitlements the grant is inherited through; usually none or one.
+    sources: Vec<EntIdx>,
 }
 
 /// Resources, entitlements and grants, deduplicated by Baton id.
@@ -28,15 +48,14 @@ pub struct GrantGraph {
     pub org_id: String,
     resources: HashMap<ResourceKey, Resource>,
     entitlements: HashMap<String, Entitlement>,
-    grants: HashMap<String, Grant>,
+    ents: Interner<String>,
+    keys: Interner<ResourceKey>,
+    grants: HashMap<(EntIdx, KeyIdx), Held>,
 }
 
 impl GrantGraph {
     pub fn new(org_id: impl Into<String>) -> Self {
-        Self {
-            org_id: org_id.into(),
-            ..Self::default()
-        }
+        Self { org_id: org_id.into(), ..Self::default() }
     }
 
     /// Adds (or replaces) a resource together with the entitlements its type offers.
@@ -53,40 +72,27 @@ impl GrantGraph {
     }
 
     /// Records that `principal` holds `entitlement` (on `resource`) for `origin`; merges with
-    /// what is already known about the same grant id.
-    pub fn add_grant(
-        &mut self,
-        entitlement: &str,
-        resource: &ResourceKey,
-        principal: &ResourceKey,
-        origin: Origin,
-    ) {
-        let id = grant_id(entitlement, principal);
-        let grant = self.grants.entry(id).or_insert_with_key(|id| Grant {
-            id: id.clone(),
-            entitlement: entitlement.to_owned(),
-            resource: resource.clone(),
-            principal: principal.clone(),
-            direct: false,
-            sources: Vec::new(),
-            immutable: true,
-            expandable: Vec::new(),
-        });
-        merge_origin(grant, origin);
+    /// what is already known about the same grant.
+    pub fn add_grant(&mut self, entitlement: &str, resource: &ResourceKey, principal: &ResourceKey, origin: Origin) {
+        let e = self.ents.intern_str(entitlement);
+        let p = self.keys.intern(principal);
+        let r = self.keys.intern(resource);
+        self.add_grant_idx(e, r, p, origin);
     }
 
-    /// Points every resource parented by the organization at `org_id`: crawlers learn the
-    /// org id only from the role list, possibly after they saw its children.
-    pub fn set_org_id(&mut self, org_id: &str) {
-        for r in self.resources.values_mut() {
-            if let Some(p) = r
-                .parent
-                .as_mut()
-                .filter(|p| p.resource_type == ResourceType::Organization)
-            {
-                p.id = org_id.to_owned();
-            }
-        }
+    fn add_grant_idx(&mut self, e: EntIdx, r: KeyIdx, p: KeyIdx, origin: Origin) {
+        let origin = match origin {
+            Origin::Direct => None,
+            Origin::Via { entitlement, immutable } => Some((self.ents.intern_str(&entitlement), immutable)),
+        };
+        let held = self.grants.entry((e, p)).or_insert_with(|| Held {
+            resource: r,
+            direct: false,
+            immutable: true,
+            expandable: None,
+            sources: Vec::new(),
+        });
+        merge(held, origin);
     }
 
     pub fn resource(&self, key: &ResourceKey) -> Option<&Resource> {
@@ -97,8 +103,25 @@ impl GrantGraph {
         self.entitlements.get(id)
     }
 
-    pub fn grant(&self, id: &str) -> Option<&Grant> {
-        self.grants.get(id)
+    /// The grant with this Baton id.
+    pub fn grant(&self, id: &str) -> Option<Grant> {
+        // `<entitlement>:<principal type>:<principal id>`: try each split point from the right.
+        for (i, _) in id.match_indices(':').collect::<Vec<_>>().into_iter().rev() {
+            let (ent, rest) = (&id[..i], &id[i + 1..]);
+            let Some((ptype, pid)) = rest.split_once(':') else { continue };
+            let (Some(e), Some(t)) = (self.ents.get_str(ent), ResourceType::parse(ptype)) else { continue };
+            let Some(p) = self.keys.get(&ResourceKey::new(t, pid)) else { continue };
+            if let Some(h) = self.grants.get(&(e, p)) {
+                return Some(self.view(e, p, h));
+            }
+        }
+        None
+    }
+
+    /// Whether `principal` holds `entitlement` directly (assigned to itself).
+    pub fn is_held_directly(&self, entitlement: &str, principal: &ResourceKey) -> bool {
+        let (Some(e), Some(p)) = (self.ents.get_str(entitlement), self.keys.get(principal)) else { return false };
+        self.grants.get(&(e, p)).is_some_and(|h| h.direct)
     }
 
     pub fn resource_count(&self) -> usize {
@@ -134,18 +157,23 @@ impl GrantGraph {
         v
     }
 
-    pub fn grants_sorted(&self) -> Vec<&Grant> {
-        let mut v: Vec<_> = self.grants.values().collect();
-        v.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        v
+    /// Every grant, sorted by entitlement id, then principal type and id (which is the order
+    /// of their Baton ids). Materialised one at a time while iterated or serialised.
+    pub fn grants_sorted(&self) -> SortedGrants<'_> {
+        let ent_rank = self.ents.ranks();
+        let key_rank = self.keys.ranks_by(|a, b| (a.resource_type.as_str(), &a.id).cmp(&(b.resource_type.as_str(), &b.id)));
+        let mut order: Vec<(EntIdx, KeyIdx)> = self.grants.keys().copied().collect();
+        order.sort_unstable_by_key(|(e, p)| (ent_rank[*e as usize], key_rank[*p as usize]));
+        SortedGrants { graph: self, order }
     }
 
     pub fn resources(&self) -> impl Iterator<Item = &Resource> {
         self.resources.values()
     }
 
-    pub fn grants(&self) -> impl Iterator<Item = &Grant> {
-        self.grants.values()
+    /// Every grant, in no particular order.
+    pub fn grants(&self) -> impl Iterator<Item = Grant> + '_ {
+        self.grants.iter().map(|((e, p), h)| self.view(*e, *p, h))
     }
 
     /// Counts per resource type, in declaration order.
@@ -154,28 +182,89 @@ impl GrantGraph {
         for k in self.resources.keys() {
             *counts.entry(k.resource_type).or_default() += 1;
         }
-        ResourceType::ALL
-            .into_iter()
-            .map(|t| (t, counts.get(&t).copied().unwrap_or(0)))
-            .collect()
+        ResourceType::ALL.into_iter().map(|t| (t, counts.get(&t).copied().unwrap_or(0))).collect()
+    }
+
+    /// Points every resource parented by the organization at `org_id`: crawlers learn the
+    /// org id only from the role list, possibly after they saw its children.
+    pub fn set_org_id(&mut self, org_id: &str) {
+        for r in self.resources.values_mut() {
+            if let Some(p) = r.parent.as_mut().filter(|p| p.resource_type == ResourceType::Organization) {
+                p.id = org_id.to_owned();
+            }
+        }
+    }
+
+    fn view(&self, e: EntIdx, p: KeyIdx, h: &Held) -> Grant {
+        let entitlement = self.ents.resolve(e).clone();
+        let principal = self.keys.resolve(p).clone();
+        let mut sources: Vec<String> = h.sources.iter().map(|s| self.ents.resolve(*s).clone()).collect();
+        sources.sort_unstable();
+        Grant {
+            id: grant_id(&entitlement, &principal),
+            entitlement,
+            resource: self.keys.resolve(h.resource).clone(),
+            principal,
+            direct: h.direct,
+            sources,
+            immutable: h.immutable,
+            expandable: h.expandable.map(|x| self.ents.resolve(x).clone()).into_iter().collect(),
+        }
     }
 }
 
-fn merge_origin(grant: &mut Grant, origin: Origin) {
-    match origin {
-        Origin::Direct => {
-            grant.direct = true;
-            grant.immutable = false;
+/// Grants in output order, materialised as they are read.
+pub struct SortedGrants<'a> {
+    graph: &'a GrantGraph,
+    order: Vec<(EntIdx, KeyIdx)>,
+}
+
+impl<'a> SortedGrants<'a> {
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Grant> + '_ {
+        self.order.iter().filter_map(|k| self.graph.grants.get(k).map(|h| self.graph.view(k.0, k.1, h)))
+    }
+}
+
+impl<'a> IntoIterator for SortedGrants<'a> {
+    type Item = Grant;
+    type IntoIter = Box<dyn Iterator<Item = Grant> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        let graph = self.graph;
+        Box::new(self.order.into_iter().filter_map(move |k| graph.grants.get(&k).map(|h| graph.view(k.0, k.1, h))))
+    }
+}
+
+impl Serialize for SortedGrants<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        for g in self.iter() {
+            seq.serialize_element(&g)?;
         }
-        Origin::Via {
-            entitlement,
-            immutable,
-        } => {
-            if let Err(pos) = grant.sources.binary_search(&entitlement) {
-                grant.sources.insert(pos, entitlement);
+        seq.end()
+    }
+}
+
+fn merge(held: &mut Held, origin: Option<(EntIdx, bool)>) {
+    match origin {
+        None => {
+            held.direct = true;
+            held.immutable = false;
+        }
+        Some((via, immutable)) => {
+            if !held.sources.contains(&via) {
+                held.sources.push(via);
             }
             // Mutable as soon as one reason for it can be changed.
-            grant.immutable &= immutable;
+            held.immutable &= immutable;
         }
     }
 }
@@ -184,47 +273,26 @@ fn entitlement_for(resource: &Resource, slug: &str, id: String) -> Entitlement {
     let (purpose, grantable_to): (Purpose, &[ResourceType]) = match (resource.resource_type, slug) {
         (ResourceType::Organization, _) => (Purpose::Assignment, &[ResourceType::User]),
         (ResourceType::Group, _) => (Purpose::Assignment, &[ResourceType::User]),
-        (ResourceType::Project, "owner" | "member") => (
-            Purpose::Assignment,
-            &[
-                ResourceType::User,
-                ResourceType::ServiceAccount,
-                ResourceType::Group,
-            ],
-        ),
-        (ResourceType::Project, _) => (
-            Purpose::Assignment,
-            &[ResourceType::User, ResourceType::Group],
-        ),
-        (ResourceType::Role, _) => (
-            Purpose::Assignment,
-            &[ResourceType::User, ResourceType::Group],
-        ),
-        (ResourceType::ProjectRole, _) => (
-            Purpose::Assignment,
-            &[
-                ResourceType::User,
-                ResourceType::ServiceAccount,
-                ResourceType::Group,
-            ],
-        ),
+        (ResourceType::Project, "owner" | "member") => {
+            (Purpose::Assignment, &[ResourceType::User, ResourceType::ServiceAccount, ResourceType::Group])
+        }
+        (ResourceType::Project, _) => (Purpose::Assignment, &[ResourceType::User, ResourceType::Group]),
+        (ResourceType::Role, _) => (Purpose::Assignment, &[ResourceType::User, ResourceType::Group]),
+        (ResourceType::ProjectRole, _) => {
+            (Purpose::Assignment, &[ResourceType::User, ResourceType::ServiceAccount, ResourceType::Group])
+        }
         _ => (Purpose::Permission, &[]),
     };
     let name = &resource.display_name;
     let (display_name, description) = match slug {
-        "member" if resource.resource_type == ResourceType::Organization => (
-            format!("{name} member"),
-            format!("Member of the {name} organization"),
-        ),
-        "member" if resource.resource_type == ResourceType::Group => (
-            format!("{name} member"),
-            format!("Member of the {name} group"),
-        ),
+        "member" if resource.resource_type == ResourceType::Organization => {
+            (format!("{name} member"), format!("Member of the {name} organization"))
+        }
+        "member" if resource.resource_type == ResourceType::Group => {
+            (format!("{name} member"), format!("Member of the {name} group"))
+        }
         "assigned" => (format!("{name} role"), format!("Has the {name} role")),
-        _ => (
-            format!("{name} {slug}"),
-            format!("{} role on the {name} project", capitalise(slug)),
-        ),
+        _ => (format!("{name} {slug}"), format!("{} role on the {name} project", capitalise(slug))),
     };
     Entitlement {
         id,
@@ -239,7 +307,5 @@ fn entitlement_for(resource: &Resource, slug: &str, id: String) -> Entitlement {
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }

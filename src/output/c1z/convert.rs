@@ -168,9 +168,7 @@ pub fn grant_sources(graph: &GrantGraph, grant: &g::Grant) -> Option<proto::Gran
     }
     let mut sources = BTreeMap::new();
     for src in &grant.sources {
-        let is_direct = graph
-            .grant(&g::grant_id(src, &grant.principal))
-            .is_some_and(|sg| sg.direct);
+        let is_direct = graph.is_held_directly(src, &grant.principal);
         sources.insert(src.clone(), proto::GrantSource { is_direct });
     }
     if grant.direct {

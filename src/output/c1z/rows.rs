@@ -154,7 +154,7 @@ pub fn insert_objects(
             principal: convert::principal_stub(&gr.principal).encode_to_vec(),
             id: gr.id.clone(),
             annotations,
-            sources: convert::grant_sources(graph, gr),
+            sources: convert::grant_sources(graph, &gr),
         }
         .encode_to_vec();
         // GrantExpandable lives in `expansion`, not in `data` (§2 write side). The graph has

@@ -1,0 +1,71 @@
+//! A small interner: each distinct value stored once, referred to by a 32-bit index.
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::hash::Hash;
+
+#[derive(Clone, Debug)]
+pub struct Interner<T> {
+    index: HashMap<T, u32>,
+    items: Vec<T>,
+}
+
+impl<T> Default for Interner<T> {
+    fn default() -> Self {
+        Self { index: HashMap::new(), items: Vec::new() }
+    }
+}
+
+impl<T: Clone + Eq + Hash + Ord> Interner<T> {
+    pub fn intern(&mut self, value: &T) -> u32 {
+        if let Some(i) = self.index.get(value) {
+            return *i;
+        }
+        let i = self.items.len() as u32;
+        self.items.push(value.clone());
+        self.index.insert(value.clone(), i);
+        i
+    }
+
+    pub fn get<Q: Hash + Eq + ?Sized>(&self, value: &Q) -> Option<u32>
+    where
+        T: Borrow<Q>,
+    {
+        self.index.get(value).copied()
+    }
+
+    /// The value of an index this interner handed out.
+    pub fn resolve(&self, i: u32) -> &T {
+        &self.items[i as usize]
+    }
+
+    /// For each index, its rank in the values' natural order.
+    pub fn ranks(&self) -> Vec<u32> {
+        self.ranks_by(T::cmp)
+    }
+
+    /// For each index, its rank in the order `cmp` defines.
+    pub fn ranks_by(&self, cmp: impl Fn(&T, &T) -> Ordering) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.items.len() as u32).collect();
+        order.sort_unstable_by(|a, b| cmp(&self.items[*a as usize], &self.items[*b as usize]));
+        let mut rank = vec![0; order.len()];
+        for (r, i) in order.into_iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        rank
+    }
+}
+
+impl Interner<String> {
+    pub fn intern_str(&mut self, value: &str) -> u32 {
+        if let Some(i) = self.index.get(value) {
+            return *i;
+        }
+        self.intern(&value.to_owned())
+    }
+
+    pub fn get_str(&self, value: &str) -> Option<u32> {
+        self.index.get(value).copied()
+    }
+}
