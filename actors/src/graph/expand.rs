@@ -2,7 +2,9 @@
 //! owners' implicit project ownership, and drop grants that point at nothing.
 
 use super::{EntIdx, GrantGraph, KeyIdx, Origin, ResourceKey, ResourceType, merge};
-use std::collections::HashMap;
+// Fx hashing: the keys are our own small integers and ids; no untrusted-collision concern
+// worth SipHash's cost on a million-grant graph.
+use rustc_hash::FxHashMap as HashMap;
 
 /// What finishing changed, for the summary and for warnings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -36,7 +38,10 @@ impl GrantGraph {
             .resources
             .keys()
             .filter(|k| k.resource_type == ResourceType::ServiceAccount)
-            .filter_map(|k| k.id.split_once('/').map(|(_, raw)| (raw.to_owned(), k.clone())))
+            .filter_map(|k| {
+                k.id.split_once('/')
+                    .map(|(_, raw)| (raw.to_owned(), k.clone()))
+            })
             .collect();
         if by_raw.is_empty() {
             return;
@@ -53,21 +58,31 @@ impl GrantGraph {
             })
             .collect();
         for ((e, p), sa) in moves {
-            let Some(held) = self.grants.remove(&(e, p)) else { continue };
+            let Some(held) = self.grants.remove(&(e, p)) else {
+                continue;
+            };
             let to = self.keys.intern(&sa);
             if held.direct {
                 self.add_grant_idx(e, held.resource, to, Origin::Direct);
             }
             for s in held.sources {
                 let entitlement = self.ents.resolve(s).clone();
-                self.add_grant_idx(e, held.resource, to, Origin::Via { entitlement, immutable: held.immutable });
+                self.add_grant_idx(
+                    e,
+                    held.resource,
+                    to,
+                    Origin::Via {
+                        entitlement,
+                        immutable: held.immutable,
+                    },
+                );
             }
         }
     }
 
     fn expand_groups(&mut self) -> usize {
         // Members per group-membership entitlement (direct holders only).
-        let mut members: HashMap<EntIdx, Vec<KeyIdx>> = HashMap::new();
+        let mut members: HashMap<EntIdx, Vec<KeyIdx>> = HashMap::default();
         for (&(e, p), h) in &self.grants {
             if h.direct && self.keys.resolve(h.resource).resource_type == ResourceType::Group {
                 let ent = self.ents.resolve(e);
@@ -86,7 +101,9 @@ impl GrantGraph {
         for (e, p) in group_held {
             let via = self.keys.resolve(p).entitlement_id("member");
             let via_idx = self.ents.intern_str(&via);
-            let Some(held) = self.grants.get_mut(&(e, p)) else { continue };
+            let Some(held) = self.grants.get_mut(&(e, p)) else {
+                continue;
+            };
             held.expandable = Some(via_idx);
             let resource = held.resource;
             for &m in members.get(&via_idx).map(Vec::as_slice).unwrap_or(&[]) {
@@ -104,11 +121,15 @@ impl GrantGraph {
     }
 
     fn add_implicit_project_owners(&mut self) -> usize {
-        let Some(owner_ent) = self.ents.get_str(ORG_OWNER_ENTITLEMENT) else { return 0 };
+        let Some(owner_ent) = self.ents.get_str(ORG_OWNER_ENTITLEMENT) else {
+            return 0;
+        };
         let owners: Vec<KeyIdx> = self
             .grants
             .keys()
-            .filter(|(e, p)| *e == owner_ent && self.keys.resolve(*p).resource_type == ResourceType::User)
+            .filter(|(e, p)| {
+                *e == owner_ent && self.keys.resolve(*p).resource_type == ResourceType::User
+            })
             .map(|(_, p)| *p)
             .collect();
         let projects: Vec<ResourceKey> = self
@@ -142,7 +163,8 @@ impl GrantGraph {
             .keys()
             .copied()
             .filter(|(e, p)| {
-                !self.entitlements.contains_key(self.ents.resolve(*e)) || !self.resources.contains_key(self.keys.resolve(*p))
+                !self.entitlements.contains_key(self.ents.resolve(*e))
+                    || !self.resources.contains_key(self.keys.resolve(*p))
             })
             .collect();
         let mut ids: Vec<String> = dangling

@@ -2,7 +2,9 @@
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+// Fx hashing: the keys are our own small integers and ids; no untrusted-collision concern
+// worth SipHash's cost on a million-grant graph.
+use rustc_hash::FxHashMap as HashMap;
 use std::hash::Hash;
 
 #[derive(Clone, Debug)]
@@ -13,7 +15,10 @@ pub struct Interner<T> {
 
 impl<T> Default for Interner<T> {
     fn default() -> Self {
-        Self { index: HashMap::new(), items: Vec::new() }
+        Self {
+            index: HashMap::default(),
+            items: Vec::new(),
+        }
     }
 }
 

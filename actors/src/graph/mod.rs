@@ -15,7 +15,9 @@ pub use model::*;
 
 use intern::Interner;
 use serde::ser::{Serialize, SerializeSeq, Serializer};
-use std::collections::HashMap;
+// Fx hashing: the keys are our own small integers and ids; no untrusted-collision concern
+// worth SipHash's cost on a million-grant graph.
+use rustc_hash::FxHashMap as HashMap;
 
 /// Why a principal holds a grant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,7 +25,10 @@ pub enum Origin {
     /// Assigned to the principal itself.
     Direct,
     /// Inherited through another entitlement (e.g. `group:g:member`), mutable or not.
-    Via { entitlement: String, immutable: bool },
+    Via {
+        entitlement: String,
+        immutable: bool,
+    },
 }
 
 type EntIdx = u32;
@@ -55,7 +60,10 @@ pub struct GrantGraph {
 
 impl GrantGraph {
     pub fn new(org_id: impl Into<String>) -> Self {
-        Self { org_id: org_id.into(), ..Self::default() }
+        Self {
+            org_id: org_id.into(),
+            ..Self::default()
+        }
     }
 
     /// Adds (or replaces) a resource together with the entitlements its type offers.
@@ -73,7 +81,13 @@ impl GrantGraph {
 
     /// Records that `principal` holds `entitlement` (on `resource`) for `origin`; merges with
     /// what is already known about the same grant.
-    pub fn add_grant(&mut self, entitlement: &str, resource: &ResourceKey, principal: &ResourceKey, origin: Origin) {
+    pub fn add_grant(
+        &mut self,
+        entitlement: &str,
+        resource: &ResourceKey,
+        principal: &ResourceKey,
+        origin: Origin,
+    ) {
         let e = self.ents.intern_str(entitlement);
         let p = self.keys.intern(principal);
         let r = self.keys.intern(resource);
@@ -83,7 +97,10 @@ impl GrantGraph {
     fn add_grant_idx(&mut self, e: EntIdx, r: KeyIdx, p: KeyIdx, origin: Origin) {
         let origin = match origin {
             Origin::Direct => None,
-            Origin::Via { entitlement, immutable } => Some((self.ents.intern_str(&entitlement), immutable)),
+            Origin::Via {
+                entitlement,
+                immutable,
+            } => Some((self.ents.intern_str(&entitlement), immutable)),
         };
         let held = self.grants.entry((e, p)).or_insert_with(|| Held {
             resource: r,
@@ -108,9 +125,15 @@ impl GrantGraph {
         // `<entitlement>:<principal type>:<principal id>`: try each split point from the right.
         for (i, _) in id.match_indices(':').collect::<Vec<_>>().into_iter().rev() {
             let (ent, rest) = (&id[..i], &id[i + 1..]);
-            let Some((ptype, pid)) = rest.split_once(':') else { continue };
-            let (Some(e), Some(t)) = (self.ents.get_str(ent), ResourceType::parse(ptype)) else { continue };
-            let Some(p) = self.keys.get(&ResourceKey::new(t, pid)) else { continue };
+            let Some((ptype, pid)) = rest.split_once(':') else {
+                continue;
+            };
+            let (Some(e), Some(t)) = (self.ents.get_str(ent), ResourceType::parse(ptype)) else {
+                continue;
+            };
+            let Some(p) = self.keys.get(&ResourceKey::new(t, pid)) else {
+                continue;
+            };
             if let Some(h) = self.grants.get(&(e, p)) {
                 return Some(self.view(e, p, h));
             }
@@ -120,7 +143,9 @@ impl GrantGraph {
 
     /// Whether `principal` holds `entitlement` directly (assigned to itself).
     pub fn is_held_directly(&self, entitlement: &str, principal: &ResourceKey) -> bool {
-        let (Some(e), Some(p)) = (self.ents.get_str(entitlement), self.keys.get(principal)) else { return false };
+        let (Some(e), Some(p)) = (self.ents.get_str(entitlement), self.keys.get(principal)) else {
+            return false;
+        };
         self.grants.get(&(e, p)).is_some_and(|h| h.direct)
     }
 
@@ -161,7 +186,9 @@ impl GrantGraph {
     /// of their Baton ids). Materialised one at a time while iterated or serialised.
     pub fn grants_sorted(&self) -> SortedGrants<'_> {
         let ent_rank = self.ents.ranks();
-        let key_rank = self.keys.ranks_by(|a, b| (a.resource_type.as_str(), &a.id).cmp(&(b.resource_type.as_str(), &b.id)));
+        let key_rank = self.keys.ranks_by(|a, b| {
+            (a.resource_type.as_str(), &a.id).cmp(&(b.resource_type.as_str(), &b.id))
+        });
         let mut order: Vec<(EntIdx, KeyIdx)> = self.grants.keys().copied().collect();
         order.sort_unstable_by_key(|(e, p)| (ent_rank[*e as usize], key_rank[*p as usize]));
         SortedGrants { graph: self, order }
@@ -178,18 +205,25 @@ impl GrantGraph {
 
     /// Counts per resource type, in declaration order.
     pub fn counts_by_type(&self) -> Vec<(ResourceType, usize)> {
-        let mut counts: HashMap<ResourceType, usize> = HashMap::new();
+        let mut counts: HashMap<ResourceType, usize> = HashMap::default();
         for k in self.resources.keys() {
             *counts.entry(k.resource_type).or_default() += 1;
         }
-        ResourceType::ALL.into_iter().map(|t| (t, counts.get(&t).copied().unwrap_or(0))).collect()
+        ResourceType::ALL
+            .into_iter()
+            .map(|t| (t, counts.get(&t).copied().unwrap_or(0)))
+            .collect()
     }
 
     /// Points every resource parented by the organization at `org_id`: crawlers learn the
     /// org id only from the role list, possibly after they saw its children.
     pub fn set_org_id(&mut self, org_id: &str) {
         for r in self.resources.values_mut() {
-            if let Some(p) = r.parent.as_mut().filter(|p| p.resource_type == ResourceType::Organization) {
+            if let Some(p) = r
+                .parent
+                .as_mut()
+                .filter(|p| p.resource_type == ResourceType::Organization)
+            {
                 p.id = org_id.to_owned();
             }
         }
@@ -198,7 +232,11 @@ impl GrantGraph {
     fn view(&self, e: EntIdx, p: KeyIdx, h: &Held) -> Grant {
         let entitlement = self.ents.resolve(e).clone();
         let principal = self.keys.resolve(p).clone();
-        let mut sources: Vec<String> = h.sources.iter().map(|s| self.ents.resolve(*s).clone()).collect();
+        let mut sources: Vec<String> = h
+            .sources
+            .iter()
+            .map(|s| self.ents.resolve(*s).clone())
+            .collect();
         sources.sort_unstable();
         Grant {
             id: grant_id(&entitlement, &principal),
@@ -208,7 +246,11 @@ impl GrantGraph {
             direct: h.direct,
             sources,
             immutable: h.immutable,
-            expandable: h.expandable.map(|x| self.ents.resolve(x).clone()).into_iter().collect(),
+            expandable: h
+                .expandable
+                .map(|x| self.ents.resolve(x).clone())
+                .into_iter()
+                .collect(),
         }
     }
 }
@@ -229,7 +271,12 @@ impl<'a> SortedGrants<'a> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Grant> + '_ {
-        self.order.iter().filter_map(|k| self.graph.grants.get(k).map(|h| self.graph.view(k.0, k.1, h)))
+        self.order.iter().filter_map(|k| {
+            self.graph
+                .grants
+                .get(k)
+                .map(|h| self.graph.view(k.0, k.1, h))
+        })
     }
 }
 
@@ -239,7 +286,11 @@ impl<'a> IntoIterator for SortedGrants<'a> {
 
     fn into_iter(self) -> Self::IntoIter {
         let graph = self.graph;
-        Box::new(self.order.into_iter().filter_map(move |k| graph.grants.get(&k).map(|h| graph.view(k.0, k.1, h))))
+        Box::new(
+            self.order
+                .into_iter()
+                .filter_map(move |k| graph.grants.get(&k).map(|h| graph.view(k.0, k.1, h))),
+        )
     }
 }
 
@@ -273,26 +324,47 @@ fn entitlement_for(resource: &Resource, slug: &str, id: String) -> Entitlement {
     let (purpose, grantable_to): (Purpose, &[ResourceType]) = match (resource.resource_type, slug) {
         (ResourceType::Organization, _) => (Purpose::Assignment, &[ResourceType::User]),
         (ResourceType::Group, _) => (Purpose::Assignment, &[ResourceType::User]),
-        (ResourceType::Project, "owner" | "member") => {
-            (Purpose::Assignment, &[ResourceType::User, ResourceType::ServiceAccount, ResourceType::Group])
-        }
-        (ResourceType::Project, _) => (Purpose::Assignment, &[ResourceType::User, ResourceType::Group]),
-        (ResourceType::Role, _) => (Purpose::Assignment, &[ResourceType::User, ResourceType::Group]),
-        (ResourceType::ProjectRole, _) => {
-            (Purpose::Assignment, &[ResourceType::User, ResourceType::ServiceAccount, ResourceType::Group])
-        }
+        (ResourceType::Project, "owner" | "member") => (
+            Purpose::Assignment,
+            &[
+                ResourceType::User,
+                ResourceType::ServiceAccount,
+                ResourceType::Group,
+            ],
+        ),
+        (ResourceType::Project, _) => (
+            Purpose::Assignment,
+            &[ResourceType::User, ResourceType::Group],
+        ),
+        (ResourceType::Role, _) => (
+            Purpose::Assignment,
+            &[ResourceType::User, ResourceType::Group],
+        ),
+        (ResourceType::ProjectRole, _) => (
+            Purpose::Assignment,
+            &[
+                ResourceType::User,
+                ResourceType::ServiceAccount,
+                ResourceType::Group,
+            ],
+        ),
         _ => (Purpose::Permission, &[]),
     };
     let name = &resource.display_name;
     let (display_name, description) = match slug {
-        "member" if resource.resource_type == ResourceType::Organization => {
-            (format!("{name} member"), format!("Member of the {name} organization"))
-        }
-        "member" if resource.resource_type == ResourceType::Group => {
-            (format!("{name} member"), format!("Member of the {name} group"))
-        }
+        "member" if resource.resource_type == ResourceType::Organization => (
+            format!("{name} member"),
+            format!("Member of the {name} organization"),
+        ),
+        "member" if resource.resource_type == ResourceType::Group => (
+            format!("{name} member"),
+            format!("Member of the {name} group"),
+        ),
         "assigned" => (format!("{name} role"), format!("Has the {name} role")),
-        _ => (format!("{name} {slug}"), format!("{} role on the {name} project", capitalise(slug))),
+        _ => (
+            format!("{name} {slug}"),
+            format!("{} role on the {name} project", capitalise(slug)),
+        ),
     };
     Entitlement {
         id,
@@ -307,5 +379,7 @@ fn entitlement_for(resource: &Resource, slug: &str, id: String) -> Entitlement {
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
