@@ -2,4 +2,5 @@
 //! to the engine through messages.
 
 pub mod mock;
+pub mod provision;
 pub mod sync;
