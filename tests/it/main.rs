@@ -3,5 +3,6 @@
 mod cli;
 mod client;
 mod ground_truth;
+mod provision;
 mod support;
 mod sync;
