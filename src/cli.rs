@@ -1,6 +1,10 @@
 //! The command line: clap definitions only. Each subcommand's behaviour lives in `commands/`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use openai_access_actors::ids::ProjectId;
+use openai_access_actors::provisioner::{
+    Entitlement, GrantRef, OrgRoleName, Principal, ProjectSlug, ProvisionError,
+};
 use std::path::PathBuf;
 
 /// Identity-governance connector for OpenAI organizations: syncs who has what through the
@@ -33,6 +37,21 @@ pub enum LogFormat {
 pub enum Command {
     /// Full sync: read the whole org and write its grant graph.
     Sync(SyncArgs),
+    /// Grant an entitlement to a user, group or service account.
+    #[command(after_help = GRANT_HELP)]
+    Grant(GrantArgs),
+    /// Revoke one grant, named by its grant id.
+    #[command(after_help = REVOKE_HELP)]
+    Revoke(RevokeArgs),
+    /// Create an account: invite an email with an org role and optional project roles.
+    #[command(after_help = CREATE_HELP)]
+    CreateAccount(CreateAccountArgs),
+    /// Delete a user from the organization (deprovision).
+    #[command(after_help = DELETE_ACCOUNT_HELP)]
+    DeleteAccount(DeleteAccountArgs),
+    /// Delete a pending or expired invitation.
+    #[command(after_help = DELETE_INVITE_HELP)]
+    DeleteInvite(DeleteInviteArgs),
     /// Run the mock OpenAI Admin API server.
     #[command(subcommand)]
     Mock(MockCommand),
@@ -69,6 +88,184 @@ pub struct BenchArgs {
     /// Also write the report as JSON here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+}
+
+/// What every provisioning command's help ends with.
+macro_rules! provisioning_help {
+    () => {
+        "Provisioning is off unless --provisioning (-p) or BATON_PROVISIONING=true is given; --dry-run\n\
+works either way and changes nothing. Every command reads the current state first, so repeating\n\
+it is safe: it reports \"already granted\" / \"already revoked\" and makes no change.\n\
+Output: one line per API call made (or, with --dry-run, that would be made), then a result line;\n\
+--json prints the result as JSON instead. Exit codes: 0 done (or nothing to do); 2 refused,\n\
+invalid or provisioning disabled; 3 the API failed (its message is shown)."
+    };
+}
+
+const GRANT_HELP: &str = concat!(
+    "Entitlement ids (Baton): role:owner|reader:assigned, role:<custom_role_id>:assigned,\n",
+    "project:<project_id>:owner|member|viewer, project_role:<project_id>/<role_id>:assigned,\n",
+    "group:<group_id>:member. Principals: user:<user_id>, group:<group_id>,\n",
+    "service_account:<project_id>/<service_account_id>.\n\n",
+    "Examples (against the embedded mock org):\n",
+    "  openai-access grant --mock tiny -p --entitlement project:proj-beta:viewer --principal user:user-carol\n",
+    "  openai-access grant --mock tiny -p --dry-run --entitlement project_role:proj-beta/role_beta_analyst:assigned --principal user:user-bob\n\n",
+    provisioning_help!(),
+);
+
+const REVOKE_HELP: &str = concat!(
+    "Grant ids are <entitlement id>:<principal_type>:<principal_id>, as `sync` writes them.\n",
+    "Revoking organization:<org>:member:user:<id> deletes the user; revoking role:owner:assigned\n",
+    "makes the user a reader; reader itself cannot be revoked (delete the account instead).\n\n",
+    "Example:\n",
+    "  openai-access revoke --mock tiny -p --grant project:proj-alpha:viewer:user:user-carol\n\n",
+    provisioning_help!(),
+);
+
+const CREATE_HELP: &str = concat!(
+    "Creates an invitation (the invitee becomes a user on accepting it). Projects are always\n",
+    "sent, possibly empty, so the invitee joins exactly the projects listed.\n\n",
+    "Example:\n",
+    "  openai-access create-account --mock tiny -p --email new@tiny.example --role reader --project proj-alpha:member\n\n",
+    provisioning_help!(),
+);
+
+const DELETE_ACCOUNT_HELP: &str = concat!(
+    "Example:\n",
+    "  openai-access delete-account --mock tiny -p --user user-dave\n\n",
+    provisioning_help!(),
+);
+
+const DELETE_INVITE_HELP: &str = concat!(
+    "Accepted invitations cannot be deleted (delete the account instead).\n\n",
+    "Example:\n",
+    "  openai-access delete-invite --mock tiny -p --invite inv-pending\n\n",
+    provisioning_help!(),
+);
+
+/// Flags every provisioning command shares.
+#[derive(Args, Debug, Clone)]
+pub struct ProvisionArgs {
+    /// Allow changes. Without it (or BATON_PROVISIONING=true) nothing is changed.
+    #[arg(short = 'p', long, env = "BATON_PROVISIONING")]
+    pub provisioning: bool,
+
+    /// Print the exact API calls that would be made, in order, and make none.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print the result as JSON on stdout (calls made, reads, notes, result).
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_entitlement(s: &str) -> Result<Entitlement, String> {
+    s.parse().map_err(|e: ProvisionError| e.to_string())
+}
+
+fn parse_principal(s: &str) -> Result<Principal, String> {
+    s.parse().map_err(|e: ProvisionError| e.to_string())
+}
+
+fn parse_grant(s: &str) -> Result<GrantRef, String> {
+    s.parse().map_err(|e: ProvisionError| e.to_string())
+}
+
+fn parse_org_role(s: &str) -> Result<OrgRoleName, String> {
+    s.parse()
+}
+
+/// `PROJECT_ID:ROLE` with ROLE owner or member (what an invitation can give).
+fn parse_invite_project(s: &str) -> Result<(ProjectId, ProjectSlug), String> {
+    let (project, role) = s
+        .rsplit_once(':')
+        .filter(|(p, _)| !p.is_empty())
+        .ok_or_else(|| format!("expected PROJECT_ID:ROLE (owner or member), got {s:?}"))?;
+    match ProjectSlug::parse(role) {
+        Some(slug @ (ProjectSlug::Owner | ProjectSlug::Member)) => {
+            Ok((ProjectId::new(project), slug))
+        }
+        _ => Err(format!(
+            "an invitation gives project role owner or member, not {role:?}"
+        )),
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct GrantArgs {
+    /// The entitlement to grant, e.g. project:proj_1:member or role:owner:assigned.
+    #[arg(long, visible_alias = "grant-entitlement", value_name = "ENTITLEMENT_ID", value_parser = parse_entitlement)]
+    pub entitlement: Entitlement,
+
+    /// Who receives it: user:<id>, group:<id> or service_account:<project_id>/<id>.
+    #[arg(long, visible_alias = "grant-principal", value_name = "TYPE:ID", value_parser = parse_principal)]
+    pub principal: Principal,
+
+    #[command(flatten)]
+    pub provision: ProvisionArgs,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct RevokeArgs {
+    /// The grant to revoke, e.g. project:proj_1:member:user:user-abc.
+    #[arg(long, visible_alias = "revoke-grant", value_name = "GRANT_ID", value_parser = parse_grant)]
+    pub grant: GrantRef,
+
+    #[command(flatten)]
+    pub provision: ProvisionArgs,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CreateAccountArgs {
+    /// The invitee's email address.
+    #[arg(long, value_name = "EMAIL")]
+    pub email: String,
+
+    /// Organization role: reader or owner.
+    #[arg(long, value_name = "ROLE", value_parser = parse_org_role)]
+    pub role: OrgRoleName,
+
+    /// A project to join on acceptance, with its role (owner or member); repeatable.
+    #[arg(long = "project", value_name = "PROJECT_ID:ROLE", value_parser = parse_invite_project)]
+    pub projects: Vec<(ProjectId, ProjectSlug)>,
+
+    #[command(flatten)]
+    pub provision: ProvisionArgs,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DeleteAccountArgs {
+    /// The user id to delete from the organization.
+    #[arg(long, value_name = "USER_ID")]
+    pub user: String,
+
+    #[command(flatten)]
+    pub provision: ProvisionArgs,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DeleteInviteArgs {
+    /// The invitation id to delete.
+    #[arg(long, value_name = "INVITE_ID")]
+    pub invite: String,
+
+    #[command(flatten)]
+    pub provision: ProvisionArgs,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 /// Where the Admin API is and how to talk to it (shared by every command that calls it).

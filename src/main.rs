@@ -12,6 +12,11 @@ fn main() -> ExitCode {
     init_tracing(cli.log_format, cli.verbose);
     let result = match cli.command {
         Command::Sync(args) => commands::sync::run(args),
+        Command::Grant(args) => commands::provision::grant(args),
+        Command::Revoke(args) => commands::provision::revoke(args),
+        Command::CreateAccount(args) => commands::provision::create_account(args),
+        Command::DeleteAccount(args) => commands::provision::delete_account(args),
+        Command::DeleteInvite(args) => commands::provision::delete_invite(args),
         Command::Mock(cmd) => commands::mock::run(cmd),
         Command::Bench(args) => commands::bench::run(args),
     };

@@ -8,6 +8,7 @@
 //! | `SyncCoordinator` | `coordinator.rs` | what to crawl next, the outstanding count        |
 //! | `Crawler<K>`      | `crawlers/`      | paging one kind of list, converting it to facts  |
 //! | `GrantCollector`  | `collector.rs`   | the grant graph under construction              |
+//! | `Provisioner`     | `provisioner.rs` | nothing between requests: grants, revokes, accounts |
 
 pub mod api;
 pub mod collector;
@@ -16,6 +17,7 @@ pub mod crawlers;
 pub mod graph;
 pub mod ids;
 pub mod messages;
+pub mod provisioner;
 pub mod runtime;
 pub mod secret;
 pub mod sync;

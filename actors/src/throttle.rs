@@ -8,6 +8,10 @@
 //! bucket was full when the segment started (we were under the limit) and empty when it ended,
 //! so `refill = (successes in the segment − burst) / segment length`. From then on the endpoint
 //! is paced just under that rate, so a long run stops provoking 429s.
+//!
+//! Provisioning goes first: a [`Priority::Interactive`] request may take a reserved in-flight
+//! slot when the shared ones are all busy, and while one waits for an endpoint's rate, bulk
+//! requests to that endpoint hold back so the next token is its.
 
 mod learn;
 
@@ -16,7 +20,7 @@ use dashmap::DashMap;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use learn::Learner;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -45,6 +49,17 @@ impl Default for ThrottleConfig {
     }
 }
 
+/// Who is asking: bulk sync traffic, or a provisioning request a person is waiting on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Priority {
+    #[default]
+    Bulk,
+    Interactive,
+}
+
+/// In-flight slots kept free of bulk traffic for interactive requests.
+const RESERVED_SLOTS: usize = 2;
+
 /// Cheap to clone; shared by every crawler and the provisioner.
 #[derive(Clone)]
 pub struct Throttle {
@@ -54,6 +69,8 @@ pub struct Throttle {
 struct Inner {
     config: ThrottleConfig,
     in_flight: Arc<Semaphore>,
+    /// Only interactive requests use these, when `in_flight` has no free slot.
+    reserved: Arc<Semaphore>,
     endpoints: DashMap<Endpoint, Arc<EndpointGate>>,
     epoch: Instant,
 }
@@ -63,6 +80,8 @@ struct EndpointGate {
     limiter: RwLock<Option<(f64, Arc<DefaultDirectRateLimiter>)>>,
     learner: Mutex<Learner>,
     rate_limited: AtomicU64,
+    /// Interactive requests waiting for this endpoint's rate; bulk requests defer to them.
+    interactive_waiting: AtomicUsize,
 }
 
 /// Held while a request is in flight; dropping it frees the slot.
@@ -87,6 +106,7 @@ impl Throttle {
             inner: Arc::new(Inner {
                 config,
                 in_flight,
+                reserved: Arc::new(Semaphore::new(RESERVED_SLOTS)),
                 endpoints: DashMap::new(),
                 epoch: Instant::now(),
             }),
@@ -113,6 +133,7 @@ impl Throttle {
                     limiter: RwLock::new(limiter),
                     learner: Mutex::new(Learner::default()),
                     rate_limited: AtomicU64::new(0),
+                    interactive_waiting: AtomicUsize::new(0),
                 })
             })
             .clone()
@@ -143,8 +164,20 @@ impl Throttle {
     /// Waits until `endpoint` may be called: its pause gate is open, its rate allows one more
     /// request, and a global in-flight slot is free.
     pub async fn acquire(&self, endpoint: Endpoint) -> Permit {
+        self.acquire_with(endpoint, Priority::Bulk).await
+    }
+
+    /// [`Throttle::acquire`] at a priority. Interactive requests obey the same pause gate and
+    /// rate (the server's limit is the server's), but bulk requests to the same endpoint let
+    /// them take the next token, and they may use a reserved in-flight slot.
+    pub async fn acquire_with(&self, endpoint: Endpoint, priority: Priority) -> Permit {
         let gate = self.gate(endpoint);
+        let _waiting = (priority == Priority::Interactive).then(|| WaitingGuard::new(&gate));
         loop {
+            if priority == Priority::Bulk && gate.interactive_waiting.load(Ordering::Acquire) > 0 {
+                tokio::time::sleep(Duration::from_millis(5) + jitter()).await;
+                continue;
+            }
             let now = self.now_ms();
             let until = gate.paused_until_ms.load(Ordering::Acquire);
             if until > now {
@@ -179,8 +212,17 @@ impl Throttle {
                 break;
             }
         }
-        // The semaphore is never closed, so this is always `Some`.
-        let slot = self.inner.in_flight.clone().acquire_owned().await.ok();
+        // The semaphores are never closed, so this is always `Some`.
+        let slot = match priority {
+            Priority::Bulk => self.inner.in_flight.clone().acquire_owned().await.ok(),
+            Priority::Interactive => match self.inner.in_flight.clone().try_acquire_owned() {
+                Ok(slot) => Some(slot),
+                Err(_) => tokio::select! {
+                    s = self.inner.in_flight.clone().acquire_owned() => s.ok(),
+                    s = self.inner.reserved.clone().acquire_owned() => s.ok(),
+                },
+            },
+        };
         let ticket = gate.learner.lock().map(|mut l| l.ticket()).unwrap_or(0);
         Permit {
             _slot: slot,
@@ -243,6 +285,22 @@ impl Throttle {
     }
 }
 
+/// Counts an interactive request as waiting on its endpoint until dropped.
+struct WaitingGuard(Arc<EndpointGate>);
+
+impl WaitingGuard {
+    fn new(gate: &Arc<EndpointGate>) -> Self {
+        gate.interactive_waiting.fetch_add(1, Ordering::AcqRel);
+        Self(gate.clone())
+    }
+}
+
+impl Drop for WaitingGuard {
+    fn drop(&mut self) {
+        self.0.interactive_waiting.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Up to a millisecond, so waiters polling one limiter do not wake in lockstep.
 fn jitter() -> Duration {
     let nanos = std::time::SystemTime::now()
@@ -275,5 +333,54 @@ mod tests {
         let started = Instant::now();
         let _q = t.acquire(Endpoint::ListUsers).await;
         assert!(started.elapsed() < Duration::from_millis(100));
+    }
+
+    #[tokio::test]
+    async fn interactive_requests_use_a_reserved_slot_when_bulk_fills_the_cap() {
+        let t = Throttle::new(ThrottleConfig {
+            max_in_flight: 1,
+            ..ThrottleConfig::default()
+        });
+        let _bulk = t.acquire(Endpoint::ListUsers).await;
+        // The only shared slot is taken: bulk waits, interactive goes through at once.
+        let blocked = tokio::time::timeout(
+            Duration::from_millis(50),
+            t.acquire(Endpoint::ListProjectUsers),
+        )
+        .await;
+        assert!(blocked.is_err(), "bulk must wait for the shared slot");
+        let fast = tokio::time::timeout(
+            Duration::from_millis(50),
+            t.acquire_with(Endpoint::AddProjectUser, Priority::Interactive),
+        )
+        .await;
+        assert!(fast.is_ok(), "interactive takes a reserved slot");
+    }
+
+    #[tokio::test]
+    async fn bulk_requests_defer_to_a_waiting_interactive_one() {
+        let t = Throttle::new(ThrottleConfig {
+            rpm: Some(600),
+            ..ThrottleConfig::default()
+        });
+        // Spend the burst; the next token comes in ~100 ms.
+        drop(t.acquire(Endpoint::ListProjectUsers).await);
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let bulk = {
+            let (t, order) = (t.clone(), order.clone());
+            tokio::spawn(async move {
+                drop(t.acquire(Endpoint::ListProjectUsers).await);
+                order.lock().map(|mut o| o.push("bulk")).ok();
+            })
+        };
+        tokio::task::yield_now().await;
+        drop(
+            t.acquire_with(Endpoint::ListProjectUsers, Priority::Interactive)
+                .await,
+        );
+        order.lock().map(|mut o| o.push("interactive")).ok();
+        bulk.await.ok();
+        let order = order.lock().map(|o| o.clone()).unwrap_or_default();
+        assert_eq!(order, ["interactive", "bulk"]);
     }
 }

@@ -3,4 +3,5 @@
 
 pub mod bench;
 pub mod mock;
+pub mod provision;
 pub mod sync;

@@ -4,5 +4,6 @@ mod c1z;
 mod cli;
 mod client;
 mod ground_truth;
+mod provision;
 mod support;
 mod sync;

@@ -9,7 +9,7 @@ use super::page::{Page, RawPage};
 use super::request::ListRequest;
 use super::stats::ClientStats;
 use crate::secret::AdminKey;
-use crate::throttle::{Throttle, ThrottleConfig};
+use crate::throttle::{Priority, Throttle, ThrottleConfig};
 use backoff::ExponentialBackoff;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -64,6 +64,7 @@ pub struct AdminClient {
     config: Arc<ClientConfig>,
     throttle: Throttle,
     stats: ClientStats,
+    priority: Priority,
 }
 
 impl std::fmt::Debug for AdminClient {
@@ -124,7 +125,17 @@ impl AdminClient {
             throttle,
             stats: ClientStats::default(),
             config: Arc::new(config),
+            priority: Priority::Bulk,
         })
+    }
+
+    /// A clone sharing everything (pool, throttle, counters) whose requests go through the
+    /// throttle at `priority`: the provisioner's requests overtake bulk sync traffic.
+    pub fn with_priority(&self, priority: Priority) -> Self {
+        Self {
+            priority,
+            ..self.clone()
+        }
     }
 
     pub fn stats(&self) -> &ClientStats {
@@ -291,7 +302,7 @@ impl AdminClient {
         query: &[(&str, String)],
         body: Option<&[u8]>,
     ) -> Result<T, ApiError> {
-        let permit = self.throttle.acquire(endpoint).await;
+        let permit = self.throttle.acquire_with(endpoint, self.priority).await;
         self.stats.record_request(endpoint);
         let mut req = self
             .http

@@ -1,0 +1,203 @@
+//! `openai-access grant | revoke | create-account | delete-account | delete-invite`: one
+//! provisioning request, sent to the engine's `Provisioner` as a message.
+
+use crate::cli::{
+    ConnectArgs, CreateAccountArgs, DeleteAccountArgs, DeleteInviteArgs, GrantArgs, ProvisionArgs,
+    RevokeArgs,
+};
+use crate::exit::{self, CliError};
+use crate::settings;
+use actix::prelude::*;
+use openai_access_actors::api::AdminClient;
+use openai_access_actors::ids::{InviteId, UserId};
+use openai_access_actors::provisioner::{
+    CreateAccount, DeleteAccount, DeleteInvite, Grant, ProvisionError, ProvisionOutcome,
+    Provisioner, Revoke,
+};
+use openai_access_actors::runtime;
+use std::io::Write;
+
+/// The message every command explains itself with when provisioning is off.
+pub const DISABLED: &str = "provisioning is disabled, so nothing was changed. Enable it with --provisioning (-p) or BATON_PROVISIONING=true; add --dry-run to see the API calls first.";
+
+pub fn grant(args: GrantArgs) -> Result<u8, CliError> {
+    let msg = Grant {
+        entitlement: args.entitlement,
+        principal: args.principal,
+        dry_run: args.provision.dry_run,
+    };
+    execute(&args.provision, &args.connect, msg)
+}
+
+pub fn revoke(args: RevokeArgs) -> Result<u8, CliError> {
+    let msg = Revoke {
+        grant: args.grant,
+        dry_run: args.provision.dry_run,
+    };
+    execute(&args.provision, &args.connect, msg)
+}
+
+pub fn create_account(args: CreateAccountArgs) -> Result<u8, CliError> {
+    let email = args.email.trim().to_owned();
+    if email.is_empty() {
+        return Err(CliError::usage("--email must not be empty"));
+    }
+    let msg = CreateAccount {
+        email,
+        role: args.role,
+        projects: args.projects,
+        dry_run: args.provision.dry_run,
+    };
+    execute(&args.provision, &args.connect, msg)
+}
+
+pub fn delete_account(args: DeleteAccountArgs) -> Result<u8, CliError> {
+    let msg = DeleteAccount {
+        user: UserId::new(non_empty("--user", &args.user)?),
+        dry_run: args.provision.dry_run,
+    };
+    execute(&args.provision, &args.connect, msg)
+}
+
+pub fn delete_invite(args: DeleteInviteArgs) -> Result<u8, CliError> {
+    let msg = DeleteInvite {
+        invite: InviteId::new(non_empty("--invite", &args.invite)?),
+        dry_run: args.provision.dry_run,
+    };
+    execute(&args.provision, &args.connect, msg)
+}
+
+fn non_empty(flag: &str, v: &str) -> Result<String, CliError> {
+    let v = v.trim();
+    if v.is_empty() {
+        Err(CliError::usage(format!("{flag} must not be empty")))
+    } else {
+        Ok(v.to_owned())
+    }
+}
+
+/// Checks the switch, connects, sends `msg` to a `Provisioner` and reports its reply.
+fn execute<M>(flags: &ProvisionArgs, connect: &ConnectArgs, msg: M) -> Result<u8, CliError>
+where
+    M: Message<Result = Result<ProvisionOutcome, ProvisionError>> + Send + 'static,
+    Provisioner: Handler<M>,
+{
+    // A dry run changes nothing, so it needs no switch.
+    if !flags.provisioning && !flags.dry_run {
+        return Err(CliError::usage(DISABLED));
+    }
+    let conn = settings::connect(connect)?;
+    let client =
+        AdminClient::new(conn.client.clone()).map_err(|e| CliError::usage(e.to_string()))?;
+    let reply = runtime::block_on(async move {
+        let provisioner = Provisioner::new(&client).start();
+        provisioner.send(msg).await
+    });
+    drop(conn.mock);
+    let result = reply.unwrap_or(Err(ProvisionError::Stopped));
+    match result {
+        Ok(outcome) => {
+            print_outcome(&outcome, flags.json)?;
+            Ok(exit::OK)
+        }
+        Err(e) => Err(failure(e, flags.json)),
+    }
+}
+
+fn print_outcome(o: &ProvisionOutcome, json: bool) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let write = |out: &mut std::io::StdoutLock<'_>, line: String| {
+        writeln!(out, "{line}").map_err(|e| CliError::io("stdout", e))
+    };
+    if json {
+        let text = serde_json::to_string_pretty(o).map_err(|e| CliError::io("json", e))?;
+        return write(&mut out, text);
+    }
+    for n in &o.notes {
+        eprintln!("note: {n}");
+    }
+    let prefix = if o.dry_run { "would call:" } else { "called:" };
+    for c in &o.calls {
+        write(&mut out, format!("{prefix} {c}"))?;
+    }
+    write(&mut out, result_line(o))
+}
+
+/// The last line: what happened, to what, and how many mutations it took.
+fn result_line(o: &ProvisionOutcome) -> String {
+    let n = o.calls.len();
+    let calls = |n: usize| {
+        if n == 1 {
+            "1 API call".to_owned()
+        } else {
+            format!("{n} API calls")
+        }
+    };
+    let invite = o
+        .invite_id
+        .as_deref()
+        .map(|i| format!(", invite {i}"))
+        .unwrap_or_default();
+    match (o.dry_run, o.result.changes()) {
+        (true, true) => format!(
+            "dry run: would be {} — {} ({} planned, none made{invite})",
+            o.result.as_str(),
+            o.action,
+            calls(n)
+        ),
+        (true, false) => format!(
+            "dry run: {} — {} (nothing to do{invite})",
+            o.result.as_str(),
+            o.action
+        ),
+        (false, true) => format!(
+            "{} — {} ({}{invite})",
+            o.result.as_str(),
+            o.action,
+            calls(n)
+        ),
+        (false, false) => format!("{} — {} (no change{invite})", o.result.as_str(), o.action),
+    }
+}
+
+/// Refusals and bad ids exit 2; API failures exit 3 with the API's own message.
+fn failure(e: ProvisionError, json: bool) -> CliError {
+    let code = match &e {
+        e if e.is_usage() => exit::USAGE,
+        ProvisionError::Api { source, .. }
+            if matches!(&**source, openai_access_actors::api::ApiError::Config(_)) =>
+        {
+            exit::USAGE
+        }
+        _ => exit::FATAL,
+    };
+    if json {
+        let completed = match &e {
+            ProvisionError::Api { completed, .. } => completed.clone(),
+            _ => Vec::new(),
+        };
+        let v = serde_json::json!({
+            "error": e.to_string(),
+            "refused": matches!(e, ProvisionError::Refused(_)),
+            "status": e.api_error().and_then(|a| a.status()),
+            "code": e.api_error().and_then(|a| a.code()),
+            "completed": completed,
+        });
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        );
+    }
+    let mut msg = e.to_string();
+    if e.api_error().is_some_and(|a| a.is_unauthorized()) {
+        msg.push_str(". Check OPENAI_ADMIN_KEY / BATON_OPENAI_ADMIN_KEY / --admin-key-file.");
+    } else if e.api_error().is_some_and(|a| a.is_forbidden()) {
+        msg.push_str(". The connector needs an Admin API key created with All permissions.");
+    }
+    CliError {
+        code,
+        error: anyhow::anyhow!(msg),
+    }
+}
