@@ -47,18 +47,7 @@ impl ListKind for UserRoles {
     }
 
     fn on_page(u: &UserId, _: &mut (), items: Vec<AssignedRole>, out: &mut Findings) {
-        let principal = ResourceKey::new(ResourceType::User, u.as_str());
-        for r in items {
-            let (entitlement, resource) = org_role_entitlement(&r);
-            for origin in origins(u.as_str(), r.inherited_from()) {
-                out.grants.push(grant(
-                    entitlement.clone(),
-                    resource.clone(),
-                    principal.clone(),
-                    origin,
-                ));
-            }
-        }
+        user_assignments(u, items, out, org_role_entitlement);
     }
 }
 
@@ -73,18 +62,9 @@ impl ListKind for ProjectUserRoles {
     }
 
     fn on_page(s: &InProject<UserId>, _: &mut (), items: Vec<AssignedRole>, out: &mut Findings) {
-        let principal = ResourceKey::new(ResourceType::User, s.principal.as_str());
-        for r in items {
-            let (entitlement, resource) = project_role_entitlement(&s.project, &r);
-            for origin in origins(s.principal.as_str(), r.inherited_from()) {
-                out.grants.push(grant(
-                    entitlement.clone(),
-                    resource.clone(),
-                    principal.clone(),
-                    origin,
-                ));
-            }
-        }
+        user_assignments(&s.principal, items, out, |r| {
+            project_role_entitlement(&s.project, r)
+        });
     }
 }
 
@@ -107,6 +87,28 @@ impl ListKind for ProjectGroupRoles {
                 resource,
                 principal.clone(),
                 Origin::Direct,
+            ));
+        }
+    }
+}
+
+/// A user's role assignments: one grant per origin `assignment_sources` names (direct, or
+/// through each group).
+fn user_assignments(
+    user: &UserId,
+    items: Vec<AssignedRole>,
+    out: &mut Findings,
+    entitlement_of: impl Fn(&AssignedRole) -> (String, ResourceKey),
+) {
+    let principal = ResourceKey::new(ResourceType::User, user.as_str());
+    for r in items {
+        let (entitlement, resource) = entitlement_of(&r);
+        for origin in origins(user.as_str(), r.inherited_from()) {
+            out.grants.push(grant(
+                entitlement.clone(),
+                resource.clone(),
+                principal.clone(),
+                origin,
             ));
         }
     }
