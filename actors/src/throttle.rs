@@ -157,7 +157,10 @@ impl Throttle {
             "Pacing endpoint."
         );
         if let Ok(mut l) = gate.limiter.write() {
-            *l = Some((per_sec, Arc::new(limiter_for(per_sec, 1))));
+            // 10 ms worth of burst: at hundreds of requests per second, timer granularity would
+            // otherwise lose a slot every time a waiter wakes late.
+            let burst = (per_sec * 0.01).floor().max(1.0) as u32;
+            *l = Some((per_sec, Arc::new(limiter_for(per_sec, burst))));
         }
     }
 

@@ -33,6 +33,13 @@ pub struct Learner {
     probing: Option<f64>,
     /// The first 429 came; probing starts when its pause ends (once the burst is counted).
     probe_pending: bool,
+    /// Since the first 429 (the bucket's first dry moment): when, successes after it, pauses
+    /// taken and their total length. Between two dry moments the successes are the refill,
+    /// plus at most one burst per pause (a pause refills the bucket, up to its size).
+    dry_at_ms: Option<u64>,
+    successes_since_dry: u64,
+    pauses_since_dry: u64,
+    paused_ms_since_dry: u64,
 }
 
 impl Learner {
@@ -48,6 +55,9 @@ impl Learner {
         }
         if ticket >= self.segment_ticket {
             self.segment_successes += 1;
+        }
+        if self.first_pause_ticket.is_some_and(|p| ticket >= p) {
+            self.successes_since_dry += 1;
         }
     }
 
@@ -75,32 +85,48 @@ impl Learner {
         }
         if self.first_pause_ticket.is_none() {
             self.first_pause_ticket = Some(self.next_ticket + 1);
+            self.dry_at_ms = Some(now);
+            self.pauses_since_dry = 1;
+            self.paused_ms_since_dry = self.pause_ms;
             self.probe_pending = true;
             self.restart_segment(now + self.pause_ms, false);
             // Until the pause ends, the gate holds every request anyway.
             return None;
         }
         let length = now.saturating_sub(self.segment_start_ms);
-        let rate = if self.segment_clean
-            && length >= MIN_SEGMENT_MS
-            && self.segment_successes > self.burst
-        {
-            let refill =
-                (self.segment_successes - self.burst) as f64 / (length as f64 / 1000.0) * MARGIN;
-            let rate = self.measured.map_or(refill, |m| m.min(refill));
-            self.measured = Some(rate);
-            self.probing = None;
-            rate
-        } else {
-            // Too little to measure: back off and measure again.
-            let halved = current.or(self.measured).or(self.probing).unwrap_or(1.0) / 2.0;
-            if self.measured.is_some() {
-                self.measured = Some(halved);
-            } else {
-                self.probing = Some(halved);
+        let from_segment =
+            (self.segment_clean && length >= MIN_SEGMENT_MS && self.segment_successes > self.burst)
+                .then(|| (self.segment_successes - self.burst) as f64 / (length as f64 / 1000.0));
+        let active_ms = self.dry_at_ms.map_or(0, |d| {
+            now.saturating_sub(d)
+                .saturating_sub(self.paused_ms_since_dry)
+        });
+        let refilled = self
+            .successes_since_dry
+            .saturating_sub(self.pauses_since_dry * self.burst);
+        let cumulative = (active_ms >= 200 && refilled > 0)
+            .then(|| refilled as f64 / (active_ms as f64 / 1000.0));
+        let rate = match from_segment.or(cumulative) {
+            Some(measured) => {
+                let rate = measured * MARGIN;
+                self.measured = Some(rate);
+                self.probing = None;
+                self.probe_pending = false;
+                rate
             }
-            halved
+            None => {
+                // Too little to measure: back off and measure again.
+                let halved = current.or(self.measured).or(self.probing).unwrap_or(1.0) / 2.0;
+                if self.measured.is_some() {
+                    self.measured = Some(halved);
+                } else {
+                    self.probing = Some(halved);
+                }
+                halved
+            }
         };
+        self.pauses_since_dry += 1;
+        self.paused_ms_since_dry += self.pause_ms;
         self.restart_segment(now + self.pause_ms, false);
         Some(rate)
     }
@@ -116,7 +142,9 @@ impl Learner {
             return Some(start);
         }
         let probing = self.probing?;
-        if now < self.segment_start_ms + PROBE_HOLD_MS {
+        // Hold long enough that a pace above the limit drains the burst and shows a 429.
+        let hold = PROBE_HOLD_MS.max((3.0 * self.burst as f64 / probing.max(0.01) * 1000.0) as u64);
+        if now < self.segment_start_ms + hold {
             return None;
         }
         let faster = probing * 2.0;
@@ -171,9 +199,9 @@ mod tests {
             .maybe_speed_up(1_002)
             .expect("probing starts at one burst per pause");
         assert!((4.9..=5.1).contains(&start), "{start}");
-        // Probing doubles while no 429 comes.
-        assert_eq!(l.maybe_speed_up(1_100), None);
-        let faster = l.maybe_speed_up(2_002).expect("doubled");
+        // Probing doubles while no 429 comes for long enough to drain three bursts.
+        assert_eq!(l.maybe_speed_up(2_002), None);
+        let faster = l.maybe_speed_up(4_002).expect("doubled");
         assert!((9.9..=10.1).contains(&faster));
         // A clean segment of 42 ms with 13 successes ends in a 429: (13 - 5) / 0.042 s ≈ 190/s.
         for _ in 0..13 {
@@ -182,7 +210,7 @@ mod tests {
         }
         let t = l.ticket();
         let rate = l
-            .rate_limited(2_044, t, Duration::from_secs(1), Some(faster))
+            .rate_limited(4_044, t, Duration::from_secs(1), Some(faster))
             .expect("measured");
         assert!((175.0..=200.0).contains(&rate), "measured {rate}");
         assert_eq!(l.learned(), Some(rate));
@@ -199,6 +227,34 @@ mod tests {
             .expect("rate");
         assert!((0.12..=0.125).contains(&r), "one request per 8 s: {r}");
         assert_eq!(l.maybe_speed_up(60_000), None);
+    }
+
+    #[test]
+    fn without_a_clean_segment_the_refill_since_the_first_dry_moment_is_the_measure() {
+        // Server: 50 req/s, burst 20. After the first 429 (and its 1 s pause), the crawler sends
+        // faster than 50/s from a half-drained bucket: 2 s of work gave 20 (the pause's refill)
+        // + 100 successes, then a 429.
+        let mut l = Learner::default();
+        for _ in 0..20 {
+            let t = l.ticket();
+            l.success(t);
+        }
+        let t = l.ticket();
+        l.rate_limited(0, t, Duration::from_secs(1), None);
+        for _ in 0..120 {
+            let t = l.ticket();
+            l.success(t);
+        }
+        l.segment_clean = false;
+        let t = l.ticket();
+        let rate = l
+            .rate_limited(3_000, t, Duration::from_secs(1), Some(80.0))
+            .expect("measured");
+        assert!(
+            (48.0..=50.0).contains(&rate),
+            "(120 - 20) / 2 s = 50/s, paced 3% under: {rate}"
+        );
+        assert_eq!(l.maybe_speed_up(60_000), None, "measured: probing is over");
     }
 
     #[test]
