@@ -42,7 +42,7 @@ type Fact = (String, ResourceKey, ResourceKey, Origin);
 /// projects and groups, groups granted into projects, a few owners.
 fn facts(target: usize) -> (Vec<Resource>, Vec<Fact>) {
     let users = (target / 10).max(10);
-    let projects = (users / 10).max(2);
+    let projects = (users / 100).max(2);
     let groups = (users / 50).max(1);
     let mut res = Vec::new();
     let mut grants = Vec::new();
@@ -62,7 +62,7 @@ fn facts(target: usize) -> (Vec<Resource>, Vec<Fact>) {
     let user = |u: usize| ResourceKey::new(ResourceType::User, format!("user-{u:07}"));
     for u in 0..users {
         // Every user: a role, membership of one group, five projects.
-        let role = if u % 100 == 0 { "owner" } else { "reader" };
+        let role = if u % 1000 == 0 { "owner" } else { "reader" };
         let rk = ResourceKey::new(ResourceType::Role, role);
         grants.push((rk.entitlement_id("assigned"), rk, user(u), Origin::Direct));
         let g = ResourceKey::new(ResourceType::Group, format!("grp-{:05}", u % groups));
