@@ -82,11 +82,21 @@ struct EndpointGate {
     rate_limited: AtomicU64,
     /// Interactive requests waiting for this endpoint's rate; bulk requests defer to them.
     interactive_waiting: AtomicUsize,
+    /// Slow start: requests in flight to this endpoint, and how many may be. The window grows
+    /// by one per success (doubling per round trip) until the first 429, so the first wave
+    /// that meets an unknown limit is small; once a pace is set, pacing governs instead.
+    in_flight: AtomicUsize,
+    window: AtomicUsize,
+    limited: std::sync::atomic::AtomicBool,
 }
+
+/// The slow-start window of an endpoint nothing is known about yet.
+const INITIAL_WINDOW: usize = 4;
 
 /// Held while a request is in flight; dropping it frees the slot.
 pub struct Permit {
     _slot: Option<OwnedSemaphorePermit>,
+    gate: Arc<EndpointGate>,
     /// The order the request was let through in, per endpoint.
     pub ticket: u64,
 }
@@ -134,6 +144,9 @@ impl Throttle {
                     learner: Mutex::new(Learner::default()),
                     rate_limited: AtomicU64::new(0),
                     interactive_waiting: AtomicUsize::new(0),
+                    in_flight: AtomicUsize::new(0),
+                    window: AtomicUsize::new(INITIAL_WINDOW.min(cfg.max_in_flight.max(1))),
+                    limited: std::sync::atomic::AtomicBool::new(false),
                 })
             })
             .clone()
@@ -161,6 +174,9 @@ impl Throttle {
             // otherwise lose a slot every time a waiter wakes late.
             let burst = (per_sec * 0.01).floor().max(1.0) as u32;
             *l = Some((per_sec, Arc::new(limiter_for(per_sec, burst))));
+            // Paced now: the pace, not the slow-start window, bounds this endpoint.
+            gate.window
+                .store(self.inner.config.max_in_flight.max(1), Ordering::Release);
         }
     }
 
@@ -211,9 +227,19 @@ impl Throttle {
                 continue;
             }
             // A 429 may have closed the gate while we waited for the limiter.
-            if gate.paused_until_ms.load(Ordering::Acquire) <= self.now_ms() {
+            if gate.paused_until_ms.load(Ordering::Acquire) > self.now_ms() {
+                continue;
+            }
+            let current = gate.in_flight.load(Ordering::Acquire);
+            if current < gate.window.load(Ordering::Acquire)
+                && gate
+                    .in_flight
+                    .compare_exchange(current, current + 1, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
                 break;
             }
+            tokio::time::sleep(Duration::from_millis(1) + jitter()).await;
         }
         // The semaphores are never closed, so this is always `Some`.
         let slot = match priority {
@@ -229,12 +255,22 @@ impl Throttle {
         let ticket = gate.learner.lock().map(|mut l| l.ticket()).unwrap_or(0);
         Permit {
             _slot: slot,
+            gate,
             ticket,
         }
     }
 
     pub fn on_success(&self, endpoint: Endpoint, ticket: u64) {
-        if let Ok(mut l) = self.gate(endpoint).learner.lock() {
+        let gate = self.gate(endpoint);
+        if !gate.limited.load(Ordering::Acquire) {
+            let max = self.inner.config.max_in_flight.max(1);
+            let _ = gate
+                .window
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+                    (w < max).then_some(w + 1)
+                });
+        }
+        if let Ok(mut l) = gate.learner.lock() {
             l.success(ticket);
         }
     }
@@ -245,6 +281,7 @@ impl Throttle {
         let gate = self.gate(endpoint);
         let now = self.now_ms();
         gate.rate_limited.fetch_add(1, Ordering::AcqRel);
+        gate.limited.store(true, Ordering::Release);
         let pause = retry_after.unwrap_or(self.inner.config.default_pause);
         let current = gate
             .limiter
@@ -285,6 +322,12 @@ impl Throttle {
 
     pub fn max_in_flight(&self) -> usize {
         self.inner.config.max_in_flight
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.gate.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -385,5 +428,23 @@ mod tests {
         bulk.await.ok();
         let order = order.lock().map(|o| o.clone()).unwrap_or_default();
         assert_eq!(order, ["interactive", "bulk"]);
+    }
+
+    #[test]
+    fn slow_start_grows_per_success_until_the_first_429() {
+        let t = Throttle::new(ThrottleConfig::default());
+        let e = Endpoint::ListUsers;
+        let window = |t: &Throttle| t.gate(e).window.load(Ordering::Acquire);
+        assert_eq!(window(&t), INITIAL_WINDOW);
+        t.on_success(e, 1);
+        t.on_success(e, 2);
+        assert_eq!(window(&t), INITIAL_WINDOW + 2);
+        t.on_rate_limited(e, 3, Some(Duration::from_millis(1)));
+        t.on_success(e, 4);
+        assert_eq!(
+            window(&t),
+            INITIAL_WINDOW + 2,
+            "no growth once the endpoint is limited"
+        );
     }
 }
