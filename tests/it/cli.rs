@@ -170,3 +170,42 @@ fn bad_flags_are_usage_errors() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("tiny, small, medium or large"));
 }
+
+#[test]
+fn a_key_lacking_permissions_names_what_it_could_not_read_and_exits_3() {
+    // The user list works (it proves the key); every other list is refused as a restricted
+    // key's would be.
+    let server = canned(|_, target| {
+        if target.starts_with("/v1/organization/users?") {
+            Canned::json(200, r#"{"object":"list","data":[],"has_more":false}"#)
+        } else {
+            Canned::json(
+                403,
+                error_body(
+                    "You have insufficient permissions for this operation. Missing scopes: api.organization.read",
+                    "insufficient_permissions",
+                ),
+            )
+        }
+    });
+    let o = bin()
+        .args(["sync", "--no-progress", "--base-url", &server.base_url])
+        .env("OPENAI_ADMIN_KEY", "sk-admin-restricted")
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let t = text(&o);
+    for path in [
+        "/organization/invites",
+        "/organization/roles",
+        "/organization/groups",
+        "/organization/projects",
+    ] {
+        assert!(t.contains(path), "names {path}: {t}");
+    }
+    assert!(t.contains("Missing scopes"), "the API's message: {t}");
+    assert!(
+        t.contains("All permissions"),
+        "says what key is needed: {t}"
+    );
+}

@@ -93,7 +93,7 @@ fn medium_matches_ground_truth() {
 
 #[test]
 fn the_sync_issues_exactly_the_minimum_requests() {
-    for preset in [Preset::Tiny, Preset::Small, Preset::Medium] {
+    for preset in [Preset::Tiny, Preset::Small, Preset::Medium, Preset::Large] {
         let server = mock(preset);
         let want = server.org().minimum_requests();
         let o = sync_ok(&server.base_url());
