@@ -10,6 +10,11 @@ const MIN_SEGMENT_MS: u64 = 20;
 const MARGIN: f64 = 0.97;
 /// How long a probing pace must hold without a 429 before it doubles.
 const PROBE_HOLD_MS: u64 = 250;
+/// After a measurement, how long a pace must hold without a 429 before it is raised (an
+/// underestimate would otherwise be permanent: too slow never provokes the 429 that corrects it).
+const RAISE_HOLD_MS: u64 = 2_000;
+/// How much a pace is raised, at most, after holding.
+const RAISE: f64 = 1.25;
 /// A `Retry-After` this long is itself the measurement: a dry bucket refills one request in it.
 const TELLING_RETRY_AFTER: Duration = Duration::from_secs(2);
 
@@ -37,6 +42,8 @@ pub struct Learner {
     /// taken and their total length. Between two dry moments the successes are the refill,
     /// plus at most one burst per pause (a pause refills the bucket, up to its size).
     dry_at_ms: Option<u64>,
+    /// The lowest pace that provoked a 429 after the first one: raising never reaches it.
+    ceiling: Option<f64>,
     successes_since_dry: u64,
     pauses_since_dry: u64,
     paused_ms_since_dry: u64,
@@ -75,6 +82,8 @@ impl Learner {
         }
         self.pause_ms = pause.as_millis() as u64;
         if pause >= TELLING_RETRY_AFTER {
+            // The server said exactly when the next request fits: never raise above that.
+            self.ceiling = Some(1.0 / pause.as_secs_f64());
             let rate = MARGIN / pause.as_secs_f64();
             let rate = self.measured.map_or(rate, |m| m.min(rate));
             self.first_pause_ticket.get_or_insert(self.next_ticket + 1);
@@ -92,6 +101,9 @@ impl Learner {
             self.restart_segment(now + self.pause_ms, false);
             // Until the pause ends, the gate holds every request anyway.
             return None;
+        }
+        if let Some(pace) = current {
+            self.ceiling = Some(self.ceiling.map_or(pace, |c| c.min(pace)));
         }
         let length = now.saturating_sub(self.segment_start_ms);
         let from_segment =
@@ -140,6 +152,18 @@ impl Learner {
             self.probing = Some(start);
             self.restart_segment(now, self.pause_ms >= 1000);
             return Some(start);
+        }
+        if let (None, Some(measured)) = (self.probing, self.measured) {
+            if now < self.segment_start_ms + RAISE_HOLD_MS {
+                return None;
+            }
+            let raised = (measured * RAISE).min(self.ceiling.map_or(f64::INFINITY, |c| c * MARGIN));
+            self.restart_segment(now, true);
+            if raised <= measured * 1.01 {
+                return None;
+            }
+            self.measured = Some(raised);
+            return Some(raised);
         }
         let probing = self.probing?;
         // Hold long enough that a pace above the limit drains the burst and shows a 429.
@@ -210,12 +234,13 @@ mod tests {
         }
         let t = l.ticket();
         let rate = l
-            .rate_limited(4_044, t, Duration::from_secs(1), Some(faster))
+            .rate_limited(4_044, t, Duration::from_secs(1), Some(400.0))
             .expect("measured");
         assert!((175.0..=200.0).contains(&rate), "measured {rate}");
         assert_eq!(l.learned(), Some(rate));
-        // Once measured, no more probing.
-        assert_eq!(l.maybe_speed_up(10_000), None);
+        // Once measured, the pace is only raised towards (never to) the pace that provoked a 429.
+        let raised = l.maybe_speed_up(10_000).expect("raised after holding");
+        assert!((raised - rate * RAISE).abs() < 1e-6, "{raised}");
     }
 
     #[test]
@@ -254,7 +279,9 @@ mod tests {
             (48.0..=50.0).contains(&rate),
             "(120 - 20) / 2 s = 50/s, paced 3% under: {rate}"
         );
-        assert_eq!(l.maybe_speed_up(60_000), None, "measured: probing is over");
+        // The pace that provoked the 429 (80/s) caps any later raise.
+        let raised = l.maybe_speed_up(60_000).expect("raised after holding");
+        assert!(raised <= 80.0 * MARGIN + 1e-9 && raised > rate, "{raised}");
     }
 
     #[test]
