@@ -194,9 +194,11 @@ fn a_rate_limited_endpoint_is_learned_and_then_respected() {
         .find(|r| r.endpoint == openai_access_actors::api::Endpoint::ListUserRoles)
         .and_then(|r| r.learned_rpm);
     let learned = learned.expect("a rate was learned");
+    // After measuring, the pace is raised now and then (an underestimate would otherwise be
+    // permanent), never to a pace that provoked a 429: at most one raise above the limit.
     assert!(
-        learned <= 1_200.0 * 1.05,
-        "learned {learned} rpm above the server's 1200"
+        learned <= 1_200.0 * 1.3,
+        "learned {learned} rpm, far above the server's 1200"
     );
     assert!(
         c.rate_limited <= 8 + 8 + 3,
