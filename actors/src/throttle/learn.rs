@@ -44,6 +44,12 @@ pub struct Learner {
     dry_at_ms: Option<u64>,
     /// The lowest pace that provoked a 429 after the first one: raising never reaches it.
     ceiling: Option<f64>,
+    /// When the first request was let through, and the rate seen before the first 429 when
+    /// that phase lasted long enough to tell (slow start can run for seconds before it).
+    first_ticket_ms: Option<u64>,
+    first_phase_rate: Option<f64>,
+    /// The latest time the throttle told us (tickets carry no time of their own).
+    now_hint: u64,
     successes_since_dry: u64,
     pauses_since_dry: u64,
     paused_ms_since_dry: u64,
@@ -53,6 +59,9 @@ impl Learner {
     /// A request is let through; its ticket orders it against pauses and segments.
     pub fn ticket(&mut self) -> u64 {
         self.next_ticket += 1;
+        if self.first_ticket_ms.is_none() {
+            self.first_ticket_ms = Some(self.now_hint);
+        }
         self.next_ticket
     }
 
@@ -76,6 +85,7 @@ impl Learner {
         pause: Duration,
         current: Option<f64>,
     ) -> Option<f64> {
+        self.now_hint = now;
         // Requests let through before the gate last closed tell nothing new.
         if ticket < self.segment_ticket {
             return None;
@@ -94,6 +104,15 @@ impl Learner {
         }
         if self.first_pause_ticket.is_none() {
             self.first_pause_ticket = Some(self.next_ticket + 1);
+            // A long first phase ran near the limit: its success rate (burst included, so a
+            // little high) is a far better start than "one burst per pause", and the burst
+            // itself cannot have been more than a fraction of what it let through.
+            let phase_ms = self.first_ticket_ms.map_or(0, |t| now.saturating_sub(t));
+            if phase_ms >= 500 && self.burst > 1 {
+                let rate = self.burst as f64 / (phase_ms as f64 / 1000.0);
+                self.first_phase_rate = Some(rate);
+                self.burst = self.burst.min((rate * 0.1).ceil().max(1.0) as u64);
+            }
             self.dry_at_ms = Some(now);
             self.pauses_since_dry = 1;
             self.paused_ms_since_dry = self.pause_ms;
@@ -145,10 +164,16 @@ impl Learner {
 
     /// While probing and 429-free for a while, double the pace. Returns the new pace.
     pub fn maybe_speed_up(&mut self, now: u64) -> Option<f64> {
+        self.now_hint = now;
         if self.probe_pending && now >= self.segment_start_ms {
             // Start probing from one burst per pause; doubling finds the rest.
             self.probe_pending = false;
-            let start = self.burst.max(1) as f64 / (self.pause_ms.max(50) as f64 / 1000.0);
+            let start = self
+                .first_phase_rate
+                .map(|r| r * MARGIN)
+                .unwrap_or_else(|| {
+                    self.burst.max(1) as f64 / (self.pause_ms.max(50) as f64 / 1000.0)
+                });
             self.probing = Some(start);
             self.restart_segment(now, self.pause_ms >= 1000);
             return Some(start);
