@@ -288,21 +288,6 @@ impl SyncCoordinator {
             message: error.to_string(),
             permission_denied: error.is_forbidden(),
         });
-        // Without the role list we cannot know a role list is empty: crawl conservatively.
-        match msg.endpoint {
-            Endpoint::ListOrgRoles => self.dispatch(Work::OrgRolesKnown { has_custom: true }),
-            Endpoint::ListProjectRoles => {
-                if let Some(p) = project_of(&msg.path) {
-                    self.dispatch(Work::ProjectRolesKnown {
-                        project: p,
-                        has_custom: true,
-                    });
-                }
-            }
-            // The user list proves the key; if it failed otherwise, crawl the rest anyway.
-            Endpoint::ListUsers => self.dispatch(Work::KeyAccepted),
-            _ => {}
-        }
     }
 
     fn fail(&mut self, error: SyncError, ctx: &mut Context<Self>) {
@@ -350,35 +335,6 @@ impl SyncCoordinator {
             .into_actor(self),
         );
     }
-}
-
-/// `…/projects/{p}/…` → `p` (paths are ours, built by `ListRequest`).
-fn project_of(path: &str) -> Option<ProjectId> {
-    let mut parts = path.split('/');
-    parts.find(|s| *s == "projects")?;
-    parts.next().map(|p| ProjectId::new(percent_decode(p)))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The API's own message, without our endpoint prefix.
@@ -476,20 +432,5 @@ impl Handler<GetProgress> for SyncCoordinator {
         let mut p = self.progress.clone();
         p.outstanding = self.outstanding;
         MessageResult(p)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn project_id_from_paths() {
-        assert_eq!(
-            project_of("/organization/projects/proj_1/users"),
-            Some("proj_1".into())
-        );
-        assert_eq!(project_of("/projects/p%2F1/roles"), Some("p/1".into()));
-        assert_eq!(project_of("/organization/users"), None);
     }
 }

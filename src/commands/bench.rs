@@ -83,7 +83,7 @@ fn rss_mb() -> (f64, f64) {
 
 fn one_sync(server: &MockServer, max_in_flight: u32) -> Result<Run, CliError> {
     server.reset_stats();
-    let key = AdminKey::new(server_key()).ok_or_else(|| CliError::fatal("mock key"))?;
+    let key = AdminKey::new(settings::MOCK_KEY).ok_or_else(|| CliError::fatal("mock key"))?;
     let mut client = ClientConfig::new(server.base_url(), key);
     client.throttle.max_in_flight = max_in_flight as usize;
     client.max_attempts = 20;
@@ -117,13 +117,9 @@ fn one_sync(server: &MockServer, max_in_flight: u32) -> Result<Run, CliError> {
     })
 }
 
-fn server_key() -> String {
-    settings::MOCK_KEY.to_owned()
-}
-
 pub fn run(args: BenchArgs) -> Result<u8, CliError> {
     let config = MockConfig {
-        admin_key: server_key(),
+        admin_key: settings::MOCK_KEY.to_owned(),
         ..settings::mock_config(&args.knobs)?
     };
     let server = MockServer::start(config)

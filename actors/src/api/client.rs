@@ -76,6 +76,48 @@ impl std::fmt::Debug for AdminClient {
     }
 }
 
+/// One page from a [`Pager`].
+pub struct PageItems<T> {
+    pub items: Vec<T>,
+    /// No page follows this one.
+    pub last: bool,
+}
+
+/// Follows a list's cursors to its end. A cursor the server already gave is an error, not a
+/// loop.
+pub struct Pager<'a> {
+    client: &'a AdminClient,
+    req: &'a ListRequest,
+    after: Option<String>,
+    seen: HashSet<String>,
+    done: bool,
+}
+
+impl Pager<'_> {
+    /// The next page, or `None` once the last one was returned.
+    pub async fn next<T: DeserializeOwned>(&mut self) -> Result<Option<PageItems<T>>, ApiError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page: Page<T> = self.client.page(self.req, self.after.as_deref()).await?;
+        match page.next {
+            None => self.done = true,
+            Some(next) if !self.seen.insert(next.clone()) => {
+                self.done = true;
+                return Err(ApiError::RepeatedCursor {
+                    endpoint: self.req.endpoint,
+                    cursor: next,
+                });
+            }
+            Some(next) => self.after = Some(next),
+        }
+        Ok(Some(PageItems {
+            items: page.items,
+            last: self.done,
+        }))
+    }
+}
+
 /// Checks the scheme: https anywhere, http only to loopback unless explicitly allowed.
 pub fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<url::Url, ApiError> {
     let url = url::Url::parse(base_url)
@@ -183,6 +225,17 @@ impl AdminClient {
         })
     }
 
+    /// Pages through `req` one page at a time (see [`Pager`]).
+    pub fn pager<'a>(&'a self, req: &'a ListRequest) -> Pager<'a> {
+        Pager {
+            client: self,
+            req,
+            after: None,
+            seen: HashSet::new(),
+            done: false,
+        }
+    }
+
     /// Streams every page to `on_page` as it arrives; fails loudly on a repeated cursor.
     pub async fn for_each_page<T, F>(
         &self,
@@ -193,26 +246,13 @@ impl AdminClient {
         T: DeserializeOwned,
         F: FnMut(Vec<T>),
     {
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut after: Option<String> = None;
+        let mut pager = self.pager(req);
         let mut total = 0;
-        loop {
-            let page: Page<T> = self.page(req, after.as_deref()).await?;
+        while let Some(page) = pager.next::<T>().await? {
             total += page.items.len();
             on_page(page.items);
-            match page.next {
-                None => return Ok(total),
-                Some(next) => {
-                    if !seen.insert(next.clone()) {
-                        return Err(ApiError::RepeatedCursor {
-                            endpoint: req.endpoint,
-                            cursor: next,
-                        });
-                    }
-                    after = Some(next);
-                }
-            }
         }
+        Ok(total)
     }
 
     /// Every item of a list.

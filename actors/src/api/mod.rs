@@ -9,7 +9,7 @@ pub mod page;
 pub mod request;
 pub mod stats;
 
-pub use client::{AdminClient, ClientConfig, DEFAULT_BASE_URL};
+pub use client::{AdminClient, ClientConfig, DEFAULT_BASE_URL, PageItems, Pager};
 pub use endpoint::Endpoint;
 pub use error::{ApiError, TransportKind};
 pub use page::{Page, PageStyle, RawPage};

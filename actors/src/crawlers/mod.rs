@@ -32,7 +32,7 @@ use crate::graph::Resource;
 use crate::messages::{CrawlFinished, FactsDiscovered, GrantFact, Work, WorkFound};
 use actix::prelude::*;
 use serde::de::DeserializeOwned;
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::fmt::Display;
 use std::marker::PhantomData;
 
@@ -62,6 +62,8 @@ pub trait ListKind: Unpin + 'static {
         out: &mut Findings,
     );
     fn on_end(_scope: &Self::Scope, _state: Self::State, _out: &mut Findings) {}
+    /// The list failed after every retry: what the coordinator should still know.
+    fn on_failure(_scope: &Self::Scope, _error: &ApiError, _out: &mut Findings) {}
 }
 
 /// Crawl one list of kind `K`. Sent by the coordinator.
@@ -179,31 +181,25 @@ async fn crawl<K: ListKind>(
     let req = K::request(&scope);
     let mut state = K::State::default();
     let (mut items, mut pages) = (0, 0);
-    let mut seen = HashSet::new();
-    let mut after: Option<String> = None;
+    let mut pager = client.pager(&req);
     let error = loop {
-        let page = match client.page::<K::Item>(&req, after.as_deref()).await {
-            Ok(p) => p,
-            Err(e) => break Some(e),
-        };
-        pages += 1;
-        items += page.items.len();
         let mut out = Findings::default();
-        K::on_page(&scope, &mut state, page.items, &mut out);
-        let next = page.next;
-        if next.is_none() {
-            K::on_end(&scope, std::mem::take(&mut state), &mut out);
-        }
-        deliver(&collector, &coordinator, out).await;
-        match next {
-            None => break None,
-            Some(n) if !seen.insert(n.clone()) => {
-                break Some(ApiError::RepeatedCursor {
-                    endpoint: req.endpoint,
-                    cursor: n,
-                });
+        match pager.next::<K::Item>().await {
+            Ok(Some(page)) => {
+                pages += 1;
+                items += page.items.len();
+                K::on_page(&scope, &mut state, page.items, &mut out);
+                if page.last {
+                    K::on_end(&scope, std::mem::take(&mut state), &mut out);
+                }
+                deliver(&collector, &coordinator, out).await;
             }
-            Some(n) => after = Some(n),
+            Ok(None) => break None,
+            Err(e) => {
+                K::on_failure(&scope, &e, &mut out);
+                deliver(&collector, &coordinator, out).await;
+                break Some(e);
+            }
         }
     };
     if let Some(e) = &error {
@@ -241,5 +237,45 @@ async fn deliver(
     }
     if !out.work.is_empty() && coordinator.send(WorkFound(out.work)).await.is_err() {
         tracing::error!("Sync coordinator stopped; work lost.");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Endpoint;
+    use crate::ids::ProjectId;
+
+    fn status(status: u16) -> ApiError {
+        ApiError::Status {
+            endpoint: Endpoint::ListUsers,
+            status,
+            message: String::new(),
+            code: None,
+        }
+    }
+
+    #[test]
+    fn failed_lists_still_tell_the_coordinator_what_it_must_not_wait_for() {
+        let mut out = Findings::default();
+        OrgUsers::on_failure(&Org, &status(401), &mut out);
+        assert!(out.work.is_empty(), "a rejected key starts nothing");
+        OrgUsers::on_failure(&Org, &status(500), &mut out);
+        assert_eq!(out.work, vec![Work::KeyAccepted]);
+
+        let mut out = Findings::default();
+        OrgRoles::on_failure(&Org, &status(500), &mut out);
+        ProjectRoles::on_failure(&ProjectId::from("p1"), &status(500), &mut out);
+        assert_eq!(
+            out.work,
+            vec![
+                Work::OrgRolesKnown { has_custom: true },
+                Work::ProjectRolesKnown {
+                    project: "p1".into(),
+                    has_custom: true
+                },
+            ],
+            "unknown role lists are crawled conservatively"
+        );
     }
 }

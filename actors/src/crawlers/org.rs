@@ -9,8 +9,8 @@
 use super::facts::{Profile, display_name, grant, org_key, resource};
 use super::roles::{org_id_from_role_id, predefined_name};
 use super::{Findings, ListKind};
-use crate::api::ListRequest;
 use crate::api::models::{Invite, Role, User};
+use crate::api::{ApiError, ListRequest};
 use crate::graph::{AccountType, Origin, ResourceKey, ResourceType, Traits, UserStatus};
 use crate::messages::Work;
 
@@ -85,6 +85,13 @@ impl ListKind for OrgUsers {
                 traits,
             ));
             out.work.push(Work::User(u.id));
+        }
+    }
+
+    /// The user list proves the key; if it failed for another reason, crawl the rest anyway.
+    fn on_failure(_: &Org, error: &ApiError, out: &mut Findings) {
+        if !error.is_unauthorized() {
+            out.work.push(Work::KeyAccepted);
         }
     }
 }
@@ -184,5 +191,10 @@ impl ListKind for OrgRoles {
 
     fn on_end(_: &Org, has_custom: bool, out: &mut Findings) {
         out.work.push(Work::OrgRolesKnown { has_custom });
+    }
+
+    /// Without the role list no one can say there are no custom roles: crawl conservatively.
+    fn on_failure(_: &Org, _: &ApiError, out: &mut Findings) {
+        out.work.push(Work::OrgRolesKnown { has_custom: true });
     }
 }

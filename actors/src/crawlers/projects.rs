@@ -13,8 +13,8 @@
 use super::facts::{Profile, display_name, grant, org_key, resource};
 use super::roles::predefined_name;
 use super::{Findings, ListKind};
-use crate::api::ListRequest;
 use crate::api::models::{Project, ProjectApiKey, ProjectGroup, ProjectUser, Role, ServiceAccount};
+use crate::api::{ApiError, ListRequest};
 use crate::graph::{AccountType, Origin, ResourceKey, ResourceType, Traits, UserStatus};
 use crate::ids::ProjectId;
 use crate::messages::Work;
@@ -279,5 +279,10 @@ impl ListKind for ProjectRoles {
             project: p.clone(),
             has_custom,
         });
+    }
+
+    /// Without the role list no one can say there are no custom roles: crawl conservatively.
+    fn on_failure(p: &ProjectId, _: &ApiError, out: &mut Findings) {
+        Self::on_end(p, true, out);
     }
 }

@@ -231,6 +231,20 @@ impl Session {
 }
 
 /// The predefined project slug a role id stands for, if any.
+/// The API cannot assign custom project roles to service accounts, either way.
+fn service_account_custom_role(
+    account: &ServiceAccountId,
+    project: &ProjectId,
+    role: &RoleId,
+) -> ProvisionError {
+    Refusal::ServiceAccountCustomProjectRole {
+        account: account.clone(),
+        project: project.clone(),
+        role: role.clone(),
+    }
+    .into()
+}
+
 fn role_slug(id: &str, name: Option<&str>, predefined: bool) -> Option<ProjectSlug> {
     predefined_name(id, name, predefined).and_then(|n| ProjectSlug::parse(&n))
 }
@@ -283,12 +297,7 @@ pub(super) async fn grant(
             service_account_role(s, project, *slug, home, account, true).await
         }
         (E::ProjectRole { project, role }, P::ServiceAccount { account, .. }) => {
-            Err(Refusal::ServiceAccountCustomProjectRole {
-                account: account.clone(),
-                project: project.clone(),
-                role: role.clone(),
-            }
-            .into())
+            Err(service_account_custom_role(account, project, role))
         }
         (E::ProjectRole { project, role }, P::User(u)) => {
             grant_project_role_user(s, project, role, u).await
@@ -693,12 +702,7 @@ pub(super) async fn revoke(
             service_account_role(s, project, *slug, home, account, false).await
         }
         (E::ProjectRole { project, role }, P::ServiceAccount { account, .. }) => {
-            Err(Refusal::ServiceAccountCustomProjectRole {
-                account: account.clone(),
-                project: project.clone(),
-                role: role.clone(),
-            }
-            .into())
+            Err(service_account_custom_role(account, project, role))
         }
         (E::ProjectRole { project, role }, P::User(u)) => {
             s.active_project(project).await?;
