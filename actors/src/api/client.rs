@@ -236,33 +236,16 @@ impl AdminClient {
         }
     }
 
-    /// Streams every page to `on_page` as it arrives; fails loudly on a repeated cursor.
-    pub async fn for_each_page<T, F>(
-        &self,
-        req: &ListRequest,
-        mut on_page: F,
-    ) -> Result<usize, ApiError>
-    where
-        T: DeserializeOwned,
-        F: FnMut(Vec<T>),
-    {
-        let mut pager = self.pager(req);
-        let mut total = 0;
-        while let Some(page) = pager.next::<T>().await? {
-            total += page.items.len();
-            on_page(page.items);
-        }
-        Ok(total)
-    }
-
     /// Every item of a list.
     pub async fn list_all<T: DeserializeOwned>(
         &self,
         req: &ListRequest,
     ) -> Result<Vec<T>, ApiError> {
         let mut all = Vec::new();
-        self.for_each_page(req, |items: Vec<T>| all.extend(items))
-            .await?;
+        let mut pager = self.pager(req);
+        while let Some(page) = pager.next::<T>().await? {
+            all.extend(page.items);
+        }
         Ok(all)
     }
 
