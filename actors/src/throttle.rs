@@ -2,23 +2,25 @@
 //! gate that a 429 closes, a governor limiter, and a rate learned from the server's 429s.
 //!
 //! The Admin API limits each endpoint separately and sends no rate-limit headers, so the rate
-//! is learned ([`learn`]). The server is modelled as a token bucket: the first 429 tells how
-//! big its burst is (what succeeded before it); after that, the client paces each endpoint and
-//! doubles the pace while no 429 comes. A 429 that ends a paced segment is the measurement: the
-//! bucket was full when the segment started (we were under the limit) and empty when it ended,
-//! so `refill = (successes in the segment − burst) / segment length`. From then on the endpoint
-//! is paced just under that rate, so a long run stops provoking 429s.
+//! is learned. Every request's send time and outcome goes into a token-bucket [`model`]; all
+//! endpoints are first assumed to share one policy (so one endpoint's 429s teach the others),
+//! and each falls back to its own evidence if that is contradicted. [`learn`] turns what the
+//! model proves into a pace: a slow start while nothing is known, a ramp while the rate is
+//! only bracketed, and once it is pinned down, a pace just under it with the bucket the
+//! evidence guarantees, so a long run stops provoking 429s.
 //!
 //! Provisioning goes first: a [`Priority::Interactive`] request may take a reserved in-flight
 //! slot when the shared ones are all busy, and while one waits for an endpoint's rate, bulk
 //! requests to that endpoint hold back so the next token is its.
 
 mod learn;
+mod model;
 
 use crate::api::Endpoint;
 use dashmap::DashMap;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use learn::Learner;
+use learn::{Learner, Pace};
+use model::{Knowledge, Log, Outcome, Region};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -72,19 +74,109 @@ struct Inner {
     /// Only interactive requests use these, when `in_flight` has no free slot.
     reserved: Arc<Semaphore>,
     endpoints: DashMap<Endpoint, Arc<EndpointGate>>,
+    model: Arc<Mutex<Model>>,
     epoch: Instant,
+}
+
+/// Every endpoint's log and what they prove. Proving reads every log, so it is redone at most
+/// every [`REFRESH_S`] (sooner after a new 429), not per request.
+struct Model {
+    logs: Vec<Log>,
+    shared: Knowledge,
+    /// Per endpoint, what its own log proves (read when the shared hypothesis fails).
+    own: Vec<Knowledge>,
+    hint: Option<Region>,
+    computed_at: f64,
+    /// Outcomes arrived since `computed_at`; a 429 among them.
+    fresh: bool,
+    fresh_limit: bool,
+    any_limit: bool,
+}
+
+const REFRESH_S: f64 = 0.1;
+const REFRESH_AFTER_429_S: f64 = 0.01;
+
+impl Model {
+    fn new() -> Self {
+        Self {
+            logs: Endpoint::ALL.iter().map(|_| Log::default()).collect(),
+            shared: Knowledge::Unbounded,
+            own: Endpoint::ALL.iter().map(|_| Knowledge::Unbounded).collect(),
+            hint: None,
+            computed_at: f64::NEG_INFINITY,
+            fresh: false,
+            fresh_limit: false,
+            any_limit: false,
+        }
+    }
+
+    fn resolve(&mut self, endpoint: Endpoint, ticket: u64, outcome: Outcome) {
+        if let Some(log) = self.logs.get_mut(endpoint as usize)
+            && log.resolve(ticket, outcome)
+        {
+            self.fresh = true;
+            if outcome == Outcome::Limited {
+                self.fresh_limit = true;
+                self.any_limit = true;
+            }
+        }
+    }
+
+    /// What is known about `endpoint`'s limit at `now`.
+    fn knowledge(&mut self, endpoint: Endpoint, now: f64) -> Knowledge {
+        let due = if self.fresh_limit {
+            REFRESH_AFTER_429_S
+        } else {
+            REFRESH_S
+        };
+        if self.any_limit && self.fresh && now - self.computed_at >= due {
+            self.prove(now);
+        }
+        match self.shared {
+            Knowledge::Contradiction => self
+                .own
+                .get(endpoint as usize)
+                .copied()
+                .unwrap_or(Knowledge::Unbounded),
+            shared => shared,
+        }
+    }
+
+    fn prove(&mut self, now: f64) {
+        let logs: Vec<&Log> = self.logs.iter().collect();
+        self.shared = model::knowledge(&logs, self.hint);
+        tracing::debug!(at_s = now, knowledge = ?self.shared, "Limit model proved.");
+        if let Knowledge::Bounded(region) = self.shared {
+            self.hint = Some(region);
+        } else if self.shared == Knowledge::Contradiction {
+            for (log, own) in self.logs.iter_mut().zip(&mut self.own) {
+                *own = model::knowledge(&[&*log], None);
+                if *own == Knowledge::Contradiction {
+                    // Its bucket was not full when the log began (someone else's traffic):
+                    // start the evidence over.
+                    log.forget();
+                    *own = Knowledge::Unbounded;
+                }
+            }
+        }
+        self.computed_at = now;
+        self.fresh = false;
+        self.fresh_limit = false;
+    }
 }
 
 struct EndpointGate {
     paused_until_ms: AtomicU64,
-    limiter: RwLock<Option<(f64, Arc<DefaultDirectRateLimiter>)>>,
+    /// How long this endpoint's latest 429 made it wait.
+    last_pause_ms: AtomicU64,
+    limiter: RwLock<Option<(Pace, Arc<DefaultDirectRateLimiter>)>>,
     learner: Mutex<Learner>,
     rate_limited: AtomicU64,
     /// Interactive requests waiting for this endpoint's rate; bulk requests defer to them.
     interactive_waiting: AtomicUsize,
     /// Slow start: requests in flight to this endpoint, and how many may be. The window grows
-    /// by one per success (doubling per round trip) until the first 429, so the first wave
-    /// that meets an unknown limit is small; once a pace is set, pacing governs instead.
+    /// by one per success (doubling per round trip) while nothing is known about the limit, so
+    /// the first wave that meets it is small; once a pace is set, pacing governs instead.
     in_flight: AtomicUsize,
     window: AtomicUsize,
     limited: std::sync::atomic::AtomicBool,
@@ -93,10 +185,13 @@ struct EndpointGate {
 /// The slow-start window of an endpoint nothing is known about yet.
 const INITIAL_WINDOW: usize = 4;
 
-/// Held while a request is in flight; dropping it frees the slot.
+/// Held while a request is in flight; dropping it frees the slot (and, if the request ended
+/// without an answer the throttle heard of, records that its outcome is unknown).
 pub struct Permit {
     _slot: Option<OwnedSemaphorePermit>,
     gate: Arc<EndpointGate>,
+    model: Arc<Mutex<Model>>,
+    endpoint: Endpoint,
     /// The order the request was let through in, per endpoint.
     pub ticket: u64,
 }
@@ -109,6 +204,10 @@ pub struct EndpointRate {
     pub rate_limited: u64,
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Throttle {
     pub fn new(config: ThrottleConfig) -> Self {
         let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
@@ -118,6 +217,7 @@ impl Throttle {
                 in_flight,
                 reserved: Arc::new(Semaphore::new(RESERVED_SLOTS)),
                 endpoints: DashMap::new(),
+                model: Arc::new(Mutex::new(Model::new())),
                 epoch: Instant::now(),
             }),
         }
@@ -129,10 +229,11 @@ impl Throttle {
         }
         let cfg = &self.inner.config;
         let limiter = cfg.rpm.map(|rpm| {
-            (
-                rpm as f64 / 60.0,
-                Arc::new(limiter_for(rpm as f64 / 60.0, cfg.burst)),
-            )
+            let pace = Pace {
+                per_sec: rpm as f64 / 60.0,
+                burst: cfg.burst.max(1),
+            };
+            (pace, Arc::new(limiter_for(pace)))
         });
         self.inner
             .endpoints
@@ -140,6 +241,7 @@ impl Throttle {
             .or_insert_with(|| {
                 Arc::new(EndpointGate {
                     paused_until_ms: AtomicU64::new(0),
+                    last_pause_ms: AtomicU64::new(cfg.default_pause.as_millis() as u64),
                     limiter: RwLock::new(limiter),
                     learner: Mutex::new(Learner::default()),
                     rate_limited: AtomicU64::new(0),
@@ -156,28 +258,58 @@ impl Throttle {
         self.inner.epoch.elapsed().as_millis() as u64
     }
 
-    fn set_rate(&self, endpoint: Endpoint, gate: &EndpointGate, per_sec: f64) {
+    fn now_s(&self) -> f64 {
+        self.inner.epoch.elapsed().as_secs_f64()
+    }
+
+    /// Asks the learner for `endpoint`'s pace now and installs it if it changed.
+    fn repace(&self, endpoint: Endpoint, gate: &EndpointGate) {
+        let now = self.now_s();
+        let knowledge = lock(&self.inner.model).knowledge(endpoint, now);
+        let pause_s = gate.last_pause_ms.load(Ordering::Acquire) as f64 / 1000.0;
+        let Some(pace) = lock(&gate.learner).decide(now, knowledge, pause_s) else {
+            return;
+        };
         // The user's own budget stays a ceiling.
-        let cap = self
-            .inner
-            .config
-            .rpm
-            .map_or(f64::INFINITY, |r| r as f64 / 60.0);
-        let per_sec = per_sec.min(cap).max(0.01);
+        let cfg = &self.inner.config;
+        let pace = Pace {
+            per_sec: pace
+                .per_sec
+                .min(cfg.rpm.map_or(f64::INFINITY, |r| r as f64 / 60.0))
+                .max(0.01),
+            // At hundreds of requests per second, timer granularity would lose a slot each time
+            // a waiter wakes late: allow 10 ms worth at once.
+            burst: pace.burst.max((pace.per_sec * 0.01).floor() as u32),
+        };
+        let current = gate
+            .limiter
+            .read()
+            .ok()
+            .and_then(|l| l.as_ref().map(|(p, _)| *p));
+        let same = current.is_some_and(|c| {
+            c.burst == pace.burst && (c.per_sec / pace.per_sec - 1.0).abs() < 0.01
+        });
+        if same {
+            return;
+        }
         tracing::debug!(
             endpoint = endpoint.template(),
-            rpm = per_sec * 60.0,
+            rpm = pace.per_sec * 60.0,
+            burst = pace.burst,
             "Pacing endpoint."
         );
-        if let Ok(mut l) = gate.limiter.write() {
-            // 10 ms worth of burst: at hundreds of requests per second, timer granularity would
-            // otherwise lose a slot every time a waiter wakes late.
-            let burst = (per_sec * 0.01).floor().max(1.0) as u32;
-            *l = Some((per_sec, Arc::new(limiter_for(per_sec, burst))));
-            // Paced now: the pace, not the slow-start window, bounds this endpoint.
-            gate.window
-                .store(self.inner.config.max_in_flight.max(1), Ordering::Release);
+        let limiter = limiter_for(pace);
+        // The server's bucket may be low right now: start with one request's worth, and let
+        // the rest of the burst build up only while we send slower than the pace.
+        if let Some(n) = NonZeroU32::new(pace.burst.saturating_sub(1)) {
+            let _ = limiter.check_n(n);
         }
+        if let Ok(mut l) = gate.limiter.write() {
+            *l = Some((pace, Arc::new(limiter)));
+        }
+        // Paced now: the pace, not the slow-start window, bounds this endpoint.
+        gate.window
+            .store(self.inner.config.max_in_flight.max(1), Ordering::Release);
     }
 
     /// Waits until `endpoint` may be called: its pause gate is open, its rate allows one more
@@ -205,14 +337,7 @@ impl Throttle {
             }
             // Poll the current limiter instead of awaiting one: a pace learned meanwhile (faster
             // or slower) must apply to requests already waiting.
-            let probe = gate
-                .learner
-                .lock()
-                .ok()
-                .and_then(|mut l| l.maybe_speed_up(now));
-            if let Some(rate) = probe {
-                self.set_rate(endpoint, &gate, rate);
-            }
+            self.repace(endpoint, &gate);
             let limiter = gate
                 .limiter
                 .read()
@@ -252,10 +377,16 @@ impl Throttle {
                 },
             },
         };
-        let ticket = gate.learner.lock().map(|mut l| l.ticket()).unwrap_or(0);
+        let now = self.now_s();
+        let ticket = lock(&self.inner.model)
+            .logs
+            .get_mut(endpoint as usize)
+            .map_or(0, |log| log.send(now));
         Permit {
             _slot: slot,
             gate,
+            model: self.inner.model.clone(),
+            endpoint,
             ticket,
         }
     }
@@ -270,33 +401,23 @@ impl Throttle {
                     (w < max).then_some(w + 1)
                 });
         }
-        if let Ok(mut l) = gate.learner.lock() {
-            l.success(ticket);
-        }
+        lock(&self.inner.model).resolve(endpoint, ticket, Outcome::Passed);
     }
 
-    /// A 429 arrived for request `ticket`: close the endpoint's gate and learn from it, unless
-    /// the request was let through before the gate last closed (then it says nothing new).
+    /// A 429 arrived for request `ticket`: close the endpoint's gate for the server's
+    /// `Retry-After` (or the default pause) and record it as evidence.
     pub fn on_rate_limited(&self, endpoint: Endpoint, ticket: u64, retry_after: Option<Duration>) {
         let gate = self.gate(endpoint);
         let now = self.now_ms();
         gate.rate_limited.fetch_add(1, Ordering::AcqRel);
         gate.limited.store(true, Ordering::Release);
         let pause = retry_after.unwrap_or(self.inner.config.default_pause);
-        let current = gate
-            .limiter
-            .read()
-            .ok()
-            .and_then(|l| l.as_ref().map(|(r, _)| *r));
-        let decision = match gate.learner.lock() {
-            Ok(mut l) => l.rate_limited(now, ticket, pause, current),
-            Err(_) => None,
-        };
-        if let Some(rate) = decision {
-            self.set_rate(endpoint, &gate, rate);
-        }
+        let pause_ms = pause.as_millis() as u64;
+        gate.last_pause_ms.store(pause_ms, Ordering::Release);
+        lock(&self.inner.model).resolve(endpoint, ticket, Outcome::Limited);
+        lock(&gate.learner).rate_limited((now + pause_ms) as f64 / 1000.0);
         gate.paused_until_ms
-            .fetch_max(now + pause.as_millis() as u64, Ordering::AcqRel);
+            .fetch_max(now + pause_ms, Ordering::AcqRel);
     }
 
     /// What was learned so far, for the summary.
@@ -307,12 +428,7 @@ impl Throttle {
             .iter()
             .map(|e| EndpointRate {
                 endpoint: *e.key(),
-                learned_rpm: e
-                    .learner
-                    .lock()
-                    .ok()
-                    .and_then(|l| l.learned())
-                    .map(|r| r * 60.0),
+                learned_rpm: lock(&e.learner).pace().map(|r| r * 60.0),
                 rate_limited: e.rate_limited.load(Ordering::Acquire),
             })
             .collect();
@@ -328,6 +444,8 @@ impl Throttle {
 impl Drop for Permit {
     fn drop(&mut self) {
         self.gate.in_flight.fetch_sub(1, Ordering::AcqRel);
+        // A no-op when the client already reported a pass or a 429.
+        lock(&self.model).resolve(self.endpoint, self.ticket, Outcome::Unknown);
     }
 }
 
@@ -355,9 +473,9 @@ fn jitter() -> Duration {
     Duration::from_micros(u64::from(nanos % 1000))
 }
 
-fn limiter_for(per_sec: f64, burst: u32) -> DefaultDirectRateLimiter {
-    let period = Duration::from_secs_f64(1.0 / per_sec.max(0.001));
-    let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+fn limiter_for(pace: Pace) -> DefaultDirectRateLimiter {
+    let period = Duration::from_secs_f64(1.0 / pace.per_sec.max(0.001));
+    let burst = NonZeroU32::new(pace.burst.max(1)).unwrap_or(NonZeroU32::MIN);
     let quota = Quota::with_period(period)
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(burst);

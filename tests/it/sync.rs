@@ -194,8 +194,8 @@ fn a_rate_limited_endpoint_is_learned_and_then_respected() {
         .find(|r| r.endpoint == openai_access_actors::api::Endpoint::ListUserRoles)
         .and_then(|r| r.learned_rpm);
     let learned = learned.expect("a rate was learned");
-    // After measuring, the pace is raised now and then (an underestimate would otherwise be
-    // permanent), never to a pace that provoked a 429: at most one raise above the limit.
+    // Probing ramps towards, never to, the highest rate the evidence allows; once the rate is
+    // pinned down, the pace sits just under the lowest.
     assert!(
         learned <= 1_200.0 * 1.3,
         "learned {learned} rpm, far above the server's 1200"
