@@ -85,6 +85,11 @@ pub struct BenchArgs {
     #[arg(long, value_enum, default_value_t = Baseline::None)]
     pub baseline: Baseline,
 
+    /// Start each measured sync from the limits the sync before it learned, as `sync` does
+    /// with its limits cache. A first sync, reported as the cold run, learns them.
+    #[arg(long)]
+    pub warm: bool,
+
     /// Also write the report as JSON here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -345,6 +350,13 @@ pub struct SyncArgs {
     /// No progress bars even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Start from the rate limits stored in FILE and store what this sync learned there, so a
+    /// periodic sync paces each endpoint under its limit from its first request instead of
+    /// learning it from a burst of 429s. Created if missing; ignored (with a warning) if it is
+    /// unreadable or was learned from another server.
+    #[arg(long, value_name = "FILE")]
+    pub limits_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -22,7 +22,7 @@ use crate::crawlers::*;
 use crate::graph::{FinishReport, GrantGraph};
 use crate::ids::{ProjectId, UserId};
 use crate::messages::{CrawlFinished, Work, WorkFound};
-use crate::throttle::EndpointRate;
+use crate::throttle::{EndpointRate, KnownLimits};
 use actix::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -85,6 +85,8 @@ pub struct SyncOutcome {
     pub warnings: Vec<String>,
     pub requests: BTreeMap<Endpoint, EndpointCounts>,
     pub rates: Vec<EndpointRate>,
+    /// The server's limits as learned (merged with those the sync started from).
+    pub limits: KnownLimits,
     pub progress: Progress,
     pub duration: Duration,
     pub merge_time: Duration,
@@ -320,6 +322,7 @@ impl SyncCoordinator {
                         warnings,
                         requests: client.stats().snapshot(),
                         rates: client.throttle().rates(),
+                        limits: client.throttle().known_limits(),
                         progress,
                         duration: started.elapsed(),
                         merge_time: c.merge_time,

@@ -13,8 +13,11 @@
 //! slot when the shared ones are all busy, and while one waits for an endpoint's rate, bulk
 //! requests to that endpoint hold back so the next token is its.
 
+mod known;
 mod learn;
 mod model;
+
+pub use known::{KnownLimits, LimitRange};
 
 use crate::api::Endpoint;
 use dashmap::DashMap;
@@ -38,6 +41,8 @@ pub struct ThrottleConfig {
     pub burst: u32,
     /// Wait after a 429 that names no `Retry-After`.
     pub default_pause: Duration,
+    /// Limits an earlier sync learned: endpoints start paced under them instead of blind.
+    pub known: KnownLimits,
 }
 
 impl Default for ThrottleConfig {
@@ -47,6 +52,7 @@ impl Default for ThrottleConfig {
             rpm: None,
             burst: 1,
             default_pause: Duration::from_secs(1),
+            known: KnownLimits::default(),
         }
     }
 }
@@ -86,33 +92,50 @@ struct Model {
     /// Per endpoint, what its own log proves (read when the shared hypothesis fails).
     own: Vec<Knowledge>,
     hint: Option<Region>,
+    /// What an earlier sync learned, shared and per endpoint.
+    prior_shared: Option<Region>,
+    prior_own: Vec<Option<Region>>,
     computed_at: f64,
     /// Outcomes arrived since `computed_at`; a 429 among them.
     fresh: bool,
     fresh_limit: bool,
     any_limit: bool,
+    /// A proof is running (outside the lock).
+    proving: bool,
+    /// The endpoint exploring a wide region, and when it last asked for its pace.
+    prober: Option<(Endpoint, f64)>,
 }
+
+/// A prober that has not asked for its pace this long has gone idle: another may take over.
+const PROBER_IDLE_S: f64 = 0.5;
 
 const REFRESH_S: f64 = 0.1;
 const REFRESH_AFTER_429_S: f64 = 0.01;
 
 impl Model {
-    fn new() -> Self {
+    fn new(known: &KnownLimits) -> Self {
         Self {
             logs: Endpoint::ALL.iter().map(|_| Log::default()).collect(),
             shared: Knowledge::Unbounded,
             own: Endpoint::ALL.iter().map(|_| Knowledge::Unbounded).collect(),
             hint: None,
+            prior_shared: known.shared.and_then(LimitRange::region),
+            prior_own: Endpoint::ALL
+                .iter()
+                .map(|e| known.endpoints.get(e.template()).and_then(|r| r.region()))
+                .collect(),
             computed_at: f64::NEG_INFINITY,
             fresh: false,
             fresh_limit: false,
             any_limit: false,
+            proving: false,
+            prober: None,
         }
     }
 
-    fn resolve(&mut self, endpoint: Endpoint, ticket: u64, outcome: Outcome) {
+    fn resolve(&mut self, endpoint: Endpoint, ticket: u64, outcome: Outcome, at: f64) {
         if let Some(log) = self.logs.get_mut(endpoint as usize)
-            && log.resolve(ticket, outcome)
+            && log.resolve(ticket, outcome, at)
         {
             self.fresh = true;
             if outcome == Outcome::Limited {
@@ -122,46 +145,141 @@ impl Model {
         }
     }
 
-    /// What is known about `endpoint`'s limit at `now`.
-    fn knowledge(&mut self, endpoint: Endpoint, now: f64) -> Knowledge {
+    /// A proof to run outside the lock, when one is due and none is running.
+    fn proof(&mut self, now: f64) -> Option<Proof> {
         let due = if self.fresh_limit {
             REFRESH_AFTER_429_S
         } else {
             REFRESH_S
         };
-        if self.any_limit && self.fresh && now - self.computed_at >= due {
-            self.prove(now);
+        if self.proving || !self.any_limit || !self.fresh || now - self.computed_at < due {
+            return None;
         }
-        match self.shared {
-            Knowledge::Contradiction => self
-                .own
-                .get(endpoint as usize)
-                .copied()
-                .unwrap_or(Knowledge::Unbounded),
-            shared => shared,
-        }
-    }
-
-    fn prove(&mut self, now: f64) {
-        let logs: Vec<&Log> = self.logs.iter().collect();
-        self.shared = model::knowledge(&logs, self.hint);
-        tracing::debug!(at_s = now, knowledge = ?self.shared, "Limit model proved.");
-        if let Knowledge::Bounded(region) = self.shared {
-            self.hint = Some(region);
-        } else if self.shared == Knowledge::Contradiction {
-            for (log, own) in self.logs.iter_mut().zip(&mut self.own) {
-                *own = model::knowledge(&[&*log], None);
-                if *own == Knowledge::Contradiction {
-                    // Its bucket was not full when the log began (someone else's traffic):
-                    // start the evidence over.
-                    log.forget();
-                    *own = Knowledge::Unbounded;
-                }
-            }
-        }
+        self.proving = true;
         self.computed_at = now;
         self.fresh = false;
         self.fresh_limit = false;
+        Some(Proof {
+            logs: self.logs.iter().map(Log::snapshot).collect(),
+            hint: self.hint,
+            at_s: now,
+        })
+    }
+
+    fn proved(&mut self, proved: Proved) {
+        self.proving = false;
+        self.shared = proved.shared;
+        if let Knowledge::Bounded(region) = proved.shared {
+            self.hint = Some(region);
+        }
+        for ((log, own), proved) in self.logs.iter_mut().zip(&mut self.own).zip(proved.own) {
+            *own = proved;
+            if *own == Knowledge::Contradiction {
+                // Its bucket was not full when the log began (someone else's traffic): start
+                // the evidence over.
+                log.forget();
+                *own = Knowledge::Unbounded;
+            }
+        }
+    }
+
+    /// Whether `endpoint` may explore a wide region now; it becomes the prober if none is
+    /// active.
+    fn may_probe(&mut self, endpoint: Endpoint, now: f64) -> bool {
+        match self.prober {
+            Some((e, seen)) if e != endpoint && now - seen < PROBER_IDLE_S => false,
+            _ => {
+                self.prober = Some((endpoint, now));
+                true
+            }
+        }
+    }
+
+    /// What is known about `endpoint`'s limit.
+    fn knowledge(&self, endpoint: Endpoint) -> Knowledge {
+        let i = endpoint as usize;
+        let evidence = match self.shared {
+            Knowledge::Contradiction => self.own.get(i).copied().unwrap_or(Knowledge::Unbounded),
+            shared => shared,
+        };
+        let prior = self
+            .prior_own
+            .get(i)
+            .copied()
+            .flatten()
+            .or(self.prior_shared);
+        known::combine(evidence, prior)
+    }
+
+    /// What this sync proved, merged with what it started from, to start the next one.
+    fn known(&mut self, now: f64) -> KnownLimits {
+        self.computed_at = f64::NEG_INFINITY;
+        if let Some(proof) = self.proof(now) {
+            self.proved(proof.run());
+        }
+        match self.shared {
+            // Each endpoint with evidence of its own (or a limit of its own from before).
+            Knowledge::Contradiction => KnownLimits {
+                shared: None,
+                endpoints: Endpoint::ALL
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, e)| {
+                        let own = self.own.get(i).copied().unwrap_or(Knowledge::Unbounded);
+                        let prior = self.prior_own.get(i).copied().flatten();
+                        match known::combine(own, prior) {
+                            Knowledge::Bounded(r) => Some((e.template().to_owned(), r.into())),
+                            _ => None,
+                        }
+                    })
+                    .collect(),
+            },
+            shared => KnownLimits {
+                shared: match known::combine(shared, self.prior_shared) {
+                    Knowledge::Bounded(r) => Some(r.into()),
+                    _ => None,
+                },
+                endpoints: Endpoint::ALL
+                    .iter()
+                    .zip(&self.prior_own)
+                    .filter_map(|(e, r)| Some((e.template().to_owned(), (*r)?.into())))
+                    .collect(),
+            },
+        }
+    }
+}
+
+/// Snapshots of the logs, proved without holding the model's lock.
+struct Proof {
+    logs: Vec<Log>,
+    hint: Option<Region>,
+    at_s: f64,
+}
+
+struct Proved {
+    shared: Knowledge,
+    /// Per endpoint, when the shared hypothesis failed (else empty).
+    own: Vec<Knowledge>,
+}
+
+impl Proof {
+    fn run(self) -> Proved {
+        let logs: Vec<&Log> = self.logs.iter().collect();
+        // Knowledge only narrows: what dropped evidence proved lives on in the last region.
+        let shared = match (model::knowledge(&logs, self.hint), self.hint) {
+            (Knowledge::Bounded(new), Some(old)) => {
+                Knowledge::Bounded(new.intersect(old).unwrap_or(new))
+            }
+            (Knowledge::Unbounded, Some(old)) => Knowledge::Bounded(old),
+            (k, _) => k,
+        };
+        tracing::debug!(at_s = self.at_s, knowledge = ?shared, "Limit model proved.");
+        let own = if shared == Knowledge::Contradiction {
+            logs.iter().map(|l| model::knowledge(&[l], None)).collect()
+        } else {
+            Vec::new()
+        };
+        Proved { shared, own }
     }
 }
 
@@ -191,6 +309,7 @@ pub struct Permit {
     _slot: Option<OwnedSemaphorePermit>,
     gate: Arc<EndpointGate>,
     model: Arc<Mutex<Model>>,
+    epoch: Instant,
     endpoint: Endpoint,
     /// The order the request was let through in, per endpoint.
     pub ticket: u64,
@@ -211,13 +330,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Throttle {
     pub fn new(config: ThrottleConfig) -> Self {
         let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
+        let model = Arc::new(Mutex::new(Model::new(&config.known)));
         Self {
             inner: Arc::new(Inner {
                 config,
                 in_flight,
                 reserved: Arc::new(Semaphore::new(RESERVED_SLOTS)),
                 endpoints: DashMap::new(),
-                model: Arc::new(Mutex::new(Model::new())),
+                model,
                 epoch: Instant::now(),
             }),
         }
@@ -265,9 +385,23 @@ impl Throttle {
     /// Asks the learner for `endpoint`'s pace now and installs it if it changed.
     fn repace(&self, endpoint: Endpoint, gate: &EndpointGate) {
         let now = self.now_s();
-        let knowledge = lock(&self.inner.model).knowledge(endpoint, now);
+        let proof = lock(&self.inner.model).proof(now);
+        if let Some(proof) = proof {
+            let proved = proof.run();
+            lock(&self.inner.model).proved(proved);
+        }
+        let (knowledge, first, may_probe) = {
+            let mut model = lock(&self.inner.model);
+            let first = model
+                .logs
+                .get(endpoint as usize)
+                .is_some_and(Log::is_untouched);
+            let knowledge = model.knowledge(endpoint);
+            let may_probe = Learner::wants_to_probe(knowledge) && model.may_probe(endpoint, now);
+            (knowledge, first, may_probe)
+        };
         let pause_s = gate.last_pause_ms.load(Ordering::Acquire) as f64 / 1000.0;
-        let Some(pace) = lock(&gate.learner).decide(now, knowledge, pause_s) else {
+        let Some(pace) = lock(&gate.learner).decide(now, knowledge, pause_s, may_probe) else {
             return;
         };
         // The user's own budget stays a ceiling.
@@ -300,8 +434,11 @@ impl Throttle {
         );
         let limiter = limiter_for(pace);
         // The server's bucket may be low right now: start with one request's worth, and let
-        // the rest of the burst build up only while we send slower than the pace.
-        if let Some(n) = NonZeroU32::new(pace.burst.saturating_sub(1)) {
+        // the rest of the burst build up only while we send slower than the pace. (Before an
+        // endpoint's first request its bucket is full.)
+        if let Some(n) = NonZeroU32::new(pace.burst.saturating_sub(1))
+            && !first
+        {
             let _ = limiter.check_n(n);
         }
         if let Ok(mut l) = gate.limiter.write() {
@@ -386,6 +523,7 @@ impl Throttle {
             _slot: slot,
             gate,
             model: self.inner.model.clone(),
+            epoch: self.inner.epoch,
             endpoint,
             ticket,
         }
@@ -401,7 +539,8 @@ impl Throttle {
                     (w < max).then_some(w + 1)
                 });
         }
-        lock(&self.inner.model).resolve(endpoint, ticket, Outcome::Passed);
+        let now = self.now_s();
+        lock(&self.inner.model).resolve(endpoint, ticket, Outcome::Passed, now);
     }
 
     /// A 429 arrived for request `ticket`: close the endpoint's gate for the server's
@@ -414,10 +553,23 @@ impl Throttle {
         let pause = retry_after.unwrap_or(self.inner.config.default_pause);
         let pause_ms = pause.as_millis() as u64;
         gate.last_pause_ms.store(pause_ms, Ordering::Release);
-        lock(&self.inner.model).resolve(endpoint, ticket, Outcome::Limited);
+        {
+            let mut model = lock(&self.inner.model);
+            model.resolve(endpoint, ticket, Outcome::Limited, now as f64 / 1000.0);
+            // Its probe met the limit: the next one may come from another endpoint.
+            if model.prober.is_some_and(|(e, _)| e == endpoint) {
+                model.prober = None;
+            }
+        }
         lock(&gate.learner).rate_limited((now + pause_ms) as f64 / 1000.0);
         gate.paused_until_ms
             .fetch_max(now + pause_ms, Ordering::AcqRel);
+    }
+
+    /// The limits learned so far (merged with those it started from), to start the next sync.
+    pub fn known_limits(&self) -> KnownLimits {
+        let now = self.now_s();
+        lock(&self.inner.model).known(now)
     }
 
     /// What was learned so far, for the summary.
@@ -445,7 +597,8 @@ impl Drop for Permit {
     fn drop(&mut self) {
         self.gate.in_flight.fetch_sub(1, Ordering::AcqRel);
         // A no-op when the client already reported a pass or a 429.
-        lock(&self.model).resolve(self.endpoint, self.ticket, Outcome::Unknown);
+        let now = self.epoch.elapsed().as_secs_f64();
+        lock(&self.model).resolve(self.endpoint, self.ticket, Outcome::Unknown, now);
     }
 }
 

@@ -10,6 +10,7 @@ use openai_access_actors::api::ClientConfig;
 use openai_access_actors::mock::{MockConfig, MockServer, OrgShape};
 use openai_access_actors::runtime;
 use openai_access_actors::sync::{SyncConfig, sync};
+use openai_access_actors::throttle::{KnownLimits, LimitRange};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -23,11 +24,19 @@ pub struct Run {
     pub retries: u64,
     pub rate_limited: u64,
     pub max_429_per_endpoint: u64,
+    /// Per endpoint template: requests issued and 429s received.
+    pub per_endpoint: BTreeMap<&'static str, EndpointRun>,
     pub grants: usize,
     /// Facts merged per second of the collector's own time.
     pub collector_facts_per_s: f64,
     /// Grants in the finished graph per second of finishing (expansion included).
     pub finish_grants_per_s: f64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct EndpointRun {
+    pub requests: u64,
+    pub rate_limited: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -44,6 +53,8 @@ pub struct Report {
     pub bound_rate_limited_s: Option<f64>,
     /// max(longest chain × L, ΣR × L / C), when the mock adds latency.
     pub bound_latency_s: Option<f64>,
+    /// With `--warm`: the first sync, which learned the limits the measured ones start from.
+    pub cold: Option<Run>,
     pub runs: Vec<Run>,
     pub median_wall_s: f64,
     pub spread_wall_s: (f64, f64),
@@ -81,11 +92,17 @@ fn rss_mb() -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-fn one_sync(server: &MockServer, max_in_flight: u32) -> Result<Run, CliError> {
+fn one_sync(
+    server: &MockServer,
+    max_in_flight: u32,
+    known: KnownLimits,
+) -> Result<(Run, KnownLimits), CliError> {
     server.reset_stats();
+    server.rest();
     let key = AdminKey::new(settings::MOCK_KEY).ok_or_else(|| CliError::fatal("mock key"))?;
     let mut client = ClientConfig::new(server.base_url(), key);
     client.throttle.max_in_flight = max_in_flight as usize;
+    client.throttle.known = known;
     client.max_attempts = 20;
     let outcome = runtime::block_on(sync(SyncConfig {
         client,
@@ -100,7 +117,7 @@ fn one_sync(server: &MockServer, max_in_flight: u32) -> Result<Run, CliError> {
     }
     let stats = server.stats();
     let secs = |d: Duration| d.as_secs_f64().max(1e-9);
-    Ok(Run {
+    let run = Run {
         wall_s: outcome.duration.as_secs_f64(),
         requests: stats.requests.values().sum(),
         retries: outcome.requests.values().map(|c| c.retries).sum(),
@@ -111,10 +128,37 @@ fn one_sync(server: &MockServer, max_in_flight: u32) -> Result<Run, CliError> {
             .map(|c| c.rate_limited)
             .max()
             .unwrap_or(0),
+        per_endpoint: outcome
+            .requests
+            .iter()
+            .map(|(e, c)| {
+                let run = EndpointRun {
+                    requests: c.requests,
+                    rate_limited: c.rate_limited,
+                };
+                (e.template(), run)
+            })
+            .collect(),
         grants: outcome.graph.grant_count(),
         collector_facts_per_s: outcome.facts_received as f64 / secs(outcome.merge_time),
         finish_grants_per_s: outcome.graph.grant_count() as f64 / secs(outcome.finish_time),
-    })
+    };
+    Ok((run, outcome.limits))
+}
+
+/// One line on what a sync learned about the limits.
+fn describe(k: &KnownLimits) -> String {
+    let range = |r: &LimitRange| {
+        format!(
+            "{:.0}–{:.0} rpm, burst ≥ {:.0}",
+            r.rpm_min, r.rpm_max, r.burst_min
+        )
+    };
+    match &k.shared {
+        Some(r) => format!("one limit for every endpoint: {}", range(r)),
+        None if k.endpoints.is_empty() => "nothing (no 429)".to_owned(),
+        None => format!("per-endpoint limits for {} endpoints", k.endpoints.len()),
+    }
 }
 
 pub fn run(args: BenchArgs) -> Result<u8, CliError> {
@@ -140,9 +184,26 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
     });
     let (rss_before, _) = rss_mb();
 
+    let mut known = KnownLimits::default();
+    let cold = if args.warm {
+        let (run, learned) = one_sync(&server, args.max_in_flight, known)?;
+        eprintln!(
+            "cold run (learning the limits): {:.3} s; learned {}",
+            run.wall_s,
+            describe(&learned)
+        );
+        known = learned;
+        Some(run)
+    } else {
+        None
+    };
     let mut runs = Vec::new();
     for i in 0..args.repeat {
-        let run = one_sync(&server, args.max_in_flight)?;
+        let (run, learned) = one_sync(&server, args.max_in_flight, known.clone())?;
+        if args.warm {
+            eprintln!("  learned {}", describe(&learned));
+            known = learned;
+        }
         eprintln!(
             "run {}/{}: {:.3} s, {} requests",
             i + 1,
@@ -156,7 +217,7 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
     let sequential = match args.baseline {
         Baseline::Sequential => {
             eprintln!("sequential baseline (one request at a time)…");
-            Some(one_sync(&server, 1)?)
+            Some(one_sync(&server, 1, KnownLimits::default())?.0)
         }
         Baseline::None => None,
     };
@@ -183,6 +244,7 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
         longest_chain: chain,
         bound_rate_limited_s: bound_rate,
         bound_latency_s: bound_latency,
+        cold,
         median_wall_s: median,
         spread_wall_s: (walls[0], walls[walls.len() - 1]),
         ratio_to_bound: bound.filter(|b| *b > 0.0).map(|b| median / b),
@@ -234,11 +296,20 @@ fn print_report(r: &Report) -> std::io::Result<()> {
     )?;
     writeln!(o, "crawler: {} requests in flight", r.max_in_flight)?;
     writeln!(o)?;
-    writeln!(o, "{:<70} {:>9}", "endpoint", "minimum")?;
-    for (e, n) in &r.minimum_requests {
-        writeln!(o, "{e:<70} {n:>9}")?;
-    }
     let first = &r.runs[0];
+    writeln!(
+        o,
+        "{:<70} {:>9} {:>9} {:>6}",
+        "endpoint", "minimum", "issued", "429s"
+    )?;
+    for (e, n) in &r.minimum_requests {
+        let run = first.per_endpoint.get(e).copied().unwrap_or_default();
+        writeln!(
+            o,
+            "{e:<70} {n:>9} {:>9} {:>6}",
+            run.requests, run.rate_limited
+        )?;
+    }
     writeln!(
         o,
         "{:<70} {:>9}",
@@ -273,6 +344,32 @@ fn print_report(r: &Report) -> std::io::Result<()> {
         r.ratio_to_bound
             .map_or(String::new(), |x| format!(", {x:.2} × T*"))
     )?;
+    if r.runs.len() > 1 {
+        writeln!(
+            o,
+            "429s over the measured runs: at most {} in one run, at most {} on one endpoint",
+            r.runs.iter().map(|x| x.rate_limited).max().unwrap_or(0),
+            r.runs
+                .iter()
+                .map(|x| x.max_429_per_endpoint)
+                .max()
+                .unwrap_or(0)
+        )?;
+    }
+    if let Some(c) = &r.cold {
+        let bound = r.bound_rate_limited_s.or(r.bound_latency_s);
+        writeln!(
+            o,
+            "cold run (limits unknown, learned from 429s): {:.3} s{}, 429s {} (max {} on one endpoint); \
+             each measured run started from what the run before it learned",
+            c.wall_s,
+            bound
+                .filter(|b| *b > 0.0)
+                .map_or(String::new(), |b| format!(", {:.2} × T*", c.wall_s / b)),
+            c.rate_limited,
+            c.max_429_per_endpoint
+        )?;
+    }
     if let (Some(s), Some(x)) = (&r.sequential, r.speedup_over_sequential) {
         writeln!(
             o,

@@ -2,7 +2,7 @@
 
 use crate::cli::{OutputFormat, SyncArgs};
 use crate::exit::{self, CliError};
-use crate::output::{atomic, json, summary::Summary};
+use crate::output::{atomic, json, limits, summary::Summary};
 use crate::progress;
 use crate::settings;
 use openai_access_actors::coordinator::{SyncError, SyncOutcome};
@@ -26,8 +26,18 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
         ));
     }
     let conn = settings::connect(&args.connect)?;
+    // The embedded mock's port changes from run to run; its limits do not.
+    let server = if conn.mock.is_some() {
+        "mock".to_owned()
+    } else {
+        conn.client.base_url.clone()
+    };
+    let mut client = conn.client.clone();
+    if let Some(path) = &args.limits_file {
+        client.throttle.known = limits::load(path, &server);
+    }
     let config = SyncConfig {
-        client: conn.client.clone(),
+        client,
         org_id: conn.org_id.clone(),
     };
     let show_progress = !args.no_progress && progress::stderr_is_terminal();
@@ -57,6 +67,12 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
 
     if let (Some(path), Some(format)) = (&args.out, format) {
         write_output(&outcome, path, format, args.append)?;
+    }
+    // Only ever saves time next run: a failure to store it must not fail this sync.
+    if let Some(path) = &args.limits_file
+        && let Err(e) = limits::save(path, &server, &outcome.limits)
+    {
+        tracing::warn!(error = %e, "Cannot store the learned limits.");
     }
     report(&outcome);
     Ok(exit_code(&outcome))

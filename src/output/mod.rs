@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod c1z;
 pub mod json;
+pub mod limits;
 pub mod summary;
 
 use crate::exit::CliError;

@@ -209,6 +209,62 @@ fn a_rate_limited_endpoint_is_learned_and_then_respected() {
 }
 
 #[test]
+fn limits_learned_by_one_sync_pace_the_next_from_its_first_request() {
+    // 1200 rpm = 20 requests per second per endpoint, burst 5; the busiest endpoint (one
+    // request per user) needs about 100.
+    let server = mock_with(MockConfig {
+        preset: Preset::Small,
+        rate_limit: Some(RateLimit {
+            rpm: 1_200,
+            burst: 5,
+            retry_after: true,
+        }),
+        ..MockConfig::default()
+    });
+    let config = || {
+        let mut cfg = client_config(&server.base_url());
+        cfg.max_attempts = 30;
+        cfg
+    };
+    let limited = |o: &openai_access_actors::coordinator::SyncOutcome| {
+        let per_endpoint: Vec<u64> = o.requests.values().map(|c| c.rate_limited).collect();
+        (
+            per_endpoint.iter().sum::<u64>(),
+            per_endpoint.iter().copied().max().unwrap_or(0),
+        )
+    };
+    let cold = run_sync(config()).expect("cold sync");
+    assert!(!cold.is_partial());
+    let learned = cold
+        .limits
+        .shared
+        .expect("one limit learned for every endpoint");
+    assert!(
+        learned.rpm_min <= 1_200.0 * 1.02 && learned.rpm_max >= 1_200.0 * 0.98,
+        "the learned range brackets the server's 1200 rpm: {learned:?}"
+    );
+    let (cold_total, cold_max) = limited(&cold);
+    assert!(
+        cold_max > 1,
+        "a cold start meets the limit blind: {cold_total} 429s"
+    );
+
+    // As between two periodic syncs, the server's buckets refill.
+    server.rest();
+    let mut warm_config = config();
+    warm_config.throttle.known = cold.limits.clone();
+    let warm = run_sync(warm_config).expect("warm sync");
+    assert_eq!(warm.graph.grant_count(), cold.graph.grant_count());
+    let (warm_total, warm_max) = limited(&warm);
+    // Paced under the limit from the first request; only a probe of a range still wide (one
+    // endpoint alone rarely pins the rate down) meets it, and its in-flight twin with it.
+    assert!(
+        warm_max <= 2 && warm_total < cold_total,
+        "warm: {warm_total} 429s (max {warm_max} on one endpoint); cold: {cold_total}"
+    );
+}
+
+#[test]
 fn a_free_plan_syncs_with_a_warning_and_no_group_members() {
     let server = mock_with(MockConfig {
         preset: Preset::Tiny,

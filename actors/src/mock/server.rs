@@ -135,6 +135,14 @@ impl MockServer {
         self.shared.counters.reset();
     }
 
+    /// Refills every endpoint's rate-limit bucket, as if the server had been left alone for a
+    /// while (benchmarks separate their runs with this, as hours separate periodic syncs).
+    pub fn rest(&self) {
+        if let Some(limiter) = &self.shared.limiter {
+            limiter.refill();
+        }
+    }
+
     /// A snapshot of the org as it is now, mutations included.
     pub fn org(&self) -> Org {
         self.shared.store.read().org.clone()

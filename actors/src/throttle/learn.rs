@@ -16,6 +16,8 @@ const NARROW: f64 = 1.05;
 const MARGIN: f64 = 0.985;
 /// A probing pace stays this far under the ceiling (anything above it is proven too fast).
 const CEILING: f64 = 0.97;
+/// The slowest pace ever set (a floor that says nothing yet must not stall an endpoint).
+const R_MIN: f64 = 0.01;
 /// How fast a probing pace grows.
 const RAMP_DOUBLING_S: f64 = 1.0;
 
@@ -47,13 +49,25 @@ impl Learner {
     }
 
     /// The pace for `now`, or `None` while nothing is known (slow start). `pause_s` is how long
-    /// a 429 makes this endpoint wait.
-    pub fn decide(&mut self, now: f64, knowledge: Knowledge, pause_s: f64) -> Option<Pace> {
+    /// a 429 makes this endpoint wait. Only an endpoint that `may_probe` explores a wide
+    /// region (one probe informs every endpoint sharing the limit); the others hold its floor.
+    pub fn decide(
+        &mut self,
+        now: f64,
+        knowledge: Knowledge,
+        pause_s: f64,
+        may_probe: bool,
+    ) -> Option<Pace> {
         let pace = match knowledge {
-            Knowledge::Bounded(region) if region.width() <= NARROW => Pace {
-                per_sec: region.r_min * MARGIN,
-                burst: (region.b_min - 1.0).floor().max(1.0) as u32,
-            },
+            Knowledge::Bounded(region) if region.width() <= NARROW || !may_probe => {
+                self.ramp = None;
+                Pace {
+                    per_sec: region.r_min.max(R_MIN) * MARGIN,
+                    // Half the proven bucket: requests reach the server with varying delays,
+                    // so a full-size burst could land on a bucket that still holds earlier ones.
+                    burst: ((region.b_min - 1.0) / 2.0).floor().max(1.0) as u32,
+                }
+            }
             Knowledge::Bounded(region) => self.probe(now, region, pause_s),
             // Own evidence is unusable (the bucket was not full when it began): back off from
             // the last pace and ramp again.
@@ -88,6 +102,11 @@ impl Learner {
         }
     }
 
+    /// Whether this endpoint would probe the region (it is wide).
+    pub fn wants_to_probe(knowledge: Knowledge) -> bool {
+        matches!(knowledge, Knowledge::Bounded(r) if r.width() > NARROW)
+    }
+
     /// Requests per second paced at, if paced.
     pub fn pace(&self) -> Option<f64> {
         self.pace.map(|p| p.per_sec)
@@ -113,16 +132,18 @@ mod tests {
     #[test]
     fn nothing_known_means_slow_start() {
         let mut l = Learner::default();
-        assert_eq!(l.decide(0.0, Knowledge::Unbounded, 1.0), None);
+        assert_eq!(l.decide(0.0, Knowledge::Unbounded, 1.0, true), None);
         assert_eq!(l.pace(), None);
     }
 
     #[test]
     fn a_narrow_region_is_paced_under_its_floor_with_the_proven_bucket() {
         let mut l = Learner::default();
-        let pace = l.decide(5.0, region(49.0, 51.0, 19.5), 1.0).expect("paced");
+        let pace = l
+            .decide(5.0, region(49.0, 51.0, 19.5), 1.0, true)
+            .expect("paced");
         assert!((48.0..49.0).contains(&pace.per_sec), "{pace:?}");
-        assert_eq!(pace.burst, 18);
+        assert_eq!(pace.burst, 9);
     }
 
     #[test]
@@ -130,24 +151,38 @@ mod tests {
         let mut l = Learner::default();
         l.rate_limited(2.0);
         let k = region(30.0, 100.0, 20.0);
-        let at_resume = l.decide(1.0, k, 1.0).expect("paced").per_sec;
+        let at_resume = l.decide(1.0, k, 1.0, true).expect("paced").per_sec;
         assert!(
             (29.0..30.0).contains(&at_resume),
             "floor first: {at_resume}"
         );
-        let later = l.decide(3.0, k, 1.0).expect("paced").per_sec;
+        let later = l.decide(3.0, k, 1.0, true).expect("paced").per_sec;
         assert!(
             (2.0 * at_resume - 1.0..2.0 * at_resume + 1.0).contains(&later),
             "{later}"
         );
-        let much_later = l.decide(30.0, k, 1.0).expect("paced").per_sec;
+        let much_later = l.decide(30.0, k, 1.0, true).expect("paced").per_sec;
         assert!((96.0..97.1).contains(&much_later), "{much_later}");
         // Another 429: the ramp starts over from the (new) floor.
         l.rate_limited(31.0);
         let again = l
-            .decide(30.5, region(60.0, 70.0, 20.0), 1.0)
+            .decide(30.5, region(60.0, 70.0, 20.0), 1.0, true)
             .expect("paced");
         assert!((59.0..60.0).contains(&again.per_sec), "{again:?}");
+    }
+
+    #[test]
+    fn an_endpoint_that_may_not_probe_holds_the_floor_of_a_wide_region() {
+        let mut l = Learner::default();
+        let k = region(30.0, 100.0, 20.0);
+        let held = l.decide(10.0, k, 1.0, false).expect("paced");
+        assert!((29.0..30.0).contains(&held.per_sec), "{held:?}");
+        assert_eq!(held.burst, 9);
+        // Allowed to probe later, its ramp starts then, from the floor.
+        let probing = l.decide(20.0, k, 1.0, true).expect("paced").per_sec;
+        assert!((29.0..30.0).contains(&probing), "{probing}");
+        assert!(Learner::wants_to_probe(k));
+        assert!(!Learner::wants_to_probe(region(49.0, 51.0, 20.0)));
     }
 
     #[test]
@@ -155,7 +190,7 @@ mod tests {
         let mut l = Learner::default();
         l.rate_limited(1.0);
         let pace = l
-            .decide(0.1, region(0.001, 900.0, 20.0), 1.0)
+            .decide(0.1, region(0.001, 900.0, 20.0), 1.0, true)
             .expect("paced");
         assert!((19.9..=20.1).contains(&pace.per_sec), "{pace:?}");
     }
@@ -163,10 +198,10 @@ mod tests {
     #[test]
     fn unusable_evidence_after_a_429_backs_off_from_the_last_pace() {
         let mut l = Learner::default();
-        l.decide(0.0, region(49.0, 51.0, 20.0), 1.0);
+        l.decide(0.0, region(49.0, 51.0, 20.0), 1.0, true);
         l.rate_limited(1.0);
         let pace = l
-            .decide(1.0, Knowledge::Contradiction, 1.0)
+            .decide(1.0, Knowledge::Contradiction, 1.0, true)
             .expect("still paced");
         assert!((24.0..24.5).contains(&pace.per_sec), "{pace:?}");
     }

@@ -19,30 +19,41 @@ pub enum Outcome {
     Unknown,
 }
 
-/// Send times are client-side; the server sees each a little later and with some jitter.
-/// Windows are widened (for passes) and narrowed (for 429s) by this much, in seconds.
-const SLACK_S: f64 = 0.004;
-/// Kept per endpoint; older requests are dropped half at a time (long windows constrain least).
-const MAX_EVENTS: usize = 1 << 16;
+/// Send times are client-side: the server checks a request somewhere between its send time
+/// and that plus the part of its round trip above the endpoint's fastest (queueing, a busy
+/// client or server). Windows of passes are taken at their widest and windows ending in a
+/// 429 at their narrowest over those intervals, plus this much for timer granularity.
+const SLACK_S: f64 = 0.001;
+/// Evidence older than this (behind an endpoint's newest request) is dropped: long windows
+/// constrain least, and reading every request of a long sync on every refresh would cost more
+/// than the pacing it improves. What old evidence proved survives in the region it narrowed
+/// (the throttle intersects each new region with the last).
+const RETAIN_S: f64 = 15.0;
 
 /// One endpoint's requests, in the order they were let through.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Log {
     sent: Vec<f64>,
+    /// Round trip of each resolved request (0 while pending).
+    rtt: Vec<f64>,
     outcome: Vec<Outcome>,
     /// Tickets handed out before `sent[0]` (after truncation).
     offset: u64,
     /// `outcome[..resolved]` has no `Pending`: the part the model reads.
     resolved: usize,
     limited: u64,
+    /// The fastest round trip seen: what every request takes at least.
+    min_rtt: Option<f64>,
 }
 
 impl Log {
     /// Records a request sent at `at` seconds and returns its ticket.
     pub fn send(&mut self, at: f64) -> u64 {
-        if self.sent.len() >= MAX_EVENTS && self.resolved > MAX_EVENTS / 2 {
-            let cut = MAX_EVENTS / 2;
+        // Dropped in chunks (when the oldest is twice too old) so the cost is amortised.
+        if self.sent.first().is_some_and(|t| *t < at - 2.0 * RETAIN_S) {
+            let cut = self.sent[..self.resolved].partition_point(|t| *t < at - RETAIN_S);
             self.sent.drain(..cut);
+            self.rtt.drain(..cut);
             self.outcome.drain(..cut);
             self.offset += cut as u64;
             self.resolved -= cut;
@@ -52,12 +63,14 @@ impl Log {
                 .count() as u64;
         }
         self.sent.push(at);
+        self.rtt.push(0.0);
         self.outcome.push(Outcome::Pending);
         self.offset + self.sent.len() as u64 - 1
     }
 
-    /// Records what became of request `ticket`; false if that was known already.
-    pub fn resolve(&mut self, ticket: u64, outcome: Outcome) -> bool {
+    /// Records what became of request `ticket`, answered at `at`; false if that was known
+    /// already.
+    pub fn resolve(&mut self, ticket: u64, outcome: Outcome, at: f64) -> bool {
         let Some(i) = ticket.checked_sub(self.offset).map(|i| i as usize) else {
             return false;
         };
@@ -68,6 +81,12 @@ impl Log {
             return false;
         }
         *slot = outcome;
+        if let (Some(rtt), Some(sent)) = (self.rtt.get_mut(i), self.sent.get(i)) {
+            *rtt = (at - sent).max(0.0);
+            if outcome != Outcome::Unknown {
+                self.min_rtt = Some(self.min_rtt.map_or(*rtt, |m| m.min(*rtt)));
+            }
+        }
         while let Some(o) = self.outcome.get(self.resolved)
             && *o != Outcome::Pending
         {
@@ -81,9 +100,28 @@ impl Log {
     pub fn forget(&mut self) {
         self.offset += self.sent.len() as u64;
         self.sent.clear();
+        self.rtt.clear();
         self.outcome.clear();
         self.resolved = 0;
         self.limited = 0;
+    }
+
+    /// The part the model reads, for proving outside the lock.
+    pub fn snapshot(&self) -> Log {
+        Log {
+            sent: self.sent[..self.resolved].to_vec(),
+            rtt: self.rtt[..self.resolved].to_vec(),
+            outcome: self.outcome[..self.resolved].to_vec(),
+            offset: self.offset,
+            resolved: self.resolved,
+            limited: self.limited,
+            min_rtt: self.min_rtt,
+        }
+    }
+
+    /// No request was ever sent.
+    pub fn is_untouched(&self) -> bool {
+        self.offset == 0 && self.sent.is_empty()
     }
 
     /// 429s in the part the model reads.
@@ -93,30 +131,37 @@ impl Log {
 
     /// The bounds on `b` this log proves at rate `r`: `lo ≤ b < hi`.
     fn bounds(&self, r: f64) -> (f64, f64) {
-        let (sent, outcome) = (&self.sent[..self.resolved], &self.outcome[..self.resolved]);
+        let n = self.resolved;
+        let (sent, rtt, outcome) = (&self.sent[..n], &self.rtt[..n], &self.outcome[..n]);
+        let min_rtt = self.min_rtt.unwrap_or(0.0);
+        // The latest the server can have checked request `k`.
+        let late = |k: usize| sent[k] + (rtt[k] - min_rtt).max(0.0) + SLACK_S;
         let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
         let mut passed = 0.0;
-        // min over window starts (passes) of `passed before it − r·t`.
-        let mut start = f64::INFINITY;
-        // Requests sent within the slack of each other may reach the server in either order:
-        // a 429 counts the passes sent up to `SLACK_S` after it as possibly before it.
+        // min over window starts (passes) of `passed before it − r·time`, with the start
+        // taken as early (for passes) or as late (for 429s) as it can have been.
+        let (mut start_early, mut start_late) = (f64::INFINITY, f64::INFINITY);
+        // Requests can reach the server in another order than they were sent: a 429 counts
+        // the passes sent before it was checked at the latest as possibly before it.
         let (mut ahead, mut passed_ahead) = (0, 0.0);
-        for (t, o) in sent.iter().zip(outcome) {
+        for (k, (t, o)) in sent.iter().zip(outcome).enumerate() {
             match o {
                 Outcome::Passed => {
-                    start = start.min(passed - r * t);
+                    start_early = start_early.min(passed - r * t);
+                    start_late = start_late.min(passed - r * late(k));
                     passed += 1.0;
-                    lo = lo.max(passed - r * t - start - r * SLACK_S);
+                    lo = lo.max(passed - r * late(k) - start_early);
                 }
-                Outcome::Limited if start.is_finite() => {
+                Outcome::Limited if start_late.is_finite() => {
+                    let latest = late(k);
                     while let Some(next) = sent.get(ahead)
-                        && *next <= t + SLACK_S
+                        && *next <= latest
                     {
                         passed_ahead += f64::from(u8::from(outcome[ahead] == Outcome::Passed));
                         ahead += 1;
                     }
                     let maybe_before = passed_ahead.max(passed);
-                    hi = hi.min(maybe_before - r * t - start + 1.0 + r * SLACK_S);
+                    hi = hi.min(maybe_before - r * t - start_late + 1.0);
                 }
                 _ => {}
             }
@@ -135,6 +180,16 @@ pub struct Region {
 }
 
 impl Region {
+    /// What both regions allow, if anything.
+    pub fn intersect(self, other: Region) -> Option<Region> {
+        let both = Region {
+            r_min: self.r_min.max(other.r_min),
+            r_max: self.r_max.min(other.r_max),
+            b_min: self.b_min.max(other.b_min),
+        };
+        (both.r_min <= both.r_max).then_some(both)
+    }
+
     /// How far apart the ends are, as a ratio.
     pub fn width(&self) -> f64 {
         self.r_max / self.r_min.max(f64::MIN_POSITIVE)
@@ -197,21 +252,51 @@ pub fn knowledge(logs: &[&Log], hint: Option<Region>) -> Knowledge {
     Knowledge::Contradiction
 }
 
-/// The feasible rates between `from` and `to`. Two 429s seen at different paces leave a band
-/// far narrower than any grid, so this finds the rate with the most room first (a grid, then
-/// a ternary search around its best point), then bisects outwards to the region's ends.
+/// The lowest feasible interval of rates between `from` and `to`. Two 429s seen at different
+/// paces leave a band far narrower than any grid, so each local peak of the room left for `b`
+/// on a geometric grid is refined (ternary search) until one is feasible; its interval is then
+/// found by bisecting outwards. The lowest one is taken: timing uncertainty also admits very
+/// high rates with tiny buckets (requests that may have arrived at once), and pacing from the
+/// low end is the safe side; passes rule it out if it is wrong.
 fn search(logs: &[&Log], from: f64, to: f64, step: f64) -> Option<(f64, f64)> {
-    let (mut best, mut best_gap) = (from, f64::NEG_INFINITY);
-    let mut r = from;
-    while r <= to {
-        let g = gap(logs, r);
-        if g > best_gap {
-            (best, best_gap) = (r, g);
+    let grid: Vec<f64> = std::iter::successors(Some(from), |r| Some(r * step))
+        .take_while(|r| *r <= to)
+        .collect();
+    let gaps: Vec<f64> = grid.iter().map(|r| gap(logs, *r)).collect();
+    let at = |k: Option<usize>| k.and_then(|k| gaps.get(k)).copied();
+    for k in 0..grid.len() {
+        let peak = at(Some(k)).is_some_and(|g| {
+            g > 0.0
+                || (at(k.checked_sub(1)).is_none_or(|l| g >= l)
+                    && at(Some(k + 1)).is_none_or(|h| g >= h))
+        });
+        if !peak {
+            continue;
         }
-        r *= step;
+        let below = k.checked_sub(1).map_or(from, |j| grid[j]);
+        let above = grid.get(k + 1).copied().unwrap_or(to);
+        let Some(best) = refine_peak(logs, grid[k], below, above) else {
+            continue;
+        };
+        // The interval's ends: the nearest infeasible grid points, then bisection.
+        let low_bad = (0..k).rev().find(|j| gaps[*j] <= 0.0).map(|j| grid[j]);
+        let high_bad = (k + 1..grid.len())
+            .find(|j| gaps[*j] <= 0.0)
+            .map(|j| grid[j]);
+        let r_min = low_bad.map_or(from, |bad| edge(logs, best, bad));
+        let r_max = high_bad.map_or(to, |bad| edge(logs, best, bad));
+        return Some((r_min, r_max));
     }
-    let (mut a, mut b) = ((best / step).max(from).ln(), (best * step).min(to).ln());
-    for _ in 0..40 {
+    None
+}
+
+/// A feasible rate near grid point `r` (between `below` and `above`), if there is one.
+fn refine_peak(logs: &[&Log], r: f64, below: f64, above: f64) -> Option<f64> {
+    if gap(logs, r) > 0.0 {
+        return Some(r);
+    }
+    let (mut a, mut b) = (below.ln(), above.ln());
+    for _ in 0..30 {
         let (m1, m2) = (a + (b - a) / 3.0, b - (b - a) / 3.0);
         if gap(logs, m1.exp()) < gap(logs, m2.exp()) {
             a = m1;
@@ -220,30 +305,20 @@ fn search(logs: &[&Log], from: f64, to: f64, step: f64) -> Option<(f64, f64)> {
         }
     }
     let centre = ((a + b) / 2.0).exp();
-    let best = if gap(logs, centre) > best_gap {
-        centre
-    } else {
-        best
-    };
-    if gap(logs, best) <= 0.0 {
-        return None;
+    (gap(logs, centre) > 0.0).then_some(centre)
+}
+
+/// The boundary between feasible `ok` and infeasible `bad`, on the feasible side.
+fn edge(logs: &[&Log], mut ok: f64, mut bad: f64) -> f64 {
+    for _ in 0..20 {
+        let mid = (ok * bad).sqrt();
+        if gap(logs, mid) > 0.0 {
+            ok = mid;
+        } else {
+            bad = mid;
+        }
     }
-    let edge = |mut ok: f64, bad: f64| {
-        if gap(logs, bad) > 0.0 {
-            return bad;
-        }
-        let mut bad = bad;
-        for _ in 0..30 {
-            let mid = (ok * bad).sqrt();
-            if gap(logs, mid) > 0.0 {
-                ok = mid;
-            } else {
-                bad = mid;
-            }
-        }
-        ok
-    };
-    Some((edge(best, from), edge(best, to)))
+    ok
 }
 
 #[cfg(test)]
@@ -294,6 +369,7 @@ pub(crate) mod tests {
                 } else {
                     Outcome::Limited
                 },
+                t + 0.02,
             );
             if stop && !ok {
                 return;
@@ -321,7 +397,7 @@ pub(crate) mod tests {
         run(&mut log, &mut Bucket::new(50.0, 20.0), 0.0, 80.0, 3.0, true);
         let region = bounded(knowledge(&[&log], None));
         assert!(region.r_min < 5.0, "{region:?}");
-        // Above 80/s only if the server saw two requests 4 ms closer than they were sent.
+        // Above 80/s only within timer granularity.
         assert!(
             (50.0..=1.0 / (1.0 / 80.0 - SLACK_S)).contains(&region.r_max),
             "{region:?}"
@@ -351,6 +427,37 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn requests_the_server_saw_later_than_they_were_sent_prove_no_higher_rate() {
+        // Twenty requests leave within 2 ms, but a queue spreads them over 400 ms at the
+        // server: all pass a 50/s, burst-5 bucket. Then 80/s from 1 s meets the limit, and
+        // after the pause 10 s at 45/s pass.
+        let prove = |queued: bool| {
+            let mut log = Log::default();
+            let mut bucket = Bucket::new(50.0, 5.0);
+            for k in 0..20 {
+                let sent = k as f64 * 0.0001;
+                let ticket = log.send(sent);
+                let seen = 0.02 * k as f64;
+                assert!(bucket.take(seen));
+                // Their round trips show the queue (or, to compare, are taken as if not).
+                let answered = if queued { seen + 0.02 } else { sent + 0.02 };
+                log.resolve(ticket, Outcome::Passed, answered);
+            }
+            run(&mut log, &mut bucket, 1.0, 80.0, 3.0, true);
+            run(&mut log, &mut bucket, 2.5, 45.0, 10.0, false);
+            knowledge(&[&log], None)
+        };
+        let region = bounded(prove(true));
+        assert!(region.r_min > 40.0 && region.r_min <= 50.0, "{region:?}");
+        // Send times alone make the burst look impossible for the server's true limit.
+        let naive = prove(false);
+        assert!(
+            !matches!(naive, Knowledge::Bounded(r) if r.r_min <= 50.0 && r.r_max >= 50.0),
+            "{naive:?}"
+        );
+    }
+
+    #[test]
     fn different_limits_contradict_the_shared_hypothesis() {
         let (mut a, mut b) = (Log::default(), Log::default());
         run(&mut a, &mut Bucket::new(50.0, 20.0), 0.0, 200.0, 1.0, true);
@@ -365,9 +472,9 @@ pub(crate) mod tests {
         let mut log = Log::default();
         let first = log.send(0.0);
         let second = log.send(0.01);
-        log.resolve(second, Outcome::Limited);
+        log.resolve(second, Outcome::Limited, 0.03);
         assert_eq!(knowledge(&[&log], None), Knowledge::Unbounded);
-        log.resolve(first, Outcome::Passed);
+        log.resolve(first, Outcome::Passed, 0.02);
         assert!(matches!(knowledge(&[&log], None), Knowledge::Bounded(_)));
         assert_eq!(log.limited(), 1);
     }
