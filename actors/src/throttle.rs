@@ -81,6 +81,9 @@ struct Inner {
     reserved: Arc<Semaphore>,
     endpoints: DashMap<Endpoint, Arc<EndpointGate>>,
     model: Arc<Mutex<Model>>,
+    /// Anything is known about a limit (a 429 was seen, or a prior given). Until then every
+    /// endpoint is in slow start and asking the model would only cost a lock per request.
+    limits_met: std::sync::atomic::AtomicBool,
     epoch: Instant,
 }
 
@@ -331,6 +334,7 @@ impl Throttle {
     pub fn new(config: ThrottleConfig) -> Self {
         let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
         let model = Arc::new(Mutex::new(Model::new(&config.known)));
+        let limits_met = std::sync::atomic::AtomicBool::new(!config.known.is_empty());
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -338,6 +342,7 @@ impl Throttle {
                 reserved: Arc::new(Semaphore::new(RESERVED_SLOTS)),
                 endpoints: DashMap::new(),
                 model,
+                limits_met,
                 epoch: Instant::now(),
             }),
         }
@@ -384,6 +389,9 @@ impl Throttle {
 
     /// Asks the learner for `endpoint`'s pace now and installs it if it changed.
     fn repace(&self, endpoint: Endpoint, gate: &EndpointGate) {
+        if !self.inner.limits_met.load(Ordering::Acquire) {
+            return;
+        }
         let now = self.now_s();
         let proof = lock(&self.inner.model).proof(now);
         if let Some(proof) = proof {
@@ -550,6 +558,7 @@ impl Throttle {
         let now = self.now_ms();
         gate.rate_limited.fetch_add(1, Ordering::AcqRel);
         gate.limited.store(true, Ordering::Release);
+        self.inner.limits_met.store(true, Ordering::Release);
         let pause = retry_after.unwrap_or(self.inner.config.default_pause);
         let pause_ms = pause.as_millis() as u64;
         gate.last_pause_ms.store(pause_ms, Ordering::Release);
