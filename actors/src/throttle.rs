@@ -16,6 +16,7 @@
 mod known;
 mod learn;
 mod model;
+mod pacer;
 
 pub use known::{KnownLimits, LimitRange};
 
@@ -24,9 +25,10 @@ use dashmap::DashMap;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use learn::{Learner, Pace};
 use model::{Knowledge, Log, Outcome, Region};
+use pacer::Pacer;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -290,7 +292,10 @@ struct EndpointGate {
     paused_until_ms: AtomicU64,
     /// How long this endpoint's latest 429 made it wait.
     last_pause_ms: AtomicU64,
-    limiter: RwLock<Option<(Pace, Arc<DefaultDirectRateLimiter>)>>,
+    /// The user's own budget (`--rpm`), fixed for the whole sync.
+    budget: Option<DefaultDirectRateLimiter>,
+    /// The learned pace; it changes often, so it is not a governor quota (see `pacer`).
+    pacer: Mutex<Option<Pacer>>,
     learner: Mutex<Learner>,
     rate_limited: AtomicU64,
     /// Interactive requests waiting for this endpoint's rate; bulk requests defer to them.
@@ -353,12 +358,11 @@ impl Throttle {
             return g.clone();
         }
         let cfg = &self.inner.config;
-        let limiter = cfg.rpm.map(|rpm| {
-            let pace = Pace {
+        let budget = cfg.rpm.map(|rpm| {
+            limiter_for(Pace {
                 per_sec: rpm as f64 / 60.0,
                 burst: cfg.burst.max(1),
-            };
-            (pace, Arc::new(limiter_for(pace)))
+            })
         });
         self.inner
             .endpoints
@@ -367,7 +371,8 @@ impl Throttle {
                 Arc::new(EndpointGate {
                     paused_until_ms: AtomicU64::new(0),
                     last_pause_ms: AtomicU64::new(cfg.default_pause.as_millis() as u64),
-                    limiter: RwLock::new(limiter),
+                    budget,
+                    pacer: Mutex::new(None),
                     learner: Mutex::new(Learner::default()),
                     rate_limited: AtomicU64::new(0),
                     interactive_waiting: AtomicUsize::new(0),
@@ -423,11 +428,8 @@ impl Throttle {
             // a waiter wakes late: allow 10 ms worth at once.
             burst: pace.burst.max((pace.per_sec * 0.01).floor() as u32),
         };
-        let current = gate
-            .limiter
-            .read()
-            .ok()
-            .and_then(|l| l.as_ref().map(|(p, _)| *p));
+        let mut pacer = lock(&gate.pacer);
+        let current = pacer.as_ref().map(Pacer::pace);
         let same = current.is_some_and(|c| {
             c.burst == pace.burst && (c.per_sec / pace.per_sec - 1.0).abs() < 0.01
         });
@@ -440,18 +442,14 @@ impl Throttle {
             burst = pace.burst,
             "Pacing endpoint."
         );
-        let limiter = limiter_for(pace);
-        // The server's bucket may be low right now: start with one request's worth, and let
-        // the rest of the burst build up only while we send slower than the pace. (Before an
-        // endpoint's first request its bucket is full.)
-        if let Some(n) = NonZeroU32::new(pace.burst.saturating_sub(1))
-            && !first
-        {
-            let _ = limiter.check_n(n);
+        match pacer.as_mut() {
+            Some(p) => p.set(pace, now),
+            // The server's bucket may be low right now: start with one request's worth, and
+            // let the rest of the burst build up only while we send slower than the pace.
+            // (Before an endpoint's first request its bucket is full.)
+            None => *pacer = Some(Pacer::new(pace, now, first)),
         }
-        if let Ok(mut l) = gate.limiter.write() {
-            *l = Some((pace, Arc::new(limiter)));
-        }
+        drop(pacer);
         // Paced now: the pace, not the slow-start window, bounds this endpoint.
         gate.window
             .store(self.inner.config.max_in_flight.max(1), Ordering::Release);
@@ -480,15 +478,15 @@ impl Throttle {
                 tokio::time::sleep(Duration::from_millis(until - now)).await;
                 continue;
             }
-            // Poll the current limiter instead of awaiting one: a pace learned meanwhile (faster
-            // or slower) must apply to requests already waiting.
+            // Poll the pace instead of awaiting a slot: a pace learned meanwhile (faster or
+            // slower) must apply to requests already waiting.
             self.repace(endpoint, &gate);
-            let limiter = gate
-                .limiter
-                .read()
-                .ok()
-                .and_then(|l| l.as_ref().map(|(_, l)| l.clone()));
-            if let Some(Err(not_until)) = limiter.map(|l| l.check()) {
+            let paced = lock(&gate.pacer).as_mut().map(|p| p.take(self.now_s()));
+            if let Some(Err(wait_s)) = paced {
+                tokio::time::sleep(Duration::from_secs_f64(wait_s.min(0.025)) + jitter()).await;
+                continue;
+            }
+            if let Some(Err(not_until)) = gate.budget.as_ref().map(|l| l.check()) {
                 let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
                 tokio::time::sleep(
                     not_until.wait_time_from(now).min(Duration::from_millis(25)) + jitter(),

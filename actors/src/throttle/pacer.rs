@@ -1,0 +1,105 @@
+//! A learned pace that can change without forgetting when the last request went.
+//!
+//! governor's quotas are fixed: replacing a limiter at each step of a probing ramp handed out
+//! a fresh token every time, so an endpoint "paced" at 17/s met a 20/s limit. This is GCRA
+//! with a mutable interval: the theoretical arrival time carries across changes.
+
+use super::learn::Pace;
+
+#[derive(Debug)]
+pub struct Pacer {
+    pace: Pace,
+    /// When the next request is due, in seconds since the throttle's epoch.
+    tat: f64,
+}
+
+impl Pacer {
+    /// Starts with the whole burst available (`full`, as before an endpoint's first request)
+    /// or just one request (the server's bucket may be low).
+    pub fn new(pace: Pace, now: f64, full: bool) -> Self {
+        let tat = if full {
+            now
+        } else {
+            now + interval(pace) * f64::from(pace.burst.saturating_sub(1))
+        };
+        Self { pace, tat }
+    }
+
+    pub fn pace(&self) -> Pace {
+        self.pace
+    }
+
+    /// Changes the pace at `now`. What is owed carries over in requests, not seconds: after
+    /// a very slow pace, a faster one must not wait out the slow one's interval.
+    pub fn set(&mut self, pace: Pace, now: f64) {
+        let owed = (self.tat - now).max(0.0) / interval(self.pace);
+        self.pace = pace;
+        self.tat = now + owed * interval(pace);
+    }
+
+    /// Takes a slot at `now`, or says how many seconds until one is free.
+    pub fn take(&mut self, now: f64) -> Result<(), f64> {
+        let t = interval(self.pace);
+        let tolerance = t * f64::from(self.pace.burst.saturating_sub(1));
+        let tat = self.tat.max(now);
+        if tat - now > tolerance + 1e-9 {
+            return Err(tat - tolerance - now);
+        }
+        self.tat = tat + t;
+        Ok(())
+    }
+}
+
+fn interval(p: Pace) -> f64 {
+    1.0 / p.per_sec.max(0.001)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pace(per_sec: f64, burst: u32) -> Pace {
+        Pace { per_sec, burst }
+    }
+
+    #[test]
+    fn a_changing_pace_hands_out_no_extra_slots() {
+        // Ten changes of pace within 100 ms at 10-11/s: one or two requests (the pace rises to
+        // 10.9/s), not one per change as fresh limiters would give.
+        let mut p = Pacer::new(pace(10.0, 1), 0.0, false);
+        let mut sent = 0;
+        for step in 0..100 {
+            let now = step as f64 * 0.001;
+            if step % 10 == 0 {
+                p.set(pace(10.0 + step as f64 * 0.01, 1), now);
+            }
+            if p.take(now).is_ok() {
+                sent += 1;
+            }
+        }
+        assert!((1..=2).contains(&sent), "{sent}");
+    }
+
+    #[test]
+    fn a_full_start_allows_the_burst_then_the_pace() {
+        let mut p = Pacer::new(pace(20.0, 3), 5.0, true);
+        assert!((0..3).all(|_| p.take(5.0).is_ok()));
+        let wait = p.take(5.0).expect_err("burst spent");
+        assert!((wait - 0.05).abs() < 1e-9, "{wait}");
+        assert!(p.take(5.05).is_ok());
+        // A drained start allows one at once.
+        let mut q = Pacer::new(pace(20.0, 3), 0.0, false);
+        assert!(q.take(0.0).is_ok());
+        assert!(q.take(0.0).is_err());
+    }
+
+    #[test]
+    fn a_faster_pace_does_not_wait_out_a_slow_one() {
+        let mut p = Pacer::new(pace(0.01, 1), 0.0, false);
+        assert!(p.take(0.0).is_ok());
+        // Owed: one request at 0.01/s (100 s). At 100/s that is 10 ms.
+        p.set(pace(100.0, 1), 1.0);
+        let wait = p.take(1.0).expect_err("one interval owed");
+        assert!(wait <= 0.01 + 1e-9, "{wait}");
+    }
+}
