@@ -255,6 +255,27 @@ fn held_directly(role: &AssignedRole, principal_id: &str) -> bool {
     sources.is_empty() || sources.iter().any(|s| s.principal_id == principal_id)
 }
 
+/// Whether `user` already holds `role` directly among `held`. Held only through groups, it is
+/// still assigned directly (revoking the group must not take it away): that is noted.
+fn holds_directly_else_note(
+    s: &mut Session,
+    held: &[AssignedRole],
+    user: &UserId,
+    role: &RoleId,
+) -> bool {
+    let Some(r) = held.iter().find(|r| &r.id == role) else {
+        return false;
+    };
+    if held_directly(r, user.as_str()) {
+        return true;
+    }
+    s.note(format!(
+        "{user} already holds {role} through group(s) {}; assigning it directly as well",
+        inherited_groups(r).join(", ")
+    ));
+    false
+}
+
 fn inherited_groups(role: &AssignedRole) -> Vec<String> {
     role.inherited_from()
         .iter()
@@ -358,14 +379,8 @@ async fn grant_user_custom_role(
 ) -> Result<ProvisionResult, ProvisionError> {
     s.custom_org_role(role).await?;
     let held: Vec<AssignedRole> = s.read(ListRequest::user_roles(user)).await?;
-    if let Some(r) = held.iter().find(|r| &r.id == role) {
-        if held_directly(r, user.as_str()) {
-            return Ok(ProvisionResult::AlreadyGranted);
-        }
-        s.note(format!(
-            "{user} already holds {role} through group(s) {}; assigning it directly as well",
-            inherited_groups(r).join(", ")
-        ));
+    if holds_directly_else_note(s, &held, user, role) {
+        return Ok(ProvisionResult::AlreadyGranted);
     }
     s.mutate(Mutation::AssignUserRole {
         user: user.clone(),
@@ -565,14 +580,8 @@ async fn grant_project_role_user(
         let held: Vec<AssignedRole> = s
             .read(ListRequest::project_user_roles(project, user))
             .await?;
-        if let Some(r) = held.iter().find(|r| &r.id == role) {
-            if held_directly(r, user.as_str()) {
-                return Ok(ProvisionResult::AlreadyGranted);
-            }
-            s.note(format!(
-                "{user} already holds {role} through group(s) {}; assigning it directly as well",
-                inherited_groups(r).join(", ")
-            ));
+        if holds_directly_else_note(s, &held, user, role) {
+            return Ok(ProvisionResult::AlreadyGranted);
         }
     }
     s.mutate(Mutation::AssignProjectUserRole {
