@@ -305,7 +305,6 @@ struct EndpointGate {
     /// the first wave that meets it is small; once a pace is set, pacing governs instead.
     in_flight: AtomicUsize,
     window: AtomicUsize,
-    limited: std::sync::atomic::AtomicBool,
 }
 
 /// The slow-start window of an endpoint nothing is known about yet.
@@ -320,7 +319,9 @@ pub struct Permit {
     epoch: Instant,
     endpoint: Endpoint,
     /// The order the request was let through in, per endpoint.
-    pub ticket: u64,
+    ticket: u64,
+    /// The client reported a pass or a 429 (else dropping it records an unknown outcome).
+    resolved: bool,
 }
 
 /// What the throttle learned about one endpoint.
@@ -378,7 +379,6 @@ impl Throttle {
                     interactive_waiting: AtomicUsize::new(0),
                     in_flight: AtomicUsize::new(0),
                     window: AtomicUsize::new(INITIAL_WINDOW.min(cfg.max_in_flight.max(1))),
-                    limited: std::sync::atomic::AtomicBool::new(false),
                 })
             })
             .clone()
@@ -532,12 +532,14 @@ impl Throttle {
             epoch: self.inner.epoch,
             endpoint,
             ticket,
+            resolved: false,
         }
     }
 
-    pub fn on_success(&self, endpoint: Endpoint, ticket: u64) {
-        let gate = self.gate(endpoint);
-        if !gate.limited.load(Ordering::Acquire) {
+    /// The request behind `permit` passed.
+    pub fn on_success(&self, permit: &mut Permit) {
+        let gate = &permit.gate;
+        if gate.rate_limited.load(Ordering::Acquire) == 0 {
             let max = self.inner.config.max_in_flight.max(1);
             let _ = gate
                 .window
@@ -546,23 +548,28 @@ impl Throttle {
                 });
         }
         let now = self.now_s();
-        lock(&self.inner.model).resolve(endpoint, ticket, Outcome::Passed, now);
+        lock(&self.inner.model).resolve(permit.endpoint, permit.ticket, Outcome::Passed, now);
+        permit.resolved = true;
     }
 
-    /// A 429 arrived for request `ticket`: close the endpoint's gate for the server's
+    /// The request behind `permit` got a 429: close the endpoint's gate for the server's
     /// `Retry-After` (or the default pause) and record it as evidence.
-    pub fn on_rate_limited(&self, endpoint: Endpoint, ticket: u64, retry_after: Option<Duration>) {
-        let gate = self.gate(endpoint);
+    pub fn on_rate_limited(&self, permit: &mut Permit, retry_after: Option<Duration>) {
+        let (gate, endpoint) = (&permit.gate, permit.endpoint);
         let now = self.now_ms();
         gate.rate_limited.fetch_add(1, Ordering::AcqRel);
-        gate.limited.store(true, Ordering::Release);
         self.inner.limits_met.store(true, Ordering::Release);
         let pause = retry_after.unwrap_or(self.inner.config.default_pause);
         let pause_ms = pause.as_millis() as u64;
         gate.last_pause_ms.store(pause_ms, Ordering::Release);
         {
             let mut model = lock(&self.inner.model);
-            model.resolve(endpoint, ticket, Outcome::Limited, now as f64 / 1000.0);
+            model.resolve(
+                endpoint,
+                permit.ticket,
+                Outcome::Limited,
+                now as f64 / 1000.0,
+            );
             // Its probe met the limit: the next one may come from another endpoint.
             if model.prober.is_some_and(|(e, _)| e == endpoint) {
                 model.prober = None;
@@ -571,6 +578,7 @@ impl Throttle {
         lock(&gate.learner).rate_limited((now + pause_ms) as f64 / 1000.0);
         gate.paused_until_ms
             .fetch_max(now + pause_ms, Ordering::AcqRel);
+        permit.resolved = true;
     }
 
     /// The limits learned so far (merged with those it started from), to start the next sync.
@@ -603,9 +611,10 @@ impl Throttle {
 impl Drop for Permit {
     fn drop(&mut self) {
         self.gate.in_flight.fetch_sub(1, Ordering::AcqRel);
-        // A no-op when the client already reported a pass or a 429.
-        let now = self.epoch.elapsed().as_secs_f64();
-        lock(&self.model).resolve(self.endpoint, self.ticket, Outcome::Unknown, now);
+        if !self.resolved {
+            let now = self.epoch.elapsed().as_secs_f64();
+            lock(&self.model).resolve(self.endpoint, self.ticket, Outcome::Unknown, now);
+        }
     }
 }
 
@@ -649,7 +658,9 @@ mod tests {
     #[tokio::test]
     async fn a_429_closes_the_gate_for_retry_after() {
         let t = Throttle::new(ThrottleConfig::default());
-        t.on_rate_limited(Endpoint::ListGroups, 0, Some(Duration::from_millis(150)));
+        let mut first = t.acquire(Endpoint::ListGroups).await;
+        t.on_rate_limited(&mut first, Some(Duration::from_millis(150)));
+        drop(first);
         let started = Instant::now();
         let _p = t.acquire(Endpoint::ListGroups).await;
         assert!(started.elapsed() >= Duration::from_millis(140));
@@ -708,17 +719,20 @@ mod tests {
         assert_eq!(order, ["interactive", "bulk"]);
     }
 
-    #[test]
-    fn slow_start_grows_per_success_until_the_first_429() {
+    #[tokio::test]
+    async fn slow_start_grows_per_success_until_the_first_429() {
         let t = Throttle::new(ThrottleConfig::default());
         let e = Endpoint::ListUsers;
         let window = |t: &Throttle| t.gate(e).window.load(Ordering::Acquire);
         assert_eq!(window(&t), INITIAL_WINDOW);
-        t.on_success(e, 1);
-        t.on_success(e, 2);
+        for _ in 0..2 {
+            t.on_success(&mut t.acquire(e).await);
+        }
         assert_eq!(window(&t), INITIAL_WINDOW + 2);
-        t.on_rate_limited(e, 3, Some(Duration::from_millis(1)));
-        t.on_success(e, 4);
+        // Two in flight: one gets a 429, then the other's pass arrives.
+        let (mut limited, mut late) = (t.acquire(e).await, t.acquire(e).await);
+        t.on_rate_limited(&mut limited, Some(Duration::from_millis(1)));
+        t.on_success(&mut late);
         assert_eq!(
             window(&t),
             INITIAL_WINDOW + 2,

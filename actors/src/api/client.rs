@@ -325,7 +325,7 @@ impl AdminClient {
         query: &[(&str, String)],
         body: Option<&[u8]>,
     ) -> Result<T, ApiError> {
-        let permit = self.throttle.acquire_with(endpoint, self.priority).await;
+        let mut permit = self.throttle.acquire_with(endpoint, self.priority).await;
         self.stats.record_request(endpoint);
         let mut req = self
             .http
@@ -343,8 +343,7 @@ impl AdminClient {
         if status == 429 {
             let retry_after = retry_after(resp.headers());
             self.stats.record_rate_limited(endpoint);
-            self.throttle
-                .on_rate_limited(endpoint, permit.ticket, retry_after);
+            self.throttle.on_rate_limited(&mut permit, retry_after);
             let message = resp
                 .bytes()
                 .await
@@ -372,7 +371,7 @@ impl AdminClient {
                 code,
             });
         }
-        self.throttle.on_success(endpoint, permit.ticket);
+        self.throttle.on_success(&mut permit);
         serde_json::from_slice(&bytes).map_err(|e| ApiError::Body {
             endpoint,
             detail: e.to_string(),
