@@ -227,22 +227,7 @@ pub fn mutate(
                 .param("role_id"));
             }
             let user_id = store.org.users[u].id.clone();
-            if store
-                .org
-                .user_roles
-                .iter()
-                .any(|a| a.user_id == user_id && a.role_id == role.id)
-            {
-                return Err(ApiError::conflict(format!(
-                    "User {user_id} already has role {}",
-                    role.id
-                )));
-            }
-            store.org.user_roles.push(UserRole {
-                user_id,
-                role_id: role.id.clone(),
-                created_at: now,
-            });
+            add_user_role(&mut store.org.user_roles, user_id, &role.id, now)?;
             to_json(&UserRoleAssignment {
                 object: "user.role",
                 user: &store.org.users[u],
@@ -564,21 +549,7 @@ pub fn mutate(
                 )
                 .param("role_id"));
             }
-            if pr
-                .user_roles
-                .iter()
-                .any(|a| a.user_id == user_id && a.role_id == role.id)
-            {
-                return Err(ApiError::conflict(format!(
-                    "User {user_id} already has role {}",
-                    role.id
-                )));
-            }
-            pr.user_roles.push(UserRole {
-                user_id,
-                role_id: role.id.clone(),
-                created_at: now,
-            });
+            add_user_role(&mut pr.user_roles, user_id, &role.id, now)?;
             to_json(&UserRoleAssignment {
                 object: "user.role",
                 user: &store.org.users[u],
@@ -688,4 +659,27 @@ pub fn required_scope(ep: Endpoint) -> &'static str {
         | Endpoint::UnassignProjectGroupRole => "api.projects.roles.write",
         _ => "api.organization.read",
     }
+}
+
+/// Assigns `role_id` to `user_id` in an org's or a project's assignments (409 if held).
+fn add_user_role(
+    roles: &mut Vec<UserRole>,
+    user_id: UserId,
+    role_id: &RoleId,
+    now: i64,
+) -> Result<(), ApiError> {
+    if roles
+        .iter()
+        .any(|a| a.user_id == user_id && &a.role_id == role_id)
+    {
+        return Err(ApiError::conflict(format!(
+            "User {user_id} already has role {role_id}"
+        )));
+    }
+    roles.push(UserRole {
+        user_id,
+        role_id: role_id.clone(),
+        created_at: now,
+    });
+    Ok(())
 }
