@@ -223,50 +223,9 @@ fn a_limits_file_is_written_read_back_and_replaced_when_unusable() {
     });
     let dir = tempfile::tempdir().expect("tmp");
     let limits = dir.path().join("limits.json");
-    let sync = |expect: i32| {
+    // One sync against a rested server: it must succeed; returns the limits file and output.
+    let sync = || {
         server.rest();
-        let o = bin()
-            .args([
-                "sync",
-                "--no-progress",
-                "--max-attempts",
-                "30",
-                "--base-url",
-            ])
-            .arg(server.base_url())
-            .arg("--limits-file")
-            .arg(&limits)
-            .env("OPENAI_ADMIN_KEY", KEY)
-            .output()
-            .expect("run");
-        assert_eq!(o.status.code(), Some(expect), "{}", text(&o));
-        let v: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&limits).expect("limits file")).expect("json");
-        (v, text(&o))
-    };
-    let (first, _) = sync(0);
-    assert_eq!(first["server"], server.base_url().as_str());
-    let rpm_min = first["limits"]["shared"]["rpm_min"]
-        .as_f64()
-        .expect("rpm_min");
-    assert!(rpm_min > 0.0 && rpm_min <= 600.0 * 1.02, "{first}");
-
-    // Read back: the second sync starts from it and keeps it (what it proves only narrows).
-    let (second, _) = sync(0);
-    let again = second["limits"]["shared"]["rpm_min"]
-        .as_f64()
-        .expect("rpm_min");
-    assert!(again >= rpm_min * 0.999, "{second}");
-
-    // Garbage, or limits of another server: ignored with a word why, then replaced.
-    for (content, why) in [
-        ("not json", "not valid"),
-        (
-            r#"{"version":1,"server":"https://elsewhere.example/v1","limits":{"shared":{"rpm_min":1,"rpm_max":2,"burst_min":1}}}"#,
-            "another server",
-        ),
-    ] {
-        std::fs::write(&limits, content).expect("write");
         let o = bin()
             .args([
                 "sync",
@@ -282,11 +241,36 @@ fn a_limits_file_is_written_read_back_and_replaced_when_unusable() {
             .env("RUST_LOG", "info")
             .output()
             .expect("run");
-        server.rest();
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-        assert!(text(&o).contains(why), "{}", text(&o));
         let v: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&limits).expect("limits")).expect("json");
+            serde_json::from_slice(&std::fs::read(&limits).expect("limits file")).expect("json");
+        (v, text(&o))
+    };
+    let (first, _) = sync();
+    assert_eq!(first["server"], server.base_url().as_str());
+    let rpm_min = first["limits"]["shared"]["rpm_min"]
+        .as_f64()
+        .expect("rpm_min");
+    assert!(rpm_min > 0.0 && rpm_min <= 600.0 * 1.02, "{first}");
+
+    // Read back: the second sync starts from it and keeps it (what it proves only narrows).
+    let (second, _) = sync();
+    let again = second["limits"]["shared"]["rpm_min"]
+        .as_f64()
+        .expect("rpm_min");
+    assert!(again >= rpm_min * 0.999, "{second}");
+
+    // Garbage, or limits of another server: ignored with a word why, then replaced.
+    for (content, why) in [
+        ("not json", "not valid"),
+        (
+            r#"{"version":1,"server":"https://elsewhere.example/v1","limits":{"shared":{"rpm_min":1,"rpm_max":2,"burst_min":1}}}"#,
+            "another server",
+        ),
+    ] {
+        std::fs::write(&limits, content).expect("write");
+        let (v, out) = sync();
+        assert!(out.contains(why), "{out}");
         assert_eq!(v["server"], server.base_url().as_str(), "{v}");
     }
 }
