@@ -270,14 +270,9 @@ struct Proved {
 impl Proof {
     fn run(self) -> Proved {
         let logs: Vec<&Log> = self.logs.iter().collect();
-        // Knowledge only narrows: what dropped evidence proved lives on in the last region.
-        let shared = match (model::knowledge(&logs, self.hint), self.hint) {
-            (Knowledge::Bounded(new), Some(old)) => {
-                Knowledge::Bounded(new.intersect(old).unwrap_or(new))
-            }
-            (Knowledge::Unbounded, Some(old)) => Knowledge::Bounded(old),
-            (k, _) => k,
-        };
+        // Knowledge only narrows: what dropped evidence proved lives on in the last region,
+        // taken as a prior just like an earlier sync's.
+        let shared = known::combine(model::knowledge(&logs, self.hint), self.hint);
         tracing::debug!(at_s = self.at_s, knowledge = ?shared, "Limit model proved.");
         let own = if shared == Knowledge::Contradiction {
             logs.iter().map(|l| model::knowledge(&[l], None)).collect()

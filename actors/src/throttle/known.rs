@@ -61,7 +61,8 @@ impl From<Region> for LimitRange {
     }
 }
 
-/// What this sync proves, with the prior where the evidence says nothing or agrees with it.
+/// What the evidence proves, with a prior (an earlier sync's limits, or this sync's last
+/// region) where the evidence says nothing or agrees with it.
 pub(super) fn combine(evidence: Knowledge, prior: Option<Region>) -> Knowledge {
     let Some(prior) = prior else {
         return evidence;
