@@ -29,12 +29,15 @@ impl Pacer {
         self.pace
     }
 
-    /// Changes the pace at `now`. What is owed carries over in requests, not seconds: after
-    /// a very slow pace, a faster one must not wait out the slow one's interval.
+    /// Changes the pace at `now`. What may be sent at once carries over in requests, not
+    /// seconds: after a very slow pace, a faster one must not wait out the slow one's
+    /// interval; and a larger burst is earned at the new pace, not handed out (an endpoint
+    /// that had just drained the server's bucket would spend it on 429s).
     pub fn set(&mut self, pace: Pace, now: f64) {
         let owed = (self.tat - now).max(0.0) / interval(self.pace);
+        let free = (f64::from(self.pace.burst) - owed).clamp(0.0, f64::from(pace.burst));
         self.pace = pace;
-        self.tat = now + owed * interval(pace);
+        self.tat = now + (f64::from(pace.burst) - free) * interval(pace);
     }
 
     /// Takes a slot at `now`, or says how many seconds until one is free.
@@ -91,6 +94,21 @@ mod tests {
         let mut q = Pacer::new(pace(20.0, 3), 0.0, false);
         assert!(q.take(0.0).is_ok());
         assert!(q.take(0.0).is_err());
+    }
+
+    #[test]
+    fn a_larger_burst_is_earned_not_handed_out() {
+        let mut p = Pacer::new(pace(10.0, 1), 0.0, false);
+        assert!(p.take(0.0).is_ok());
+        p.set(pace(20.0, 8), 0.01);
+        assert!(p.take(0.01).is_err(), "nothing was free before the change");
+        // It builds up at the new pace: two more after 100 ms.
+        let sent = (0..8).filter(|_| p.take(0.11).is_ok()).count();
+        assert_eq!(sent, 2);
+        // A burst already earned survives a change of pace.
+        let mut q = Pacer::new(pace(10.0, 4), 0.0, true);
+        q.set(pace(20.0, 4), 0.0);
+        assert_eq!((0..8).filter(|_| q.take(0.0).is_ok()).count(), 4);
     }
 
     #[test]
