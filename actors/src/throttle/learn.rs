@@ -95,8 +95,15 @@ impl Learner {
             now.max(self.resume_s),
             floor.max(region.b_min / pause_s.max(0.05)).min(ceiling),
         ));
+        let mut per_sec = ramp(now, start, from);
+        if per_sec < floor && now >= start {
+            // The floor rose past the ramp (other endpoints' evidence): ramp on from there,
+            // not from where a floor that said little once put it.
+            self.ramp = Some((now, floor));
+            per_sec = floor;
+        }
         Pace {
-            per_sec: ramp(now, start, from).max(floor).min(ceiling),
+            per_sec: per_sec.max(floor).min(ceiling),
             // A second token lets a waiter that woke late catch up instead of losing its slot.
             burst: if region.b_min >= 3.0 { 2 } else { 1 },
         }
@@ -169,6 +176,20 @@ mod tests {
             .decide(30.5, region(60.0, 70.0, 20.0), 1.0, true)
             .expect("paced");
         assert!((59.0..60.0).contains(&again.per_sec), "{again:?}");
+    }
+
+    #[test]
+    fn a_ramp_overtaken_by_a_rising_floor_ramps_on_from_the_floor() {
+        let mut l = Learner::default();
+        l.rate_limited(1.0);
+        l.decide(1.0, region(0.5, 100.0, 2.0), 1.0, true);
+        // Others' evidence lifts the floor to 30/s; a second later the ramp is above it.
+        l.decide(2.0, region(30.0, 100.0, 20.0), 1.0, true);
+        let later = l
+            .decide(3.0, region(30.0, 100.0, 20.0), 1.0, true)
+            .expect("paced")
+            .per_sec;
+        assert!((58.0..60.0).contains(&later), "{later}");
     }
 
     #[test]
