@@ -4,15 +4,18 @@
 //! The Admin API limits each endpoint separately and sends no rate-limit headers, so the rate
 //! is learned. Every request's send time and outcome goes into a token-bucket [`model`]; all
 //! endpoints are first assumed to share one policy (so one endpoint's 429s teach the others),
-//! and each falls back to its own evidence if that is contradicted. [`learn`] turns what the
-//! model proves into a pace: a slow start while nothing is known, a ramp while the rate is
-//! only bracketed, and once it is pinned down, a pace just under it with the bucket the
-//! evidence guarantees, so a long run stops provoking 429s.
+//! and each falls back to its own evidence if that is contradicted. Until an endpoint is
+//! paced, it follows the [`frontier`]: the schedule other endpoints' passes prove safe, with
+//! one endpoint at a time exploring beyond it in slow start. [`learn`] turns what the model
+//! proves into a pace: a ramp while the rate is only bracketed, and once it is pinned down, a
+//! pace just under it with the bucket the evidence guarantees, so a long run stops provoking
+//! 429s.
 //!
 //! Provisioning goes first: a [`Priority::Interactive`] request may take a reserved in-flight
 //! slot when the shared ones are all busy, and while one waits for an endpoint's rate, bulk
 //! requests to that endpoint hold back so the next token is its.
 
+mod frontier;
 mod known;
 mod learn;
 mod model;
@@ -22,6 +25,7 @@ pub use known::{KnownLimits, LimitRange};
 
 use crate::api::Endpoint;
 use dashmap::DashMap;
+use frontier::{Admit, Frontier, Load};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use learn::{Learner, Pace};
 use model::{Knowledge, Log, Outcome, Region};
@@ -83,6 +87,10 @@ struct Inner {
     reserved: Arc<Semaphore>,
     endpoints: DashMap<Endpoint, Arc<EndpointGate>>,
     model: Arc<Mutex<Model>>,
+    /// Until an endpoint is paced, the schedule it may follow without meeting a limit blind.
+    frontier: Arc<Mutex<Frontier>>,
+    /// Per endpoint, requests waiting in `acquire` (where the work is, for the frontier).
+    demand: Vec<AtomicUsize>,
     /// Anything is known about a limit (a 429 was seen, or a prior given). Until then every
     /// endpoint is in slow start and asking the model would only cost a lock per request.
     limits_met: std::sync::atomic::AtomicBool,
@@ -189,10 +197,23 @@ impl Model {
     }
 
     /// Whether `endpoint` may explore a wide region now; it becomes the prober if none is
-    /// active.
-    fn may_probe(&mut self, endpoint: Endpoint, now: f64) -> bool {
+    /// active, or if it has far more work waiting than the prober.
+    fn may_probe(
+        &mut self,
+        endpoint: Endpoint,
+        now: f64,
+        demand: impl Fn(Endpoint) -> usize,
+    ) -> bool {
         match self.prober {
-            Some((e, seen)) if e != endpoint && now - seen < PROBER_IDLE_S => false,
+            // The endpoint with the most work waiting learns the most from a probe (and is the
+            // one the sync's length depends on).
+            Some((e, seen))
+                if e != endpoint
+                    && now - seen < PROBER_IDLE_S
+                    && demand(endpoint) <= 2 * demand(e) + 1 =>
+            {
+                false
+            }
             _ => {
                 self.prober = Some((endpoint, now));
                 true
@@ -295,11 +316,14 @@ struct EndpointGate {
     rate_limited: AtomicU64,
     /// Interactive requests waiting for this endpoint's rate; bulk requests defer to them.
     interactive_waiting: AtomicUsize,
-    /// Slow start: requests in flight to this endpoint, and how many may be. The window grows
-    /// by one per success (doubling per round trip) while nothing is known about the limit, so
-    /// the first wave that meets it is small; once a pace is set, pacing governs instead.
-    in_flight: AtomicUsize,
+    /// Slow start beyond the frontier: requests in flight there, and how many may be. The
+    /// window grows by one per success there (doubling per round trip) while nothing is known
+    /// about the limit, so the first wave that meets it is small; once a pace is set, pacing
+    /// governs instead.
+    exploring: AtomicUsize,
     window: AtomicUsize,
+    /// Requests in flight to this endpoint.
+    in_flight: AtomicUsize,
 }
 
 /// The slow-start window of an endpoint nothing is known about yet.
@@ -315,6 +339,8 @@ pub struct Permit {
     endpoint: Endpoint,
     /// The order the request was let through in, per endpoint.
     ticket: u64,
+    /// Its index in the frontier's schedule (unpaced endpoints), and whether it went beyond.
+    frontier: Option<(u32, bool)>,
     /// The client reported a pass or a 429 (else dropping it records an unknown outcome).
     resolved: bool,
 }
@@ -343,6 +369,8 @@ impl Throttle {
                 reserved: Arc::new(Semaphore::new(RESERVED_SLOTS)),
                 endpoints: DashMap::new(),
                 model,
+                frontier: Arc::new(Mutex::new(Frontier::default())),
+                demand: Endpoint::ALL.iter().map(|_| AtomicUsize::new(0)).collect(),
                 limits_met,
                 epoch: Instant::now(),
             }),
@@ -372,6 +400,7 @@ impl Throttle {
                     learner: Mutex::new(Learner::default()),
                     rate_limited: AtomicU64::new(0),
                     interactive_waiting: AtomicUsize::new(0),
+                    exploring: AtomicUsize::new(0),
                     in_flight: AtomicUsize::new(0),
                     window: AtomicUsize::new(INITIAL_WINDOW.min(cfg.max_in_flight.max(1))),
                 })
@@ -405,7 +434,8 @@ impl Throttle {
                 .get(endpoint as usize)
                 .is_some_and(Log::is_untouched);
             let knowledge = model.knowledge(endpoint);
-            let may_probe = Learner::wants_to_probe(knowledge) && model.may_probe(endpoint, now);
+            let may_probe = Learner::wants_to_probe(knowledge)
+                && model.may_probe(endpoint, now, |e| self.demand(e));
             (knowledge, first, may_probe)
         };
         let pause_s = gate.last_pause_ms.load(Ordering::Acquire) as f64 / 1000.0;
@@ -445,9 +475,42 @@ impl Throttle {
             None => *pacer = Some(Pacer::new(pace, now, first)),
         }
         drop(pacer);
-        // Paced now: the pace, not the slow-start window, bounds this endpoint.
-        gate.window
-            .store(self.inner.config.max_in_flight.max(1), Ordering::Release);
+        // Paced now: the pace, not the frontier, bounds this endpoint.
+        lock(&self.inner.frontier).release(endpoint);
+    }
+
+    fn demand(&self, endpoint: Endpoint) -> usize {
+        self.inner
+            .demand
+            .get(endpoint as usize)
+            .map_or(0, |d| d.load(Ordering::Acquire))
+    }
+
+    fn load(&self, endpoint: Endpoint) -> Load {
+        let gate = self.inner.endpoints.get(&endpoint);
+        let count = |f: fn(&EndpointGate) -> &AtomicUsize| {
+            gate.as_ref().map_or(0, |g| f(g).load(Ordering::Acquire))
+        };
+        let in_flight = count(|g| &g.in_flight);
+        Load {
+            work: self.demand(endpoint) + in_flight,
+            in_flight,
+            exploring: count(|g| &g.exploring),
+        }
+    }
+
+    /// Whether an unpaced endpoint may send now (see `frontier`): `Some((index, explored))`.
+    fn admit(&self, endpoint: Endpoint, gate: &EndpointGate) -> Option<(u32, bool)> {
+        let mut frontier = lock(&self.inner.frontier);
+        let room = gate.exploring.load(Ordering::Acquire) < gate.window.load(Ordering::Acquire);
+        match frontier.admit(endpoint, self.now_s(), room, |e| self.load(e)) {
+            Admit::Wait => None,
+            Admit::Within(i) => Some((i, false)),
+            Admit::Explore(i) => {
+                gate.exploring.fetch_add(1, Ordering::AcqRel);
+                Some((i, true))
+            }
+        }
     }
 
     /// Waits until `endpoint` may be called: its pause gate is open, its rate allows one more
@@ -462,7 +525,8 @@ impl Throttle {
     pub async fn acquire_with(&self, endpoint: Endpoint, priority: Priority) -> Permit {
         let gate = self.gate(endpoint);
         let _waiting = (priority == Priority::Interactive).then(|| WaitingGuard::new(&gate));
-        loop {
+        let _demand = DemandGuard::new(self.inner.demand.get(endpoint as usize));
+        let frontier = loop {
             if priority == Priority::Bulk && gate.interactive_waiting.load(Ordering::Acquire) > 0 {
                 tokio::time::sleep(Duration::from_millis(5) + jitter()).await;
                 continue;
@@ -477,32 +541,40 @@ impl Throttle {
             // slower) must apply to requests already waiting.
             self.repace(endpoint, &gate);
             let paced = lock(&gate.pacer).as_mut().map(|p| p.take(self.now_s()));
-            if let Some(Err(wait_s)) = paced {
-                tokio::time::sleep(Duration::from_secs_f64(wait_s.min(0.025)) + jitter()).await;
-                continue;
+            match paced {
+                Some(Err(wait_s)) => {
+                    tokio::time::sleep(Duration::from_secs_f64(wait_s.min(0.025)) + jitter()).await;
+                }
+                // Paced: the pace is the whole answer.
+                Some(Ok(())) => break None,
+                None => match self.admit(endpoint, &gate) {
+                    Some(admitted) => break Some(admitted),
+                    None => tokio::time::sleep(Duration::from_millis(1) + jitter()).await,
+                },
             }
-            if let Some(Err(not_until)) = gate.budget.as_ref().map(|l| l.check()) {
+        };
+        // Admitted: the user's own budget can only delay the request now, not turn it away
+        // (a token taken and then refused by the frontier would be lost).
+        while let Some(Err(not_until)) = gate.budget.as_ref().map(|budget| {
+            if priority == Priority::Bulk && gate.interactive_waiting.load(Ordering::Acquire) > 0 {
+                // Let the interactive request take the next token.
+                return Err(None);
+            }
+            budget.check().map_err(Some)
+        }) {
+            let wait = not_until.map_or(Duration::from_millis(5), |n| {
                 let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
-                tokio::time::sleep(
-                    not_until.wait_time_from(now).min(Duration::from_millis(25)) + jitter(),
-                )
-                .await;
-                continue;
-            }
-            // A 429 may have closed the gate while we waited for the limiter.
-            if gate.paused_until_ms.load(Ordering::Acquire) > self.now_ms() {
-                continue;
-            }
-            let current = gate.in_flight.load(Ordering::Acquire);
-            if current < gate.window.load(Ordering::Acquire)
-                && gate
-                    .in_flight
-                    .compare_exchange(current, current + 1, Ordering::AcqRel, Ordering::Acquire)
-                    .is_ok()
-            {
+                n.wait_time_from(now).min(Duration::from_millis(25))
+            });
+            tokio::time::sleep(wait + jitter()).await;
+        }
+        // A 429 may have closed the gate while we waited.
+        loop {
+            let (now, until) = (self.now_ms(), gate.paused_until_ms.load(Ordering::Acquire));
+            if until <= now {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(1) + jitter()).await;
+            tokio::time::sleep(Duration::from_millis(until - now)).await;
         }
         // The semaphores are never closed, so this is always `Some`.
         let slot = match priority {
@@ -520,6 +592,10 @@ impl Throttle {
             .logs
             .get_mut(endpoint as usize)
             .map_or(0, |log| log.send(now));
+        if let Some((index, _)) = frontier {
+            lock(&self.inner.frontier).sent(endpoint, index, now);
+        }
+        gate.in_flight.fetch_add(1, Ordering::AcqRel);
         Permit {
             _slot: slot,
             gate,
@@ -527,6 +603,7 @@ impl Throttle {
             epoch: self.inner.epoch,
             endpoint,
             ticket,
+            frontier,
             resolved: false,
         }
     }
@@ -534,13 +611,11 @@ impl Throttle {
     /// The request behind `permit` passed.
     pub fn on_success(&self, permit: &mut Permit) {
         let gate = &permit.gate;
-        if gate.rate_limited.load(Ordering::Acquire) == 0 {
-            let max = self.inner.config.max_in_flight.max(1);
-            let _ = gate
-                .window
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
-                    (w < max).then_some(w + 1)
-                });
+        if let Some((index, explored)) = permit.frontier {
+            lock(&self.inner.frontier).passed(permit.endpoint, index);
+            if explored && gate.rate_limited.load(Ordering::Acquire) == 0 {
+                grow(&gate.window, self.inner.config.max_in_flight.max(1));
+            }
         }
         let now = self.now_s();
         lock(&self.inner.model).resolve(permit.endpoint, permit.ticket, Outcome::Passed, now);
@@ -570,6 +645,7 @@ impl Throttle {
                 model.prober = None;
             }
         }
+        lock(&self.inner.frontier).limited(endpoint, now as f64 / 1000.0);
         lock(&gate.learner).rate_limited((now + pause_ms) as f64 / 1000.0);
         gate.paused_until_ms
             .fetch_max(now + pause_ms, Ordering::AcqRel);
@@ -606,6 +682,9 @@ impl Throttle {
 impl Drop for Permit {
     fn drop(&mut self) {
         self.gate.in_flight.fetch_sub(1, Ordering::AcqRel);
+        if let Some((_, true)) = self.frontier {
+            self.gate.exploring.fetch_sub(1, Ordering::AcqRel);
+        }
         if !self.resolved {
             let now = self.epoch.elapsed().as_secs_f64();
             lock(&self.model).resolve(self.endpoint, self.ticket, Outcome::Unknown, now);
@@ -626,6 +705,33 @@ impl WaitingGuard {
 impl Drop for WaitingGuard {
     fn drop(&mut self) {
         self.0.interactive_waiting.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// One more, up to `max`.
+fn grow(window: &AtomicUsize, max: usize) {
+    let _ = window.fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+        (w < max).then_some(w + 1)
+    });
+}
+
+/// Counts a request as waiting on its endpoint until dropped.
+struct DemandGuard<'a>(Option<&'a AtomicUsize>);
+
+impl<'a> DemandGuard<'a> {
+    fn new(counter: Option<&'a AtomicUsize>) -> Self {
+        if let Some(c) = counter {
+            c.fetch_add(1, Ordering::AcqRel);
+        }
+        Self(counter)
+    }
+}
+
+impl Drop for DemandGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.0 {
+            c.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 
@@ -720,8 +826,14 @@ mod tests {
         let e = Endpoint::ListUsers;
         let window = |t: &Throttle| t.gate(e).window.load(Ordering::Acquire);
         assert_eq!(window(&t), INITIAL_WINDOW);
-        for _ in 0..2 {
-            t.on_success(&mut t.acquire(e).await);
+        // The first request is inside any frontier; each pass of one sent beyond it, with
+        // others in flight, widens the window.
+        let mut three = Vec::new();
+        for _ in 0..3 {
+            three.push(t.acquire(e).await);
+        }
+        for p in &mut three {
+            t.on_success(p);
         }
         assert_eq!(window(&t), INITIAL_WINDOW + 2);
         // Two in flight: one gets a 429, then the other's pass arrives.
@@ -733,5 +845,42 @@ mod tests {
             INITIAL_WINDOW + 2,
             "no growth once the endpoint is limited"
         );
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_follows_what_another_proved_while_that_one_explores() {
+        let t = Throttle::new(ThrottleConfig::default());
+        let (a, b) = (
+            Endpoint::ListProjectUsers,
+            Endpoint::ListProjectServiceAccounts,
+        );
+        // A: one request inside the frontier, then a full window beyond it.
+        let mut sent = Vec::new();
+        for _ in 0..=INITIAL_WINDOW {
+            sent.push(t.acquire(a).await);
+        }
+        // A wants more: it stays the explorer.
+        let more = tokio::spawn({
+            let t = t.clone();
+            async move { drop(t.acquire(a).await) }
+        });
+        tokio::task::yield_now().await;
+        let _first = t.acquire(b).await;
+        let blocked = tokio::time::timeout(Duration::from_millis(30), t.acquire(b)).await;
+        assert!(
+            blocked.is_err(),
+            "B may not go beyond what is proven while A explores"
+        );
+        for p in &mut sent {
+            t.on_success(p);
+        }
+        // A's passes prove a full bucket takes five at once; followed two behind, B may send
+        // two more.
+        for _ in 0..2 {
+            tokio::time::timeout(Duration::from_millis(30), t.acquire(b))
+                .await
+                .expect("proven by A");
+        }
+        more.await.ok();
     }
 }
