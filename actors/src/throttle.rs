@@ -91,6 +91,11 @@ struct Inner {
     frontier: Arc<Mutex<Frontier>>,
     /// Per endpoint, requests waiting in `acquire` (where the work is, for the frontier).
     demand: Vec<AtomicUsize>,
+    /// Slow start beyond the frontier: how many requests the explorer may have in flight
+    /// there. It grows by one per pass there (doubling per round trip) until a limit is met,
+    /// and starts over then. It belongs to the exploring, not to one endpoint: an explorer taking
+    /// over goes on from where the last one stood instead of starting the ramp over.
+    explore_window: AtomicUsize,
     /// Anything is known about a limit (a 429 was seen, or a prior given). Until then every
     /// endpoint is in slow start and asking the model would only cost a lock per request.
     limits_met: std::sync::atomic::AtomicBool,
@@ -316,17 +321,13 @@ struct EndpointGate {
     rate_limited: AtomicU64,
     /// Interactive requests waiting for this endpoint's rate; bulk requests defer to them.
     interactive_waiting: AtomicUsize,
-    /// Slow start beyond the frontier: requests in flight there, and how many may be. The
-    /// window grows by one per success there (doubling per round trip) while nothing is known
-    /// about the limit, so the first wave that meets it is small; once a pace is set, pacing
-    /// governs instead.
+    /// Requests in flight beyond the frontier.
     exploring: AtomicUsize,
-    window: AtomicUsize,
     /// Requests in flight to this endpoint.
     in_flight: AtomicUsize,
 }
 
-/// The slow-start window of an endpoint nothing is known about yet.
+/// The slow-start window beyond the frontier at first.
 const INITIAL_WINDOW: usize = 4;
 
 /// Held while a request is in flight; dropping it frees the slot (and, if the request ended
@@ -362,6 +363,7 @@ impl Throttle {
         let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
         let model = Arc::new(Mutex::new(Model::new(&config.known)));
         let limits_met = std::sync::atomic::AtomicBool::new(!config.known.is_empty());
+        let max_in_flight = config.max_in_flight.max(1);
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -371,6 +373,7 @@ impl Throttle {
                 model,
                 frontier: Arc::new(Mutex::new(Frontier::default())),
                 demand: Endpoint::ALL.iter().map(|_| AtomicUsize::new(0)).collect(),
+                explore_window: AtomicUsize::new(INITIAL_WINDOW.min(max_in_flight)),
                 limits_met,
                 epoch: Instant::now(),
             }),
@@ -402,7 +405,6 @@ impl Throttle {
                     interactive_waiting: AtomicUsize::new(0),
                     exploring: AtomicUsize::new(0),
                     in_flight: AtomicUsize::new(0),
-                    window: AtomicUsize::new(INITIAL_WINDOW.min(cfg.max_in_flight.max(1))),
                 })
             })
             .clone()
@@ -502,7 +504,8 @@ impl Throttle {
     /// Whether an unpaced endpoint may send now (see `frontier`): `Some((index, explored))`.
     fn admit(&self, endpoint: Endpoint, gate: &EndpointGate) -> Option<(u32, bool)> {
         let mut frontier = lock(&self.inner.frontier);
-        let room = gate.exploring.load(Ordering::Acquire) < gate.window.load(Ordering::Acquire);
+        let room = gate.exploring.load(Ordering::Acquire)
+            < self.inner.explore_window.load(Ordering::Acquire);
         match frontier.admit(endpoint, self.now_s(), room, |e| self.load(e)) {
             Admit::Wait => None,
             Admit::Within(i) => Some((i, false)),
@@ -610,11 +613,13 @@ impl Throttle {
 
     /// The request behind `permit` passed.
     pub fn on_success(&self, permit: &mut Permit) {
-        let gate = &permit.gate;
         if let Some((index, explored)) = permit.frontier {
             lock(&self.inner.frontier).passed(permit.endpoint, index);
-            if explored && gate.rate_limited.load(Ordering::Acquire) == 0 {
-                grow(&gate.window, self.inner.config.max_in_flight.max(1));
+            if explored && !self.inner.limits_met.load(Ordering::Acquire) {
+                grow(
+                    &self.inner.explore_window,
+                    self.inner.config.max_in_flight.max(1),
+                );
             }
         }
         let now = self.now_s();
@@ -646,6 +651,11 @@ impl Throttle {
             }
         }
         lock(&self.inner.frontier).limited(endpoint, now as f64 / 1000.0);
+        // Whoever explores next starts its slow start over.
+        self.inner.explore_window.store(
+            INITIAL_WINDOW.min(self.inner.config.max_in_flight.max(1)),
+            Ordering::Release,
+        );
         lock(&gate.learner).rate_limited((now + pause_ms) as f64 / 1000.0);
         gate.paused_until_ms
             .fetch_max(now + pause_ms, Ordering::AcqRel);
@@ -824,7 +834,7 @@ mod tests {
     async fn slow_start_grows_per_success_until_the_first_429() {
         let t = Throttle::new(ThrottleConfig::default());
         let e = Endpoint::ListUsers;
-        let window = |t: &Throttle| t.gate(e).window.load(Ordering::Acquire);
+        let window = |t: &Throttle| t.inner.explore_window.load(Ordering::Acquire);
         assert_eq!(window(&t), INITIAL_WINDOW);
         // The first request is inside any frontier; each pass of one sent beyond it, with
         // others in flight, widens the window.
@@ -842,8 +852,8 @@ mod tests {
         t.on_success(&mut late);
         assert_eq!(
             window(&t),
-            INITIAL_WINDOW + 2,
-            "no growth once the endpoint is limited"
+            INITIAL_WINDOW,
+            "a 429 starts the slow start over, and passes after it do not widen it"
         );
     }
 
