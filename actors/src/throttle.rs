@@ -516,19 +516,14 @@ impl Throttle {
         }
     }
 
-    /// Waits until `endpoint` may be called: its pause gate is open, its rate allows one more
-    /// request, and a global in-flight slot is free.
-    pub async fn acquire(&self, endpoint: Endpoint) -> Permit {
-        self.acquire_with(endpoint, Priority::Bulk).await
-    }
-
-    /// [`Throttle::acquire`] at a priority. Interactive requests obey the same pause gate and
-    /// rate (the server's limit is the server's), but bulk requests to the same endpoint let
-    /// them take the next token, and they may use a reserved in-flight slot.
-    pub async fn acquire_with(&self, endpoint: Endpoint, priority: Priority) -> Permit {
-        let gate = self.gate(endpoint);
-        let _waiting = (priority == Priority::Interactive).then(|| WaitingGuard::new(&gate));
-        let _demand = DemandGuard::new(self.inner.demand.get(endpoint as usize));
+    /// Waits until `endpoint` may send: open gate, pace or frontier, the user's budget.
+    /// `Some((index, explored))` when admitted by the frontier, `None` when paced.
+    async fn admitted(
+        &self,
+        endpoint: Endpoint,
+        gate: &EndpointGate,
+        priority: Priority,
+    ) -> Option<(u32, bool)> {
         let frontier = loop {
             if priority == Priority::Bulk && gate.interactive_waiting.load(Ordering::Acquire) > 0 {
                 tokio::time::sleep(Duration::from_millis(5) + jitter()).await;
@@ -542,7 +537,7 @@ impl Throttle {
             }
             // Poll the pace instead of awaiting a slot: a pace learned meanwhile (faster or
             // slower) must apply to requests already waiting.
-            self.repace(endpoint, &gate);
+            self.repace(endpoint, gate);
             let paced = lock(&gate.pacer).as_mut().map(|p| p.take(self.now_s()));
             match paced {
                 Some(Err(wait_s)) => {
@@ -550,7 +545,7 @@ impl Throttle {
                 }
                 // Paced: the pace is the whole answer.
                 Some(Ok(())) => break None,
-                None => match self.admit(endpoint, &gate) {
+                None => match self.admit(endpoint, gate) {
                     Some(admitted) => break Some(admitted),
                     None => tokio::time::sleep(Duration::from_millis(1) + jitter()).await,
                 },
@@ -571,16 +566,13 @@ impl Throttle {
             });
             tokio::time::sleep(wait + jitter()).await;
         }
-        // A 429 may have closed the gate while we waited.
-        loop {
-            let (now, until) = (self.now_ms(), gate.paused_until_ms.load(Ordering::Acquire));
-            if until <= now {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(until - now)).await;
-        }
+        frontier
+    }
+
+    /// A global in-flight slot (a reserved one too, for an interactive request).
+    async fn slot(&self, priority: Priority) -> Option<OwnedSemaphorePermit> {
         // The semaphores are never closed, so this is always `Some`.
-        let slot = match priority {
+        match priority {
             Priority::Bulk => self.inner.in_flight.clone().acquire_owned().await.ok(),
             Priority::Interactive => match self.inner.in_flight.clone().try_acquire_owned() {
                 Ok(slot) => Some(slot),
@@ -589,6 +581,33 @@ impl Throttle {
                     s = self.inner.reserved.clone().acquire_owned() => s.ok(),
                 },
             },
+        }
+    }
+
+    /// Waits until `endpoint` may be called: its pause gate is open, its rate allows one more
+    /// request, and a global in-flight slot is free.
+    pub async fn acquire(&self, endpoint: Endpoint) -> Permit {
+        self.acquire_with(endpoint, Priority::Bulk).await
+    }
+
+    /// [`Throttle::acquire`] at a priority. Interactive requests obey the same pause gate and
+    /// rate (the server's limit is the server's), but bulk requests to the same endpoint let
+    /// them take the next token, and they may use a reserved in-flight slot.
+    pub async fn acquire_with(&self, endpoint: Endpoint, priority: Priority) -> Permit {
+        let gate = self.gate(endpoint);
+        let _waiting = (priority == Priority::Interactive).then(|| WaitingGuard::new(&gate));
+        let _demand = DemandGuard::new(self.inner.demand.get(endpoint as usize));
+        let (frontier, slot) = loop {
+            let frontier = self.admitted(endpoint, &gate, priority).await;
+            let slot = self.slot(priority).await;
+            if gate.paused_until_ms.load(Ordering::Acquire) <= self.now_ms() {
+                break (frontier, slot);
+            }
+            // A 429 closed the gate while this waited for a slot: it would meet the same empty
+            // bucket. Void the admission and ask again once the pause is over.
+            if let Some((_, true)) = frontier {
+                gate.exploring.fetch_sub(1, Ordering::AcqRel);
+            }
         };
         let now = self.now_s();
         let ticket = lock(&self.inner.model)
@@ -779,6 +798,36 @@ mod tests {
         let started = Instant::now();
         let _q = t.acquire(Endpoint::ListUsers).await;
         assert!(started.elapsed() < Duration::from_millis(100));
+    }
+
+    #[tokio::test]
+    async fn a_request_waiting_for_a_slot_when_a_429_closes_the_gate_waits_out_the_pause() {
+        let t = Throttle::new(ThrottleConfig {
+            max_in_flight: 1,
+            ..ThrottleConfig::default()
+        });
+        let e = Endpoint::ListProjectUsers;
+        let mut first = t.acquire(e).await;
+        let second = tokio::spawn({
+            let t = t.clone();
+            async move {
+                drop(t.acquire(e).await);
+                Instant::now()
+            }
+        });
+        // It is admitted, and waits for the only slot.
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        let limited_at = Instant::now();
+        t.on_rate_limited(&mut first, Some(Duration::from_millis(150)));
+        drop(first);
+        let sent_at = second.await.expect("the second request's task");
+        assert!(
+            sent_at - limited_at >= Duration::from_millis(140),
+            "went out {:?} after the 429",
+            sent_at - limited_at
+        );
     }
 
     #[tokio::test]
