@@ -18,8 +18,9 @@ const MARGIN: f64 = 0.985;
 const CEILING: f64 = 0.97;
 /// The slowest pace ever set (a floor that says nothing yet must not stall an endpoint).
 const R_MIN: f64 = 0.01;
-/// How fast a probing pace grows.
-const RAMP_DOUBLING_S: f64 = 1.0;
+/// How fast a probing pace grows. Fast enough that a floor proven low (one endpoint's first
+/// 429s say little about the rate) is left within a second or two.
+const RAMP_DOUBLING_S: f64 = 0.25;
 
 /// A pace: requests per second, and how many may go at once after an idle spell.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -163,7 +164,10 @@ mod tests {
             (29.0..30.0).contains(&at_resume),
             "floor first: {at_resume}"
         );
-        let later = l.decide(3.0, k, 1.0, true).expect("paced").per_sec;
+        let later = l
+            .decide(2.0 + RAMP_DOUBLING_S, k, 1.0, true)
+            .expect("paced")
+            .per_sec;
         assert!(
             (2.0 * at_resume - 1.0..2.0 * at_resume + 1.0).contains(&later),
             "{later}"
@@ -183,10 +187,16 @@ mod tests {
         let mut l = Learner::default();
         l.rate_limited(1.0);
         l.decide(1.0, region(0.5, 100.0, 2.0), 1.0, true);
-        // Others' evidence lifts the floor to 30/s; a second later the ramp is above it.
-        l.decide(2.0, region(30.0, 100.0, 20.0), 1.0, true);
+        // Others' evidence lifts the floor to 30/s (the ramp stands at 4/s); one doubling
+        // later the ramp is twice the floor.
+        l.decide(1.0 + RAMP_DOUBLING_S, region(30.0, 100.0, 20.0), 1.0, true);
         let later = l
-            .decide(3.0, region(30.0, 100.0, 20.0), 1.0, true)
+            .decide(
+                1.0 + 2.0 * RAMP_DOUBLING_S,
+                region(30.0, 100.0, 20.0),
+                1.0,
+                true,
+            )
             .expect("paced")
             .per_sec;
         assert!((58.0..60.0).contains(&later), "{later}");
