@@ -2,11 +2,11 @@
 //! gate that a 429 closes, a governor limiter, and a rate learned from the server's 429s.
 //!
 //! The Admin API limits each endpoint separately and sends no rate-limit headers, so the rate
-//! is learned. Every request's send time and outcome goes into a token-bucket [`model`]; all
+//! is learned. Every request's send time and outcome goes into a token-bucket `model`; all
 //! endpoints are first assumed to share one policy (so one endpoint's 429s teach the others),
 //! and each falls back to its own evidence if that is contradicted. Until an endpoint is
-//! paced, it follows the [`frontier`]: the schedule other endpoints' passes prove safe, with
-//! one endpoint at a time exploring beyond it in slow start. [`learn`] turns what the model
+//! paced, it follows the `frontier`: the schedule other endpoints' passes prove safe, with
+//! one endpoint at a time exploring beyond it in slow start. `learn` turns what the model
 //! proves into a pace: a ramp while the rate is only bracketed, and once it is pinned down, a
 //! pace just under it with the bucket the evidence guarantees, so a long run stops provoking
 //! 429s.
