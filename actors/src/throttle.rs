@@ -89,13 +89,6 @@ struct Inner {
     model: Arc<Mutex<Model>>,
     /// Until an endpoint is paced, the schedule it may follow without meeting a limit blind.
     frontier: Arc<Mutex<Frontier>>,
-    /// Per endpoint, requests waiting in `acquire` (where the work is, for the frontier).
-    demand: Vec<AtomicUsize>,
-    /// Slow start beyond the frontier: how many requests the explorer may have in flight
-    /// there. It grows by one per pass there (doubling per round trip) until a limit is met,
-    /// and starts over then. It belongs to the exploring, not to one endpoint: an explorer taking
-    /// over goes on from where the last one stood instead of starting the ramp over.
-    explore_window: AtomicUsize,
     /// Anything is known about a limit (a 429 was seen, or a prior given). Until then every
     /// endpoint is in slow start and asking the model would only cost a lock per request.
     limits_met: std::sync::atomic::AtomicBool,
@@ -202,20 +195,20 @@ impl Model {
     }
 
     /// Whether `endpoint` may explore a wide region now; it becomes the prober if none is
-    /// active, or if it has far more work waiting than the prober.
+    /// active, or if it has far more work than the prober.
     fn may_probe(
         &mut self,
         endpoint: Endpoint,
         now: f64,
-        demand: impl Fn(Endpoint) -> usize,
+        work: impl Fn(Endpoint) -> usize,
     ) -> bool {
         match self.prober {
-            // The endpoint with the most work waiting learns the most from a probe (and is the
-            // one the sync's length depends on).
+            // The endpoint with the most work learns the most from a probe (and is the one the
+            // sync's length depends on).
             Some((e, seen))
                 if e != endpoint
                     && now - seen < PROBER_IDLE_S
-                    && demand(endpoint) <= 2 * demand(e) + 1 =>
+                    && !frontier::far_busier(work(endpoint), work(e)) =>
             {
                 false
             }
@@ -321,14 +314,13 @@ struct EndpointGate {
     rate_limited: AtomicU64,
     /// Interactive requests waiting for this endpoint's rate; bulk requests defer to them.
     interactive_waiting: AtomicUsize,
+    /// All requests waiting in `acquire` (where the work is, for the frontier).
+    waiting: AtomicUsize,
     /// Requests in flight beyond the frontier.
     exploring: AtomicUsize,
     /// Requests in flight to this endpoint.
     in_flight: AtomicUsize,
 }
-
-/// The slow-start window beyond the frontier at first.
-const INITIAL_WINDOW: usize = 4;
 
 /// Held while a request is in flight; dropping it frees the slot (and, if the request ended
 /// without an answer the throttle heard of, records that its outcome is unknown).
@@ -371,9 +363,7 @@ impl Throttle {
                 reserved: Arc::new(Semaphore::new(RESERVED_SLOTS)),
                 endpoints: DashMap::new(),
                 model,
-                frontier: Arc::new(Mutex::new(Frontier::default())),
-                demand: Endpoint::ALL.iter().map(|_| AtomicUsize::new(0)).collect(),
-                explore_window: AtomicUsize::new(INITIAL_WINDOW.min(max_in_flight)),
+                frontier: Arc::new(Mutex::new(Frontier::new(max_in_flight))),
                 limits_met,
                 epoch: Instant::now(),
             }),
@@ -403,6 +393,7 @@ impl Throttle {
                     learner: Mutex::new(Learner::default()),
                     rate_limited: AtomicU64::new(0),
                     interactive_waiting: AtomicUsize::new(0),
+                    waiting: AtomicUsize::new(0),
                     exploring: AtomicUsize::new(0),
                     in_flight: AtomicUsize::new(0),
                 })
@@ -437,7 +428,7 @@ impl Throttle {
                 .is_some_and(Log::is_untouched);
             let knowledge = model.knowledge(endpoint);
             let may_probe = Learner::wants_to_probe(knowledge)
-                && model.may_probe(endpoint, now, |e| self.demand(e));
+                && model.may_probe(endpoint, now, |e| self.load(e).work);
             (knowledge, first, may_probe)
         };
         let pause_s = gate.last_pause_ms.load(Ordering::Acquire) as f64 / 1000.0;
@@ -481,13 +472,7 @@ impl Throttle {
         lock(&self.inner.frontier).release(endpoint);
     }
 
-    fn demand(&self, endpoint: Endpoint) -> usize {
-        self.inner
-            .demand
-            .get(endpoint as usize)
-            .map_or(0, |d| d.load(Ordering::Acquire))
-    }
-
+    /// Requests waiting for `endpoint`, or in flight to it, and in flight beyond the frontier.
     fn load(&self, endpoint: Endpoint) -> Load {
         let gate = self.inner.endpoints.get(&endpoint);
         let count = |f: fn(&EndpointGate) -> &AtomicUsize| {
@@ -495,7 +480,7 @@ impl Throttle {
         };
         let in_flight = count(|g| &g.in_flight);
         Load {
-            work: self.demand(endpoint) + in_flight,
+            work: count(|g| &g.waiting) + in_flight,
             in_flight,
             exploring: count(|g| &g.exploring),
         }
@@ -504,9 +489,7 @@ impl Throttle {
     /// Whether an unpaced endpoint may send now (see `frontier`): `Some((index, explored))`.
     fn admit(&self, endpoint: Endpoint, gate: &EndpointGate) -> Option<(u32, bool)> {
         let mut frontier = lock(&self.inner.frontier);
-        let room = gate.exploring.load(Ordering::Acquire)
-            < self.inner.explore_window.load(Ordering::Acquire);
-        match frontier.admit(endpoint, self.now_s(), room, |e| self.load(e)) {
+        match frontier.admit(endpoint, self.now_s(), |e| self.load(e)) {
             Admit::Wait => None,
             Admit::Within(i) => Some((i, false)),
             Admit::Explore(i) => {
@@ -595,18 +578,22 @@ impl Throttle {
     /// them take the next token, and they may use a reserved in-flight slot.
     pub async fn acquire_with(&self, endpoint: Endpoint, priority: Priority) -> Permit {
         let gate = self.gate(endpoint);
-        let _waiting = (priority == Priority::Interactive).then(|| WaitingGuard::new(&gate));
-        let _demand = DemandGuard::new(self.inner.demand.get(endpoint as usize));
-        let (frontier, slot) = loop {
-            let frontier = self.admitted(endpoint, &gate, priority).await;
-            let slot = self.slot(priority).await;
-            if gate.paused_until_ms.load(Ordering::Acquire) <= self.now_ms() {
-                break (frontier, slot);
-            }
-            // A 429 closed the gate while this waited for a slot: it would meet the same empty
-            // bucket. Void the admission and ask again once the pause is over.
-            if let Some((_, true)) = frontier {
-                gate.exploring.fetch_sub(1, Ordering::AcqRel);
+        // Counted as waiting until it goes (for the frontier, and for bulk requests to defer).
+        let (frontier, slot) = {
+            let _waiting = Counted::new(&gate.waiting);
+            let _interactive = (priority == Priority::Interactive)
+                .then(|| Counted::new(&gate.interactive_waiting));
+            loop {
+                let frontier = self.admitted(endpoint, &gate, priority).await;
+                let slot = self.slot(priority).await;
+                if gate.paused_until_ms.load(Ordering::Acquire) <= self.now_ms() {
+                    break (frontier, slot);
+                }
+                // A 429 closed the gate while this waited for a slot: it would meet the same
+                // empty bucket. Void the admission and ask again once the pause is over.
+                if let Some((_, true)) = frontier {
+                    gate.exploring.fetch_sub(1, Ordering::AcqRel);
+                }
             }
         };
         let now = self.now_s();
@@ -633,13 +620,7 @@ impl Throttle {
     /// The request behind `permit` passed.
     pub fn on_success(&self, permit: &mut Permit) {
         if let Some((index, explored)) = permit.frontier {
-            lock(&self.inner.frontier).passed(permit.endpoint, index);
-            if explored && !self.inner.limits_met.load(Ordering::Acquire) {
-                grow(
-                    &self.inner.explore_window,
-                    self.inner.config.max_in_flight.max(1),
-                );
-            }
+            lock(&self.inner.frontier).passed(permit.endpoint, index, explored);
         }
         let now = self.now_s();
         lock(&self.inner.model).resolve(permit.endpoint, permit.ticket, Outcome::Passed, now);
@@ -670,11 +651,6 @@ impl Throttle {
             }
         }
         lock(&self.inner.frontier).limited(endpoint, now as f64 / 1000.0);
-        // Whoever explores next starts its slow start over.
-        self.inner.explore_window.store(
-            INITIAL_WINDOW.min(self.inner.config.max_in_flight.max(1)),
-            Ordering::Release,
-        );
         lock(&gate.learner).rate_limited((now + pause_ms) as f64 / 1000.0);
         gate.paused_until_ms
             .fetch_max(now + pause_ms, Ordering::AcqRel);
@@ -721,46 +697,19 @@ impl Drop for Permit {
     }
 }
 
-/// Counts an interactive request as waiting on its endpoint until dropped.
-struct WaitingGuard(Arc<EndpointGate>);
+/// Counts a request as waiting (in `counter`) until dropped.
+struct Counted<'a>(&'a AtomicUsize);
 
-impl WaitingGuard {
-    fn new(gate: &Arc<EndpointGate>) -> Self {
-        gate.interactive_waiting.fetch_add(1, Ordering::AcqRel);
-        Self(gate.clone())
-    }
-}
-
-impl Drop for WaitingGuard {
-    fn drop(&mut self) {
-        self.0.interactive_waiting.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// One more, up to `max`.
-fn grow(window: &AtomicUsize, max: usize) {
-    let _ = window.fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
-        (w < max).then_some(w + 1)
-    });
-}
-
-/// Counts a request as waiting on its endpoint until dropped.
-struct DemandGuard<'a>(Option<&'a AtomicUsize>);
-
-impl<'a> DemandGuard<'a> {
-    fn new(counter: Option<&'a AtomicUsize>) -> Self {
-        if let Some(c) = counter {
-            c.fetch_add(1, Ordering::AcqRel);
-        }
+impl<'a> Counted<'a> {
+    fn new(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::AcqRel);
         Self(counter)
     }
 }
 
-impl Drop for DemandGuard<'_> {
+impl Drop for Counted<'_> {
     fn drop(&mut self) {
-        if let Some(c) = self.0 {
-            c.fetch_sub(1, Ordering::AcqRel);
-        }
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -783,6 +732,7 @@ fn limiter_for(pace: Pace) -> DefaultDirectRateLimiter {
 
 #[cfg(test)]
 mod tests {
+    use super::frontier::INITIAL_WINDOW;
     use super::*;
 
     #[tokio::test]
@@ -883,7 +833,7 @@ mod tests {
     async fn slow_start_grows_per_success_until_the_first_429() {
         let t = Throttle::new(ThrottleConfig::default());
         let e = Endpoint::ListUsers;
-        let window = |t: &Throttle| t.inner.explore_window.load(Ordering::Acquire);
+        let window = |t: &Throttle| lock(&t.inner.frontier).window();
         assert_eq!(window(&t), INITIAL_WINDOW);
         // The first request is inside any frontier; each pass of one sent beyond it, with
         // others in flight, widens the window.

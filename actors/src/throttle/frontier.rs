@@ -34,6 +34,9 @@ const YIELD_LAPSE_S: f64 = 0.01;
 /// How long nobody explores after a 429 (a few of the model's refreshes).
 const QUIET_AFTER_429_S: f64 = 0.25;
 
+/// The explorer's slow-start window at first.
+pub const INITIAL_WINDOW: usize = 4;
+
 /// How many requests behind the frontier another endpoint stays.
 const FOLLOW_BEHIND: u32 = 2;
 
@@ -50,9 +53,8 @@ pub enum Admit {
 
 #[derive(Debug, Default)]
 struct Track {
-    /// When the first request was admitted; the endpoint's own clock starts there.
-    start: Option<f64>,
     /// Send time of each request, by index (admission time until the real send is known).
+    /// The endpoint's own clock starts at the first.
     sent_at: Vec<f64>,
     /// Indices of the requests that passed, sorted.
     passed: Vec<u32>,
@@ -78,41 +80,33 @@ pub struct Load {
 
 #[derive(Debug)]
 pub struct Frontier {
-    /// What every pass so far proves, as the least `b + r·τ` over every bucket `(b, r)` they
-    /// allow: the upper concave hull of the points `(τ, n)` ("a full bucket took `n` requests
-    /// within `τ` of its first"), flat after the last. A linear bucket that took 4 at once and
-    /// 100 within a second takes 52 within half a second, whatever its `b` and `r`. Sorted by
-    /// `τ`; starts at `(0, 1)`: a bucket that takes none is no limit but a wall.
-    hull: Vec<(f64, f64)>,
+    hull: Hull,
     tracks: Vec<Track>,
     explorer: Option<Explorer>,
+    /// Slow start beyond the frontier: how many requests the explorer may have in flight
+    /// there. It grows by one per pass there (doubling per round trip) until a limit is met,
+    /// and starts over then. It belongs to the exploring, not to one endpoint: an explorer
+    /// taking over goes on from where the last one stood instead of starting the ramp over.
+    window: usize,
+    max_window: usize,
+    met_limit: bool,
     /// No one explores before this (a 429 was just met).
     quiet_until: f64,
 }
 
-impl Default for Frontier {
-    fn default() -> Self {
+impl Frontier {
+    /// `max_window`: the most requests the explorer may have in flight beyond the frontier.
+    pub fn new(max_window: usize) -> Self {
+        let max_window = max_window.max(1);
         Self {
-            hull: vec![(0.0, 1.0)],
+            hull: Hull::default(),
             tracks: Endpoint::ALL.iter().map(|_| Track::default()).collect(),
             explorer: None,
+            window: INITIAL_WINDOW.min(max_window),
+            max_window,
+            met_limit: false,
             quiet_until: f64::NEG_INFINITY,
         }
-    }
-}
-
-impl Frontier {
-    /// How many requests a full bucket is proven to take within `tau` of its first.
-    pub fn reach(&self, tau: f64) -> u32 {
-        let h = &self.hull;
-        let i = h.partition_point(|&(t, _)| t <= tau);
-        let n = match (i.checked_sub(1).and_then(|i| h.get(i)), h.get(i)) {
-            (Some(&(t0, n0)), Some(&(t1, n1))) => n0 + (n1 - n0) * (tau - t0) / (t1 - t0),
-            (Some(&(_, n)), None) => n,
-            _ => 1.0,
-        };
-        // Floating error must not round a proven count down.
-        (n + 1e-9).floor() as u32
     }
 
     /// How far another endpoint may follow the frontier: [`FOLLOW_BEHIND`] requests behind it.
@@ -120,37 +114,10 @@ impl Frontier {
     /// schedule copied that closely meets the limit on any jitter in when the server counts
     /// its requests.
     fn follow(&self, tau: f64) -> u32 {
-        self.reach(tau).saturating_sub(FOLLOW_BEHIND).max(1)
+        self.hull.reach(tau).saturating_sub(FOLLOW_BEHIND).max(1)
     }
 
-    /// A full bucket took `n` requests within `tau`: `b + r·tau ≥ n`.
-    fn prove(&mut self, tau: f64, n: u32) {
-        if n <= self.reach(tau) {
-            return;
-        }
-        let n = f64::from(n);
-        let h = &mut self.hull;
-        let mut i = h.partition_point(|&(t, _)| t < tau);
-        if h.get(i).is_some_and(|&(t, _)| t == tau) {
-            h[i].1 = n;
-        } else {
-            h.insert(i, (tau, n));
-        }
-        // Later points that prove no more are covered (the bound never falls).
-        let end = i + 1 + h[i + 1..].partition_point(|&(_, m)| m <= n);
-        h.drain(i + 1..end);
-        // Keep the hull concave on both sides of the new point.
-        while i + 2 < h.len() && !concave(h[i], h[i + 1], h[i + 2]) {
-            h.remove(i + 1);
-        }
-        while i >= 2 && !concave(h[i - 2], h[i - 1], h[i]) {
-            h.remove(i - 1);
-            i -= 1;
-        }
-    }
-
-    /// May `endpoint` send a request at `now`? `room`: the explorer's window has space.
-    /// `load` says how much work an endpoint has (requests waiting or in flight) and how many
+    /// May `endpoint` send a request at `now`? `load` says how much work an endpoint has (requests waiting or in flight) and how many
     /// requests it has in flight beyond the frontier; an endpoint with far more work than the
     /// explorer takes its place, so the frontier grows where the work is (a list
     /// paged one request at a time would grow it by one per round trip).
@@ -158,13 +125,12 @@ impl Frontier {
         &mut self,
         endpoint: Endpoint,
         now: f64,
-        room: bool,
         load: impl Fn(Endpoint) -> Load,
     ) -> Admit {
         let Some(track) = self.tracks.get(endpoint as usize) else {
             return Admit::Wait;
         };
-        let tau = now - track.start.unwrap_or(now);
+        let tau = now - track.sent_at.first().copied().unwrap_or(now);
         let next = track.sent_at.len() as u32 + 1;
         if next <= self.follow(tau) {
             return Admit::Within(self.register(endpoint, now));
@@ -188,7 +154,7 @@ impl Frontier {
             Some(mut x) => {
                 let theirs = load(x.endpoint);
                 let asked = x.yielding.is_some_and(|(e, _)| e == endpoint);
-                if asked || mine.work > 2 * theirs.work + 1 {
+                if asked || far_busier(mine.work, theirs.work) {
                     // It sends nothing more beyond; once what it sent there is answered (its
                     // 429s, if any, teach everyone), this endpoint explores instead. Two
                     // explorers at once could meet the limit blind twice.
@@ -215,7 +181,7 @@ impl Frontier {
             wanted_at: now,
             yielding: None,
         });
-        if room {
+        if mine.exploring < self.window {
             Admit::Explore(self.register(endpoint, now))
         } else {
             Admit::Wait
@@ -226,7 +192,6 @@ impl Frontier {
         let Some(track) = self.tracks.get_mut(endpoint as usize) else {
             return 0;
         };
-        track.start.get_or_insert(now);
         track.sent_at.push(now);
         track.sent_at.len() as u32 - 1
     }
@@ -243,8 +208,12 @@ impl Frontier {
     }
 
     /// Request `index` of `endpoint` passed: every pass sent by then consumed a token, so the
-    /// bucket held that many within that time of its first request.
-    pub fn passed(&mut self, endpoint: Endpoint, index: u32) {
+    /// bucket held that many within that time of its first request. A pass beyond the
+    /// frontier (`explored`) widens the explorer's window.
+    pub fn passed(&mut self, endpoint: Endpoint, index: u32, explored: bool) {
+        if explored && !self.met_limit {
+            self.window = (self.window + 1).min(self.max_window);
+        }
         let Some(track) = self.tracks.get_mut(endpoint as usize) else {
             return;
         };
@@ -258,14 +227,17 @@ impl Frontier {
         track.passed.insert(i, index);
         // Passes arrive out of order: one sent earlier also raises the count of every later
         // pass (at most the requests that were in flight with it).
-        let points: Vec<(f64, u32)> = track.passed[i..]
-            .iter()
-            .zip(i as u32 + 1..)
-            .filter_map(|(&p, n)| Some(((track.sent_at.get(p as usize)? - first).max(0.0), n)))
-            .collect();
-        for (tau, n) in points {
-            self.prove(tau, n);
+        for (&p, n) in track.passed[i..].iter().zip(i as u32 + 1..) {
+            if let Some(&at) = track.sent_at.get(p as usize) {
+                self.hull.prove((at - first).max(0.0), n);
+            }
         }
+    }
+
+    /// The explorer's slow-start window now.
+    #[cfg(test)]
+    pub fn window(&self) -> usize {
+        self.window
     }
 
     /// `endpoint` is paced now: it stops exploring.
@@ -280,8 +252,73 @@ impl Frontier {
     /// blind once more. (Should the proof not pace an endpoint, exploring resumes after.)
     pub fn limited(&mut self, endpoint: Endpoint, now: f64) {
         self.release(endpoint);
+        // Whoever explores next starts its slow start over.
+        self.window = INITIAL_WINDOW.min(self.max_window);
+        self.met_limit = true;
         self.quiet_until = self.quiet_until.max(now + QUIET_AFTER_429_S);
     }
+}
+
+/// What every pass so far proves, as the least `b + r·τ` over every bucket `(b, r)` they
+/// allow: the upper concave hull of the points `(τ, n)` ("a full bucket took `n` requests
+/// within `τ` of its first"), flat after the last. A linear bucket that took 4 at once and 100
+/// within a second takes 52 within half a second, whatever its `b` and `r`. Sorted by `τ`;
+/// starts at `(0, 1)`: a bucket that takes none is no limit but a wall.
+#[derive(Debug)]
+struct Hull(Vec<(f64, f64)>);
+
+impl Default for Hull {
+    fn default() -> Self {
+        Self(vec![(0.0, 1.0)])
+    }
+}
+
+impl Hull {
+    /// How many requests a full bucket is proven to take within `tau` of its first.
+    pub fn reach(&self, tau: f64) -> u32 {
+        let h = &self.0;
+        let i = h.partition_point(|&(t, _)| t <= tau);
+        let n = match (i.checked_sub(1).and_then(|i| h.get(i)), h.get(i)) {
+            (Some(&(t0, n0)), Some(&(t1, n1))) => n0 + (n1 - n0) * (tau - t0) / (t1 - t0),
+            (Some(&(_, n)), None) => n,
+            _ => 1.0,
+        };
+        // Floating error must not round a proven count down.
+        (n + 1e-9).floor() as u32
+    }
+
+    /// A full bucket took `n` requests within `tau`: `b + r·tau ≥ n`.
+    fn prove(&mut self, tau: f64, n: u32) {
+        if n <= self.reach(tau) {
+            return;
+        }
+        let n = f64::from(n);
+        let h = &mut self.0;
+        let mut i = h.partition_point(|&(t, _)| t < tau);
+        if h.get(i).is_some_and(|&(t, _)| t == tau) {
+            h[i].1 = n;
+        } else {
+            h.insert(i, (tau, n));
+        }
+        // Later points that prove no more are covered (the bound never falls).
+        let end = i + 1 + h[i + 1..].partition_point(|&(_, m)| m <= n);
+        h.drain(i + 1..end);
+        // Keep the hull concave on both sides of the new point.
+        while i + 2 < h.len() && !concave(h[i], h[i + 1], h[i + 2]) {
+            h.remove(i + 1);
+        }
+        while i >= 2 && !concave(h[i - 2], h[i - 1], h[i]) {
+            h.remove(i - 1);
+            i -= 1;
+        }
+    }
+}
+
+/// Whether an endpoint with `mine` requests of work should take a role (exploring, probing)
+/// from one with `theirs`: by a wide margin only, or two busy endpoints would pass it back
+/// and forth. (A list paged one request at a time has a work of one.)
+pub fn far_busier(mine: usize, theirs: usize) -> bool {
+    mine > 2 * theirs + 1
 }
 
 /// Whether `b` lies on or above the chord from `a` to `c`.
@@ -306,18 +343,18 @@ mod tests {
 
     #[test]
     fn the_frontier_is_the_least_bucket_every_pass_allows() {
-        let mut f = Frontier::default();
-        assert_eq!((f.reach(0.0), f.reach(5.0)), (1, 1));
-        f.prove(0.0, 4);
-        f.prove(1.0, 100);
-        assert_eq!(f.reach(0.5), 52, "b + r/2 is least at b = 4, r = 96");
-        assert_eq!(f.reach(2.0), 100, "r may be zero past the last proof");
-        f.prove(0.5, 40); // under the chord: proves nothing new
-        assert_eq!(f.hull, vec![(0.0, 1.0), (0.0, 4.0), (1.0, 100.0)][1..]);
-        f.prove(0.25, 60);
-        assert_eq!((f.reach(0.125), f.reach(0.5)), (32, 73));
-        f.prove(0.2, 61); // covers (0.25, 60)
-        assert_eq!(f.hull, vec![(0.0, 4.0), (0.2, 61.0), (1.0, 100.0)]);
+        let mut f = Frontier::new(64);
+        assert_eq!((f.hull.reach(0.0), f.hull.reach(5.0)), (1, 1));
+        f.hull.prove(0.0, 4);
+        f.hull.prove(1.0, 100);
+        assert_eq!(f.hull.reach(0.5), 52, "b + r/2 is least at b = 4, r = 96");
+        assert_eq!(f.hull.reach(2.0), 100, "r may be zero past the last proof");
+        f.hull.prove(0.5, 40); // under the chord: proves nothing new
+        assert_eq!(f.hull.0, vec![(0.0, 4.0), (1.0, 100.0)]);
+        f.hull.prove(0.25, 60);
+        assert_eq!((f.hull.reach(0.125), f.hull.reach(0.5)), (32, 73));
+        f.hull.prove(0.2, 61); // covers (0.25, 60)
+        assert_eq!(f.hull.0, vec![(0.0, 4.0), (0.2, 61.0), (1.0, 100.0)]);
     }
 
     #[test]
@@ -332,18 +369,18 @@ mod tests {
         };
         for _ in 0..200 {
             let (b, r) = (1.0 + 50.0 * next(), 200.0 * next());
-            let mut f = Frontier::default();
+            let mut f = Frontier::new(64);
             for _ in 0..30 {
                 let tau = next();
                 let n = ((b + r * tau) * next()).floor() as u32;
-                f.prove(tau, n.max(1));
+                f.hull.prove(tau, n.max(1));
             }
             for k in 0..=100 {
                 let tau = f64::from(k) / 80.0;
                 assert!(
-                    f64::from(f.reach(tau)) <= b + r * tau,
+                    f64::from(f.hull.reach(tau)) <= b + r * tau,
                     "b {b} r {r} τ {tau}: {:?}",
-                    f.hull
+                    f.hull.0
                 );
             }
         }
@@ -351,20 +388,20 @@ mod tests {
 
     #[test]
     fn passes_prove_the_schedule_that_sent_them_for_every_endpoint() {
-        let mut f = Frontier::default();
+        let mut f = Frontier::new(64);
         // A sends six at once (one within, five exploring), all pass.
-        let got: Vec<_> = (0..6).map(|_| f.admit(A, 0.0, true, busy)).collect();
+        let got: Vec<_> = (0..6).map(|_| f.admit(A, 0.0, busy)).collect();
         assert_eq!(got[0], Admit::Within(0));
         assert_eq!(got[1..], (1..6).map(Admit::Explore).collect::<Vec<_>>());
         // B may not explore meanwhile: A does.
-        assert_eq!(f.admit(B, 0.001, true, busy), Admit::Within(0));
-        assert_eq!(f.admit(B, 0.001, true, busy), Admit::Wait);
+        assert_eq!(f.admit(B, 0.001, busy), Admit::Within(0));
+        assert_eq!(f.admit(B, 0.001, busy), Admit::Wait);
         for i in [3, 1, 0, 5, 2, 4] {
-            f.passed(A, i);
+            f.passed(A, i, i > 0);
         }
         // Now B, 1 ms into its own schedule, may have sent six, less the margin.
-        assert_eq!(f.reach(0.001), 6);
-        let b: Vec<_> = (0..4).map(|_| f.admit(B, 0.002, true, busy)).collect();
+        assert_eq!(f.hull.reach(0.001), 6);
+        let b: Vec<_> = (0..4).map(|_| f.admit(B, 0.002, busy)).collect();
         assert_eq!(
             b,
             [
@@ -378,59 +415,56 @@ mod tests {
 
     #[test]
     fn after_a_429_nobody_explores_until_the_model_had_time_to_pace_them() {
-        let mut f = Frontier::default();
-        f.admit(A, 0.0, true, busy);
-        assert_eq!(f.admit(A, 0.0, true, busy), Admit::Explore(1));
+        let mut f = Frontier::new(64);
+        f.admit(A, 0.0, busy);
+        assert_eq!(f.admit(A, 0.0, busy), Admit::Explore(1));
         f.limited(A, 0.02);
-        assert_eq!(f.admit(B, 0.02, true, busy), Admit::Within(0));
-        assert_eq!(f.admit(B, 0.03, true, busy), Admit::Wait);
-        assert_eq!(f.admit(A, 0.03, true, busy), Admit::Wait);
+        assert_eq!(f.admit(B, 0.02, busy), Admit::Within(0));
+        assert_eq!(f.admit(B, 0.03, busy), Admit::Wait);
+        assert_eq!(f.admit(A, 0.03, busy), Admit::Wait);
         assert_eq!(
-            f.admit(B, 0.02 + QUIET_AFTER_429_S + 0.001, true, busy),
+            f.admit(B, 0.02 + QUIET_AFTER_429_S + 0.001, busy),
             Admit::Explore(1)
         );
     }
 
     #[test]
     fn a_request_alone_in_flight_needs_no_exploring() {
-        let mut f = Frontier::default();
-        f.admit(A, 0.0, true, busy);
-        assert_eq!(f.admit(A, 0.0, true, busy), Admit::Explore(1));
+        let mut f = Frontier::new(64);
+        f.admit(A, 0.0, busy);
+        assert_eq!(f.admit(A, 0.0, busy), Admit::Explore(1));
         // B's one request is answered; its next, alone in flight, goes though A explores.
-        f.admit(B, 0.0, true, busy);
-        assert_eq!(
-            f.admit(B, 0.02, true, |_| Load::default()),
-            Admit::Within(1)
-        );
-        assert_eq!(f.admit(B, 0.02, true, busy), Admit::Wait);
+        f.admit(B, 0.0, busy);
+        assert_eq!(f.admit(B, 0.02, |_| Load::default()), Admit::Within(1));
+        assert_eq!(f.admit(B, 0.02, busy), Admit::Wait);
     }
 
     #[test]
     fn requests_that_did_not_pass_prove_nothing() {
-        let mut f = Frontier::default();
+        let mut f = Frontier::new(64);
         for _ in 0..3 {
-            f.admit(A, 0.0, true, busy);
+            f.admit(A, 0.0, busy);
         }
         f.sent(A, 2, 0.01);
         // Request 1 got a 429 (never reported as passed): the pass of 2 proves two requests.
-        f.passed(A, 2);
-        f.passed(A, 0);
-        assert_eq!(f.reach(0.01), 2);
+        f.passed(A, 2, true);
+        f.passed(A, 0, false);
+        assert_eq!(f.hull.reach(0.01), 2);
     }
 
     #[test]
     fn an_idle_or_far_less_busy_explorer_hands_over_once_its_probes_are_answered() {
-        let mut f = Frontier::default();
-        f.admit(A, 0.0, true, busy);
-        assert_eq!(f.admit(A, 0.0, true, busy), Admit::Explore(1));
-        f.admit(B, 0.0, true, busy);
+        let mut f = Frontier::new(64);
+        f.admit(A, 0.0, busy);
+        assert_eq!(f.admit(A, 0.0, busy), Admit::Explore(1));
+        f.admit(B, 0.0, busy);
         // A is still exploring and as busy as B: B waits.
         let same = |_: Endpoint| Load {
             work: 5,
             in_flight: 1,
             exploring: 0,
         };
-        assert_eq!(f.admit(B, 0.01, true, same), Admit::Wait);
+        assert_eq!(f.admit(B, 0.01, same), Admit::Wait);
         // B has far more work waiting; A still has a request beyond the frontier in flight.
         let busier = |exploring| {
             move |e: Endpoint| Load {
@@ -439,20 +473,25 @@ mod tests {
                 exploring: if e == A { exploring } else { 0 },
             }
         };
-        assert_eq!(f.admit(B, 0.01, true, busier(1)), Admit::Wait);
-        assert_eq!(f.admit(A, 0.01, true, busier(1)), Admit::Wait, "A yields");
+        assert_eq!(f.admit(B, 0.01, busier(1)), Admit::Wait);
+        assert_eq!(f.admit(A, 0.01, busier(1)), Admit::Wait, "A yields");
         // Once A's probe is answered, B explores.
-        assert_eq!(f.admit(B, 0.02, true, busier(0)), Admit::Explore(1));
+        assert_eq!(f.admit(B, 0.02, busier(0)), Admit::Explore(1));
         // A has to wait now, until B goes idle.
-        assert_eq!(f.admit(A, 0.03, true, same), Admit::Wait);
+        assert_eq!(f.admit(A, 0.03, same), Admit::Wait);
         assert_eq!(
-            f.admit(A, 0.02 + EXPLORER_IDLE_S + 0.001, true, same),
+            f.admit(A, 0.02 + EXPLORER_IDLE_S + 0.001, same),
             Admit::Explore(2)
         );
         // An explorer with a full window waits, but keeps its place.
-        assert_eq!(f.admit(A, 0.1, false, same), Admit::Wait);
-        assert_eq!(f.admit(B, 0.1, true, same), Admit::Wait);
+        let full = |_: Endpoint| Load {
+            work: 5,
+            in_flight: INITIAL_WINDOW,
+            exploring: INITIAL_WINDOW,
+        };
+        assert_eq!(f.admit(A, 0.1, full), Admit::Wait);
+        assert_eq!(f.admit(B, 0.1, same), Admit::Wait);
         f.release(A);
-        assert_eq!(f.admit(B, 0.1, true, same), Admit::Explore(2));
+        assert_eq!(f.admit(B, 0.1, same), Admit::Explore(2));
     }
 }
