@@ -1,7 +1,7 @@
 //! The command line: clap definitions only. Each subcommand's behaviour lives in `commands/`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use openai_access_actors::ids::ProjectId;
+use openai_access_actors::ids::{InviteId, OrgId, ProjectId, UnsafeId, UserId};
 use openai_access_actors::provisioner::{
     Entitlement, GrantRef, OrgRoleName, Principal, ProjectSlug, ProvisionError,
 };
@@ -188,7 +188,7 @@ fn parse_invite_project(s: &str) -> Result<(ProjectId, ProjectSlug), String> {
         .ok_or_else(|| format!("expected PROJECT_ID:ROLE (owner or member), got {s:?}"))?;
     match ProjectSlug::parse(role) {
         Some(slug @ (ProjectSlug::Owner | ProjectSlug::Member)) => {
-            Ok((ProjectId::new(project), slug))
+            Ok((project.parse().map_err(|e: UnsafeId| e.to_string())?, slug))
         }
         _ => Err(format!(
             "an invitation gives project role owner or member, not {role:?}"
@@ -251,7 +251,7 @@ pub struct CreateAccountArgs {
 pub struct DeleteAccountArgs {
     /// The user id to delete from the organization.
     #[arg(long, value_name = "USER_ID")]
-    pub user: String,
+    pub user: UserId,
 
     #[command(flatten)]
     pub provision: ProvisionArgs,
@@ -264,7 +264,7 @@ pub struct DeleteAccountArgs {
 pub struct DeleteInviteArgs {
     /// The invitation id to delete.
     #[arg(long, value_name = "INVITE_ID")]
-    pub invite: String,
+    pub invite: InviteId,
 
     #[command(flatten)]
     pub provision: ProvisionArgs,
@@ -301,7 +301,7 @@ pub struct ConnectArgs {
     /// Organization id for the `organization` resource (default: derived from the
     /// predefined role ids, else `org`).
     #[arg(long, value_name = "ID")]
-    pub org_id: Option<String>,
+    pub org_id: Option<OrgId>,
 
     /// Requests in flight at once, over all endpoints.
     #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
@@ -319,9 +319,18 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
 
-    /// Attempts per request before giving up (the first included).
+    /// Failed answers (5xx, broken or unreadable bodies) one request accepts before it gives
+    /// up, the first included. 429s and an unreachable server do not count: see
+    /// --retry-budget.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: u32,
+
+    /// Seconds of waiting the server may impose on one request before it gives up: backoff
+    /// after failed answers, the pauses its 429s ask for (Retry-After), and time the server
+    /// is unreachable (an outage). Time a request waits its turn behind the client's own
+    /// pacing does not count. A longer Retry-After is not waited out.
+    #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub retry_budget: u64,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

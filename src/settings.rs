@@ -38,7 +38,7 @@ pub fn load_key(args: &ConnectArgs) -> Result<Option<AdminKey>, CliError> {
 /// (kept alive for as long as the connection is).
 pub struct Connection {
     pub client: ClientConfig,
-    pub org_id: Option<String>,
+    pub org_id: Option<openai_access_actors::ids::OrgId>,
     pub mock: Option<MockServer>,
 }
 
@@ -77,6 +77,7 @@ pub fn connect(args: &ConnectArgs) -> Result<Connection, CliError> {
     client.allow_insecure_http = args.allow_insecure_http;
     client.timeout = Duration::from_secs(args.timeout);
     client.max_attempts = args.max_attempts;
+    client.retry_budget = Duration::from_secs(args.retry_budget);
     client.throttle = ThrottleConfig {
         max_in_flight: args.max_in_flight as usize,
         rpm: args.rpm,

@@ -12,6 +12,7 @@ use crate::graph::{
     AccountType, FinishReport, GrantGraph, Origin, Resource, ResourceKey, ResourceType, Traits,
     UserStatus,
 };
+use crate::ids::OrgId;
 use crate::messages::FactsDiscovered;
 use actix::prelude::*;
 use std::collections::BTreeMap;
@@ -36,14 +37,14 @@ pub struct CollectedGraph {
 #[derive(Default)]
 pub struct GrantCollector {
     graph: GrantGraph,
-    configured_org_id: Option<String>,
-    discovered_org_id: Option<String>,
+    configured_org_id: Option<OrgId>,
+    discovered_org_id: Option<OrgId>,
     merge_time: Duration,
     facts_received: u64,
 }
 
 impl GrantCollector {
-    pub fn new(configured_org_id: Option<String>) -> Self {
+    pub fn new(configured_org_id: Option<OrgId>) -> Self {
         Self {
             configured_org_id,
             ..Self::default()
@@ -89,7 +90,7 @@ impl Handler<TakeGraph> for GrantCollector {
             .configured_org_id
             .clone()
             .or_else(|| self.discovered_org_id.clone())
-            .unwrap_or_else(|| "org".to_owned());
+            .map_or_else(|| "org".to_owned(), String::from);
         let mut graph = std::mem::take(&mut self.graph);
         let report = finish_graph(&mut graph, &org_id);
         MessageResult(CollectedGraph {

@@ -14,6 +14,7 @@ pub mod api;
 pub mod collector;
 pub mod coordinator;
 pub mod crawlers;
+pub mod endpoint;
 pub mod graph;
 pub mod ids;
 pub mod messages;

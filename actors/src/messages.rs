@@ -22,7 +22,7 @@ pub struct FactsDiscovered {
     pub resources: Vec<Resource>,
     pub grants: Vec<GrantFact>,
     /// The org id, when a page revealed it (predefined org role ids carry it).
-    pub org_id: Option<String>,
+    pub org_id: Option<crate::ids::OrgId>,
 }
 
 impl FactsDiscovered {

@@ -19,7 +19,8 @@ mod call;
 mod plan;
 mod target;
 
-pub use call::{Mutation, PlannedCall};
+use crate::api::Call;
+pub use call::Mutation;
 pub use target::{Entitlement, GrantRef, OrgRole, OrgRoleName, Principal, ProjectSlug};
 
 use crate::api::{AdminClient, ApiError};
@@ -127,9 +128,9 @@ pub struct ProvisionOutcome {
     pub dry_run: bool,
     pub result: ProvisionResult,
     /// The mutations made (or, in a dry run, that would be made), in order.
-    pub calls: Vec<PlannedCall>,
+    pub calls: Vec<Call>,
     /// The reads that decided them, in order (made in dry runs too).
-    pub reads: Vec<PlannedCall>,
+    pub reads: Vec<Call>,
     /// What a person should know: steps added, roles changed, why nothing was done.
     pub notes: Vec<String>,
     /// The invitation created (or already pending) by `CreateAccount`.
@@ -204,16 +205,16 @@ pub enum ProvisionError {
     /// The API refused or failed; `source` carries the API's own message.
     #[error("{call} failed: {source}{}", completed_note(completed))]
     Api {
-        call: Box<PlannedCall>,
+        call: Box<Call>,
         /// Mutations that succeeded before this one.
-        completed: Vec<PlannedCall>,
+        completed: Vec<Call>,
         source: Box<ApiError>,
     },
     #[error("the provisioner stopped before answering")]
     Stopped,
 }
 
-fn completed_note(completed: &[PlannedCall]) -> String {
+fn completed_note(completed: &[Call]) -> String {
     if completed.is_empty() {
         String::new()
     } else {

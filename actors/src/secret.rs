@@ -1,6 +1,10 @@
-//! The admin key: a secret that is never printed, logged or written out.
+//! The admin key: a secret that is never printed, logged or written out, not even when a server
+//! echoes it back.
 
 use std::fmt;
+
+/// What stands where a secret was.
+pub const REDACTED: &str = "[REDACTED]";
 
 /// An OpenAI Admin API key. `Debug` and `Display` redact it; only the HTTP layer reads it.
 #[derive(Clone, PartialEq, Eq)]
@@ -16,6 +20,41 @@ impl AdminKey {
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }
+
+    /// What is wrong with the key's characters, if anything: a key travels in an HTTP header,
+    /// so a line break or a control character (a key file with two lines, a pasted escape)
+    /// would fail every request with an obscure transport error.
+    pub fn problem(&self) -> Option<&'static str> {
+        if self.0.chars().any(char::is_whitespace) {
+            Some("it contains whitespace or a line break (a key file must hold the key alone)")
+        } else if self.0.chars().any(|c| c.is_control() || !c.is_ascii()) {
+            Some("it contains control or non-ASCII characters")
+        } else {
+            None
+        }
+    }
+
+    /// `body` with every occurrence of the key replaced by [`REDACTED`]: a server that echoes
+    /// the key back (in an error message, or in any field) must not get it into a log or an
+    /// output. Borrowed unchanged in the usual case, so this costs one scan per response.
+    pub fn scrub<'a>(&self, body: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        let key = self.0.as_bytes();
+        let finder = memchr::memmem::Finder::new(key);
+        let Some(first) = finder.find(body) else {
+            return std::borrow::Cow::Borrowed(body);
+        };
+        let mut out = Vec::with_capacity(body.len());
+        let mut rest = body;
+        let mut at = Some(first);
+        while let Some(i) = at {
+            out.extend_from_slice(&rest[..i]);
+            out.extend_from_slice(REDACTED.as_bytes());
+            rest = &rest[i + key.len()..];
+            at = finder.find(rest);
+        }
+        out.extend_from_slice(rest);
+        std::borrow::Cow::Owned(out)
+    }
 }
 
 impl fmt::Debug for AdminKey {
@@ -30,6 +69,45 @@ impl fmt::Display for AdminKey {
     }
 }
 
+/// `text` with anything that looks like a credential replaced by [`REDACTED`]: the token after
+/// `Bearer ` (any case) and every `sk-…` key. For texts a server wrote (error messages), which
+/// may quote another key than ours, or ours in a form `scrub` did not see.
+pub fn redact_tokens(text: &str) -> String {
+    fn token_char(c: char) -> bool {
+        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | '+' | '/' | '=')
+    }
+    // ASCII lower-casing keeps every byte offset, so `lower` indexes `text`.
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let (mut copied, mut i) = (0, 0);
+    while let Some(c) = text[i..].chars().next() {
+        let candidate = if lower[i..].starts_with("bearer ") {
+            // A token is long; "a bearer of news" is not one.
+            Some((i + "bearer ".len(), 6))
+        } else if lower[i..].starts_with("sk-")
+            && !text[..i].chars().next_back().is_some_and(token_char)
+        {
+            Some((i, "sk-".len() + 4))
+        } else {
+            None
+        };
+        if let Some((start, min_len)) = candidate {
+            let end = text[start..]
+                .find(|c: char| !token_char(c))
+                .map_or(text.len(), |e| start + e);
+            if end - start >= min_len {
+                out.push_str(&text[copied..start]);
+                out.push_str(REDACTED);
+                (copied, i) = (end, end);
+                continue;
+            }
+        }
+        i += c.len_utf8();
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +119,73 @@ mod tests {
         assert_eq!(format!("{k}"), "***");
         assert_eq!(k.expose(), "sk-admin-very-secret");
         assert!(AdminKey::new("  \n").is_none());
+    }
+
+    #[test]
+    fn an_echoed_key_is_scrubbed_wherever_it_stands() {
+        let k = AdminKey::new("sk-admin-s3cret").expect("key");
+        let body = br#"{"error":{"message":"Incorrect API key provided: sk-admin-s3cret","x":"sk-admin-s3cret"}}"#;
+        let out = k.scrub(body);
+        let text = std::str::from_utf8(&out).expect("utf8");
+        assert!(!text.contains("s3cret"), "{text}");
+        assert_eq!(text.matches(REDACTED).count(), 2);
+        assert!(serde_json::from_str::<serde_json::Value>(text).is_ok());
+        assert!(matches!(
+            k.scrub(b"nothing here"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn bearer_tokens_and_sk_keys_are_redacted_from_server_text() {
+        for (text, gone) in [
+            (
+                "Incorrect API key provided: Bearer sk-admin-abc123.",
+                "abc123",
+            ),
+            ("auth header was 'BEARER xyz.789' today", "xyz.789"),
+            ("key sk-proj-AbC_9 leaked", "AbC_9"),
+            ("sk-admin-first and sk-admin-second", "first"),
+        ] {
+            let out = redact_tokens(text);
+            assert!(!out.contains(gone), "{text} -> {out}");
+            assert!(out.contains(REDACTED), "{out}");
+        }
+        assert_eq!(
+            redact_tokens("sk-admin-first and sk-admin-second")
+                .matches(REDACTED)
+                .count(),
+            2
+        );
+        for keep in [
+            "task-list is fine",
+            "no secrets here",
+            "a bearer of news",
+            "ask-me",
+        ] {
+            assert_eq!(redact_tokens(keep), keep);
+        }
+    }
+
+    #[test]
+    fn malformed_keys_are_named() {
+        assert!(
+            AdminKey::new("sk-a\nsk-b")
+                .expect("key")
+                .problem()
+                .is_some()
+        );
+        assert!(
+            AdminKey::new("sk-a\u{7}b")
+                .expect("key")
+                .problem()
+                .is_some()
+        );
+        assert!(
+            AdminKey::new("sk-admin-ok_1")
+                .expect("key")
+                .problem()
+                .is_none()
+        );
     }
 }

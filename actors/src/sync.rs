@@ -10,7 +10,7 @@ use actix::prelude::*;
 pub struct SyncConfig {
     pub client: ClientConfig,
     /// The organization's resource id; else derived from predefined role ids, else `org`.
-    pub org_id: Option<String>,
+    pub org_id: Option<crate::ids::OrgId>,
 }
 
 /// Why a sync did not produce a graph.

@@ -23,7 +23,7 @@ mod pacer;
 
 pub use known::{KnownLimits, LimitRange};
 
-use crate::api::Endpoint;
+use crate::endpoint::Endpoint;
 use dashmap::DashMap;
 use frontier::{Admit, Frontier, Load};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -677,6 +677,11 @@ impl Throttle {
             .collect();
         v.sort_by_key(|r| r.endpoint);
         v
+    }
+
+    /// How long a 429 that names no `Retry-After` pauses its endpoint.
+    pub fn default_pause(&self) -> Duration {
+        self.inner.config.default_pause
     }
 
     pub fn max_in_flight(&self) -> usize {

@@ -9,7 +9,6 @@ use crate::exit::{self, CliError};
 use crate::settings;
 use actix::prelude::*;
 use openai_access_actors::api::AdminClient;
-use openai_access_actors::ids::{InviteId, UserId};
 use openai_access_actors::provisioner::{
     CreateAccount, DeleteAccount, DeleteInvite, Grant, ProvisionError, ProvisionOutcome,
     Provisioner, Revoke,
@@ -53,7 +52,7 @@ pub fn create_account(args: CreateAccountArgs) -> Result<u8, CliError> {
 
 pub fn delete_account(args: DeleteAccountArgs) -> Result<u8, CliError> {
     let msg = DeleteAccount {
-        user: UserId::new(non_empty("--user", &args.user)?),
+        user: args.user,
         dry_run: args.provision.dry_run,
     };
     execute(&args.provision, &args.connect, msg)
@@ -61,19 +60,10 @@ pub fn delete_account(args: DeleteAccountArgs) -> Result<u8, CliError> {
 
 pub fn delete_invite(args: DeleteInviteArgs) -> Result<u8, CliError> {
     let msg = DeleteInvite {
-        invite: InviteId::new(non_empty("--invite", &args.invite)?),
+        invite: args.invite,
         dry_run: args.provision.dry_run,
     };
     execute(&args.provision, &args.connect, msg)
-}
-
-fn non_empty(flag: &str, v: &str) -> Result<String, CliError> {
-    let v = v.trim();
-    if v.is_empty() {
-        Err(CliError::usage(format!("{flag} must not be empty")))
-    } else {
-        Ok(v.to_owned())
-    }
 }
 
 /// Checks the switch, connects, sends `msg` to a `Provisioner` and reports its reply.

@@ -940,9 +940,7 @@ fn large_graph_write_time_and_size() {
 // ---- through the CLI, against the mock ------------------------------------------------------------
 
 fn cli_sync(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_openai-access"))
-        .env_remove("OPENAI_ADMIN_KEY")
-        .env_remove("BATON_OPENAI_ADMIN_KEY")
+    crate::support::bin()
         .args(["sync", "--mock", "tiny", "--no-progress"])
         .args(args)
         .output()

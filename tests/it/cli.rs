@@ -2,23 +2,6 @@
 
 use crate::support::*;
 use openai_access_actors::mock::{MockConfig, Preset};
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_openai-access"));
-    c.env_remove("OPENAI_ADMIN_KEY")
-        .env_remove("BATON_OPENAI_ADMIN_KEY")
-        .env_remove("RUST_LOG");
-    c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 #[test]
 fn sync_of_the_embedded_mock_writes_sorted_json() {

@@ -2,9 +2,11 @@
 
 use crate::support::*;
 use openai_access_actors::api::models::*;
-use openai_access_actors::api::{AdminClient, ApiError, ListRequest};
+use openai_access_actors::api::{AdminClient, ApiError, Call};
+use openai_access_actors::ids::literal;
 use openai_access_actors::ids::*;
 use openai_access_actors::mock::{MockConfig, Org, Preset};
+use openai_access_actors::provisioner::Mutation;
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
@@ -13,13 +15,13 @@ fn ids<T>(items: &[T], f: impl Fn(&T) -> String) -> Vec<String> {
 }
 
 /// Every list the connector reads, with the ids ground truth says it must return.
-fn expectations(org: &Org) -> Vec<(ListRequest, usize)> {
+fn expectations(org: &Org) -> Vec<(Call, usize)> {
     let mut out = vec![
-        (ListRequest::users(), org.users.len()),
-        (ListRequest::invites(), org.invites.len()),
-        (ListRequest::projects(), org.projects.len()),
-        (ListRequest::org_roles(), org.org_roles.len().max(2)),
-        (ListRequest::groups(), org.groups.len()),
+        (Call::users(), org.users.len()),
+        (Call::invites(), org.invites.len()),
+        (Call::projects(), org.projects.len()),
+        (Call::org_roles(), org.org_roles.len().max(2)),
+        (Call::groups(), org.groups.len()),
     ];
     let big_group = org
         .groups
@@ -27,7 +29,7 @@ fn expectations(org: &Org) -> Vec<(ListRequest, usize)> {
         .max_by_key(|g| g.members.len())
         .expect("a group");
     out.push((
-        ListRequest::group_users(&big_group.group.id),
+        Call::group_users(&big_group.group.id),
         big_group.members.len(),
     ));
     let roled_group = org
@@ -36,7 +38,7 @@ fn expectations(org: &Org) -> Vec<(ListRequest, usize)> {
         .max_by_key(|g| g.roles.len())
         .expect("a group");
     out.push((
-        ListRequest::group_roles(&roled_group.group.id),
+        Call::group_roles(&roled_group.group.id),
         roled_group.roles.len(),
     ));
     let active: Vec<_> = org.projects.iter().filter(|p| !p.is_archived()).collect();
@@ -44,30 +46,30 @@ fn expectations(org: &Org) -> Vec<(ListRequest, usize)> {
         .iter()
         .max_by_key(|p| p.users.len())
         .expect("a project");
-    out.push((ListRequest::project_users(p.id()), p.users.len()));
+    out.push((Call::project_users(p.id()), p.users.len()));
     let p = active
         .iter()
         .max_by_key(|p| p.service_accounts.len())
         .expect("a project");
     out.push((
-        ListRequest::project_service_accounts(p.id()),
+        Call::project_service_accounts(p.id()),
         p.service_accounts.len(),
     ));
     let p = active
         .iter()
         .max_by_key(|p| p.api_keys.len())
         .expect("a project");
-    out.push((ListRequest::project_api_keys(p.id()), p.api_keys.len()));
+    out.push((Call::project_api_keys(p.id()), p.api_keys.len()));
     let p = active
         .iter()
         .max_by_key(|p| p.groups.len())
         .expect("a project");
-    out.push((ListRequest::project_groups(p.id()), p.groups.len()));
+    out.push((Call::project_groups(p.id()), p.groups.len()));
     let p = active
         .iter()
         .max_by_key(|p| p.roles.len())
         .expect("a project");
-    out.push((ListRequest::project_roles(p.id()), 3 + p.roles.len()));
+    out.push((Call::project_roles(p.id()), 3 + p.roles.len()));
     let p = active
         .iter()
         .find(|p| p.groups.iter().any(|g| !g.roles.is_empty()))
@@ -75,7 +77,7 @@ fn expectations(org: &Org) -> Vec<(ListRequest, usize)> {
         .expect("a project");
     if let Some(g) = p.groups.first() {
         out.push((
-            ListRequest::project_group_roles(p.id(), &g.group_id),
+            Call::project_group_roles(p.id(), &g.group_id),
             1 + g.roles.len(),
         ));
     }
@@ -109,11 +111,11 @@ fn expectations(org: &Org) -> Vec<(ListRequest, usize)> {
                 .filter(|r| custom.contains(r)),
         );
     }
-    out.push((ListRequest::user_roles(&u), roles.len()));
+    out.push((Call::user_roles(&u), roles.len()));
     out
 }
 
-fn page_all(client: &AdminClient, req: &ListRequest) -> Vec<String> {
+fn page_all(client: &AdminClient, req: &Call) -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -167,7 +169,7 @@ fn every_list_pages_to_the_preset_counts_at_sizes_1_7_and_max() {
 fn lists_keep_the_order_the_spec_defines() {
     let server = mock(Preset::Small);
     let org = server.org();
-    let got = page_all(&client(&server.base_url()), &ListRequest::groups());
+    let got = page_all(&client(&server.base_url()), &Call::groups());
     // Groups: ascending creation order.
     let mut by_created: Vec<_> = org
         .groups
@@ -179,7 +181,7 @@ fn lists_keep_the_order_the_spec_defines() {
         got,
         by_created.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
     );
-    let users = page_all(&client(&server.base_url()), &ListRequest::users());
+    let users = page_all(&client(&server.base_url()), &Call::users());
     assert_eq!(users, ids(&org.users, |u| u.id.to_string()));
 }
 
@@ -189,12 +191,12 @@ async fn both_envelopes_and_the_api_key_visibility_filter() {
     let c = client(&server.base_url());
     // Page-A with owner_project_access=any shows the key hidden by default.
     let keys: Vec<ProjectApiKey> = c
-        .list_all(&ListRequest::project_api_keys(&"proj-alpha".into()))
+        .list_all(&Call::project_api_keys(&literal("proj-alpha")))
         .await
         .expect("keys");
     assert!(keys.iter().any(|k| k.id.as_str() == "key_bob_hidden"));
     // Page-B.
-    let roles: Vec<Role> = c.list_all(&ListRequest::org_roles()).await.expect("roles");
+    let roles: Vec<Role> = c.list_all(&Call::org_roles()).await.expect("roles");
     assert_eq!(roles.iter().filter(|r| r.predefined_role).count(), 2);
 }
 
@@ -217,7 +219,7 @@ async fn a_429_with_and_without_retry_after_is_retried() {
             _ => Canned::json(200, PAGE),
         });
         let users: Vec<User> = quick(&server.base_url)
-            .list_all(&ListRequest::users())
+            .list_all(&Call::users())
             .await
             .expect("retried");
         assert_eq!(users.len(), 1);
@@ -233,16 +235,54 @@ async fn an_endpoint_that_always_answers_429_gives_up_within_the_budget() {
     });
     let c = quick(&server.base_url);
     let err = c
-        .list_all::<User>(&ListRequest::users())
+        .list_all::<User>(&Call::users())
         .await
         .expect_err("gives up");
-    assert!(matches!(err, ApiError::GaveUp { attempts: 4, .. }), "{err}");
-    assert_eq!(server.hits.load(std::sync::atomic::Ordering::SeqCst), 4);
+    // 429s are the throttle's business, not failed answers: the call stops only at the
+    // safety net of 8 per allowed failed answer (4 here).
     assert!(
-        err.to_string().contains("gave up after 4 attempts"),
+        matches!(err, ApiError::GaveUp { attempts: 32, .. }),
         "{err}"
     );
-    assert_eq!(c.stats().total().rate_limited, 4);
+    assert_eq!(server.hits.load(std::sync::atomic::Ordering::SeqCst), 32);
+    assert!(err.to_string().contains("32 answers of 429"), "{err}");
+    assert_eq!(c.stats().total().rate_limited, 32);
+}
+
+#[tokio::test]
+async fn a_long_retry_after_is_capped_by_the_retry_budget() {
+    for (name, value) in [
+        ("retry-after", "999999"),
+        ("retry-after", "1e300"),
+        ("retry-after-ms", "1e300"),
+        ("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT"),
+    ] {
+        let server = canned(move |_, _| {
+            Canned::json(429, error_body("slow down", "rate_limit_exceeded")).header(name, value)
+        });
+        let mut cfg = client_config(&server.base_url);
+        cfg.retry_budget = Duration::from_millis(300);
+        let c = AdminClient::new(cfg).expect("client");
+        let err = c
+            .list_all::<User>(&Call::users())
+            .await
+            .expect_err("gives up");
+        // A wait longer than the whole budget is not waited out: the call gives up at once,
+        // saying so (no panic, no sleep of days).
+        assert!(
+            err.to_string().contains("retry budget"),
+            "{name}: {value}: {err}"
+        );
+        assert!(
+            err.to_string().contains("asked to wait"),
+            "{name}: {value}: {err}"
+        );
+        assert_eq!(
+            server.hits.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "{name}: {value}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -264,7 +304,7 @@ async fn server_errors_and_broken_bodies_are_retried() {
             }
         });
         let users: Vec<User> = quick(&server.base_url)
-            .list_all(&ListRequest::users())
+            .list_all(&Call::users())
             .await
             .expect("retried");
         assert_eq!(users.len(), 1, "after a {} answer", fault.status);
@@ -282,7 +322,7 @@ async fn client_errors_are_not_retried_and_carry_the_api_message() {
             )
         });
         let err = quick(&server.base_url)
-            .list_all::<User>(&ListRequest::users())
+            .list_all::<User>(&Call::users())
             .await
             .expect_err("fails");
         assert_eq!(
@@ -312,7 +352,7 @@ async fn a_repeated_cursor_is_an_error_not_a_hang() {
         )
     });
     let err = quick(&server.base_url)
-        .list_all::<Group>(&ListRequest::groups())
+        .list_all::<Group>(&Call::groups())
         .await
         .expect_err("repeats");
     assert!(matches!(err, ApiError::RepeatedCursor { .. }), "{err}");
@@ -350,13 +390,13 @@ fn the_admin_key_never_appears_in_logs_or_debug_output() {
             .expect("rt");
         rt.block_on(async {
             for _ in 0..20 {
-                let _: Vec<User> = c.list_all(&ListRequest::users()).await.expect("users");
+                let _: Vec<User> = c.list_all(&Call::users()).await.expect("users");
             }
             let mut wrong = client_config(&server.base_url());
             wrong.key = openai_access_actors::AdminKey::new("sk-admin-wrong-CANARY").expect("key");
             let err = AdminClient::new(wrong)
                 .expect("client")
-                .list_all::<User>(&ListRequest::users())
+                .list_all::<User>(&Call::users())
                 .await
                 .expect_err("401");
             tracing::error!(error = %err, "Logged the 401.");
@@ -393,19 +433,28 @@ impl std::io::Write for Writer {
 async fn mutations_change_what_later_lists_return() {
     let server = mock(Preset::Tiny);
     let c = client(&server.base_url());
-    let grp: GroupId = "grp-empty".into();
-    let alice: UserId = "user-alice".into();
-    c.add_group_user(&grp, &alice).await.expect("add member");
-    let members: Vec<GroupUser> = c
-        .list_all(&ListRequest::group_users(&grp))
-        .await
-        .expect("members");
+    let grp: GroupId = literal("grp-empty");
+    let alice: UserId = literal("user-alice");
+    let make = |m: Mutation| {
+        let c = c.clone();
+        async move { c.execute::<serde_json::Value>(&m.call()).await }
+    };
+    make(Mutation::AddGroupUser {
+        group: grp.clone(),
+        user: alice,
+    })
+    .await
+    .expect("add member");
+    let members: Vec<GroupUser> = c.list_all(&Call::group_users(&grp)).await.expect("members");
     assert_eq!(ids(&members, |m| m.id.to_string()), vec!["user-alice"]);
 
-    c.modify_user_role(&"user-bob".into(), "owner")
-        .await
-        .expect("role");
-    let users: Vec<User> = c.list_all(&ListRequest::users()).await.expect("users");
+    make(Mutation::SetOrgRole {
+        user: literal("user-bob"),
+        role: "owner",
+    })
+    .await
+    .expect("role");
+    let users: Vec<User> = c.list_all(&Call::users()).await.expect("users");
     assert_eq!(
         users
             .iter()
@@ -415,18 +464,24 @@ async fn mutations_change_what_later_lists_return() {
         Some("owner")
     );
 
-    c.delete_invite(&"inv-pending".into())
-        .await
-        .expect("delete invite");
-    let invites: Vec<Invite> = c.list_all(&ListRequest::invites()).await.expect("invites");
+    make(Mutation::DeleteInvite {
+        invite: literal("inv-pending"),
+    })
+    .await
+    .expect("delete invite");
+    let invites: Vec<Invite> = c.list_all(&Call::invites()).await.expect("invites");
     assert!(invites.iter().all(|i| i.id.as_str() != "inv-pending"));
 
-    let beta: ProjectId = "proj-beta".into();
-    c.add_project_user(&beta, &"user-carol".into(), "member")
-        .await
-        .expect("add to project");
+    let beta: ProjectId = literal("proj-beta");
+    make(Mutation::AddProjectUser {
+        project: beta.clone(),
+        user: literal("user-carol"),
+        role: "member",
+    })
+    .await
+    .expect("add to project");
     let members: Vec<ProjectUser> = c
-        .list_all(&ListRequest::project_users(&beta))
+        .list_all(&Call::project_users(&beta))
         .await
         .expect("project users");
     assert!(
@@ -435,11 +490,14 @@ async fn mutations_change_what_later_lists_return() {
             .any(|m| m.id.as_str() == "user-carol" && m.role.as_deref() == Some("member"))
     );
 
-    c.remove_project_user(&beta, &"user-carol".into())
-        .await
-        .expect("remove");
+    make(Mutation::RemoveProjectUser {
+        project: beta.clone(),
+        user: literal("user-carol"),
+    })
+    .await
+    .expect("remove");
     let members: Vec<ProjectUser> = c
-        .list_all(&ListRequest::project_users(&beta))
+        .list_all(&Call::project_users(&beta))
         .await
         .expect("project users");
     assert!(members.iter().all(|m| m.id.as_str() != "user-carol"));

@@ -4,6 +4,7 @@ mod c1z;
 mod cli;
 mod client;
 mod ground_truth;
+mod hostile;
 mod provision;
 mod support;
 mod sync;

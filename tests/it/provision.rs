@@ -6,6 +6,7 @@ use crate::support::*;
 use actix::prelude::*;
 use openai_access_actors::api::AdminClient;
 use openai_access_actors::graph::{ResourceKey, ResourceType};
+use openai_access_actors::ids::literal;
 use openai_access_actors::mock::{KeyPermissions, MockConfig, MockServer, Preset};
 use openai_access_actors::provisioner::{
     CreateAccount, DeleteAccount, DeleteInvite, Grant, OrgRoleName, ProjectSlug, ProvisionError,
@@ -458,7 +459,7 @@ fn create_account_invites_and_is_idempotent() {
     let msg = || CreateAccount {
         email: "new@tiny.example".into(),
         role: OrgRoleName::Reader,
-        projects: vec![("proj-alpha".into(), ProjectSlug::Member)],
+        projects: vec![(literal("proj-alpha"), ProjectSlug::Member)],
         dry_run: false,
     };
     let o = send(&url, msg()).expect("create");
@@ -520,7 +521,7 @@ fn delete_account_and_delete_invite() {
     let m = mock(Preset::Tiny);
     let url = m.base_url();
     let del = || DeleteAccount {
-        user: "user-carol".into(),
+        user: literal("user-carol"),
         dry_run: false,
     };
     let o = send(&url, del()).expect("delete");
@@ -534,7 +535,7 @@ fn delete_account_and_delete_invite() {
     assert_eq!(again.result, ProvisionResult::AlreadyDeleted);
 
     let del = || DeleteInvite {
-        invite: "inv-pending".into(),
+        invite: literal("inv-pending"),
         dry_run: false,
     };
     let o = send(&url, del()).expect("delete invite");
@@ -605,7 +606,7 @@ fn deleting_an_accepted_invite_is_refused() {
     let r = send(
         &m.base_url(),
         DeleteInvite {
-            invite: "inv-accepted".into(),
+            invite: literal("inv-accepted"),
             dry_run: false,
         },
     );
@@ -631,7 +632,7 @@ fn anything_on_an_archived_project_is_refused() {
         CreateAccount {
             email: "late@tiny.example".into(),
             role: OrgRoleName::Reader,
-            projects: vec![("proj-archived".into(), ProjectSlug::Member)],
+            projects: vec![(literal("proj-archived"), ProjectSlug::Member)],
             dry_run: false,
         },
     );
@@ -686,12 +687,8 @@ fn a_dry_run_reads_but_makes_no_mutation() {
 // ---- the binary ----------------------------------------------------------------------------
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_openai-access"));
-    c.env_remove("OPENAI_ADMIN_KEY")
-        .env_remove("BATON_OPENAI_ADMIN_KEY")
-        .env_remove("BATON_PROVISIONING")
-        .env_remove("RUST_LOG")
-        .env("OPENAI_ADMIN_KEY", KEY);
+    let mut c = crate::support::bin();
+    c.env("OPENAI_ADMIN_KEY", KEY);
     c
 }
 

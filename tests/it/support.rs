@@ -74,16 +74,35 @@ impl Canned {
 pub struct CannedServer {
     pub base_url: String,
     pub hits: Arc<AtomicUsize>,
+    /// `METHOD target` of every request received, in order.
+    pub seen: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// What a canned server saw of one request.
+pub struct Req<'a> {
+    pub n: usize,
+    pub target: &'a str,
+    /// The `Authorization` header as sent (a hostile server may echo it back).
+    pub authorization: &'a str,
 }
 
 pub fn canned<F>(answer: F) -> CannedServer
 where
     F: Fn(usize, &str) -> Canned + Send + 'static,
 {
+    canned_req(move |r| answer(r.n, r.target))
+}
+
+/// A canned server whose answers may depend on the whole request.
+pub fn canned_req<F>(answer: F) -> CannedServer
+where
+    F: Fn(&Req<'_>) -> Canned + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let hits = Arc::new(AtomicUsize::new(0));
-    let h = hits.clone();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (h, log) = (hits.clone(), seen.clone());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
@@ -92,8 +111,11 @@ where
             if reader.read_line(&mut line).is_err() {
                 continue;
             }
-            let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+            let mut words = line.split_whitespace();
+            let method = words.next().unwrap_or("").to_owned();
+            let target = words.next().unwrap_or("").to_owned();
             let mut len = 0usize;
+            let mut authorization = String::new();
             loop {
                 let mut h = String::new();
                 if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
@@ -102,11 +124,21 @@ where
                 if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
                     len = v.trim().parse().unwrap_or(0);
                 }
+                if h.to_ascii_lowercase().starts_with("authorization:") {
+                    authorization = h["authorization:".len()..].trim().to_owned();
+                }
             }
             let mut body = vec![0; len];
             let _ = reader.read_exact(&mut body);
             let n = h.fetch_add(1, Ordering::SeqCst);
-            let a = answer(n, &target);
+            if let Ok(mut l) = log.lock() {
+                l.push(format!("{method} {target}"));
+            }
+            let a = answer(&Req {
+                n,
+                target: &target,
+                authorization: &authorization,
+            });
             let mut resp = format!(
                 "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
                 a.status,
@@ -123,9 +155,54 @@ where
     CannedServer {
         base_url: format!("http://{addr}/v1"),
         hits,
+        seen,
     }
 }
 
 pub fn error_body(message: &str, code: &str) -> String {
     serde_json::json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": code}}).to_string()
+}
+
+/// The binary, with no key, provisioning switch or log filter inherited from the environment.
+pub fn bin() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_openai-access"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("BATON_") || k.starts_with("OPENAI_") || k == "RUST_LOG" || k == "NO_COLOR"
+        {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+/// stdout then stderr, as text.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Runs `cmd`, killing it if it has not ended after `limit` (a hang guard, not a timing
+/// assertion: a test that needs it has already failed).
+pub fn run_bounded(cmd: &mut std::process::Command, limit: Duration) -> std::process::Output {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn openai-access");
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!("openai-access hung; killed. Output so far:\n{}", text(&out));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
 }

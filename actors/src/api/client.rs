@@ -1,23 +1,23 @@
-//! `AdminClient`: every call goes through the shared [`Throttle`], is retried with exponential
-//! backoff and jitter (the `backoff` crate) within a bounded number of attempts and time, and
-//! is counted per endpoint.
+//! `AdminClient`: every call goes through the shared [`Throttle`], is retried (see
+//! [`super::retry`]) and is counted per endpoint. Whatever a server sends back is scrubbed of
+//! the admin key before anything reads it.
 
-use super::Endpoint;
+use super::call::Call;
 use super::error::{ApiError, TransportKind};
 use super::models::ErrorEnvelope;
 use super::page::{Page, RawPage};
-use super::request::ListRequest;
+use super::retry::{Next, Retry};
 use super::stats::ClientStats;
-use crate::secret::AdminKey;
+use crate::endpoint::Endpoint;
+use crate::ids::UnsafeId;
+use crate::secret::{AdminKey, redact_tokens};
 use crate::throttle::{Priority, Throttle, ThrottleConfig};
-use backoff::ExponentialBackoff;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// The production Admin API.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -31,9 +31,12 @@ pub struct ClientConfig {
     pub allow_insecure_http: bool,
     /// Per attempt.
     pub timeout: Duration,
-    /// Attempts per call, the first included.
+    /// Failed answers one call accepts (5xx, unreadable or broken bodies), the first included.
+    /// 429s and attempts that never reached the server do not count: see `retry_budget`.
     pub max_attempts: u32,
-    /// Total time one call may spend retrying.
+    /// The waits the server imposes on one call, summed: backoff after failed answers, the
+    /// pauses its 429s ask for, and time the server was unreachable. Time queued behind the
+    /// client's own pacing does not count. Every wait is capped by what is left.
     pub retry_budget: Duration,
     /// Page size override (tests page at 1 and 7); `None` = each endpoint's maximum.
     pub page_size: Option<u32>,
@@ -48,7 +51,7 @@ impl ClientConfig {
             allow_insecure_http: false,
             timeout: Duration::from_secs(30),
             max_attempts: 8,
-            retry_budget: Duration::from_secs(120),
+            retry_budget: Duration::from_secs(600),
             page_size: None,
             throttle: ThrottleConfig::default(),
         }
@@ -87,7 +90,7 @@ pub struct PageItems<T> {
 /// loop.
 pub struct Pager<'a> {
     client: &'a AdminClient,
-    req: &'a ListRequest,
+    req: &'a Call,
     after: Option<String>,
     seen: HashSet<String>,
     done: bool,
@@ -148,6 +151,11 @@ pub fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<url::
 impl AdminClient {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         check_base_url(&config.base_url, config.allow_insecure_http)?;
+        if let Some(problem) = config.key.problem() {
+            return Err(ApiError::Config(format!(
+                "the admin key is malformed: {problem}"
+            )));
+        }
         // reqwest is built without a default TLS provider (ring keeps the build small); install
         // ring unless the process already chose one.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -197,7 +205,7 @@ impl AdminClient {
     /// One page of a list.
     pub async fn page<T: DeserializeOwned>(
         &self,
-        req: &ListRequest,
+        req: &Call,
         after: Option<&str>,
     ) -> Result<Page<T>, ApiError> {
         let Some((style, _)) = req.endpoint.list() else {
@@ -206,27 +214,20 @@ impl AdminClient {
                 req.endpoint
             )));
         };
-        let mut query: Vec<(&str, String)> = req.query.clone();
+        let mut query: Vec<(&str, String)> =
+            req.query.iter().map(|(k, v)| (*k, v.clone())).collect();
         query.push(("limit", self.page_size(req.endpoint).to_string()));
         if let Some(a) = after {
             query.push(("after", a.to_owned()));
         }
-        let raw: RawPage<T> = self
-            .call(
-                req.endpoint,
-                reqwest::Method::GET,
-                &req.path,
-                &query,
-                None::<&()>,
-            )
-            .await?;
+        let raw: RawPage<T> = self.send(req, &query).await?;
         raw.normalise(style).map_err(|_| ApiError::MissingCursor {
             endpoint: req.endpoint,
         })
     }
 
     /// Pages through `req` one page at a time (see [`Pager`]).
-    pub fn pager<'a>(&'a self, req: &'a ListRequest) -> Pager<'a> {
+    pub fn pager<'a>(&'a self, req: &'a Call) -> Pager<'a> {
         Pager {
             client: self,
             req,
@@ -237,10 +238,7 @@ impl AdminClient {
     }
 
     /// Every item of a list.
-    pub async fn list_all<T: DeserializeOwned>(
-        &self,
-        req: &ListRequest,
-    ) -> Result<Vec<T>, ApiError> {
+    pub async fn list_all<T: DeserializeOwned>(&self, req: &Call) -> Result<Vec<T>, ApiError> {
         let mut all = Vec::new();
         let mut pager = self.pager(req);
         while let Some(page) = pager.next::<T>().await? {
@@ -249,69 +247,53 @@ impl AdminClient {
         Ok(all)
     }
 
-    /// One API call with retries. Mutations are retried too: every mutation the connector
-    /// makes is idempotent in effect, and the provisioner re-checks state before acting.
-    pub async fn call<T: DeserializeOwned, B: Serialize + ?Sized>(
+    /// Makes `call` (with retries) and decodes the answer. Mutations are retried too: every
+    /// mutation the connector makes is idempotent in effect, and the provisioner re-checks
+    /// state before acting.
+    pub async fn execute<T: DeserializeOwned>(&self, call: &Call) -> Result<T, ApiError> {
+        let query: Vec<(&str, String)> = call.query.iter().map(|(k, v)| (*k, v.clone())).collect();
+        self.send(call, &query).await
+    }
+
+    async fn send<T: DeserializeOwned>(
         &self,
-        endpoint: Endpoint,
-        method: reqwest::Method,
-        path: &str,
+        call: &Call,
         query: &[(&str, String)],
-        body: Option<&B>,
     ) -> Result<T, ApiError> {
+        let endpoint = call.endpoint;
         let started = Instant::now();
-        let attempts = AtomicU32::new(0);
-        let body = match body.map(serde_json::to_vec).transpose() {
+        let body = match call.body.as_ref().map(serde_json::to_vec).transpose() {
             Ok(b) => b,
             Err(e) => return Err(ApiError::Config(format!("request body: {e}"))),
         };
-        let policy = ExponentialBackoff {
-            initial_interval: Duration::from_millis(100),
-            max_interval: Duration::from_secs(10),
-            multiplier: 2.0,
-            randomization_factor: 0.3,
-            max_elapsed_time: Some(self.config.retry_budget),
-            ..ExponentialBackoff::default()
-        };
-        let op = || async {
-            let n = attempts.fetch_add(1, Ordering::AcqRel) + 1;
-            match self
-                .attempt::<T>(endpoint, method.clone(), path, query, body.as_deref())
+        let mut retry = Retry::new(self.config.max_attempts, self.config.retry_budget);
+        loop {
+            let attempt_started = Instant::now();
+            let error = match self
+                .attempt::<T>(call, query, body.as_deref(), &mut retry)
                 .await
             {
-                Ok(v) => Ok(v),
-                Err(e)
-                    if e.is_retryable()
-                        && n < self.config.max_attempts
-                        && started.elapsed() < self.config.retry_budget =>
-                {
-                    let retry_after = e.retry_after();
-                    Err(backoff::Error::Transient {
-                        err: e,
-                        retry_after,
-                    })
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            match retry.after(&error, attempt_started.elapsed()) {
+                Next::Wait(wait) => {
+                    self.stats.record_retry(endpoint);
+                    tracing::debug!(endpoint = endpoint.template(), path = %call.path, wait_ms = wait.as_millis() as u64, error = %error, "Retrying request.");
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
                 }
-                Err(e) => Err(backoff::Error::Permanent(e)),
-            }
-        };
-        let notify = |e: ApiError, wait: Duration| {
-            self.stats.record_retry(endpoint);
-            tracing::debug!(endpoint = endpoint.template(), path, wait_ms = wait.as_millis() as u64, error = %e, "Retrying request.");
-        };
-        match backoff::future::retry_notify(policy, op, notify).await {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                let attempts = attempts.load(Ordering::Acquire);
-                if e.is_retryable() {
+                Next::Fail => return Err(error),
+                Next::GiveUp(why) => {
                     self.stats.record_failure(endpoint);
-                    Err(ApiError::GaveUp {
+                    return Err(ApiError::GaveUp {
                         endpoint,
-                        attempts,
+                        attempts: retry.attempts(),
+                        why,
                         elapsed: started.elapsed(),
-                        last: Box::new(e),
-                    })
-                } else {
-                    Err(e)
+                        last: Box::new(error),
+                    });
                 }
             }
         }
@@ -319,17 +301,22 @@ impl AdminClient {
 
     async fn attempt<T: DeserializeOwned>(
         &self,
-        endpoint: Endpoint,
-        method: reqwest::Method,
-        path: &str,
+        call: &Call,
         query: &[(&str, String)],
         body: Option<&[u8]>,
+        retry: &mut Retry,
     ) -> Result<T, ApiError> {
+        let endpoint = call.endpoint;
+        let method = match endpoint.method() {
+            "POST" => reqwest::Method::POST,
+            "DELETE" => reqwest::Method::DELETE,
+            _ => reqwest::Method::GET,
+        };
         let mut permit = self.throttle.acquire_with(endpoint, self.priority).await;
         self.stats.record_request(endpoint);
         let mut req = self
             .http
-            .request(method, format!("{}{}", self.base, path))
+            .request(method, format!("{}{}", self.base, call.path))
             .bearer_auth(self.key.expose())
             .header(reqwest::header::CONTENT_TYPE, "application/json");
         if !query.is_empty() {
@@ -341,22 +328,22 @@ impl AdminClient {
         let resp = req.send().await.map_err(|e| transport(endpoint, &e))?;
         let status = resp.status().as_u16();
         if status == 429 {
-            let retry_after = retry_after(resp.headers());
+            let asked = retry_after(resp.headers());
             self.stats.record_rate_limited(endpoint);
-            self.throttle.on_rate_limited(&mut permit, retry_after);
-            let message = resp
-                .bytes()
-                .await
-                .ok()
-                .and_then(|b| error_message(&b).map(|(m, _)| m))
-                .unwrap_or_default();
+            let pause = retry.pause_for(endpoint, asked, self.throttle.default_pause());
+            self.throttle.on_rate_limited(&mut permit, Some(pause));
+            let message = match resp.bytes().await {
+                Ok(b) => error_message(&self.key.scrub(&b)).map(|(m, _)| m),
+                Err(_) => None,
+            };
             return Err(ApiError::RateLimited {
                 endpoint,
-                retry_after,
-                message,
+                retry_after: asked,
+                message: message.unwrap_or_default(),
             });
         }
         let bytes = resp.bytes().await.map_err(|e| transport(endpoint, &e))?;
+        let bytes = self.key.scrub(&bytes);
         if !(200..300).contains(&status) {
             let (message, code) = error_message(&bytes).unwrap_or_else(|| {
                 (
@@ -372,9 +359,13 @@ impl AdminClient {
             });
         }
         self.throttle.on_success(&mut permit);
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::Body {
-            endpoint,
-            detail: e.to_string(),
+        serde_json::from_slice(&bytes).map_err(|e| {
+            let detail = redact_tokens(&e.to_string());
+            if detail.starts_with(UnsafeId::MARKER) {
+                ApiError::UnsafeData { endpoint, detail }
+            } else {
+                ApiError::Body { endpoint, detail }
+            }
         })
     }
 }
@@ -389,18 +380,42 @@ fn transport(endpoint: Endpoint, e: &reqwest::Error) -> ApiError {
     } else {
         TransportKind::Other
     };
-    // reqwest's messages never contain headers, so the key cannot leak through them.
+    // reqwest's messages never contain headers; the URL they may quote holds no secret (the
+    // base URL is checked for credentials). Redacted all the same: it is text we print.
     ApiError::Transport {
         endpoint,
         kind,
-        detail: e.to_string(),
+        detail: redact_tokens(&e.to_string()),
     }
 }
 
+/// The error envelope's message and code, with anything that looks like a credential redacted
+/// (the body is already scrubbed of our own key; a server may quote another token).
 fn error_message(body: &[u8]) -> Option<(String, Option<String>)> {
-    serde_json::from_slice::<ErrorEnvelope>(body)
-        .ok()
-        .map(|e| (e.error.message, e.error.code))
+    serde_json::from_slice::<ErrorEnvelope>(body).ok().map(|e| {
+        (
+            redact_tokens(&e.error.message),
+            e.error.code.map(|c| redact_tokens(&c)),
+        )
+    })
+}
+
+/// The longest wait a header is read as: anything longer (or unrepresentable, like
+/// `Retry-After: 1e300` or a date in year 9999) is read as this, then capped by the call's
+/// retry budget like every other wait.
+pub const LONGEST_SERVER_WAIT: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Seconds from a server, as a wait: `None` for nonsense (negative, NaN), and at most
+/// [`LONGEST_SERVER_WAIT`]. Never panics, whatever the number.
+fn server_seconds(secs: f64) -> Option<Duration> {
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    Some(
+        Duration::try_from_secs_f64(secs)
+            .unwrap_or(LONGEST_SERVER_WAIT)
+            .min(LONGEST_SERVER_WAIT),
+    )
 }
 
 /// `Retry-After-Ms` (milliseconds), else `Retry-After` (seconds or an HTTP date).
@@ -411,20 +426,21 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    if let Some(ms) = text("retry-after-ms")
+    if let Some(wait) = text("retry-after-ms")
         .and_then(|v| v.parse::<f64>().ok())
-        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+        .and_then(|ms| server_seconds(ms / 1000.0))
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return Some(wait);
     }
     let v = text("retry-after")?;
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return server_seconds(secs);
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(
         when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
+            .unwrap_or(Duration::ZERO)
+            .min(LONGEST_SERVER_WAIT),
     )
 }
 
@@ -447,6 +463,27 @@ mod tests {
         );
         assert_eq!(retry_after(&d), Some(Duration::ZERO));
         assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn absurd_retry_after_values_are_read_without_panicking() {
+        for (name, value, want) in [
+            ("retry-after", "1e300", Some(LONGEST_SERVER_WAIT)),
+            ("retry-after", "999999", Some(Duration::from_secs(999_999))),
+            ("retry-after", "-5", None),
+            ("retry-after", "NaN", None),
+            ("retry-after", "inf", Some(LONGEST_SERVER_WAIT)),
+            ("retry-after-ms", "1e300", Some(LONGEST_SERVER_WAIT)),
+            (
+                "retry-after",
+                "Fri, 31 Dec 9999 23:59:59 GMT",
+                Some(LONGEST_SERVER_WAIT),
+            ),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(name, HeaderValue::from_static(value));
+            assert_eq!(retry_after(&h), want, "{name}: {value}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Errors of the Admin API client. Each one knows whether retrying can help.
 
-use super::Endpoint;
+use crate::endpoint::Endpoint;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,10 +36,18 @@ pub enum ApiError {
     #[error("{endpoint}: has_more is true but the page names no cursor")]
     MissingCursor { endpoint: Endpoint },
 
-    #[error("{endpoint}: gave up after {attempts} attempts in {} ms: {last}", elapsed.as_millis())]
+    /// The server answered with data this client refuses to act on (an id that is not a single
+    /// safe path segment). Not retried: the same server would say the same.
+    #[error("{endpoint}: the server returned unusable data ({detail}); refusing to act on it")]
+    UnsafeData { endpoint: Endpoint, detail: String },
+
+    #[error("{endpoint}: gave up after {attempts} attempts ({why}) in {} ms: {last}", elapsed.as_millis())]
     GaveUp {
         endpoint: Endpoint,
+        /// Requests sent for this call, 429s included.
         attempts: u32,
+        /// What ran out: failed answers, or the retry budget.
+        why: String,
         elapsed: Duration,
         last: Box<ApiError>,
     },
@@ -69,16 +77,42 @@ impl std::fmt::Display for TransportKind {
     }
 }
 
+/// How a failed attempt counts against a call's retries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The server answered and the answer was no good (5xx, an unreadable or broken body):
+    /// counts against `max_attempts`.
+    Answer,
+    /// 429: the throttle's business (pause, slow down); only the pause counts, against the
+    /// retry budget.
+    RateLimited,
+    /// No answer at all (could not connect, timed out): the time counts against the retry
+    /// budget, as an outage.
+    Unreachable,
+    /// Retrying cannot help.
+    Permanent,
+}
+
 impl ApiError {
+    /// How this error counts when a call decides whether to try again.
+    pub fn failure(&self) -> Failure {
+        match self {
+            ApiError::RateLimited { .. } => Failure::RateLimited,
+            ApiError::Body { .. } => Failure::Answer,
+            ApiError::Status { status, .. } if *status >= 500 => Failure::Answer,
+            ApiError::Transport { kind, .. } => match kind {
+                TransportKind::Timeout | TransportKind::Connect => Failure::Unreachable,
+                TransportKind::Interrupted => Failure::Answer,
+                TransportKind::Other => Failure::Permanent,
+            },
+            _ => Failure::Permanent,
+        }
+    }
+
     /// 429, 5xx, timeouts, connection resets and truncated or malformed bodies are worth
     /// another attempt; 4xx answers and our own protocol checks are not.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            ApiError::RateLimited { .. } | ApiError::Body { .. } => true,
-            ApiError::Status { status, .. } => *status >= 500,
-            ApiError::Transport { kind, .. } => *kind != TransportKind::Other,
-            _ => false,
-        }
+        self.failure() != Failure::Permanent
     }
 
     /// The server's own wait hint, if it gave one.
@@ -116,6 +150,7 @@ impl ApiError {
             | ApiError::Body { endpoint, .. }
             | ApiError::RepeatedCursor { endpoint, .. }
             | ApiError::MissingCursor { endpoint }
+            | ApiError::UnsafeData { endpoint, .. }
             | ApiError::GaveUp { endpoint, .. } => Some(*endpoint),
             ApiError::Config(_) => None,
         }

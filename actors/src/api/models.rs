@@ -5,11 +5,13 @@
 //! ignored, and `object` is never required. The same structs serialise the mock's answers, so
 //! `skip_serializing_if` keeps absent fields absent instead of writing `null`s the spec forbids.
 
-use crate::ids::{ApiKeyId, GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
+use crate::ids::{
+    ApiKeyId, GroupId, InviteId, PrincipalId, ProjectId, RoleId, ServiceAccountId, UserId,
+};
 use serde::{Deserialize, Serialize};
 
 /// `organization.user`
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
@@ -38,7 +40,7 @@ impl User {
 }
 
 /// `organization.invite`
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Invite {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
@@ -60,7 +62,7 @@ pub struct Invite {
     pub projects: Vec<InviteProject>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InviteProject {
     pub id: ProjectId,
     #[serde(default)]
@@ -68,7 +70,7 @@ pub struct InviteProject {
 }
 
 /// `organization.project`
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Project {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
@@ -92,7 +94,7 @@ impl Project {
 }
 
 /// `organization.project.user`
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProjectUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
@@ -109,7 +111,7 @@ pub struct ProjectUser {
 }
 
 /// `organization.project.service_account`
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ServiceAccount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
@@ -124,7 +126,7 @@ pub struct ServiceAccount {
 }
 
 /// `organization.project.api_key`
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProjectApiKey {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
@@ -158,9 +160,9 @@ pub struct ApiKeyOwner {
     pub service_account: Option<ApiKeyOwnerRef>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApiKeyOwnerRef {
-    pub id: String,
+    pub id: PrincipalId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -173,7 +175,7 @@ pub struct ApiKeyOwnerRef {
 
 /// Every group shape the API returns: `GroupResponse` (list/get/create, no `object`),
 /// `GroupResourceWithSuccess` (update) and `Group` (embedded, `scim_managed`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Group {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
@@ -194,7 +196,7 @@ pub struct Group {
 }
 
 /// `GroupUser` (list item) and `GroupMemberUser` (single get).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GroupUser {
     pub id: UserId,
     #[serde(default)]
@@ -209,7 +211,7 @@ pub struct GroupUser {
 
 /// `project.group`: a group's access to a project. The role is not in this object; it is read
 /// from `/projects/{p}/groups/{g}/roles`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProjectGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
@@ -224,7 +226,7 @@ pub struct ProjectGroup {
 }
 
 /// `role`: org and project roles, predefined and custom.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Role {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
@@ -242,7 +244,7 @@ pub struct Role {
 }
 
 /// `AssignedRoleDetails`: one entry of a user's or group's role list (no `object`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AssignedRole {
     pub id: RoleId,
     #[serde(default)]
@@ -273,9 +275,9 @@ impl AssignedRole {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignmentSource {
-    pub principal_id: String,
+    pub principal_id: PrincipalId,
     /// `user` or `group` in practice; a free string in the spec.
     pub principal_type: String,
 }
@@ -316,23 +318,23 @@ pub struct RoleUpdate {
     pub role: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RoleIdBody {
     pub role_id: RoleId,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserIdBody {
     pub user_id: UserId,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProjectUserCreate {
     pub user_id: UserId,
     pub role: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProjectGroupCreate {
     pub group_id: GroupId,
     /// A project role id, not a role name (REFERENCE §8.5).
@@ -400,10 +402,23 @@ mod tests {
     }
 
     #[test]
+    fn objects_with_unsafe_ids_do_not_parse() {
+        for bad in ["..", ".", "a/b", ""] {
+            let e = serde_json::from_value::<User>(json!({"id": bad})).expect_err(bad);
+            assert!(
+                e.to_string().starts_with(crate::ids::UnsafeId::MARKER),
+                "{e}"
+            );
+        }
+        let source = json!({"principal_id": "..", "principal_type": "group"});
+        assert!(serde_json::from_value::<AssignmentSource>(source).is_err());
+    }
+
+    #[test]
     fn api_key_owners_of_both_kinds_parse() {
         let k: ProjectApiKey = serde_json::from_value(json!({"object":"organization.project.api_key","redacted_value":"sk-..x","name":null,"created_at":1,"last_used_at":null,"id":"key_1","owner_project_access":"inactive","owner":{"type":"service_account","service_account":{"id":"sa_1","name":"bot","created_at":1,"role":"member"}}})).expect("key");
         assert_eq!(
-            k.owner.service_account.map(|s| s.id).as_deref(),
+            k.owner.service_account.map(|s| s.id.to_string()).as_deref(),
             Some("sa_1")
         );
         let k: ProjectApiKey = serde_json::from_value(json!({"id":"key_2","owner":{}}))

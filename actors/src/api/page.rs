@@ -3,16 +3,8 @@
 //! Page-A: `{object, data, first_id, last_id, has_more}`, next page with `after=<last_id>`.
 //! Page-B: `{object, data, has_more, next}`, next page with `after=<next>`.
 
+pub use crate::endpoint::PageStyle;
 use serde::{Deserialize, Deserializer};
-
-/// Which envelope an endpoint answers with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PageStyle {
-    /// `first_id` / `last_id` / `has_more`.
-    A,
-    /// `next` / `has_more`.
-    B,
-}
 
 /// A normalised page: the items, and the cursor of the next page when there is one.
 #[derive(Clone, Debug, PartialEq)]

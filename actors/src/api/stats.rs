@@ -1,6 +1,6 @@
 //! Per-endpoint request counters, shared by every clone of the client.
 
-use super::Endpoint;
+use crate::endpoint::Endpoint;
 use dashmap::DashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;

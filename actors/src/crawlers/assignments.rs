@@ -13,7 +13,7 @@
 use super::facts::{grant, origins};
 use super::roles::{org_role_entitlement, project_role_entitlement};
 use super::{Findings, ListKind};
-use crate::api::ListRequest;
+use crate::api::Call;
 use crate::api::models::AssignedRole;
 use crate::graph::{Origin, ResourceKey, ResourceType};
 use crate::ids::{GroupId, ProjectId, UserId};
@@ -42,8 +42,8 @@ impl ListKind for UserRoles {
     type State = ();
     const NAME: &'static str = "user_roles";
 
-    fn request(u: &UserId) -> ListRequest {
-        ListRequest::user_roles(u)
+    fn request(u: &UserId) -> Call {
+        Call::user_roles(u)
     }
 
     fn on_page(u: &UserId, _: &mut (), items: Vec<AssignedRole>, out: &mut Findings) {
@@ -57,8 +57,8 @@ impl ListKind for ProjectUserRoles {
     type State = ();
     const NAME: &'static str = "project_user_roles";
 
-    fn request(s: &InProject<UserId>) -> ListRequest {
-        ListRequest::project_user_roles(&s.project, &s.principal)
+    fn request(s: &InProject<UserId>) -> Call {
+        Call::project_user_roles(&s.project, &s.principal)
     }
 
     fn on_page(s: &InProject<UserId>, _: &mut (), items: Vec<AssignedRole>, out: &mut Findings) {
@@ -74,8 +74,8 @@ impl ListKind for ProjectGroupRoles {
     type State = ();
     const NAME: &'static str = "project_group_roles";
 
-    fn request(s: &InProject<GroupId>) -> ListRequest {
-        ListRequest::project_group_roles(&s.project, &s.principal)
+    fn request(s: &InProject<GroupId>) -> Call {
+        Call::project_group_roles(&s.project, &s.principal)
     }
 
     fn on_page(s: &InProject<GroupId>, _: &mut (), items: Vec<AssignedRole>, out: &mut Findings) {

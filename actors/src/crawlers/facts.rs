@@ -94,11 +94,11 @@ pub fn origins(
     for s in sources {
         match s.principal_type.as_str() {
             "group" => out.push(Origin::Via {
-                entitlement: ResourceKey::new(ResourceType::Group, s.principal_id.clone())
+                entitlement: ResourceKey::new(ResourceType::Group, s.principal_id.as_str())
                     .entitlement_id("member"),
                 immutable: true,
             }),
-            _ if s.principal_id == principal_id => out.push(Origin::Direct),
+            _ if s.principal_id.as_str() == principal_id => out.push(Origin::Direct),
             // A source we cannot model (e.g. a tenant-level principal): keep the grant, direct.
             _ => out.push(Origin::Direct),
         }

@@ -9,7 +9,7 @@
 use super::facts::{Profile, display_name, grant, org_key, resource};
 use super::roles::org_role_entitlement;
 use super::{Findings, ListKind};
-use crate::api::ListRequest;
+use crate::api::Call;
 use crate::api::models::{AssignedRole, Group, GroupUser};
 use crate::graph::{Origin, ResourceKey, ResourceType, Traits};
 use crate::ids::GroupId;
@@ -25,8 +25,8 @@ impl ListKind for Groups {
     type State = ();
     const NAME: &'static str = "groups";
 
-    fn request(_: &super::org::Org) -> ListRequest {
-        ListRequest::groups()
+    fn request(_: &super::org::Org) -> Call {
+        Call::groups()
     }
 
     fn on_page(_: &super::org::Org, _: &mut (), items: Vec<Group>, out: &mut Findings) {
@@ -56,8 +56,8 @@ impl ListKind for GroupMembers {
     type State = ();
     const NAME: &'static str = "group_members";
 
-    fn request(g: &GroupId) -> ListRequest {
-        ListRequest::group_users(g)
+    fn request(g: &GroupId) -> Call {
+        Call::group_users(g)
     }
 
     fn on_page(g: &GroupId, _: &mut (), items: Vec<GroupUser>, out: &mut Findings) {
@@ -82,8 +82,8 @@ impl ListKind for GroupRoles {
     type State = ();
     const NAME: &'static str = "group_roles";
 
-    fn request(g: &GroupId) -> ListRequest {
-        ListRequest::group_roles(g)
+    fn request(g: &GroupId) -> Call {
+        Call::group_roles(g)
     }
 
     fn on_page(g: &GroupId, _: &mut (), items: Vec<AssignedRole>, out: &mut Findings) {

@@ -25,7 +25,7 @@ pub use projects::{
     ProjectApiKeys, ProjectGroups, ProjectRoles, ProjectServiceAccounts, ProjectUsers, Projects,
 };
 
-use crate::api::{AdminClient, ApiError, ListRequest};
+use crate::api::{AdminClient, ApiError, Call};
 use crate::collector::GrantCollector;
 use crate::coordinator::SyncCoordinator;
 use crate::graph::Resource;
@@ -42,7 +42,7 @@ pub struct Findings {
     pub resources: Vec<Resource>,
     pub grants: Vec<GrantFact>,
     pub work: Vec<Work>,
-    pub org_id: Option<String>,
+    pub org_id: Option<crate::ids::OrgId>,
 }
 
 /// One kind of list: how to request it and what its items mean.
@@ -54,7 +54,7 @@ pub trait ListKind: Unpin + 'static {
     /// Stable name in logs, progress and reports, e.g. `project_users`.
     const NAME: &'static str;
 
-    fn request(scope: &Self::Scope) -> ListRequest;
+    fn request(scope: &Self::Scope) -> Call;
     fn on_page(
         scope: &Self::Scope,
         state: &mut Self::State,
@@ -243,7 +243,7 @@ async fn deliver(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Endpoint;
+    use crate::endpoint::Endpoint;
     use crate::ids::ProjectId;
 
     fn status(status: u16) -> ApiError {
@@ -265,13 +265,17 @@ mod tests {
 
         let mut out = Findings::default();
         OrgRoles::on_failure(&Org, &status(500), &mut out);
-        ProjectRoles::on_failure(&ProjectId::from("p1"), &status(500), &mut out);
+        ProjectRoles::on_failure(
+            &crate::ids::literal::<ProjectId>("p1"),
+            &status(500),
+            &mut out,
+        );
         assert_eq!(
             out.work,
             vec![
                 Work::OrgRolesKnown { has_custom: true },
                 Work::ProjectRolesKnown {
-                    project: "p1".into(),
+                    project: crate::ids::literal("p1"),
                     has_custom: true
                 },
             ],

@@ -10,7 +10,7 @@ use super::facts::{Profile, display_name, grant, org_key, resource};
 use super::roles::{org_id_from_role_id, predefined_name};
 use super::{Findings, ListKind};
 use crate::api::models::{Invite, Role, User};
-use crate::api::{ApiError, ListRequest};
+use crate::api::{ApiError, Call};
 use crate::graph::{AccountType, Origin, ResourceKey, ResourceType, Traits, UserStatus};
 use crate::messages::Work;
 
@@ -34,8 +34,8 @@ impl ListKind for OrgUsers {
     type State = bool;
     const NAME: &'static str = "users";
 
-    fn request(_: &Org) -> ListRequest {
-        ListRequest::users()
+    fn request(_: &Org) -> Call {
+        Call::users()
     }
 
     fn on_page(_: &Org, first_seen: &mut bool, items: Vec<User>, out: &mut Findings) {
@@ -102,8 +102,8 @@ impl ListKind for Invites {
     type State = ();
     const NAME: &'static str = "invites";
 
-    fn request(_: &Org) -> ListRequest {
-        ListRequest::invites()
+    fn request(_: &Org) -> Call {
+        Call::invites()
     }
 
     fn on_page(_: &Org, _: &mut (), items: Vec<Invite>, out: &mut Findings) {
@@ -158,15 +158,15 @@ impl ListKind for OrgRoles {
     type State = bool;
     const NAME: &'static str = "org_roles";
 
-    fn request(_: &Org) -> ListRequest {
-        ListRequest::org_roles()
+    fn request(_: &Org) -> Call {
+        Call::org_roles()
     }
 
     fn on_page(_: &Org, has_custom: &mut bool, items: Vec<Role>, out: &mut Findings) {
         for r in items {
             if predefined_name(r.id.as_str(), r.name.as_deref(), r.predefined_role).is_some() {
                 if out.org_id.is_none() {
-                    out.org_id = org_id_from_role_id(r.id.as_str()).map(str::to_owned);
+                    out.org_id = org_id_from_role_id(r.id.as_str()).and_then(|o| o.parse().ok());
                 }
                 continue;
             }

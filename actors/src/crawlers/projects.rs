@@ -14,7 +14,7 @@ use super::facts::{Profile, display_name, grant, org_key, resource};
 use super::roles::predefined_name;
 use super::{Findings, ListKind};
 use crate::api::models::{Project, ProjectApiKey, ProjectGroup, ProjectUser, Role, ServiceAccount};
-use crate::api::{ApiError, ListRequest};
+use crate::api::{ApiError, Call};
 use crate::graph::{AccountType, Origin, ResourceKey, ResourceType, Traits, UserStatus};
 use crate::ids::ProjectId;
 use crate::messages::Work;
@@ -46,8 +46,8 @@ impl ListKind for Projects {
     type State = ();
     const NAME: &'static str = "projects";
 
-    fn request(_: &super::org::Org) -> ListRequest {
-        ListRequest::projects()
+    fn request(_: &super::org::Org) -> Call {
+        Call::projects()
     }
 
     fn on_page(_: &super::org::Org, _: &mut (), items: Vec<Project>, out: &mut Findings) {
@@ -81,8 +81,8 @@ impl ListKind for ProjectUsers {
     type State = ();
     const NAME: &'static str = "project_users";
 
-    fn request(p: &ProjectId) -> ListRequest {
-        ListRequest::project_users(p)
+    fn request(p: &ProjectId) -> Call {
+        Call::project_users(p)
     }
 
     fn on_page(p: &ProjectId, _: &mut (), items: Vec<ProjectUser>, out: &mut Findings) {
@@ -116,8 +116,8 @@ impl ListKind for ProjectServiceAccounts {
     type State = ();
     const NAME: &'static str = "service_accounts";
 
-    fn request(p: &ProjectId) -> ListRequest {
-        ListRequest::project_service_accounts(p)
+    fn request(p: &ProjectId) -> Call {
+        Call::project_service_accounts(p)
     }
 
     fn on_page(p: &ProjectId, _: &mut (), items: Vec<ServiceAccount>, out: &mut Findings) {
@@ -164,8 +164,8 @@ impl ListKind for ProjectApiKeys {
     type State = ();
     const NAME: &'static str = "api_keys";
 
-    fn request(p: &ProjectId) -> ListRequest {
-        ListRequest::project_api_keys(p)
+    fn request(p: &ProjectId) -> Call {
+        Call::project_api_keys(p)
     }
 
     fn on_page(p: &ProjectId, _: &mut (), items: Vec<ProjectApiKey>, out: &mut Findings) {
@@ -224,8 +224,8 @@ impl ListKind for ProjectGroups {
     type State = ();
     const NAME: &'static str = "project_groups";
 
-    fn request(p: &ProjectId) -> ListRequest {
-        ListRequest::project_groups(p)
+    fn request(p: &ProjectId) -> Call {
+        Call::project_groups(p)
     }
 
     /// The grant's role is not in this object; the group's project role list says it.
@@ -245,8 +245,8 @@ impl ListKind for ProjectRoles {
     type State = bool;
     const NAME: &'static str = "project_roles";
 
-    fn request(p: &ProjectId) -> ListRequest {
-        ListRequest::project_roles(p)
+    fn request(p: &ProjectId) -> Call {
+        Call::project_roles(p)
     }
 
     fn on_page(p: &ProjectId, has_custom: &mut bool, items: Vec<Role>, out: &mut Findings) {

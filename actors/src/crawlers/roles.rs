@@ -98,20 +98,16 @@ mod tests {
 
     #[test]
     fn project_roles_map_to_slugs_or_custom_roles() {
-        let p = ProjectId::from("proj_1");
-        let pre = AssignedRole {
-            id: "role-api-project-member__api-project__proj_1".into(),
-            ..Default::default()
+        let p: ProjectId = crate::ids::literal("proj_1");
+        let role = |v: serde_json::Value| -> AssignedRole {
+            serde_json::from_value(v).expect("assigned role")
         };
+        let pre = role(serde_json::json!({"id": "role-api-project-member__api-project__proj_1"}));
         assert_eq!(
             project_role_entitlement(&p, &pre).0,
             "project:proj_1:member"
         );
-        let custom = AssignedRole {
-            id: "role_9".into(),
-            name: Some("Deployer".into()),
-            ..Default::default()
-        };
+        let custom = role(serde_json::json!({"id": "role_9", "name": "Deployer"}));
         assert_eq!(
             project_role_entitlement(&p, &custom).0,
             "project_role:proj_1/role_9:assigned"

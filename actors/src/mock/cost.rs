@@ -3,7 +3,7 @@
 //! from the crawler, so the benchmark and the tests can hold the crawler to it.
 
 use super::Org;
-use crate::api::Endpoint;
+use crate::endpoint::Endpoint;
 use std::collections::BTreeMap;
 
 fn pages(n: usize, size: usize) -> u64 {

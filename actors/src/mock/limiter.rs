@@ -2,7 +2,7 @@
 //! `Endpoint`, so a check is one short lock and a few integer operations.
 
 use super::config::RateLimit;
-use crate::api::Endpoint;
+use crate::endpoint::Endpoint;
 use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 

@@ -4,11 +4,12 @@ use super::error::ApiError;
 use super::paging::{ListQuery, bad_cursor, page_a, page_b, take, to_json};
 use super::state::{ApiKey, KeyOwner, ProjectMember, ProjectState, predefined_project_roles};
 use super::store::Store;
-use crate::api::Endpoint;
 use crate::api::models::{
     ApiKeyOwner, ApiKeyOwnerRef, AssignedRole, GroupUser, ProjectApiKey, ProjectGroup, ProjectUser,
     Role, User,
 };
+use crate::endpoint::Endpoint;
+use crate::ids::PrincipalId;
 use bytes::Bytes;
 use serde::Serialize;
 
@@ -307,7 +308,7 @@ fn api_key(store: &Store, p: &ProjectState, k: &ApiKey) -> ProjectApiKey {
             ApiKeyOwner {
                 kind: Some("user".into()),
                 user: Some(ApiKeyOwnerRef {
-                    id: id.0.clone(),
+                    id: PrincipalId::from(id),
                     name: u.and_then(|u| u.name.clone()),
                     email: u.and_then(|u| u.email.clone()),
                     created_at: u.and_then(|u| u.added_at),
@@ -322,7 +323,7 @@ fn api_key(store: &Store, p: &ProjectState, k: &ApiKey) -> ProjectApiKey {
                 kind: Some("service_account".into()),
                 user: None,
                 service_account: Some(ApiKeyOwnerRef {
-                    id: id.0.clone(),
+                    id: PrincipalId::from(id),
                     name: s.and_then(|s| s.name.clone()),
                     email: None,
                     created_at: s.and_then(|s| s.created_at),

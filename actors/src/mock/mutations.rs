@@ -8,13 +8,14 @@ use super::state::{
     project_role_id,
 };
 use super::store::Store;
-use crate::api::Endpoint;
 use crate::api::models::{
     Deleted, Invite, InviteProject, ProjectGroup, ProjectGroupCreate, Role, RoleIdBody, RoleUpdate,
     User, UserIdBody,
 };
-use crate::ids::{GroupId, InviteId, RoleId, UserId};
+use crate::endpoint::Endpoint;
+use crate::ids::{InviteId, RoleId, UserId};
 use bytes::Bytes;
+use hyper::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -94,7 +95,7 @@ fn deleted(object: &str, id: Option<&str>) -> Result<Bytes, ApiError> {
 fn org_role(store: &Store, raw: &str) -> Result<Role, ApiError> {
     let id = match raw {
         "owner" | "reader" => org_role_id(raw, &store.org.org_id),
-        _ => RoleId::new(raw),
+        _ => RoleId::new(raw).map_err(|_| ApiError::not_found("role", raw))?,
     };
     store
         .org
@@ -131,7 +132,7 @@ fn project_role(store: &Store, pi: usize, raw: &str) -> Result<Role, ApiError> {
     let p = &store.org.projects[pi];
     let id = match raw {
         "owner" | "member" | "viewer" => project_role_id(raw, p.id().as_str()),
-        _ => RoleId::new(raw),
+        _ => RoleId::new(raw).map_err(|_| ApiError::not_found("role", raw))?,
     };
     p.role(&id).ok_or_else(|| ApiError::not_found("role", raw))
 }
@@ -326,7 +327,9 @@ pub fn mutate(
             if members.len() == before {
                 return Err(ApiError::not_found("group member", p[1]));
             }
-            store.left_group(&UserId::new(p[1]), g);
+            if let Ok(user) = UserId::new(p[1]) {
+                store.left_group(&user, g);
+            }
             deleted("group.user.deleted", None)
         }
         Endpoint::CreateInvite => {
@@ -372,7 +375,8 @@ pub fn mutate(
             }
             let inv = Invite {
                 object: Some("organization.invite".into()),
-                id: InviteId(new_id("invite-")),
+                id: InviteId::new(new_id("invite-"))
+                    .map_err(|_| ApiError::server(StatusCode::INTERNAL_SERVER_ERROR))?,
                 email: Some(email),
                 role: Some(b.role),
                 status: Some("pending".into()),
@@ -577,7 +581,7 @@ pub fn mutate(
             let pi = project_index(store, p[0])?;
             let g = group_index(store, p[1])?;
             let role = project_role(store, pi, b.role_id.as_str())?;
-            let group_id = GroupId::new(p[1]);
+            let group_id = store.org.groups[g].group.id.clone();
             let pr = &mut store.org.projects[pi];
             let grant = pr
                 .groups

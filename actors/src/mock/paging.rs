@@ -1,8 +1,8 @@
 //! Query parsing and the two list envelopes (REFERENCE §3).
 
 use super::error::ApiError;
-use crate::api::Endpoint;
 use crate::api::PageStyle;
+use crate::endpoint::Endpoint;
 use bytes::Bytes;
 use serde::Serialize;
 

@@ -5,7 +5,7 @@ use super::config::Preset;
 use super::rng::SplitMix64;
 use super::state::{
     ApiKey, Assigned, GroupState, KeyOwner, Member, ORG_RESOURCE, Org, PROJECT_RESOURCE,
-    ProjectGroupGrant, ProjectMember, ProjectState, UserRole, predefined_org_roles,
+    ProjectGroupGrant, ProjectMember, ProjectState, UserRole, gen_id, predefined_org_roles,
     project_role_id,
 };
 use crate::api::models::{Group, Invite, InviteProject, Project, Role, ServiceAccount, User};
@@ -30,7 +30,7 @@ pub fn generate(preset: Preset, seed: u64) -> Org {
 fn user(id: &str, name: Option<&str>, email: Option<&str>, role: &str, at: i64) -> User {
     User {
         object: Some("organization.user".into()),
-        id: UserId::new(id),
+        id: gen_id::<UserId>(id),
         name: name.map(Into::into),
         email: email.map(Into::into),
         role: Some(role.into()),
@@ -51,7 +51,7 @@ fn sa_user(id: &str, name: &str, at: i64) -> User {
 fn service_account(id: &str, name: &str, role: &str, at: i64) -> ServiceAccount {
     ServiceAccount {
         object: Some("organization.project.service_account".into()),
-        id: ServiceAccountId::new(id),
+        id: gen_id::<ServiceAccountId>(id),
         name: Some(name.into()),
         role: Some(role.into()),
         created_at: Some(at),
@@ -61,7 +61,7 @@ fn service_account(id: &str, name: &str, role: &str, at: i64) -> ServiceAccount 
 fn custom_role(id: &str, name: &str, resource: &str, permissions: &[&str]) -> Role {
     Role {
         object: Some("role".into()),
-        id: RoleId::new(id),
+        id: gen_id::<RoleId>(id),
         name: Some(name.into()),
         description: Some(format!("{name} (custom role)")),
         permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
@@ -73,7 +73,7 @@ fn custom_role(id: &str, name: &str, resource: &str, permissions: &[&str]) -> Ro
 fn group(id: &str, name: &str, kind: &str, scim: bool, at: i64) -> Group {
     Group {
         object: None,
-        id: GroupId::new(id),
+        id: gen_id::<GroupId>(id),
         name: Some(name.into()),
         created_at: Some(at),
         is_scim_managed: Some(scim),
@@ -85,7 +85,7 @@ fn project(id: &str, name: &str, at: i64, archived_at: Option<i64>) -> ProjectSt
     ProjectState {
         project: Project {
             object: Some("organization.project".into()),
-            id: ProjectId::new(id),
+            id: gen_id::<ProjectId>(id),
             name: Some(name.into()),
             created_at: Some(at),
             archived_at,
@@ -117,7 +117,7 @@ fn invite(
 ) -> Invite {
     Invite {
         object: Some("organization.invite".into()),
-        id: InviteId::new(id),
+        id: gen_id::<InviteId>(id),
         email: Some(email.into()),
         role: Some(role.into()),
         status: Some(status.into()),
@@ -130,7 +130,7 @@ fn invite(
 
 fn member(id: &str, role: &str, at: i64) -> ProjectMember {
     ProjectMember {
-        user_id: UserId::new(id),
+        user_id: gen_id::<UserId>(id),
         role: role.into(),
         added_at: at,
     }
@@ -138,7 +138,7 @@ fn member(id: &str, role: &str, at: i64) -> ProjectMember {
 
 fn key(id: &str, owner: KeyOwner, active: bool, at: i64, last_used: Option<i64>) -> ApiKey {
     ApiKey {
-        id: ApiKeyId::new(id),
+        id: gen_id::<ApiKeyId>(id),
         name: format!("{id} key"),
         redacted_value: format!("sk-proj-...{}", &id[id.len().saturating_sub(4)..]),
         created_at: at,
@@ -150,15 +150,15 @@ fn key(id: &str, owner: KeyOwner, active: bool, at: i64, last_used: Option<i64>)
 
 fn assigned_at(role: &str, at: i64) -> Assigned {
     Assigned {
-        role_id: RoleId::new(role),
+        role_id: gen_id::<RoleId>(role),
         created_at: at,
     }
 }
 
 fn user_role(user: &str, role: &str, at: i64) -> UserRole {
     UserRole {
-        user_id: UserId::new(user),
-        role_id: RoleId::new(role),
+        user_id: gen_id::<UserId>(user),
+        role_id: gen_id::<RoleId>(role),
         created_at: at,
     }
 }
@@ -167,7 +167,7 @@ fn members(ids: &[&str], at: i64) -> Vec<Member> {
     ids.iter()
         .enumerate()
         .map(|(i, id)| Member {
-            user_id: UserId::new(*id),
+            user_id: gen_id::<UserId>(*id),
             added_at: at + i as i64 * 60,
         })
         .collect()
@@ -224,7 +224,7 @@ fn tiny() -> Org {
             "pending",
             t(20),
             vec![InviteProject {
-                id: ProjectId::new("proj-alpha"),
+                id: gen_id::<ProjectId>("proj-alpha"),
                 role: Some("member".into()),
             }],
         ),
@@ -310,7 +310,7 @@ fn tiny() -> Org {
         service_account("svc_acct_deploy", "deploy bot", "member", t(11)),
     ];
     alpha.groups = vec![ProjectGroupGrant {
-        group_id: GroupId::new("grp-eng"),
+        group_id: gen_id::<GroupId>("grp-eng"),
         role_id: project_role_id("member", "proj-alpha"),
         created_at: t(6),
         roles: vec![assigned_at("role_alpha_deployer", t(7))],
@@ -318,14 +318,14 @@ fn tiny() -> Org {
     alpha.api_keys = vec![
         key(
             "key_alice",
-            KeyOwner::User(UserId::new("user-alice")),
+            KeyOwner::User(gen_id::<UserId>("user-alice")),
             true,
             t(2),
             Some(t(30)),
         ),
         key(
             "key_build",
-            KeyOwner::ServiceAccount(ServiceAccountId::new("svc_acct_build")),
+            KeyOwner::ServiceAccount(gen_id::<ServiceAccountId>("svc_acct_build")),
             true,
             t(10),
             Some(t(31)),
@@ -333,7 +333,7 @@ fn tiny() -> Org {
         // Only visible with owner_project_access=any (or inactive).
         key(
             "key_bob_hidden",
-            KeyOwner::User(UserId::new("user-bob")),
+            KeyOwner::User(gen_id::<UserId>("user-bob")),
             false,
             t(3),
             Some(t(5)),
@@ -351,14 +351,14 @@ fn tiny() -> Org {
     beta.service_accounts = vec![service_account("svc_acct_idle", "idle bot", "none", t(12))];
     // Granted with a custom role id rather than a predefined one.
     beta.groups = vec![ProjectGroupGrant {
-        group_id: GroupId::new("grp-sec"),
-        role_id: RoleId::new("role_beta_analyst"),
+        group_id: gen_id::<GroupId>("grp-sec"),
+        role_id: gen_id::<RoleId>("role_beta_analyst"),
         created_at: t(7),
         roles: Vec::new(),
     }];
     beta.api_keys = vec![key(
         "key_idle",
-        KeyOwner::ServiceAccount(ServiceAccountId::new("svc_acct_idle")),
+        KeyOwner::ServiceAccount(gen_id::<ServiceAccountId>("svc_acct_idle")),
         true,
         t(12),
         None,

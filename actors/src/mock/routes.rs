@@ -1,7 +1,20 @@
 //! Path -> `Endpoint` plus its path parameters, for the operations the connector uses.
 
-use crate::api::Endpoint;
+use crate::endpoint::Endpoint;
 use hyper::Method;
+
+/// The path after `/v1/`, split on `/` and percent-decoded; `None` for a segment that is
+/// empty, `.`, `..` or not UTF-8 once decoded (no route takes one).
+pub fn segments(path: &str) -> Vec<Option<std::borrow::Cow<'_, str>>> {
+    path.split('/')
+        .map(|raw| {
+            let s = percent_encoding::percent_decode_str(raw)
+                .decode_utf8()
+                .ok()?;
+            (!s.is_empty() && s != "." && s != ".." && !s.contains('/')).then_some(s)
+        })
+        .collect()
+}
 
 /// Up to three path parameters, in template order (unused ones are empty).
 pub type Params<'a> = [&'a str; 3];
@@ -66,6 +79,24 @@ pub fn route<'a>(method: &Method, segs: &[&'a str]) -> Option<(Endpoint, Params<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segments_are_decoded_and_navigation_routes_nowhere() {
+        let ok: Vec<_> = segments("organization/users/user%2Dbob")
+            .into_iter()
+            .flatten()
+            .collect();
+        assert_eq!(ok, ["organization", "users", "user-bob"]);
+        for bad in [
+            "organization/users/..",
+            "organization/users/%2e%2E",
+            "organization//users",
+            "organization/users/.",
+            "organization/users/a%2Fb",
+        ] {
+            assert!(segments(bad).iter().any(Option::is_none), "{bad}");
+        }
+    }
 
     /// Every endpoint's own template routes back to it.
     #[test]

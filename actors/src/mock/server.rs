@@ -11,11 +11,11 @@ use super::mutations;
 use super::paging::{ListQuery, to_json};
 use super::presets::generate;
 use super::rng::SharedRng;
-use super::routes::route;
+use super::routes::{self, route};
 use super::state::Org;
 use super::stats::{Counters, MockStats};
 use super::store::Store;
-use crate::api::Endpoint;
+use crate::endpoint::Endpoint;
 use axum::body::Body;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
@@ -218,8 +218,15 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     let Some(rest) = path.strip_prefix("/v1/") else {
         return error(&ApiError::not_found("route", path));
     };
-    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    let routed = route(req.method(), &segs);
+    // Segments are percent-decoded, as a real server's router does; an empty, `.` or `..`
+    // segment routes nowhere (a client that sends one was steered by an id).
+    let decoded = routes::segments(rest);
+    let segs: Vec<&str> = decoded.iter().flatten().map(|s| s.as_ref()).collect();
+    let routed = if decoded.iter().all(Option::is_some) {
+        route(req.method(), &segs)
+    } else {
+        None
+    };
     if let Some((ep, _)) = routed {
         shared.counters.request(ep);
     }

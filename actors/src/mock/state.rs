@@ -5,6 +5,9 @@ use crate::api::models::{
     AssignedRole, AssignmentSource, Group, Invite, Project, Role, ServiceAccount, User,
 };
 use crate::ids::{ApiKeyId, GroupId, ProjectId, RoleId, ServiceAccountId, UserId};
+
+/// Ids of the mock's own making are made of checked or fixed safe parts.
+pub(super) use crate::ids::literal as gen_id;
 use serde::Serialize;
 
 /// One organization, in creation order everywhere.
@@ -130,14 +133,14 @@ pub const PROJECT_RESOURCE: &str = "api.project";
 
 /// `role-api-organization-owner__api-organization__<org_id>` (kind: owner | reader).
 pub fn org_role_id(kind: &str, org_id: &str) -> RoleId {
-    RoleId(format!(
+    gen_id(format!(
         "role-api-organization-{kind}__api-organization__{org_id}"
     ))
 }
 
 /// `role-api-project-member__api-project__<project_id>` (kind: owner | member | viewer).
 pub fn project_role_id(kind: &str, project_id: &str) -> RoleId {
-    RoleId(format!(
+    gen_id(format!(
         "role-api-project-{kind}__api-project__{project_id}"
     ))
 }
@@ -210,9 +213,10 @@ pub fn assigned(role: &Role, at: Option<i64>, sources: Vec<AssignmentSource>) ->
     }
 }
 
+/// `id` is a checked id's text (a user's or a group's).
 pub fn source(kind: &str, id: &str) -> AssignmentSource {
     AssignmentSource {
-        principal_id: id.to_owned(),
+        principal_id: gen_id(id),
         principal_type: kind.to_owned(),
     }
 }

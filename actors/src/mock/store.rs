@@ -33,7 +33,7 @@ impl Store {
         for (gi, g) in s.org.groups.iter().enumerate() {
             for m in &g.members {
                 s.user_groups
-                    .entry(m.user_id.0.clone())
+                    .entry(m.user_id.as_str().to_owned())
                     .or_default()
                     .push(gi);
             }
@@ -90,13 +90,13 @@ impl Store {
 
     pub fn push_invite(&mut self, inv: crate::api::models::Invite) {
         self.invites
-            .insert(inv.id.0.clone(), self.org.invites.len());
+            .insert(inv.id.as_str().to_owned(), self.org.invites.len());
         self.org.invites.push(inv);
     }
 
     pub fn joined_group(&mut self, user: &UserId, group: usize) {
         self.user_groups
-            .entry(user.0.clone())
+            .entry(user.as_str().to_owned())
             .or_default()
             .push(group);
     }

@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::api::Endpoint;
-use crate::ids::{GroupId, ProjectId, UserId};
+use crate::endpoint::Endpoint;
+use crate::ids::{GroupId, ProjectId, literal};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -63,7 +63,7 @@ fn generated_shapes_are_realistic() {
         }
     }
     for sa in org.projects.iter().flat_map(|p| &p.service_accounts) {
-        let u = org.user(&UserId::new(sa.id.as_str())).unwrap();
+        let u = org.user(&literal(sa.id.as_str())).unwrap();
         assert!(u.is_service_account());
     }
     let inactive = org
@@ -114,7 +114,7 @@ fn large_generation_cost() {
 fn tiny_has_every_edge_case() {
     let org = generate(Preset::Tiny, 0);
     assert_eq!(org.org_id, "org-tiny");
-    let dave = org.user(&"user-dave".into()).unwrap();
+    let dave = org.user(&literal("user-dave")).unwrap();
     assert!(dave.name.is_none() && dave.email.is_none());
     let sa_users: Vec<&str> = org
         .users
@@ -132,20 +132,20 @@ fn tiny_has_every_edge_case() {
         .map(|i| i.status.clone().unwrap())
         .collect();
     assert_eq!(statuses, ["pending", "expired", "accepted"]);
-    assert_eq!(org.group(&"grp-empty".into()).unwrap().members.len(), 0);
+    assert_eq!(org.group(&literal("grp-empty")).unwrap().members.len(), 0);
     assert_eq!(
-        org.group(&"grp-tenant".into())
+        org.group(&literal("grp-tenant"))
             .unwrap()
             .group
             .group_type
             .as_deref(),
         Some("tenant_group")
     );
-    let archived = org.project(&ProjectId::new("proj-archived")).unwrap();
+    let archived = org.project(&literal::<ProjectId>("proj-archived")).unwrap();
     assert!(archived.is_archived() && archived.project.archived_at.is_some());
 
     // Erin's auditor role: direct and through grp-sec.
-    let erin = org.user_org_roles(&"user-erin".into());
+    let erin = org.user_org_roles(&literal("user-erin"));
     assert_eq!(erin.len(), 1);
     assert_eq!(erin[0].id.as_str(), "role_auditor");
     let sources: Vec<_> = erin[0]
@@ -155,21 +155,21 @@ fn tiny_has_every_edge_case() {
         .collect();
     assert_eq!(sources, [("user", "user-erin"), ("group", "grp-sec")]);
     // Dave only inherits it.
-    let dave = org.user_org_roles(&"user-dave".into());
+    let dave = org.user_org_roles(&literal("user-dave"));
     assert_eq!(dave[0].inherited_from().len(), 1);
 
-    let alpha = org.project(&ProjectId::new("proj-alpha")).unwrap();
-    let bob = org.project_user_roles(alpha, &"user-bob".into());
+    let alpha = org.project(&literal::<ProjectId>("proj-alpha")).unwrap();
+    let bob = org.project_user_roles(alpha, &literal("user-bob"));
     assert_eq!(bob.len(), 1);
     assert_eq!(bob[0].inherited_from().len(), 2, "direct and via grp-eng");
-    let carol = org.project_user_roles(alpha, &"user-carol".into());
+    let carol = org.project_user_roles(alpha, &literal("user-carol"));
     assert_eq!(carol[0].id.as_str(), "role_alpha_deployer");
-    let grp_eng = alpha.group_roles(&GroupId::new("grp-eng"));
+    let grp_eng = alpha.group_roles(&literal::<GroupId>("grp-eng"));
     assert_eq!(grp_eng.len(), 2);
     assert!(grp_eng[0].predefined_role);
     assert_eq!(grp_eng[0].id, project_role_id("member", "proj-alpha"));
 
-    let beta = org.project(&ProjectId::new("proj-beta")).unwrap();
+    let beta = org.project(&literal::<ProjectId>("proj-beta")).unwrap();
     assert_eq!(beta.service_accounts[0].role.as_deref(), Some("none"));
     assert_eq!(beta.groups[0].role_id.as_str(), "role_beta_analyst");
     assert!(beta.api_keys[0].last_used_at.is_none());
@@ -261,7 +261,7 @@ async fn auth_is_one_bearer_key() {
 async fn page_a_lists_page_with_after() {
     let (mock, c) = start(MockConfig::default());
     let base = mock.base_url();
-    let want: Vec<String> = mock.org().users.iter().map(|u| u.id.0.clone()).collect();
+    let want: Vec<String> = mock.org().users.iter().map(|u| u.id.to_string()).collect();
     let mut got = Vec::new();
     let mut after = String::new();
     loop {
@@ -452,11 +452,11 @@ async fn mutations_show_up_in_later_lists() {
     .await;
     assert_eq!(s, 200);
     let org = mock.org();
-    assert!(org.user(&"user-bob".into()).is_none());
+    assert!(org.user(&literal("user-bob")).is_none());
     assert!(
         org.projects
             .iter()
-            .all(|p| p.member(&"user-bob".into()).is_none())
+            .all(|p| p.member(&literal("user-bob")).is_none())
     );
     assert!(
         org.groups
@@ -530,7 +530,11 @@ async fn plan_and_key_permissions_answer_403() {
             .contains("Missing scopes: api.organization.users.write")
     );
     assert_eq!(
-        mock.org().user(&"user-bob".into()).unwrap().role.as_deref(),
+        mock.org()
+            .user(&literal("user-bob"))
+            .unwrap()
+            .role
+            .as_deref(),
         Some("reader")
     );
     // Other reads still work.

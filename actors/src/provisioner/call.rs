@@ -1,71 +1,12 @@
-//! The mutations the provisioner makes, as data: each one knows its endpoint, the exact call it
-//! is (`PlannedCall`, what a dry run prints) and how to make it through the typed client.
+//! The mutations the provisioner makes, as data. Each becomes one [`Call`] in one place, so
+//! what a dry run prints is, by construction, what a real run sends.
 
+use crate::api::Call;
 use crate::api::models::{
     InviteCreate, ProjectGroupCreate, ProjectUserCreate, RoleIdBody, RoleUpdate, UserIdBody,
 };
-use crate::api::request::seg;
-use crate::api::{AdminClient, ApiError, Endpoint, ListRequest};
+use crate::endpoint::Endpoint as E;
 use crate::ids::{GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
-use serde::Serialize;
-use std::fmt;
-
-/// One API call, as sent: method, path relative to the base URL (query included) and JSON
-/// body. Never contains the key (it travels in a header the plan does not record).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PlannedCall {
-    pub method: &'static str,
-    pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<serde_json::Value>,
-}
-
-impl PlannedCall {
-    /// The GET of a list (one entry however many pages it takes).
-    pub fn read(req: &ListRequest) -> Self {
-        let mut path = req.path.clone();
-        for (i, (k, v)) in req.query.iter().enumerate() {
-            path.push(if i == 0 { '?' } else { '&' });
-            path.push_str(k);
-            path.push('=');
-            path.push_str(&seg(v));
-        }
-        Self {
-            method: "GET",
-            path,
-            body: None,
-        }
-    }
-}
-
-impl fmt::Display for PlannedCall {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.method, self.path)?;
-        if let Some(b) = &self.body {
-            write!(f, " {b}")?;
-        }
-        Ok(())
-    }
-}
-
-/// `METHOD /a/{x}/b/{y}` with each `{…}` replaced by the next parameter, percent-encoded.
-fn fill(endpoint: Endpoint, params: &[&str]) -> String {
-    let template = endpoint
-        .template()
-        .split_once(' ')
-        .map_or(endpoint.template(), |(_, path)| path);
-    let mut out = String::with_capacity(template.len() + 32);
-    let mut params = params.iter();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let close = rest[open..].find('}').map_or(rest.len(), |c| open + c + 1);
-        out.push_str(&params.next().map(|p| seg(p)).unwrap_or_default());
-        rest = &rest[close..];
-    }
-    out.push_str(rest);
-    out
-}
 
 /// A write the provisioner decided to make.
 #[derive(Clone, Debug, PartialEq)]
@@ -155,210 +96,94 @@ pub enum Mutation {
     },
 }
 
-/// Discards a reply the provisioner has no use for.
-fn none<T>(_: T) -> Option<String> {
-    None
+fn role(role: &str) -> RoleUpdate {
+    RoleUpdate {
+        role: role.to_owned(),
+    }
 }
 
-fn json<T: Serialize>(body: T) -> Option<serde_json::Value> {
-    serde_json::to_value(body).ok()
+fn role_id(role: &RoleId) -> RoleIdBody {
+    RoleIdBody {
+        role_id: role.clone(),
+    }
 }
 
 impl Mutation {
-    pub fn endpoint(&self) -> Endpoint {
+    /// The call this mutation is: endpoint, path from the endpoint's template, JSON body from
+    /// the request structs of the API's models.
+    pub fn call(&self) -> Call {
         use Mutation::*;
         match self {
-            SetOrgRole { .. } => Endpoint::ModifyUser,
-            DeleteUser { .. } => Endpoint::DeleteUser,
-            AssignUserRole { .. } => Endpoint::AssignUserRole,
-            UnassignUserRole { .. } => Endpoint::UnassignUserRole,
-            AssignGroupRole { .. } => Endpoint::AssignGroupRole,
-            UnassignGroupRole { .. } => Endpoint::UnassignGroupRole,
-            AddGroupUser { .. } => Endpoint::AddGroupUser,
-            RemoveGroupUser { .. } => Endpoint::RemoveGroupUser,
-            CreateInvite(_) => Endpoint::CreateInvite,
-            DeleteInvite { .. } => Endpoint::DeleteInvite,
-            AddProjectUser { .. } => Endpoint::AddProjectUser,
-            ModifyProjectUser { .. } => Endpoint::ModifyProjectUser,
-            RemoveProjectUser { .. } => Endpoint::RemoveProjectUser,
-            SetServiceAccountRole { .. } => Endpoint::UpdateServiceAccount,
-            AddProjectGroup { .. } => Endpoint::AddProjectGroup,
-            RemoveProjectGroup { .. } => Endpoint::RemoveProjectGroup,
-            AssignProjectUserRole { .. } => Endpoint::AssignProjectUserRole,
-            UnassignProjectUserRole { .. } => Endpoint::UnassignProjectUserRole,
-            AssignProjectGroupRole { .. } => Endpoint::AssignProjectGroupRole,
-            UnassignProjectGroupRole { .. } => Endpoint::UnassignProjectGroupRole,
-        }
-    }
-
-    /// The path parameters, in template order.
-    fn params(&self) -> Vec<&str> {
-        use Mutation::*;
-        match self {
-            SetOrgRole { user, .. } | DeleteUser { user } | AssignUserRole { user, .. } => {
-                vec![user.as_str()]
+            SetOrgRole { user, role: r } => Call::new(E::ModifyUser, &[user]).with_body(role(r)),
+            DeleteUser { user } => Call::new(E::DeleteUser, &[user]),
+            AssignUserRole { user, role } => {
+                Call::new(E::AssignUserRole, &[user]).with_body(role_id(role))
             }
-            UnassignUserRole { user, role } => vec![user.as_str(), role.as_str()],
-            AssignGroupRole { group, .. } | AddGroupUser { group, .. } => vec![group.as_str()],
-            UnassignGroupRole { group, role } => vec![group.as_str(), role.as_str()],
-            RemoveGroupUser { group, user } => vec![group.as_str(), user.as_str()],
-            CreateInvite(_) => vec![],
-            DeleteInvite { invite } => vec![invite.as_str()],
-            AddProjectUser { project, .. } | AddProjectGroup { project, .. } => {
-                vec![project.as_str()]
+            UnassignUserRole { user, role } => Call::new(E::UnassignUserRole, &[user, role]),
+            AssignGroupRole { group, role } => {
+                Call::new(E::AssignGroupRole, &[group]).with_body(role_id(role))
             }
-            ModifyProjectUser { project, user, .. }
-            | RemoveProjectUser { project, user }
-            | AssignProjectUserRole { project, user, .. } => vec![project.as_str(), user.as_str()],
-            SetServiceAccountRole {
-                project, account, ..
-            } => vec![project.as_str(), account.as_str()],
-            RemoveProjectGroup { project, group }
-            | AssignProjectGroupRole { project, group, .. } => {
-                vec![project.as_str(), group.as_str()]
+            UnassignGroupRole { group, role } => Call::new(E::UnassignGroupRole, &[group, role]),
+            AddGroupUser { group, user } => {
+                Call::new(E::AddGroupUser, &[group]).with_body(UserIdBody {
+                    user_id: user.clone(),
+                })
             }
-            UnassignProjectUserRole {
-                project,
-                user,
-                role,
-            } => vec![project.as_str(), user.as_str(), role.as_str()],
-            UnassignProjectGroupRole {
-                project,
-                group,
-                role,
-            } => vec![project.as_str(), group.as_str(), role.as_str()],
-        }
-    }
-
-    /// The JSON body, built from the same request structs the client sends.
-    fn body(&self) -> Option<serde_json::Value> {
-        use Mutation::*;
-        match self {
-            SetOrgRole { role, .. }
-            | ModifyProjectUser { role, .. }
-            | SetServiceAccountRole { role, .. } => json(RoleUpdate {
-                role: (*role).to_owned(),
-            }),
-            AssignUserRole { role, .. }
-            | AssignGroupRole { role, .. }
-            | AssignProjectUserRole { role, .. }
-            | AssignProjectGroupRole { role, .. } => json(RoleIdBody {
-                role_id: role.clone(),
-            }),
-            AddGroupUser { user, .. } => json(UserIdBody {
-                user_id: user.clone(),
-            }),
-            CreateInvite(invite) => json(invite),
-            AddProjectUser { user, role, .. } => json(ProjectUserCreate {
-                user_id: user.clone(),
-                role: (*role).to_owned(),
-            }),
-            AddProjectGroup { group, role, .. } => json(ProjectGroupCreate {
-                group_id: group.clone(),
-                role: role.clone(),
-            }),
-            DeleteUser { .. }
-            | UnassignUserRole { .. }
-            | UnassignGroupRole { .. }
-            | RemoveGroupUser { .. }
-            | DeleteInvite { .. }
-            | RemoveProjectUser { .. }
-            | RemoveProjectGroup { .. }
-            | UnassignProjectUserRole { .. }
-            | UnassignProjectGroupRole { .. } => None,
-        }
-    }
-
-    pub fn planned(&self) -> PlannedCall {
-        let endpoint = self.endpoint();
-        PlannedCall {
-            method: endpoint.method(),
-            path: fill(endpoint, &self.params()),
-            body: self.body(),
-        }
-    }
-
-    /// Makes the call through the typed client (and so through the throttle and retries).
-    /// Returns the created invite's id for `CreateInvite`.
-    pub async fn execute(&self, api: &AdminClient) -> Result<Option<String>, ApiError> {
-        use Mutation::*;
-        match self {
-            SetOrgRole { user, role } => api.modify_user_role(user, role).await.map(none),
-            DeleteUser { user } => api.delete_user(user).await.map(none),
-            AssignUserRole { user, role } => api.assign_user_role(user, role).await.map(none),
-            UnassignUserRole { user, role } => api.unassign_user_role(user, role).await.map(none),
-            AssignGroupRole { group, role } => api.assign_group_role(group, role).await.map(none),
-            UnassignGroupRole { group, role } => {
-                api.unassign_group_role(group, role).await.map(none)
-            }
-            AddGroupUser { group, user } => api.add_group_user(group, user).await.map(none),
-            RemoveGroupUser { group, user } => api.remove_group_user(group, user).await.map(none),
-            CreateInvite(invite) => api
-                .create_invite(invite)
-                .await
-                .map(|i| Some(i.id.to_string())),
-            DeleteInvite { invite } => api.delete_invite(invite).await.map(none),
+            RemoveGroupUser { group, user } => Call::new(E::RemoveGroupUser, &[group, user]),
+            CreateInvite(invite) => Call::new(E::CreateInvite, &[]).with_body(invite),
+            DeleteInvite { invite } => Call::new(E::DeleteInvite, &[invite]),
             AddProjectUser {
                 project,
                 user,
                 role,
-            } => api.add_project_user(project, user, role).await.map(none),
+            } => Call::new(E::AddProjectUser, &[project]).with_body(ProjectUserCreate {
+                user_id: user.clone(),
+                role: (*role).to_owned(),
+            }),
             ModifyProjectUser {
                 project,
                 user,
-                role,
-            } => api.modify_project_user(project, user, role).await.map(none),
+                role: r,
+            } => Call::new(E::ModifyProjectUser, &[project, user]).with_body(role(r)),
             RemoveProjectUser { project, user } => {
-                api.remove_project_user(project, user).await.map(none)
+                Call::new(E::RemoveProjectUser, &[project, user])
             }
             SetServiceAccountRole {
                 project,
                 account,
-                role,
-            } => api
-                .update_service_account_role(project, account, role)
-                .await
-                .map(none),
+                role: r,
+            } => Call::new(E::UpdateServiceAccount, &[project, account]).with_body(role(r)),
             AddProjectGroup {
                 project,
                 group,
                 role,
-            } => api.add_project_group(project, group, role).await.map(none),
+            } => Call::new(E::AddProjectGroup, &[project]).with_body(ProjectGroupCreate {
+                group_id: group.clone(),
+                role: role.clone(),
+            }),
             RemoveProjectGroup { project, group } => {
-                api.remove_project_group(project, group).await.map(none)
+                Call::new(E::RemoveProjectGroup, &[project, group])
             }
             AssignProjectUserRole {
                 project,
                 user,
                 role,
-            } => api
-                .assign_project_user_role(project, user, role)
-                .await
-                .map(none),
+            } => Call::new(E::AssignProjectUserRole, &[project, user]).with_body(role_id(role)),
             UnassignProjectUserRole {
                 project,
                 user,
                 role,
-            } => api
-                .unassign_project_user_role(project, user, role)
-                .await
-                .map(none),
+            } => Call::new(E::UnassignProjectUserRole, &[project, user, role]),
             AssignProjectGroupRole {
                 project,
                 group,
                 role,
-            } => api
-                .assign_project_group_role(project, group, role)
-                .await
-                .map(none),
+            } => Call::new(E::AssignProjectGroupRole, &[project, group]).with_body(role_id(role)),
             UnassignProjectGroupRole {
                 project,
                 group,
                 role,
-            } => api
-                .unassign_project_group_role(project, group, role)
-                .await
-                .map(none),
+            } => Call::new(E::UnassignProjectGroupRole, &[project, group, role]),
         }
     }
 }
@@ -367,24 +192,26 @@ impl Mutation {
 mod tests {
     use super::*;
 
+    use crate::ids::literal as id;
+
     #[test]
-    fn planned_calls_fill_the_endpoint_templates() {
+    fn mutations_fill_the_endpoint_templates() {
         let m = Mutation::UnassignProjectGroupRole {
-            project: "proj 1".into(),
-            group: "grp-eng".into(),
-            role: "role_x".into(),
+            project: id("proj-1"),
+            group: id("grp-eng"),
+            role: id("role_x"),
         };
         assert_eq!(
-            m.planned().to_string(),
-            "DELETE /projects/proj%201/groups/grp-eng/roles/role_x"
+            m.call().to_string(),
+            "DELETE /projects/proj-1/groups/grp-eng/roles/role_x"
         );
         let m = Mutation::AddProjectUser {
-            project: "proj-alpha".into(),
-            user: "user-dave".into(),
+            project: id("proj-alpha"),
+            user: id("user-dave"),
             role: "member",
         };
         assert_eq!(
-            m.planned().to_string(),
+            m.call().to_string(),
             r#"POST /organization/projects/proj-alpha/users {"role":"member","user_id":"user-dave"}"#
         );
         let invite = Mutation::CreateInvite(InviteCreate {
@@ -393,12 +220,67 @@ mod tests {
             projects: vec![],
         });
         assert_eq!(
-            invite.planned().to_string(),
+            invite.call().to_string(),
             r#"POST /organization/invites {"email":"a@b.example","projects":[],"role":"reader"}"#
         );
-        assert_eq!(
-            PlannedCall::read(&ListRequest::projects()).to_string(),
-            "GET /organization/projects?include_archived=true"
-        );
+    }
+
+    #[test]
+    fn every_mutation_fills_every_parameter_of_its_template() {
+        let (p, u, g, r): (ProjectId, UserId, GroupId, RoleId) =
+            (id("p"), id("u"), id("g"), id("r"));
+        let all = [
+            Mutation::SetOrgRole {
+                user: u.clone(),
+                role: "owner",
+            },
+            Mutation::DeleteUser { user: u.clone() },
+            Mutation::UnassignUserRole {
+                user: u.clone(),
+                role: r.clone(),
+            },
+            Mutation::UnassignGroupRole {
+                group: g.clone(),
+                role: r.clone(),
+            },
+            Mutation::RemoveGroupUser {
+                group: g.clone(),
+                user: u.clone(),
+            },
+            Mutation::DeleteInvite { invite: id("i") },
+            Mutation::ModifyProjectUser {
+                project: p.clone(),
+                user: u.clone(),
+                role: "owner",
+            },
+            Mutation::SetServiceAccountRole {
+                project: p.clone(),
+                account: id("s"),
+                role: "member",
+            },
+            Mutation::RemoveProjectGroup {
+                project: p.clone(),
+                group: g.clone(),
+            },
+            Mutation::UnassignProjectUserRole {
+                project: p.clone(),
+                user: u.clone(),
+                role: r.clone(),
+            },
+            Mutation::UnassignProjectGroupRole {
+                project: p,
+                group: g,
+                role: r,
+            },
+        ];
+        for m in all {
+            let c = m.call();
+            assert!(!c.path.contains("//") && !c.path.ends_with('/'), "{c}");
+            assert_eq!(
+                c.path.split('/').count() - 1,
+                c.endpoint.path_template().split('/').count() - 1,
+                "{c}"
+            );
+        }
     }
 }

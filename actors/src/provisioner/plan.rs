@@ -2,14 +2,14 @@
 //! whether anything must change, then make the mutations in order — or, in a dry run, only
 //! record them.
 
-use super::call::{Mutation, PlannedCall};
+use super::call::Mutation;
 use super::target::{Entitlement, GrantRef, OrgRole, OrgRoleName, Principal, ProjectSlug};
 use super::{ProvisionError, ProvisionOutcome, ProvisionResult, Refusal};
 use crate::api::models::{
     AssignedRole, GroupUser, Invite, InviteCreate, InviteProject, Project, ProjectGroup,
     ProjectUser, Role, ServiceAccount, User,
 };
-use crate::api::{AdminClient, ApiError, ListRequest};
+use crate::api::{AdminClient, ApiError, Call};
 use crate::crawlers::roles::predefined_name;
 use crate::ids::{GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
 use serde::de::DeserializeOwned;
@@ -20,8 +20,8 @@ use std::collections::HashMap;
 pub(super) struct Session {
     api: AdminClient,
     dry_run: bool,
-    reads: Vec<PlannedCall>,
-    calls: Vec<PlannedCall>,
+    reads: Vec<Call>,
+    calls: Vec<Call>,
     notes: Vec<String>,
     invite_id: Option<String>,
     users: Option<Vec<User>>,
@@ -60,7 +60,7 @@ impl Session {
         self.notes.push(note.into());
     }
 
-    fn api_error(&self, call: PlannedCall, source: ApiError) -> ProvisionError {
+    fn api_error(&self, call: Call, source: ApiError) -> ProvisionError {
         ProvisionError::Api {
             call: Box::new(call),
             completed: if self.dry_run {
@@ -72,13 +72,9 @@ impl Session {
         }
     }
 
-    async fn read<T: DeserializeOwned>(
-        &mut self,
-        req: ListRequest,
-    ) -> Result<Vec<T>, ProvisionError> {
-        let call = PlannedCall::read(&req);
+    async fn read<T: DeserializeOwned>(&mut self, call: Call) -> Result<Vec<T>, ProvisionError> {
         self.reads.push(call.clone());
-        match self.api.list_all(&req).await {
+        match self.api.list_all(&call).await {
             Ok(items) => Ok(items),
             Err(e) => Err(self.api_error(call, e)),
         }
@@ -86,11 +82,19 @@ impl Session {
 
     /// Records the mutation and, unless this is a dry run, makes it.
     async fn mutate(&mut self, m: Mutation) -> Result<(), ProvisionError> {
-        let call = m.planned();
+        let call = m.call();
         if !self.dry_run {
-            tracing::debug!(endpoint = m.endpoint().template(), path = %call.path, "Provisioning call.");
-            match m.execute(&self.api).await {
-                Ok(created) => self.invite_id = created.or(self.invite_id.take()),
+            tracing::debug!(endpoint = call.endpoint.template(), path = %call.path, "Provisioning call.");
+            match self.api.execute::<serde_json::Value>(&call).await {
+                Ok(reply) => {
+                    if let Mutation::CreateInvite(_) = m {
+                        self.invite_id = reply
+                            .get("id")
+                            .and_then(|i| i.as_str())
+                            .map(str::to_owned)
+                            .or(self.invite_id.take());
+                    }
+                }
                 Err(e) => return Err(self.api_error(call, e)),
             }
         }
@@ -102,7 +106,7 @@ impl Session {
 
     async fn users(&mut self) -> Result<&[User], ProvisionError> {
         if self.users.is_none() {
-            self.users = Some(self.read(ListRequest::users()).await?);
+            self.users = Some(self.read(Call::users()).await?);
         }
         Ok(self.users.as_deref().unwrap_or_default())
     }
@@ -113,7 +117,7 @@ impl Session {
 
     async fn projects(&mut self) -> Result<&[Project], ProvisionError> {
         if self.projects.is_none() {
-            self.projects = Some(self.read(ListRequest::projects()).await?);
+            self.projects = Some(self.read(Call::projects()).await?);
         }
         Ok(self.projects.as_deref().unwrap_or_default())
     }
@@ -141,7 +145,7 @@ impl Session {
 
     async fn project_roles(&mut self, project: &ProjectId) -> Result<&[Role], ProvisionError> {
         if !self.project_roles.contains_key(project) {
-            let roles = self.read(ListRequest::project_roles(project)).await?;
+            let roles = self.read(Call::project_roles(project)).await?;
             self.project_roles.insert(project.clone(), roles);
         }
         Ok(self
@@ -197,7 +201,7 @@ impl Session {
     }
 
     async fn custom_org_role(&mut self, role: &RoleId) -> Result<(), ProvisionError> {
-        let roles: Vec<Role> = self.read(ListRequest::org_roles()).await?;
+        let roles: Vec<Role> = self.read(Call::org_roles()).await?;
         match roles.iter().find(|r| &r.id == role) {
             None => Err(ProvisionError::NotFound {
                 what: "organization role",
@@ -216,7 +220,7 @@ impl Session {
         project: &ProjectId,
         user: &UserId,
     ) -> Result<Option<ProjectUser>, ProvisionError> {
-        let users: Vec<ProjectUser> = self.read(ListRequest::project_users(project)).await?;
+        let users: Vec<ProjectUser> = self.read(Call::project_users(project)).await?;
         Ok(users.into_iter().find(|u| &u.id == user))
     }
 
@@ -225,7 +229,7 @@ impl Session {
         project: &ProjectId,
         group: &GroupId,
     ) -> Result<Option<ProjectGroup>, ProvisionError> {
-        let groups: Vec<ProjectGroup> = self.read(ListRequest::project_groups(project)).await?;
+        let groups: Vec<ProjectGroup> = self.read(Call::project_groups(project)).await?;
         Ok(groups.into_iter().find(|g| &g.group_id == group))
     }
 }
@@ -252,7 +256,10 @@ fn role_slug(id: &str, name: Option<&str>, predefined: bool) -> Option<ProjectSl
 /// Held directly by `principal_id` (not only through a group).
 fn held_directly(role: &AssignedRole, principal_id: &str) -> bool {
     let sources = role.inherited_from();
-    sources.is_empty() || sources.iter().any(|s| s.principal_id == principal_id)
+    sources.is_empty()
+        || sources
+            .iter()
+            .any(|s| s.principal_id.as_str() == principal_id)
 }
 
 /// Whether `user` already holds `role` directly among `held`. Held only through groups, it is
@@ -280,7 +287,7 @@ fn inherited_groups(role: &AssignedRole) -> Vec<String> {
     role.inherited_from()
         .iter()
         .filter(|s| s.principal_type == "group")
-        .map(|s| s.principal_id.clone())
+        .map(|s| s.principal_id.to_string())
         .collect()
 }
 
@@ -378,7 +385,7 @@ async fn grant_user_custom_role(
     role: &RoleId,
 ) -> Result<ProvisionResult, ProvisionError> {
     s.custom_org_role(role).await?;
-    let held: Vec<AssignedRole> = s.read(ListRequest::user_roles(user)).await?;
+    let held: Vec<AssignedRole> = s.read(Call::user_roles(user)).await?;
     if holds_directly_else_note(s, &held, user, role) {
         return Ok(ProvisionResult::AlreadyGranted);
     }
@@ -396,7 +403,7 @@ async fn grant_group_custom_role(
     role: &RoleId,
 ) -> Result<ProvisionResult, ProvisionError> {
     s.custom_org_role(role).await?;
-    let held: Vec<AssignedRole> = s.read(ListRequest::group_roles(group)).await?;
+    let held: Vec<AssignedRole> = s.read(Call::group_roles(group)).await?;
     if held.iter().any(|r| &r.id == role) {
         return Ok(ProvisionResult::AlreadyGranted);
     }
@@ -473,9 +480,7 @@ async fn grant_project_group(
         .await?;
         return Ok(ProvisionResult::Granted);
     }
-    let held: Vec<AssignedRole> = s
-        .read(ListRequest::project_group_roles(project, group))
-        .await?;
+    let held: Vec<AssignedRole> = s.read(Call::project_group_roles(project, group)).await?;
     if held
         .iter()
         .any(|r| role_slug(r.id.as_str(), r.name.as_deref(), r.predefined_role) == Some(slug))
@@ -520,9 +525,7 @@ async fn service_account_role(
         .into());
     }
     s.active_project(project).await?;
-    let accounts: Vec<ServiceAccount> = s
-        .read(ListRequest::project_service_accounts(project))
-        .await?;
+    let accounts: Vec<ServiceAccount> = s.read(Call::project_service_accounts(project)).await?;
     let Some(current) = accounts.into_iter().find(|a| &a.id == account) else {
         return if grant {
             Err(ProvisionError::NotFound {
@@ -577,9 +580,7 @@ async fn grant_project_role_user(
         })
         .await?;
     } else {
-        let held: Vec<AssignedRole> = s
-            .read(ListRequest::project_user_roles(project, user))
-            .await?;
+        let held: Vec<AssignedRole> = s.read(Call::project_user_roles(project, user)).await?;
         if holds_directly_else_note(s, &held, user, role) {
             return Ok(ProvisionResult::AlreadyGranted);
         }
@@ -615,9 +616,7 @@ async fn grant_project_role_group(
         })
         .await?;
     } else {
-        let held: Vec<AssignedRole> = s
-            .read(ListRequest::project_group_roles(project, group))
-            .await?;
+        let held: Vec<AssignedRole> = s.read(Call::project_group_roles(project, group)).await?;
         if held.iter().any(|r| &r.id == role) {
             return Ok(ProvisionResult::AlreadyGranted);
         }
@@ -638,7 +637,7 @@ async fn group_member(
     user: &UserId,
     add: bool,
 ) -> Result<ProvisionResult, ProvisionError> {
-    let members: Vec<GroupUser> = s.read(ListRequest::group_users(group)).await?;
+    let members: Vec<GroupUser> = s.read(Call::group_users(group)).await?;
     let present = members.iter().any(|m| &m.id == user);
     match (add, present) {
         (true, true) => Ok(ProvisionResult::AlreadyGranted),
@@ -688,7 +687,7 @@ pub(super) async fn revoke(
         }
         (E::OrgRole(OrgRole::Custom(role)), P::User(u)) => revoke_user_custom_role(s, u, role, g).await,
         (E::OrgRole(OrgRole::Custom(role)), P::Group(group)) => {
-            let held: Vec<AssignedRole> = s.read(ListRequest::group_roles(group)).await?;
+            let held: Vec<AssignedRole> = s.read(Call::group_roles(group)).await?;
             if !held.iter().any(|r| &r.id == role) {
                 return Ok(ProvisionResult::AlreadyRevoked);
             }
@@ -716,7 +715,7 @@ pub(super) async fn revoke(
         (E::ProjectRole { project, role }, P::User(u)) => {
             s.active_project(project).await?;
             let held: Vec<AssignedRole> = s
-                .read(ListRequest::project_user_roles(project, u))
+                .read(Call::project_user_roles(project, u))
                 .await?;
             let Some(r) = held.iter().find(|r| &r.id == role) else {
                 return Ok(ProvisionResult::AlreadyRevoked);
@@ -781,7 +780,7 @@ async fn revoke_user_custom_role(
         s.note(format!("{user} is not in the organization"));
         return Ok(ProvisionResult::AlreadyRevoked);
     }
-    let held: Vec<AssignedRole> = s.read(ListRequest::user_roles(user)).await?;
+    let held: Vec<AssignedRole> = s.read(Call::user_roles(user)).await?;
     let Some(r) = held.iter().find(|r| &r.id == role) else {
         return Ok(ProvisionResult::AlreadyRevoked);
     };
@@ -849,9 +848,7 @@ async fn revoke_project_group_role(
     if s.project_group(project, group).await?.is_none() {
         return Ok(ProvisionResult::AlreadyRevoked);
     }
-    let held: Vec<AssignedRole> = s
-        .read(ListRequest::project_group_roles(project, group))
-        .await?;
+    let held: Vec<AssignedRole> = s.read(Call::project_group_roles(project, group)).await?;
     let Some(role) = held.iter().find(|r| wanted(r)) else {
         return Ok(ProvisionResult::AlreadyRevoked);
     };
@@ -917,7 +914,7 @@ pub(super) async fn create_account(
         s.note(format!("{email} is already user {id}"));
         return Ok(ProvisionResult::AlreadyMember);
     }
-    let invites: Vec<Invite> = s.read(ListRequest::invites()).await?;
+    let invites: Vec<Invite> = s.read(Call::invites()).await?;
     if let Some(i) = invites.iter().find(|i| {
         i.status.as_deref() == Some("pending")
             && i.email
@@ -947,16 +944,9 @@ pub(super) async fn delete_invite(
     s: &mut Session,
     invite: &InviteId,
 ) -> Result<ProvisionResult, ProvisionError> {
-    let call = PlannedCall {
-        method: "GET",
-        path: format!(
-            "/organization/invites/{}",
-            crate::api::request::seg(invite.as_str())
-        ),
-        body: None,
-    };
+    let call = Call::invite(invite);
     s.reads.push(call.clone());
-    let current = match s.api.retrieve_invite(invite).await {
+    let current = match s.api.execute::<Invite>(&call).await {
         Ok(i) => i,
         Err(e) if e.status() == Some(404) => {
             s.note(format!("invite {invite} does not exist"));

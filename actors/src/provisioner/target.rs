@@ -5,7 +5,7 @@
 use super::ProvisionError;
 use crate::crawlers::roles::predefined_name;
 use crate::graph::ResourceType;
-use crate::ids::{GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
+use crate::ids::{GroupId, InviteId, OrgId, ProjectId, RoleId, ServiceAccountId, UnsafeId, UserId};
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
@@ -79,7 +79,7 @@ pub enum OrgRole {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Entitlement {
     /// `organization:<org>:member`
-    OrgMember { org: String },
+    OrgMember { org: OrgId },
     /// `role:<owner|reader|custom id>:assigned`
     OrgRole(OrgRole),
     /// `project:<p>:<owner|member|viewer>`
@@ -120,18 +120,32 @@ fn invalid(kind: &'static str, id: &str, reason: impl Into<String>) -> Provision
     }
 }
 
-/// `<project_id>/<rest>`, both non-empty.
-fn split_project(
+/// One id of a request, checked (see `ids`): a bad one is refused before any request is made.
+fn id<T: FromStr<Err = UnsafeId>>(
     kind: &'static str,
     whole: &str,
     id: &str,
-) -> Result<(String, String), ProvisionError> {
-    match id.split_once('/') {
-        Some((p, r)) if !p.is_empty() && !r.is_empty() => Ok((p.to_owned(), r.to_owned())),
+) -> Result<T, ProvisionError> {
+    id.parse()
+        .map_err(|e: UnsafeId| invalid(kind, whole, e.to_string()))
+}
+
+/// `<project_id>/<rest>`, both checked ids.
+fn split_project<A, B>(
+    kind: &'static str,
+    whole: &str,
+    both: &str,
+) -> Result<(A, B), ProvisionError>
+where
+    A: FromStr<Err = UnsafeId>,
+    B: FromStr<Err = UnsafeId>,
+{
+    match both.split_once('/') {
+        Some((p, r)) => Ok((id(kind, whole, p)?, id(kind, whole, r)?)),
         _ => Err(invalid(
             kind,
             whole,
-            format!("expected <project_id>/<id>, got {id:?}"),
+            format!("expected <project_id>/<id>, got {both:?}"),
         )),
     }
 }
@@ -169,7 +183,7 @@ impl FromStr for Entitlement {
             ResourceType::Organization => {
                 expect_slug("member")?;
                 Ok(Entitlement::OrgMember {
-                    org: rid.to_owned(),
+                    org: id(KIND, s, rid)?,
                 })
             }
             ResourceType::Role => {
@@ -186,7 +200,7 @@ impl FromStr for Entitlement {
                             ),
                         ));
                     }
-                    None => OrgRole::Custom(RoleId::new(rid)),
+                    None => OrgRole::Custom(id(KIND, s, rid)?),
                 };
                 Ok(Entitlement::OrgRole(role))
             }
@@ -199,22 +213,19 @@ impl FromStr for Entitlement {
                     )
                 })?;
                 Ok(Entitlement::Project {
-                    project: ProjectId::new(rid),
+                    project: id(KIND, s, rid)?,
                     slug,
                 })
             }
             ResourceType::ProjectRole => {
                 expect_slug("assigned")?;
                 let (project, role) = split_project(KIND, s, rid)?;
-                Ok(Entitlement::ProjectRole {
-                    project: project.into(),
-                    role: role.into(),
-                })
+                Ok(Entitlement::ProjectRole { project, role })
             }
             ResourceType::Group => {
                 expect_slug("member")?;
                 Ok(Entitlement::GroupMember {
-                    group: GroupId::new(rid),
+                    group: id(KIND, s, rid)?,
                 })
             }
             other => Err(invalid(
@@ -236,16 +247,13 @@ impl FromStr for Principal {
             .filter(|(_, id)| !id.is_empty())
             .ok_or_else(|| invalid(KIND, s, "expected TYPE:ID, e.g. user:user-abc, group:grp_1 or service_account:proj_1/svc_1"))?;
         match ResourceType::parse(ty) {
-            Some(ResourceType::User) => Ok(Principal::User(id.into())),
-            Some(ResourceType::Group) => Ok(Principal::Group(id.into())),
+            Some(ResourceType::User) => Ok(Principal::User(self::id(KIND, s, id)?)),
+            Some(ResourceType::Group) => Ok(Principal::Group(self::id(KIND, s, id)?)),
             Some(ResourceType::ServiceAccount) => {
                 let (project, account) = split_project(KIND, s, id)?;
-                Ok(Principal::ServiceAccount {
-                    project: project.into(),
-                    account: account.into(),
-                })
+                Ok(Principal::ServiceAccount { project, account })
             }
-            Some(ResourceType::Invite) => Ok(Principal::Invite(id.into())),
+            Some(ResourceType::Invite) => Ok(Principal::Invite(self::id(KIND, s, id)?)),
             _ => Err(invalid(
                 KIND,
                 s,
@@ -369,8 +377,8 @@ mod tests {
         assert_eq!(
             g.principal,
             Principal::ServiceAccount {
-                project: "proj_1".into(),
-                account: "svc_1".into()
+                project: crate::ids::literal("proj_1"),
+                account: crate::ids::literal("svc_1")
             }
         );
         assert_eq!(
@@ -383,7 +391,7 @@ mod tests {
         assert_eq!(
             g.entitlement,
             Entitlement::OrgMember {
-                org: "org-1".into()
+                org: crate::ids::literal("org-1")
             }
         );
         assert!("project:p:member:robot:r".parse::<GrantRef>().is_err());

@@ -21,7 +21,7 @@
 //!
 //! Pure: times are seconds passed in, so it is tested without clocks.
 
-use crate::api::Endpoint;
+use crate::endpoint::Endpoint;
 
 /// An explorer that has not wanted to go beyond the frontier this long has run out of work
 /// there: another endpoint may take over.

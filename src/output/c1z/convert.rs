@@ -99,12 +99,12 @@ pub fn resource(r: &g::Resource) -> proto::Resource {
             last_used_at,
             expires_at,
         } => {
-            created_at = created.map(timestamp);
+            created_at = created.and_then(timestamp);
             proto::SecretTrait {
                 profile: profile.clone(),
-                created_at: created.map(timestamp),
-                expires_at: expires_at.map(timestamp),
-                last_used_at: last_used_at.map(timestamp),
+                created_at: created.and_then(timestamp),
+                expires_at: expires_at.and_then(timestamp),
+                last_used_at: last_used_at.and_then(timestamp),
                 created_by_id: None,
                 identity_id: identity.as_ref().map(resource_id),
             }
@@ -180,9 +180,15 @@ pub fn grant_sources(graph: &GrantGraph, grant: &g::Grant) -> Option<proto::Gran
     Some(proto::GrantSources { sources })
 }
 
-/// Unix seconds → `google.protobuf.Timestamp`.
-pub fn timestamp(seconds: i64) -> proto::Timestamp {
-    proto::Timestamp { seconds, nanos: 0 }
+/// Unix seconds → `google.protobuf.Timestamp`, or `None` for a time outside the range a
+/// Timestamp may hold (0001-01-01 to 9999-12-31): a server's nonsense is left out, not
+/// written where Baton's reader would reject the whole row.
+pub fn timestamp(seconds: i64) -> Option<proto::Timestamp> {
+    const MIN: i64 = -62_135_596_800;
+    const MAX: i64 = 253_402_300_799;
+    (MIN..=MAX)
+        .contains(&seconds)
+        .then_some(proto::Timestamp { seconds, nanos: 0 })
 }
 
 /// JSON profile → `google.protobuf.Struct`, the mapping of Go's `structpb.NewStruct`.
@@ -215,4 +221,20 @@ fn json_value(v: &serde_json::Value) -> proto::Value {
         }),
     };
     proto::Value { kind: Some(kind) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_a_timestamp_cannot_hold_are_left_out() {
+        assert_eq!(
+            timestamp(1_700_000_000).map(|t| t.seconds),
+            Some(1_700_000_000)
+        );
+        assert_eq!(timestamp(253_402_300_800), None, "year 10000");
+        assert_eq!(timestamp(i64::MAX), None);
+        assert_eq!(timestamp(i64::MIN), None);
+    }
 }

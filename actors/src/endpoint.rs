@@ -1,8 +1,20 @@
-//! Endpoint templates: the key of the throttle, of the request counters and of the mock's routes.
+//! The Admin API's operations: one definition each (method, path template, page style and
+//! maximum page size) from which every path, every throttle key, every request counter and
+//! every mock route is derived. On the ground floor: the client, the throttle and the mock all
+//! use it, and none of them through another.
 
-use super::page::PageStyle;
+use crate::ids::Segment;
 use serde::Serialize;
 use std::fmt;
+
+/// Which envelope a list endpoint answers with (REFERENCE §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PageStyle {
+    /// `first_id` / `last_id` / `has_more`.
+    A,
+    /// `next` / `has_more`.
+    B,
+}
 
 macro_rules! endpoints {
     ($($variant:ident => $method:literal $path:literal $(, list $style:ident $max:literal)?;)*) => {
@@ -20,6 +32,11 @@ macro_rules! endpoints {
 
             pub fn method(self) -> &'static str {
                 match self { $(Endpoint::$variant => $method,)* }
+            }
+
+            /// The path template, e.g. `/organization/users/{user_id}/roles`.
+            pub fn path_template(self) -> &'static str {
+                match self { $(Endpoint::$variant => $path,)* }
             }
 
             /// Envelope and maximum `limit` for list endpoints; `None` for everything else.
@@ -78,6 +95,31 @@ impl Endpoint {
         self.method() != "GET"
     }
 
+    /// The concrete path: each `{param}` of the template replaced by the next of `params`, in
+    /// order. Segments are checked ids, so they need no encoding and cannot be `.` or `..`.
+    /// Callers pass exactly the template's parameters (the typed constructors in
+    /// `api::call` do); a missing one leaves an empty segment, which no route matches.
+    pub fn path(self, params: &[&dyn Segment]) -> String {
+        let template = self.path_template();
+        let mut out = String::with_capacity(template.len() + 48);
+        let mut params = params.iter();
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            if let Some(p) = params.next() {
+                out.push_str(p.segment());
+            }
+            rest = rest[open..].find('}').map_or("", |c| &rest[open + c + 1..]);
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// How many `{param}`s the template has.
+    pub fn arity(self) -> usize {
+        self.path_template().matches('{').count()
+    }
+
     /// Parses `METHOD /path/{param}` back, for reports and the mock's stats endpoint.
     pub fn from_template(s: &str) -> Option<Endpoint> {
         Endpoint::ALL.iter().copied().find(|e| e.template() == s)
@@ -103,6 +145,20 @@ mod tests {
         t.sort();
         t.dedup();
         assert_eq!(t.len(), Endpoint::ALL.len());
+    }
+
+    #[test]
+    fn paths_fill_the_template_in_order() {
+        let (p, u) = (
+            crate::ids::ProjectId::new("p-1").expect("id"),
+            crate::ids::UserId::new("u_2").expect("id"),
+        );
+        assert_eq!(
+            Endpoint::ListProjectUserRoles.path(&[&p, &u]),
+            "/projects/p-1/users/u_2/roles"
+        );
+        assert_eq!(Endpoint::ListUsers.path(&[]), "/organization/users");
+        assert_eq!(Endpoint::UnassignProjectGroupRole.arity(), 3);
     }
 
     #[test]
