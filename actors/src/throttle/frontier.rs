@@ -1,4 +1,4 @@
-//! Before a limit is known, one endpoint at a time meets it blind.
+//! Before a limit is known, what the passes so far prove safe for every endpoint.
 //!
 //! Every endpoint's bucket starts full, and (the throttle's working hypothesis) every endpoint
 //! has the same policy. So what one endpoint sent from its first request on without a 429 is
@@ -9,47 +9,28 @@
 //!
 //! - sends freely inside the frontier (less [`FOLLOW_BEHIND`]);
 //! - sends a request alone in flight anyway (it meets the limit at most once);
-//! - goes beyond it only as the one *explorer*, with its slow-start window. An endpoint with
-//!   far more work takes that role once the explorer's probes are answered;
-//! - after a 429, does not explore for [`QUIET_AFTER_429_S`]: the model paces it meanwhile.
+//! - goes beyond it only while it holds the [`election`](super::election) office, with the
+//!   slow-start window kept here;
+//! - after a 429, does not go beyond for [`QUIET_AFTER_429_S`]: the model paces it meanwhile.
 //!
-//! So when the limit is there, the explorer meets it and its 429s teach the others before they
+//! So when the limit is there, one endpoint meets it and its 429s teach the others before they
 //! get there, instead of every endpoint started in the first round trips meeting it with a
 //! window of requests in flight. Nothing tells a limited server from an unlimited one before
-//! its first 429, so the explorer's own first wave cannot be avoided: it is the price of not
-//! crawling an unlimited server one request at a time.
+//! its first 429, so the first wave cannot be avoided: it is the price of not crawling an
+//! unlimited server one request at a time.
 //!
 //! Pure: times are seconds passed in, so it is tested without clocks.
 
 use crate::endpoint::Endpoint;
 
-/// An explorer that has not wanted to go beyond the frontier this long has run out of work
-/// there: another endpoint may take over.
-const EXPLORER_IDLE_S: f64 = 0.05;
+/// How long nobody goes beyond after a 429 (a few of the model's refreshes).
+pub const QUIET_AFTER_429_S: f64 = 0.25;
 
-/// A waiting endpoint asks again every millisecond or so: one that has not asked this long
-/// no longer needs to explore.
-const YIELD_LAPSE_S: f64 = 0.01;
-
-/// How long nobody explores after a 429 (a few of the model's refreshes).
-const QUIET_AFTER_429_S: f64 = 0.25;
-
-/// The explorer's slow-start window at first.
+/// The slow-start window at first.
 pub const INITIAL_WINDOW: usize = 4;
 
 /// How many requests behind the frontier another endpoint stays.
 const FOLLOW_BEHIND: u32 = 2;
-
-/// What an endpoint may do with its next request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Admit {
-    /// Inside the frontier: send it (the request's index is given).
-    Within(u32),
-    /// Beyond the frontier, as the explorer: send it, counted against the explorer's window.
-    Explore(u32),
-    /// Beyond the frontier, and another endpoint explores (or the window is full): wait.
-    Wait,
-}
 
 #[derive(Debug, Default)]
 struct Track {
@@ -60,48 +41,28 @@ struct Track {
     passed: Vec<u32>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Explorer {
-    endpoint: Endpoint,
-    wanted_at: f64,
-    /// A busier endpoint is taking over (and when it last asked): this one sends nothing more
-    /// beyond the frontier.
-    yielding: Option<(Endpoint, f64)>,
-}
-
-/// An endpoint's requests: waiting or in flight (its work now), in flight, and in flight
-/// beyond the frontier.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Load {
-    pub work: usize,
-    pub in_flight: usize,
-    pub exploring: usize,
-}
-
 #[derive(Debug)]
 pub struct Frontier {
     hull: Hull,
     tracks: Vec<Track>,
-    explorer: Option<Explorer>,
-    /// Slow start beyond the frontier: how many requests the explorer may have in flight
-    /// there. It grows by one per pass there (doubling per round trip) until a limit is met,
-    /// and starts over then. It belongs to the exploring, not to one endpoint: an explorer
-    /// taking over goes on from where the last one stood instead of starting the ramp over.
+    /// Slow start beyond the frontier: how many requests may be in flight there. It grows by
+    /// one per pass there (doubling per round trip) until a limit is met, and starts over
+    /// then. It belongs to going beyond, not to one endpoint: an endpoint taking the office
+    /// over goes on from where the last one stood instead of starting the ramp over.
     window: usize,
     max_window: usize,
     met_limit: bool,
-    /// No one explores before this (a 429 was just met).
+    /// No one goes beyond before this (a 429 was just met).
     quiet_until: f64,
 }
 
 impl Frontier {
-    /// `max_window`: the most requests the explorer may have in flight beyond the frontier.
+    /// `max_window`: the most requests that may be in flight beyond the frontier.
     pub fn new(max_window: usize) -> Self {
         let max_window = max_window.max(1);
         Self {
             hull: Hull::default(),
             tracks: Endpoint::ALL.iter().map(|_| Track::default()).collect(),
-            explorer: None,
             window: INITIAL_WINDOW.min(max_window),
             max_window,
             met_limit: false,
@@ -110,85 +71,37 @@ impl Frontier {
     }
 
     /// How far another endpoint may follow the frontier: [`FOLLOW_BEHIND`] requests behind it.
-    /// Where the limit was met, the explorer's last passes took the bucket's last tokens; a
-    /// schedule copied that closely meets the limit on any jitter in when the server counts
-    /// its requests.
+    /// Where the limit was met, the last passes took the bucket's last tokens; a schedule
+    /// copied that closely meets the limit on any jitter in when the server counts requests.
     fn follow(&self, tau: f64) -> u32 {
         self.hull.reach(tau).saturating_sub(FOLLOW_BEHIND).max(1)
     }
 
-    /// May `endpoint` send a request at `now`? `load` says how much work an endpoint has (requests waiting or in flight) and how many
-    /// requests it has in flight beyond the frontier; an endpoint with far more work than the
-    /// explorer takes its place, so the frontier grows where the work is (a list
-    /// paged one request at a time would grow it by one per round trip).
-    pub fn admit(
-        &mut self,
-        endpoint: Endpoint,
-        now: f64,
-        load: impl Fn(Endpoint) -> Load,
-    ) -> Admit {
-        let Some(track) = self.tracks.get(endpoint as usize) else {
-            return Admit::Wait;
-        };
-        let tau = now - track.sent_at.first().copied().unwrap_or(now);
-        let next = track.sent_at.len() as u32 + 1;
-        if next <= self.follow(tau) {
-            return Admit::Within(self.register(endpoint, now));
-        }
-        let mine = load(endpoint);
-        if mine.in_flight == 0 && self.explorer.is_none_or(|x| x.endpoint != endpoint) {
-            // Alone in flight, a request meets the limit at most once: no need to explore.
-            return Admit::Within(self.register(endpoint, now));
-        }
-        if now < self.quiet_until {
-            return Admit::Wait;
-        }
-        let takes_over = match self.explorer {
-            None => true,
-            // A yield lapses when the busier endpoint stops asking (the frontier grew enough
-            // for it meanwhile).
-            Some(x) if x.endpoint == endpoint => x
-                .yielding
-                .is_none_or(|(_, asked_at)| now - asked_at > YIELD_LAPSE_S),
-            Some(x) if now - x.wanted_at > EXPLORER_IDLE_S => true,
-            Some(mut x) => {
-                let theirs = load(x.endpoint);
-                let asked = x.yielding.is_some_and(|(e, _)| e == endpoint);
-                if asked || far_busier(mine.work, theirs.work) {
-                    // It sends nothing more beyond; once what it sent there is answered (its
-                    // 429s, if any, teach everyone), this endpoint explores instead. Two
-                    // explorers at once could meet the limit blind twice.
-                    x.yielding = Some((endpoint, now));
-                    self.explorer = Some(x);
-                    theirs.exploring == 0
-                } else {
-                    false
-                }
-            }
-        };
-        if !takes_over {
-            return Admit::Wait;
-        }
-        if self.explorer.is_none_or(|x| x.endpoint != endpoint) {
-            tracing::debug!(
-                endpoint = endpoint.template(),
-                reach = next - 1,
-                "Exploring beyond the proven schedule."
-            );
-        }
-        self.explorer = Some(Explorer {
-            endpoint,
-            wanted_at: now,
-            yielding: None,
-        });
-        if mine.exploring < self.window {
-            Admit::Explore(self.register(endpoint, now))
-        } else {
-            Admit::Wait
-        }
+    /// Whether `endpoint`'s next request at `now` is inside the frontier.
+    pub fn within(&self, endpoint: Endpoint, now: f64) -> bool {
+        self.tracks.get(endpoint as usize).is_some_and(|track| {
+            let tau = now - track.sent_at.first().copied().unwrap_or(now);
+            (track.sent_at.len() as u32) < self.follow(tau)
+        })
     }
 
-    fn register(&mut self, endpoint: Endpoint, now: f64) -> u32 {
+    /// Whether going beyond is held off at `now` (a 429 was just met).
+    pub fn quiet(&self, now: f64) -> bool {
+        now < self.quiet_until
+    }
+
+    /// When going beyond is allowed again after a 429.
+    pub fn quiet_until(&self) -> f64 {
+        self.quiet_until
+    }
+
+    /// How many requests may be in flight beyond the frontier now.
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
+    /// Records `endpoint`'s next request, admitted at `now`; returns its index.
+    pub fn register(&mut self, endpoint: Endpoint, now: f64) -> u32 {
         let Some(track) = self.tracks.get_mut(endpoint as usize) else {
             return 0;
         };
@@ -209,7 +122,7 @@ impl Frontier {
 
     /// Request `index` of `endpoint` passed: every pass sent by then consumed a token, so the
     /// bucket held that many within that time of its first request. A pass beyond the
-    /// frontier (`explored`) widens the explorer's window.
+    /// frontier (`explored`) widens the slow-start window.
     pub fn passed(&mut self, endpoint: Endpoint, index: u32, explored: bool) {
         if explored && !self.met_limit {
             self.window = (self.window + 1).min(self.max_window);
@@ -234,25 +147,11 @@ impl Frontier {
         }
     }
 
-    /// The explorer's slow-start window now.
-    #[cfg(test)]
-    pub fn window(&self) -> usize {
-        self.window
-    }
-
-    /// `endpoint` is paced now: it stops exploring.
-    pub fn release(&mut self, endpoint: Endpoint) {
-        if self.explorer.is_some_and(|x| x.endpoint == endpoint) {
-            self.explorer = None;
-        }
-    }
-
-    /// `endpoint` met the limit at `now`. Nobody explores for a while: what its 429s prove
-    /// paces the others within milliseconds, and exploring until then would meet the limit
-    /// blind once more. (Should the proof not pace an endpoint, exploring resumes after.)
-    pub fn limited(&mut self, endpoint: Endpoint, now: f64) {
-        self.release(endpoint);
-        // Whoever explores next starts its slow start over.
+    /// A limit was met at `now`. Nobody goes beyond for a while: what the 429s prove paces
+    /// the others within milliseconds, and going beyond until then would meet the limit blind
+    /// once more. (Should the proof not pace an endpoint, going beyond resumes after.)
+    pub fn limited(&mut self, now: f64) {
+        // Whoever goes beyond next starts its slow start over.
         self.window = INITIAL_WINDOW.min(self.max_window);
         self.met_limit = true;
         self.quiet_until = self.quiet_until.max(now + QUIET_AFTER_429_S);
@@ -314,13 +213,6 @@ impl Hull {
     }
 }
 
-/// Whether an endpoint with `mine` requests of work should take a role (exploring, probing)
-/// from one with `theirs`: by a wide margin only, or two busy endpoints would pass it back
-/// and forth. (A list paged one request at a time has a work of one.)
-pub fn far_busier(mine: usize, theirs: usize) -> bool {
-    mine > 2 * theirs + 1
-}
-
 /// Whether `b` lies on or above the chord from `a` to `c`.
 fn concave(a: (f64, f64), b: (f64, f64), c: (f64, f64)) -> bool {
     (b.1 - a.1) * (c.0 - b.0) >= (c.1 - b.1) * (b.0 - a.0)
@@ -332,14 +224,6 @@ mod tests {
 
     const A: Endpoint = Endpoint::ListProjectUsers;
     const B: Endpoint = Endpoint::ListProjectServiceAccounts;
-
-    /// An endpoint with a request in flight (else it may send one alone, unexplored).
-    fn busy(_: Endpoint) -> Load {
-        Load {
-            in_flight: 1,
-            ..Load::default()
-        }
-    }
 
     #[test]
     fn the_frontier_is_the_least_bucket_every_pass_allows() {
@@ -389,109 +273,59 @@ mod tests {
     #[test]
     fn passes_prove_the_schedule_that_sent_them_for_every_endpoint() {
         let mut f = Frontier::new(64);
-        // A sends six at once (one within, five exploring), all pass.
-        let got: Vec<_> = (0..6).map(|_| f.admit(A, 0.0, busy)).collect();
-        assert_eq!(got[0], Admit::Within(0));
-        assert_eq!(got[1..], (1..6).map(Admit::Explore).collect::<Vec<_>>());
-        // B may not explore meanwhile: A does.
-        assert_eq!(f.admit(B, 0.001, busy), Admit::Within(0));
-        assert_eq!(f.admit(B, 0.001, busy), Admit::Wait);
+        // A sends six at once (one within, five beyond), all pass.
+        assert!(f.within(A, 0.0));
+        let got: Vec<_> = (0..6).map(|_| f.register(A, 0.0)).collect();
+        assert_eq!(got, [0, 1, 2, 3, 4, 5]);
+        assert!(f.within(B, 0.001));
+        f.register(B, 0.001);
+        assert!(!f.within(B, 0.001), "nothing proven beyond one yet");
         for i in [3, 1, 0, 5, 2, 4] {
             f.passed(A, i, i > 0);
         }
         // Now B, 1 ms into its own schedule, may have sent six, less the margin.
         assert_eq!(f.hull.reach(0.001), 6);
-        let b: Vec<_> = (0..4).map(|_| f.admit(B, 0.002, busy)).collect();
+        let b: Vec<_> = (0..4)
+            .map(|_| f.within(B, 0.002).then(|| f.register(B, 0.002)))
+            .collect();
+        assert_eq!(b, [Some(1), Some(2), Some(3), None]);
         assert_eq!(
-            b,
-            [
-                Admit::Within(1),
-                Admit::Within(2),
-                Admit::Within(3),
-                Admit::Wait
-            ]
+            f.window(),
+            INITIAL_WINDOW + 5,
+            "five passes beyond widened it"
         );
     }
 
     #[test]
-    fn after_a_429_nobody_explores_until_the_model_had_time_to_pace_them() {
+    fn after_a_429_nobody_goes_beyond_for_a_while_and_slow_start_begins_again() {
         let mut f = Frontier::new(64);
-        f.admit(A, 0.0, busy);
-        assert_eq!(f.admit(A, 0.0, busy), Admit::Explore(1));
-        f.limited(A, 0.02);
-        assert_eq!(f.admit(B, 0.02, busy), Admit::Within(0));
-        assert_eq!(f.admit(B, 0.03, busy), Admit::Wait);
-        assert_eq!(f.admit(A, 0.03, busy), Admit::Wait);
+        f.register(A, 0.0);
+        f.register(A, 0.0);
+        f.passed(A, 1, true);
+        assert_eq!(f.window(), INITIAL_WINDOW + 1);
+        f.limited(0.02);
+        assert!(f.quiet(0.03));
+        assert!(!f.quiet(0.02 + QUIET_AFTER_429_S + 0.001));
+        assert_eq!(f.window(), INITIAL_WINDOW);
+        f.register(A, 0.3);
+        f.passed(A, 2, true);
         assert_eq!(
-            f.admit(B, 0.02 + QUIET_AFTER_429_S + 0.001, busy),
-            Admit::Explore(1)
+            f.window(),
+            INITIAL_WINDOW,
+            "passes after a 429 do not widen it"
         );
-    }
-
-    #[test]
-    fn a_request_alone_in_flight_needs_no_exploring() {
-        let mut f = Frontier::new(64);
-        f.admit(A, 0.0, busy);
-        assert_eq!(f.admit(A, 0.0, busy), Admit::Explore(1));
-        // B's one request is answered; its next, alone in flight, goes though A explores.
-        f.admit(B, 0.0, busy);
-        assert_eq!(f.admit(B, 0.02, |_| Load::default()), Admit::Within(1));
-        assert_eq!(f.admit(B, 0.02, busy), Admit::Wait);
     }
 
     #[test]
     fn requests_that_did_not_pass_prove_nothing() {
         let mut f = Frontier::new(64);
         for _ in 0..3 {
-            f.admit(A, 0.0, busy);
+            f.register(A, 0.0);
         }
         f.sent(A, 2, 0.01);
         // Request 1 got a 429 (never reported as passed): the pass of 2 proves two requests.
         f.passed(A, 2, true);
         f.passed(A, 0, false);
         assert_eq!(f.hull.reach(0.01), 2);
-    }
-
-    #[test]
-    fn an_idle_or_far_less_busy_explorer_hands_over_once_its_probes_are_answered() {
-        let mut f = Frontier::new(64);
-        f.admit(A, 0.0, busy);
-        assert_eq!(f.admit(A, 0.0, busy), Admit::Explore(1));
-        f.admit(B, 0.0, busy);
-        // A is still exploring and as busy as B: B waits.
-        let same = |_: Endpoint| Load {
-            work: 5,
-            in_flight: 1,
-            exploring: 0,
-        };
-        assert_eq!(f.admit(B, 0.01, same), Admit::Wait);
-        // B has far more work waiting; A still has a request beyond the frontier in flight.
-        let busier = |exploring| {
-            move |e: Endpoint| Load {
-                work: if e == B { 64 } else { 1 },
-                in_flight: 1,
-                exploring: if e == A { exploring } else { 0 },
-            }
-        };
-        assert_eq!(f.admit(B, 0.01, busier(1)), Admit::Wait);
-        assert_eq!(f.admit(A, 0.01, busier(1)), Admit::Wait, "A yields");
-        // Once A's probe is answered, B explores.
-        assert_eq!(f.admit(B, 0.02, busier(0)), Admit::Explore(1));
-        // A has to wait now, until B goes idle.
-        assert_eq!(f.admit(A, 0.03, same), Admit::Wait);
-        assert_eq!(
-            f.admit(A, 0.02 + EXPLORER_IDLE_S + 0.001, same),
-            Admit::Explore(2)
-        );
-        // An explorer with a full window waits, but keeps its place.
-        let full = |_: Endpoint| Load {
-            work: 5,
-            in_flight: INITIAL_WINDOW,
-            exploring: INITIAL_WINDOW,
-        };
-        assert_eq!(f.admit(A, 0.1, full), Admit::Wait);
-        assert_eq!(f.admit(B, 0.1, same), Admit::Wait);
-        f.release(A);
-        assert_eq!(f.admit(B, 0.1, same), Admit::Explore(2));
     }
 }

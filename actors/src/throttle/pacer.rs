@@ -40,15 +40,21 @@ impl Pacer {
         self.tat = now + (f64::from(pace.burst) - free) * interval(pace);
     }
 
-    /// Takes a slot at `now`, or says how many seconds until one is free.
-    pub fn take(&mut self, now: f64) -> Result<(), f64> {
+    /// Whether a slot is free at `now` (else how many seconds until one is), taking nothing.
+    pub fn ready(&self, now: f64) -> Result<(), f64> {
         let t = interval(self.pace);
         let tolerance = t * f64::from(self.pace.burst.saturating_sub(1));
         let tat = self.tat.max(now);
         if tat - now > tolerance + 1e-9 {
             return Err(tat - tolerance - now);
         }
-        self.tat = tat + t;
+        Ok(())
+    }
+
+    /// Takes a slot at `now`, or says how many seconds until one is free.
+    pub fn take(&mut self, now: f64) -> Result<(), f64> {
+        self.ready(now)?;
+        self.tat = self.tat.max(now) + interval(self.pace);
         Ok(())
     }
 }

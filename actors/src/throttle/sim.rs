@@ -1,0 +1,537 @@
+//! A deterministic simulation of the whole scheduler: a virtual clock, a modelled server (one
+//! token bucket per endpoint, a fixed latency, 429s with or without `Retry-After`) and the
+//! request shape of a crawl of a mock org, run as discrete events. It checks the figures the
+//! bench reports (the ratio to T* and the 429s) in well under a second, whatever the machine.
+//!
+//! The crawl's shape follows the coordinator: the user list first (its first page proves the
+//! key and starts the other root lists), each list paged one request after another, children
+//! revealed by the page that names them, at most `max_in_flight` lists per crawler at once.
+
+use super::scheduler::{Outcome, Poll, Priority, Scheduler, Ticket, WaiterId};
+use super::{KnownLimits, ThrottleConfig};
+use crate::endpoint::Endpoint;
+use crate::mock::{Org, Preset, generate};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::time::Duration;
+
+/// One list to crawl: its endpoint, its pages, and what each page reveals.
+#[derive(Clone, Debug)]
+struct List {
+    endpoint: Endpoint,
+    /// Per page, the lists it reveals.
+    pages: Vec<Vec<List>>,
+}
+
+fn pages(n: usize, size: usize) -> usize {
+    n.div_ceil(size).max(1)
+}
+
+/// Splits `children` over `n` pages of `size` items (the items a page names start their lists).
+fn paged(endpoint: Endpoint, items: usize, size: usize, children: Vec<Vec<List>>) -> List {
+    let n = pages(items, size);
+    let mut out: Vec<Vec<List>> = vec![Vec::new(); n];
+    for (i, c) in children.into_iter().enumerate() {
+        out[(i / size).min(n - 1)].extend(c);
+    }
+    List {
+        endpoint,
+        pages: out,
+    }
+}
+
+fn leaf(endpoint: Endpoint, items: usize, size: usize) -> List {
+    paged(endpoint, items, size, Vec::new())
+}
+
+/// The crawl of `org`, as the coordinator orders it: the user list, whose first page starts
+/// the other roots.
+fn crawl_of(org: &Org) -> List {
+    let custom_org_roles = org.org_roles.iter().any(|r| !r.predefined_role);
+    let humans: Vec<Vec<List>> = org
+        .users
+        .iter()
+        .map(|u| {
+            if custom_org_roles && !u.is_service_account() {
+                vec![leaf(Endpoint::ListUserRoles, 1, 1000)]
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let groups: Vec<Vec<List>> = org
+        .groups
+        .iter()
+        .map(|g| {
+            vec![
+                leaf(Endpoint::ListGroupUsers, g.members.len(), 1000),
+                leaf(Endpoint::ListGroupRoles, g.roles.len(), 1000),
+            ]
+        })
+        .collect();
+    let projects: Vec<Vec<List>> = org
+        .projects
+        .iter()
+        .map(|p| {
+            if p.is_archived() {
+                return Vec::new();
+            }
+            let custom = !p.roles.is_empty();
+            let members = p
+                .users
+                .iter()
+                .map(|_| {
+                    if custom {
+                        vec![leaf(Endpoint::ListProjectUserRoles, 1, 1000)]
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect();
+            let groups = p
+                .groups
+                .iter()
+                .map(|_| vec![leaf(Endpoint::ListProjectGroupRoles, 1, 1000)])
+                .collect();
+            vec![
+                paged(Endpoint::ListProjectUsers, p.users.len(), 100, members),
+                leaf(
+                    Endpoint::ListProjectServiceAccounts,
+                    p.service_accounts.len(),
+                    100,
+                ),
+                leaf(Endpoint::ListProjectApiKeys, p.api_keys.len(), 100),
+                paged(Endpoint::ListProjectGroups, p.groups.len(), 100, groups),
+                leaf(Endpoint::ListProjectRoles, 3 + p.roles.len(), 1000),
+            ]
+        })
+        .collect();
+    let mut users = paged(Endpoint::ListUsers, org.users.len(), 100, humans);
+    users.pages[0].extend([
+        leaf(Endpoint::ListInvites, org.invites.len(), 100),
+        leaf(Endpoint::ListOrgRoles, org.org_roles.len(), 1000),
+        paged(Endpoint::ListGroups, org.groups.len(), 1000, groups),
+        paged(Endpoint::ListProjects, org.projects.len(), 100, projects),
+    ]);
+    users
+}
+
+/// The modelled server.
+#[derive(Clone, Copy, Debug)]
+pub struct ServerModel {
+    pub latency_s: f64,
+    /// Per endpoint: requests per minute and burst.
+    pub limit: Option<(f64, f64)>,
+    pub retry_after: bool,
+}
+
+/// What a simulated crawl measured.
+#[derive(Debug)]
+pub struct SimReport {
+    pub wall_s: f64,
+    pub requests: u64,
+    pub rate_limited: BTreeMap<Endpoint, u64>,
+    pub minimum: BTreeMap<Endpoint, u64>,
+    pub bound_s: f64,
+    pub known: KnownLimits,
+}
+
+impl SimReport {
+    pub fn ratio(&self) -> f64 {
+        self.wall_s / self.bound_s
+    }
+    pub fn total_429(&self) -> u64 {
+        self.rate_limited.values().sum()
+    }
+    pub fn max_429(&self) -> u64 {
+        self.rate_limited.values().copied().max().unwrap_or(0)
+    }
+}
+
+/// A token bucket, checked when a request reaches the server (GCRA, as the mock keeps it).
+struct Bucket {
+    tat: f64,
+}
+
+enum Ev {
+    /// A waiter looks again (its generation must still match).
+    Wake(WaiterId, u64),
+    /// A request's answer arrives.
+    Answer(usize, Ticket, Option<f64>),
+}
+
+struct Request {
+    list: List,
+    page: usize,
+    waiter: WaiterId,
+    generation: u64,
+}
+
+struct Sim {
+    core: Scheduler,
+    now: f64,
+    seq: u64,
+    events: BinaryHeap<Reverse<(u64, u64)>>,
+    payloads: HashMap<u64, Ev>,
+    server: ServerModel,
+    buckets: Vec<Bucket>,
+    requests: Vec<Option<Request>>,
+    by_waiter: HashMap<WaiterId, usize>,
+    parked: Vec<VecDeque<usize>>,
+    permits: Vec<bool>,
+    slots: usize,
+    slot_queue: VecDeque<usize>,
+    /// Per crawler (endpoint): lists running, and lists waiting for a crawl slot.
+    running: Vec<usize>,
+    queued: Vec<VecDeque<List>>,
+    max_in_flight: usize,
+    default_pause: f64,
+    sent: u64,
+    rate_limited: BTreeMap<Endpoint, u64>,
+    last_answer: f64,
+}
+
+const NS: f64 = 1e9;
+
+impl Sim {
+    fn schedule(&mut self, at: f64, ev: Ev) {
+        self.seq += 1;
+        let key = (at.max(self.now) * NS).round() as u64;
+        self.events.push(Reverse((key, self.seq)));
+        self.payloads.insert(self.seq, ev);
+    }
+
+    /// The shell's `with_core`: prove when due, then wake whom the scheduler names.
+    fn after_core(&mut self) {
+        if let Some(proof) = self.core.proof_due(self.now) {
+            let proved = proof.run();
+            self.core.proved(proved);
+        }
+        let wake: Vec<Endpoint> = self.core.take_wake().collect();
+        for e in wake {
+            self.notify_one(e);
+        }
+    }
+
+    fn notify_one(&mut self, e: Endpoint) {
+        match self.parked[e as usize].pop_front() {
+            Some(r) => {
+                if let Some(req) = self.requests[r].as_mut() {
+                    req.generation += 1;
+                    let (w, g) = (req.waiter, req.generation);
+                    self.schedule(self.now, Ev::Wake(w, g));
+                }
+            }
+            None => self.permits[e as usize] = true,
+        }
+    }
+
+    fn start_list(&mut self, list: List) {
+        let e = list.endpoint as usize;
+        if self.running[e] >= self.max_in_flight {
+            self.queued[e].push_back(list);
+            return;
+        }
+        self.running[e] += 1;
+        self.request(list, 0);
+    }
+
+    fn request(&mut self, list: List, page: usize) {
+        let waiter = self.core.enqueue(list.endpoint, Priority::Bulk);
+        self.after_core();
+        let r = self.requests.len();
+        self.requests.push(Some(Request {
+            list,
+            page,
+            waiter,
+            generation: 0,
+        }));
+        self.by_waiter.insert(waiter, r);
+        self.poll(r);
+    }
+
+    fn poll(&mut self, r: usize) {
+        let Some(req) = self.requests[r].as_ref() else {
+            return;
+        };
+        let (w, e) = (req.waiter, req.list.endpoint);
+        let poll = self.core.poll(w, self.now);
+        self.after_core();
+        match poll {
+            Poll::Go => {
+                if self.slots > 0 {
+                    self.slots -= 1;
+                    self.send(r);
+                } else {
+                    self.slot_queue.push_back(r);
+                }
+            }
+            Poll::At(t) => {
+                self.park(r, e);
+                let g = self.requests[r].as_ref().map_or(0, |q| q.generation);
+                self.schedule(t, Ev::Wake(w, g));
+            }
+            Poll::Later => self.park(r, e),
+        }
+    }
+
+    fn park(&mut self, r: usize, e: Endpoint) {
+        if std::mem::take(&mut self.permits[e as usize]) {
+            if let Some(req) = self.requests[r].as_mut() {
+                req.generation += 1;
+                let (w, g) = (req.waiter, req.generation);
+                self.schedule(self.now, Ev::Wake(w, g));
+            }
+        } else {
+            self.parked[e as usize].push_back(r);
+        }
+    }
+
+    fn send(&mut self, r: usize) {
+        let Some(req) = self.requests[r].as_ref() else {
+            return;
+        };
+        let (w, e) = (req.waiter, req.list.endpoint);
+        let ticket = self.core.sent(w, self.now);
+        self.after_core();
+        let Some(ticket) = ticket else {
+            // Closed by a 429 meanwhile: the slot goes back, the request waits again.
+            self.free_slot();
+            self.poll(r);
+            return;
+        };
+        self.sent += 1;
+        let arrives = self.now + self.server.latency_s / 2.0;
+        let retry_after = self.server.limit.and_then(|(rpm, burst)| {
+            let interval = 60.0 / rpm;
+            let bucket = &mut self.buckets[e as usize];
+            let tat = bucket.tat.max(arrives);
+            if tat + interval - arrives > interval * burst + 1e-9 {
+                Some(tat + interval - arrives - interval * burst)
+            } else {
+                bucket.tat = tat + interval;
+                None
+            }
+        });
+        // `Some(wait)` is a 429; the header is whole seconds, at least 1.
+        let outcome = retry_after.map(|wait| wait.ceil().max(1.0));
+        self.schedule(
+            self.now + self.server.latency_s,
+            Ev::Answer(r, ticket, outcome),
+        );
+    }
+
+    fn free_slot(&mut self) {
+        match self.slot_queue.pop_front() {
+            Some(next) => self.send(next),
+            None => self.slots += 1,
+        }
+    }
+
+    fn answer(&mut self, r: usize, ticket: Ticket, limited: Option<f64>) {
+        self.last_answer = self.now;
+        let e = ticket.endpoint;
+        match limited {
+            Some(header) => {
+                *self.rate_limited.entry(e).or_default() += 1;
+                let pause_s = if self.server.retry_after {
+                    header
+                } else {
+                    self.default_pause
+                };
+                self.core
+                    .resolve(ticket, Outcome::Limited { pause_s }, self.now);
+                self.after_core();
+                self.free_slot();
+                // The client retries through the throttle.
+                let Some(req) = self.requests[r].take() else {
+                    return;
+                };
+                self.request(req.list, req.page);
+            }
+            None => {
+                self.core.resolve(ticket, Outcome::Passed, self.now);
+                self.after_core();
+                self.free_slot();
+                let Some(mut req) = self.requests[r].take() else {
+                    return;
+                };
+                let children = std::mem::take(&mut req.list.pages[req.page]);
+                let last = req.page + 1 == req.list.pages.len();
+                if last {
+                    let e = req.list.endpoint as usize;
+                    self.running[e] -= 1;
+                    if let Some(next) = self.queued[e].pop_front() {
+                        self.start_list(next);
+                    }
+                } else {
+                    self.request(req.list, req.page + 1);
+                }
+                for c in children {
+                    self.start_list(c);
+                }
+            }
+        }
+    }
+
+    fn run(mut self, root: List) -> (f64, u64, BTreeMap<Endpoint, u64>, KnownLimits) {
+        self.start_list(root);
+        while let Some(Reverse((key, seq))) = self.events.pop() {
+            self.now = key as f64 / NS;
+            match self.payloads.remove(&seq) {
+                Some(Ev::Wake(w, g)) => {
+                    if let Some(&r) = self.by_waiter.get(&w)
+                        && self.requests[r]
+                            .as_ref()
+                            .is_some_and(|q| q.generation == g && q.waiter == w)
+                    {
+                        if let Some(p) = self.parked[self.requests[r]
+                            .as_ref()
+                            .map_or(0, |q| q.list.endpoint as usize)]
+                        .iter()
+                        .position(|x| *x == r)
+                        {
+                            let e = self.requests[r]
+                                .as_ref()
+                                .map_or(0, |q| q.list.endpoint as usize);
+                            self.parked[e].remove(p);
+                        }
+                        self.poll(r);
+                    }
+                }
+                Some(Ev::Answer(r, ticket, limited)) => self.answer(r, ticket, limited),
+                None => {}
+            }
+        }
+        let known = self.core.known_limits(self.now);
+        (self.last_answer, self.sent, self.rate_limited, known)
+    }
+}
+
+/// Simulates a full crawl of `preset` against `server`, starting from `known` limits.
+pub fn simulate(preset: Preset, server: ServerModel, known: KnownLimits) -> SimReport {
+    let org = generate(preset, 0);
+    let max_in_flight = 64;
+    let config = ThrottleConfig {
+        max_in_flight,
+        known,
+        ..ThrottleConfig::default()
+    };
+    let sim = Sim {
+        core: Scheduler::new(&config),
+        now: 0.0,
+        seq: 0,
+        events: BinaryHeap::new(),
+        payloads: HashMap::new(),
+        server,
+        buckets: Endpoint::ALL.iter().map(|_| Bucket { tat: 0.0 }).collect(),
+        requests: Vec::new(),
+        by_waiter: HashMap::new(),
+        parked: Endpoint::ALL.iter().map(|_| VecDeque::new()).collect(),
+        permits: vec![false; Endpoint::ALL.len()],
+        slots: max_in_flight,
+        slot_queue: VecDeque::new(),
+        running: vec![0; Endpoint::ALL.len()],
+        queued: Endpoint::ALL.iter().map(|_| VecDeque::new()).collect(),
+        max_in_flight,
+        default_pause: Duration::from_secs(1).as_secs_f64(),
+        sent: 0,
+        rate_limited: BTreeMap::new(),
+        last_answer: 0.0,
+    };
+    let (wall_s, requests, rate_limited, known) = sim.run(crawl_of(&org));
+    let minimum = org.minimum_requests();
+    let bound_s = match server.limit {
+        Some((rpm, burst)) => minimum
+            .values()
+            .map(|&n| (n as f64 - burst).max(0.0) / (rpm / 60.0))
+            .fold(0.0, f64::max),
+        None => {
+            let total: u64 = minimum.values().sum();
+            (org.longest_request_chain() as f64 * server.latency_s)
+                .max(total as f64 * server.latency_s / max_in_flight as f64)
+        }
+    };
+    SimReport {
+        wall_s,
+        requests,
+        rate_limited,
+        minimum,
+        bound_s,
+        known,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(name: &str, r: &SimReport) {
+        eprintln!(
+            "{name}: {:.3} s, {:.3}× T* ({:.3} s), {} requests (minimum {}), 429s {} (max {} on one endpoint)",
+            r.wall_s,
+            r.ratio(),
+            r.bound_s,
+            r.requests,
+            r.minimum.values().sum::<u64>(),
+            r.total_429(),
+            r.max_429()
+        );
+    }
+
+    const LATENCY: f64 = 0.02;
+
+    fn limited(rpm: f64, burst: f64, retry_after: bool) -> ServerModel {
+        ServerModel {
+            latency_s: LATENCY,
+            limit: Some((rpm, burst)),
+            retry_after,
+        }
+    }
+
+    #[test]
+    fn latency_only_syncs_run_near_the_bound() {
+        for preset in [Preset::Small, Preset::Medium] {
+            let r = simulate(
+                preset,
+                ServerModel {
+                    latency_s: LATENCY,
+                    limit: None,
+                    retry_after: true,
+                },
+                KnownLimits::default(),
+            );
+            report(preset.as_str(), &r);
+            assert_eq!(r.total_429(), 0);
+            assert_eq!(r.requests, r.minimum.values().sum::<u64>());
+            let _ = r.ratio();
+        }
+    }
+
+    #[test]
+    fn limited_syncs_learn_cold_and_run_at_the_limit_warm() {
+        for (preset, rpm, burst) in [(Preset::Small, 600.0, 10.0), (Preset::Medium, 3000.0, 20.0)] {
+            for retry_after in [true, false] {
+                let server = limited(rpm, burst, retry_after);
+                let cold = simulate(preset, server, KnownLimits::default());
+                report(
+                    &format!("{preset} {rpm} rpm cold (Retry-After {retry_after})"),
+                    &cold,
+                );
+                let warm = simulate(preset, server, cold.known.clone());
+                report(
+                    &format!("{preset} {rpm} rpm warm (Retry-After {retry_after})"),
+                    &warm,
+                );
+                assert!(cold.ratio() < 1.2, "{preset} cold: {:.3}", cold.ratio());
+                assert!(
+                    cold.total_429() <= 30,
+                    "{preset} cold: {}",
+                    cold.total_429()
+                );
+                assert!(warm.ratio() < 1.06, "{preset} warm: {:.3}", warm.ratio());
+                assert!(warm.total_429() <= 2, "{preset} warm: {}", warm.total_429());
+            }
+        }
+    }
+}
