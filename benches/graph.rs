@@ -5,10 +5,11 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use openai_access_actors::api::models::User;
 use openai_access_actors::api::{PageStyle, RawPage};
-use openai_access_actors::collector::finish_graph;
 use openai_access_actors::graph::{
-    AccountType, GrantGraph, Origin, Resource, ResourceKey, ResourceType, Traits, UserStatus,
+    AccountType, EntitlementId, GrantGraph, Origin, Resource, ResourceId, ResourceKey,
+    ResourceType, Slug, Traits, UserStatus,
 };
+use openai_access_actors::ids::literal;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
@@ -27,7 +28,7 @@ fn resource(rt: ResourceType, id: String, parent: Option<ResourceKey>) -> Resour
     Resource {
         resource_type: rt,
         display_name: id.clone(),
-        id,
+        id: rid(&id),
         parent,
         description: String::new(),
         profile: BTreeMap::new(),
@@ -35,8 +36,12 @@ fn resource(rt: ResourceType, id: String, parent: Option<ResourceKey>) -> Resour
     }
 }
 
-/// One observed grant: entitlement, its resource, principal, origin.
-type Fact = (String, ResourceKey, ResourceKey, Origin);
+/// One observed grant: entitlement, principal, origin.
+type Fact = (EntitlementId, ResourceKey, Origin);
+
+fn rid(id: &str) -> ResourceId {
+    id.parse().expect("a bench id is safe")
+}
 
 /// An org whose direct grants plus expansion come to roughly `target` grants: users in
 /// projects and groups, groups granted into projects, a few owners.
@@ -59,26 +64,29 @@ fn facts(target: usize) -> (Vec<Resource>, Vec<Fact>) {
     for g in 0..groups {
         res.push(resource(ResourceType::Group, format!("grp-{g:05}"), None));
     }
-    let user = |u: usize| ResourceKey::new(ResourceType::User, format!("user-{u:07}"));
+    let user = |u: usize| ResourceKey::new(ResourceType::User, rid(&format!("user-{u:07}")));
     for u in 0..users {
         // Every user: a role, membership of one group, five projects.
         let role = if u % 1000 == 0 { "owner" } else { "reader" };
-        let rk = ResourceKey::new(ResourceType::Role, role);
-        grants.push((rk.entitlement_id("assigned"), rk, user(u), Origin::Direct));
-        let g = ResourceKey::new(ResourceType::Group, format!("grp-{:05}", u % groups));
-        grants.push((g.entitlement_id("member"), g, user(u), Origin::Direct));
+        let rk = ResourceKey::new(ResourceType::Role, rid(role));
+        grants.push((rk.entitlement(Slug::Assigned), user(u), Origin::Direct));
+        let g = ResourceKey::new(ResourceType::Group, rid(&format!("grp-{:05}", u % groups)));
+        grants.push((g.entitlement(Slug::Member), user(u), Origin::Direct));
         for k in 0..5 {
             let p = ResourceKey::new(
                 ResourceType::Project,
-                format!("proj-{:06}", (u * 7 + k) % projects),
+                rid(&format!("proj-{:06}", (u * 7 + k) % projects)),
             );
-            grants.push((p.entitlement_id("member"), p, user(u), Origin::Direct));
+            grants.push((p.entitlement(Slug::Member), user(u), Origin::Direct));
         }
     }
     for g in 0..groups {
-        let p = ResourceKey::new(ResourceType::Project, format!("proj-{:06}", g % projects));
-        let gk = ResourceKey::new(ResourceType::Group, format!("grp-{g:05}"));
-        grants.push((p.entitlement_id("viewer"), p, gk, Origin::Direct));
+        let p = ResourceKey::new(
+            ResourceType::Project,
+            rid(&format!("proj-{:06}", g % projects)),
+        );
+        let gk = ResourceKey::new(ResourceType::Group, rid(&format!("grp-{g:05}")));
+        grants.push((p.entitlement(Slug::Viewer), gk, Origin::Direct));
     }
     (res, grants)
 }
@@ -88,10 +96,10 @@ fn build(res: &[Resource], grants: &[Fact]) -> GrantGraph {
     for r in res {
         g.add_resource(r.clone());
     }
-    for (e, r, p, o) in grants {
-        g.add_grant(e, r, p, o.clone());
+    for (e, p, o) in grants {
+        g.add_grant(e, p, o.clone());
     }
-    finish_graph(&mut g, "org-bench");
+    g.finish_org(&literal("org-bench"));
     g
 }
 

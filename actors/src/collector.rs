@@ -6,16 +6,13 @@
 //! | `TakeGraph`       | coordinator  | the finished graph, its `FinishReport`, timings |
 //!
 //! Facts are merged in arrival order with no locks; finishing (org membership, group
-//! expansion, implicit project owners) happens once, when every crawl has ended.
+//! expansion, implicit project owners: `GrantGraph::finish_org`) happens once, when every
+//! crawl has ended.
 
-use crate::graph::{
-    AccountType, FinishReport, GrantGraph, Origin, Resource, ResourceKey, ResourceType, Traits,
-    UserStatus,
-};
+use crate::graph::{FinishReport, GrantGraph};
 use crate::ids::OrgId;
 use crate::messages::FactsDiscovered;
 use actix::prelude::*;
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// Move the finished graph out. Sent by the coordinator once no work is outstanding.
@@ -74,8 +71,7 @@ impl Handler<FactsDiscovered> for GrantCollector {
             self.graph.add_resource(r);
         }
         for g in msg.grants {
-            self.graph
-                .add_grant(&g.entitlement, &g.resource, &g.principal, g.origin);
+            self.graph.add_grant(&g.entitlement, &g.principal, g.origin);
         }
         self.merge_time += started.elapsed();
     }
@@ -90,9 +86,9 @@ impl Handler<TakeGraph> for GrantCollector {
             .configured_org_id
             .clone()
             .or_else(|| self.discovered_org_id.clone())
-            .map_or_else(|| "org".to_owned(), String::from);
+            .unwrap_or_else(|| crate::ids::literal("org"));
         let mut graph = std::mem::take(&mut self.graph);
-        let report = finish_graph(&mut graph, &org_id);
+        let report = graph.finish_org(&org_id);
         MessageResult(CollectedGraph {
             graph,
             report,
@@ -101,59 +97,4 @@ impl Handler<TakeGraph> for GrantCollector {
             facts_received: self.facts_received,
         })
     }
-}
-
-/// Adds what only the whole org tells: the organization itself, the predefined org roles,
-/// every user's org membership; then expands (see [`GrantGraph::finish`]).
-pub fn finish_graph(graph: &mut GrantGraph, org_id: &str) -> FinishReport {
-    graph.org_id = org_id.to_owned();
-    graph.set_org_id(org_id);
-    let org = ResourceKey::new(ResourceType::Organization, org_id);
-    let mut profile = BTreeMap::new();
-    profile.insert("org_id".to_owned(), serde_json::Value::from(org_id));
-    graph.add_resource(Resource {
-        resource_type: ResourceType::Organization,
-        id: org_id.to_owned(),
-        parent: None,
-        display_name: format!("OpenAI organization {org_id}"),
-        description: String::new(),
-        profile,
-        traits: Traits::App,
-    });
-    for (id, name, what) in [
-        ("owner", "Owner", "Can manage the organization"),
-        ("reader", "Reader", "Can read the organization"),
-    ] {
-        let mut profile = BTreeMap::new();
-        profile.insert("predefined".to_owned(), serde_json::Value::from(true));
-        graph.add_resource(Resource {
-            resource_type: ResourceType::Role,
-            id: id.to_owned(),
-            parent: Some(org.clone()),
-            display_name: name.to_owned(),
-            description: what.to_owned(),
-            profile,
-            traits: Traits::Role,
-        });
-    }
-    let members: Vec<ResourceKey> = graph
-        .resources()
-        .filter(|r| r.resource_type == ResourceType::User)
-        .filter(|r| {
-            matches!(
-                r.traits,
-                Traits::User {
-                    account_type: AccountType::Human,
-                    status: UserStatus::Enabled,
-                    ..
-                }
-            )
-        })
-        .map(Resource::key)
-        .collect();
-    let entitlement = org.entitlement_id("member");
-    for m in members {
-        graph.add_grant(&entitlement, &org, &m, Origin::Direct);
-    }
-    graph.finish()
 }

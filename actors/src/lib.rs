@@ -11,6 +11,7 @@
 //! | `Provisioner`     | `provisioner.rs` | nothing between requests: grants, revokes, accounts |
 
 pub mod api;
+pub mod baton;
 pub mod collector;
 pub mod coordinator;
 pub mod crawlers;

@@ -2,15 +2,16 @@
 //! in that actor's file.
 
 use crate::api::{ApiError, Endpoint};
-use crate::graph::{Origin, Resource, ResourceKey};
+use crate::baton::{EntitlementId, ResourceKey};
+use crate::graph::{Origin, Resource};
 use crate::ids::{GroupId, ProjectId, UserId};
 use actix::Message;
 
 /// One grant a crawler observed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GrantFact {
-    pub entitlement: String,
-    pub resource: ResourceKey,
+    /// What is held (its resource is the entitlement's).
+    pub entitlement: EntitlementId,
     pub principal: ResourceKey,
     pub origin: Origin,
 }

@@ -3,7 +3,8 @@
 
 use openai_access::output::c1z::{C1zError, C1zOptions, MAGIC_V1, V1_TABLES, proto, write_c1z};
 use openai_access_actors::graph::{
-    AccountType, GrantGraph, Origin, Resource, ResourceKey, ResourceType, Traits, UserStatus,
+    AccountType, EntitlementId, GrantGraph, Origin, Resource, ResourceKey, ResourceType, Traits,
+    UserStatus,
 };
 use prost::Message;
 use rusqlite::Connection;
@@ -92,7 +93,11 @@ fn decode_any<M: Message + Default>(a: &proto::Any, url: &str) -> M {
 // ---- a small org ---------------------------------------------------------------------------------
 
 fn org() -> ResourceKey {
-    ResourceKey::new(ResourceType::Organization, "org-1")
+    key(ResourceType::Organization, "org-1")
+}
+
+fn ent(id: &str) -> EntitlementId {
+    id.parse().expect("entitlement id")
 }
 
 fn plain(rt: ResourceType, id: &str, name: &str, parent: Option<ResourceKey>) -> Resource {
@@ -103,7 +108,7 @@ fn plain(rt: ResourceType, id: &str, name: &str, parent: Option<ResourceKey>) ->
     };
     Resource {
         resource_type: rt,
-        id: id.to_owned(),
+        id: id.parse().expect("resource id"),
         parent,
         display_name: name.to_owned(),
         description: String::new(),
@@ -115,7 +120,7 @@ fn plain(rt: ResourceType, id: &str, name: &str, parent: Option<ResourceKey>) ->
 fn user(rt: ResourceType, id: &str, email: &str, account_type: AccountType) -> Resource {
     Resource {
         resource_type: rt,
-        id: id.to_owned(),
+        id: id.parse().expect("resource id"),
         parent: Some(org()),
         display_name: email.to_owned(),
         description: String::new(),
@@ -133,7 +138,7 @@ fn user(rt: ResourceType, id: &str, email: &str, account_type: AccountType) -> R
 }
 
 fn key(rt: ResourceType, id: &str) -> ResourceKey {
-    ResourceKey::new(rt, id)
+    ResourceKey::new(rt, id.parse().expect("resource id"))
 }
 
 /// Users, a group with members, a project, the owner role, a service account and an API key;
@@ -157,7 +162,7 @@ fn small_graph() -> GrantGraph {
     g.add_resource(sa);
     g.add_resource(Resource {
         resource_type: T::ApiKey,
-        id: "k1".to_owned(),
+        id: "k1".parse().expect("resource id"),
         parent: Some(key(T::Project, "p1")),
         display_name: "sk-...abcd".to_owned(),
         description: String::new(),
@@ -170,34 +175,30 @@ fn small_graph() -> GrantGraph {
         },
     });
 
-    let (o, g1, p1) = (org(), key(T::Group, "g1"), key(T::Project, "p1"));
+    let g1 = key(T::Group, "g1");
     for u in ["u1", "u2", "u3"] {
         g.add_grant(
-            "organization:org-1:member",
-            &o,
+            &ent("organization:org-1:member"),
             &key(T::User, u),
             Origin::Direct,
         );
     }
     for u in ["u1", "u2"] {
-        g.add_grant("group:g1:member", &g1, &key(T::User, u), Origin::Direct);
+        g.add_grant(&ent("group:g1:member"), &key(T::User, u), Origin::Direct);
     }
     g.add_grant(
-        "role:owner:assigned",
-        &key(T::Role, "owner"),
+        &ent("role:owner:assigned"),
         &key(T::User, "u3"),
         Origin::Direct,
     );
-    g.add_grant("project:p1:member", &p1, &g1, Origin::Direct);
+    g.add_grant(&ent("project:p1:member"), &g1, Origin::Direct);
     g.add_grant(
-        "project:p1:member",
-        &p1,
+        &ent("project:p1:member"),
         &key(T::User, "u1"),
         Origin::Direct,
     );
     g.add_grant(
-        "project:p1:member",
-        &p1,
+        &ent("project:p1:member"),
         &key(T::ServiceAccount, "p1/sa1"),
         Origin::Direct,
     );
@@ -361,7 +362,7 @@ fn written_file_reads_back_with_every_object_and_reference() {
         assert_eq!(msg.annotations.len(), 1, "one trait annotation");
         assert_eq!(
             msg.parent_resource_id.as_ref().map(|p| p.resource.clone()),
-            r.parent.as_ref().map(|p| p.id.clone())
+            r.parent.as_ref().map(|p| p.id.to_string())
         );
     }
     let u1 = proto::Resource::decode(resources["user:u1"].as_slice()).expect("u1");
@@ -410,10 +411,11 @@ fn written_file_reads_back_with_every_object_and_reference() {
     // Entitlements embed the full resource.
     let ents = blobs(&c, "v1_entitlements", &sync);
     for e in graph.entitlements_sorted() {
-        let msg = proto::Entitlement::decode(ents[&e.id].as_slice()).expect("decode entitlement");
+        let msg = proto::Entitlement::decode(ents[&e.id.to_string()].as_slice())
+            .expect("decode entitlement");
         assert_eq!(
             (msg.id.as_str(), msg.slug.as_str()),
-            (e.id.as_str(), e.slug.as_str())
+            (e.id.to_string().as_str(), e.slug.as_str())
         );
         let res = msg.resource.expect("embedded resource");
         let full = proto::Resource::decode(resources[&e.resource.to_string()].as_slice())
@@ -462,7 +464,7 @@ fn written_file_reads_back_with_every_object_and_reference() {
     let mut decoded = BTreeMap::new();
     for (id, ent, rt, rid, prt, pid, expansion, needs, data) in rows {
         let gr = graph.grant(&id).expect("row is a graph grant");
-        assert_eq!(ent, gr.entitlement);
+        assert_eq!(ent, gr.entitlement.to_string());
         assert_eq!(
             (rt.as_str(), rid.as_str()),
             (gr.resource.resource_type.as_str(), gr.resource.id.as_str())
@@ -510,7 +512,8 @@ fn written_file_reads_back_with_every_object_and_reference() {
                 .expect("decode expansion")
                 .entitlement_ids
         });
-        assert_eq!(expansion.unwrap_or_default(), gr.expandable, "{id}");
+        let expandable: Vec<String> = gr.expandable.iter().map(ToString::to_string).collect();
+        assert_eq!(expansion.unwrap_or_default(), expandable, "{id}");
         decoded.insert(id, msg);
     }
     assert_eq!(decoded.len(), graph.grant_count());
@@ -853,7 +856,7 @@ fn large_graph_write_time_and_size() {
     let mut g = GrantGraph::new("org-1");
     g.add_resource(plain(T::Organization, "org-1", "Acme", None));
     g.add_resource(plain(T::Role, "owner", "Owner", Some(org())));
-    let o = org();
+
     for u in 0..users {
         let id = format!("user-{u:06}");
         g.add_resource(user(
@@ -863,20 +866,14 @@ fn large_graph_write_time_and_size() {
             AccountType::Human,
         ));
         g.add_grant(
-            "organization:org-1:member",
-            &o,
+            &ent("organization:org-1:member"),
             &key(T::User, &id),
             Origin::Direct,
         );
     }
     for u in 0..10 {
         let owner = key(T::User, &format!("user-{u:06}"));
-        g.add_grant(
-            "role:owner:assigned",
-            &key(T::Role, "owner"),
-            &owner,
-            Origin::Direct,
-        );
+        g.add_grant(&ent("role:owner:assigned"), &owner, Origin::Direct);
     }
     for gi in 0..groups {
         let gid = format!("group-{gi:04}");
@@ -886,25 +883,20 @@ fn large_graph_write_time_and_size() {
                 T::User,
                 &format!("user-{:06}", (gi * per_group + m) % users),
             );
-            g.add_grant(
-                &format!("group:{gid}:member"),
-                &key(T::Group, &gid),
-                &u,
-                Origin::Direct,
-            );
+            g.add_grant(&ent(&format!("group:{gid}:member")), &u, Origin::Direct);
         }
     }
     for p in 0..projects {
         let pid = format!("proj-{p:04}");
-        let pk = key(T::Project, &pid);
+
         g.add_resource(plain(T::Project, &pid, &pid, Some(org())));
         for k in 0..groups_per_project {
             let gk = key(T::Group, &format!("group-{:04}", (p * 7 + k) % groups));
-            g.add_grant(&format!("project:{pid}:member"), &pk, &gk, Origin::Direct);
+            g.add_grant(&ent(&format!("project:{pid}:member")), &gk, Origin::Direct);
         }
         for d in 0..direct_per_project {
             let u = key(T::User, &format!("user-{:06}", (p * 97 + d * 13) % users));
-            g.add_grant(&format!("project:{pid}:viewer"), &pk, &u, Origin::Direct);
+            g.add_grant(&ent(&format!("project:{pid}:viewer")), &u, Origin::Direct);
         }
     }
     g.finish();

@@ -433,7 +433,10 @@ fn revoking_org_membership_deletes_the_user() {
     assert!(graph.grant(id).is_none());
     assert!(
         graph
-            .resource(&ResourceKey::new(ResourceType::User, "user-dave"))
+            .resource(&ResourceKey::new(
+                ResourceType::User,
+                "user-dave".parse().expect("id")
+            ))
             .is_none()
     );
     let again = without_mutation(&m, || revoke(&url, id));
@@ -474,7 +477,10 @@ fn create_account_invites_and_is_idempotent() {
     let graph = sync_ok(&url).graph;
     assert!(
         graph
-            .resource(&ResourceKey::new(ResourceType::Invite, invite.as_str()))
+            .resource(&ResourceKey::new(
+                ResourceType::Invite,
+                invite.parse().expect("id")
+            ))
             .is_some()
     );
     let again = without_mutation(&m, || send(&url, msg())).expect("again");
@@ -544,7 +550,10 @@ fn delete_account_and_delete_invite() {
     assert!(
         sync_ok(&url)
             .graph
-            .resource(&ResourceKey::new(ResourceType::Invite, "inv-pending"))
+            .resource(&ResourceKey::new(
+                ResourceType::Invite,
+                "inv-pending".parse().expect("id")
+            ))
             .is_none()
     );
     let again = without_mutation(&m, || send(&url, del())).expect("again");

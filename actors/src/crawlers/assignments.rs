@@ -1,5 +1,5 @@
-//! Role assignments per principal: `UserRoleCrawler`, `ProjectUserRoleCrawler`,
-//! `ProjectGroupRoleCrawler`.
+//! Role assignments per principal: a user's org roles, and a user's or a group's roles in a
+//! project.
 //!
 //! | kind               | pages                                         | facts                                          |
 //! |--------------------|-----------------------------------------------|------------------------------------------------|
@@ -11,11 +11,13 @@
 //! a group (inherited through `group:<g>:member`).
 
 use super::facts::{grant, origins};
-use super::roles::{org_role_entitlement, project_role_entitlement};
 use super::{Findings, ListKind};
 use crate::api::Call;
 use crate::api::models::AssignedRole;
-use crate::graph::{Origin, ResourceKey, ResourceType};
+use crate::baton::EntitlementId;
+use crate::baton::ResourceKey;
+use crate::baton::roles::{org_role_entitlement, project_role_entitlement};
+use crate::graph::Origin;
 use crate::ids::{GroupId, ProjectId, UserId};
 use std::fmt;
 
@@ -79,12 +81,10 @@ impl ListKind for ProjectGroupRoles {
     }
 
     fn on_page(s: &InProject<GroupId>, _: &mut (), items: Vec<AssignedRole>, out: &mut Findings) {
-        let principal = ResourceKey::new(ResourceType::Group, s.principal.as_str());
+        let principal = ResourceKey::group(&s.principal);
         for r in items {
-            let (entitlement, resource) = project_role_entitlement(&s.project, &r);
             out.grants.push(grant(
-                entitlement,
-                resource,
+                project_role_entitlement(&s.project, &r),
                 principal.clone(),
                 Origin::Direct,
             ));
@@ -98,18 +98,14 @@ fn user_assignments(
     user: &UserId,
     items: Vec<AssignedRole>,
     out: &mut Findings,
-    entitlement_of: impl Fn(&AssignedRole) -> (String, ResourceKey),
+    entitlement_of: impl Fn(&AssignedRole) -> EntitlementId,
 ) {
-    let principal = ResourceKey::new(ResourceType::User, user.as_str());
+    let principal = ResourceKey::user(user);
     for r in items {
-        let (entitlement, resource) = entitlement_of(&r);
+        let entitlement = entitlement_of(&r);
         for origin in origins(user.as_str(), r.inherited_from()) {
-            out.grants.push(grant(
-                entitlement.clone(),
-                resource.clone(),
-                principal.clone(),
-                origin,
-            ));
+            out.grants
+                .push(grant(entitlement.clone(), principal.clone(), origin));
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Small builders shared by the list kinds: resources with profiles, grants with origins.
 
-use crate::graph::{Origin, Resource, ResourceKey, ResourceType, Traits};
+use crate::baton::{EntitlementId, ResourceKey, Slug};
+use crate::graph::{Origin, Resource, Traits};
 use crate::messages::GrantFact;
 use std::collections::BTreeMap;
 
 /// The organization's key before its id is known; the collector re-parents at the end.
 pub fn org_key() -> ResourceKey {
-    ResourceKey::new(ResourceType::Organization, "")
+    ResourceKey::pending_org()
 }
 
 /// A profile from optional scalars; absent values are left out rather than written as null.
@@ -49,16 +50,15 @@ pub fn display_name(candidates: &[Option<&str>], id: &str) -> String {
 }
 
 pub fn resource(
-    resource_type: ResourceType,
-    id: impl Into<String>,
+    key: ResourceKey,
     parent: Option<ResourceKey>,
     display_name: String,
     profile: Profile,
     traits: Traits,
 ) -> Resource {
     Resource {
-        resource_type,
-        id: id.into(),
+        resource_type: key.resource_type,
+        id: key.id,
         parent,
         display_name,
         description: String::new(),
@@ -67,15 +67,9 @@ pub fn resource(
     }
 }
 
-pub fn grant(
-    entitlement: String,
-    resource: ResourceKey,
-    principal: ResourceKey,
-    origin: Origin,
-) -> GrantFact {
+pub fn grant(entitlement: EntitlementId, principal: ResourceKey, origin: Origin) -> GrantFact {
     GrantFact {
         entitlement,
-        resource,
         principal,
         origin,
     }
@@ -94,8 +88,11 @@ pub fn origins(
     for s in sources {
         match s.principal_type.as_str() {
             "group" => out.push(Origin::Via {
-                entitlement: ResourceKey::new(ResourceType::Group, s.principal_id.as_str())
-                    .entitlement_id("member"),
+                entitlement: ResourceKey::new(
+                    crate::baton::ResourceType::Group,
+                    crate::baton::ResourceId::of(&s.principal_id),
+                )
+                .entitlement(Slug::Member),
                 immutable: true,
             }),
             _ if s.principal_id.as_str() == principal_id => out.push(Origin::Direct),

@@ -1,4 +1,4 @@
-//! Groups: `GroupCrawler`, `GroupMemberCrawler`, `GroupRoleCrawler`.
+//! Groups: the group list, each group's members and its org roles.
 //!
 //! | kind           | pages                                     | facts                                 | work    |
 //! |----------------|-------------------------------------------|---------------------------------------|---------|
@@ -7,11 +7,12 @@
 //! | `GroupRoles`   | `GET /organization/groups/{g}/roles`      | `role:<r>:assigned` → group           | —       |
 
 use super::facts::{Profile, display_name, grant, org_key, resource};
-use super::roles::org_role_entitlement;
 use super::{Findings, ListKind};
 use crate::api::Call;
 use crate::api::models::{AssignedRole, Group, GroupUser};
-use crate::graph::{Origin, ResourceKey, ResourceType, Traits};
+use crate::baton::roles::org_role_entitlement;
+use crate::baton::{ResourceKey, Slug};
+use crate::graph::{Origin, Traits};
 use crate::ids::GroupId;
 use crate::messages::Work;
 
@@ -38,8 +39,7 @@ impl ListKind for Groups {
                 .int("created_at", g.created_at);
             let name = display_name(&[g.name.as_deref()], g.id.as_str());
             out.resources.push(resource(
-                ResourceType::Group,
-                g.id.as_str(),
+                ResourceKey::group(&g.id),
                 Some(org_key()),
                 name,
                 profile,
@@ -61,15 +61,12 @@ impl ListKind for GroupMembers {
     }
 
     fn on_page(g: &GroupId, _: &mut (), items: Vec<GroupUser>, out: &mut Findings) {
-        let group = ResourceKey::new(ResourceType::Group, g.as_str());
-        let entitlement = group.entitlement_id("member");
+        let entitlement = ResourceKey::group(g).entitlement(Slug::Member);
         for u in items {
             // Service-account members are folded onto their `service_account` when the graph finishes.
-            let principal = ResourceKey::new(ResourceType::User, u.id.as_str());
             out.grants.push(grant(
                 entitlement.clone(),
-                group.clone(),
-                principal,
+                ResourceKey::user(&u.id),
                 Origin::Direct,
             ));
         }
@@ -87,12 +84,10 @@ impl ListKind for GroupRoles {
     }
 
     fn on_page(g: &GroupId, _: &mut (), items: Vec<AssignedRole>, out: &mut Findings) {
-        let principal = ResourceKey::new(ResourceType::Group, g.as_str());
+        let principal = ResourceKey::group(g);
         for r in items {
-            let (entitlement, resource) = org_role_entitlement(&r);
             out.grants.push(grant(
-                entitlement,
-                resource,
+                org_role_entitlement(&r),
                 principal.clone(),
                 Origin::Direct,
             ));

@@ -16,7 +16,6 @@ mod facts;
 mod groups;
 mod org;
 mod projects;
-pub mod roles;
 
 pub use assignments::{InProject, ProjectGroupRoles, ProjectUserRoles, UserRoles};
 pub use groups::{GroupMembers, GroupRoles, Groups};

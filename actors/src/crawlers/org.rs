@@ -1,4 +1,4 @@
-//! Org-level lists: `OrgUserCrawler`, `InviteCrawler`, `OrgRoleCrawler`.
+//! Org-level lists: the org's users, its invitations and its roles.
 //!
 //! | kind       | pages                           | facts                                   | work                          |
 //! |------------|---------------------------------|-----------------------------------------|-------------------------------|
@@ -7,11 +7,12 @@
 //! | `OrgRoles` | `GET /organization/roles`       | custom `role`s, the org id              | `OrgRolesKnown` (at the end)  |
 
 use super::facts::{Profile, display_name, grant, org_key, resource};
-use super::roles::{org_id_from_role_id, predefined_name};
 use super::{Findings, ListKind};
 use crate::api::models::{Invite, Role, User};
 use crate::api::{ApiError, Call};
-use crate::graph::{AccountType, Origin, ResourceKey, ResourceType, Traits, UserStatus};
+use crate::baton::roles::{org_id_from_role_id, predefined_name, predefined_org_role};
+use crate::baton::{ResourceKey, Slug};
+use crate::graph::{AccountType, Origin, Traits, UserStatus};
 use crate::messages::Work;
 
 pub struct OrgUsers;
@@ -48,16 +49,15 @@ impl ListKind for OrgUsers {
             if u.is_service_account() {
                 continue;
             }
-            let key = ResourceKey::new(ResourceType::User, u.id.as_str());
+            let key = ResourceKey::user(&u.id);
             if let Some(role) = u
                 .role
                 .as_deref()
                 .and_then(|r| predefined_name(r, None, false))
+                .and_then(|r| predefined_org_role(&r))
             {
-                let role_key = ResourceKey::new(ResourceType::Role, role);
                 out.grants.push(grant(
-                    role_key.entitlement_id("assigned"),
-                    role_key,
+                    role.entitlement(Slug::Assigned),
                     key.clone(),
                     Origin::Direct,
                 ));
@@ -76,14 +76,8 @@ impl ListKind for OrgUsers {
                 login: u.email.clone(),
             };
             let name = display_name(&[u.name.as_deref(), u.email.as_deref()], u.id.as_str());
-            out.resources.push(resource(
-                ResourceType::User,
-                u.id.as_str(),
-                None,
-                name,
-                profile,
-                traits,
-            ));
+            out.resources
+                .push(resource(key, None, name, profile, traits));
             out.work.push(Work::User(u.id));
         }
     }
@@ -140,8 +134,7 @@ impl ListKind for Invites {
             };
             let name = display_name(&[i.email.as_deref()], i.id.as_str());
             out.resources.push(resource(
-                ResourceType::Invite,
-                i.id.as_str(),
+                ResourceKey::invite(&i.id),
                 None,
                 name,
                 profile,
@@ -177,8 +170,7 @@ impl ListKind for OrgRoles {
                 .str("resource_type", r.resource_type.as_deref());
             let name = display_name(&[r.name.as_deref()], r.id.as_str());
             let mut res = resource(
-                ResourceType::Role,
-                r.id.as_str(),
+                ResourceKey::org_role(&r.id),
                 Some(org_key()),
                 name,
                 profile,

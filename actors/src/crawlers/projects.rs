@@ -1,5 +1,4 @@
-//! Projects and their per-project lists: `ProjectCrawler`, `ProjectUserCrawler`,
-//! `ServiceAccountCrawler`, `ApiKeyCrawler`, `ProjectGroupCrawler`, `ProjectRoleCrawler`.
+//! Projects and their per-project lists: members, service accounts, API keys, groups, roles.
 //!
 //! | kind                     | pages                                               | facts                                        | work                  |
 //! |--------------------------|-----------------------------------------------------|----------------------------------------------|-----------------------|
@@ -11,11 +10,12 @@
 //! | `ProjectRoles`           | `GET /projects/{p}/roles`                           | custom `project_role`s                       | `ProjectRolesKnown`   |
 
 use super::facts::{Profile, display_name, grant, org_key, resource};
-use super::roles::predefined_name;
 use super::{Findings, ListKind};
 use crate::api::models::{Project, ProjectApiKey, ProjectGroup, ProjectUser, Role, ServiceAccount};
 use crate::api::{ApiError, Call};
-use crate::graph::{AccountType, Origin, ResourceKey, ResourceType, Traits, UserStatus};
+use crate::baton::roles::{predefined_name, project_slug};
+use crate::baton::{ResourceId, ResourceKey, ResourceType, Slug};
+use crate::graph::{AccountType, Origin, Traits, UserStatus};
 use crate::ids::ProjectId;
 use crate::messages::Work;
 
@@ -27,17 +27,7 @@ pub struct ProjectGroups;
 pub struct ProjectRoles;
 
 fn project_key(p: &ProjectId) -> ResourceKey {
-    ResourceKey::new(ResourceType::Project, p.as_str())
-}
-
-/// The project entitlement slug for a legacy role string (`owner`, `member`, `viewer`).
-fn project_slug(role: Option<&str>) -> Option<&'static str> {
-    match role.map(str::trim).map(str::to_ascii_lowercase).as_deref() {
-        Some("owner") => Some("owner"),
-        Some("member") => Some("member"),
-        Some("viewer") => Some("viewer"),
-        _ => None,
-    }
+    ResourceKey::project(p)
 }
 
 impl ListKind for Projects {
@@ -60,8 +50,7 @@ impl ListKind for Projects {
                 .int("archived_at", p.archived_at);
             let name = display_name(&[p.name.as_deref()], p.id.as_str());
             out.resources.push(resource(
-                ResourceType::Project,
-                p.id.as_str(),
+                project_key(&p.id),
                 Some(org_key()),
                 name,
                 profile,
@@ -88,13 +77,11 @@ impl ListKind for ProjectUsers {
     fn on_page(p: &ProjectId, _: &mut (), items: Vec<ProjectUser>, out: &mut Findings) {
         let project = project_key(p);
         for u in items {
-            match project_slug(u.role.as_deref()) {
+            match u.role.as_deref().and_then(project_slug) {
                 Some(slug) => {
-                    let principal = ResourceKey::new(ResourceType::User, u.id.as_str());
                     out.grants.push(grant(
-                        project.entitlement_id(slug),
-                        project.clone(),
-                        principal,
+                        project.entitlement(slug),
+                        ResourceKey::user(&u.id),
                         Origin::Direct,
                     ));
                 }
@@ -123,14 +110,17 @@ impl ListKind for ProjectServiceAccounts {
     fn on_page(p: &ProjectId, _: &mut (), items: Vec<ServiceAccount>, out: &mut Findings) {
         let project = project_key(p);
         for sa in items {
-            let id = format!("{p}/{}", sa.id);
-            let key = ResourceKey::new(ResourceType::ServiceAccount, id.clone());
+            let key = ResourceKey::service_account(p, &sa.id);
             // `none` (accounts created with create_service_account_only) holds no project role.
-            if let Some(slug) = project_slug(sa.role.as_deref()).filter(|s| *s != "viewer") {
+            if let Some(slug) = sa
+                .role
+                .as_deref()
+                .and_then(project_slug)
+                .filter(|s| *s != Slug::Viewer)
+            {
                 out.grants.push(grant(
-                    project.entitlement_id(slug),
-                    project.clone(),
-                    key,
+                    project.entitlement(slug),
+                    key.clone(),
                     Origin::Direct,
                 ));
             }
@@ -146,14 +136,8 @@ impl ListKind for ProjectServiceAccounts {
                 login: None,
             };
             let name = display_name(&[sa.name.as_deref()], sa.id.as_str());
-            out.resources.push(resource(
-                ResourceType::ServiceAccount,
-                id,
-                Some(project.clone()),
-                name,
-                profile,
-                traits,
-            ));
+            out.resources
+                .push(resource(key, Some(project.clone()), name, profile, traits));
         }
     }
 }
@@ -180,12 +164,12 @@ impl ListKind for ProjectApiKeys {
                     "service_account",
                     Some(ResourceKey::new(
                         ResourceType::ServiceAccount,
-                        format!("{p}/{}", sa.id),
+                        ResourceId::scoped(p, &sa.id),
                     )),
                 ),
                 (_, Some(u), _) => (
                     "user",
-                    Some(ResourceKey::new(ResourceType::User, u.id.clone())),
+                    Some(ResourceKey::new(ResourceType::User, ResourceId::of(&u.id))),
                 ),
                 _ => ("unknown", None),
             };
@@ -207,8 +191,7 @@ impl ListKind for ProjectApiKeys {
             };
             let name = display_name(&[k.name.as_deref()], k.id.as_str());
             out.resources.push(resource(
-                ResourceType::ApiKey,
-                format!("{p}/{}", k.id),
+                ResourceKey::api_key(p, &k.id),
                 Some(project.clone()),
                 name,
                 profile,
@@ -262,8 +245,7 @@ impl ListKind for ProjectRoles {
                 .str("role_id", Some(r.id.as_str()));
             let name = display_name(&[r.name.as_deref()], r.id.as_str());
             let mut res = resource(
-                ResourceType::ProjectRole,
-                format!("{p}/{}", r.id),
+                ResourceKey::project_role(p, &r.id),
                 Some(project.clone()),
                 name,
                 profile,

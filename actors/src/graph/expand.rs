@@ -1,7 +1,10 @@
 //! Finishing a graph: fold service-account users, expand group grants to members, add org
 //! owners' implicit project ownership, and drop grants that point at nothing.
 
-use super::{EntIdx, GrantGraph, KeyIdx, Origin, ResourceKey, ResourceType, merge};
+use super::{
+    EntIdx, EntitlementId, GrantGraph, GrantId, KeyIdx, Origin, ResourceKey, ResourceType, Slug,
+    merge,
+};
 // Fx hashing: the keys are our own small integers and ids; no untrusted-collision concern
 // worth SipHash's cost on a million-grant graph.
 use rustc_hash::FxHashMap as HashMap;
@@ -13,12 +16,9 @@ pub struct FinishReport {
     pub expanded_from_groups: usize,
     /// `project:<p>:owner` grants org owners hold only implicitly (not also directly).
     pub implicit_project_owners: usize,
-    /// Grants dropped because their entitlement or principal was never seen (`id`s, sorted).
-    pub dangling: Vec<String>,
+    /// Grants dropped because their entitlement or principal was never seen (sorted by id).
+    pub dangling: Vec<GrantId>,
 }
-
-/// The org role whose holders are implicit owners of every active project.
-pub const ORG_OWNER_ENTITLEMENT: &str = "role:owner:assigned";
 
 impl GrantGraph {
     /// Completes the graph once every fact is in. Idempotent: finishing twice changes nothing.
@@ -39,7 +39,7 @@ impl GrantGraph {
             .keys()
             .filter(|k| k.resource_type == ResourceType::ServiceAccount)
             .filter_map(|k| {
-                k.id.split_once('/')
+                k.id.split_scope()
                     .map(|(_, raw)| (raw.to_owned(), k.clone()))
             })
             .collect();
@@ -54,7 +54,7 @@ impl GrantGraph {
                 if key.resource_type != ResourceType::User || self.resources.contains_key(key) {
                     return None;
                 }
-                by_raw.get(&key.id).map(|sa| ((e, p), sa.clone()))
+                by_raw.get(key.id.as_str()).map(|sa| ((e, p), sa.clone()))
             })
             .collect();
         for ((e, p), sa) in moves {
@@ -84,11 +84,11 @@ impl GrantGraph {
         // Members per group-membership entitlement (direct holders only).
         let mut members: HashMap<EntIdx, Vec<KeyIdx>> = HashMap::default();
         for (&(e, p), h) in &self.grants {
-            if h.direct && self.keys.resolve(h.resource).resource_type == ResourceType::Group {
-                let ent = self.ents.resolve(e);
-                if ent.ends_with(":member") {
-                    members.entry(e).or_default().push(p);
-                }
+            if h.direct
+                && self.keys.resolve(h.resource).resource_type == ResourceType::Group
+                && self.ents.resolve(e).slug == Slug::Member
+            {
+                members.entry(e).or_default().push(p);
             }
         }
         let group_held: Vec<(EntIdx, KeyIdx)> = self
@@ -99,8 +99,8 @@ impl GrantGraph {
             .collect();
         let before = self.grants.len();
         for (e, p) in group_held {
-            let via = self.keys.resolve(p).entitlement_id("member");
-            let via_idx = self.ents.intern_str(&via);
+            let via = self.keys.resolve(p).entitlement(Slug::Member);
+            let via_idx = self.ents.intern(&via);
             let Some(held) = self.grants.get_mut(&(e, p)) else {
                 continue;
             };
@@ -121,7 +121,7 @@ impl GrantGraph {
     }
 
     fn add_implicit_project_owners(&mut self) -> usize {
-        let Some(owner_ent) = self.ents.get_str(ORG_OWNER_ENTITLEMENT) else {
+        let Some(owner_ent) = self.ents.get(&EntitlementId::org_owner()) else {
             return 0;
         };
         let owners: Vec<KeyIdx> = self
@@ -141,7 +141,7 @@ impl GrantGraph {
             .collect();
         let before = self.grants.len();
         for project in &projects {
-            let e = self.ents.intern_str(&project.entitlement_id("owner"));
+            let e = self.ents.intern(&project.entitlement(Slug::Owner));
             let r = self.keys.intern(project);
             for &o in &owners {
                 let held = self.grants.entry((e, o)).or_insert_with(|| super::Held {
@@ -157,7 +157,7 @@ impl GrantGraph {
         self.grants.len() - before
     }
 
-    fn drop_dangling(&mut self) -> Vec<String> {
+    fn drop_dangling(&mut self) -> Vec<GrantId> {
         let dangling: Vec<(EntIdx, KeyIdx)> = self
             .grants
             .keys()
@@ -167,14 +167,17 @@ impl GrantGraph {
                     || !self.resources.contains_key(self.keys.resolve(*p))
             })
             .collect();
-        let mut ids: Vec<String> = dangling
+        let mut ids: Vec<GrantId> = dangling
             .iter()
-            .map(|(e, p)| super::grant_id(self.ents.resolve(*e), self.keys.resolve(*p)))
+            .map(|(e, p)| GrantId {
+                entitlement: self.ents.resolve(*e).clone(),
+                principal: self.keys.resolve(*p).clone(),
+            })
             .collect();
         for k in &dangling {
             self.grants.remove(k);
         }
-        ids.sort_unstable();
+        ids.sort_unstable_by_key(ToString::to_string);
         ids
     }
 }

@@ -22,7 +22,7 @@ impl<T> Default for Interner<T> {
     }
 }
 
-impl<T: Clone + Eq + Hash + Ord> Interner<T> {
+impl<T: Clone + Eq + Hash> Interner<T> {
     pub fn intern(&mut self, value: &T) -> u32 {
         if let Some(i) = self.index.get(value) {
             return *i;
@@ -45,9 +45,16 @@ impl<T: Clone + Eq + Hash + Ord> Interner<T> {
         &self.items[i as usize]
     }
 
-    /// For each index, its rank in the values' natural order.
-    pub fn ranks(&self) -> Vec<u32> {
-        self.ranks_by(T::cmp)
+    /// For each index, its rank in the order of `key` (computed once per value).
+    pub fn ranks_by_key<K: Ord>(&self, key: impl Fn(&T) -> K) -> Vec<u32> {
+        let keys: Vec<K> = self.items.iter().map(key).collect();
+        let mut order: Vec<u32> = (0..self.items.len() as u32).collect();
+        order.sort_unstable_by(|a, b| keys[*a as usize].cmp(&keys[*b as usize]));
+        let mut rank = vec![0; order.len()];
+        for (r, i) in order.into_iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        rank
     }
 
     /// For each index, its rank in the order `cmp` defines.
@@ -59,18 +66,5 @@ impl<T: Clone + Eq + Hash + Ord> Interner<T> {
             rank[i as usize] = r as u32;
         }
         rank
-    }
-}
-
-impl Interner<String> {
-    pub fn intern_str(&mut self, value: &str) -> u32 {
-        if let Some(i) = self.index.get(value) {
-            return *i;
-        }
-        self.intern(&value.to_owned())
-    }
-
-    pub fn get_str(&self, value: &str) -> Option<u32> {
-        self.index.get(value).copied()
     }
 }

@@ -7,10 +7,11 @@
 //! at a time as they stream.
 
 mod expand;
+mod finish;
 mod intern;
 mod model;
 
-pub use expand::{FinishReport, ORG_OWNER_ENTITLEMENT};
+pub use expand::FinishReport;
 pub use model::*;
 
 use intern::Interner;
@@ -26,7 +27,7 @@ pub enum Origin {
     Direct,
     /// Inherited through another entitlement (e.g. `group:g:member`), mutable or not.
     Via {
-        entitlement: String,
+        entitlement: EntitlementId,
         immutable: bool,
     },
 }
@@ -52,8 +53,8 @@ pub struct GrantGraph {
     /// The organization's resource id.
     pub org_id: String,
     resources: HashMap<ResourceKey, Resource>,
-    entitlements: HashMap<String, Entitlement>,
-    ents: Interner<String>,
+    entitlements: HashMap<EntitlementId, Entitlement>,
+    ents: Interner<EntitlementId>,
     keys: Interner<ResourceKey>,
     grants: HashMap<(EntIdx, KeyIdx), Held>,
 }
@@ -69,8 +70,8 @@ impl GrantGraph {
     /// Adds (or replaces) a resource together with the entitlements its type offers.
     pub fn add_resource(&mut self, resource: Resource) {
         let key = resource.key();
-        for slug in resource.resource_type.slugs() {
-            let id = key.entitlement_id(slug);
+        for &slug in resource.resource_type.slugs() {
+            let id = key.entitlement(slug);
             if let std::collections::hash_map::Entry::Vacant(v) = self.entitlements.entry(id) {
                 let ent = entitlement_for(&resource, slug, v.key().clone());
                 v.insert(ent);
@@ -79,18 +80,17 @@ impl GrantGraph {
         self.resources.insert(key, resource);
     }
 
-    /// Records that `principal` holds `entitlement` (on `resource`) for `origin`; merges with
-    /// what is already known about the same grant.
+    /// Records that `principal` holds `entitlement` for `origin`; merges with what is already
+    /// known about the same grant.
     pub fn add_grant(
         &mut self,
-        entitlement: &str,
-        resource: &ResourceKey,
+        entitlement: &EntitlementId,
         principal: &ResourceKey,
         origin: Origin,
     ) {
-        let e = self.ents.intern_str(entitlement);
+        let e = self.ents.intern(entitlement);
         let p = self.keys.intern(principal);
-        let r = self.keys.intern(resource);
+        let r = self.keys.intern(&entitlement.resource);
         self.add_grant_idx(e, r, p, origin);
     }
 
@@ -100,7 +100,7 @@ impl GrantGraph {
             Origin::Via {
                 entitlement,
                 immutable,
-            } => Some((self.ents.intern_str(&entitlement), immutable)),
+            } => Some((self.ents.intern(&entitlement), immutable)),
         };
         let held = self.grants.entry((e, p)).or_insert_with(|| Held {
             resource: r,
@@ -116,34 +116,25 @@ impl GrantGraph {
         self.resources.get(key)
     }
 
-    pub fn entitlement(&self, id: &str) -> Option<&Entitlement> {
+    pub fn entitlement(&self, id: &EntitlementId) -> Option<&Entitlement> {
         self.entitlements.get(id)
     }
 
     /// The grant with this Baton id.
+    pub fn grant_by_id(&self, id: &GrantId) -> Option<Grant> {
+        let e = self.ents.get(&id.entitlement)?;
+        let p = self.keys.get(&id.principal)?;
+        self.grants.get(&(e, p)).map(|h| self.view(e, p, h))
+    }
+
+    /// The grant with this Baton id, written as text.
     pub fn grant(&self, id: &str) -> Option<Grant> {
-        // `<entitlement>:<principal type>:<principal id>`: try each split point from the right.
-        for (i, _) in id.match_indices(':').collect::<Vec<_>>().into_iter().rev() {
-            let (ent, rest) = (&id[..i], &id[i + 1..]);
-            let Some((ptype, pid)) = rest.split_once(':') else {
-                continue;
-            };
-            let (Some(e), Some(t)) = (self.ents.get_str(ent), ResourceType::parse(ptype)) else {
-                continue;
-            };
-            let Some(p) = self.keys.get(&ResourceKey::new(t, pid)) else {
-                continue;
-            };
-            if let Some(h) = self.grants.get(&(e, p)) {
-                return Some(self.view(e, p, h));
-            }
-        }
-        None
+        self.grant_by_id(&id.parse().ok()?)
     }
 
     /// Whether `principal` holds `entitlement` directly (assigned to itself).
-    pub fn is_held_directly(&self, entitlement: &str, principal: &ResourceKey) -> bool {
-        let (Some(e), Some(p)) = (self.ents.get_str(entitlement), self.keys.get(principal)) else {
+    pub fn is_held_directly(&self, entitlement: &EntitlementId, principal: &ResourceKey) -> bool {
+        let (Some(e), Some(p)) = (self.ents.get(entitlement), self.keys.get(principal)) else {
             return false;
         };
         self.grants.get(&(e, p)).is_some_and(|h| h.direct)
@@ -172,22 +163,30 @@ impl GrantGraph {
     /// Resources sorted by (type, id): the stable order of every output.
     pub fn resources_sorted(&self) -> Vec<&Resource> {
         let mut v: Vec<_> = self.resources.values().collect();
-        v.sort_unstable_by(|a, b| (a.resource_type, &a.id).cmp(&(b.resource_type, &b.id)));
+        v.sort_unstable_by(|a, b| {
+            (a.resource_type, a.id.as_str()).cmp(&(b.resource_type, b.id.as_str()))
+        });
         v
     }
 
     pub fn entitlements_sorted(&self) -> Vec<&Entitlement> {
-        let mut v: Vec<_> = self.entitlements.values().collect();
-        v.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        v
+        let mut v: Vec<(String, &Entitlement)> = self
+            .entitlements
+            .values()
+            .map(|e| (e.id.to_string(), e))
+            .collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        v.into_iter().map(|(_, e)| e).collect()
     }
 
     /// Every grant, sorted by entitlement id, then principal type and id (which is the order
     /// of their Baton ids). Materialised one at a time while iterated or serialised.
     pub fn grants_sorted(&self) -> SortedGrants<'_> {
-        let ent_rank = self.ents.ranks();
+        // The order of the ids as text: a typed order would differ (`-` sorts before `:`).
+        let ent_rank = self.ents.ranks_by_key(ToString::to_string);
         let key_rank = self.keys.ranks_by(|a, b| {
-            (a.resource_type.as_str(), &a.id).cmp(&(b.resource_type.as_str(), &b.id))
+            (a.resource_type.as_str(), a.id.as_str())
+                .cmp(&(b.resource_type.as_str(), b.id.as_str()))
         });
         let mut order: Vec<(EntIdx, KeyIdx)> = self.grants.keys().copied().collect();
         order.sort_unstable_by_key(|(e, p)| (ent_rank[*e as usize], key_rank[*p as usize]));
@@ -215,16 +214,16 @@ impl GrantGraph {
             .collect()
     }
 
-    /// Points every resource parented by the organization at `org_id`: crawlers learn the
-    /// org id only from the role list, possibly after they saw its children.
-    pub fn set_org_id(&mut self, org_id: &str) {
+    /// Points every resource parented by the organization at `org`: crawlers learn the org
+    /// id only from the role list, possibly after they saw its children.
+    pub fn set_org(&mut self, org: &ResourceKey) {
         for r in self.resources.values_mut() {
             if let Some(p) = r
                 .parent
                 .as_mut()
                 .filter(|p| p.resource_type == ResourceType::Organization)
             {
-                p.id = org_id.to_owned();
+                p.id = org.id.clone();
             }
         }
     }
@@ -232,14 +231,13 @@ impl GrantGraph {
     fn view(&self, e: EntIdx, p: KeyIdx, h: &Held) -> Grant {
         let entitlement = self.ents.resolve(e).clone();
         let principal = self.keys.resolve(p).clone();
-        let mut sources: Vec<String> = h
+        let mut sources: Vec<EntitlementId> = h
             .sources
             .iter()
             .map(|s| self.ents.resolve(*s).clone())
             .collect();
-        sources.sort_unstable();
+        sources.sort_unstable_by_key(ToString::to_string);
         Grant {
-            id: grant_id(&entitlement, &principal),
             entitlement,
             resource: self.keys.resolve(h.resource).clone(),
             principal,
@@ -320,11 +318,11 @@ fn merge(held: &mut Held, origin: Option<(EntIdx, bool)>) {
     }
 }
 
-fn entitlement_for(resource: &Resource, slug: &str, id: String) -> Entitlement {
+fn entitlement_for(resource: &Resource, slug: Slug, id: EntitlementId) -> Entitlement {
     let (purpose, grantable_to): (Purpose, &[ResourceType]) = match (resource.resource_type, slug) {
         (ResourceType::Organization, _) => (Purpose::Assignment, &[ResourceType::User]),
         (ResourceType::Group, _) => (Purpose::Assignment, &[ResourceType::User]),
-        (ResourceType::Project, "owner" | "member") => (
+        (ResourceType::Project, Slug::Owner | Slug::Member) => (
             Purpose::Assignment,
             &[
                 ResourceType::User,
@@ -352,24 +350,24 @@ fn entitlement_for(resource: &Resource, slug: &str, id: String) -> Entitlement {
     };
     let name = &resource.display_name;
     let (display_name, description) = match slug {
-        "member" if resource.resource_type == ResourceType::Organization => (
+        Slug::Member if resource.resource_type == ResourceType::Organization => (
             format!("{name} member"),
             format!("Member of the {name} organization"),
         ),
-        "member" if resource.resource_type == ResourceType::Group => (
+        Slug::Member if resource.resource_type == ResourceType::Group => (
             format!("{name} member"),
             format!("Member of the {name} group"),
         ),
-        "assigned" => (format!("{name} role"), format!("Has the {name} role")),
+        Slug::Assigned => (format!("{name} role"), format!("Has the {name} role")),
         _ => (
             format!("{name} {slug}"),
-            format!("{} role on the {name} project", capitalise(slug)),
+            format!("{} role on the {name} project", capitalise(slug.as_str())),
         ),
     };
     Entitlement {
         id,
         resource: resource.key(),
-        slug: slug.to_owned(),
+        slug,
         display_name,
         description,
         purpose,

@@ -10,7 +10,7 @@ use crate::api::models::{
     ProjectUser, Role, ServiceAccount, User,
 };
 use crate::api::{AdminClient, ApiError, Call};
-use crate::crawlers::roles::predefined_name;
+use crate::baton::roles::predefined_name;
 use crate::ids::{GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;

@@ -3,8 +3,8 @@
 //! `<entitlement id>:<principal_type>:<principal_id>`.
 
 use super::ProvisionError;
-use crate::crawlers::roles::predefined_name;
-use crate::graph::ResourceType;
+use crate::baton::roles::predefined_name;
+use crate::baton::{BatonIdError, EntitlementId, GrantId, ResourceId, ResourceKey, ResourceType};
 use crate::ids::{GroupId, InviteId, OrgId, ProjectId, RoleId, ServiceAccountId, UnsafeId, UserId};
 use serde::Serialize;
 use std::fmt;
@@ -120,33 +120,57 @@ fn invalid(kind: &'static str, id: &str, reason: impl Into<String>) -> Provision
     }
 }
 
-/// One id of a request, checked (see `ids`): a bad one is refused before any request is made.
-fn id<T: FromStr<Err = UnsafeId>>(
-    kind: &'static str,
-    whole: &str,
-    id: &str,
-) -> Result<T, ProvisionError> {
-    id.parse()
-        .map_err(|e: UnsafeId| invalid(kind, whole, e.to_string()))
+/// A checked id of the type a field wants (the Baton id was checked; this picks its type).
+fn id<T: FromStr<Err = UnsafeId>>(raw: &str) -> Result<T, String> {
+    raw.parse().map_err(|e: UnsafeId| e.to_string())
 }
 
-/// `<project_id>/<rest>`, both checked ids.
-fn split_project<A, B>(
-    kind: &'static str,
-    whole: &str,
-    both: &str,
-) -> Result<(A, B), ProvisionError>
-where
-    A: FromStr<Err = UnsafeId>,
-    B: FromStr<Err = UnsafeId>,
-{
-    match both.split_once('/') {
-        Some((p, r)) => Ok((id(kind, whole, p)?, id(kind, whole, r)?)),
-        _ => Err(invalid(
-            kind,
-            whole,
-            format!("expected <project_id>/<id>, got {both:?}"),
-        )),
+/// `(project, id)` of a project-scoped resource id.
+fn scoped<T: FromStr<Err = UnsafeId>>(rid: &ResourceId) -> Result<(ProjectId, T), String> {
+    let (p, x) = rid
+        .split_scope()
+        .ok_or_else(|| format!("expected <project_id>/<id>, got {:?}", rid.as_str()))?;
+    Ok((id(p)?, id(x)?))
+}
+
+impl TryFrom<&EntitlementId> for Entitlement {
+    type Error = String;
+
+    /// What a Baton entitlement id means to the provisioner.
+    fn try_from(e: &EntitlementId) -> Result<Self, String> {
+        let rid = &e.resource.id;
+        match e.resource.resource_type {
+            ResourceType::Organization => Ok(Entitlement::OrgMember {
+                org: id(rid.as_str())?,
+            }),
+            ResourceType::Role => Ok(Entitlement::OrgRole(
+                match predefined_name(rid.as_str(), None, false).as_deref() {
+                    Some("owner") => OrgRole::Predefined(OrgRoleName::Owner),
+                    Some("reader") => OrgRole::Predefined(OrgRoleName::Reader),
+                    Some(other) => {
+                        return Err(format!(
+                            "{other:?} is a project role; org roles are owner, reader or a custom org role id"
+                        ));
+                    }
+                    None => OrgRole::Custom(id(rid.as_str())?),
+                },
+            )),
+            ResourceType::Project => Ok(Entitlement::Project {
+                project: id(rid.as_str())?,
+                slug: ProjectSlug::parse(e.slug.as_str())
+                    .ok_or("project entitlements are owner, member or viewer")?,
+            }),
+            ResourceType::ProjectRole => {
+                let (project, role) = scoped(rid)?;
+                Ok(Entitlement::ProjectRole { project, role })
+            }
+            ResourceType::Group => Ok(Entitlement::GroupMember {
+                group: id(rid.as_str())?,
+            }),
+            other => Err(format!(
+                "{other} resources offer no entitlements to provision"
+            )),
+        }
     }
 }
 
@@ -155,83 +179,29 @@ impl FromStr for Entitlement {
 
     fn from_str(s: &str) -> Result<Self, ProvisionError> {
         const KIND: &str = "entitlement id";
-        let (ty, rest) = s.split_once(':').ok_or_else(|| {
-            invalid(
-                KIND,
-                s,
-                "expected <resource_type>:<resource_id>:<slug>, e.g. project:proj_1:member",
-            )
-        })?;
-        let (rid, slug) = rest
-            .rsplit_once(':')
-            .filter(|(rid, slug)| !rid.is_empty() && !slug.is_empty())
-            .ok_or_else(|| invalid(KIND, s, "expected <resource_type>:<resource_id>:<slug>"))?;
-        let ty = ResourceType::parse(ty)
-            .ok_or_else(|| invalid(KIND, s, format!("unknown resource type {ty:?}")))?;
-        let expect_slug = |want: &str| {
-            if slug == want {
-                Ok(())
-            } else {
-                Err(invalid(
-                    KIND,
-                    s,
-                    format!("{ty} entitlements are `{want}`, not {slug:?}"),
-                ))
+        let e: EntitlementId = s
+            .parse()
+            .map_err(|e: BatonIdError| invalid(KIND, s, e.to_string()))?;
+        Entitlement::try_from(&e).map_err(|reason| invalid(KIND, s, reason))
+    }
+}
+
+impl TryFrom<&ResourceKey> for Principal {
+    type Error = String;
+
+    /// Who a Baton principal is, to the provisioner.
+    fn try_from(k: &ResourceKey) -> Result<Self, String> {
+        match k.resource_type {
+            ResourceType::User => Ok(Principal::User(id(k.id.as_str())?)),
+            ResourceType::Group => Ok(Principal::Group(id(k.id.as_str())?)),
+            ResourceType::ServiceAccount => {
+                let (project, account) = scoped(&k.id)?;
+                Ok(Principal::ServiceAccount { project, account })
             }
-        };
-        match ty {
-            ResourceType::Organization => {
-                expect_slug("member")?;
-                Ok(Entitlement::OrgMember {
-                    org: id(KIND, s, rid)?,
-                })
-            }
-            ResourceType::Role => {
-                expect_slug("assigned")?;
-                let role = match predefined_name(rid, None, false).as_deref() {
-                    Some("owner") => OrgRole::Predefined(OrgRoleName::Owner),
-                    Some("reader") => OrgRole::Predefined(OrgRoleName::Reader),
-                    Some(other) => {
-                        return Err(invalid(
-                            KIND,
-                            s,
-                            format!(
-                                "{other:?} is a project role; org roles are owner, reader or a custom org role id"
-                            ),
-                        ));
-                    }
-                    None => OrgRole::Custom(id(KIND, s, rid)?),
-                };
-                Ok(Entitlement::OrgRole(role))
-            }
-            ResourceType::Project => {
-                let slug = ProjectSlug::parse(slug).ok_or_else(|| {
-                    invalid(
-                        KIND,
-                        s,
-                        format!("project entitlements are owner, member or viewer, not {slug:?}"),
-                    )
-                })?;
-                Ok(Entitlement::Project {
-                    project: id(KIND, s, rid)?,
-                    slug,
-                })
-            }
-            ResourceType::ProjectRole => {
-                expect_slug("assigned")?;
-                let (project, role) = split_project(KIND, s, rid)?;
-                Ok(Entitlement::ProjectRole { project, role })
-            }
-            ResourceType::Group => {
-                expect_slug("member")?;
-                Ok(Entitlement::GroupMember {
-                    group: id(KIND, s, rid)?,
-                })
-            }
-            other => Err(invalid(
-                KIND,
-                s,
-                format!("{other} resources offer no entitlements to provision"),
+            ResourceType::Invite => Ok(Principal::Invite(id(k.id.as_str())?)),
+            other => Err(format!(
+                "{:?} is not a principal type: expected user, group or service_account",
+                other.as_str()
             )),
         }
     }
@@ -242,24 +212,17 @@ impl FromStr for Principal {
 
     fn from_str(s: &str) -> Result<Self, ProvisionError> {
         const KIND: &str = "principal";
-        let (ty, id) = s
-            .split_once(':')
-            .filter(|(_, id)| !id.is_empty())
-            .ok_or_else(|| invalid(KIND, s, "expected TYPE:ID, e.g. user:user-abc, group:grp_1 or service_account:proj_1/svc_1"))?;
-        match ResourceType::parse(ty) {
-            Some(ResourceType::User) => Ok(Principal::User(self::id(KIND, s, id)?)),
-            Some(ResourceType::Group) => Ok(Principal::Group(self::id(KIND, s, id)?)),
-            Some(ResourceType::ServiceAccount) => {
-                let (project, account) = split_project(KIND, s, id)?;
-                Ok(Principal::ServiceAccount { project, account })
-            }
-            Some(ResourceType::Invite) => Ok(Principal::Invite(self::id(KIND, s, id)?)),
-            _ => Err(invalid(
+        let key: ResourceKey = s.parse().map_err(|e: BatonIdError| {
+            invalid(
                 KIND,
                 s,
-                format!("{ty:?} is not a principal type: expected user, group or service_account"),
-            )),
-        }
+                match e {
+                    BatonIdError::Shape { .. } => "expected TYPE:ID, e.g. user:user-abc, group:grp_1 or service_account:proj_1/svc_1".to_owned(),
+                    other => other.to_string(),
+                },
+            )
+        })?;
+        Principal::try_from(&key).map_err(|reason| invalid(KIND, s, reason))
     }
 }
 
@@ -268,22 +231,12 @@ impl FromStr for GrantRef {
 
     fn from_str(s: &str) -> Result<Self, ProvisionError> {
         const KIND: &str = "grant id";
-        // Ids never contain `:` in practice; the principal is the last two fields.
-        let mut parts = s.rsplitn(3, ':');
-        let (Some(pid), Some(pty), Some(ent)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(invalid(
-                KIND,
-                s,
-                "expected <entitlement id>:<principal_type>:<principal_id>, e.g. project:proj_1:member:user:user-abc",
-            ));
-        };
-        let wrap = |e: ProvisionError| match e {
-            ProvisionError::InvalidId { reason, .. } => invalid(KIND, s, reason),
-            other => other,
-        };
+        let g: GrantId = s
+            .parse()
+            .map_err(|e: BatonIdError| invalid(KIND, s, e.to_string()))?;
         Ok(GrantRef {
-            entitlement: ent.parse().map_err(wrap)?,
-            principal: format!("{pty}:{pid}").parse().map_err(wrap)?,
+            entitlement: Entitlement::try_from(&g.entitlement).map_err(|r| invalid(KIND, s, r))?,
+            principal: Principal::try_from(&g.principal).map_err(|r| invalid(KIND, s, r))?,
         })
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 pub fn resource_id(key: &ResourceKey) -> proto::ResourceId {
     proto::ResourceId {
         resource_type: key.resource_type.as_str().to_owned(),
-        resource: key.id.clone(),
+        resource: key.id.to_string(),
         baton_resource: false,
     }
 }
@@ -128,7 +128,7 @@ pub fn resource(r: &g::Resource) -> proto::Resource {
 pub fn entitlement(e: &g::Entitlement, res: proto::Resource) -> proto::Entitlement {
     proto::Entitlement {
         resource: Some(res),
-        id: e.id.clone(),
+        id: e.id.to_string(),
         display_name: e.display_name.clone(),
         description: e.description.clone(),
         grantable_to: e.grantable_to.iter().map(|t| resource_type(*t)).collect(),
@@ -137,7 +137,7 @@ pub fn entitlement(e: &g::Entitlement, res: proto::Resource) -> proto::Entitleme
             Purpose::Assignment => proto::PurposeValue::Assignment,
             Purpose::Permission => proto::PurposeValue::Permission,
         } as i32,
-        slug: e.slug.clone(),
+        slug: e.slug.to_string(),
     }
 }
 
@@ -169,11 +169,11 @@ pub fn grant_sources(graph: &GrantGraph, grant: &g::Grant) -> Option<proto::Gran
     let mut sources = BTreeMap::new();
     for src in &grant.sources {
         let is_direct = graph.is_held_directly(src, &grant.principal);
-        sources.insert(src.clone(), proto::GrantSource { is_direct });
+        sources.insert(src.to_string(), proto::GrantSource { is_direct });
     }
     if grant.direct {
         sources.insert(
-            grant.entitlement.clone(),
+            grant.entitlement.to_string(),
             proto::GrantSource { is_direct: true },
         );
     }

@@ -3,7 +3,7 @@
 
 use super::proto::{self, AnyType, GrantPreEncoded};
 use super::{C1zError, TableRows, convert};
-use openai_access_actors::graph::{GrantGraph, ResourceKey, ResourceType};
+use openai_access_actors::graph::{EntitlementId, GrantGraph, ResourceKey, ResourceType};
 use prost::Message;
 use rusqlite::{Transaction, params};
 use std::collections::HashMap;
@@ -49,16 +49,24 @@ pub fn check_references(graph: &GrantGraph) -> Result<(), C1zError> {
     }
     for e in graph.entitlements_sorted() {
         if graph.resource(&e.resource).is_none() {
-            return Err(missing("resource", e.resource.to_string(), &e.id));
+            return Err(missing(
+                "resource",
+                e.resource.to_string(),
+                &e.id.to_string(),
+            ));
         }
     }
     for gr in graph.grants() {
         if graph.entitlement(&gr.entitlement).is_none() {
-            return Err(missing("entitlement", gr.entitlement.clone(), &gr.id));
+            return Err(missing(
+                "entitlement",
+                gr.entitlement.to_string(),
+                &gr.id().to_string(),
+            ));
         }
         for key in [&gr.principal, &gr.resource] {
             if graph.resource(key).is_none() {
-                return Err(missing("resource", key.to_string(), &gr.id));
+                return Err(missing("resource", key.to_string(), &gr.id().to_string()));
             }
         }
     }
@@ -111,7 +119,7 @@ pub fn insert_objects(
         rows.resources += 1;
     }
 
-    let mut stubs: HashMap<&str, Vec<u8>> = HashMap::new();
+    let mut stubs: HashMap<&EntitlementId, Vec<u8>> = HashMap::new();
     let mut stmt = tx.prepare(
         "INSERT INTO v1_entitlements (resource_type_id, resource_id, external_id, data, sync_id, \
          discovered_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -120,15 +128,16 @@ pub fn insert_objects(
         budget.tick()?;
         let res = full.get(&e.resource).cloned().unwrap_or_default();
         let data = convert::entitlement(e, res.clone()).encode_to_vec();
+        let id = e.id.to_string();
         stmt.execute(params![
             e.resource.resource_type.as_str(),
-            e.resource.id,
-            e.id,
+            e.resource.id.as_str(),
+            id,
             data,
             sync_id,
             discovered_at,
         ])?;
-        stubs.insert(&e.id, convert::entitlement_stub(&e.id, res).encode_to_vec());
+        stubs.insert(&e.id, convert::entitlement_stub(&id, res).encode_to_vec());
         rows.entitlements += 1;
     }
     drop(full);
@@ -147,12 +156,9 @@ pub fn insert_objects(
             Vec::new()
         };
         let data = GrantPreEncoded {
-            entitlement: stubs
-                .get(gr.entitlement.as_str())
-                .cloned()
-                .unwrap_or_default(),
+            entitlement: stubs.get(&gr.entitlement).cloned().unwrap_or_default(),
             principal: convert::principal_stub(&gr.principal).encode_to_vec(),
-            id: gr.id.clone(),
+            id: gr.id().to_string(),
             annotations,
             sources: convert::grant_sources(graph, &gr),
         }
@@ -162,18 +168,18 @@ pub fn insert_objects(
         // which is what the SDK's store holds once its own expander has run.
         let expansion = (!gr.expandable.is_empty()).then(|| {
             proto::GrantExpandable {
-                entitlement_ids: gr.expandable.clone(),
+                entitlement_ids: gr.expandable.iter().map(ToString::to_string).collect(),
                 ..Default::default()
             }
             .encode_to_vec()
         });
         stmt.execute(params![
             gr.resource.resource_type.as_str(),
-            gr.resource.id,
-            gr.entitlement,
+            gr.resource.id.as_str(),
+            gr.entitlement.to_string(),
             gr.principal.resource_type.as_str(),
-            gr.principal.id,
-            gr.id,
+            gr.principal.id.as_str(),
+            gr.id().to_string(),
             expansion,
             0i64,
             data,

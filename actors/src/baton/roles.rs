@@ -2,9 +2,13 @@
 //! shape public code shows (`role-api-organization-<name>__api-organization__<org>` and
 //! `role-api-project-<name>__api-project__<project>`), or by the short aliases the API accepts.
 
+use super::{EntitlementId, ResourceId, ResourceKey, ResourceType, Slug};
 use crate::api::models::AssignedRole;
-use crate::graph::{ResourceKey, ResourceType};
 use crate::ids::ProjectId;
+
+/// The predefined org roles' resource ids (a user's own `role` field).
+pub const OWNER: &str = "owner";
+pub const READER: &str = "reader";
 
 const ORG_PREFIX: &str = "role-api-organization-";
 const ORG_SCOPE: &str = "__api-organization__";
@@ -37,27 +41,43 @@ pub fn org_id_from_role_id(id: &str) -> Option<&str> {
         .filter(|o| !o.is_empty())
 }
 
-/// `role:<owner|reader|custom id>:assigned`
-pub fn org_role_entitlement(role: &AssignedRole) -> (String, ResourceKey) {
-    let id = match predefined_name(role.id.as_str(), role.name.as_deref(), role.predefined_role) {
-        Some(name) => name,
-        None => role.id.to_string(),
-    };
-    let key = ResourceKey::new(ResourceType::Role, id);
-    (key.entitlement_id("assigned"), key)
+/// The `role` resource of a predefined org role's name, if it is one (`owner`, `reader`).
+pub fn predefined_org_role(name: &str) -> Option<ResourceKey> {
+    [OWNER, READER]
+        .contains(&name)
+        .then(|| ResourceKey::new(ResourceType::Role, ResourceId(name.to_owned())))
 }
 
-/// `project:<p>:<owner|member|viewer>` for predefined roles, else `project_role:<p>/<r>:assigned`.
-pub fn project_role_entitlement(project: &ProjectId, role: &AssignedRole) -> (String, ResourceKey) {
-    match predefined_name(role.id.as_str(), role.name.as_deref(), role.predefined_role) {
-        Some(slug) => {
-            let key = ResourceKey::new(ResourceType::Project, project.as_str());
-            (key.entitlement_id(&slug), key)
-        }
-        None => {
-            let key = ResourceKey::new(ResourceType::ProjectRole, format!("{project}/{}", role.id));
-            (key.entitlement_id("assigned"), key)
-        }
+/// `role:<owner|reader|custom id>:assigned`
+pub fn org_role_entitlement(role: &AssignedRole) -> EntitlementId {
+    predefined_name(role.id.as_str(), role.name.as_deref(), role.predefined_role)
+        .and_then(|name| name.parse::<ResourceId>().ok())
+        .map_or_else(
+            || ResourceKey::org_role(&role.id),
+            |id| ResourceKey::new(ResourceType::Role, id),
+        )
+        .entitlement(Slug::Assigned)
+}
+
+/// `project:<p>:<owner|member|viewer>` for predefined roles, else
+/// `project_role:<p>/<r>:assigned`.
+pub fn project_role_entitlement(project: &ProjectId, role: &AssignedRole) -> EntitlementId {
+    match predefined_name(role.id.as_str(), role.name.as_deref(), role.predefined_role)
+        .and_then(|name| project_slug(&name))
+    {
+        Some(slug) => ResourceKey::project(project).entitlement(slug),
+        None => ResourceKey::project_role(project, &role.id).entitlement(Slug::Assigned),
+    }
+}
+
+/// The project entitlement slug of a predefined project role name or a legacy role string
+/// (`owner`, `member`, `viewer`, any case).
+pub fn project_slug(role: &str) -> Option<Slug> {
+    match role.trim().to_ascii_lowercase().as_str() {
+        "owner" => Some(Slug::Owner),
+        "member" => Some(Slug::Member),
+        "viewer" => Some(Slug::Viewer),
+        _ => None,
     }
 }
 
@@ -104,12 +124,12 @@ mod tests {
         };
         let pre = role(serde_json::json!({"id": "role-api-project-member__api-project__proj_1"}));
         assert_eq!(
-            project_role_entitlement(&p, &pre).0,
+            project_role_entitlement(&p, &pre).to_string(),
             "project:proj_1:member"
         );
         let custom = role(serde_json::json!({"id": "role_9", "name": "Deployer"}));
         assert_eq!(
-            project_role_entitlement(&p, &custom).0,
+            project_role_entitlement(&p, &custom).to_string(),
             "project_role:proj_1/role_9:assigned"
         );
     }
