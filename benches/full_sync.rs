@@ -4,10 +4,10 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use openai_access_actors::AdminKey;
-use openai_access_actors::api::ClientConfig;
+use openai_access_actors::ClientConfig;
+use openai_access_actors::block_on;
 use openai_access_actors::mock::{MockConfig, MockServer, Preset};
-use openai_access_actors::runtime;
-use openai_access_actors::sync::{SyncConfig, sync};
+use openai_access_actors::{SyncConfig, sync};
 use std::time::{Duration, Instant};
 
 fn full_sync(c: &mut Criterion) {
@@ -34,7 +34,7 @@ fn full_sync(c: &mut Criterion) {
                     org_id: None,
                 };
                 let started = Instant::now();
-                let outcome = runtime::block_on(sync(config)).expect("sync");
+                let outcome = block_on(sync(config)).expect("sync");
                 total += started.elapsed();
                 assert!(!outcome.is_partial());
             }

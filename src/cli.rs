@@ -286,7 +286,7 @@ pub struct ConnectArgs {
     pub mock_seed: u64,
 
     /// Admin API base URL.
-    #[arg(long, value_name = "URL", env = "OPENAI_BASE_URL", default_value = openai_access_actors::api::DEFAULT_BASE_URL)]
+    #[arg(long, value_name = "URL", env = "OPENAI_BASE_URL", default_value = openai_access_actors::DEFAULT_BASE_URL)]
     pub base_url: String,
 
     /// Read the admin key from this file. Otherwise OPENAI_ADMIN_KEY, then

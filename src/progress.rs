@@ -1,9 +1,8 @@
 //! Progress on a terminal: one bar line with per-crawler counts, fed by `GetProgress` queries
 //! to the coordinator. Off a terminal, structured logs say the same at the end.
 
-use actix::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
-use openai_access_actors::coordinator::{GetProgress, SyncCoordinator};
+use openai_access_actors::SyncRun;
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ pub struct SyncProgress {
 }
 
 impl SyncProgress {
-    pub fn start(coordinator: Addr<SyncCoordinator>) -> Self {
+    pub fn start(run: SyncRun) -> Self {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
             ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
@@ -32,7 +31,7 @@ impl SyncProgress {
                     _ = tick.tick() => {}
                     _ = stopped.changed() => break,
                 }
-                let Ok(p) = coordinator.send(GetProgress).await else {
+                let Some(p) = run.progress().await else {
                     break;
                 };
                 let parts: Vec<String> = p

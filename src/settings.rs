@@ -3,11 +3,11 @@
 use crate::cli::{ConnectArgs, KeyPermissionsArg, MockKnobs, PlanArg};
 use crate::exit::CliError;
 use openai_access_actors::AdminKey;
-use openai_access_actors::api::ClientConfig;
+use openai_access_actors::ClientConfig;
+use openai_access_actors::ThrottleConfig;
 use openai_access_actors::mock::{
     FaultKind, Faults, KeyPermissions, MockConfig, MockServer, Plan, Preset, RateLimit,
 };
-use openai_access_actors::throttle::ThrottleConfig;
 use std::time::Duration;
 
 /// The environment variables the key may come from, in order.
@@ -84,8 +84,7 @@ pub fn connect(args: &ConnectArgs) -> Result<Connection, CliError> {
         burst: args.burst,
         ..ThrottleConfig::default()
     };
-    openai_access_actors::api::client::check_base_url(&client.base_url, client.allow_insecure_http)
-        .map_err(|e| CliError::usage(e.to_string()))?;
+    client.check().map_err(|e| CliError::usage(e.to_string()))?;
     Ok(Connection {
         client,
         org_id: args.org_id.clone(),

@@ -21,7 +21,7 @@ use crate::collector::{GrantCollector, TakeGraph};
 use crate::crawlers::*;
 use crate::graph::{FinishReport, GrantGraph};
 use crate::ids::{ProjectId, UserId};
-use crate::messages::{CrawlFinished, Work, WorkFound};
+use crate::messages::{CrawlFinished, CrawlOutcome, Work, WorkFound};
 use crate::throttle::{EndpointRate, KnownLimits};
 use actix::prelude::*;
 use serde::Serialize;
@@ -66,6 +66,8 @@ pub struct ListFailure {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct CrawlerProgress {
     pub crawls_done: u64,
+    /// Pages read (a request each, retries aside).
+    pub pages: u64,
     pub items: u64,
     pub failed: u64,
 }
@@ -354,10 +356,15 @@ impl Actor for SyncCoordinator {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         let me = ctx.address();
-        let (client, collector) = (self.client.clone(), self.collector.clone());
+        let sinks = Sinks {
+            facts: self.collector.clone().recipient(),
+            work: me.clone().recipient(),
+            finished: me.recipient(),
+        };
+        let client = self.client.clone();
         macro_rules! start {
             () => {
-                Crawler::new(client.clone(), collector.clone(), me.clone()).start()
+                Crawler::new(client.clone(), sinks.clone()).start()
             };
         }
         self.crawlers = Some(Crawlers {
@@ -419,8 +426,9 @@ impl Handler<CrawlFinished> for SyncCoordinator {
         self.outstanding = self.outstanding.saturating_sub(1);
         let p = self.progress.crawlers.entry(msg.crawler).or_default();
         p.crawls_done += 1;
+        p.pages += msg.pages as u64;
         p.items += msg.items as u64;
-        if let Some(e) = &msg.error {
+        if let CrawlOutcome::Failed(e) = &msg.outcome {
             p.failed += 1;
             self.record_failure(&msg, e, ctx);
         }

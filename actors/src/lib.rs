@@ -1,31 +1,47 @@
 //! `openai-access-actors`: the engine of openai-access.
 //!
-//! It knows nothing of the command line: the CLI talks to it through actor messages and the
-//! public types re-exported here.
+//! It knows nothing of the command line or of any service: they use the facade below, and
+//! talk to the engine's actors by messages.
 //!
-//! | actor             | file             | owns                                             |
-//! |-------------------|------------------|--------------------------------------------------|
-//! | `SyncCoordinator` | `coordinator.rs` | what to crawl next, the outstanding count        |
-//! | `Crawler<K>`      | `crawlers/`      | paging one kind of list, converting it to facts  |
-//! | `GrantCollector`  | `collector.rs`   | the grant graph under construction              |
-//! | `Provisioner`     | `provisioner.rs` | nothing between requests: grants, revokes, accounts |
+//! | actor             | file             | owns                                                 |
+//! |-------------------|------------------|------------------------------------------------------|
+//! | `SyncCoordinator` | `coordinator.rs` | what to crawl next, the outstanding count            |
+//! | `Crawler<K>`      | `crawlers/`      | paging one kind of list, converting it to facts      |
+//! | `GrantCollector`  | `collector.rs`   | the grant graph under construction                   |
+//! | `Provisioner`     | `provisioner/`   | nothing between requests: grants, revokes, accounts  |
+//!
+//! The ground floor, which everything else builds on: `endpoint` (every operation of the Admin
+//! API, defined once), `ids` (checked API ids), `baton` (Baton's ids, typed), `secret`.
+//!
+//! # The facade
+//! - a sync: [`SyncConfig`] in, [`SyncRun`] (progress, then a [`SyncOutcome`]) out, run on
+//!   [`block_on`];
+//! - provisioning: the [`provisioner`] messages, sent to a [`provisioner::Provisioner`];
+//! - the [`mock`] server (feature `mock`);
+//! - what the results are written in: [`graph`], [`baton`], [`ids`];
+//! - the typed Admin API client, [`api`], for callers that need single calls.
 
 pub mod api;
 pub mod baton;
-pub mod collector;
-pub mod coordinator;
-pub mod crawlers;
+mod collector;
+mod coordinator;
+mod crawlers;
 pub mod endpoint;
 pub mod graph;
 pub mod ids;
-pub mod messages;
+mod messages;
 pub mod provisioner;
-pub mod runtime;
-pub mod secret;
-pub mod sync;
-pub mod throttle;
+mod runtime;
+mod secret;
+mod sync;
+mod throttle;
 
 #[cfg(feature = "mock")]
 pub mod mock;
 
+pub use api::{AdminClient, ApiError, ClientConfig, DEFAULT_BASE_URL, EndpointCounts};
+pub use coordinator::{CrawlerProgress, ListFailure, Progress, SyncError, SyncOutcome};
+pub use runtime::block_on;
 pub use secret::AdminKey;
+pub use sync::{EngineError, SyncConfig, SyncRun, sync};
+pub use throttle::{EndpointRate, KnownLimits, LimitRange, Priority, ThrottleConfig};

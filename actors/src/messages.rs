@@ -69,6 +69,17 @@ pub enum Work {
 #[rtype(result = "()")]
 pub struct WorkFound(pub Vec<Work>);
 
+/// How a crawl ended.
+#[derive(Debug)]
+pub enum CrawlOutcome {
+    /// Every page was read.
+    Done,
+    /// Dropped before it ran (e.g. group members on a free plan after the first refusal).
+    Skipped,
+    /// A page could not be read after every retry.
+    Failed(ApiError),
+}
+
 /// A crawl (one list, all its pages) ended. Crawlers send it to the coordinator.
 #[derive(Message, Debug)]
 #[rtype(result = "()")]
@@ -79,7 +90,5 @@ pub struct CrawlFinished {
     pub path: String,
     pub items: usize,
     pub pages: usize,
-    pub error: Option<ApiError>,
-    /// Dropped before it ran (e.g. group members on a free plan after the first refusal).
-    pub skipped: bool,
+    pub outcome: CrawlOutcome,
 }

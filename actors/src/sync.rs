@@ -2,7 +2,9 @@
 
 use crate::api::{AdminClient, ApiError, ClientConfig};
 use crate::collector::GrantCollector;
-use crate::coordinator::{StartSync, SyncCoordinator, SyncError, SyncOutcome};
+use crate::coordinator::{
+    GetProgress, Progress, StartSync, SyncCoordinator, SyncError, SyncOutcome,
+};
 use actix::prelude::*;
 
 /// Everything a sync needs.
@@ -22,10 +24,11 @@ pub enum EngineError {
     Sync(#[from] SyncError),
 }
 
-/// A started sync. Call inside an actix system (see [`crate::runtime::block_on`]).
+/// A started sync. Call inside an actix system (see [`crate::runtime::block_on`]). Cheap to
+/// clone: clones watch the same sync.
+#[derive(Clone)]
 pub struct SyncRun {
-    pub coordinator: Addr<SyncCoordinator>,
-    pub client: AdminClient,
+    coordinator: Addr<SyncCoordinator>,
 }
 
 impl SyncRun {
@@ -33,10 +36,12 @@ impl SyncRun {
         let client = AdminClient::new(config.client)?;
         let collector = GrantCollector::new(config.org_id).start();
         let coordinator = SyncCoordinator::new(client.clone(), collector).start();
-        Ok(Self {
-            coordinator,
-            client,
-        })
+        Ok(Self { coordinator })
+    }
+
+    /// How far the sync is, while it runs (`None` once it ended).
+    pub async fn progress(&self) -> Option<Progress> {
+        self.coordinator.send(GetProgress).await.ok()
     }
 
     /// Runs the sync to its end.

@@ -6,11 +6,11 @@ use crate::exit::{self, CliError};
 use crate::output::atomic;
 use crate::settings;
 use openai_access_actors::AdminKey;
-use openai_access_actors::api::ClientConfig;
+use openai_access_actors::ClientConfig;
+use openai_access_actors::block_on;
 use openai_access_actors::mock::{MockConfig, MockServer, OrgShape};
-use openai_access_actors::runtime;
-use openai_access_actors::sync::{SyncConfig, sync};
-use openai_access_actors::throttle::{KnownLimits, LimitRange};
+use openai_access_actors::{KnownLimits, LimitRange};
+use openai_access_actors::{SyncConfig, sync};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -104,7 +104,7 @@ fn one_sync(
     client.throttle.max_in_flight = max_in_flight as usize;
     client.throttle.known = known;
     client.max_attempts = 20;
-    let outcome = runtime::block_on(sync(SyncConfig {
+    let outcome = block_on(sync(SyncConfig {
         client,
         org_id: None,
     }))

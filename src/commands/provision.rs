@@ -8,12 +8,11 @@ use crate::cli::{
 use crate::exit::{self, CliError};
 use crate::settings;
 use actix::prelude::*;
-use openai_access_actors::api::AdminClient;
+use openai_access_actors::block_on;
 use openai_access_actors::provisioner::{
     CreateAccount, DeleteAccount, DeleteInvite, Grant, ProvisionError, ProvisionOutcome,
     Provisioner, Revoke,
 };
-use openai_access_actors::runtime;
 use std::io::Write;
 
 /// The message every command explains itself with when provisioning is off.
@@ -77,12 +76,9 @@ where
         return Err(CliError::usage(DISABLED));
     }
     let conn = settings::connect(connect)?;
-    let client =
-        AdminClient::new(conn.client.clone()).map_err(|e| CliError::usage(e.to_string()))?;
-    let reply = runtime::block_on(async move {
-        let provisioner = Provisioner::new(&client).start();
-        provisioner.send(msg).await
-    });
+    let provisioner =
+        Provisioner::connect(conn.client.clone()).map_err(|e| CliError::usage(e.to_string()))?;
+    let reply = block_on(async move { provisioner.start().send(msg).await });
     drop(conn.mock);
     let result = reply.unwrap_or(Err(ProvisionError::Stopped));
     match result {
@@ -155,7 +151,7 @@ fn failure(e: ProvisionError, json: bool) -> CliError {
     let code = match &e {
         e if e.is_usage() => exit::USAGE,
         ProvisionError::Api { source, .. }
-            if matches!(&**source, openai_access_actors::api::ApiError::Config(_)) =>
+            if matches!(&**source, openai_access_actors::ApiError::Config(_)) =>
         {
             exit::USAGE
         }

@@ -5,9 +5,9 @@ use crate::exit::{self, CliError};
 use crate::output::{atomic, json, limits, summary::Summary};
 use crate::progress;
 use crate::settings;
-use openai_access_actors::coordinator::{SyncError, SyncOutcome};
-use openai_access_actors::runtime;
-use openai_access_actors::sync::{EngineError, SyncConfig, SyncRun};
+use openai_access_actors::block_on;
+use openai_access_actors::{EngineError, SyncConfig, SyncRun};
+use openai_access_actors::{SyncError, SyncOutcome};
 use std::path::Path;
 
 /// The format asked for, else the one the extension implies, else JSON.
@@ -43,9 +43,9 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     let show_progress = !args.no_progress && progress::stderr_is_terminal();
     tracing::info!(base_url = %config.client.base_url, "Sync started.");
 
-    let result = runtime::block_on(async move {
+    let result = block_on(async move {
         let run = SyncRun::start(config)?;
-        let bar = show_progress.then(|| progress::SyncProgress::start(run.coordinator.clone()));
+        let bar = show_progress.then(|| progress::SyncProgress::start(run.clone()));
         let outcome = run.finish().await;
         if let Some(bar) = bar {
             bar.finish();

@@ -2,8 +2,8 @@
 //! from `summary` (which holds timings and request counts). Documented in README.
 
 use super::summary::Summary;
-use openai_access_actors::coordinator::{ListFailure, SyncOutcome};
 use openai_access_actors::graph::{Entitlement, Resource, ResourceType, SortedGrants, TraitKind};
+use openai_access_actors::{ListFailure, SyncOutcome};
 use serde::Serialize;
 use std::io::Write;
 

@@ -6,7 +6,7 @@
 
 use crate::exit::CliError;
 use crate::output::atomic;
-use openai_access_actors::throttle::KnownLimits;
+use openai_access_actors::KnownLimits;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

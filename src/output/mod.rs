@@ -7,7 +7,7 @@ pub mod limits;
 pub mod summary;
 
 use crate::exit::CliError;
-use openai_access_actors::coordinator::SyncOutcome;
+use openai_access_actors::SyncOutcome;
 use std::path::Path;
 use std::time::SystemTime;
 

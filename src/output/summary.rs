@@ -1,8 +1,8 @@
 //! The sync summary: counts per type, requests per endpoint, retries, 429s and duration. Goes
 //! into the JSON output and, as a table, to stderr.
 
-use openai_access_actors::api::EndpointCounts;
-use openai_access_actors::coordinator::SyncOutcome;
+use openai_access_actors::EndpointCounts;
+use openai_access_actors::SyncOutcome;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

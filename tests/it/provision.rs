@@ -5,6 +5,7 @@
 use crate::support::*;
 use actix::prelude::*;
 use openai_access_actors::api::AdminClient;
+use openai_access_actors::block_on;
 use openai_access_actors::graph::{ResourceKey, ResourceType};
 use openai_access_actors::ids::literal;
 use openai_access_actors::mock::{KeyPermissions, MockConfig, MockServer, Preset};
@@ -12,7 +13,6 @@ use openai_access_actors::provisioner::{
     CreateAccount, DeleteAccount, DeleteInvite, Grant, OrgRoleName, ProjectSlug, ProvisionError,
     ProvisionOutcome, ProvisionResult, Provisioner, Revoke,
 };
-use openai_access_actors::runtime;
 use std::process::{Command, Output};
 
 fn send<M>(url: &str, msg: M) -> Result<ProvisionOutcome, ProvisionError>
@@ -21,7 +21,7 @@ where
     Provisioner: Handler<M>,
 {
     let client = client_config(url);
-    runtime::block_on(async move {
+    block_on(async move {
         let api = AdminClient::new(client).expect("client");
         Provisioner::new(&api)
             .start()

@@ -1,11 +1,11 @@
 //! Shared test helpers: mock servers on 127.0.0.1:0, clients, syncs, ground truth.
 
 use openai_access_actors::AdminKey;
+use openai_access_actors::SyncOutcome;
 use openai_access_actors::api::{AdminClient, ClientConfig};
-use openai_access_actors::coordinator::SyncOutcome;
+use openai_access_actors::block_on;
 use openai_access_actors::mock::{MockConfig, MockServer, Preset};
-use openai_access_actors::runtime;
-use openai_access_actors::sync::{EngineError, SyncConfig, sync};
+use openai_access_actors::{EngineError, SyncConfig, sync};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ pub fn client(base_url: &str) -> AdminClient {
 }
 
 pub fn run_sync(cfg: ClientConfig) -> Result<SyncOutcome, EngineError> {
-    runtime::block_on(sync(SyncConfig {
+    block_on(sync(SyncConfig {
         client: cfg,
         org_id: None,
     }))

@@ -3,7 +3,7 @@
 use crate::ground_truth;
 use crate::support::*;
 use openai_access::output::json;
-use openai_access_actors::coordinator::SyncOutcome;
+use openai_access_actors::SyncOutcome;
 use openai_access_actors::mock::{FaultKind, Faults, MockConfig, Plan, Preset, RateLimit};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -226,7 +226,7 @@ fn limits_learned_by_one_sync_pace_the_next_from_its_first_request() {
         cfg.max_attempts = 30;
         cfg
     };
-    let limited = |o: &openai_access_actors::coordinator::SyncOutcome| {
+    let limited = |o: &openai_access_actors::SyncOutcome| {
         let per_endpoint: Vec<u64> = o.requests.values().map(|c| c.rate_limited).collect();
         (
             per_endpoint.iter().sum::<u64>(),

@@ -44,6 +44,18 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// Checks what can be checked before any request: the base URL's scheme and host, the
+    /// key's characters.
+    pub fn check(&self) -> Result<(), ApiError> {
+        check_base_url(&self.base_url, self.allow_insecure_http)?;
+        if let Some(problem) = self.key.problem() {
+            return Err(ApiError::Config(format!(
+                "the admin key is malformed: {problem}"
+            )));
+        }
+        Ok(())
+    }
+
     pub fn new(base_url: impl Into<String>, key: AdminKey) -> Self {
         Self {
             base_url: base_url.into(),

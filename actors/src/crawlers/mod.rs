@@ -1,10 +1,13 @@
 //! Crawler actors: one per resource type, each a [`Crawler`] over a [`ListKind`].
 //!
-//! | receives           | from            | sends                               | to          |
-//! |--------------------|-----------------|-------------------------------------|-------------|
-//! | `Crawl<K>`         | coordinator     | `FactsDiscovered` (per page)        | collector   |
-//! | `SkipPending`      | coordinator     | `WorkFound` (per page, at the end)  | coordinator |
-//! | `SlotFreed` (self) | its crawl tasks | `CrawlFinished` (per crawl)         | coordinator |
+//! | receives           | from            | sends                               | to (a `Recipient`) |
+//! |--------------------|-----------------|-------------------------------------|--------------------|
+//! | `Crawl<K>`         | coordinator     | `FactsDiscovered` (per page)        | the collector      |
+//! | `SkipPending`      | coordinator     | `WorkFound` (per page, at the end)  | the coordinator    |
+//! | `SlotFreed` (self) | its crawl tasks | `CrawlFinished` (per crawl)         | the coordinator    |
+//!
+//! A crawler holds only the capabilities to send those three messages ([`Sinks`]), so a test
+//! can stand a probe in the coordinator's or the collector's place.
 //!
 //! A crawl pages one list to its end on the tokio worker pool (so HTTP and JSON decoding use
 //! every core) and converts each page to facts as soon as it arrives, so children start while
@@ -25,10 +28,8 @@ pub use projects::{
 };
 
 use crate::api::{AdminClient, ApiError, Call};
-use crate::collector::GrantCollector;
-use crate::coordinator::SyncCoordinator;
 use crate::graph::Resource;
-use crate::messages::{CrawlFinished, FactsDiscovered, GrantFact, Work, WorkFound};
+use crate::messages::{CrawlFinished, CrawlOutcome, FactsDiscovered, GrantFact, Work, WorkFound};
 use actix::prelude::*;
 use serde::de::DeserializeOwned;
 use std::collections::VecDeque;
@@ -82,11 +83,19 @@ pub struct SkipPending;
 #[rtype(result = "()")]
 struct SlotFreed;
 
+/// Where a crawler's messages go: facts to whoever assembles the graph, work found and crawls
+/// finished to whoever decides what to crawl.
+#[derive(Clone)]
+pub struct Sinks {
+    pub facts: Recipient<FactsDiscovered>,
+    pub work: Recipient<WorkFound>,
+    pub finished: Recipient<CrawlFinished>,
+}
+
 /// The actor for one list kind.
 pub struct Crawler<K: ListKind> {
     client: AdminClient,
-    collector: Addr<GrantCollector>,
-    coordinator: Addr<SyncCoordinator>,
+    sinks: Sinks,
     queue: VecDeque<K::Scope>,
     running: usize,
     limit: usize,
@@ -94,16 +103,11 @@ pub struct Crawler<K: ListKind> {
 }
 
 impl<K: ListKind> Crawler<K> {
-    pub fn new(
-        client: AdminClient,
-        collector: Addr<GrantCollector>,
-        coordinator: Addr<SyncCoordinator>,
-    ) -> Self {
+    pub fn new(client: AdminClient, sinks: Sinks) -> Self {
         let limit = client.throttle().max_in_flight().max(1);
         Self {
             client,
-            collector,
-            coordinator,
+            sinks,
             queue: VecDeque::new(),
             running: 0,
             limit,
@@ -118,12 +122,7 @@ impl<K: ListKind> Crawler<K> {
             };
             self.running += 1;
             let me = ctx.address();
-            let task = crawl::<K>(
-                self.client.clone(),
-                self.collector.clone(),
-                self.coordinator.clone(),
-                scope,
-            );
+            let task = crawl::<K>(self.client.clone(), self.sinks.clone(), scope);
             tokio::spawn(async move {
                 task.await;
                 me.do_send(SlotFreed);
@@ -157,31 +156,25 @@ impl<K: ListKind> Handler<SkipPending> for Crawler<K> {
     fn handle(&mut self, _: SkipPending, _: &mut Context<Self>) {
         for scope in self.queue.drain(..) {
             let req = K::request(&scope);
-            self.coordinator.do_send(CrawlFinished {
+            self.sinks.finished.do_send(CrawlFinished {
                 crawler: K::NAME,
                 endpoint: req.endpoint,
                 path: req.path,
                 items: 0,
                 pages: 0,
-                error: None,
-                skipped: true,
+                outcome: CrawlOutcome::Skipped,
             });
         }
     }
 }
 
 /// Pages one list to its end, sending facts and work page by page.
-async fn crawl<K: ListKind>(
-    client: AdminClient,
-    collector: Addr<GrantCollector>,
-    coordinator: Addr<SyncCoordinator>,
-    scope: K::Scope,
-) {
+async fn crawl<K: ListKind>(client: AdminClient, sinks: Sinks, scope: K::Scope) {
     let req = K::request(&scope);
     let mut state = K::State::default();
     let (mut items, mut pages) = (0, 0);
     let mut pager = client.pager(&req);
-    let error = loop {
+    let outcome = loop {
         let mut out = Findings::default();
         match pager.next::<K::Item>().await {
             Ok(Some(page)) => {
@@ -191,38 +184,34 @@ async fn crawl<K: ListKind>(
                 if page.last {
                     K::on_end(&scope, std::mem::take(&mut state), &mut out);
                 }
-                deliver(&collector, &coordinator, out).await;
+                deliver(&sinks, out).await;
             }
-            Ok(None) => break None,
+            Ok(None) => break CrawlOutcome::Done,
             Err(e) => {
                 K::on_failure(&scope, &e, &mut out);
-                deliver(&collector, &coordinator, out).await;
-                break Some(e);
+                deliver(&sinks, out).await;
+                break CrawlOutcome::Failed(e);
             }
         }
     };
-    if let Some(e) = &error {
-        tracing::warn!(crawler = K::NAME, scope = %scope, error = %e, "Crawl failed.");
-    } else {
-        tracing::debug!(crawler = K::NAME, scope = %scope, pages, items, "Crawl finished.");
+    match &outcome {
+        CrawlOutcome::Failed(e) => {
+            tracing::warn!(crawler = K::NAME, scope = %scope, error = %e, "Crawl failed.")
+        }
+        _ => tracing::debug!(crawler = K::NAME, scope = %scope, pages, items, "Crawl finished."),
     }
-    coordinator.do_send(CrawlFinished {
+    sinks.finished.do_send(CrawlFinished {
         crawler: K::NAME,
         endpoint: req.endpoint,
         path: req.path,
         items,
         pages,
-        error,
-        skipped: false,
+        outcome,
     });
 }
 
 /// Facts first, then work: a child's facts can never overtake its parent's.
-async fn deliver(
-    collector: &Addr<GrantCollector>,
-    coordinator: &Addr<SyncCoordinator>,
-    out: Findings,
-) {
+async fn deliver(sinks: &Sinks, out: Findings) {
     let facts = FactsDiscovered {
         resources: out.resources,
         grants: out.grants,
@@ -230,11 +219,11 @@ async fn deliver(
     };
     if !facts.is_empty() {
         // `send().await` is the backpressure: a crawl waits while the collector is behind.
-        if collector.send(facts).await.is_err() {
+        if sinks.facts.send(facts).await.is_err() {
             tracing::error!("Grant collector stopped; facts lost.");
         }
     }
-    if !out.work.is_empty() && coordinator.send(WorkFound(out.work)).await.is_err() {
+    if !out.work.is_empty() && sinks.work.send(WorkFound(out.work)).await.is_err() {
         tracing::error!("Sync coordinator stopped; work lost.");
     }
 }

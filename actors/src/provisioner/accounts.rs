@@ -1,0 +1,96 @@
+//! Accounts: invitations created, users and invitations deleted.
+
+use super::call::Mutation;
+use super::session::Session;
+use super::target::{OrgRoleName, ProjectSlug};
+use super::{ProvisionError, ProvisionResult, Refusal};
+use crate::api::Call;
+use crate::api::models::{Invite, InviteCreate, InviteProject};
+use crate::ids::{InviteId, ProjectId, UserId};
+
+pub async fn delete_user(
+    s: &mut Session,
+    user: &UserId,
+) -> Result<ProvisionResult, ProvisionError> {
+    let Some(u) = s.user(user).await? else {
+        s.note(format!("{user} is not in the organization"));
+        return Ok(ProvisionResult::AlreadyDeleted);
+    };
+    if u.is_service_account() {
+        return Err(Refusal::ServiceAccountUser { user: user.clone() }.into());
+    }
+    s.mutate(Mutation::DeleteUser { user: user.clone() })
+        .await?;
+    Ok(ProvisionResult::Deleted)
+}
+
+pub async fn create_account(
+    s: &mut Session,
+    email: &str,
+    role: OrgRoleName,
+    projects: &[(ProjectId, ProjectSlug)],
+) -> Result<ProvisionResult, ProvisionError> {
+    for (project, slug) in projects {
+        if *slug == ProjectSlug::Viewer {
+            return Err(Refusal::Unsupported(format!(
+                "an invitation can make its invitee owner or member of a project, not viewer ({project}); invite as member, then grant project:{project}:viewer once they joined"
+            ))
+            .into());
+        }
+        s.active_project(project).await?;
+    }
+    if let Some(u) = s.users().await?.iter().find(|u| {
+        u.email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(email))
+    }) {
+        let id = u.id.clone();
+        s.note(format!("{email} is already user {id}"));
+        return Ok(ProvisionResult::AlreadyMember);
+    }
+    let invites: Vec<Invite> = s.read(Call::invites()).await?;
+    if let Some(i) = invites.iter().find(|i| {
+        i.status.as_deref() == Some("pending")
+            && i.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+    }) {
+        s.note(format!("{email} already has pending invite {}", i.id));
+        s.set_invite(&i.id);
+        return Ok(ProvisionResult::AlreadyInvited);
+    }
+    s.mutate(Mutation::CreateInvite(InviteCreate {
+        email: email.to_owned(),
+        role: role.as_str().to_owned(),
+        projects: projects
+            .iter()
+            .map(|(id, slug)| InviteProject {
+                id: id.clone(),
+                role: Some(slug.as_str().to_owned()),
+            })
+            .collect(),
+    }))
+    .await?;
+    Ok(ProvisionResult::Created)
+}
+
+pub async fn delete_invite(
+    s: &mut Session,
+    invite: &InviteId,
+) -> Result<ProvisionResult, ProvisionError> {
+    let Some(current) = s.read_one::<Invite>(Call::invite(invite)).await? else {
+        s.note(format!("invite {invite} does not exist"));
+        return Ok(ProvisionResult::AlreadyDeleted);
+    };
+    if current.status.as_deref() == Some("accepted") {
+        return Err(Refusal::AcceptedInvite {
+            invite: invite.clone(),
+        }
+        .into());
+    }
+    s.mutate(Mutation::DeleteInvite {
+        invite: invite.clone(),
+    })
+    .await?;
+    Ok(ProvisionResult::Deleted)
+}

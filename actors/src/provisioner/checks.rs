@@ -1,0 +1,185 @@
+//! What grants and revokes read and decide alike: roles held directly or through groups,
+//! org users and owners, service-account roles, group membership.
+
+use super::call::Mutation;
+use super::session::Session;
+use super::target::ProjectSlug;
+use super::{ProvisionError, ProvisionResult, Refusal};
+use crate::api::Call;
+use crate::api::models::{AssignedRole, GroupUser, ServiceAccount, User};
+use crate::baton::roles::predefined_name;
+use crate::ids::{GroupId, ProjectId, RoleId, ServiceAccountId, UserId};
+
+/// Refused either way: the API cannot assign custom project roles to service accounts.
+pub fn service_account_custom_role(
+    account: &ServiceAccountId,
+    project: &ProjectId,
+    role: &RoleId,
+) -> ProvisionError {
+    Refusal::ServiceAccountCustomProjectRole {
+        account: account.clone(),
+        project: project.clone(),
+        role: role.clone(),
+    }
+    .into()
+}
+
+pub fn role_slug(id: &str, name: Option<&str>, predefined: bool) -> Option<ProjectSlug> {
+    predefined_name(id, name, predefined).and_then(|n| ProjectSlug::parse(&n))
+}
+
+/// Held directly by `principal_id` (not only through a group).
+pub fn held_directly(role: &AssignedRole, principal_id: &str) -> bool {
+    let sources = role.inherited_from();
+    sources.is_empty()
+        || sources
+            .iter()
+            .any(|s| s.principal_id.as_str() == principal_id)
+}
+
+/// Whether `user` already holds `role` directly among `held`. Held only through groups, it is
+/// still assigned directly (revoking the group must not take it away): that is noted.
+pub fn holds_directly_else_note(
+    s: &mut Session,
+    held: &[AssignedRole],
+    user: &UserId,
+    role: &RoleId,
+) -> bool {
+    let Some(r) = held.iter().find(|r| &r.id == role) else {
+        return false;
+    };
+    if held_directly(r, user.as_str()) {
+        return true;
+    }
+    s.note(format!(
+        "{user} already holds {role} through group(s) {}; assigning it directly as well",
+        inherited_groups(r).join(", ")
+    ));
+    false
+}
+
+pub fn inherited_groups(role: &AssignedRole) -> Vec<String> {
+    role.inherited_from()
+        .iter()
+        .filter(|s| s.principal_type == "group")
+        .map(|s| s.principal_id.to_string())
+        .collect()
+}
+
+/// The org user, refused if it is a service account's user.
+pub async fn org_user(s: &mut Session, user: &UserId) -> Result<User, ProvisionError> {
+    let u = s
+        .user(user)
+        .await?
+        .ok_or_else(|| ProvisionError::NotFound {
+            what: "user",
+            id: user.to_string(),
+        })?;
+    if u.is_service_account() {
+        return Err(Refusal::ServiceAccountUser { user: user.clone() }.into());
+    }
+    Ok(u)
+}
+
+/// Org owners are implicit owners of every active project.
+pub async fn is_org_owner(s: &mut Session, user: &UserId) -> Result<bool, ProvisionError> {
+    Ok(s.user(user)
+        .await?
+        .is_some_and(|u| u.role.as_deref() == Some("owner")))
+}
+
+/// Grant (`grant = true`) or revoke a service account's predefined role in its own project.
+pub async fn service_account_role(
+    s: &mut Session,
+    project: &ProjectId,
+    slug: ProjectSlug,
+    home: &ProjectId,
+    account: &ServiceAccountId,
+    grant: bool,
+) -> Result<ProvisionResult, ProvisionError> {
+    if home != project {
+        return Err(Refusal::Unsupported(format!(
+            "service account {account} belongs to project {home}; a service account has access to its own project only"
+        ))
+        .into());
+    }
+    if slug == ProjectSlug::Viewer {
+        return Err(Refusal::Unsupported(format!(
+            "service accounts are owner or member of their project; project:{project}:viewer cannot be given to service account {account}"
+        ))
+        .into());
+    }
+    if !grant && slug == ProjectSlug::Member {
+        return Err(Refusal::ServiceAccountFloor {
+            account: account.clone(),
+            project: project.clone(),
+        }
+        .into());
+    }
+    s.active_project(project).await?;
+    let accounts: Vec<ServiceAccount> = s.read(Call::project_service_accounts(project)).await?;
+    let Some(current) = accounts.into_iter().find(|a| &a.id == account) else {
+        return if grant {
+            Err(ProvisionError::NotFound {
+                what: "service account",
+                id: format!("{account} in project {project}"),
+            })
+        } else {
+            Ok(ProvisionResult::AlreadyRevoked)
+        };
+    };
+    let current = current.role.unwrap_or_default();
+    let (target, done) = if grant {
+        (slug.as_str(), ProvisionResult::Granted)
+    } else {
+        // Only owner gets here: an owner is demoted to member, the floor the API allows.
+        if current != slug.as_str() {
+            return Ok(ProvisionResult::AlreadyRevoked);
+        }
+        s.note(format!(
+            "service account {account} is set to member (the API has no lower role for it)"
+        ));
+        ("member", ProvisionResult::Revoked)
+    };
+    if grant && current == target {
+        return Ok(ProvisionResult::AlreadyGranted);
+    }
+    s.mutate(Mutation::SetServiceAccountRole {
+        project: project.clone(),
+        account: account.clone(),
+        role: target,
+    })
+    .await?;
+    Ok(done)
+}
+
+/// Add (`add = true`) or remove a user in a group.
+pub async fn group_member(
+    s: &mut Session,
+    group: &GroupId,
+    user: &UserId,
+    add: bool,
+) -> Result<ProvisionResult, ProvisionError> {
+    let members: Vec<GroupUser> = s.read(Call::group_users(group)).await?;
+    let present = members.iter().any(|m| &m.id == user);
+    match (add, present) {
+        (true, true) => Ok(ProvisionResult::AlreadyGranted),
+        (false, false) => Ok(ProvisionResult::AlreadyRevoked),
+        (true, false) => {
+            s.mutate(Mutation::AddGroupUser {
+                group: group.clone(),
+                user: user.clone(),
+            })
+            .await?;
+            Ok(ProvisionResult::Granted)
+        }
+        (false, true) => {
+            s.mutate(Mutation::RemoveGroupUser {
+                group: group.clone(),
+                user: user.clone(),
+            })
+            .await?;
+            Ok(ProvisionResult::Revoked)
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Why a provisioning request did not happen: refusals (the rules, before any mutation) and
+//! failures (bad ids, missing objects, the API).
+
+use crate::api::{ApiError, Call};
+use crate::ids::{InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
+use actix::MailboxError;
+
+/// The seed's rules: requests refused before any mutation, each saying what to do instead.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "cannot grant custom project role {role} to service account {account} in {project}: the OpenAI Admin API does not support assigning custom project roles to service accounts. Use the OpenAI platform (project settings) to manage it."
+    )]
+    ServiceAccountCustomProjectRole {
+        account: ServiceAccountId,
+        project: ProjectId,
+        role: RoleId,
+    },
+    #[error(
+        "project:{project}:owner of {user} is inherited from role:owner:assigned (organization owners are owners of every project) and is immutable; to take it away, revoke role:owner:assigned:user:{user} first"
+    )]
+    InheritedProjectOwner { user: UserId, project: ProjectId },
+    #[error(
+        "reader is the floor role; delete the account instead (openai-access delete-account --user {user})"
+    )]
+    ReaderFloor { user: UserId },
+    #[error(
+        "member is the lowest role the API can give service account {account} in {project}; to remove its access, delete the service account on the OpenAI platform"
+    )]
+    ServiceAccountFloor {
+        account: ServiceAccountId,
+        project: ProjectId,
+    },
+    #[error(
+        "invite {invite} was accepted and cannot be deleted: the invitee is now a user of the organization; delete the account instead (openai-access delete-account --user USER_ID)"
+    )]
+    AcceptedInvite { invite: InviteId },
+    #[error(
+        "project {project} is archived: its access cannot be changed (unarchive it on the OpenAI platform first)"
+    )]
+    ArchivedProject { project: ProjectId },
+    #[error(
+        "{grant} is not held directly but through group(s) {}; revoke the group's grant or remove the user from the group (group:<id>:member)",
+        groups.join(", ")
+    )]
+    InheritedThroughGroup { grant: String, groups: Vec<String> },
+    #[error(
+        "{user} is a service account's user; manage it through its project's service account (service_account:<project>/<id>)"
+    )]
+    ServiceAccountUser { user: UserId },
+    #[error(
+        "organization membership is granted by invitation: use openai-access create-account --email EMAIL --role reader|owner"
+    )]
+    OrgMembershipIsAnInvite,
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Why a provisioning request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("invalid {kind} {id:?}: {reason}")]
+    InvalidId {
+        kind: &'static str,
+        id: String,
+        reason: String,
+    },
+    #[error("refused: {0}")]
+    Refused(#[from] Refusal),
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    /// The API refused or failed; `source` carries the API's own message.
+    #[error("{call} failed: {source}{}", completed_note(completed))]
+    Api {
+        call: Box<Call>,
+        /// Mutations that succeeded before this one.
+        completed: Vec<Call>,
+        source: Box<ApiError>,
+    },
+    #[error("the provisioner stopped before answering")]
+    Stopped,
+}
+
+fn completed_note(completed: &[Call]) -> String {
+    if completed.is_empty() {
+        String::new()
+    } else {
+        let done: Vec<String> = completed.iter().map(ToString::to_string).collect();
+        format!(" (already done before it: {})", done.join("; "))
+    }
+}
+
+impl ProvisionError {
+    /// A request the tool refused or could not understand, as opposed to an API failure.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            ProvisionError::InvalidId { .. }
+                | ProvisionError::Refused(_)
+                | ProvisionError::NotFound { .. }
+        )
+    }
+
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            ProvisionError::Api { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<MailboxError> for ProvisionError {
+    fn from(_: MailboxError) -> Self {
+        ProvisionError::Stopped
+    }
+}
