@@ -28,7 +28,7 @@ fn full_sync(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let key = AdminKey::new("sk-admin-mock-key").expect("key");
+                let key = AdminKey::new(openai_access_actors::mock::MOCK_KEY).expect("key");
                 let config = SyncConfig {
                     client: ClientConfig::new(server.base_url(), key),
                     org_id: None,

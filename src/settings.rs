@@ -13,8 +13,7 @@ use std::time::Duration;
 /// The environment variables the key may come from, in order.
 pub const KEY_ENV: [&str; 2] = ["OPENAI_ADMIN_KEY", "BATON_OPENAI_ADMIN_KEY"];
 
-/// The mock's default key (documented in README).
-pub const MOCK_KEY: &str = "sk-admin-mock-key";
+pub use openai_access_actors::mock::MOCK_KEY;
 
 /// Where to find the key: `--admin-key-file`, then the environment. `None` if nowhere.
 pub fn load_key(args: &ConnectArgs) -> Result<Option<AdminKey>, CliError> {

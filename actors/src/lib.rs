@@ -27,6 +27,7 @@ mod collector;
 mod coordinator;
 mod crawlers;
 pub mod endpoint;
+mod gcra;
 pub mod graph;
 pub mod ids;
 mod messages;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-pub const KEY: &str = "sk-admin-mock-key";
+pub use openai_access_actors::mock::MOCK_KEY as KEY;
 
 pub fn mock(preset: Preset) -> MockServer {
     mock_with(MockConfig {

@@ -5,6 +5,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The one key a mock accepts unless told otherwise (documented in README).
+pub const MOCK_KEY: &str = "sk-admin-mock-key";
+
 /// Everything `MockServer::start` needs.
 #[derive(Clone, Debug)]
 pub struct MockConfig {
@@ -31,7 +34,7 @@ impl Default for MockConfig {
             preset: Preset::Tiny,
             seed: 0,
             port: 0,
-            admin_key: "sk-admin-mock-key".to_owned(),
+            admin_key: MOCK_KEY.to_owned(),
             latency: Duration::ZERO,
             latency_jitter: Duration::ZERO,
             rate_limit: None,

@@ -1,11 +1,10 @@
 //! Fault injection: deciding which GET gets which fault, and shaping the broken answers.
 
 use super::config::{FaultKind, Faults};
+use super::reply::{Reply, ReplyBody};
 use super::rng::SharedRng;
-use axum::body::Body;
 use bytes::Bytes;
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
-use hyper::{Response, StatusCode};
+use hyper::StatusCode;
 
 /// The fault for the next GET, if any (a deterministic draw from the shared generator).
 pub fn draw(cfg: &Faults, rng: &SharedRng) -> Option<FaultKind> {
@@ -31,38 +30,24 @@ pub fn status(kind: FaultKind) -> Option<StatusCode> {
 
 /// A 200 whose JSON is cut in half; `Content-Length` is the cut length, so the transport is
 /// fine and only the parser notices.
-pub fn truncated(body: Bytes) -> Response<Body> {
-    let cut = body.slice(..body.len() / 2);
-    json_200(Body::from(cut))
+pub fn truncated(body: Bytes) -> Reply {
+    Reply::ok(body.slice(..body.len() / 2))
 }
 
-pub fn malformed() -> Response<Body> {
-    json_200(Body::from(
-        &b"{\"object\":\"list\",\"data\":[{\"id\":,,]}<html>"[..],
+pub fn malformed() -> Reply {
+    Reply::ok(Bytes::from_static(
+        b"{\"object\":\"list\",\"data\":[{\"id\":,,]}<html>",
     ))
 }
 
-/// Announces the full length, sends a few bytes, then fails the stream so hyper closes the
-/// connection mid-body.
-pub fn dropped(body: Bytes) -> Response<Body> {
+/// Announces the full length, sends a few bytes, then the connection closes mid-body.
+pub fn dropped(body: Bytes) -> Reply {
     let len = body.len();
-    let head = body.slice(..len.min(16) / 2);
-    let stream = futures::stream::iter([
-        Ok(head),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "mock: dropped",
-        )),
-    ]);
-    let mut r = json_200(Body::from_stream(stream));
-    r.headers_mut()
-        .insert(CONTENT_LENGTH, HeaderValue::from(len));
-    r
-}
-
-fn json_200(body: Body) -> Response<Body> {
-    let mut r = Response::new(body);
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    r
+    Reply {
+        body: ReplyBody::Dropped {
+            head: body.slice(..len.min(16) / 2),
+            len,
+        },
+        ..Reply::ok(Bytes::new())
+    }
 }

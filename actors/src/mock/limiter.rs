@@ -1,51 +1,50 @@
-//! Per-endpoint-template rate limiting, GCRA by hand: one "theoretical arrival time" per
-//! `Endpoint`, so a check is one short lock and a few integer operations.
+//! Per-endpoint rate limiting: one GCRA bucket (`crate::gcra`) per `Endpoint`, on tokio's
+//! clock, so a mock inside a paused runtime limits in virtual time.
 
 use super::config::RateLimit;
 use crate::endpoint::Endpoint;
+use crate::gcra::{Gcra, Pace};
 use parking_lot::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 pub struct Limiter {
     start: Instant,
-    /// Nanoseconds between tokens.
-    interval: u64,
-    /// How far ahead of now the arrival time may run: `burst` tokens.
-    tolerance: u64,
-    tat: Vec<Mutex<u64>>,
+    buckets: Vec<Mutex<Gcra>>,
 }
 
 impl Limiter {
     pub fn new(limit: RateLimit) -> Limiter {
-        let interval = 60_000_000_000 / u64::from(limit.rpm.max(1));
+        let pace = Pace {
+            per_sec: f64::from(limit.rpm.max(1)) / 60.0,
+            burst: limit.burst.max(1),
+        };
         Limiter {
             start: Instant::now(),
-            interval,
-            tolerance: interval.saturating_mul(u64::from(limit.burst.max(1))),
-            tat: Endpoint::ALL.iter().map(|_| Mutex::new(0)).collect(),
+            buckets: Endpoint::ALL
+                .iter()
+                .map(|_| Mutex::new(Gcra::new(pace, 0.0, true)))
+                .collect(),
         }
     }
 
     /// Fills every bucket.
     pub fn refill(&self) {
-        for tat in &self.tat {
-            *tat.lock() = 0;
+        for b in &self.buckets {
+            b.lock().refill();
         }
     }
 
     /// Takes a token from `ep`'s bucket, or says how long until one is available.
     pub fn check(&self, ep: Endpoint) -> Result<(), Duration> {
-        let now = self.start.elapsed().as_nanos() as u64;
-        let Some(slot) = self.tat.get(ep as usize) else {
+        let now = self.start.elapsed().as_secs_f64();
+        let Some(bucket) = self.buckets.get(ep as usize) else {
             return Ok(());
         };
-        let mut tat = slot.lock();
-        let next = (*tat).max(now) + self.interval;
-        if next - now > self.tolerance {
-            return Err(Duration::from_nanos(next - now - self.tolerance));
-        }
-        *tat = next;
-        Ok(())
+        bucket
+            .lock()
+            .take(now)
+            .map_err(|wait| Duration::from_secs_f64(wait.max(0.0)))
     }
 }
 

@@ -13,11 +13,12 @@ mod config;
 mod cost;
 mod error;
 mod faults;
+mod handlers;
 mod limiter;
-mod lists;
-mod mutations;
 mod paging;
+mod pipeline;
 mod presets;
+mod reply;
 mod rng;
 mod routes;
 mod server;
@@ -28,8 +29,12 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-pub use config::{FaultKind, Faults, KeyPermissions, MockConfig, Plan, Preset, RateLimit};
+pub use config::{
+    FaultKind, Faults, KeyPermissions, MOCK_KEY, MockConfig, Plan, Preset, RateLimit,
+};
+pub use pipeline::{MockRequest, Shared};
 pub use presets::generate;
+pub use reply::{Reply, ReplyBody};
 pub use server::MockServer;
 pub use state::{
     ApiKey, Assigned, GroupState, KeyOwner, Member, Org, OrgShape, ProjectGroupGrant,

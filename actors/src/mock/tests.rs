@@ -187,7 +187,7 @@ fn tiny_has_every_edge_case() {
 
 // ---- HTTP -------------------------------------------------------------------------------------
 
-const KEY: &str = "sk-admin-mock-key";
+const KEY: &str = MOCK_KEY;
 
 fn start(cfg: MockConfig) -> (MockServer, reqwest::Client) {
     // reqwest is built without a provider; the first test to get here installs ring's.

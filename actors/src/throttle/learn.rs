@@ -22,12 +22,7 @@ const R_MIN: f64 = 0.01;
 /// 429s say little about the rate) is left within a second or two.
 const RAMP_DOUBLING_S: f64 = 0.25;
 
-/// A pace: requests per second, and how many may go at once after an idle spell.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Pace {
-    pub per_sec: f64,
-    pub burst: u32,
-}
+pub use crate::gcra::Pace;
 
 #[derive(Debug, Default)]
 pub struct Learner {

@@ -21,7 +21,8 @@
 //! | `frontier`    | before any 429: what every endpoint's passes prove safe           |
 //! | `election`    | the one endpoint at a time that meets an unknown limit            |
 //! | `learn`       | a pace from what is known (ramp while bracketed, hold once pinned)|
-//! | `pacer`       | the learned pace as an adjustable GCRA                            |
+//!
+//! Learned paces are kept as `crate::gcra::Gcra` (an adjustable GCRA).
 //! | `known`       | limits carried from one sync to the next                          |
 
 mod election;
@@ -30,7 +31,6 @@ mod frontier;
 mod known;
 mod learn;
 mod model;
-mod pacer;
 mod scheduler;
 
 #[cfg(all(test, feature = "mock"))]

@@ -325,33 +325,20 @@ fn edge(logs: &[&Log], mut ok: f64, mut bad: f64) -> f64 {
 pub(crate) mod tests {
     use super::*;
 
-    /// A token bucket server, as the mock keeps it (GCRA).
-    pub struct Bucket {
-        rate: f64,
-        size: f64,
-        level: f64,
-        at: f64,
-    }
+    /// A token bucket server, as the mock keeps it.
+    pub struct Bucket(crate::gcra::Gcra);
 
     impl Bucket {
         pub fn new(rate: f64, size: f64) -> Self {
-            Self {
-                rate,
-                size,
-                level: size,
-                at: 0.0,
-            }
+            let pace = crate::gcra::Pace {
+                per_sec: rate,
+                burst: size as u32,
+            };
+            Self(crate::gcra::Gcra::new(pace, 0.0, true))
         }
 
         pub fn take(&mut self, t: f64) -> bool {
-            self.level = (self.level + (t - self.at) * self.rate).min(self.size);
-            self.at = t;
-            if self.level >= 1.0 {
-                self.level -= 1.0;
-                true
-            } else {
-                false
-            }
+            self.0.take(t).is_ok()
         }
     }
 

@@ -10,6 +10,7 @@
 use super::scheduler::{Outcome, Poll, Priority, Scheduler, Ticket, WaiterId};
 use super::{KnownLimits, ThrottleConfig};
 use crate::endpoint::Endpoint;
+use crate::gcra::{Gcra, Pace};
 use crate::mock::{Org, Preset, generate};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
@@ -134,6 +135,8 @@ pub struct SimReport {
     pub minimum: BTreeMap<Endpoint, u64>,
     pub bound_s: f64,
     pub known: KnownLimits,
+    /// Requests per minute each paced endpoint ended at.
+    pub learned_rpm: BTreeMap<Endpoint, f64>,
 }
 
 impl SimReport {
@@ -146,11 +149,6 @@ impl SimReport {
     pub fn max_429(&self) -> u64 {
         self.rate_limited.values().copied().max().unwrap_or(0)
     }
-}
-
-/// A token bucket, checked when a request reaches the server (GCRA, as the mock keeps it).
-struct Bucket {
-    tat: f64,
 }
 
 enum Ev {
@@ -174,7 +172,8 @@ struct Sim {
     events: BinaryHeap<Reverse<(u64, u64)>>,
     payloads: HashMap<u64, Ev>,
     server: ServerModel,
-    buckets: Vec<Bucket>,
+    /// Checked when a request reaches the server, as the mock checks it.
+    buckets: Vec<Gcra>,
     requests: Vec<Option<Request>>,
     by_waiter: HashMap<WaiterId, usize>,
     parked: Vec<VecDeque<usize>>,
@@ -302,17 +301,10 @@ impl Sim {
         };
         self.sent += 1;
         let arrives = self.now + self.server.latency_s / 2.0;
-        let retry_after = self.server.limit.and_then(|(rpm, burst)| {
-            let interval = 60.0 / rpm;
-            let bucket = &mut self.buckets[e as usize];
-            let tat = bucket.tat.max(arrives);
-            if tat + interval - arrives > interval * burst + 1e-9 {
-                Some(tat + interval - arrives - interval * burst)
-            } else {
-                bucket.tat = tat + interval;
-                None
-            }
-        });
+        let retry_after = self
+            .server
+            .limit
+            .and_then(|_| self.buckets[e as usize].take(arrives).err());
         // `Some(wait)` is a 429; the header is whole seconds, at least 1.
         let outcome = retry_after.map(|wait| wait.ceil().max(1.0));
         self.schedule(
@@ -374,7 +366,7 @@ impl Sim {
         }
     }
 
-    fn run(mut self, root: List) -> (f64, u64, BTreeMap<Endpoint, u64>, KnownLimits) {
+    fn run(mut self, root: List) -> SimReport {
         self.start_list(root);
         while let Some(Reverse((key, seq))) = self.events.pop() {
             self.now = key as f64 / NS;
@@ -404,14 +396,36 @@ impl Sim {
             }
         }
         let known = self.core.known_limits(self.now);
-        (self.last_answer, self.sent, self.rate_limited, known)
+        let learned_rpm = Endpoint::ALL
+            .iter()
+            .filter_map(|e| Some((*e, self.core.learned_rpm(*e)?)))
+            .collect();
+        SimReport {
+            wall_s: self.last_answer,
+            requests: self.sent,
+            rate_limited: self.rate_limited,
+            minimum: BTreeMap::new(),
+            bound_s: 0.0,
+            known,
+            learned_rpm,
+        }
     }
 }
 
-/// Simulates a full crawl of `preset` against `server`, starting from `known` limits.
+/// Simulates a full crawl of `preset` against `server`, starting from `known` limits, with
+/// 64 requests in flight at most.
 pub fn simulate(preset: Preset, server: ServerModel, known: KnownLimits) -> SimReport {
+    simulate_with(preset, server, known, 64)
+}
+
+/// [`simulate`] with `max_in_flight` requests in flight at most.
+pub fn simulate_with(
+    preset: Preset,
+    server: ServerModel,
+    known: KnownLimits,
+    max_in_flight: usize,
+) -> SimReport {
     let org = generate(preset, 0);
-    let max_in_flight = 64;
     let config = ThrottleConfig {
         max_in_flight,
         known,
@@ -424,7 +438,17 @@ pub fn simulate(preset: Preset, server: ServerModel, known: KnownLimits) -> SimR
         events: BinaryHeap::new(),
         payloads: HashMap::new(),
         server,
-        buckets: Endpoint::ALL.iter().map(|_| Bucket { tat: 0.0 }).collect(),
+        buckets: Endpoint::ALL
+            .iter()
+            .map(|_| {
+                let (rpm, burst) = server.limit.unwrap_or((60.0, 1.0));
+                let pace = Pace {
+                    per_sec: rpm / 60.0,
+                    burst: burst as u32,
+                };
+                Gcra::new(pace, 0.0, true)
+            })
+            .collect(),
         requests: Vec::new(),
         by_waiter: HashMap::new(),
         parked: Endpoint::ALL.iter().map(|_| VecDeque::new()).collect(),
@@ -439,7 +463,7 @@ pub fn simulate(preset: Preset, server: ServerModel, known: KnownLimits) -> SimR
         rate_limited: BTreeMap::new(),
         last_answer: 0.0,
     };
-    let (wall_s, requests, rate_limited, known) = sim.run(crawl_of(&org));
+    let mut report = sim.run(crawl_of(&org));
     let minimum = org.minimum_requests();
     let bound_s = match server.limit {
         Some((rpm, burst)) => minimum
@@ -452,14 +476,9 @@ pub fn simulate(preset: Preset, server: ServerModel, known: KnownLimits) -> SimR
                 .max(total as f64 * server.latency_s / max_in_flight as f64)
         }
     };
-    SimReport {
-        wall_s,
-        requests,
-        rate_limited,
-        minimum,
-        bound_s,
-        known,
-    }
+    report.minimum = minimum;
+    report.bound_s = bound_s;
+    report
 }
 
 #[cfg(test)]
@@ -505,6 +524,38 @@ mod tests {
             assert_eq!(r.total_429(), 0);
             assert_eq!(r.requests, r.minimum.values().sum::<u64>());
             let _ = r.ratio();
+        }
+    }
+
+    #[test]
+    fn a_learned_limit_brackets_the_servers_and_one_endpoint_at_most_meets_it_blind() {
+        for (burst, in_flight, retry_after) in [(3.0, 8, false), (5.0, 64, true)] {
+            let server = limited(1_200.0, burst, retry_after);
+            let cold = simulate_with(Preset::Small, server, KnownLimits::default(), in_flight);
+            report(
+                &format!("small 1200 rpm burst {burst}, {in_flight} in flight, cold"),
+                &cold,
+            );
+            let range = cold
+                .known
+                .shared
+                .expect("one limit learned for every endpoint");
+            assert!(
+                range.rpm_min <= 1_200.0 * 1.02 && range.rpm_max >= 1_200.0 * 0.98,
+                "the learned range brackets the server's 1200 rpm: {range:?}"
+            );
+            for (e, rpm) in &cold.learned_rpm {
+                assert!(*rpm <= 1_200.0 * 1.3, "{e}: paced at {rpm} rpm");
+            }
+            let stormed: Vec<_> = cold.rate_limited.iter().filter(|(_, n)| **n > 2).collect();
+            assert!(
+                stormed.len() <= 1,
+                "more than one endpoint stormed: {stormed:?}"
+            );
+            assert!(cold.max_429() > 1, "a cold start meets the limit blind");
+            let warm = simulate_with(Preset::Small, server, cold.known.clone(), in_flight);
+            report("  warm", &warm);
+            assert!(warm.max_429() <= 2 && warm.total_429() < cold.total_429());
         }
     }
 

@@ -1,19 +1,28 @@
-//! A learned pace that can change without forgetting when the last request went.
+//! GCRA (the generic cell rate algorithm): a token bucket kept as one "theoretical arrival
+//! time", with a pace that can change without forgetting when the last request went. The one
+//! token bucket of the project: the throttle paces learned rates with it, the mock limits
+//! each endpoint with it, and the simulations model the server with it.
 //!
 //! governor's quotas are fixed: replacing a limiter at each step of a probing ramp handed out
-//! a fresh token every time, so an endpoint "paced" at 17/s met a 20/s limit. This is GCRA
-//! with a mutable interval: the theoretical arrival time carries across changes.
+//! a fresh token every time, so an endpoint "paced" at 17/s met a 20/s limit. Here the
+//! theoretical arrival time carries across changes. (governor stays for the user's own fixed
+//! budget.) Pure: times are seconds passed in.
 
-use super::learn::Pace;
+/// A pace: requests per second, and how many may go at once after an idle spell.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pace {
+    pub per_sec: f64,
+    pub burst: u32,
+}
 
-#[derive(Debug)]
-pub struct Pacer {
+#[derive(Clone, Debug)]
+pub struct Gcra {
     pace: Pace,
     /// When the next request is due, in seconds since the throttle's epoch.
     tat: f64,
 }
 
-impl Pacer {
+impl Gcra {
     /// Starts with the whole burst available (`full`, as before an endpoint's first request)
     /// or just one request (the server's bucket may be low).
     pub fn new(pace: Pace, now: f64, full: bool) -> Self {
@@ -51,6 +60,11 @@ impl Pacer {
         Ok(())
     }
 
+    /// Fills the bucket (as if left alone for long).
+    pub fn refill(&mut self) {
+        self.tat = f64::NEG_INFINITY;
+    }
+
     /// Takes a slot at `now`, or says how many seconds until one is free.
     pub fn take(&mut self, now: f64) -> Result<(), f64> {
         self.ready(now)?;
@@ -75,7 +89,7 @@ mod tests {
     fn a_changing_pace_hands_out_no_extra_slots() {
         // Ten changes of pace within 100 ms at 10-11/s: one or two requests (the pace rises to
         // 10.9/s), not one per change as fresh limiters would give.
-        let mut p = Pacer::new(pace(10.0, 1), 0.0, false);
+        let mut p = Gcra::new(pace(10.0, 1), 0.0, false);
         let mut sent = 0;
         for step in 0..100 {
             let now = step as f64 * 0.001;
@@ -91,20 +105,20 @@ mod tests {
 
     #[test]
     fn a_full_start_allows_the_burst_then_the_pace() {
-        let mut p = Pacer::new(pace(20.0, 3), 5.0, true);
+        let mut p = Gcra::new(pace(20.0, 3), 5.0, true);
         assert!((0..3).all(|_| p.take(5.0).is_ok()));
         let wait = p.take(5.0).expect_err("burst spent");
         assert!((wait - 0.05).abs() < 1e-9, "{wait}");
         assert!(p.take(5.05).is_ok());
         // A drained start allows one at once.
-        let mut q = Pacer::new(pace(20.0, 3), 0.0, false);
+        let mut q = Gcra::new(pace(20.0, 3), 0.0, false);
         assert!(q.take(0.0).is_ok());
         assert!(q.take(0.0).is_err());
     }
 
     #[test]
     fn a_larger_burst_is_earned_not_handed_out() {
-        let mut p = Pacer::new(pace(10.0, 1), 0.0, false);
+        let mut p = Gcra::new(pace(10.0, 1), 0.0, false);
         assert!(p.take(0.0).is_ok());
         p.set(pace(20.0, 8), 0.01);
         assert!(p.take(0.01).is_err(), "nothing was free before the change");
@@ -112,14 +126,14 @@ mod tests {
         let sent = (0..8).filter(|_| p.take(0.11).is_ok()).count();
         assert_eq!(sent, 2);
         // A burst already earned survives a change of pace.
-        let mut q = Pacer::new(pace(10.0, 4), 0.0, true);
+        let mut q = Gcra::new(pace(10.0, 4), 0.0, true);
         q.set(pace(20.0, 4), 0.0);
         assert_eq!((0..8).filter(|_| q.take(0.0).is_ok()).count(), 4);
     }
 
     #[test]
     fn a_faster_pace_does_not_wait_out_a_slow_one() {
-        let mut p = Pacer::new(pace(0.01, 1), 0.0, false);
+        let mut p = Gcra::new(pace(0.01, 1), 0.0, false);
         assert!(p.take(0.0).is_ok());
         // Owed: one request at 0.01/s (100 s). At 100/s that is 10 ms.
         p.set(pace(100.0, 1), 1.0);

@@ -1,0 +1,345 @@
+//! What the handlers share: body parsing, lookups that answer 404, role and email checks,
+//! the response shapes the spec gives mutations, and the list pages of role lists.
+
+use super::super::error::ApiError;
+use super::super::paging::{ListQuery, page_b, take, to_json};
+use super::super::state::{
+    ApiKey, KeyOwner, ProjectMember, ProjectState, UserRole, org_role_id, project_role_id,
+};
+use super::super::store::Store;
+use crate::api::models::{
+    ApiKeyOwner, ApiKeyOwnerRef, AssignedRole, Deleted, InviteProject, ProjectApiKey, ProjectUser,
+    Role, User,
+};
+use crate::endpoint::Endpoint;
+use crate::ids::{PrincipalId, RoleId, UserId};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+#[derive(Serialize)]
+pub struct UserRoleAssignment<'a> {
+    pub object: &'static str,
+    pub user: &'a User,
+    pub role: &'a Role,
+}
+
+/// The embedded `Group` shape of `GroupRoleAssignment` (`scim_managed`, with `object`).
+#[derive(Serialize)]
+pub struct GroupRef<'a> {
+    pub object: &'static str,
+    pub id: &'a str,
+    pub name: Option<&'a str>,
+    pub created_at: Option<i64>,
+    pub scim_managed: bool,
+}
+
+#[derive(Serialize)]
+pub struct GroupRoleAssignment<'a> {
+    pub object: &'static str,
+    pub group: GroupRef<'a>,
+    pub role: &'a Role,
+}
+
+#[derive(Serialize)]
+pub struct GroupUserAssignment<'a> {
+    pub object: &'static str,
+    pub user_id: &'a str,
+    pub group_id: &'a str,
+}
+
+/// `POST /organization/projects/{p}/users`: the spec also allows `email` instead of `user_id`.
+#[derive(Deserialize)]
+pub struct AddProjectUserBody {
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    pub role: String,
+}
+
+#[derive(Deserialize)]
+pub struct UpdateServiceAccountBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// `InviteRequest`: `projects` may be omitted (the legacy "default project" behaviour, which
+/// the mock models as no projects).
+#[derive(Deserialize)]
+pub struct InviteBody {
+    pub email: String,
+    pub role: String,
+    #[serde(default)]
+    pub projects: Option<Vec<InviteProject>>,
+}
+
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("Invalid request body: {e}")))
+}
+
+pub fn deleted(object: &str, id: Option<&str>) -> Result<Bytes, ApiError> {
+    to_json(&Deleted {
+        object: Some(object.to_owned()),
+        id: id.map(str::to_owned),
+        deleted: true,
+    })
+}
+
+/// Short aliases are accepted wherever an org role id is taken.
+pub fn org_role(store: &Store, raw: &str) -> Result<Role, ApiError> {
+    let id = match raw {
+        "owner" | "reader" => org_role_id(raw, &store.org.org_id),
+        _ => RoleId::new(raw).map_err(|_| ApiError::not_found("role", raw))?,
+    };
+    store
+        .org
+        .org_role(&id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("role", raw))
+}
+
+pub fn user_index(store: &Store, id: &str) -> Result<usize, ApiError> {
+    store
+        .user_pos(id)
+        .ok_or_else(|| ApiError::not_found("user", id))
+}
+
+pub fn group_index(store: &Store, id: &str) -> Result<usize, ApiError> {
+    store
+        .group_pos(id)
+        .ok_or_else(|| ApiError::not_found("group", id))
+}
+
+pub fn project_index(store: &Store, id: &str) -> Result<usize, ApiError> {
+    store
+        .project_pos(id)
+        .ok_or_else(|| ApiError::not_found("project", id))
+}
+
+pub fn active_project_index(store: &Store, id: &str) -> Result<usize, ApiError> {
+    active_project(store, id)?;
+    project_index(store, id)
+}
+
+/// A project role (predefined or custom) by id or alias, with its scoped id.
+pub fn project_role(store: &Store, pi: usize, raw: &str) -> Result<Role, ApiError> {
+    let p = &store.org.projects[pi];
+    let id = match raw {
+        "owner" | "member" | "viewer" => project_role_id(raw, p.id().as_str()),
+        _ => RoleId::new(raw).map_err(|_| ApiError::not_found("role", raw))?,
+    };
+    p.role(&id).ok_or_else(|| ApiError::not_found("role", raw))
+}
+
+pub fn check_role(role: &str, allowed: &[&str], field: &'static str) -> Result<(), ApiError> {
+    if allowed.contains(&role) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Invalid '{field}': {role:?}, expected one of {}",
+            allowed.join(", ")
+        ))
+        .param(field))
+    }
+}
+
+pub fn valid_email(e: &str) -> bool {
+    let mut parts = e.split('@');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(local), Some(domain), None) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !e.chars().any(char::is_whitespace)
+        }
+        _ => false,
+    }
+}
+
+pub fn group_ref(store: &Store, gi: usize) -> GroupRef<'_> {
+    let g = &store.org.groups[gi].group;
+    GroupRef {
+        object: "group",
+        id: g.id.as_str(),
+        name: g.name.as_deref(),
+        created_at: g.created_at,
+        scim_managed: g.is_scim_managed.unwrap_or(false),
+    }
+}
+
+/// The scope a read-only key lacks for `ep`.
+pub fn required_scope(ep: Endpoint) -> &'static str {
+    match ep {
+        Endpoint::ModifyUser
+        | Endpoint::DeleteUser
+        | Endpoint::AssignUserRole
+        | Endpoint::UnassignUserRole => "api.organization.users.write",
+        Endpoint::AssignGroupRole
+        | Endpoint::UnassignGroupRole
+        | Endpoint::AddGroupUser
+        | Endpoint::RemoveGroupUser => "api.groups.write",
+        Endpoint::CreateInvite | Endpoint::DeleteInvite => "api.organization.invites.write",
+        Endpoint::AddProjectUser | Endpoint::ModifyProjectUser | Endpoint::RemoveProjectUser => {
+            "api.organization.projects.users.write"
+        }
+        Endpoint::UpdateServiceAccount => "api.organization.projects.service_accounts.write",
+        Endpoint::AddProjectGroup | Endpoint::RemoveProjectGroup => {
+            "api.organization.projects.groups.write"
+        }
+        Endpoint::AssignProjectUserRole
+        | Endpoint::UnassignProjectUserRole
+        | Endpoint::AssignProjectGroupRole
+        | Endpoint::UnassignProjectGroupRole => "api.projects.roles.write",
+        _ => "api.organization.read",
+    }
+}
+
+/// Assigns `role_id` to `user_id` in an org's or a project's assignments (409 if held).
+pub fn add_user_role(
+    roles: &mut Vec<UserRole>,
+    user_id: UserId,
+    role_id: &RoleId,
+    now: i64,
+) -> Result<(), ApiError> {
+    if roles
+        .iter()
+        .any(|a| a.user_id == user_id && &a.role_id == role_id)
+    {
+        return Err(ApiError::conflict(format!(
+            "User {user_id} already has role {role_id}"
+        )));
+    }
+    roles.push(UserRole {
+        user_id,
+        role_id: role_id.clone(),
+        created_at: now,
+    });
+    Ok(())
+}
+
+/// `AssignedRoleDetails` as the spec requires it: two nullable fields the shared model does
+/// not carry are written as nulls.
+#[derive(Serialize)]
+pub struct AssignedOut<'a> {
+    #[serde(flatten)]
+    pub role: &'a AssignedRole,
+    pub created_by_user_obj: Option<()>,
+    pub metadata: Option<()>,
+}
+
+pub fn ordered<T>(mut v: Vec<T>, desc: bool) -> Vec<T> {
+    if desc {
+        v.reverse();
+    }
+    v
+}
+
+pub fn roles_page(roles: Vec<&Role>, q: &ListQuery) -> Result<Bytes, ApiError> {
+    let items = ordered(roles, q.desc);
+    let (data, more) = take(
+        items.into_iter(),
+        |r| r.id.as_str(),
+        |_| true,
+        q.after.as_deref(),
+        q.limit,
+    )?;
+    page_b(&data, |r| r.id.as_str(), more)
+}
+
+/// Role assignment lists page by role id (the "id" of an `AssignedRoleDetails`).
+pub fn assigned_page(roles: Vec<AssignedRole>, q: &ListQuery) -> Result<Bytes, ApiError> {
+    let items = ordered(roles, q.desc);
+    let (data, more) = take(
+        items.iter(),
+        |r| r.id.as_str(),
+        |_| true,
+        q.after.as_deref(),
+        q.limit,
+    )?;
+    let data: Vec<AssignedOut> = data
+        .into_iter()
+        .map(|role| AssignedOut {
+            role,
+            created_by_user_obj: None,
+            metadata: None,
+        })
+        .collect();
+    page_b(&data, |r| r.role.id.as_str(), more)
+}
+
+pub fn project<'a>(store: &'a Store, id: &str) -> Result<&'a ProjectState, ApiError> {
+    store
+        .project(id)
+        .ok_or_else(|| ApiError::not_found("project", id))
+}
+
+/// The project, unless it is archived: its users and service accounts then answer 400.
+pub fn active_project<'a>(store: &'a Store, id: &str) -> Result<&'a ProjectState, ApiError> {
+    let p = project(store, id)?;
+    if p.is_archived() {
+        return Err(ApiError::archived(id));
+    }
+    Ok(p)
+}
+
+pub fn project_user(store: &Store, m: &ProjectMember) -> ProjectUser {
+    let u = store
+        .user_pos(m.user_id.as_str())
+        .map(|i| &store.org.users[i]);
+    ProjectUser {
+        object: Some("organization.project.user".into()),
+        id: m.user_id.clone(),
+        name: u.and_then(|u| u.name.clone()),
+        email: u.and_then(|u| u.email.clone()),
+        role: Some(m.role.clone()),
+        added_at: Some(m.added_at),
+    }
+}
+
+pub fn api_key(store: &Store, p: &ProjectState, k: &ApiKey) -> ProjectApiKey {
+    let owner = match &k.owner {
+        KeyOwner::User(id) => {
+            let u = store.user_pos(id.as_str()).map(|i| &store.org.users[i]);
+            ApiKeyOwner {
+                kind: Some("user".into()),
+                user: Some(ApiKeyOwnerRef {
+                    id: PrincipalId::from(id),
+                    name: u.and_then(|u| u.name.clone()),
+                    email: u.and_then(|u| u.email.clone()),
+                    created_at: u.and_then(|u| u.added_at),
+                    role: p.member(id).map(|m| m.role.clone()),
+                }),
+                service_account: None,
+            }
+        }
+        KeyOwner::ServiceAccount(id) => {
+            let s = p.service_accounts.iter().find(|s| &s.id == id);
+            ApiKeyOwner {
+                kind: Some("service_account".into()),
+                user: None,
+                service_account: Some(ApiKeyOwnerRef {
+                    id: PrincipalId::from(id),
+                    name: s.and_then(|s| s.name.clone()),
+                    email: None,
+                    created_at: s.and_then(|s| s.created_at),
+                    role: s.and_then(|s| s.role.clone()),
+                }),
+            }
+        }
+    };
+    ProjectApiKey {
+        object: Some("organization.project.api_key".into()),
+        id: k.id.clone(),
+        name: Some(k.name.clone()),
+        redacted_value: Some(k.redacted_value.clone()),
+        created_at: Some(k.created_at),
+        last_used_at: k.last_used_at,
+        expires_at: None,
+        owner_project_access: Some(k.owner_project_access.clone()),
+        owner,
+    }
+}

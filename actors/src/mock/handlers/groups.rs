@@ -1,0 +1,172 @@
+//! Groups, their members and their org roles.
+
+use super::super::error::ApiError;
+use super::super::paging::{ListQuery, page_b, take, to_json};
+use super::super::routes::Params;
+use super::super::state::*;
+use super::super::store::Store;
+use super::Cx;
+use super::common::*;
+use crate::api::models::*;
+use crate::ids::*;
+use bytes::Bytes;
+
+pub fn list_groups(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+    let after = q.after.as_deref();
+    let org = &store.org;
+
+    let items = ordered(org.groups.iter().map(|g| &g.group).collect(), q.desc);
+    let (data, more) = take(
+        items.into_iter(),
+        |g| g.id.as_str(),
+        |_| true,
+        after,
+        q.limit,
+    )?;
+    page_b(&data, |g| g.id.as_str(), more)
+}
+
+pub fn list_group_users(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+    let after = q.after.as_deref();
+    let org = &store.org;
+
+    let g = store
+        .group(p[0])
+        .ok_or_else(|| ApiError::not_found("group", p[0]))?;
+    let items = ordered(g.members.iter().collect(), q.desc);
+    let (data, more) = take(
+        items.into_iter(),
+        |m| m.user_id.as_str(),
+        |_| true,
+        after,
+        q.limit,
+    )?;
+    let data: Vec<GroupUser> = data
+        .into_iter()
+        .map(|m| {
+            let u = store.user_pos(m.user_id.as_str()).map(|i| &org.users[i]);
+            GroupUser {
+                id: m.user_id.clone(),
+                name: u.and_then(|u| u.name.clone()),
+                email: u.and_then(|u| u.email.clone()),
+                is_service_account: None,
+                user_type: None,
+            }
+        })
+        .collect();
+    page_b(&data, |u| u.id.as_str(), more)
+}
+
+pub fn add_group_user(
+    store: &mut Store,
+    p: Params,
+    body: &[u8],
+    cx: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let now = cx.now;
+
+    let b: UserIdBody = parse(body)?;
+    let g = group_index(store, p[0])?;
+    let u = user_index(store, b.user_id.as_str())?;
+    let user_id = store.org.users[u].id.clone();
+    if store.org.groups[g]
+        .members
+        .iter()
+        .any(|m| m.user_id == user_id)
+    {
+        return Err(ApiError::conflict(format!(
+            "User {user_id} is already in group {}",
+            p[0]
+        )));
+    }
+    store.org.groups[g].members.push(Member {
+        user_id: user_id.clone(),
+        added_at: now,
+    });
+    store.joined_group(&user_id, g);
+    to_json(&GroupUserAssignment {
+        object: "group.user",
+        user_id: user_id.as_str(),
+        group_id: store.org.groups[g].group.id.as_str(),
+    })
+}
+
+pub fn remove_group_user(
+    store: &mut Store,
+    p: Params,
+    _: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let g = group_index(store, p[0])?;
+    let members = &mut store.org.groups[g].members;
+    let before = members.len();
+    members.retain(|m| m.user_id.as_str() != p[1]);
+    if members.len() == before {
+        return Err(ApiError::not_found("group member", p[1]));
+    }
+    if let Ok(user) = UserId::new(p[1]) {
+        store.left_group(&user, g);
+    }
+    deleted("group.user.deleted", None)
+}
+
+pub fn list_group_roles(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+    let org = &store.org;
+
+    let g = store
+        .group(p[0])
+        .ok_or_else(|| ApiError::not_found("group", p[0]))?;
+    assigned_page(org.group_org_roles(g), q)
+}
+
+pub fn assign_group_role(
+    store: &mut Store,
+    p: Params,
+    body: &[u8],
+    cx: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let now = cx.now;
+
+    let b: RoleIdBody = parse(body)?;
+    let g = group_index(store, p[0])?;
+    let role = org_role(store, b.role_id.as_str())?;
+    if store.org.groups[g]
+        .roles
+        .iter()
+        .any(|a| a.role_id == role.id)
+    {
+        return Err(ApiError::conflict(format!(
+            "Group {} already has role {}",
+            p[0], role.id
+        )));
+    }
+    store.org.groups[g].roles.push(Assigned {
+        role_id: role.id.clone(),
+        created_at: now,
+    });
+    to_json(&GroupRoleAssignment {
+        object: "group.role",
+        group: group_ref(store, g),
+        role: &role,
+    })
+}
+
+pub fn unassign_group_role(
+    store: &mut Store,
+    p: Params,
+    _: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let g = group_index(store, p[0])?;
+    let role = org_role(store, p[1])?;
+    let roles = &mut store.org.groups[g].roles;
+    let before = roles.len();
+    roles.retain(|a| a.role_id != role.id);
+    if roles.len() == before {
+        return Err(ApiError::not_found(
+            "role assignment",
+            &format!("{} on group {}", role.id, p[0]),
+        ));
+    }
+    deleted("group.role.deleted", None)
+}

@@ -1,0 +1,89 @@
+//! Every operation the mock answers, by resource group. Reads take the store shared, writes
+//! take it exclusively; each is one function, and the tables below are the only place an
+//! `Endpoint` meets its handler.
+
+mod common;
+mod groups;
+mod invites;
+mod projects;
+mod roles;
+mod users;
+
+pub use common::required_scope;
+
+use super::error::ApiError;
+use super::paging::ListQuery;
+use super::routes::Params;
+use super::store::Store;
+use crate::endpoint::Endpoint as E;
+use bytes::Bytes;
+
+/// What a write needs beyond the store: the time that stamps new records, and the names of
+/// created objects.
+pub struct Cx<'a> {
+    pub now: i64,
+    pub next_id: &'a mut dyn FnMut() -> u64,
+}
+
+impl Cx<'_> {
+    /// `<prefix>mock000001`, …: a new object's id.
+    pub fn new_id(&mut self, prefix: &str) -> String {
+        format!("{prefix}mock{:06}", (self.next_id)())
+    }
+}
+
+/// Answers a read (a GET).
+pub fn read(store: &Store, ep: E, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+    match ep {
+        E::ListUsers => users::list_users(store, p, q),
+        E::ListUserRoles => users::list_user_roles(store, p, q),
+        E::ListInvites => invites::list_invites(store, p, q),
+        E::RetrieveInvite => invites::retrieve_invite(store, p, q),
+        E::ListGroups => groups::list_groups(store, p, q),
+        E::ListGroupUsers => groups::list_group_users(store, p, q),
+        E::ListGroupRoles => groups::list_group_roles(store, p, q),
+        E::ListProjects => projects::list_projects(store, p, q),
+        E::ListProjectUsers => projects::list_project_users(store, p, q),
+        E::ListProjectServiceAccounts => projects::list_project_service_accounts(store, p, q),
+        E::ListProjectApiKeys => projects::list_project_api_keys(store, p, q),
+        E::ListProjectGroups => projects::list_project_groups(store, p, q),
+        E::ListOrgRoles => roles::list_org_roles(store, p, q),
+        E::ListProjectRoles => roles::list_project_roles(store, p, q),
+        E::ListProjectUserRoles => roles::list_project_user_roles(store, p, q),
+        E::ListProjectGroupRoles => roles::list_project_group_roles(store, p, q),
+        _ => Err(ApiError::not_found("route", ep.template())),
+    }
+}
+
+/// Applies a write (a POST or a DELETE).
+pub fn write(
+    store: &mut Store,
+    ep: E,
+    p: Params,
+    body: &[u8],
+    cx: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    match ep {
+        E::ModifyUser => users::modify_user(store, p, body, cx),
+        E::DeleteUser => users::delete_user(store, p, body, cx),
+        E::AssignUserRole => users::assign_user_role(store, p, body, cx),
+        E::UnassignUserRole => users::unassign_user_role(store, p, body, cx),
+        E::CreateInvite => invites::create_invite(store, p, body, cx),
+        E::DeleteInvite => invites::delete_invite(store, p, body, cx),
+        E::AddGroupUser => groups::add_group_user(store, p, body, cx),
+        E::RemoveGroupUser => groups::remove_group_user(store, p, body, cx),
+        E::AssignGroupRole => groups::assign_group_role(store, p, body, cx),
+        E::UnassignGroupRole => groups::unassign_group_role(store, p, body, cx),
+        E::AddProjectUser => projects::add_project_user(store, p, body, cx),
+        E::ModifyProjectUser => projects::modify_project_user(store, p, body, cx),
+        E::RemoveProjectUser => projects::remove_project_user(store, p, body, cx),
+        E::UpdateServiceAccount => projects::update_service_account(store, p, body, cx),
+        E::AddProjectGroup => projects::add_project_group(store, p, body, cx),
+        E::RemoveProjectGroup => projects::remove_project_group(store, p, body, cx),
+        E::AssignProjectUserRole => roles::assign_project_user_role(store, p, body, cx),
+        E::UnassignProjectUserRole => roles::unassign_project_user_role(store, p, body, cx),
+        E::AssignProjectGroupRole => roles::assign_project_group_role(store, p, body, cx),
+        E::UnassignProjectGroupRole => roles::unassign_project_group_role(store, p, body, cx),
+        _ => Err(ApiError::not_found("route", ep.template())),
+    }
+}

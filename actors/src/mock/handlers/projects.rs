@@ -1,0 +1,284 @@
+//! Projects and what they hold: members, service accounts, API keys, groups.
+
+use super::super::error::ApiError;
+use super::super::paging::{ListQuery, bad_cursor, page_a, page_b, take, to_json};
+use super::super::routes::Params;
+use super::super::state::*;
+use super::super::store::Store;
+use super::Cx;
+use super::common::*;
+use crate::api::models::*;
+use bytes::Bytes;
+
+pub fn list_projects(store: &Store, _p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+    let after = q.after.as_deref();
+    let org = &store.org;
+
+    let start = match after {
+        None => 0,
+        Some(a) => store.project_pos(a).ok_or_else(|| bad_cursor(a))? + 1,
+    };
+    let keep = |p: &&ProjectState| q.include_archived || !p.is_archived();
+    let (data, more) = take(
+        org.projects[start..].iter(),
+        |p| p.id().as_str(),
+        keep,
+        None,
+        q.limit,
+    )?;
+    let data: Vec<_> = data.into_iter().map(|p| &p.project).collect();
+    page_a(&data, |p| p.id.as_str(), more)
+}
+
+pub fn list_project_users(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+    let after = q.after.as_deref();
+
+    let pr = active_project(store, p[0])?;
+    let (data, more) = take(
+        pr.users.iter(),
+        |m| m.user_id.as_str(),
+        |_| true,
+        after,
+        q.limit,
+    )?;
+    let data: Vec<ProjectUser> = data.into_iter().map(|m| project_user(store, m)).collect();
+    page_a(&data, |u| u.id.as_str(), more)
+}
+
+pub fn add_project_user(
+    store: &mut Store,
+    p: Params,
+    body: &[u8],
+    cx: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let now = cx.now;
+
+    let b: AddProjectUserBody = parse(body)?;
+    let pi = active_project_index(store, p[0])?;
+    check_role(&b.role, &["owner", "member", "viewer"], "role")?;
+    let u = match (&b.user_id, &b.email) {
+        (Some(id), _) => store.user_pos(id),
+        (None, Some(e)) => store.org.users.iter().position(|u| {
+            u.email
+                .as_deref()
+                .is_some_and(|x| x.eq_ignore_ascii_case(e))
+        }),
+        (None, None) => {
+            return Err(
+                ApiError::bad_request("One of 'user_id' or 'email' is required").param("user_id"),
+            );
+        }
+    };
+    let who = b.user_id.or(b.email).unwrap_or_default();
+    let u = u.ok_or_else(|| {
+        ApiError::bad_request(format!("User {who} is not a member of the organization"))
+            .param("user_id")
+    })?;
+    let user = &store.org.users[u];
+    if user.is_service_account() {
+        return Err(ApiError::bad_request(format!("{who} is a service account")).param("user_id"));
+    }
+    let user_id = user.id.clone();
+    if store.org.projects[pi].member(&user_id).is_some() {
+        return Err(ApiError::bad_request(format!(
+            "User {user_id} is already a member of project {}",
+            p[0]
+        )));
+    }
+    let m = ProjectMember {
+        user_id,
+        role: b.role,
+        added_at: now,
+    };
+    let out = to_json(&project_user(store, &m));
+    store.org.projects[pi].users.push(m);
+    out
+}
+
+pub fn modify_project_user(
+    store: &mut Store,
+    p: Params,
+    body: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let b: RoleUpdate = parse(body)?;
+    let pi = active_project_index(store, p[0])?;
+    check_role(&b.role, &["owner", "member", "viewer"], "role")?;
+    let pr = &mut store.org.projects[pi];
+    let m = pr
+        .users
+        .iter_mut()
+        .find(|m| m.user_id.as_str() == p[1])
+        .ok_or_else(|| ApiError::not_found("project user", p[1]))?;
+    m.role = b.role;
+    let m = m.clone();
+    to_json(&project_user(store, &m))
+}
+
+pub fn remove_project_user(
+    store: &mut Store,
+    p: Params,
+    _: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let pi = active_project_index(store, p[0])?;
+    let pr = &mut store.org.projects[pi];
+    let before = pr.users.len();
+    pr.users.retain(|m| m.user_id.as_str() != p[1]);
+    if pr.users.len() == before {
+        return Err(ApiError::not_found("project user", p[1]));
+    }
+    pr.user_roles.retain(|a| a.user_id.as_str() != p[1]);
+    // Their keys stay, but the owner no longer has access to the project.
+    for k in &mut pr.api_keys {
+        if matches!(&k.owner, KeyOwner::User(o) if o.as_str() == p[1]) {
+            k.owner_project_access = "inactive".into();
+        }
+    }
+    deleted("organization.project.user.deleted", Some(p[1]))
+}
+
+pub fn list_project_service_accounts(
+    store: &Store,
+    p: Params,
+    q: &ListQuery,
+) -> Result<Bytes, ApiError> {
+    let after = q.after.as_deref();
+
+    let pr = active_project(store, p[0])?;
+    let (data, more) = take(
+        pr.service_accounts.iter(),
+        |s| s.id.as_str(),
+        |_| true,
+        after,
+        q.limit,
+    )?;
+    page_a(&data, |s| s.id.as_str(), more)
+}
+
+pub fn update_service_account(
+    store: &mut Store,
+    p: Params,
+    body: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let b: UpdateServiceAccountBody = parse(body)?;
+    let pi = active_project_index(store, p[0])?;
+    if let Some(r) = &b.role {
+        check_role(r, &["member", "owner"], "role")?;
+    }
+    let sa = store.org.projects[pi]
+        .service_accounts
+        .iter_mut()
+        .find(|s| s.id.as_str() == p[1])
+        .ok_or_else(|| ApiError::not_found("service account", p[1]))?;
+    if let Some(r) = b.role {
+        sa.role = Some(r);
+    }
+    if let Some(n) = b.name {
+        sa.name = Some(n);
+    }
+    to_json(sa)
+}
+
+pub fn list_project_api_keys(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+    let after = q.after.as_deref();
+
+    let pr = project(store, p[0])?;
+    let want = match q.owner_project_access.as_deref() {
+        None | Some("active") => Some("active"),
+        Some("inactive") => Some("inactive"),
+        Some("any") => None,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid 'owner_project_access': {other:?}, expected active, inactive or any"
+            ))
+            .param("owner_project_access"));
+        }
+    };
+    let keep = |k: &&ApiKey| want.is_none_or(|w| k.owner_project_access == w);
+    let (data, more) = take(pr.api_keys.iter(), |k| k.id.as_str(), keep, after, q.limit)?;
+    let data: Vec<ProjectApiKey> = data.into_iter().map(|k| api_key(store, pr, k)).collect();
+    page_a(&data, |k| k.id.as_str(), more)
+}
+
+pub fn list_project_groups(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+    let after = q.after.as_deref();
+
+    let pr = project(store, p[0])?;
+    let items = ordered(pr.groups.iter().collect(), q.desc);
+    let (data, more) = take(
+        items.into_iter(),
+        |g| g.group_id.as_str(),
+        |_| true,
+        after,
+        q.limit,
+    )?;
+    let data: Vec<ProjectGroup> = data
+        .into_iter()
+        .map(|g| {
+            let grp = store.group(g.group_id.as_str()).map(|s| &s.group);
+            ProjectGroup {
+                object: Some("project.group".into()),
+                project_id: pr.id().clone(),
+                group_id: g.group_id.clone(),
+                group_name: grp.and_then(|g| g.name.clone()),
+                group_type: grp.and_then(|g| g.group_type.clone()),
+                created_at: Some(g.created_at),
+            }
+        })
+        .collect();
+    page_b(&data, |g| g.group_id.as_str(), more)
+}
+
+pub fn add_project_group(
+    store: &mut Store,
+    p: Params,
+    body: &[u8],
+    cx: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let now = cx.now;
+
+    let b: ProjectGroupCreate = parse(body)?;
+    let pi = project_index(store, p[0])?;
+    let g = group_index(store, b.group_id.as_str())?;
+    let role = project_role(store, pi, b.role.as_str())?;
+    let group = store.org.groups[g].group.clone();
+    let pr = &mut store.org.projects[pi];
+    if pr.grant(&group.id).is_some() {
+        return Err(ApiError::conflict(format!(
+            "Group {} already has access to project {}",
+            group.id, p[0]
+        )));
+    }
+    pr.groups.push(ProjectGroupGrant {
+        group_id: group.id.clone(),
+        role_id: role.id,
+        created_at: now,
+        roles: Vec::new(),
+    });
+    to_json(&ProjectGroup {
+        object: Some("project.group".into()),
+        project_id: pr.id().clone(),
+        group_id: group.id,
+        group_name: group.name,
+        group_type: group.group_type,
+        created_at: Some(now),
+    })
+}
+
+pub fn remove_project_group(
+    store: &mut Store,
+    p: Params,
+    _: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let pi = project_index(store, p[0])?;
+    let pr = &mut store.org.projects[pi];
+    let before = pr.groups.len();
+    pr.groups.retain(|g| g.group_id.as_str() != p[1]);
+    if pr.groups.len() == before {
+        return Err(ApiError::not_found("project group", p[1]));
+    }
+    deleted("project.group.deleted", None)
+}

@@ -1,0 +1,136 @@
+//! The org's users and their org roles.
+
+use super::super::error::ApiError;
+use super::super::paging::{ListQuery, bad_cursor, page_a, take, to_json};
+use super::super::routes::Params;
+use super::super::state::*;
+use super::super::store::Store;
+use super::Cx;
+use super::common::*;
+use crate::api::models::*;
+use bytes::Bytes;
+
+pub fn list_users(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+    let after = q.after.as_deref();
+    let org = &store.org;
+
+    // The index turns the cursor into a position, so deep pages of 20,000 users stay cheap.
+    let start = match after {
+        None => 0,
+        Some(a) => store.user_pos(a).ok_or_else(|| bad_cursor(a))? + 1,
+    };
+    let keep =
+        |u: &&User| q.emails.is_empty() || u.email.as_ref().is_some_and(|e| q.emails.contains(e));
+    let (data, more) = take(
+        org.users[start..].iter(),
+        |u| u.id.as_str(),
+        keep,
+        None,
+        q.limit,
+    )?;
+    page_a(&data, |u| u.id.as_str(), more)
+}
+
+pub fn modify_user(
+    store: &mut Store,
+    p: Params,
+    body: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let b: RoleUpdate = parse(body)?;
+    check_role(&b.role, &["owner", "reader"], "role")?;
+    let u = user_index(store, p[0])?;
+    store.org.users[u].role = Some(b.role);
+    to_json(&store.org.users[u])
+}
+
+pub fn delete_user(store: &mut Store, p: Params, _: &[u8], _: &mut Cx) -> Result<Bytes, ApiError> {
+    let u = user_index(store, p[0])?;
+    if store.org.users[u].is_service_account() {
+        return Err(ApiError::bad_request(
+            "Service account users are removed by deleting the service account in its project",
+        ));
+    }
+    let id = store.org.users.remove(u).id;
+    let org = &mut store.org;
+    org.user_roles.retain(|a| a.user_id != id);
+    for g in &mut org.groups {
+        g.members.retain(|m| m.user_id != id);
+    }
+    for pr in &mut org.projects {
+        pr.users.retain(|m| m.user_id != id);
+        pr.user_roles.retain(|a| a.user_id != id);
+        for k in &mut pr.api_keys {
+            if matches!(&k.owner, KeyOwner::User(o) if *o == id) {
+                k.owner_project_access = "inactive".into();
+            }
+        }
+    }
+    store.forget_user(&id);
+    deleted("organization.user.deleted", Some(id.as_str()))
+}
+
+pub fn list_user_roles(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+    let org = &store.org;
+
+    let u = store
+        .user_pos(p[0])
+        .ok_or_else(|| ApiError::not_found("user", p[0]))?;
+    let user = &org.users[u].id;
+    assigned_page(
+        org.user_org_roles_with(user, store.groups_of(user.as_str())),
+        q,
+    )
+}
+
+pub fn assign_user_role(
+    store: &mut Store,
+    p: Params,
+    body: &[u8],
+    cx: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let now = cx.now;
+
+    let b: RoleIdBody = parse(body)?;
+    let u = user_index(store, p[0])?;
+    let role = org_role(store, b.role_id.as_str())?;
+    if role.predefined_role {
+        return Err(ApiError::bad_request(
+                    "Predefined org roles are the user's role: change it with POST /organization/users/{user_id}",
+                )
+                .param("role_id"));
+    }
+    let user_id = store.org.users[u].id.clone();
+    add_user_role(&mut store.org.user_roles, user_id, &role.id, now)?;
+    to_json(&UserRoleAssignment {
+        object: "user.role",
+        user: &store.org.users[u],
+        role: &role,
+    })
+}
+
+pub fn unassign_user_role(
+    store: &mut Store,
+    p: Params,
+    _: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let u = user_index(store, p[0])?;
+    let role = org_role(store, p[1])?;
+    let user_id = store.org.users[u].id.clone();
+    let before = store.org.user_roles.len();
+    store
+        .org
+        .user_roles
+        .retain(|a| !(a.user_id == user_id && a.role_id == role.id));
+    if store.org.user_roles.len() == before {
+        return Err(ApiError::not_found(
+            "role assignment",
+            &format!(
+                "{} on user {user_id} (roles inherited from a group are removed from the group)",
+                role.id
+            ),
+        ));
+    }
+    deleted("user.role.deleted", None)
+}

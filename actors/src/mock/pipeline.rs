@@ -1,0 +1,243 @@
+//! How the mock answers one request, in the order a real API gateway would: count it, delay
+//! it, authenticate, route, inject configured failures, rate-limit, inject faults, check the
+//! key's permissions and the plan, then answer from the store. No HTTP here: `server` feeds
+//! it requests off sockets; a test or a simulation may feed it directly.
+
+use super::config::{FaultKind, KeyPermissions, MockConfig, Plan};
+use super::error::ApiError;
+use super::faults;
+use super::handlers::{self, Cx};
+use super::limiter::{Limiter, retry_after_secs};
+use super::paging::{ListQuery, to_json};
+use super::reply::Reply;
+use super::rng::SharedRng;
+use super::routes::{self, route};
+use super::stats::Counters;
+use super::store::Store;
+use crate::endpoint::Endpoint;
+use bytes::Bytes;
+use hyper::StatusCode;
+use parking_lot::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// One request, as the pipeline reads it.
+#[derive(Clone, Debug)]
+pub struct MockRequest {
+    pub method: String,
+    /// The path, e.g. `/v1/organization/users` (still percent-encoded).
+    pub path: String,
+    pub query: Option<String>,
+    /// The `Authorization` header, as sent.
+    pub authorization: Option<Vec<u8>>,
+    /// The body, or `None` when it could not be read or was too large.
+    pub body: Option<Bytes>,
+}
+
+/// Everything answering needs, shared by every connection.
+pub struct Shared {
+    pub cfg: MockConfig,
+    /// `Bearer <key>`, precomputed so the check is one comparison.
+    expected_auth: String,
+    pub store: RwLock<Store>,
+    pub counters: Counters,
+    pub limiter: Option<Limiter>,
+    rng: SharedRng,
+    next_id: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(cfg: MockConfig, store: Store) -> Self {
+        Self {
+            expected_auth: format!("Bearer {}", cfg.admin_key),
+            store: RwLock::new(store),
+            counters: Counters::new(),
+            limiter: cfg.rate_limit.map(Limiter::new),
+            rng: SharedRng::new(cfg.seed ^ 0x6D6F_636B),
+            next_id: AtomicU64::new(1),
+            cfg,
+        }
+    }
+}
+
+/// Answers `req`.
+pub async fn answer(shared: &Shared, req: MockRequest) -> Reply {
+    if let Some(reply) = control(shared, &req) {
+        return reply;
+    }
+    let Some(rest) = req.path.strip_prefix("/v1/") else {
+        return Reply::error(&ApiError::not_found("route", &req.path));
+    };
+    let decoded = routes::segments(rest);
+    let segs: Vec<&str> = decoded.iter().flatten().map(|s| s.as_ref()).collect();
+    let routed = if decoded.iter().all(Option::is_some) {
+        route(&req.method, &segs)
+    } else {
+        None
+    };
+    if let Some((ep, _)) = routed {
+        shared.counters.request(ep);
+    }
+    delay(shared).await;
+    if !authorized(shared, &req) {
+        Counters::bump(&shared.counters.unauthorized);
+        return Reply::error(&unauthorized());
+    }
+    let Some((ep, params)) = routed else {
+        return Reply::error(&ApiError::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            format!("Invalid URL ({} {})", req.method, req.path),
+        ));
+    };
+    if let Some(reply) = refused_before_answering(shared, ep, &req.path) {
+        return reply;
+    }
+    // Faults only on GETs: mutations must stay exactly-once (see `Faults`).
+    let fault = (!ep.is_mutation())
+        .then(|| faults::draw(&shared.cfg.faults, &shared.rng))
+        .flatten();
+    if let Some(kind) = fault {
+        Counters::bump(&shared.counters.faults);
+        if let Some(status) = faults::status(kind) {
+            return Reply::error(&ApiError::server(status));
+        }
+        match kind {
+            FaultKind::Malformed => return faults::malformed(),
+            FaultKind::Slow => tokio::time::sleep(shared.cfg.faults.slow).await,
+            _ => {}
+        }
+    }
+    if let Some(e) = refused_by_key_or_plan(shared, ep) {
+        return Reply::error(&e);
+    }
+    match (respond(shared, ep, params, &req), fault) {
+        (Err(e), _) => Reply::error(&e),
+        (Ok(b), Some(FaultKind::Truncated)) => faults::truncated(b),
+        (Ok(b), Some(FaultKind::Dropped)) => faults::dropped(b),
+        (Ok(b), _) => Reply::ok(b),
+    }
+}
+
+/// `GET /__mock/stats`: the request counters.
+fn control(shared: &Shared, req: &MockRequest) -> Option<Reply> {
+    (req.path == "/__mock/stats" && req.method == "GET").then(|| {
+        match to_json(&shared.counters.snapshot()) {
+            Ok(b) => Reply::ok(b),
+            Err(e) => Reply::error(&e),
+        }
+    })
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_request_error",
+        "Incorrect API key provided. You must use an admin API key (sk-admin-...) for this endpoint.",
+    )
+    .code("invalid_api_key")
+}
+
+/// Exactly one credential: `Authorization: Bearer <admin_key>`.
+fn authorized(shared: &Shared, req: &MockRequest) -> bool {
+    req.authorization
+        .as_deref()
+        .is_some_and(|v| v == shared.expected_auth.as_bytes())
+}
+
+/// `latency ± uniform(jitter)`, never negative.
+async fn delay(shared: &Shared) {
+    let (base, jitter) = (shared.cfg.latency, shared.cfg.latency_jitter);
+    if base.is_zero() && jitter.is_zero() {
+        return;
+    }
+    let offset = (shared.rng.unit() * 2.0 - 1.0) * jitter.as_secs_f64();
+    let d = (base.as_secs_f64() + offset).max(0.0);
+    tokio::time::sleep(Duration::from_secs_f64(d)).await;
+}
+
+/// Failures configured for every request to a path, and the rate limit.
+fn refused_before_answering(shared: &Shared, ep: Endpoint, path: &str) -> Option<Reply> {
+    if shared
+        .cfg
+        .fail_paths
+        .iter()
+        .any(|f| path.contains(f.as_str()))
+    {
+        Counters::bump(&shared.counters.faults);
+        return Some(Reply::error(&ApiError::server(
+            StatusCode::INTERNAL_SERVER_ERROR,
+        )));
+    }
+    let wait = shared.limiter.as_ref()?.check(ep).err()?;
+    Counters::bump(&shared.counters.rate_limited);
+    let mut reply = Reply::error(
+        &ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "requests",
+            format!(
+                "Rate limit reached for {}. Please try again later.",
+                ep.template()
+            ),
+        )
+        .code("rate_limit_exceeded"),
+    );
+    if shared.cfg.rate_limit.is_some_and(|l| l.retry_after) {
+        reply.retry_after = Some(retry_after_secs(wait));
+    }
+    Some(reply)
+}
+
+/// What the key or the plan does not allow: every mutation for a read-only key, group member
+/// lists on a free plan.
+fn refused_by_key_or_plan(shared: &Shared, ep: Endpoint) -> Option<ApiError> {
+    if ep.is_mutation() && shared.cfg.key_permissions == KeyPermissions::ReadOnly {
+        return Some(
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "invalid_request_error",
+                format!(
+                    "You have insufficient permissions for this operation. Missing scopes: {}. \
+                     Check that you have the correct role in your organization and that your API key has the right scopes.",
+                    handlers::required_scope(ep)
+                ),
+            )
+            .code("insufficient_permissions"),
+        );
+    }
+    (ep == Endpoint::ListGroupUsers && shared.cfg.plan == Plan::Free).then(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "invalid_request_error",
+            "Listing group members requires a Business, Enterprise or higher plan.",
+        )
+        .code("plan_upgrade_required")
+    })
+}
+
+/// The answer from the store: a write under the write lock, a read under the read lock.
+fn respond(
+    shared: &Shared,
+    ep: Endpoint,
+    params: routes::Params<'_>,
+    req: &MockRequest,
+) -> Result<Bytes, ApiError> {
+    if !ep.is_mutation() {
+        let q = ListQuery::parse(ep, req.query.as_deref())?;
+        return handlers::read(&shared.store.read(), ep, params, &q);
+    }
+    let body = req
+        .body
+        .as_ref()
+        .ok_or_else(|| ApiError::bad_request("Request body unreadable or larger than 1 MiB"))?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let mut next_id = || shared.next_id.fetch_add(1, Ordering::Relaxed);
+    let mut cx = Cx {
+        now,
+        next_id: &mut next_id,
+    };
+    handlers::write(&mut shared.store.write(), ep, params, body, &mut cx)
+}
