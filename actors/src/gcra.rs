@@ -20,6 +20,10 @@ pub struct Gcra {
     pace: Pace,
     /// When the next request is due, in seconds since the throttle's epoch.
     tat: f64,
+    /// Requests that may go at once beyond the pace's burst, because the bucket is known to
+    /// be full and larger than that burst (a bucket the evidence proved, before its first
+    /// request). Spent first; forgotten once a 429 says the bucket was not so full.
+    credit: u32,
 }
 
 impl Gcra {
@@ -31,7 +35,23 @@ impl Gcra {
         } else {
             now + interval(pace) * f64::from(pace.burst.saturating_sub(1))
         };
-        Self { pace, tat }
+        Self {
+            pace,
+            tat,
+            credit: 0,
+        }
+    }
+
+    /// The same, with a full bucket of `bucket` requests known to be there: that many may go
+    /// at once, then the pace.
+    pub fn with_full_bucket(mut self, bucket: u32) -> Self {
+        self.credit = bucket.saturating_sub(self.pace.burst);
+        self
+    }
+
+    /// The bucket was not as full as believed (a 429): no more going beyond the pace.
+    pub fn forget_credit(&mut self) {
+        self.credit = 0;
     }
 
     pub fn pace(&self) -> Pace {
@@ -51,6 +71,9 @@ impl Gcra {
 
     /// Whether a slot is free at `now` (else how many seconds until one is), taking nothing.
     pub fn ready(&self, now: f64) -> Result<(), f64> {
+        if self.credit > 0 {
+            return Ok(());
+        }
         let t = interval(self.pace);
         let tolerance = t * f64::from(self.pace.burst.saturating_sub(1));
         let tat = self.tat.max(now);
@@ -67,6 +90,10 @@ impl Gcra {
 
     /// Takes a slot at `now`, or says how many seconds until one is free.
     pub fn take(&mut self, now: f64) -> Result<(), f64> {
+        if self.credit > 0 {
+            self.credit -= 1;
+            return Ok(());
+        }
         self.ready(now)?;
         self.tat = self.tat.max(now) + interval(self.pace);
         Ok(())
@@ -129,6 +156,18 @@ mod tests {
         let mut q = Gcra::new(pace(10.0, 4), 0.0, true);
         q.set(pace(20.0, 4), 0.0);
         assert_eq!((0..8).filter(|_| q.take(0.0).is_ok()).count(), 4);
+    }
+
+    #[test]
+    fn a_known_full_bucket_goes_at_once_then_the_pace_follows() {
+        // A bucket of 5 at 10/min, paced with a burst of 2: five at once, the sixth 6 s later.
+        let mut p = Gcra::new(pace(10.0 / 60.0, 2), 0.0, true).with_full_bucket(5);
+        assert_eq!((0..8).filter(|_| p.take(0.0).is_ok()).count(), 5);
+        assert!(p.take(5.9).is_err());
+        assert!(p.take(6.0).is_ok());
+        let mut q = Gcra::new(pace(10.0 / 60.0, 2), 0.0, true).with_full_bucket(5);
+        q.forget_credit();
+        assert_eq!((0..8).filter(|_| q.take(0.0).is_ok()).count(), 2);
     }
 
     #[test]

@@ -21,6 +21,8 @@ const R_MIN: f64 = 0.01;
 /// How fast a probing pace grows. Fast enough that a floor proven low (one endpoint's first
 /// 429s say little about the rate) is left within a second or two.
 const RAMP_DOUBLING_S: f64 = 0.25;
+/// At least this many requests per doubling of a blind ramp (at its starting pace).
+const RAMP_REQUESTS: f64 = 2.0;
 
 pub use crate::gcra::Pace;
 
@@ -73,7 +75,7 @@ impl Learner {
                     .ramp
                     .get_or_insert((now.max(self.resume_s), last / 2.0));
                 Pace {
-                    per_sec: ramp(now, start, from),
+                    per_sec: blind_ramp(now, start, from),
                     burst: 1,
                 }
             }
@@ -118,6 +120,15 @@ impl Learner {
 
 fn ramp(now: f64, start: f64, from: f64) -> f64 {
     from * 2f64.powf((now - start).max(0.0) / RAMP_DOUBLING_S)
+}
+
+/// A blind ramp (no ceiling: the evidence is unusable) from `from` since `start`: doubling no
+/// faster than every [`RAMP_REQUESTS`] requests at the pace it starts from, nor every
+/// [`RAMP_DOUBLING_S`]. Measured in seconds alone it would, at ten requests a minute, grow a
+/// thousandfold before its first request was answered, and send a burst into an empty bucket.
+fn blind_ramp(now: f64, start: f64, from: f64) -> f64 {
+    let period = RAMP_DOUBLING_S.max(RAMP_REQUESTS / from.max(R_MIN));
+    from * 2f64.powf((now - start).max(0.0) / period)
 }
 
 #[cfg(test)]

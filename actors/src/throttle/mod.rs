@@ -214,7 +214,11 @@ impl Throttle {
                     // A 429 closed the endpoint while it waited for the slot: wait again.
                 }
                 Poll::At(t) => {
-                    let at = shared.epoch + Duration::from_secs_f64(t.max(0.0));
+                    // A nanosecond late, never early: woken before `t`, a waiter would be told
+                    // to wait until `t` again (and on a paused clock, forever).
+                    let at = shared.epoch
+                        + Duration::from_secs_f64(t.max(0.0))
+                        + Duration::from_nanos(1);
                     tokio::select! {
                         _ = tokio::time::sleep_until(at) => {}
                         _ = &mut notified => {}

@@ -79,6 +79,9 @@ pub enum Outcome {
     Unknown,
 }
 
+/// A pace this slow (requests per second) or slower spends a proven full bucket at once.
+const SLOW_PACE: f64 = 1.0;
+
 type Budget = RateLimiter<
     NotKeyed,
     InMemoryState,
@@ -425,6 +428,9 @@ impl Scheduler {
                 ep.last_pause = pause_s;
                 ep.learner.rate_limited(now + pause_s);
                 ep.paused_until = ep.paused_until.max(now + pause_s);
+                if let Some(p) = ep.pacer.as_mut() {
+                    p.forget_credit();
+                }
                 self.evidence.resolve(e, t.log, LogOutcome::Limited, now);
                 // It met the limit: the next one to meet an unknown limit may be another.
                 self.election.release(e);
@@ -506,7 +512,20 @@ impl Scheduler {
             // The server's bucket may be low right now: start with one request's worth, and
             // let the rest of the burst build up only while we send slower than the pace.
             // (Before an endpoint's first request its bucket is full.)
-            None => ep.pacer = Some(Pacer::new(pace, now, first)),
+            None => {
+                let mut pacer = Pacer::new(pace, now, first);
+                if let (true, Knowledge::Bounded(region)) = (first, knowledge)
+                    && pace.per_sec <= SLOW_PACE
+                {
+                    // Before its first request an endpoint's bucket is full, and the evidence
+                    // proved how large it is at least. At a slow pace each of its tokens is
+                    // worth seconds and timing jitter is nothing against the interval, so it
+                    // is spent at once; at a fast pace the tokens left in the bucket are the
+                    // slack that absorbs jitter and the model's error.
+                    pacer = pacer.with_full_bucket(region.b_min.floor() as u32);
+                }
+                ep.pacer = Some(pacer);
+            }
         }
     }
 

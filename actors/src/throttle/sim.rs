@@ -195,7 +195,8 @@ const NS: f64 = 1e9;
 impl Sim {
     fn schedule(&mut self, at: f64, ev: Ev) {
         self.seq += 1;
-        let key = (at.max(self.now) * NS).round() as u64;
+        // Never before `at`: a waiter woken early would be told to wait until `at` again.
+        let key = (at.max(self.now) * NS).ceil() as u64;
         self.events.push(Reverse((key, self.seq)));
         self.payloads.insert(self.seq, ev);
     }
@@ -368,7 +369,16 @@ impl Sim {
 
     fn run(mut self, root: List) -> SimReport {
         self.start_list(root);
+        let mut steps = 0u64;
         while let Some(Reverse((key, seq))) = self.events.pop() {
+            steps += 1;
+            if steps > 5_000_000 {
+                panic!(
+                    "simulation does not converge at {} s: {} events queued",
+                    self.now,
+                    self.events.len()
+                );
+            }
             self.now = key as f64 / NS;
             match self.payloads.remove(&seq) {
                 Some(Ev::Wake(w, g)) => {
@@ -556,6 +566,32 @@ mod tests {
             let warm = simulate_with(Preset::Small, server, cold.known.clone(), in_flight);
             report("  warm", &warm);
             assert!(warm.max_429() <= 2 && warm.total_429() < cold.total_429());
+        }
+    }
+
+    /// The real Admin API: about 10 requests a minute per endpoint, no rate-limit headers.
+    #[test]
+    fn at_ten_requests_a_minute_a_cold_sync_learns_early_and_a_warm_one_meets_no_limit() {
+        for retry_after in [false, true] {
+            let server = ServerModel {
+                latency_s: 0.1,
+                limit: Some((10.0, 5.0)),
+                retry_after,
+            };
+            let cold = simulate(Preset::Small, server, KnownLimits::default());
+            report(
+                &format!("small 10 rpm cold (Retry-After {retry_after})"),
+                &cold,
+            );
+            let warm = simulate(Preset::Small, server, cold.known.clone());
+            report(
+                &format!("small 10 rpm warm (Retry-After {retry_after})"),
+                &warm,
+            );
+            assert!(cold.ratio() < 1.15, "cold: {:.3}", cold.ratio());
+            assert!(cold.total_429() <= 25, "cold: {} 429s", cold.total_429());
+            assert!(warm.ratio() < 1.05, "warm: {:.3}", warm.ratio());
+            assert_eq!(warm.total_429(), 0, "warm");
         }
     }
 
