@@ -93,6 +93,11 @@ pub struct BenchArgs {
     /// Also write the report as JSON here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+
+    /// Run the mock in-process on a paused clock: wall times are virtual (hours at 10
+    /// requests a minute take seconds), and the same on every run and machine.
+    #[arg(long)]
+    pub simulate: bool,
 }
 
 /// What every provisioning command's help ends with.

@@ -26,8 +26,9 @@ use crate::throttle::{EndpointRate, KnownLimits};
 use actix::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 /// Start the sync; resolves when it has finished. Sent once by the caller.
 #[derive(Message)]

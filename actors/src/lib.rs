@@ -42,7 +42,7 @@ pub mod mock;
 
 pub use api::{AdminClient, ApiError, ClientConfig, DEFAULT_BASE_URL, EndpointCounts};
 pub use coordinator::{CrawlerProgress, ListFailure, Progress, SyncError, SyncOutcome};
-pub use runtime::block_on;
+pub use runtime::{block_on, block_on_simulated};
 pub use secret::AdminKey;
 pub use sync::{EngineError, SyncConfig, SyncRun, sync};
 pub use throttle::{EndpointRate, KnownLimits, LimitRange, Priority, ThrottleConfig};

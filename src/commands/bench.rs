@@ -7,13 +7,14 @@ use crate::output::atomic;
 use crate::settings;
 use openai_access_actors::AdminKey;
 use openai_access_actors::ClientConfig;
-use openai_access_actors::block_on;
-use openai_access_actors::mock::{MockConfig, MockServer, OrgShape};
+use openai_access_actors::mock::{InProcessMock, MockConfig, MockServer, MockStats, Org, OrgShape};
 use openai_access_actors::{KnownLimits, LimitRange};
 use openai_access_actors::{SyncConfig, sync};
+use openai_access_actors::{block_on, block_on_simulated};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One measured sync.
@@ -92,22 +93,68 @@ fn rss_mb() -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// The mock a bench runs against: a server on a socket (real time), or in-process on a paused
+/// clock (`--simulate`: virtual time).
+enum Target {
+    Served(MockServer),
+    Simulated(Arc<InProcessMock>),
+}
+
+impl Target {
+    fn stats(&self) -> MockStats {
+        match self {
+            Target::Served(s) => s.stats(),
+            Target::Simulated(m) => m.stats(),
+        }
+    }
+    fn reset(&self) {
+        match self {
+            Target::Served(s) => {
+                s.reset_stats();
+                s.rest();
+            }
+            Target::Simulated(m) => {
+                m.reset_stats();
+                m.rest();
+            }
+        }
+    }
+    fn org(&self) -> Org {
+        match self {
+            Target::Served(s) => s.org(),
+            Target::Simulated(m) => m.org(),
+        }
+    }
+}
+
 fn one_sync(
-    server: &MockServer,
+    target: &Target,
     max_in_flight: u32,
     known: KnownLimits,
 ) -> Result<(Run, KnownLimits), CliError> {
-    server.reset_stats();
-    server.rest();
+    target.reset();
     let key = AdminKey::new(settings::MOCK_KEY).ok_or_else(|| CliError::fatal("mock key"))?;
-    let mut client = ClientConfig::new(server.base_url(), key);
+    let base = match target {
+        Target::Served(s) => s.base_url(),
+        // Never contacted.
+        Target::Simulated(_) => "http://127.0.0.1:9/v1".to_owned(),
+    };
+    let mut client = ClientConfig::new(base, key);
     client.throttle.max_in_flight = max_in_flight as usize;
     client.throttle.known = known;
     client.max_attempts = 20;
-    let outcome = block_on(sync(SyncConfig {
+    let config = SyncConfig {
         client,
         org_id: None,
-    }))
+    };
+    let outcome = match target {
+        Target::Served(_) => block_on(sync(config)),
+        Target::Simulated(m) => {
+            let mut config = config;
+            config.client.in_process = Some(m.transport());
+            block_on_simulated(sync(config))
+        }
+    }
     .map_err(|e| CliError::fatal(e.to_string()))?;
     if outcome.is_partial() {
         return Err(CliError::fatal(format!(
@@ -115,7 +162,7 @@ fn one_sync(
             outcome.failures
         )));
     }
-    let stats = server.stats();
+    let stats = target.stats();
     let secs = |d: Duration| d.as_secs_f64().max(1e-9);
     let run = Run {
         wall_s: outcome.duration.as_secs_f64(),
@@ -166,9 +213,15 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
         admin_key: settings::MOCK_KEY.to_owned(),
         ..settings::mock_config(&args.knobs)?
     };
-    let server = MockServer::start(config)
-        .map_err(|e| CliError::fatal(format!("cannot start the mock: {e}")))?;
-    let org = server.org();
+    let target = if args.simulate {
+        Target::Simulated(InProcessMock::start(config))
+    } else {
+        Target::Served(
+            MockServer::start(config)
+                .map_err(|e| CliError::fatal(format!("cannot start the mock: {e}")))?,
+        )
+    };
+    let org = target.org();
     let minimum = org.minimum_requests();
     let total: u64 = minimum.values().sum();
     let chain = org.longest_request_chain();
@@ -186,7 +239,7 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
 
     let mut known = KnownLimits::default();
     let cold = if args.warm {
-        let (run, learned) = one_sync(&server, args.max_in_flight, known)?;
+        let (run, learned) = one_sync(&target, args.max_in_flight, known)?;
         eprintln!(
             "cold run (learning the limits): {:.3} s; learned {}",
             run.wall_s,
@@ -199,7 +252,7 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
     };
     let mut runs = Vec::new();
     for i in 0..args.repeat {
-        let (run, learned) = one_sync(&server, args.max_in_flight, known.clone())?;
+        let (run, learned) = one_sync(&target, args.max_in_flight, known.clone())?;
         if args.warm {
             eprintln!("  learned {}", describe(&learned));
             known = learned;
@@ -217,7 +270,7 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
     let sequential = match args.baseline {
         Baseline::Sequential => {
             eprintln!("sequential baseline (one request at a time)…");
-            Some(one_sync(&server, 1, KnownLimits::default())?.0)
+            Some(one_sync(&target, 1, KnownLimits::default())?.0)
         }
         Baseline::None => None,
     };
@@ -268,7 +321,7 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
         })
         .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e))?;
     }
-    drop(server);
+    drop(target);
     Ok(exit::OK)
 }
 

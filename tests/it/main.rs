@@ -6,5 +6,6 @@ mod client;
 mod ground_truth;
 mod hostile;
 mod provision;
+mod simulated;
 mod support;
 mod sync;

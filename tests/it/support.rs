@@ -206,3 +206,13 @@ pub fn run_bounded(cmd: &mut std::process::Command, limit: Duration) -> std::pro
     }
     child.wait_with_output().expect("output")
 }
+
+/// The JSON output of `o` without its summary (timings, counters): what must be equal
+/// between two syncs of the same org.
+pub fn graph_json(o: &SyncOutcome) -> String {
+    let mut buf = Vec::new();
+    openai_access::output::json::write(o, &mut buf).expect("json");
+    let mut v: serde_json::Value = serde_json::from_slice(&buf).expect("parse");
+    v.as_object_mut().expect("object").remove("summary");
+    serde_json::to_string_pretty(&v).expect("pretty") + "\n"
+}

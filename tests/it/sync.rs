@@ -2,21 +2,11 @@
 
 use crate::ground_truth;
 use crate::support::*;
-use openai_access::output::json;
-use openai_access_actors::SyncOutcome;
 use openai_access_actors::mock::{FaultKind, Faults, MockConfig, Plan, Preset, RateLimit};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// The JSON document without `summary` (timings and request counts vary between runs).
-fn graph_json(o: &SyncOutcome) -> String {
-    let mut buf = Vec::new();
-    json::write(o, &mut buf).expect("json");
-    let mut v: serde_json::Value = serde_json::from_slice(&buf).expect("parse");
-    v.as_object_mut().expect("object").remove("summary");
-    serde_json::to_string_pretty(&v).expect("pretty") + "\n"
-}
-
 fn golden_path(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")

@@ -3,11 +3,12 @@
 //! the admin key before anything reads it.
 
 use super::call::Call;
-use super::error::{ApiError, TransportKind};
+use super::error::ApiError;
 use super::models::ErrorEnvelope;
 use super::page::{Page, RawPage};
 use super::retry::{Next, Retry};
 use super::stats::ClientStats;
+use super::wire::{self, InProcess, WireRequest};
 use crate::endpoint::Endpoint;
 use crate::ids::UnsafeId;
 use crate::secret::{AdminKey, redact_tokens};
@@ -41,6 +42,8 @@ pub struct ClientConfig {
     /// Page size override (tests page at 1 and 7); `None` = each endpoint's maximum.
     pub page_size: Option<u32>,
     pub throttle: ThrottleConfig,
+    /// Talk to this in-process server instead of over HTTP (simulations).
+    pub in_process: Option<InProcess>,
 }
 
 impl ClientConfig {
@@ -66,6 +69,7 @@ impl ClientConfig {
             retry_budget: Duration::from_secs(600),
             page_size: None,
             throttle: ThrottleConfig::default(),
+            in_process: None,
         }
     }
 }
@@ -73,7 +77,7 @@ impl ClientConfig {
 /// Cheap to clone: clones share the HTTP pool, the throttle and the counters.
 #[derive(Clone)]
 pub struct AdminClient {
-    http: reqwest::Client,
+    wire: Wire,
     base: Arc<str>,
     key: AdminKey,
     config: Arc<ClientConfig>,
@@ -160,28 +164,35 @@ pub fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<url::
     }
 }
 
+/// Where requests go.
+#[derive(Clone)]
+enum Wire {
+    Http(reqwest::Client),
+    InProcess(InProcess),
+}
+
 impl AdminClient {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
-        check_base_url(&config.base_url, config.allow_insecure_http)?;
-        if let Some(problem) = config.key.problem() {
-            return Err(ApiError::Config(format!(
-                "the admin key is malformed: {problem}"
-            )));
-        }
+        config.check()?;
         // reqwest is built without a default TLS provider (ring keeps the build small); install
         // ring unless the process already chose one.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(config.throttle.max_in_flight.max(1))
-            .user_agent(concat!("openai-access/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ApiError::Config(format!("HTTP client: {e}")))?;
+        let http = match &config.in_process {
+            Some(server) => Wire::InProcess(server.clone()),
+            None => Wire::Http(
+                reqwest::Client::builder()
+                    .timeout(config.timeout)
+                    .connect_timeout(Duration::from_secs(10))
+                    .tcp_nodelay(true)
+                    .pool_max_idle_per_host(config.throttle.max_in_flight.max(1))
+                    .user_agent(concat!("openai-access/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| ApiError::Config(format!("HTTP client: {e}")))?,
+            ),
+        };
         let throttle = Throttle::new(config.throttle.clone());
         Ok(Self {
-            http,
+            wire: http,
             base: config.base_url.trim_end_matches('/').into(),
             key: config.key.clone(),
             throttle,
@@ -319,42 +330,40 @@ impl AdminClient {
         retry: &mut Retry,
     ) -> Result<T, ApiError> {
         let endpoint = call.endpoint;
-        let method = match endpoint.method() {
-            "POST" => reqwest::Method::POST,
-            "DELETE" => reqwest::Method::DELETE,
-            _ => reqwest::Method::GET,
-        };
         let mut permit = self.throttle.acquire_with(endpoint, self.priority).await;
         self.stats.record_request(endpoint);
-        let mut req = self
-            .http
-            .request(method, format!("{}{}", self.base, call.path))
-            .bearer_auth(self.key.expose())
-            .header(reqwest::header::CONTENT_TYPE, "application/json");
-        if !query.is_empty() {
-            req = req.query(query);
-        }
-        if let Some(b) = body {
-            req = req.body(b.to_vec());
-        }
-        let resp = req.send().await.map_err(|e| transport(endpoint, &e))?;
-        let status = resp.status().as_u16();
+        let req = WireRequest {
+            method: endpoint.method(),
+            path: call.path.clone(),
+            query: url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(query)
+                .finish(),
+            authorization: format!("Bearer {}", self.key.expose()),
+            body: body.map(<[u8]>::to_vec),
+        };
+        let fetched = match &self.wire {
+            Wire::Http(http) => wire::over_http(http, &self.base, endpoint, req).await?,
+            Wire::InProcess(server) => {
+                wire::in_process(&*server.0, endpoint, self.config.timeout, req).await?
+            }
+        };
+        let status = fetched.status;
         if status == 429 {
-            let asked = retry_after(resp.headers());
+            let asked = fetched.retry_after;
             self.stats.record_rate_limited(endpoint);
             let pause = retry.pause_for(endpoint, asked, self.throttle.default_pause());
             self.throttle.on_rate_limited(&mut permit, Some(pause));
-            let message = match resp.bytes().await {
-                Ok(b) => error_message(&self.key.scrub(&b)).map(|(m, _)| m),
-                Err(_) => None,
-            };
+            let message = fetched
+                .body
+                .ok()
+                .and_then(|b| error_message(&self.key.scrub(&b)).map(|(m, _)| m));
             return Err(ApiError::RateLimited {
                 endpoint,
                 retry_after: asked,
                 message: message.unwrap_or_default(),
             });
         }
-        let bytes = resp.bytes().await.map_err(|e| transport(endpoint, &e))?;
+        let bytes = fetched.body?;
         let bytes = self.key.scrub(&bytes);
         if !(200..300).contains(&status) {
             let (message, code) = error_message(&bytes).unwrap_or_else(|| {
@@ -379,25 +388,6 @@ impl AdminClient {
                 ApiError::Body { endpoint, detail }
             }
         })
-    }
-}
-
-fn transport(endpoint: Endpoint, e: &reqwest::Error) -> ApiError {
-    let kind = if e.is_timeout() {
-        TransportKind::Timeout
-    } else if e.is_connect() {
-        TransportKind::Connect
-    } else if e.is_body() || e.is_decode() || e.is_request() {
-        TransportKind::Interrupted
-    } else {
-        TransportKind::Other
-    };
-    // reqwest's messages never contain headers; the URL they may quote holds no secret (the
-    // base URL is checked for credentials). Redacted all the same: it is text we print.
-    ApiError::Transport {
-        endpoint,
-        kind,
-        detail: redact_tokens(&e.to_string()),
     }
 }
 

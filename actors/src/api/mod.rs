@@ -7,6 +7,7 @@ pub mod models;
 pub mod page;
 pub mod retry;
 pub mod stats;
+pub mod wire;
 
 pub use crate::endpoint::Endpoint;
 pub use call::Call;
@@ -14,3 +15,4 @@ pub use client::{AdminClient, ClientConfig, DEFAULT_BASE_URL, PageItems, Pager};
 pub use error::{ApiError, TransportKind};
 pub use page::{Page, PageStyle, RawPage};
 pub use stats::{ClientStats, EndpointCounts};
+pub use wire::{InProcess, Transport, WireRequest, WireResponse};

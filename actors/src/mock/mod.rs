@@ -14,6 +14,7 @@ mod cost;
 mod error;
 mod faults;
 mod handlers;
+mod in_process;
 mod limiter;
 mod paging;
 mod pipeline;
@@ -32,6 +33,7 @@ mod tests;
 pub use config::{
     FaultKind, Faults, KeyPermissions, MOCK_KEY, MockConfig, Plan, Preset, RateLimit,
 };
+pub use in_process::InProcessMock;
 pub use pipeline::{MockRequest, Shared};
 pub use presets::generate;
 pub use reply::{Reply, ReplyBody};

@@ -12,14 +12,16 @@ use super::paging::{ListQuery, to_json};
 use super::reply::Reply;
 use super::rng::SharedRng;
 use super::routes::{self, route};
+use super::state::Org;
 use super::stats::Counters;
 use super::store::Store;
 use crate::endpoint::Endpoint;
 use bytes::Bytes;
 use hyper::StatusCode;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
 
 /// One request, as the pipeline reads it.
 #[derive(Clone, Debug)]
@@ -44,6 +46,8 @@ pub struct Shared {
     pub limiter: Option<Limiter>,
     rng: SharedRng,
     next_id: AtomicU64,
+    /// Until then the server answers nothing at all (requests hang until the client gives up).
+    outage_until: Mutex<Option<Instant>>,
 }
 
 impl Shared {
@@ -55,8 +59,34 @@ impl Shared {
             limiter: cfg.rate_limit.map(Limiter::new),
             rng: SharedRng::new(cfg.seed ^ 0x6D6F_636B),
             next_id: AtomicU64::new(1),
+            outage_until: Mutex::new(None),
             cfg,
         }
+    }
+
+    /// Refills every endpoint's rate-limit bucket, as if the server had been left alone for a
+    /// while (benchmarks separate their runs with this, as hours separate periodic syncs).
+    pub fn rest(&self) {
+        if let Some(limiter) = &self.limiter {
+            limiter.refill();
+        }
+    }
+
+    /// A snapshot of the org as it is now, mutations included.
+    pub fn org(&self) -> Org {
+        self.store.read().org.clone()
+    }
+
+    /// From now on, for `lasting`, requests get no answer at all: the server is down, as far
+    /// as a client can tell (it times out).
+    pub fn outage(&self, lasting: Duration) {
+        *self.outage_until.lock() = Some(Instant::now() + lasting);
+    }
+
+    fn down(&self) -> bool {
+        self.outage_until
+            .lock()
+            .is_some_and(|until| Instant::now() < until)
     }
 }
 
@@ -64,6 +94,10 @@ impl Shared {
 pub async fn answer(shared: &Shared, req: MockRequest) -> Reply {
     if let Some(reply) = control(shared, &req) {
         return reply;
+    }
+    if shared.down() {
+        // No answer: the client's timeout decides.
+        return std::future::pending().await;
     }
     let Some(rest) = req.path.strip_prefix("/v1/") else {
         return Reply::error(&ApiError::not_found("route", &req.path));
@@ -119,14 +153,32 @@ pub async fn answer(shared: &Shared, req: MockRequest) -> Reply {
     }
 }
 
-/// `GET /__mock/stats`: the request counters.
+/// The mock's own routes: `GET /__mock/stats` (the request counters) and
+/// `POST /__mock/outage?seconds=N` (answer nothing for N seconds).
 fn control(shared: &Shared, req: &MockRequest) -> Option<Reply> {
-    (req.path == "/__mock/stats" && req.method == "GET").then(|| {
-        match to_json(&shared.counters.snapshot()) {
+    match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/__mock/stats") => Some(match to_json(&shared.counters.snapshot()) {
             Ok(b) => Reply::ok(b),
             Err(e) => Reply::error(&e),
+        }),
+        ("POST", "/__mock/outage") => {
+            let seconds =
+                url::form_urlencoded::parse(req.query.as_deref().unwrap_or("").as_bytes())
+                    .find(|(k, _)| k == "seconds")
+                    .and_then(|(_, v)| v.parse::<f64>().ok())
+                    .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0);
+            Some(match seconds {
+                Some(s) => {
+                    shared.outage(Duration::from_secs_f64(s));
+                    Reply::ok(bytes::Bytes::from_static(b"{}"))
+                }
+                None => Reply::error(
+                    &ApiError::bad_request("seconds: a number from 0 to 86400").param("seconds"),
+                ),
+            })
         }
-    })
+        _ => None,
+    }
 }
 
 fn unauthorized() -> ApiError {

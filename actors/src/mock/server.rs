@@ -113,17 +113,19 @@ impl MockServer {
         self.shared.counters.reset();
     }
 
-    /// Refills every endpoint's rate-limit bucket, as if the server had been left alone for a
-    /// while (benchmarks separate their runs with this, as hours separate periodic syncs).
+    /// See [`Shared::rest`].
     pub fn rest(&self) {
-        if let Some(limiter) = &self.shared.limiter {
-            limiter.refill();
-        }
+        self.shared.rest();
     }
 
     /// A snapshot of the org as it is now, mutations included.
     pub fn org(&self) -> Org {
-        self.shared.store.read().org.clone()
+        self.shared.org()
+    }
+
+    /// See [`Shared::outage`].
+    pub fn outage(&self, lasting: Duration) {
+        self.shared.outage(lasting);
     }
 
     pub fn shutdown(self) {

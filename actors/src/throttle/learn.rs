@@ -14,6 +14,10 @@ use super::model::{Knowledge, Region};
 const NARROW: f64 = 1.05;
 /// Pace this far under the floor (timer slack, clock jitter).
 const MARGIN: f64 = 0.985;
+/// Timer slack and clock jitter, in seconds: what the margins above protect against. At a
+/// slow pace it is nothing against the interval, so the margins shrink to it (at ten requests
+/// a minute, 0.3% instead of 1.5% and 3%, a minute of a four-hour sync).
+const JITTER_S: f64 = 0.01;
 /// A probing pace stays this far under the ceiling (anything above it is proven too fast).
 const CEILING: f64 = 0.97;
 /// The slowest pace ever set (a floor that says nothing yet must not stall an endpoint).
@@ -60,7 +64,7 @@ impl Learner {
             Knowledge::Bounded(region) if region.width() <= NARROW || !may_probe => {
                 self.ramp = None;
                 Pace {
-                    per_sec: region.r_min.max(R_MIN) * MARGIN,
+                    per_sec: region.r_min.max(R_MIN) * margin(MARGIN, region.r_min),
                     // Half the proven bucket: requests reach the server with varying delays,
                     // so a full-size burst could land on a bucket that still holds earlier ones.
                     burst: ((region.b_min - 1.0) / 2.0).floor().max(1.0) as u32,
@@ -86,8 +90,8 @@ impl Learner {
     }
 
     fn probe(&mut self, now: f64, region: Region, pause_s: f64) -> Pace {
-        let floor = region.r_min * MARGIN;
-        let ceiling = region.r_max * CEILING;
+        let floor = region.r_min * margin(MARGIN, region.r_min);
+        let ceiling = region.r_max * margin(CEILING, region.r_max);
         // One bucket per pause is certainly sustainable once the pause has refilled it.
         let (start, from) = *self.ramp.get_or_insert((
             now.max(self.resume_s),
@@ -116,6 +120,11 @@ impl Learner {
     pub fn pace(&self) -> Option<f64> {
         self.pace.map(|p| p.per_sec)
     }
+}
+
+/// `factor` under a rate of `per_sec`, or only the jitter under it when that is less.
+fn margin(factor: f64, per_sec: f64) -> f64 {
+    factor.max(1.0 - JITTER_S * per_sec)
 }
 
 fn ramp(now: f64, start: f64, from: f64) -> f64 {

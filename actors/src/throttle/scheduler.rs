@@ -522,7 +522,8 @@ impl Scheduler {
                     // worth seconds and timing jitter is nothing against the interval, so it
                     // is spent at once; at a fast pace the tokens left in the bucket are the
                     // slack that absorbs jitter and the model's error.
-                    pacer = pacer.with_full_bucket(region.b_min.floor() as u32);
+                    // (`b_min` comes out of a search a hair under the integer it proves.)
+                    pacer = pacer.with_full_bucket((region.b_min + 1e-3).floor() as u32);
                 }
                 ep.pacer = Some(pacer);
             }

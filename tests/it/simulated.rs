@@ -1,0 +1,82 @@
+//! Whole syncs (crawlers, throttle, client, collector) against the mock in-process, on a
+//! paused clock: hours at the real API's limits run in seconds, the same way every time.
+
+use crate::support::*;
+use openai_access_actors::mock::{InProcessMock, MockConfig, Preset, RateLimit};
+use openai_access_actors::{
+    AdminKey, ClientConfig, EngineError, KnownLimits, SyncConfig, SyncOutcome, block_on_simulated,
+    sync,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A client for `mock`: its base URL is never contacted (loopback all the same).
+pub fn simulated_config(mock: &Arc<InProcessMock>) -> ClientConfig {
+    let mut c = ClientConfig::new("http://127.0.0.1:9/v1", AdminKey::new(KEY).expect("key"));
+    c.in_process = Some(mock.transport());
+    c
+}
+
+pub fn simulated_sync(cfg: ClientConfig) -> Result<SyncOutcome, EngineError> {
+    block_on_simulated(sync(SyncConfig {
+        client: cfg,
+        org_id: None,
+    }))
+}
+
+/// The real Admin API's measured limit: about 10 requests a minute per endpoint, burst about
+/// 5, no rate-limit headers.
+fn real_limits(preset: Preset, retry_after: bool) -> Arc<InProcessMock> {
+    InProcessMock::start(MockConfig {
+        preset,
+        latency: Duration::from_millis(100),
+        rate_limit: Some(RateLimit {
+            rpm: 10,
+            burst: 5,
+            retry_after,
+        }),
+        ..MockConfig::default()
+    })
+}
+
+#[test]
+fn a_full_sync_at_ten_requests_a_minute_finishes_complete_and_equal_to_an_unlimited_one() {
+    let unlimited = InProcessMock::start(MockConfig {
+        preset: Preset::Small,
+        ..MockConfig::default()
+    });
+    let want = simulated_sync(simulated_config(&unlimited)).expect("unlimited sync");
+    for retry_after in [false, true] {
+        let mock = real_limits(Preset::Small, retry_after);
+        let o = simulated_sync(simulated_config(&mock)).expect("limited sync");
+        assert!(o.failures.is_empty(), "no list failed: {:?}", o.failures);
+        assert_eq!(
+            graph_json(&o),
+            graph_json(&want),
+            "Retry-After {retry_after}"
+        );
+        // T* = (100 user role lists - a burst of 5) at 10/min = 570 s (virtual).
+        let ratio = o.duration.as_secs_f64() / 570.0;
+        eprintln!(
+            "small at 10/min, Retry-After {retry_after}: {:.0} s virtual, {ratio:.3} x T*, {} 429s",
+            o.duration.as_secs_f64(),
+            mock.stats().rate_limited
+        );
+        assert!((1.0..1.15).contains(&ratio), "{ratio}");
+    }
+}
+
+#[test]
+fn a_warm_sync_at_ten_requests_a_minute_meets_no_limit() {
+    let mock = real_limits(Preset::Small, false);
+    let cold = simulated_sync(simulated_config(&mock)).expect("cold");
+    mock.rest();
+    mock.reset_stats();
+    let mut cfg = simulated_config(&mock);
+    cfg.throttle.known = cold.limits.clone();
+    let warm = simulated_sync(cfg).expect("warm");
+    assert!(warm.failures.is_empty(), "{:?}", warm.failures);
+    assert_eq!(mock.stats().rate_limited, 0, "warm: no 429");
+    assert!(warm.duration.as_secs_f64() / 570.0 < 1.05);
+    assert_ne!(cold.limits, KnownLimits::default());
+}
