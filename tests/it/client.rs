@@ -502,3 +502,17 @@ async fn mutations_change_what_later_lists_return() {
         .expect("project users");
     assert!(members.iter().all(|m| m.id.as_str() != "user-carol"));
 }
+
+#[tokio::test]
+async fn a_server_that_stops_answering_is_waited_out_over_real_sockets() {
+    let server = mock(Preset::Tiny);
+    let mut cfg = client_config(&server.base_url());
+    cfg.timeout = Duration::from_millis(500);
+    let c = AdminClient::new(cfg).expect("client");
+    server.outage(Duration::from_millis(1500));
+    let users: Vec<User> = c.list_all(&Call::users()).await.expect("after the outage");
+    assert!(!users.is_empty());
+    let t = c.stats().total();
+    assert!(t.retries >= 1, "timed out at least once: {t:?}");
+    assert_eq!(t.failures, 0);
+}

@@ -80,3 +80,61 @@ fn a_warm_sync_at_ten_requests_a_minute_meets_no_limit() {
     assert!(warm.duration.as_secs_f64() / 570.0 < 1.05);
     assert_ne!(cold.limits, KnownLimits::default());
 }
+
+/// Runs a sync on a paused clock while `during` does something to the world after
+/// `after` of virtual time.
+fn simulated_sync_with(
+    cfg: ClientConfig,
+    after: Duration,
+    during: impl FnOnce() + 'static,
+) -> Result<SyncOutcome, EngineError> {
+    block_on_simulated(async move {
+        actix::spawn(async move {
+            tokio::time::sleep(after).await;
+            during();
+        });
+        sync(SyncConfig {
+            client: cfg,
+            org_id: None,
+        })
+        .await
+    })
+}
+
+#[test]
+fn an_outage_shorter_than_the_retry_budget_is_waited_out_and_the_sync_completes() {
+    let mock = real_limits(Preset::Small, false);
+    let want = simulated_sync(simulated_config(&mock)).expect("undisturbed");
+    mock.rest();
+    // A minute into the sync the server stops answering for five minutes: every request
+    // times out (30 s each) until it comes back.
+    let m = mock.clone();
+    let o = simulated_sync_with(simulated_config(&mock), Duration::from_secs(60), move || {
+        m.outage(Duration::from_secs(300))
+    })
+    .expect("sync");
+    assert!(o.failures.is_empty(), "{:?}", o.failures);
+    assert_eq!(graph_json(&o), graph_json(&want));
+    let retries: u64 = o.requests.values().map(|c| c.retries).sum();
+    assert!(retries > 0, "requests timed out and were retried");
+}
+
+#[test]
+fn an_outage_longer_than_the_retry_budget_fails_the_lists_it_caught_saying_so() {
+    let mock = real_limits(Preset::Small, false);
+    let mut cfg = simulated_config(&mock);
+    cfg.retry_budget = Duration::from_secs(120);
+    let m = mock.clone();
+    let o = simulated_sync_with(cfg, Duration::from_secs(60), move || {
+        m.outage(Duration::from_secs(3600))
+    })
+    .expect("a partial sync, not an engine error");
+    assert!(!o.failures.is_empty(), "the lists caught in it failed");
+    for f in &o.failures {
+        assert!(
+            f.message.contains("unreachable") && f.message.contains("--retry-budget"),
+            "{}",
+            f.message
+        );
+    }
+}
