@@ -32,6 +32,7 @@ fn full_sync(c: &mut Criterion) {
                 let config = SyncConfig {
                     client: ClientConfig::new(server.base_url(), key),
                     org_id: None,
+                    max_duration: None,
                 };
                 let started = Instant::now();
                 let outcome = block_on(sync(config)).expect("sync");

@@ -371,6 +371,59 @@ pub struct SyncArgs {
     /// unreadable or was learned from another server.
     #[arg(long, value_name = "FILE")]
     pub limits_file: Option<PathBuf>,
+
+    /// Keep the sync's state in DIR (created if missing, readable by its owner only): every
+    /// list as it is read, and what was learned about the limits. An interrupted sync (Ctrl-C,
+    /// SIGTERM, a crash, an outage longer than --retry-budget) run again with the same DIR
+    /// resumes: lists already read are not read again. A state of another server or org is
+    /// refused.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
+    /// Refuse a sync whose plan takes longer than this: once the top-level lists are read
+    /// (users, invites, roles, groups, projects), the sync knows how many lists remain and the
+    /// limits it knows (learned, from --limits-file or --state, or --rpm); if the busiest
+    /// endpoint needs longer, it stops before requesting anything more and says why (exit 3).
+    /// Examples: 90s, 45m, 2h, 1h30m, 1d; a bare number is seconds.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_duration: Option<std::time::Duration>,
+}
+
+/// `90s`, `45m`, `2h`, `1h30m`, `1d`, or bare seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("{s:?} is not a duration (examples: 90s, 45m, 2h, 1h30m, 1d)");
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3_600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        number.clear();
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+    }
+    if !number.is_empty() {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs(total))
 }
 
 #[derive(Subcommand, Debug)]

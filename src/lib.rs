@@ -7,3 +7,4 @@ pub mod exit;
 pub mod output;
 pub mod progress;
 pub mod settings;
+pub mod state;

@@ -16,15 +16,15 @@
 //! custom org roles; per-member project role lists only in projects with custom roles; no
 //! lists of archived projects; no more group member lists once the plan refused one.
 
-use crate::api::{AdminClient, ApiError, Endpoint, EndpointCounts};
+use crate::api::{AdminClient, ApiError, Endpoint};
 use crate::collector::{GrantCollector, TakeGraph};
 use crate::crawlers::*;
-use crate::graph::{FinishReport, GrantGraph};
 use crate::ids::{ProjectId, UserId};
-use crate::messages::{CrawlFinished, CrawlOutcome, Work, WorkFound};
-use crate::throttle::{EndpointRate, KnownLimits};
+use crate::messages::{CrawlFinished, CrawlOutcome, FactsDiscovered, Work, WorkFound};
+pub use crate::outcome::*;
+use crate::plan::SyncPlan;
+use crate::state::{Flush, ListKey, ListRead, Replay, Replayed};
 use actix::prelude::*;
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -40,71 +40,21 @@ pub struct StartSync;
 #[rtype(result = "Progress")]
 pub struct GetProgress;
 
-/// Why a sync could not finish at all.
-#[derive(Debug, thiserror::Error)]
-pub enum SyncError {
-    #[error(
-        "the admin key was rejected (HTTP 401): {0}. Check OPENAI_ADMIN_KEY / --admin-key-file."
-    )]
-    Unauthorized(String),
-    #[error("the sync coordinator stopped before the sync finished")]
-    Stopped,
+/// A crawl held back until the plan is approved (`--max-duration`).
+type Deferred = Box<dyn FnOnce()>;
+
+/// What `crawl` needs: the outstanding count, the lists the state may replay, the queue of
+/// lists to replay, the count of lists per endpoint, and where held-back crawls wait.
+struct Launch<'a> {
+    outstanding: &'a mut usize,
+    replay: &'a mut Replay,
+    pending: &'a mut Vec<Replayed>,
+    planned: &'a mut BTreeMap<Endpoint, u64>,
+    deferred: Option<&'a mut Vec<Deferred>>,
 }
 
-/// One list that could not be read after every retry.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ListFailure {
-    pub crawler: &'static str,
-    pub endpoint: Endpoint,
-    pub path: String,
-    pub status: Option<u16>,
-    pub message: String,
-    /// The key lacks a permission (HTTP 403).
-    pub permission_denied: bool,
-}
-
-/// Progress per crawler.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct CrawlerProgress {
-    pub crawls_done: u64,
-    /// Pages read (a request each, retries aside).
-    pub pages: u64,
-    pub items: u64,
-    pub failed: u64,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Progress {
-    pub outstanding: usize,
-    pub crawlers: BTreeMap<&'static str, CrawlerProgress>,
-}
-
-/// The result of a finished sync.
-#[derive(Debug)]
-pub struct SyncOutcome {
-    pub graph: GrantGraph,
-    pub report: FinishReport,
-    pub failures: Vec<ListFailure>,
-    pub warnings: Vec<String>,
-    pub requests: BTreeMap<Endpoint, EndpointCounts>,
-    pub rates: Vec<EndpointRate>,
-    /// The server's limits as learned (merged with those the sync started from).
-    pub limits: KnownLimits,
-    pub progress: Progress,
-    pub duration: Duration,
-    pub merge_time: Duration,
-    pub finish_time: Duration,
-    pub facts_received: u64,
-}
-
-impl SyncOutcome {
-    pub fn is_partial(&self) -> bool {
-        !self.failures.is_empty()
-    }
-    pub fn permission_denied(&self) -> bool {
-        self.failures.iter().any(|f| f.permission_denied)
-    }
-}
+/// The top-level lists: once they are read, the sync knows its plan.
+const ROOTS: [&str; 5] = ["users", "invites", "org_roles", "groups", "projects"];
 
 struct Crawlers {
     users: Addr<Crawler<OrgUsers>>,
@@ -141,13 +91,49 @@ pub struct SyncCoordinator {
     progress: Progress,
     reply: Option<oneshot::Sender<Result<SyncOutcome, SyncError>>>,
     finishing: bool,
+    /// Lists the state holds, replayed instead of read.
+    replay: Replay,
+    pending: Vec<Replayed>,
+    replayed: usize,
+    resumed: usize,
+    resumed_pages: u64,
+    /// Where every list of this sync goes whole (the state journal), if anywhere, and how to
+    /// know it has written them all.
+    recorder: Option<(Recipient<ListRead>, Recipient<Flush>)>,
+    /// Lists sent to crawlers, and lists ended, per endpoint (the plan's counts).
+    planned: BTreeMap<Endpoint, u64>,
+    ended: BTreeMap<Endpoint, u64>,
+    roots_done: usize,
+    plan: Option<SyncPlan>,
+    /// With a bound on the sync's length: crawls beyond the top-level lists, held back until
+    /// the plan is known to fit.
+    max_duration: Option<Duration>,
+    deferred: Option<Vec<Deferred>>,
 }
 
 impl SyncCoordinator {
-    pub fn new(client: AdminClient, collector: Addr<GrantCollector>) -> Self {
+    pub fn new(
+        client: AdminClient,
+        collector: Addr<GrantCollector>,
+        replay: Replay,
+        recorder: Option<(Recipient<ListRead>, Recipient<Flush>)>,
+        max_duration: Option<Duration>,
+    ) -> Self {
         Self {
+            planned: BTreeMap::new(),
+            ended: BTreeMap::new(),
+            roots_done: 0,
+            plan: None,
+            max_duration,
+            deferred: max_duration.map(|_| Vec::new()),
             client,
             collector,
+            replay,
+            pending: Vec::new(),
+            replayed: 0,
+            resumed: 0,
+            resumed_pages: 0,
+            recorder,
             crawlers: None,
             started: Instant::now(),
             outstanding: 0,
@@ -165,14 +151,128 @@ impl SyncCoordinator {
         }
     }
 
-    fn crawl<K: ListKind>(outstanding: &mut usize, addr: &Addr<Crawler<K>>, scope: K::Scope) {
-        *outstanding += 1;
-        addr.do_send(Crawl::<K> { scope });
+    /// Sends `scope`'s list to its crawler, or, when the state holds it, queues it to be
+    /// replayed instead of read.
+    fn crawl<K: ListKind>(n: &mut Launch<'_>, addr: &Addr<Crawler<K>>, scope: K::Scope) {
+        let req = K::request(&scope);
+        if !n.replay.is_empty()
+            && let Some(r) = n.replay.take(&ListKey::of(&req))
+        {
+            n.pending.push(r);
+            return;
+        }
+        *n.outstanding += 1;
+        *n.planned.entry(req.endpoint).or_default() += 1;
+        match n.deferred.as_deref_mut() {
+            Some(held) => {
+                let addr = addr.clone();
+                held.push(Box::new(move || addr.do_send(Crawl::<K> { scope })));
+            }
+            None => addr.do_send(Crawl::<K> { scope }),
+        }
+    }
+
+    /// A list ended (read, failed or replayed): counts for the plan, which is made once the
+    /// top-level lists have all ended.
+    fn ended(&mut self, crawler: &str, endpoint: Option<Endpoint>, ctx: &mut Context<Self>) {
+        if let Some(e) = endpoint {
+            *self.ended.entry(e).or_default() += 1;
+        }
+        if !ROOTS.contains(&crawler) {
+            return;
+        }
+        self.roots_done += 1;
+        if self.roots_done < ROOTS.len() {
+            return;
+        }
+        let remaining: BTreeMap<Endpoint, u64> = self
+            .planned
+            .iter()
+            .map(|(e, n)| (*e, n - self.ended.get(e).copied().unwrap_or(0).min(*n)))
+            .collect();
+        let throttle = self.client.throttle().clone();
+        let plan = SyncPlan::new(&remaining, |e| throttle.plan_rate(e));
+        tracing::info!(
+            requests = plan.requests(),
+            estimate_s = plan.estimate.map(|d| d.as_secs()),
+            bottleneck = plan.bottleneck.map(Endpoint::template),
+            "Plan: {}.",
+            plan.describe()
+        );
+        if let (Some(max), None) = (self.max_duration, plan.estimate)
+            && plan.requests() > 0
+        {
+            self.warnings.push(format!(
+                "The sync could not be checked against the {} allowed: no rate limit was known when the top-level lists were read (a sync that starts from learned limits knows them).",
+                crate::api::retry::human(max)
+            ));
+        }
+        if let (Some(max), Some(est)) = (self.max_duration, plan.estimate)
+            && est > max
+        {
+            self.fail(
+                SyncError::TooLong {
+                    max,
+                    plan: Box::new(plan),
+                },
+                ctx,
+            );
+            return;
+        }
+        self.plan = Some(plan);
+        for go in self.deferred.take().unwrap_or_default() {
+            go();
+        }
+    }
+
+    /// Replays the queued lists: their facts to the collector, their work to `dispatch`
+    /// (which may queue more), each recorded in the journal unless it is there already.
+    fn replay_pending(&mut self, ctx: &mut Context<Self>) {
+        while let Some(r) = self.pending.pop() {
+            let mut record = r.record;
+            self.replayed += 1;
+            if r.journaled {
+                self.resumed += 1;
+                self.resumed_pages += record.pages as u64;
+            }
+            let p = self
+                .progress
+                .crawlers
+                .entry(record.crawler.clone())
+                .or_default();
+            p.crawls_done += 1;
+            p.pages += record.pages as u64;
+            p.items += record.items as u64;
+            let work = std::mem::take(&mut record.work);
+            if let (false, Some((to, _))) = (r.journaled, &self.recorder) {
+                let mut whole = record.clone();
+                whole.work.clone_from(&work);
+                to.do_send(ListRead(whole));
+            }
+            self.collector.do_send(FactsDiscovered {
+                resources: record.resources,
+                grants: record.grants,
+                org_id: record.org_id,
+            });
+            for w in work {
+                self.dispatch(w);
+            }
+            let crawler = record.crawler;
+            self.ended(&crawler, None, ctx);
+        }
+        self.maybe_finish(ctx);
     }
 
     fn start_roots(&mut self) {
         let Some(c) = &self.crawlers else { return };
-        let n = &mut self.outstanding;
+        // The top-level lists are never held back.
+        let n = &mut Launch {
+            outstanding: &mut self.outstanding,
+            replay: &mut self.replay,
+            pending: &mut self.pending,
+            planned: &mut self.planned,
+            deferred: None,
+        };
         Self::crawl(n, &c.invites, Org);
         Self::crawl(n, &c.org_roles, Org);
         Self::crawl(n, &c.groups, Org);
@@ -181,7 +281,13 @@ impl SyncCoordinator {
 
     fn dispatch(&mut self, work: Work) {
         let Some(c) = &self.crawlers else { return };
-        let n = &mut self.outstanding;
+        let n = &mut Launch {
+            outstanding: &mut self.outstanding,
+            replay: &mut self.replay,
+            pending: &mut self.pending,
+            planned: &mut self.planned,
+            deferred: self.deferred.as_mut(),
+        };
         match work {
             Work::KeyAccepted => {
                 if !self.key_accepted {
@@ -312,11 +418,20 @@ impl SyncCoordinator {
         let client = self.client.clone();
         let failures = std::mem::take(&mut self.failures);
         let warnings = std::mem::take(&mut self.warnings);
-        let progress = self.progress.clone();
+        let mut progress = self.progress.clone();
+        progress.replayed = self.replayed;
+        progress.resumed = self.resumed;
+        progress.resumed_pages = self.resumed_pages;
         let started = self.started;
+        let plan = self.plan.take();
         let reply = self.reply.take();
+        let flush = self.recorder.as_ref().map(|(_, f)| f.clone());
         ctx.spawn(
             async move {
+                // Every list recorded before the sync is handed over: the journal is whole.
+                if let Some(f) = flush {
+                    let _ = f.send(Flush).await;
+                }
                 let outcome = match collector.send(TakeGraph).await {
                     Ok(c) => Ok(SyncOutcome {
                         graph: c.graph,
@@ -325,6 +440,7 @@ impl SyncCoordinator {
                         warnings,
                         requests: client.stats().snapshot(),
                         rates: client.throttle().rates(),
+                        plan,
                         limits: client.throttle().known_limits(),
                         progress,
                         duration: started.elapsed(),
@@ -361,6 +477,7 @@ impl Actor for SyncCoordinator {
             facts: self.collector.clone().recipient(),
             work: me.clone().recipient(),
             finished: me.recipient(),
+            record: self.recorder.as_ref().map(|(r, _)| r.clone()),
         };
         let client = self.client.clone();
         macro_rules! start {
@@ -391,15 +508,23 @@ impl Actor for SyncCoordinator {
 impl Handler<StartSync> for SyncCoordinator {
     type Result = ResponseFuture<Result<SyncOutcome, SyncError>>;
 
-    fn handle(&mut self, _: StartSync, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, _: StartSync, ctx: &mut Context<Self>) -> Self::Result {
         let (tx, rx) = oneshot::channel();
         self.reply = Some(tx);
         self.started = Instant::now();
         if let Some(c) = &self.crawlers {
             // The user list goes first and alone: its first page proves the key before
             // anything else is crawled, and it is the longest chain of dependent pages.
-            Self::crawl(&mut self.outstanding, &c.users, Org);
+            let n = &mut Launch {
+                outstanding: &mut self.outstanding,
+                replay: &mut self.replay,
+                pending: &mut self.pending,
+                planned: &mut self.planned,
+                deferred: None,
+            };
+            Self::crawl(n, &c.users, Org);
         }
+        self.replay_pending(ctx);
         Box::pin(async move { rx.await.unwrap_or(Err(SyncError::Stopped)) })
     }
 }
@@ -407,13 +532,14 @@ impl Handler<StartSync> for SyncCoordinator {
 impl Handler<WorkFound> for SyncCoordinator {
     type Result = ();
 
-    fn handle(&mut self, msg: WorkFound, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: WorkFound, ctx: &mut Context<Self>) {
         if self.finishing {
             return;
         }
         for w in msg.0 {
             self.dispatch(w);
         }
+        self.replay_pending(ctx);
     }
 }
 
@@ -425,7 +551,11 @@ impl Handler<CrawlFinished> for SyncCoordinator {
             return;
         }
         self.outstanding = self.outstanding.saturating_sub(1);
-        let p = self.progress.crawlers.entry(msg.crawler).or_default();
+        let p = self
+            .progress
+            .crawlers
+            .entry(msg.crawler.to_owned())
+            .or_default();
         p.crawls_done += 1;
         p.pages += msg.pages as u64;
         p.items += msg.items as u64;
@@ -433,6 +563,7 @@ impl Handler<CrawlFinished> for SyncCoordinator {
             p.failed += 1;
             self.record_failure(&msg, e, ctx);
         }
+        self.ended(msg.crawler, Some(msg.endpoint), ctx);
         self.maybe_finish(ctx);
     }
 }
@@ -443,6 +574,9 @@ impl Handler<GetProgress> for SyncCoordinator {
     fn handle(&mut self, _: GetProgress, _: &mut Context<Self>) -> Self::Result {
         let mut p = self.progress.clone();
         p.outstanding = self.outstanding;
+        p.replayed = self.replayed;
+        p.resumed = self.resumed;
+        p.resumed_pages = self.resumed_pages;
         MessageResult(p)
     }
 }

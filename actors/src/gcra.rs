@@ -83,7 +83,8 @@ impl Gcra {
         Ok(())
     }
 
-    /// Fills the bucket (as if left alone for long).
+    /// Fills the bucket (as if left alone for long): the mock's `rest`.
+    #[cfg(feature = "mock")]
     pub fn refill(&mut self) {
         self.tat = f64::NEG_INFINITY;
     }

@@ -31,9 +31,12 @@ mod gcra;
 pub mod graph;
 pub mod ids;
 mod messages;
+mod outcome;
+pub mod plan;
 pub mod provisioner;
 mod runtime;
 mod secret;
+pub mod state;
 mod sync;
 mod throttle;
 
@@ -44,5 +47,5 @@ pub use api::{AdminClient, ApiError, ClientConfig, DEFAULT_BASE_URL, EndpointCou
 pub use coordinator::{CrawlerProgress, ListFailure, Progress, SyncError, SyncOutcome};
 pub use runtime::{block_on, block_on_simulated};
 pub use secret::AdminKey;
-pub use sync::{EngineError, SyncConfig, SyncRun, sync};
+pub use sync::{EngineError, Persistence, SyncConfig, SyncRun, sync};
 pub use throttle::{EndpointRate, KnownLimits, LimitRange, Priority, ThrottleConfig};

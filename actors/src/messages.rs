@@ -8,7 +8,7 @@ use crate::ids::{GroupId, ProjectId, UserId};
 use actix::Message;
 
 /// One grant a crawler observed.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GrantFact {
     /// What is held (its resource is the entitlement's).
     pub entitlement: EntitlementId,
@@ -33,7 +33,8 @@ impl FactsDiscovered {
 }
 
 /// Work a page revealed; the coordinator decides what to crawl next.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Work {
     /// The first page of the org user list arrived: the key works, start everything else.
     KeyAccepted,

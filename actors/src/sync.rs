@@ -5,6 +5,8 @@ use crate::collector::GrantCollector;
 use crate::coordinator::{
     GetProgress, Progress, StartSync, SyncCoordinator, SyncError, SyncOutcome,
 };
+use crate::state::Journal;
+use crate::state::{Recorder, Replay};
 use actix::prelude::*;
 
 /// Everything a sync needs.
@@ -13,6 +15,9 @@ pub struct SyncConfig {
     pub client: ClientConfig,
     /// The organization's resource id; else derived from predefined role ids, else `org`.
     pub org_id: Option<crate::ids::OrgId>,
+    /// Refuse the sync, once its top-level lists are read, when its plan says it takes
+    /// longer than this (nothing beyond those lists is requested then).
+    pub max_duration: Option<std::time::Duration>,
 }
 
 /// Why a sync did not produce a graph.
@@ -31,11 +36,43 @@ pub struct SyncRun {
     coordinator: Addr<SyncCoordinator>,
 }
 
+/// What a sync keeps in a state directory: the lists it may replay instead of reading them,
+/// and the journal each list goes to as it completes (see [`crate::state`]).
+pub struct Persistence {
+    pub replay: Replay,
+    pub journal: Journal,
+}
+
 impl SyncRun {
     pub fn start(config: SyncConfig) -> Result<Self, ApiError> {
+        Self::start_persisted(config, None)
+    }
+
+    /// [`SyncRun::start`], replaying and recording through a state directory.
+    pub fn start_persisted(
+        config: SyncConfig,
+        persistence: Option<Persistence>,
+    ) -> Result<Self, ApiError> {
         let client = AdminClient::new(config.client)?;
         let collector = GrantCollector::new(config.org_id).start();
-        let coordinator = SyncCoordinator::new(client.clone(), collector).start();
+        let (replay, recorder) = match persistence {
+            Some(p) => {
+                let recorder = Recorder::new(p.journal).start();
+                (
+                    p.replay,
+                    Some((recorder.clone().recipient(), recorder.recipient())),
+                )
+            }
+            None => (Replay::default(), None),
+        };
+        let coordinator = SyncCoordinator::new(
+            client.clone(),
+            collector,
+            replay,
+            recorder,
+            config.max_duration,
+        )
+        .start();
         Ok(Self { coordinator })
     }
 

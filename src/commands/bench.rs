@@ -146,6 +146,7 @@ fn one_sync(
     let config = SyncConfig {
         client,
         org_id: None,
+        max_duration: None,
     };
     let outcome = match target {
         Target::Served(_) => block_on(sync(config)),

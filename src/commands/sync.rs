@@ -5,6 +5,7 @@ use crate::exit::{self, CliError};
 use crate::output::{atomic, json, limits, summary::Summary};
 use crate::progress;
 use crate::settings;
+use crate::state;
 use openai_access_actors::block_on;
 use openai_access_actors::{EngineError, SyncConfig, SyncRun};
 use openai_access_actors::{SyncError, SyncOutcome};
@@ -33,20 +34,41 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
         conn.client.base_url.clone()
     };
     let mut client = conn.client.clone();
+    let (opened, persistence) = match &args.state {
+        Some(dir) => {
+            let (o, p) = state::open(dir, &server, conn.org_id.as_ref())?;
+            (Some(o), Some(p))
+        }
+        None => (None, None),
+    };
     if let Some(path) = &args.limits_file {
         client.throttle.known = limits::load(path, &server);
+    } else if let Some(o) = &opened {
+        client.throttle.known = state::limits(o.meta.as_ref());
+    }
+    if let Some(o) = opened.as_ref().filter(|o| o.resumed > 0) {
+        tracing::info!(
+            state = %o.dir.path().display(),
+            lists = o.resumed,
+            "Resuming an interrupted sync: lists already read are not read again."
+        );
     }
     let config = SyncConfig {
         client,
         org_id: conn.org_id.clone(),
+        max_duration: args.max_duration,
     };
     let show_progress = !args.no_progress && progress::stderr_is_terminal();
     tracing::info!(base_url = %config.client.base_url, "Sync started.");
 
     let result = block_on(async move {
-        let run = SyncRun::start(config)?;
+        let run =
+            SyncRun::start_persisted(config, persistence).map_err(|e| Stop::Engine(e.into()))?;
         let bar = show_progress.then(|| progress::SyncProgress::start(run.clone()));
-        let outcome = run.finish().await;
+        let outcome = tokio::select! {
+            o = run.finish() => o.map_err(Stop::Engine),
+            s = interrupted() => Err(Stop::Signal(s)),
+        };
         if let Some(bar) = bar {
             bar.finish();
         }
@@ -56,17 +78,27 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
 
     let outcome = match result {
         Ok(o) => o,
-        Err(EngineError::Sync(SyncError::Unauthorized(m))) => {
-            return Err(CliError::fatal(format!(
-                "the admin key was rejected (HTTP 401): {m}. Nothing was crawled. Check OPENAI_ADMIN_KEY / BATON_OPENAI_ADMIN_KEY / --admin-key-file."
-            )));
+        Err(Stop::Signal(code)) => {
+            let resume = match &args.state {
+                Some(dir) => format!(
+                    "; the lists read so far are kept in {}: run the same command to resume",
+                    dir.display()
+                ),
+                None => "; nothing was written (with --state DIR a sync can be resumed)".to_owned(),
+            };
+            eprintln!("interrupted{resume}");
+            return Ok(code);
         }
-        Err(EngineError::Api(e)) => return Err(CliError::usage(e.to_string())),
-        Err(e) => return Err(CliError::fatal(e.to_string())),
+        Err(Stop::Engine(e)) => return Err(engine_error(e)),
     };
 
     if let (Some(path), Some(format)) = (&args.out, format) {
         write_output(&outcome, path, format, args.append)?;
+    }
+    if let Some(o) = &opened
+        && !outcome.is_partial()
+    {
+        state::commit(&o.dir, &server, o.kind, &outcome)?;
     }
     // Only ever saves time next run: a failure to store it must not fail this sync.
     if let Some(path) = &args.limits_file
@@ -76,6 +108,45 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     }
     report(&outcome);
     Ok(exit_code(&outcome))
+}
+
+/// Why a sync ended before its outcome.
+enum Stop {
+    Engine(EngineError),
+    /// SIGINT or SIGTERM: the exit code (130 or 143).
+    Signal(u8),
+}
+
+/// Resolves on SIGINT (130) or SIGTERM (143), as a shell reports them.
+async fn interrupted() -> u8 {
+    #[cfg(unix)]
+    {
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = tokio::signal::ctrl_c().await;
+            return 130;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => 130,
+            _ = term.recv() => 143,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        130
+    }
+}
+
+fn engine_error(e: EngineError) -> CliError {
+    match e {
+        EngineError::Sync(SyncError::Unauthorized(m)) => CliError::fatal(format!(
+            "the admin key was rejected (HTTP 401): {m}. Nothing was crawled. Check OPENAI_ADMIN_KEY / BATON_OPENAI_ADMIN_KEY / --admin-key-file."
+        )),
+        EngineError::Api(e) => CliError::usage(e.to_string()),
+        e => CliError::fatal(e.to_string()),
+    }
 }
 
 fn write_output(

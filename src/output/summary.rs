@@ -3,6 +3,7 @@
 
 use openai_access_actors::EndpointCounts;
 use openai_access_actors::SyncOutcome;
+use openai_access_actors::plan::SyncPlan;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -26,6 +27,12 @@ pub struct Summary {
     /// Requests per minute learned from 429s, per endpoint.
     pub learned_rpm: BTreeMap<&'static str, f64>,
     pub duration_ms: u64,
+    /// Once the top-level lists were read: the requests each endpoint still needed and how
+    /// long they would take at the rate known then.
+    pub plan: Option<SyncPlan>,
+    /// Lists an interrupted sync had read, taken from `--state` instead of read again.
+    pub resumed_lists: usize,
+    pub resumed_pages: u64,
 }
 
 impl Summary {
@@ -57,6 +64,9 @@ impl Summary {
                 })
                 .collect(),
             duration_ms: o.duration.as_millis() as u64,
+            plan: o.plan.clone(),
+            resumed_lists: o.progress.resumed,
+            resumed_pages: o.progress.resumed_pages,
         }
     }
 
@@ -94,6 +104,16 @@ impl Summary {
             "{:<70} {:>8} {:>8} {:>6}",
             "total", self.requests_total, self.retries, self.rate_limited
         );
+        if let Some(plan) = &self.plan {
+            let _ = writeln!(s, "plan (after the top-level lists): {}", plan.describe());
+        }
+        if self.resumed_lists > 0 {
+            let _ = writeln!(
+                s,
+                "resumed: {} lists ({} pages) read by the interrupted sync were taken from the state, not read again",
+                self.resumed_lists, self.resumed_pages
+            );
+        }
         let _ = writeln!(s, "duration: {:.3} s", self.duration_ms as f64 / 1000.0);
         s
     }

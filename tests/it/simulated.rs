@@ -21,6 +21,7 @@ pub fn simulated_sync(cfg: ClientConfig) -> Result<SyncOutcome, EngineError> {
     block_on_simulated(sync(SyncConfig {
         client: cfg,
         org_id: None,
+        max_duration: None,
     }))
 }
 
@@ -96,6 +97,7 @@ fn simulated_sync_with(
         sync(SyncConfig {
             client: cfg,
             org_id: None,
+            max_duration: None,
         })
         .await
     })
@@ -109,9 +111,11 @@ fn an_outage_shorter_than_the_retry_budget_is_waited_out_and_the_sync_completes(
     // A minute into the sync the server stops answering for five minutes: every request
     // times out (30 s each) until it comes back.
     let m = mock.clone();
-    let o = simulated_sync_with(simulated_config(&mock), Duration::from_secs(60), move || {
-        m.outage(Duration::from_secs(300))
-    })
+    let o = simulated_sync_with(
+        simulated_config(&mock),
+        Duration::from_secs(60),
+        move || m.outage(Duration::from_secs(300)),
+    )
     .expect("sync");
     assert!(o.failures.is_empty(), "{:?}", o.failures);
     assert_eq!(graph_json(&o), graph_json(&want));

@@ -40,6 +40,7 @@ pub fn run_sync(cfg: ClientConfig) -> Result<SyncOutcome, EngineError> {
     block_on(sync(SyncConfig {
         client: cfg,
         org_id: None,
+        max_duration: None,
     }))
 }
 

@@ -192,8 +192,9 @@ impl ResourceId {
     }
 
     /// The organization's resource id before the org id is known (the collector fills it in).
+    /// A valid id, so a list recorded before then reads back.
     pub(crate) fn pending_org() -> Self {
-        Self(String::new())
+        Self("pending~org".to_owned())
     }
 
     pub fn as_str(&self) -> &str {

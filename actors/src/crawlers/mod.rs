@@ -30,6 +30,7 @@ pub use projects::{
 use crate::api::{AdminClient, ApiError, Call};
 use crate::graph::Resource;
 use crate::messages::{CrawlFinished, CrawlOutcome, FactsDiscovered, GrantFact, Work, WorkFound};
+use crate::state::{ListKey, ListRead, ListRecord};
 use actix::prelude::*;
 use serde::de::DeserializeOwned;
 use std::collections::VecDeque;
@@ -90,6 +91,8 @@ pub struct Sinks {
     pub facts: Recipient<FactsDiscovered>,
     pub work: Recipient<WorkFound>,
     pub finished: Recipient<CrawlFinished>,
+    /// Where each completed list goes whole (the state journal), if anywhere.
+    pub record: Option<Recipient<ListRead>>,
 }
 
 /// The actor for one list kind.
@@ -173,6 +176,17 @@ async fn crawl<K: ListKind>(client: AdminClient, sinks: Sinks, scope: K::Scope) 
     let req = K::request(&scope);
     let mut state = K::State::default();
     let (mut items, mut pages) = (0, 0);
+    // The whole list, kept only when it is to be recorded.
+    let mut record = sinks.record.is_some().then(|| ListRecord {
+        key: ListKey::of(&req),
+        crawler: K::NAME.to_owned(),
+        pages: 0,
+        items: 0,
+        resources: Vec::new(),
+        grants: Vec::new(),
+        work: Vec::new(),
+        org_id: None,
+    });
     let mut pager = client.pager(&req);
     let outcome = loop {
         let mut out = Findings::default();
@@ -183,6 +197,12 @@ async fn crawl<K: ListKind>(client: AdminClient, sinks: Sinks, scope: K::Scope) 
                 K::on_page(&scope, &mut state, page.items, &mut out);
                 if page.last {
                     K::on_end(&scope, std::mem::take(&mut state), &mut out);
+                }
+                if let Some(r) = record.as_mut() {
+                    r.resources.extend_from_slice(&out.resources);
+                    r.grants.extend_from_slice(&out.grants);
+                    r.work.extend_from_slice(&out.work);
+                    r.org_id = r.org_id.take().or_else(|| out.org_id.clone());
                 }
                 deliver(&sinks, out).await;
             }
@@ -199,6 +219,10 @@ async fn crawl<K: ListKind>(client: AdminClient, sinks: Sinks, scope: K::Scope) 
             tracing::warn!(crawler = K::NAME, scope = %scope, error = %e, "Crawl failed.")
         }
         _ => tracing::debug!(crawler = K::NAME, scope = %scope, pages, items, "Crawl finished."),
+    }
+    if let (CrawlOutcome::Done, Some(mut r), Some(to)) = (&outcome, record, &sinks.record) {
+        (r.pages, r.items) = (pages, items);
+        to.do_send(ListRead(r));
     }
     sinks.finished.do_send(CrawlFinished {
         crawler: K::NAME,

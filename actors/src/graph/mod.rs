@@ -21,7 +21,8 @@ use serde::ser::{Serialize, SerializeSeq, Serializer};
 use rustc_hash::FxHashMap as HashMap;
 
 /// Why a principal holds a grant.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// Assigned to the principal itself.
     Direct,

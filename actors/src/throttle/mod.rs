@@ -293,6 +293,11 @@ impl Throttle {
             .collect()
     }
 
+    /// The rate to plan `e`'s remaining requests at, if any limit is known or configured.
+    pub fn plan_rate(&self, e: Endpoint) -> Option<crate::plan::PlanRate> {
+        self.shared.core().plan_rate(e)
+    }
+
     /// How long a 429 that names no `Retry-After` pauses its endpoint.
     pub fn default_pause(&self) -> Duration {
         self.shared.config.default_pause

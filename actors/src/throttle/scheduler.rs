@@ -28,6 +28,7 @@ use super::learn::{Learner, Pace};
 use super::model::{Knowledge, Outcome as LogOutcome};
 use crate::endpoint::Endpoint;
 use crate::gcra::Gcra as Pacer;
+use crate::plan::{PlanRate, RateSource};
 use governor::clock::{Clock, FakeRelativeClock};
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
@@ -119,6 +120,7 @@ struct Ep {
 
 pub struct Scheduler {
     rpm: Option<u32>,
+    burst: u32,
     eps: Vec<Ep>,
     evidence: Evidence,
     frontier: Frontier,
@@ -160,6 +162,7 @@ impl Scheduler {
             .collect();
         Self {
             rpm: config.rpm,
+            burst: config.burst,
             eps,
             evidence: Evidence::new(&config.known),
             frontier: Frontier::new(config.max_in_flight.max(1)),
@@ -538,6 +541,35 @@ impl Scheduler {
     /// Requests per minute each endpoint is paced at, if paced.
     pub fn learned_rpm(&self, e: Endpoint) -> Option<f64> {
         self.eps[e as usize].learner.pace().map(|r| r * 60.0)
+    }
+
+    /// The rate to plan `e`'s remaining requests at: the user's budget or what the evidence
+    /// proves (the pace if paced, else the slowest rate it allows), whichever is slower. A
+    /// bucket already drawn on is planned as empty.
+    pub fn plan_rate(&self, e: Endpoint) -> Option<PlanRate> {
+        let configured = self.rpm.map(|rpm| PlanRate {
+            per_sec: f64::from(rpm) / 60.0,
+            burst: f64::from(self.burst),
+            source: RateSource::Configured,
+        });
+        let known = match self.evidence.knowledge(e) {
+            Knowledge::Bounded(r) => Some(PlanRate {
+                per_sec: self.eps[e as usize].learner.pace().unwrap_or(r.r_min),
+                burst: r.b_min.floor(),
+                source: RateSource::Known,
+            }),
+            _ => None,
+        };
+        let slower = match (configured, known) {
+            (Some(c), Some(k)) => Some(if k.per_sec < c.per_sec { k } else { c }),
+            (c, k) => c.or(k),
+        };
+        slower.map(|mut r| {
+            if !self.evidence.untouched(e) {
+                r.burst = 0.0;
+            }
+            r
+        })
     }
 
     /// Requests waiting or in flight, per endpoint (for tests and progress).

@@ -1,0 +1,88 @@
+//! What a sync hands back: the graph and everything about how it was read.
+
+use crate::api::{Endpoint, EndpointCounts};
+use crate::graph::{FinishReport, GrantGraph};
+use crate::plan::SyncPlan;
+use crate::throttle::{EndpointRate, KnownLimits};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Why a sync could not finish at all.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(
+        "the admin key was rejected (HTTP 401): {0}. Check OPENAI_ADMIN_KEY / --admin-key-file."
+    )]
+    Unauthorized(String),
+    #[error("the sync coordinator stopped before the sync finished")]
+    Stopped,
+    #[error(
+        "refused: the sync would take longer than the {} allowed: {}. Nothing was read beyond the top-level lists.",
+        crate::api::retry::human(*max),
+        plan.describe()
+    )]
+    TooLong { max: Duration, plan: Box<SyncPlan> },
+}
+
+/// One list that could not be read after every retry.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ListFailure {
+    pub crawler: &'static str,
+    pub endpoint: Endpoint,
+    pub path: String,
+    pub status: Option<u16>,
+    pub message: String,
+    /// The key lacks a permission (HTTP 403).
+    pub permission_denied: bool,
+}
+
+/// Progress per crawler.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CrawlerProgress {
+    pub crawls_done: u64,
+    /// Pages read (a request each, retries aside).
+    pub pages: u64,
+    pub items: u64,
+    pub failed: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Progress {
+    pub outstanding: usize,
+    pub crawlers: BTreeMap<String, CrawlerProgress>,
+    /// Lists replayed from the state instead of read.
+    pub replayed: usize,
+    /// Of those, lists an interrupted sync had read (a resume), and their pages.
+    pub resumed: usize,
+    pub resumed_pages: u64,
+}
+
+/// The result of a finished sync.
+#[derive(Debug)]
+pub struct SyncOutcome {
+    pub graph: GrantGraph,
+    pub report: FinishReport,
+    pub failures: Vec<ListFailure>,
+    pub warnings: Vec<String>,
+    pub requests: BTreeMap<Endpoint, EndpointCounts>,
+    pub rates: Vec<EndpointRate>,
+    /// The request plan made once the top-level lists were read.
+    pub plan: Option<SyncPlan>,
+    /// The server's limits as learned (merged with those the sync started from).
+    pub limits: KnownLimits,
+    pub progress: Progress,
+    pub duration: Duration,
+    pub merge_time: Duration,
+    pub finish_time: Duration,
+    pub facts_received: u64,
+}
+
+impl SyncOutcome {
+    pub fn is_partial(&self) -> bool {
+        !self.failures.is_empty()
+    }
+    pub fn permission_denied(&self) -> bool {
+        self.failures.iter().any(|f| f.permission_denied)
+    }
+}

@@ -1,0 +1,130 @@
+//! What a sync keeps between runs (`--state DIR`): every list it read, as it read it, so that
+//! an interrupted sync resumes without reading those lists again, and a later sync can replay
+//! the lists that cannot have changed and read only the others.
+//!
+//! | file            | holds                                                                |
+//! |-----------------|----------------------------------------------------------------------|
+//! | `state.json`    | whose state it is (server, org), the last complete sync, the limits  |
+//! | `lists.jsonl`   | every list of the last complete sync, one record a line              |
+//! | `journal.jsonl` | a sync under way: a header line, then each list as it completes      |
+//!
+//! Lists are the truth: a record holds everything its list contributed (resources, grants, the
+//! work it revealed), so replaying it is the same as reading it again. A record is appended
+//! (and flushed) the moment its list completes, so a crash (even `kill -9`) loses at most the
+//! lists in flight; a torn last line is ignored. `state.json` and `lists.jsonl` are replaced
+//! atomically (temp file, fsync, rename), so the previous state stays usable whatever happens.
+
+pub(crate) mod files;
+mod recorder;
+
+pub use files::{
+    Journal, JournalHeader, Loaded, StateDir, StateError, StateMeta, SyncKind, VERSION,
+    write_atomically,
+};
+pub use recorder::{Flush, ListRead, Recorder};
+
+use crate::graph::Resource;
+use crate::ids::OrgId;
+use crate::messages::{GrantFact, Work};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+/// Which list: its path (every list of one endpoint has a fixed query, so the path is enough).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ListKey(String);
+
+impl ListKey {
+    pub fn of(call: &crate::api::Call) -> Self {
+        Self(call.path.clone())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ListKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Everything one list contributed to a sync.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ListRecord {
+    pub key: ListKey,
+    pub crawler: String,
+    pub pages: usize,
+    pub items: usize,
+    #[serde(default)]
+    pub resources: Vec<Resource>,
+    #[serde(default)]
+    pub grants: Vec<GrantFact>,
+    #[serde(default)]
+    pub work: Vec<Work>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<OrgId>,
+}
+
+/// Lists a sync may replay instead of reading, and where each came from.
+#[derive(Debug, Default)]
+pub struct Replay {
+    /// Read by the sync being resumed: already in its journal.
+    journaled: FxHashMap<ListKey, ListRecord>,
+    /// Read by the last complete sync: appended to the journal when replayed.
+    base: FxHashMap<ListKey, ListRecord>,
+    /// Lists of the base that may have changed: read again, never replayed.
+    dirty: FxHashSet<ListKey>,
+}
+
+/// A list to replay, and whether the journal already holds it.
+pub struct Replayed {
+    pub record: ListRecord,
+    pub journaled: bool,
+}
+
+impl Replay {
+    pub fn new(
+        journaled: Vec<ListRecord>,
+        base: Vec<ListRecord>,
+        dirty: impl IntoIterator<Item = ListKey>,
+    ) -> Self {
+        let index = |v: Vec<ListRecord>| v.into_iter().map(|r| (r.key.clone(), r)).collect();
+        Self {
+            journaled: index(journaled),
+            base: index(base),
+            dirty: dirty.into_iter().collect(),
+        }
+    }
+
+    /// Nothing to replay: every list is read.
+    pub fn is_empty(&self) -> bool {
+        self.journaled.is_empty() && self.base.is_empty()
+    }
+
+    /// The record to replay for `key`, if there is one (once: a sync visits each list once).
+    pub fn take(&mut self, key: &ListKey) -> Option<Replayed> {
+        if let Some(record) = self.journaled.remove(key) {
+            return Some(Replayed {
+                record,
+                journaled: true,
+            });
+        }
+        if self.dirty.contains(key) {
+            return None;
+        }
+        self.base.remove(key).map(|record| Replayed {
+            record,
+            journaled: false,
+        })
+    }
+
+    /// How many lists may be replayed.
+    pub fn len(&self) -> usize {
+        self.journaled.len() + self.base.len()
+    }
+}
+
+#[cfg(test)]
+mod tests;
