@@ -50,7 +50,7 @@ fn open_c1z(path: &Path) -> Opened {
 
 fn sample_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/c1z")
+        .join("tests/fixtures/baton-sdk")
         .join(name)
 }
 

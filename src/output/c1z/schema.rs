@@ -1,6 +1,6 @@
-//! The v1 `.c1z` SQLite schema, byte for byte as the Baton SDK creates it (baton-model.md §3.3;
-//! text copied from `shared/reference/c1z/sdk-sample.schema.sql`, so `sqlite_master.sql` matches the
-//! SDK's). SQLite stores `CREATE TABLE IF NOT EXISTS x` as `CREATE TABLE x`, so the statements keep
+//! The v1 `.c1z` SQLite schema, byte for byte as the Baton SDK creates it: the text of
+//! `tests/fixtures/baton-sdk/sdk-sample.schema.sql` (from a .c1z the SDK wrote), so
+//! `sqlite_master.sql` matches the SDK's. SQLite stores `CREATE TABLE IF NOT EXISTS x` as `CREATE TABLE x`, so the statements keep
 //! the SDK's spelling.
 //!
 //! Note: the two `v1_resources` index names are swapped relative to their columns
