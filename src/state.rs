@@ -16,6 +16,8 @@ pub struct Opened {
     pub meta: Option<StateMeta>,
     /// Lists an interrupted sync had completed, replayed instead of read.
     pub resumed: usize,
+    /// When the interrupted sync started (Unix seconds), if one is resumed.
+    pub resumed_from: i64,
     pub kind: SyncKind,
 }
 
@@ -69,6 +71,7 @@ pub fn open(
         ),
     };
     let resumed = journaled.len();
+    let resumed_from = header.started_at;
     let journal = dir
         .begin(&header)
         .map_err(|e| CliError::fatal(e.to_string()))?;
@@ -77,6 +80,7 @@ pub fn open(
             dir,
             meta: loaded.meta,
             resumed,
+            resumed_from,
             kind,
         },
         Persistence {

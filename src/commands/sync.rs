@@ -47,9 +47,13 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
         client.throttle.known = state::limits(o.meta.as_ref());
     }
     if let Some(o) = opened.as_ref().filter(|o| o.resumed > 0) {
+        let started = chrono::DateTime::from_timestamp(o.resumed_from, 0)
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
         tracing::info!(
             state = %o.dir.path().display(),
             lists = o.resumed,
+            started_at = %started,
             "Resuming an interrupted sync: lists already read are not read again."
         );
     }
