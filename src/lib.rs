@@ -3,7 +3,9 @@
 
 pub mod cli;
 pub mod commands;
+pub mod console;
 pub mod exit;
+pub mod interrupt;
 pub mod output;
 pub mod progress;
 pub mod settings;

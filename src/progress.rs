@@ -1,31 +1,72 @@
-//! Progress on a terminal: one bar line with per-crawler counts, fed by `GetProgress` queries
-//! to the coordinator. Off a terminal, structured logs say the same at the end.
+//! Progress while a sync runs, fed by `GetProgress` queries to the engine: on a terminal, one
+//! bar line (lists done of lists known, 429s, the ETA and the endpoint that decides it) that
+//! fits the terminal's width; elsewhere, a log line every few seconds, so a pipeline or a pod's
+//! log is never silent between start and end.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use openai_access_actors::SyncRun;
+use openai_access_actors::api::retry::human;
+use openai_access_actors::{Progress, SyncRun};
 use std::io::IsTerminal;
 use std::time::Duration;
+use tokio::time::Instant;
 
 pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
+/// How progress is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Bar,
+    /// A log line at this interval.
+    Lines(Duration),
+}
+
 pub struct SyncProgress {
-    bar: ProgressBar,
+    bar: Option<ProgressBar>,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
+/// `GET /organization/users/{user_id}/roles` → `users/{user_id}/roles`: the part that tells
+/// endpoints apart, short enough for a progress line.
+pub fn short(template: &str) -> &str {
+    let path = template.split_once(' ').map_or(template, |(_, p)| p);
+    path.trim_start_matches("/organization/")
+        .trim_start_matches('/')
+}
+
+/// `about 3 h 19 min`, for the ETA.
+fn eta(p: &Progress) -> String {
+    match (p.eta, p.bottleneck) {
+        (Some(t), Some(e)) => format!("ETA {} ({})", human(t), short(e.template())),
+        (Some(t), None) => format!("ETA {}", human(t)),
+        _ => "ETA once the top-level lists are read".to_owned(),
+    }
+}
+
 impl SyncProgress {
-    pub fn start(run: SyncRun) -> Self {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
+    pub fn start(run: SyncRun, mode: Mode) -> Self {
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let bar = (mode == Mode::Bar).then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {elapsed_precise} [{bar:16}] {pos}/{len} lists {wide_msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar
+        });
         let b = bar.clone();
+        let every = match mode {
+            Mode::Bar => Duration::from_millis(120),
+            Mode::Lines(d) => d,
+        };
         actix::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(120));
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            let mut last = (Instant::now(), 0u64);
             loop {
                 tokio::select! {
                     _ = tick.tick() => {}
@@ -34,17 +75,35 @@ impl SyncProgress {
                 let Some(p) = run.progress().await else {
                     break;
                 };
-                let parts: Vec<String> = p
-                    .crawlers
-                    .iter()
-                    .map(|(k, v)| format!("{k} {}", v.items))
-                    .collect();
-                b.set_message(format!(
-                    "{} lists pending | {}",
-                    p.outstanding,
-                    parts.join(" · ")
-                ));
-                b.tick();
+                match &b {
+                    Some(bar) => {
+                        bar.set_length(p.lists_known);
+                        bar.set_position(p.lists_done);
+                        bar.set_message(format!("· {} 429s · {}", p.rate_limited, eta(&p)));
+                    }
+                    None => {
+                        let minutes = last.0.elapsed().as_secs_f64() / 60.0;
+                        let rpm = (p.requests - last.1) as f64 / minutes.max(1e-9);
+                        last = (Instant::now(), p.requests);
+                        tracing::info!(
+                            lists_done = p.lists_done,
+                            lists_known = p.lists_known,
+                            pending = p.outstanding,
+                            requests = p.requests,
+                            rate_limited = p.rate_limited,
+                            requests_per_min = rpm.round() as u64,
+                            eta_s = p.eta.map(|d| d.as_secs()),
+                            bottleneck = p.bottleneck.map(|e| e.template()),
+                            "Progress: {}/{} lists, {} requests, {} 429s, {:.0} requests/min; {}.",
+                            p.lists_done,
+                            p.lists_known,
+                            p.requests,
+                            p.rate_limited,
+                            rpm,
+                            eta(&p)
+                        );
+                    }
+                }
             }
         });
         Self { bar, stop }
@@ -52,6 +111,25 @@ impl SyncProgress {
 
     pub fn finish(self) {
         let _ = self.stop.send(true);
-        self.bar.finish_and_clear();
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_named_by_what_tells_them_apart() {
+        assert_eq!(
+            short("GET /organization/users/{user_id}/roles"),
+            "users/{user_id}/roles"
+        );
+        assert_eq!(
+            short("GET /projects/{project_id}/roles"),
+            "projects/{project_id}/roles"
+        );
     }
 }

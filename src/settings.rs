@@ -10,12 +10,17 @@ use openai_access_actors::mock::{
 };
 use std::time::Duration;
 
-/// The environment variables the key may come from, in order.
-pub const KEY_ENV: [&str; 2] = ["OPENAI_ADMIN_KEY", "BATON_OPENAI_ADMIN_KEY"];
+/// Where the key comes from besides the flags (`--openai-admin-key`, which clap also reads
+/// from `BATON_OPENAI_ADMIN_KEY`, and `--admin-key-file`).
+pub const KEY_ENV: &str = "OPENAI_ADMIN_KEY";
+
+/// Where the base URL comes from besides `--base-url` / `BATON_BASE_URL`.
+pub const BASE_URL_ENV: &str = "OPENAI_BASE_URL";
 
 pub use openai_access_actors::mock::MOCK_KEY;
 
-/// Where to find the key: `--admin-key-file`, then the environment. `None` if nowhere.
+/// Where to find the key: `--admin-key-file`, then `--openai-admin-key` (or
+/// `BATON_OPENAI_ADMIN_KEY`), then `OPENAI_ADMIN_KEY`. `None` if nowhere.
 pub fn load_key(args: &ConnectArgs) -> Result<Option<AdminKey>, CliError> {
     if let Some(path) = &args.admin_key_file {
         let raw = std::fs::read_to_string(path).map_err(|e| {
@@ -24,13 +29,40 @@ pub fn load_key(args: &ConnectArgs) -> Result<Option<AdminKey>, CliError> {
                 path.display()
             ))
         })?;
+        warn_if_others_can_read(path);
         return AdminKey::new(raw).map(Some).ok_or_else(|| {
             CliError::usage(format!("--admin-key-file {} is empty", path.display()))
         });
     }
-    Ok(KEY_ENV
-        .iter()
-        .find_map(|name| std::env::var(name).ok().and_then(AdminKey::new)))
+    if let Some(k) = args.admin_key.as_deref().and_then(AdminKey::new) {
+        return Ok(Some(k));
+    }
+    Ok(std::env::var(KEY_ENV).ok().and_then(AdminKey::new))
+}
+
+/// The base URL: `--base-url` / `BATON_BASE_URL`, else `OPENAI_BASE_URL`, else the real API.
+pub fn base_url(args: &ConnectArgs) -> String {
+    args.base_url
+        .clone()
+        .or_else(|| std::env::var(BASE_URL_ENV).ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| openai_access_actors::DEFAULT_BASE_URL.to_owned())
+}
+
+/// A key file others can read is a key others have: say so (it still works).
+fn warn_if_others_can_read(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", meta.permissions().mode() & 0o777),
+                "The admin key file can be read by other users; restrict it (chmod 600)."
+            );
+        }
+    }
 }
 
 /// A connection: the client configuration, and the embedded mock when `--mock` is used
@@ -51,7 +83,21 @@ pub fn parse_preset(s: &str) -> Result<Preset, CliError> {
 
 /// Resolves `ConnectArgs` into a client configuration, starting the embedded mock if asked.
 pub fn connect(args: &ConnectArgs) -> Result<Connection, CliError> {
-    let key = load_key(args)?;
+    // The embedded mock gets its own key, never a real one from the environment or a file.
+    let key = match &args.mock {
+        Some(_) => {
+            if args.admin_key_file.is_some()
+                || args.admin_key.is_some()
+                || std::env::var_os(KEY_ENV).is_some()
+            {
+                tracing::debug!(
+                    "--mock: the admin key from the environment or file is not used; the embedded mock gets its own."
+                );
+            }
+            AdminKey::new(MOCK_KEY)
+        }
+        None => load_key(args)?,
+    };
     let (base_url, key, mock) = match &args.mock {
         Some(preset) => {
             let cfg = MockConfig {
@@ -61,15 +107,13 @@ pub fn connect(args: &ConnectArgs) -> Result<Connection, CliError> {
             };
             let server = MockServer::start(cfg)
                 .map_err(|e| CliError::fatal(format!("cannot start the embedded mock: {e}")))?;
-            let key = key.or_else(|| AdminKey::new(MOCK_KEY));
             (server.base_url(), key, Some(server))
         }
-        None => (args.base_url.clone(), key, None),
+        None => (base_url(args), key, None),
     };
     let key = key.ok_or_else(|| {
         CliError::usage(format!(
-            "no admin key: set {} (or {}), or pass --admin-key-file FILE. The connector needs an Admin API key created with All permissions.",
-            KEY_ENV[0], KEY_ENV[1]
+            "no admin key: set {KEY_ENV} (or BATON_OPENAI_ADMIN_KEY), or pass --admin-key-file FILE. The connector needs an Admin API key created with All permissions."
         ))
     })?;
     let mut client = ClientConfig::new(base_url, key);

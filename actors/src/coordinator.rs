@@ -25,7 +25,7 @@ pub use crate::outcome::*;
 use crate::plan::SyncPlan;
 use crate::state::{Flush, ListKey, ListRead, Replay, Replayed};
 use actix::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -47,10 +47,27 @@ type Deferred = Box<dyn FnOnce()>;
 /// lists to replay, the count of lists per endpoint, and where held-back crawls wait.
 struct Launch<'a> {
     outstanding: &'a mut usize,
+    /// Every list asked for so far: a server that repeats an id (in a page, or across pages)
+    /// does not get the same list read twice.
+    launched: &'a mut HashSet<String>,
     replay: &'a mut Replay,
     pending: &'a mut Vec<Replayed>,
     planned: &'a mut BTreeMap<Endpoint, u64>,
     deferred: Option<&'a mut Vec<Deferred>>,
+}
+
+/// A [`Launch`] over `self`'s fields. A macro, not a method: the crawlers are borrowed beside it.
+macro_rules! launch {
+    ($self:ident, $deferred:expr) => {
+        &mut Launch {
+            outstanding: &mut $self.outstanding,
+            launched: &mut $self.launched,
+            replay: &mut $self.replay,
+            pending: &mut $self.pending,
+            planned: &mut $self.planned,
+            deferred: $deferred,
+        }
+    };
 }
 
 /// The top-level lists: once they are read, the sync knows its plan.
@@ -80,6 +97,7 @@ pub struct SyncCoordinator {
     crawlers: Option<Crawlers>,
     started: Instant,
     outstanding: usize,
+    launched: HashSet<String>,
     key_accepted: bool,
     custom_org_roles: Option<bool>,
     pending_users: Vec<UserId>,
@@ -137,6 +155,7 @@ impl SyncCoordinator {
             crawlers: None,
             started: Instant::now(),
             outstanding: 0,
+            launched: HashSet::new(),
             key_accepted: false,
             custom_org_roles: None,
             pending_users: Vec::new(),
@@ -155,6 +174,9 @@ impl SyncCoordinator {
     /// replayed instead of read.
     fn crawl<K: ListKind>(n: &mut Launch<'_>, addr: &Addr<Crawler<K>>, scope: K::Scope) {
         let req = K::request(&scope);
+        if !n.launched.insert(req.path.clone()) {
+            return;
+        }
         if !n.replay.is_empty()
             && let Some(r) = n.replay.take(&ListKey::of(&req))
         {
@@ -185,13 +207,7 @@ impl SyncCoordinator {
         if self.roots_done < ROOTS.len() {
             return;
         }
-        let remaining: BTreeMap<Endpoint, u64> = self
-            .planned
-            .iter()
-            .map(|(e, n)| (*e, n - self.ended.get(e).copied().unwrap_or(0).min(*n)))
-            .collect();
-        let throttle = self.client.throttle().clone();
-        let plan = SyncPlan::new(&remaining, |e| throttle.plan_rate(e));
+        let plan = self.plan_now();
         tracing::info!(
             requests = plan.requests(),
             estimate_s = plan.estimate.map(|d| d.as_secs()),
@@ -223,6 +239,35 @@ impl SyncCoordinator {
         for go in self.deferred.take().unwrap_or_default() {
             go();
         }
+    }
+
+    /// The plan for the lists not yet ended, at the rates known now.
+    fn plan_now(&self) -> SyncPlan {
+        let remaining: BTreeMap<Endpoint, u64> = self
+            .planned
+            .iter()
+            .map(|(e, n)| {
+                (
+                    *e,
+                    n.saturating_sub(self.ended.get(e).copied().unwrap_or(0)),
+                )
+            })
+            .collect();
+        let throttle = self.client.throttle();
+        SyncPlan::new(&remaining, |e| throttle.plan_rate(e))
+    }
+
+    /// How long the lists not yet ended should take: at the known rates, the busiest
+    /// endpoint's time; with no limit known, the pace so far.
+    fn eta(&self, left: u64) -> (Option<Duration>, Option<Endpoint>) {
+        let plan = self.plan_now();
+        if plan.estimate.is_some() {
+            return (plan.estimate, plan.bottleneck);
+        }
+        let done: u64 = self.ended.values().sum();
+        let elapsed = self.started.elapsed();
+        let eta = (done > 0).then(|| elapsed.mul_f64(left as f64 / done as f64));
+        (eta, None)
     }
 
     /// Replays the queued lists: their facts to the collector, their work to `dispatch`
@@ -266,13 +311,7 @@ impl SyncCoordinator {
     fn start_roots(&mut self) {
         let Some(c) = &self.crawlers else { return };
         // The top-level lists are never held back.
-        let n = &mut Launch {
-            outstanding: &mut self.outstanding,
-            replay: &mut self.replay,
-            pending: &mut self.pending,
-            planned: &mut self.planned,
-            deferred: None,
-        };
+        let n = launch!(self, None);
         Self::crawl(n, &c.invites, Org);
         Self::crawl(n, &c.org_roles, Org);
         Self::crawl(n, &c.groups, Org);
@@ -281,13 +320,7 @@ impl SyncCoordinator {
 
     fn dispatch(&mut self, work: Work) {
         let Some(c) = &self.crawlers else { return };
-        let n = &mut Launch {
-            outstanding: &mut self.outstanding,
-            replay: &mut self.replay,
-            pending: &mut self.pending,
-            planned: &mut self.planned,
-            deferred: self.deferred.as_mut(),
-        };
+        let n = launch!(self, self.deferred.as_mut());
         match work {
             Work::KeyAccepted => {
                 if !self.key_accepted {
@@ -372,6 +405,11 @@ impl SyncCoordinator {
         if error.is_unauthorized() {
             let message = api_message(error);
             self.fail(SyncError::Unauthorized(message), ctx);
+            return;
+        }
+        // The first list could not reach the server at all: nothing else can.
+        if !self.key_accepted && matches!(error.root(), ApiError::Transport { .. }) {
+            self.fail(SyncError::Unreachable(error.to_string()), ctx);
             return;
         }
         let plan_refusal = msg.endpoint == Endpoint::ListGroupUsers
@@ -515,13 +553,7 @@ impl Handler<StartSync> for SyncCoordinator {
         if let Some(c) = &self.crawlers {
             // The user list goes first and alone: its first page proves the key before
             // anything else is crawled, and it is the longest chain of dependent pages.
-            let n = &mut Launch {
-                outstanding: &mut self.outstanding,
-                replay: &mut self.replay,
-                pending: &mut self.pending,
-                planned: &mut self.planned,
-                deferred: None,
-            };
+            let n = launch!(self, None);
             Self::crawl(n, &c.users, Org);
         }
         self.replay_pending(ctx);
@@ -577,6 +609,14 @@ impl Handler<GetProgress> for SyncCoordinator {
         p.replayed = self.replayed;
         p.resumed = self.resumed;
         p.resumed_pages = self.resumed_pages;
+        let replayed = self.replayed as u64;
+        p.lists_known = self.planned.values().sum::<u64>() + replayed;
+        p.lists_done = self.ended.values().sum::<u64>() + replayed;
+        let total = self.client.stats().total();
+        (p.requests, p.rate_limited) = (total.requests, total.rate_limited);
+        if self.plan.is_some() {
+            (p.eta, p.bottleneck) = self.eta(p.lists_known - p.lists_done);
+        }
         MessageResult(p)
     }
 }

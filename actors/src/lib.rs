@@ -22,6 +22,7 @@
 //! - the typed Admin API client, [`api`], for callers that need single calls.
 
 pub mod api;
+pub mod atomic;
 pub mod baton;
 mod collector;
 mod coordinator;
@@ -46,6 +47,6 @@ pub mod mock;
 pub use api::{AdminClient, ApiError, ClientConfig, DEFAULT_BASE_URL, EndpointCounts};
 pub use coordinator::{CrawlerProgress, ListFailure, Progress, SyncError, SyncOutcome};
 pub use runtime::{block_on, block_on_simulated};
-pub use secret::AdminKey;
+pub use secret::{AdminKey, printable};
 pub use sync::{EngineError, Persistence, SyncConfig, SyncRun, sync};
 pub use throttle::{EndpointRate, KnownLimits, LimitRange, Priority, ThrottleConfig};

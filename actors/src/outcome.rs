@@ -17,6 +17,8 @@ pub enum SyncError {
     Unauthorized(String),
     #[error("the sync coordinator stopped before the sync finished")]
     Stopped,
+    #[error("the server could not be reached, so nothing was read: {0}")]
+    Unreachable(String),
     #[error(
         "refused: the sync would take longer than the {} allowed: {}. Nothing was read beyond the top-level lists.",
         crate::api::retry::human(*max),
@@ -56,6 +58,19 @@ pub struct Progress {
     /// Of those, lists an interrupted sync had read (a resume), and their pages.
     pub resumed: usize,
     pub resumed_pages: u64,
+    /// Lists known so far (each list of the fan-out is known once its parent is read) and
+    /// lists ended (read, failed or replayed).
+    pub lists_known: u64,
+    pub lists_done: u64,
+    /// Requests sent and 429s met so far.
+    pub requests: u64,
+    pub rate_limited: u64,
+    /// Once the top-level lists are read: how long the rest should take, and the endpoint
+    /// that decides it (at its known rate; with no limit known, at the pace so far).
+    #[serde(serialize_with = "crate::plan::seconds")]
+    pub eta: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bottleneck: Option<Endpoint>,
 }
 
 /// The result of a finished sync.
@@ -84,5 +99,12 @@ impl SyncOutcome {
     }
     pub fn permission_denied(&self) -> bool {
         self.failures.iter().any(|f| f.permission_denied)
+    }
+    /// Not one list could be read (or replayed): there is no result to write.
+    pub fn read_nothing(&self) -> bool {
+        self.progress
+            .crawlers
+            .values()
+            .all(|c| c.crawls_done <= c.failed)
     }
 }

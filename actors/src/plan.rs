@@ -73,7 +73,7 @@ fn template<S: serde::Serializer>(e: &Option<Endpoint>, s: S) -> Result<S::Ok, S
     }
 }
 
-fn seconds<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn seconds<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
     match d {
         Some(d) => s.serialize_some(&(d.as_secs_f64().round() as u64)),
         None => s.serialize_none(),

@@ -69,6 +69,33 @@ impl fmt::Display for AdminKey {
     }
 }
 
+/// Text a server wrote, made safe to print and store: credentials redacted
+/// ([`redact_tokens`]) and characters that could forge or hide a line escaped ([`printable`]).
+pub fn server_text(text: &str) -> String {
+    printable(&redact_tokens(text)).into_owned()
+}
+
+/// `text` with control characters (a newline would forge a log line, NUL cut it) and bidi
+/// controls (U+202E would reverse what follows on screen) written as `\u{..}` escapes.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    fn hidden(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// `text` with anything that looks like a credential replaced by [`REDACTED`]: the token after
 /// `Bearer ` (any case) and every `sk-…` key. For texts a server wrote (error messages), which
 /// may quote another key than ours, or ours in a form `scrub` did not see.
@@ -111,6 +138,18 @@ pub fn redact_tokens(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_cannot_forge_or_hide_a_line() {
+        let forged = "no such user\n2026-12-01T00:00:00Z  INFO Granted.\u{0}\u{202E}txt.exe";
+        let shown = server_text(forged);
+        assert!(!shown.contains('\n') && !shown.contains('\u{0}') && !shown.contains('\u{202E}'));
+        assert!(
+            shown.contains("\\u{a}") && shown.contains("\\u{202e}"),
+            "{shown}"
+        );
+        assert_eq!(server_text("plain text, é ü"), "plain text, é ü");
+    }
 
     #[test]
     fn debug_and_display_redact() {

@@ -3,10 +3,10 @@
 
 use crate::cli::{Baseline, BenchArgs};
 use crate::exit::{self, CliError};
-use crate::output::atomic;
 use crate::settings;
 use openai_access_actors::AdminKey;
 use openai_access_actors::ClientConfig;
+use openai_access_actors::atomic;
 use openai_access_actors::mock::{InProcessMock, MockConfig, MockServer, MockStats, Org, OrgShape};
 use openai_access_actors::{KnownLimits, LimitRange};
 use openai_access_actors::{SyncConfig, sync};

@@ -1,7 +1,9 @@
 //! One file per subcommand; each parses its arguments into engine configuration and talks
 //! to the engine through messages.
 
+pub mod baton;
 pub mod bench;
+pub mod config;
 pub mod mock;
 pub mod provision;
 pub mod sync;

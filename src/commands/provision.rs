@@ -100,7 +100,7 @@ fn print_outcome(o: &ProvisionOutcome, json: bool) -> Result<(), CliError> {
         return write(&mut out, text);
     }
     for n in &o.notes {
-        eprintln!("note: {n}");
+        eprintln!("note: {}", openai_access_actors::printable(n));
     }
     let prefix = if o.dry_run { "would call:" } else { "called:" };
     for c in &o.calls {

@@ -1,31 +1,32 @@
 //! `openai-access sync`: run a full sync and write the grant graph.
 
 use crate::cli::{OutputFormat, SyncArgs};
+use crate::console;
 use crate::exit::{self, CliError};
-use crate::output::{atomic, json, limits, summary::Summary};
+use crate::interrupt;
+use crate::output::c1z::SyncType;
+use crate::output::json::{self, RunInfo};
+use crate::output::target::Target;
+use crate::output::{limits, summary::Summary};
 use crate::progress;
 use crate::settings;
 use crate::state;
+use openai_access_actors::atomic;
 use openai_access_actors::block_on;
 use openai_access_actors::{EngineError, SyncConfig, SyncRun};
 use openai_access_actors::{SyncError, SyncOutcome};
-use std::path::Path;
-
-/// The format asked for, else the one the extension implies, else JSON.
-pub fn output_format(path: &Path, asked: Option<OutputFormat>) -> OutputFormat {
-    asked.unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("c1z") => OutputFormat::C1z,
-        _ => OutputFormat::Json,
-    })
-}
+use std::io::Write;
+use std::path::PathBuf;
 
 pub fn run(args: SyncArgs) -> Result<u8, CliError> {
-    let format = args.out.as_deref().map(|p| output_format(p, args.format));
-    if args.append && format != Some(OutputFormat::C1z) {
-        return Err(CliError::usage(
-            "--append only applies to .c1z output (--out FILE.c1z)",
-        ));
-    }
+    // Before anything is requested: a long sync must not find out at its end that it has
+    // nowhere to go.
+    let target = Target::check(
+        args.out.as_deref(),
+        args.format,
+        args.append,
+        args.allow_partial,
+    )?;
     let conn = settings::connect(&args.connect)?;
     // The embedded mock's port changes from run to run; its limits do not.
     let server = if conn.mock.is_some() {
@@ -46,6 +47,7 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     } else if let Some(o) = &opened {
         client.throttle.known = state::limits(o.meta.as_ref());
     }
+    let resumed = opened.as_ref().is_some_and(|o| o.resumed > 0);
     if let Some(o) = opened.as_ref().filter(|o| o.resumed > 0) {
         let started = chrono::DateTime::from_timestamp(o.resumed_from, 0)
             .map(|t| t.to_rfc3339())
@@ -57,48 +59,47 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
             "Resuming an interrupted sync: lists already read are not read again."
         );
     }
+    interrupt::watch(match &args.state {
+        Some(dir) => format!(
+            "; nothing was written; the lists read so far are kept in {}: run the same command to resume",
+            dir.display()
+        ),
+        None => "; nothing was written (with --state DIR a sync can be resumed)".to_owned(),
+    });
     let config = SyncConfig {
         client,
         org_id: conn.org_id.clone(),
         max_duration: args.max_duration,
     };
-    let show_progress = !args.no_progress && progress::stderr_is_terminal();
+    let show_progress = (!args.no_progress).then(|| {
+        if progress::stderr_is_terminal() {
+            progress::Mode::Bar
+        } else {
+            progress::Mode::Lines(std::time::Duration::from_secs(args.progress_every))
+        }
+    });
     tracing::info!(base_url = %config.client.base_url, "Sync started.");
 
     let result = block_on(async move {
-        let run =
-            SyncRun::start_persisted(config, persistence).map_err(|e| Stop::Engine(e.into()))?;
-        let bar = show_progress.then(|| progress::SyncProgress::start(run.clone()));
-        let outcome = tokio::select! {
-            o = run.finish() => o.map_err(Stop::Engine),
-            s = interrupted() => Err(Stop::Signal(s)),
-        };
+        let run = SyncRun::start_persisted(config, persistence)?;
+        let bar = show_progress.map(|mode| progress::SyncProgress::start(run.clone(), mode));
+        let outcome = run.finish().await;
         if let Some(bar) = bar {
             bar.finish();
         }
         outcome
     });
     drop(conn.mock);
+    let outcome = result.map_err(engine_error)?;
 
-    let outcome = match result {
-        Ok(o) => o,
-        Err(Stop::Signal(code)) => {
-            let resume = match &args.state {
-                Some(dir) => format!(
-                    "; the lists read so far are kept in {}: run the same command to resume",
-                    dir.display()
-                ),
-                None => "; nothing was written (with --state DIR a sync can be resumed)".to_owned(),
-            };
-            eprintln!("interrupted{resume}");
-            return Ok(code);
-        }
-        Err(Stop::Engine(e)) => return Err(engine_error(e)),
-    };
-
-    if let (Some(path), Some(format)) = (&args.out, format) {
-        write_output(&outcome, path, format, args.append)?;
+    if outcome.read_nothing() {
+        report(&outcome, None);
+        return Err(CliError::fatal(
+            "not one list could be read, so nothing was written (an earlier output is left as it was)",
+        ));
     }
+    let run_info = RunInfo::now(&server, if resumed { "resumed" } else { "full" });
+    let written = write_output(&outcome, &run_info, &target)?;
     if let Some(o) = &opened
         && !outcome.is_partial()
     {
@@ -110,37 +111,8 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     {
         tracing::warn!(error = %e, "Cannot store the learned limits.");
     }
-    report(&outcome);
+    report(&outcome, Some(&written));
     Ok(exit_code(&outcome))
-}
-
-/// Why a sync ended before its outcome.
-enum Stop {
-    Engine(EngineError),
-    /// SIGINT or SIGTERM: the exit code (130 or 143).
-    Signal(u8),
-}
-
-/// Resolves on SIGINT (130) or SIGTERM (143), as a shell reports them.
-async fn interrupted() -> u8 {
-    #[cfg(unix)]
-    {
-        let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
-            let _ = tokio::signal::ctrl_c().await;
-            return 130;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => 130,
-            _ = term.recv() => 143,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        130
-    }
 }
 
 fn engine_error(e: EngineError) -> CliError {
@@ -153,54 +125,107 @@ fn engine_error(e: EngineError) -> CliError {
     }
 }
 
+/// Where the output went.
+enum Written {
+    Stdout,
+    /// The target itself.
+    Target(PathBuf),
+    /// Beside the target, which a partial sync may not replace.
+    Beside {
+        partial: PathBuf,
+        target: PathBuf,
+    },
+}
+
+/// Writes the output where the rules say: a complete sync to the target; a partial one beside
+/// it unless `--allow-partial` (standard output has nothing earlier to protect). A .c1z
+/// records a partial sync as `partial`, never as a finished full sync.
 fn write_output(
     outcome: &SyncOutcome,
-    path: &Path,
-    format: OutputFormat,
-    append: bool,
-) -> Result<(), CliError> {
-    match format {
-        OutputFormat::Json => atomic::write_atomically(path, |w| json::write(outcome, w))
-            .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e)),
+    run: &RunInfo,
+    target: &Target,
+) -> Result<Written, CliError> {
+    let partial = outcome.is_partial();
+    let Some(path) = &target.path else {
+        let mut out = std::io::stdout().lock();
+        json::write(outcome, run, &mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| CliError::io("cannot write to standard output", e))?;
+        return Ok(Written::Stdout);
+    };
+    let (dest, append, written) = match target.partial_path() {
+        Some(beside) if partial && !target.allow_partial => (
+            beside.clone(),
+            false,
+            Written::Beside {
+                partial: beside,
+                target: path.clone(),
+            },
+        ),
+        _ => (path.clone(), target.append, Written::Target(path.clone())),
+    };
+    match target.format {
+        OutputFormat::Json => atomic::write_atomically(&dest, |w| json::write(outcome, run, w))
+            .map_err(|e| CliError::io(format!("cannot write {}", dest.display()), e))?,
         OutputFormat::C1z => {
-            let report = crate::output::write_c1z_output(outcome, path, append)?;
+            let sync_type = if partial {
+                SyncType::Partial
+            } else {
+                SyncType::Full
+            };
+            let report = crate::output::write_c1z_output(outcome, &dest, append, sync_type)?;
             tracing::info!(
-                path = %path.display(),
+                path = %dest.display(),
                 bytes = report.bytes_written,
                 full_syncs_in_file = report.full_syncs_in_file,
                 elapsed_ms = report.elapsed.as_millis() as u64,
                 "Wrote .c1z."
             );
-            Ok(())
         }
     }
+    Ok(written)
 }
 
-/// Warnings, failures and the summary table, on stderr.
-fn report(o: &SyncOutcome) {
+/// The summary, warnings and failures, on stderr (as JSON lines with `--log-format json`).
+fn report(o: &SyncOutcome, written: Option<&Written>) {
     let summary = Summary::of(o);
-    eprint!("{}", summary.table());
+    console::block("Sync summary.", "summary", &summary, || summary.table());
     for w in &o.warnings {
-        eprintln!("warning: {w}");
+        console::warn(w);
     }
     if !o.report.dangling.is_empty() {
-        eprintln!(
-            "warning: {} grants referred to objects the sync never saw and were dropped",
+        console::warn(&format!(
+            "{} grants referred to objects the sync never saw and were dropped",
             o.report.dangling.len()
-        );
+        ));
     }
     if o.is_partial() {
-        eprintln!(
-            "PARTIAL: {} list(s) could not be read; the output is marked partial:",
-            o.failures.len()
-        );
-        for f in &o.failures {
-            eprintln!("  - {} ({}): {}", f.path, f.endpoint, f.message);
-        }
+        let lists: Vec<String> = o
+            .failures
+            .iter()
+            .map(|f| format!("  - {} ({}): {}", f.path, f.endpoint.template(), f.message))
+            .collect();
+        let whereto = match written {
+            Some(Written::Beside { partial, target }) => format!(
+                "; written to {}, and {} left as it was (--allow-partial replaces it)",
+                partial.display(),
+                target.display()
+            ),
+            Some(Written::Target(p)) => format!("; written to {} (--allow-partial)", p.display()),
+            Some(Written::Stdout) => "; written to standard output".to_owned(),
+            None => String::new(),
+        };
+        console::warn(&format!(
+            "PARTIAL: {} list(s) could not be read; the output is marked partial{whereto}:\n{}",
+            o.failures.len(),
+            lists.join("\n")
+        ));
+    } else if let Some(Written::Target(p)) = written {
+        console::info(&format!("Wrote {}.", p.display()));
     }
     if o.permission_denied() {
-        eprintln!(
-            "The admin key lacks permissions for the lists above. The connector needs an Admin API key created with All permissions (Settings > Organization > Admin keys)."
+        console::error(
+            "The admin key lacks permissions for the lists above. The connector needs an Admin API key created with All permissions (Settings > Organization > Admin keys).",
         );
     }
 }

@@ -10,6 +10,36 @@ use std::io::Write;
 /// Identifies the document's shape; bump on incompatible changes.
 pub const FORMAT: &str = "openai-access.sync.v1";
 
+/// The top-level keys that describe a run rather than the org: two syncs of the same org are
+/// byte-identical without them.
+pub const RUN_KEYS: [&str; 2] = ["sync", "summary"];
+
+/// What run produced the document: evidence needs a date and a source.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunInfo {
+    /// When the sync ended, RFC 3339 (UTC).
+    pub synced_at: String,
+    pub tool: &'static str,
+    pub version: &'static str,
+    /// The Admin API synced (`mock` for the embedded mock).
+    pub base_url: String,
+    /// `full` (every list read), `resumed` (an interrupted full sync completed) or
+    /// `incremental`.
+    pub kind: String,
+}
+
+impl RunInfo {
+    pub fn now(base_url: &str, kind: &str) -> Self {
+        Self {
+            synced_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            tool: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+            base_url: base_url.to_owned(),
+            kind: kind.to_owned(),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct ResourceTypeOut {
     id: &'static str,
@@ -21,6 +51,7 @@ struct ResourceTypeOut {
 #[derive(Serialize)]
 struct Document<'a> {
     format: &'static str,
+    sync: &'a RunInfo,
     org_id: &'a str,
     partial: bool,
     failures: &'a [ListFailure],
@@ -33,9 +64,10 @@ struct Document<'a> {
 }
 
 /// Writes the whole document.
-pub fn write(o: &SyncOutcome, w: &mut dyn Write) -> std::io::Result<()> {
+pub fn write(o: &SyncOutcome, run: &RunInfo, w: &mut dyn Write) -> std::io::Result<()> {
     let doc = Document {
         format: FORMAT,
+        sync: run,
         org_id: &o.graph.org_id,
         partial: o.is_partial(),
         failures: &o.failures,

@@ -5,8 +5,8 @@
 //! A file that cannot be read or parsed is ignored with a warning: it only ever saves time.
 
 use crate::exit::CliError;
-use crate::output::atomic;
 use openai_access_actors::KnownLimits;
+use openai_access_actors::atomic;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

@@ -1,10 +1,10 @@
 //! Writers for a finished sync: JSON (documented in README), .c1z, and the stderr summary.
 
-pub mod atomic;
 pub mod c1z;
 pub mod json;
 pub mod limits;
 pub mod summary;
+pub mod target;
 
 use crate::exit::CliError;
 use openai_access_actors::SyncOutcome;
@@ -17,11 +17,13 @@ pub fn write_c1z_output(
     outcome: &SyncOutcome,
     path: &Path,
     append: bool,
+    sync_type: c1z::SyncType,
 ) -> Result<c1z::C1zReport, CliError> {
     let ended_at = SystemTime::now();
     let started_at = ended_at.checked_sub(outcome.duration).unwrap_or(ended_at);
     let opts = c1z::C1zOptions {
         append,
+        sync_type,
         started_at,
         ended_at,
         ..c1z::C1zOptions::default()

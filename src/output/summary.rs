@@ -78,34 +78,50 @@ impl Summary {
             let _ = writeln!(s, "{t:<18} {n:>10}");
         }
         let _ = writeln!(s, "{:<18} {:>10}", "entitlements", self.entitlements);
+        let _ = writeln!(s, "{:<18} {:>10}", "grants", self.grants);
         let _ = writeln!(
             s,
-            "{:<18} {:>10}   ({} via groups, {} implicit org-owner project grants)",
-            "grants",
-            self.grants,
-            self.grants_expanded_from_groups,
-            self.implicit_project_owner_grants
+            "{:<18} {:>10}   (held through a group's membership)",
+            "  via groups", self.grants_expanded_from_groups
+        );
+        let _ = writeln!(
+            s,
+            "{:<18} {:>10}   (org owners own every project)",
+            "  implicit owners", self.implicit_project_owner_grants
         );
         let _ = writeln!(s);
+        // Every sync request is a GET: the paths alone, so the table fits 80 columns.
+        let shown = |e: &str| e.strip_prefix("GET ").unwrap_or(e).to_owned();
+        let width = self
+            .requests
+            .keys()
+            .map(|e| shown(e).len())
+            .max()
+            .unwrap_or(0)
+            .max("GET endpoint".len());
         let _ = writeln!(
             s,
-            "{:<70} {:>8} {:>8} {:>6} {:>6}",
-            "endpoint", "requests", "retries", "429s", "failed"
+            "{:<width$} {:>8} {:>5} {:>4} {:>4}",
+            "GET endpoint", "requests", "retry", "429s", "fail"
         );
         for (e, c) in &self.requests {
             let _ = writeln!(
                 s,
-                "{e:<70} {:>8} {:>8} {:>6} {:>6}",
-                c.requests, c.retries, c.rate_limited, c.failures
+                "{:<width$} {:>8} {:>5} {:>4} {:>4}",
+                shown(e),
+                c.requests,
+                c.retries,
+                c.rate_limited,
+                c.failures
             );
         }
         let _ = writeln!(
             s,
-            "{:<70} {:>8} {:>8} {:>6}",
+            "{:<width$} {:>8} {:>5} {:>4}",
             "total", self.requests_total, self.retries, self.rate_limited
         );
         if let Some(plan) = &self.plan {
-            let _ = writeln!(s, "plan (after the top-level lists): {}", plan.describe());
+            let _ = writeln!(s, "plan: {}", plan.describe());
         }
         if self.resumed_lists > 0 {
             let _ = writeln!(

@@ -102,8 +102,11 @@ fn a_project_whose_lists_always_fail_gives_partial_output_and_exit_1() {
         .output()
         .expect("run");
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // A partial sync goes beside the output, never over it.
+    assert!(!out.exists());
+    let beside = dir.path().join("partial.partial.json");
     let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&out).expect("out")).expect("json");
+        serde_json::from_slice(&std::fs::read(&beside).expect("out")).expect("json");
     assert_eq!(v["partial"], true);
     let failed: Vec<&str> = v["failures"]
         .as_array()

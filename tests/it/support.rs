@@ -208,12 +208,22 @@ pub fn run_bounded(cmd: &mut std::process::Command, limit: Duration) -> std::pro
     child.wait_with_output().expect("output")
 }
 
+/// A JSON output without what describes the run (date, counters): what two syncs of the same
+/// org agree on.
+pub fn strip_run(v: &mut serde_json::Value) {
+    let o = v.as_object_mut().expect("object");
+    for k in openai_access::output::json::RUN_KEYS {
+        o.remove(k);
+    }
+}
+
 /// The JSON output of `o` without its summary (timings, counters): what must be equal
 /// between two syncs of the same org.
 pub fn graph_json(o: &SyncOutcome) -> String {
     let mut buf = Vec::new();
-    openai_access::output::json::write(o, &mut buf).expect("json");
+    let run = openai_access::output::json::RunInfo::now("test", "full");
+    openai_access::output::json::write(o, &run, &mut buf).expect("json");
     let mut v: serde_json::Value = serde_json::from_slice(&buf).expect("parse");
-    v.as_object_mut().expect("object").remove("summary");
+    strip_run(&mut v);
     serde_json::to_string_pretty(&v).expect("pretty") + "\n"
 }

@@ -3,20 +3,21 @@
 //! the admin key before anything reads it.
 
 use super::call::Call;
-use super::error::ApiError;
+use super::error::{ApiError, Failure};
 use super::models::ErrorEnvelope;
-use super::page::{Page, RawPage};
+use super::page::{Page, RawPage, TOO_MANY_ITEMS};
 use super::retry::{Next, Retry};
 use super::stats::ClientStats;
 use super::wire::{self, InProcess, WireRequest};
 use crate::endpoint::Endpoint;
 use crate::ids::UnsafeId;
-use crate::secret::{AdminKey, redact_tokens};
+use crate::secret::{AdminKey, server_text};
 use crate::throttle::{Priority, Throttle, ThrottleConfig};
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -84,6 +85,10 @@ pub struct AdminClient {
     throttle: Throttle,
     stats: ClientStats,
     priority: Priority,
+    /// The server has answered once (any status). Until then an unreachable server is not
+    /// waited for: a wrong URL, a closed port or a failing TLS handshake ends the run at once
+    /// instead of after every list's retry budget.
+    answered: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for AdminClient {
@@ -104,6 +109,11 @@ pub struct PageItems<T> {
 
 /// Follows a list's cursors to its end. A cursor the server already gave is an error, not a
 /// loop.
+/// The most pages one list is followed for: at 100 items a page, a million objects of one
+/// kind (users, projects, keys, members), far beyond any organization the API serves. A server
+/// that keeps inventing fresh cursors is stopped here instead of paged forever.
+pub const MAX_PAGES_PER_LIST: usize = 10_000;
+
 pub struct Pager<'a> {
     client: &'a AdminClient,
     req: &'a Call,
@@ -121,6 +131,15 @@ impl Pager<'_> {
         let page: Page<T> = self.client.page(self.req, self.after.as_deref()).await?;
         match page.next {
             None => self.done = true,
+            Some(_) if self.seen.len() >= MAX_PAGES_PER_LIST => {
+                self.done = true;
+                return Err(ApiError::UnsafeData {
+                    endpoint: self.req.endpoint,
+                    detail: format!(
+                        "a list longer than {MAX_PAGES_PER_LIST} pages; no organization has that many objects of one kind"
+                    ),
+                });
+            }
             Some(next) if !self.seen.insert(next.clone()) => {
                 self.done = true;
                 return Err(ApiError::RepeatedCursor {
@@ -141,6 +160,17 @@ impl Pager<'_> {
 pub fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<url::Url, ApiError> {
     let url = url::Url::parse(base_url)
         .map_err(|e| ApiError::Config(format!("base URL {base_url:?}: {e}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ApiError::Config(
+            "the base URL carries credentials (user:password@); the admin key is the only credential, and a URL is printed in logs".to_owned(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ApiError::Config(format!(
+            "the base URL {:?} has a query or fragment; give the API root only, e.g. https://api.openai.com/v1",
+            url.as_str()
+        )));
+    }
     match url.scheme() {
         "https" => Ok(url),
         "http" => {
@@ -199,6 +229,7 @@ impl AdminClient {
             stats: ClientStats::default(),
             config: Arc::new(config),
             priority: Priority::Bulk,
+            answered: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -299,6 +330,10 @@ impl AdminClient {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
+            if error.failure() == Failure::Unreachable && !self.answered.load(Ordering::Relaxed) {
+                self.stats.record_failure(endpoint);
+                return Err(error);
+            }
             match retry.after(&error, attempt_started.elapsed()) {
                 Next::Wait(wait) => {
                     self.stats.record_retry(endpoint);
@@ -348,6 +383,7 @@ impl AdminClient {
             }
         };
         let status = fetched.status;
+        self.answered.store(true, Ordering::Relaxed);
         if status == 429 {
             let asked = fetched.retry_after;
             self.stats.record_rate_limited(endpoint);
@@ -381,8 +417,8 @@ impl AdminClient {
         }
         self.throttle.on_success(&mut permit);
         serde_json::from_slice(&bytes).map_err(|e| {
-            let detail = redact_tokens(&e.to_string());
-            if detail.starts_with(UnsafeId::MARKER) {
+            let detail = server_text(&e.to_string());
+            if detail.starts_with(UnsafeId::MARKER) || detail.starts_with(TOO_MANY_ITEMS) {
                 ApiError::UnsafeData { endpoint, detail }
             } else {
                 ApiError::Body { endpoint, detail }
@@ -396,8 +432,8 @@ impl AdminClient {
 fn error_message(body: &[u8]) -> Option<(String, Option<String>)> {
     serde_json::from_slice::<ErrorEnvelope>(body).ok().map(|e| {
         (
-            redact_tokens(&e.error.message),
-            e.error.code.map(|c| redact_tokens(&c)),
+            server_text(&e.error.message),
+            e.error.code.map(|c| server_text(&c)),
         )
     })
 }

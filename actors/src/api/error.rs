@@ -63,6 +63,9 @@ pub enum TransportKind {
     Connect,
     /// The connection broke while the body was read (reset, closed early).
     Interrupted,
+    /// TLS failed (an untrusted or invalid certificate, a failed handshake): retrying cannot
+    /// help, and the server may not be the one meant.
+    Tls,
     Other,
 }
 
@@ -72,6 +75,7 @@ impl std::fmt::Display for TransportKind {
             TransportKind::Timeout => "request timed out",
             TransportKind::Connect => "could not connect",
             TransportKind::Interrupted => "connection interrupted",
+            TransportKind::Tls => "TLS failed",
             TransportKind::Other => "transport error",
         })
     }
@@ -94,6 +98,14 @@ pub enum Failure {
 }
 
 impl ApiError {
+    /// The error behind a `GaveUp`, else this one.
+    pub fn root(&self) -> &ApiError {
+        match self {
+            ApiError::GaveUp { last, .. } => last.root(),
+            other => other,
+        }
+    }
+
     /// How this error counts when a call decides whether to try again.
     pub fn failure(&self) -> Failure {
         match self {
@@ -103,7 +115,7 @@ impl ApiError {
             ApiError::Transport { kind, .. } => match kind {
                 TransportKind::Timeout | TransportKind::Connect => Failure::Unreachable,
                 TransportKind::Interrupted => Failure::Answer,
-                TransportKind::Other => Failure::Permanent,
+                TransportKind::Tls | TransportKind::Other => Failure::Permanent,
             },
             _ => Failure::Permanent,
         }

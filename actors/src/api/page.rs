@@ -13,11 +13,19 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+/// The most items one page may hold: ten times the largest page the API serves (1,000), so a
+/// quirky server that ignores `limit` is still read, while a hostile one cannot make a page of
+/// millions of tiny items (64 requests in flight would multiply it).
+pub const MAX_ITEMS_PER_PAGE: usize = 10_000;
+
+/// Starts the decoding error of a page with too many items (serde carries only the message).
+pub const TOO_MANY_ITEMS: &str = "too many items ";
+
 /// What the wire carries, whichever envelope it is.
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
 pub struct RawPage<T> {
-    #[serde(default = "Vec::new", deserialize_with = "null_vec")]
+    #[serde(default = "Vec::new", deserialize_with = "bounded_items")]
     pub data: Vec<T>,
     #[serde(default)]
     pub has_more: Option<bool>,
@@ -27,12 +35,42 @@ pub struct RawPage<T> {
     pub next: Option<String>,
 }
 
-fn null_vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+/// `data`: an array of at most [`MAX_ITEMS_PER_PAGE`] items, refused as it is read (not after
+/// millions were built); `null` reads as empty.
+fn bounded_items<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
 {
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+    struct Items<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Items<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of items or null")
+        }
+        fn visit_unit<E>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Vec<T>, D2::Error> {
+            d.deserialize_seq(self)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+            while let Some(item) = seq.next_element()? {
+                if items.len() == MAX_ITEMS_PER_PAGE {
+                    return Err(serde::de::Error::custom(format!(
+                        "{TOO_MANY_ITEMS}in one page: more than {MAX_ITEMS_PER_PAGE}"
+                    )));
+                }
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+    d.deserialize_option(Items(std::marker::PhantomData))
 }
 
 /// Why a page could not be normalised.
@@ -72,6 +110,24 @@ impl<T> RawPage<T> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_page_of_too_many_items_is_refused_while_it_is_read() {
+        let many = format!(
+            "{{\"data\":[{}],\"has_more\":false}}",
+            vec!["{}"; MAX_ITEMS_PER_PAGE + 1].join(",")
+        );
+        let e = serde_json::from_str::<RawPage<serde_json::Value>>(&many)
+            .err()
+            .expect("refused");
+        assert!(e.to_string().starts_with(TOO_MANY_ITEMS), "{e}");
+        let enough = format!("{{\"data\":[{}]}}", vec!["1"; MAX_ITEMS_PER_PAGE].join(","));
+        let page = serde_json::from_str::<RawPage<serde_json::Value>>(&enough).expect("read");
+        assert_eq!(page.data.len(), MAX_ITEMS_PER_PAGE);
+        let null =
+            serde_json::from_str::<RawPage<serde_json::Value>>(r#"{"data":null}"#).expect("null");
+        assert!(null.data.is_empty());
+    }
 
     fn parse(
         v: serde_json::Value,

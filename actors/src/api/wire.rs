@@ -5,7 +5,7 @@
 use super::client::retry_after;
 use super::error::{ApiError, TransportKind};
 use crate::endpoint::Endpoint;
-use crate::secret::redact_tokens;
+use crate::secret::server_text;
 use bytes::Bytes;
 use std::future::Future;
 use std::pin::Pin;
@@ -142,7 +142,33 @@ pub async fn in_process(
 }
 
 fn transport(endpoint: Endpoint, e: &reqwest::Error) -> ApiError {
-    let kind = if e.is_timeout() {
+    // reqwest's own message is generic ("error sending request"); the cause is in the chain.
+    let mut causes = String::new();
+    let mut tls = false;
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        causes.push_str(": ");
+        causes.push_str(&cause.to_string());
+        tls |= cause.downcast_ref::<rustls::Error>().is_some()
+            || cause
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
+        source = cause.source();
+    }
+    // A connection that was made (TCP and name resolution worked) and then failed before any
+    // HTTP over https failed in TLS; rustls' own errors may arrive boxed where they cannot be
+    // told apart by type.
+    let lower = causes.to_ascii_lowercase();
+    tls |= lower.contains("certificate")
+        || (e.is_connect()
+            && e.url().is_some_and(|u| u.scheme() == "https")
+            && !lower.contains("tcp connect error")
+            && !lower.contains("dns error"));
+    let detail = format!("{e}{causes}");
+    let kind = if tls {
+        TransportKind::Tls
+    } else if e.is_timeout() {
         TransportKind::Timeout
     } else if e.is_connect() {
         TransportKind::Connect
@@ -152,10 +178,10 @@ fn transport(endpoint: Endpoint, e: &reqwest::Error) -> ApiError {
         TransportKind::Other
     };
     // reqwest's messages never contain headers; the URL they may quote holds no secret (the
-    // base URL is checked for credentials). Redacted all the same: it is text we print.
+    // base URL may not carry credentials). Redacted all the same: it is text we print.
     ApiError::Transport {
         endpoint,
         kind,
-        detail: redact_tokens(&e.to_string()),
+        detail: server_text(&detail),
     }
 }

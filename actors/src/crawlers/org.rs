@@ -84,7 +84,11 @@ impl ListKind for OrgUsers {
 
     /// The user list proves the key; if it failed for another reason, crawl the rest anyway.
     fn on_failure(_: &Org, error: &ApiError, out: &mut Findings) {
-        if !error.is_unauthorized() {
+        // The server answered and did not reject the key (a 403 or a 5xx on this list): the
+        // rest of the org may still be readable. No answer at all, or a rejected key: nothing
+        // else is tried.
+        let answered = !matches!(error.root(), ApiError::Transport { .. });
+        if answered && !error.is_unauthorized() {
             out.work.push(Work::KeyAccepted);
         }
     }

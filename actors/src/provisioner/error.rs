@@ -101,6 +101,25 @@ impl ProvisionError {
         )
     }
 
+    /// A mutation the API refused in a way another writer reaching the same state first would
+    /// cause: 400 ("already a member"), 404 (already deleted) or 409. Worth reading again.
+    pub fn may_have_lost_a_race(&self) -> bool {
+        match self {
+            ProvisionError::Api { call, source, .. } => {
+                call.endpoint.method() != "GET" && matches!(source.status(), Some(400 | 404 | 409))
+            }
+            _ => false,
+        }
+    }
+
+    /// The mutations that succeeded before this failure.
+    pub fn completed(&self) -> &[Call] {
+        match self {
+            ProvisionError::Api { completed, .. } => completed,
+            _ => &[],
+        }
+    }
+
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
             ProvisionError::Api { source, .. } => Some(source),

@@ -174,16 +174,52 @@ type Reply = ResponseFuture<Result<ProvisionOutcome, ProvisionError>>;
 
 /// Each message: what it is in words, and how it is carried out in a [`Session`] (reads
 /// first, then the mutations, or in a dry run their plan).
+///
+/// Two writers making the same change race: the loser's mutation meets "already a member" or
+/// a 404 although the state it asked for was reached. So a mutation refused that way is
+/// followed by one fresh attempt (fresh reads, then only what is still missing); if that finds
+/// nothing left to do, the request succeeded. Anything else keeps the first error.
 macro_rules! handle {
     ($msg:ty, |$m:ident, $s:ident| $action:expr => $run:expr) => {
         impl Handler<$msg> for Provisioner {
             type Result = Reply;
             fn handle(&mut self, $m: $msg, _: &mut Context<Self>) -> Reply {
-                let mut session = Session::new(self.api.clone(), $m.dry_run);
+                let api = self.api.clone();
                 Box::pin(async move {
-                    let $s = &mut session;
-                    let result = $run.await?;
-                    Ok(session.finish($action, result))
+                    let mut session = Session::new(api.clone(), $m.dry_run);
+                    let first = {
+                        let $s = &mut session;
+                        $run.await
+                    };
+                    let error = match first {
+                        Ok(result) => return Ok(session.finish($action, result)),
+                        Err(e) if e.may_have_lost_a_race() => e,
+                        Err(e) => return Err(e),
+                    };
+                    let mut again = Session::new(api, false);
+                    again.made(error.completed());
+                    let retried = {
+                        let $s = &mut again;
+                        $run.await
+                    };
+                    match retried {
+                        Ok(result) => {
+                            again.note(format!(
+                                "a first attempt was refused ({}); read again, the organization {}",
+                                error
+                                    .api_error()
+                                    .map(ToString::to_string)
+                                    .unwrap_or_default(),
+                                if result.changes() {
+                                    "still needed the change, which was then made"
+                                } else {
+                                    "was already as requested (another change got there first)"
+                                }
+                            ));
+                            Ok(again.finish($action, result))
+                        }
+                        Err(_) => Err(error),
+                    }
                 })
             }
         }

@@ -52,6 +52,11 @@ impl Session {
         }
     }
 
+    /// Mutations an earlier attempt of the same request made.
+    pub fn made(&mut self, calls: &[Call]) {
+        self.calls.extend_from_slice(calls);
+    }
+
     pub fn note(&mut self, note: impl Into<String>) {
         self.notes.push(note.into());
     }

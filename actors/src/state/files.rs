@@ -2,11 +2,12 @@
 //! last complete sync atomically.
 
 use super::{ListKey, ListRecord};
+use crate::atomic::write_atomically;
 use crate::ids::OrgId;
 use crate::throttle::KnownLimits;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 /// Bump on an incompatible change: a state of another version is not read.
@@ -313,34 +314,4 @@ fn read_journal_raw(
 
 fn read_journal(path: &Path) -> Result<Option<(JournalHeader, Vec<ListRecord>)>, StateError> {
     Ok(read_journal_raw(path)?.map(|(h, r, _)| (h, r)))
-}
-
-/// Writes `path` through `fill`; the file appears complete or not at all (temp file beside it,
-/// fsync, rename), readable by its owner only. On any failure the target is untouched and no
-/// temp file is left behind.
-pub fn write_atomically<F>(path: &Path, fill: F) -> std::io::Result<()>
-where
-    F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
-{
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // Dropping the NamedTempFile on any error below deletes it (created 0600).
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    {
-        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
-        fill(&mut w)?;
-        w.flush()?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -19,7 +19,6 @@ mod recorder;
 
 pub use files::{
     Journal, JournalHeader, Loaded, StateDir, StateError, StateMeta, SyncKind, VERSION,
-    write_atomically,
 };
 pub use recorder::{Flush, ListRead, Recorder};
 

@@ -10,10 +10,12 @@ mod ksuid;
 pub mod proto;
 mod rows;
 mod schema;
+mod work;
 
 pub use envelope::MAGIC_V1;
 pub use schema::TABLES as V1_TABLES;
 
+use openai_access_actors::atomic;
 use openai_access_actors::graph::GrantGraph;
 use rusqlite::Connection;
 use std::io;
@@ -34,6 +36,9 @@ pub struct C1zOptions {
     pub ended_at: SystemTime,
     /// zstd level; 3 is close to the SDK's "SpeedDefault".
     pub zstd_level: i32,
+    /// How the sync run is recorded: a complete sync as `full`; one that could not read every
+    /// list as `partial`, so readers and the cleanup keep taking the last full one as the truth.
+    pub sync_type: SyncType,
     /// Test hook: fail after this many object rows, as an interrupted write would.
     #[doc(hidden)]
     pub fail_after_rows: Option<usize>,
@@ -47,7 +52,24 @@ impl Default for C1zOptions {
             started_at: now,
             ended_at: now,
             zstd_level: 3,
+            sync_type: SyncType::Full,
             fail_after_rows: None,
+        }
+    }
+}
+
+/// The SDK's sync types this writer records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncType {
+    Full,
+    Partial,
+}
+
+impl SyncType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncType::Full => "full",
+            SyncType::Partial => "partial",
         }
     }
 }
@@ -126,17 +148,15 @@ pub fn write_c1z(
         .ok_or_else(|| C1zError::InvalidPath(path.to_owned()))?
         .to_string_lossy()
         .into_owned();
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = atomic::parent_dir(path);
+    let prefix = format!(".{name}.work-");
+    work::remove_stale(dir, &prefix);
     // Same directory as the target: the final rename must not cross filesystems, and the
-    // database can be far larger than a tmpfs /tmp. Removed on drop, success or not.
-    let work = tempfile::Builder::new()
-        .prefix(&format!(".{name}.work-"))
-        .tempdir_in(dir)
-        .map_err(|e| C1zError::io("creating the work directory", e))?;
-    let db = work.path().join("db");
+    // database can be far larger than a tmpfs /tmp. Private (it holds the whole graph, emails
+    // included), removed on drop, success or not, and by the signal handler if interrupted.
+    let work = work::create(dir, &prefix)?;
+    let _work_scratch = atomic::Scratch::register(work.path());
+    let db = work::private_file(&work.path().join("db"))?;
     let appended = opts.append
         && path
             .try_exists()
@@ -156,10 +176,12 @@ pub fn write_c1z(
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| C1zError::io("creating the temp file", e))?;
+    let out_scratch = atomic::Scratch::register(out.path());
     let bytes_written = envelope::compress(&db, out.as_file_mut(), opts.zstd_level)?;
     out.persist(path)
         .map_err(|e| C1zError::io("renaming the temp file", e.error))?;
-    sync_dir(dir);
+    drop(out_scratch);
+    atomic::sync_dir(dir);
     drop(work);
 
     Ok(C1zReport {
@@ -217,6 +239,7 @@ fn fill_database(
     rows::insert_sync_run(
         &tx,
         sync_id,
+        opts.sync_type.as_str(),
         &sqlite_time(opts.started_at),
         &sqlite_time(opts.ended_at),
     )?;
@@ -227,7 +250,8 @@ fn fill_database(
         }
     }
     let removed = if appended {
-        rows::keep_last_full_syncs(&tx, KEEP_FULL_SYNCS)?
+        rows::keep_last_syncs(&tx, SyncType::Full.as_str(), KEEP_FULL_SYNCS)?
+            + rows::keep_last_syncs(&tx, SyncType::Partial.as_str(), KEEP_FULL_SYNCS)?
     } else {
         0
     };
@@ -254,12 +278,4 @@ fn sqlite_time(t: SystemTime) -> String {
     chrono::DateTime::<chrono::Local>::from(t)
         .format("%Y-%m-%d %H:%M:%S%.f")
         .to_string()
-}
-
-/// Makes the rename durable. Best effort: the file is already complete and in place, and not
-/// every platform can open a directory for syncing.
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
 }

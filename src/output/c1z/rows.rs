@@ -201,14 +201,15 @@ pub fn insert_objects(
 pub fn insert_sync_run(
     tx: &Transaction<'_>,
     sync_id: &str,
+    sync_type: &str,
     started_at: &str,
     ended_at: &str,
 ) -> Result<(), C1zError> {
     tx.execute(
         "INSERT INTO v1_sync_runs (sync_id, started_at, ended_at, sync_token, sync_type, \
          parent_sync_id, linked_sync_id, supports_diff, grants_backfilled, stats) \
-         VALUES (?1, ?2, ?3, ?4, 'full', '', '', 1, 1, NULL)",
-        params![sync_id, started_at, ended_at, SYNC_TOKEN],
+         VALUES (?1, ?2, ?3, ?4, ?5, '', '', 1, 1, NULL)",
+        params![sync_id, started_at, ended_at, SYNC_TOKEN, sync_type],
     )?;
     Ok(())
 }
@@ -216,15 +217,19 @@ pub fn insert_sync_run(
 /// A valid, empty syncer state (§3.7): readers only need it to parse.
 const SYNC_TOKEN: &str = r#"{"version":1}"#;
 
-/// Keeps the newest `keep` finished full syncs and deletes every row of older ones from every
-/// table (the SDK's cleanup policy, §3.5). Returns how many syncs were removed.
-pub fn keep_last_full_syncs(tx: &Transaction<'_>, keep: usize) -> Result<usize, C1zError> {
+/// Keeps the newest `keep` finished syncs of `sync_type` and deletes every row of older ones
+/// from every table (the SDK's cleanup policy). Returns how many syncs were removed.
+pub fn keep_last_syncs(
+    tx: &Transaction<'_>,
+    sync_type: &str,
+    keep: usize,
+) -> Result<usize, C1zError> {
     let old: Vec<String> = {
         let mut stmt = tx.prepare(
-            "SELECT sync_id FROM v1_sync_runs WHERE sync_type = 'full' AND ended_at IS NOT NULL \
+            "SELECT sync_id FROM v1_sync_runs WHERE sync_type = ?1 AND ended_at IS NOT NULL \
              ORDER BY ended_at DESC, id DESC",
         )?;
-        let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let ids = stmt.query_map([sync_type], |r| r.get::<_, String>(0))?;
         ids.skip(keep).collect::<Result<_, _>>()?
     };
     for id in &old {

@@ -1,0 +1,119 @@
+//! `bench` and `mock serve`: the mock org and its server-side knobs.
+
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Baseline {
+    /// Also run the sync one request at a time (the way a stock Baton connector syncs).
+    Sequential,
+    None,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// The mock org and its server-side knobs (latency, per-endpoint limits, faults).
+    #[command(flatten)]
+    pub knobs: MockKnobs,
+
+    /// Requests the crawler keeps in flight.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_in_flight: u32,
+
+    /// Full syncs to run; the report gives the median and the spread.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeat: u32,
+
+    /// Baseline to compare with.
+    #[arg(long, value_enum, default_value_t = Baseline::None)]
+    pub baseline: Baseline,
+
+    /// Start each measured sync from the limits the sync before it learned, as `sync` does
+    /// with its limits cache. A first sync, reported as the cold run, learns them.
+    #[arg(long)]
+    pub warm: bool,
+
+    /// Also write the report as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Run the mock in-process on a paused clock: wall times are virtual (hours at 10
+    /// requests a minute take seconds), and the same on every run and machine.
+    #[arg(long)]
+    pub simulate: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MockCommand {
+    /// Serve a mock org on 127.0.0.1 until interrupted; prints its base URL (ending in /v1).
+    Serve(MockServeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MockKnobs {
+    /// Org preset: tiny, small, medium or large.
+    #[arg(long, value_name = "PRESET", default_value = "small")]
+    pub preset: String,
+
+    /// Seed for the generated org.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Latency added to every request, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// Uniform jitter around the latency, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_jitter_ms: u64,
+
+    /// Per-endpoint rate limit in requests per minute (429 when exceeded).
+    #[arg(long = "rpm", value_name = "RPM", value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit_rpm: Option<u32>,
+
+    /// Burst of the per-endpoint rate limit.
+    #[arg(long = "burst", value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit_burst: u32,
+
+    /// Answer 429 without a Retry-After header.
+    #[arg(long)]
+    pub no_retry_after: bool,
+
+    /// Fraction (0..1) of list requests that get an injected fault.
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub fault_rate: f64,
+
+    /// Plan: `free` refuses group member listing, as the real API does for unpaid plans.
+    #[arg(long, value_enum, default_value_t = PlanArg::Paid)]
+    pub plan: PlanArg,
+
+    /// Key permissions: `read-only` refuses every mutation with 403.
+    #[arg(long, value_enum, default_value_t = KeyPermissionsArg::All)]
+    pub key_permissions: KeyPermissionsArg,
+}
+
+#[derive(Args, Debug)]
+pub struct MockServeArgs {
+    #[command(flatten)]
+    pub knobs: MockKnobs,
+
+    /// Port on 127.0.0.1 (0 = any free port).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub port: u16,
+
+    /// The one admin key the mock accepts.
+    #[arg(long, value_name = "KEY", default_value = openai_access_actors::mock::MOCK_KEY)]
+    pub admin_key: String,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanArg {
+    Free,
+    Paid,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyPermissionsArg {
+    All,
+    ReadOnly,
+}

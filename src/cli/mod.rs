@@ -1,0 +1,139 @@
+//! The command line: clap definitions only. Each subcommand's behaviour lives in `commands/`.
+
+mod baton;
+mod bench;
+mod connect;
+mod provision;
+mod sync;
+pub mod values;
+
+pub use baton::*;
+pub use bench::*;
+pub use connect::*;
+pub use provision::*;
+pub use sync::*;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Identity-governance connector for OpenAI organizations: syncs who has what through the
+/// Admin API into a complete grant graph, and provisions access.
+#[derive(Parser, Debug)]
+#[command(
+    name = "openai-access",
+    version,
+    propagate_version = true,
+    args_conflicts_with_subcommands = true,
+    help_template = HELP,
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    /// Log format on stderr: text (also `console`, as baton-sdk names it) or json (every line
+    /// a JSON object). Default: text; with no subcommand, as a Baton connector: json when
+    /// standard output is not a terminal.
+    #[arg(long, value_enum, global = true, env = "BATON_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+
+    /// Log level: debug, info, warn or error [default: info]. -v and RUST_LOG override it.
+    #[arg(long, value_enum, global = true, env = "BATON_LOG_LEVEL")]
+    pub log_level: Option<LogLevel>,
+
+    /// More logging (-v debug, -vv trace). RUST_LOG overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// With no subcommand: the Baton connector's command line.
+    #[command(flatten)]
+    pub baton: BatonArgs,
+}
+
+const HELP: &str = "\
+{before-help}{name} {version}
+{about}
+
+{usage-heading} {usage}
+
+As a Baton connector (no subcommand): a full sync to --file (default sync.c1z), or, with
+-p, one provisioning action (--grant-entitlement/--grant-principal, --revoke-grant,
+--create-account-email, --delete-resource/--delete-resource-type). Every flag is also read
+from its BATON_* variable (--base-url: BATON_BASE_URL).
+
+Options:
+{options}
+
+Commands (for everyone else; each has its own --help):
+{subcommands}
+{after-help}";
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 success; 1 a sync finished but some lists could not be read (partial); 2 usage
+or configuration error; 3 fatal API or authentication error, or nothing could be read;
+130/143 interrupted by SIGINT/SIGTERM.";
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    #[value(alias = "console")]
+    Text,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Full sync: read the whole org and write its grant graph.
+    Sync(SyncArgs),
+    /// Grant an entitlement to a user, group or service account.
+    #[command(after_help = GRANT_HELP)]
+    Grant(GrantArgs),
+    /// Revoke one grant, named by its grant id.
+    #[command(after_help = REVOKE_HELP)]
+    Revoke(RevokeArgs),
+    /// Create an account: invite an email with an org role and optional project roles.
+    #[command(after_help = CREATE_HELP)]
+    CreateAccount(CreateAccountArgs),
+    /// Delete a user from the organization (deprovision).
+    #[command(after_help = DELETE_ACCOUNT_HELP)]
+    DeleteAccount(DeleteAccountArgs),
+    /// Delete a pending or expired invitation.
+    #[command(after_help = DELETE_INVITE_HELP)]
+    DeleteInvite(DeleteInviteArgs),
+    /// Run the mock OpenAI Admin API server.
+    #[command(subcommand)]
+    Mock(MockCommand),
+    /// Benchmark full syncs against the in-process mock: wall time against the physical
+    /// bound T*, requests against the minimum, and a sequential baseline.
+    Bench(BenchArgs),
+    /// What can be synced and provisioned, per resource type, as Baton's connector
+    /// capabilities (JSON on stdout).
+    Capabilities,
+    /// Every setting of the Baton mode: its flag, environment variable, default, current value
+    /// (secrets redacted) and where that value came from.
+    Config(Box<ConfigArgs>),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ConfigArgs {
+    /// The same flags as the Baton mode, to see what they resolve to (--json: as JSON).
+    #[command(flatten)]
+    pub baton: BatonArgs,
+}
