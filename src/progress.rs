@@ -35,6 +35,43 @@ pub fn short(template: &str) -> &str {
         .trim_start_matches('/')
 }
 
+/// `users/{u}/roles`: [`short`], with ids as one letter, for the bar.
+fn tiny(template: &str) -> String {
+    [
+        "project",
+        "user",
+        "group",
+        "role",
+        "service_account",
+        "api_key",
+        "invite",
+    ]
+    .iter()
+    .fold(short(template).to_owned(), |s, id| {
+        s.replace(&format!("{{{id}_id}}"), &format!("{{{}}}", &id[..1]))
+    })
+}
+
+/// `3h19m`, `9m30s`, `42s`: a duration in few columns.
+fn compact(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+/// The bar's message: 429s, the ETA and the endpoint that decides it, in few columns.
+fn bar_message(p: &Progress) -> String {
+    let eta = match (p.eta, p.bottleneck) {
+        (Some(t), Some(e)) => format!("ETA {} · {}", compact(t), tiny(e.template())),
+        (Some(t), None) => format!("ETA {}", compact(t)),
+        _ => "ETA after the top lists".to_owned(),
+    };
+    format!("lists · {} 429s · {eta}", p.rate_limited)
+}
+
 /// `about 3 h 19 min`, for the ETA.
 fn eta(p: &Progress) -> String {
     match (p.eta, p.bottleneck) {
@@ -50,8 +87,9 @@ impl SyncProgress {
         let bar = (mode == Mode::Bar).then(|| {
             let bar = ProgressBar::new(0);
             bar.set_style(
+                // Fits 80 columns up to the message, which is cut at the terminal's width.
                 ProgressStyle::with_template(
-                    "{spinner} {elapsed_precise} [{bar:16}] {pos}/{len} lists {wide_msg}",
+                    "{spinner} {elapsed:>4} [{bar:10}] {pos}/{len} {wide_msg}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
@@ -79,7 +117,7 @@ impl SyncProgress {
                     Some(bar) => {
                         bar.set_length(p.lists_known);
                         bar.set_position(p.lists_done);
-                        bar.set_message(format!("· {} 429s · {}", p.rate_limited, eta(&p)));
+                        bar.set_message(bar_message(&p));
                     }
                     None => {
                         let minutes = last.0.elapsed().as_secs_f64() / 60.0;
@@ -120,6 +158,16 @@ impl SyncProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bar_names_the_slowest_endpoint_in_few_columns() {
+        assert_eq!(
+            tiny("GET /projects/{project_id}/groups/{group_id}/roles"),
+            "projects/{p}/groups/{g}/roles"
+        );
+        assert_eq!(compact(Duration::from_secs(11_970)), "3h19m");
+        assert_eq!(compact(Duration::from_secs(570)), "9m30s");
+    }
 
     #[test]
     fn endpoints_are_named_by_what_tells_them_apart() {

@@ -132,6 +132,11 @@ impl fmt::Display for Endpoint {
     }
 }
 
+/// Serializes an endpoint as its template, the name people read in outputs.
+pub fn as_template<S: serde::Serializer>(e: &Endpoint, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(e.template())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,8 @@ pub enum SyncError {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ListFailure {
     pub crawler: &'static str,
+    /// Written as its template (`GET /organization/users`), as everywhere in the output.
+    #[serde(serialize_with = "crate::endpoint::as_template")]
     pub endpoint: Endpoint,
     pub path: String,
     pub status: Option<u16>,
@@ -69,7 +71,10 @@ pub struct Progress {
     /// that decides it (at its known rate; with no limit known, at the pace so far).
     #[serde(serialize_with = "crate::plan::seconds")]
     pub eta: Option<Duration>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::plan::template"
+    )]
     pub bottleneck: Option<Endpoint>,
 }
 

@@ -66,7 +66,10 @@ fn by_template<S: serde::Serializer>(
     s.collect_map(m.iter().map(|(e, p)| (e.template(), p)))
 }
 
-fn template<S: serde::Serializer>(e: &Option<Endpoint>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn template<S: serde::Serializer>(
+    e: &Option<Endpoint>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     match e {
         Some(e) => s.serialize_some(e.template()),
         None => s.serialize_none(),

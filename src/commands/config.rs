@@ -1,6 +1,7 @@
 //! `openai-access config`: every setting of the Baton mode, where its value comes from, and
 //! what it resolves to now (secrets shown only as set or not).
 
+use crate::cli::values::go_bool;
 use crate::cli::{Cli, ConfigArgs, SECRET_ARGS};
 use crate::exit::{self, CliError};
 use crate::settings::{BASE_URL_ENV, KEY_ENV};
@@ -20,7 +21,9 @@ struct Setting {
 }
 
 pub fn run(args: &ConfigArgs, matches: &clap::ArgMatches) -> Result<u8, CliError> {
-    let cmd = Cli::command();
+    let mut cmd = Cli::command();
+    // Built, so the global flags (--log-format, --log-level) are listed with the others.
+    cmd.build();
     let Some(config) = cmd.find_subcommand("config") else {
         return Ok(exit::USAGE);
     };
@@ -72,6 +75,11 @@ pub fn run(args: &ConfigArgs, matches: &clap::ArgMatches) -> Result<u8, CliError
                 value = Some(openai_access_actors::DEFAULT_BASE_URL.to_owned());
                 source = "default";
             }
+        }
+        // A boolean is shown as it is read (`1`, `T`… are `true`).
+        let boolean = default.as_deref() == Some("false");
+        if boolean && let Some(b) = value.as_deref().and_then(|v| go_bool(v).ok()) {
+            value = Some(b.to_string());
         }
         if SECRET_ARGS.contains(&id) {
             value = value.map(|_| "(set, not shown)".to_owned());

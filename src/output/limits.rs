@@ -32,7 +32,7 @@ pub fn load(path: &Path, server: &str) -> KnownLimits {
     match serde_json::from_str::<LimitsFile>(&text) {
         Ok(f) if f.version == VERSION && f.server == server => f.limits,
         Ok(f) => {
-            tracing::info!(path = %path.display(), stored_for = %f.server, "The limits file is for another server (or version); learning the limits afresh.");
+            tracing::warn!(path = %path.display(), stored_for = %f.server, "The limits file is for another server (or version); learning the limits afresh.");
             KnownLimits::default()
         }
         Err(e) => {

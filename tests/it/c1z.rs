@@ -15,13 +15,13 @@ use std::time::{Duration, Instant, SystemTime};
 // ---- the reader --------------------------------------------------------------------------------
 
 /// A decompressed `.c1z`, open read-only; the temp dir holds the database.
-struct Opened {
-    conn: Connection,
+pub struct Opened {
+    pub conn: Connection,
     _dir: tempfile::TempDir,
 }
 
 /// Checks the envelope (magic, exactly one zstd frame with its content size) and opens the db.
-fn open_c1z(path: &Path) -> Opened {
+pub fn open_c1z(path: &Path) -> Opened {
     let raw = std::fs::read(path).expect("read the .c1z");
     assert_eq!(&raw[..5], MAGIC_V1, "v1 magic");
     let frame = &raw[5..];

@@ -319,3 +319,264 @@ fn provisioning_ids_that_are_not_a_single_safe_segment_are_refused_before_any_re
     }
     assert_eq!(m.stats().total(), 0, "no request reached the server");
 }
+
+// ---- issue 13 §6: more hostile servers and inputs ---------------------------------------------
+
+#[test]
+fn a_page_of_too_many_items_fails_its_list_and_nothing_else() {
+    let many: Vec<String> = (0..10_001)
+        .map(|i| format!(r#"{{"id":"user-{i}","role":"reader"}}"#))
+        .collect();
+    let page = page_a(&many.join(","));
+    let server = canned_req(move |r| match path(r.target) {
+        "/v1/organization/users" => Canned::json(200, page.clone()),
+        "/v1/organization/projects" => Canned::json(200, page_a(r#"{"id":"proj-ok"}"#)),
+        _ => empty_page(),
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("sync.json");
+    let o = sync_against(&server.base_url, &["--max-attempts", "1"], &out);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("too many items in one page"),
+        "{}",
+        text(&o)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("out")).expect("json");
+    assert!(
+        doc["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .any(|r| r["id"] == "proj-ok"),
+        "the rest of the org is read"
+    );
+}
+
+#[test]
+fn a_server_that_invents_cursors_forever_is_left_after_a_bounded_number_of_pages() {
+    use openai_access_actors::api::{AdminClient, Call, MAX_PAGES_PER_LIST};
+    let server = canned(|n, _| {
+        Canned::json(
+            200,
+            format!(
+                r#"{{"object":"list","data":[{{"id":"user-{n}"}}],"first_id":"user-{n}","last_id":"user-{n}","has_more":true}}"#
+            ),
+        )
+    });
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let client = AdminClient::new(client_config(&server.base_url)).expect("client");
+    let call = Call::users();
+    let err = rt.block_on(async {
+        let mut pager = client.pager(&call);
+        loop {
+            match pager.next::<serde_json::Value>().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("an endless list ended"),
+                Err(e) => break e,
+            }
+        }
+    });
+    assert!(err.to_string().contains("longer than"), "{err}");
+    let hits = server.hits.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(hits, MAX_PAGES_PER_LIST + 1, "pages read before giving up");
+}
+
+#[test]
+fn an_id_repeated_in_a_page_is_listed_once() {
+    let groups: Vec<&str> =
+        std::iter::repeat_n(r#"{"id":"group-dup","name":"G"}"#, 1_000).collect();
+    let page = page_a(&groups.join(","));
+    let server = canned_req(move |r| match path(r.target) {
+        "/v1/organization/users" => Canned::json(200, page_a(r#"{"id":"user-1","role":"owner"}"#)),
+        "/v1/organization/groups" => Canned::json(200, page.clone()),
+        _ => empty_page(),
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = sync_against(&server.base_url, &[], &dir.path().join("sync.json"));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let seen = server.seen.lock().expect("log").clone();
+    let members = seen
+        .iter()
+        .filter(|s| s.starts_with("GET /v1/organization/groups/group-dup/users"))
+        .count();
+    assert_eq!(members, 1, "{seen:?}");
+}
+
+#[test]
+fn a_malformed_key_is_refused_before_any_request() {
+    let server = mock(Preset::Tiny);
+    for key in [
+        "sk-admin-a\nsecond-line",
+        "sk-admin-\u{7}bell",
+        "sk admin spaced",
+    ] {
+        let o = run_bounded(
+            bin()
+                .env("OPENAI_ADMIN_KEY", key)
+                .args(["sync", "--no-progress", "--out", "-", "--base-url"])
+                .arg(server.base_url()),
+            Duration::from_secs(60),
+        );
+        assert_eq!(o.status.code(), Some(2), "{key:?}: {}", text(&o));
+        assert!(text(&o).contains("key"), "{}", text(&o));
+    }
+    assert_eq!(server.stats().requests.values().sum::<u64>(), 0);
+}
+
+#[test]
+fn tls_that_fails_is_fatal_at_once_and_named() {
+    // A plain-HTTP server asked for https: the TLS handshake fails.
+    let server = canned(|_, _| empty_page());
+    let https = server.base_url.replace("http://", "https://");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("sync.json");
+    let o = sync_against(&https, &[], &out);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("TLS failed"), "{}", text(&o));
+    assert!(!out.exists(), "nothing written");
+    assert!(
+        server.hits.load(std::sync::atomic::Ordering::SeqCst) <= 1,
+        "one handshake, not retried"
+    );
+}
+
+#[test]
+fn a_provisioner_that_loses_a_race_to_the_same_change_succeeds() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // The first read says carol is not a member; another writer adds her before our POST,
+    // which the API then refuses with "already a member"; a fresh read shows her there.
+    let added = std::sync::Arc::new(AtomicBool::new(false));
+    let a = added.clone();
+    let server = canned_req(move |r| match (r.method, path(r.target)) {
+        ("GET", "/v1/organization/projects") => Canned::json(
+            200,
+            page_a(r#"{"id":"proj-1","name":"P","status":"active"}"#),
+        ),
+        ("GET", "/v1/organization/projects/proj-1/users") if a.load(Ordering::SeqCst) => {
+            Canned::json(
+                200,
+                page_a(r#"{"id":"user-carol","role":"member","email":"c@x.example"}"#),
+            )
+        }
+        ("POST", "/v1/organization/projects/proj-1/users") => {
+            a.store(true, Ordering::SeqCst);
+            Canned::json(
+                400,
+                error_body(
+                    "User is already a member of this project",
+                    "invalid_request_error",
+                ),
+            )
+        }
+        ("GET", "/v1/organization/users") => {
+            Canned::json(200, page_a(r#"{"id":"user-carol","role":"reader"}"#))
+        }
+        _ => empty_page(),
+    });
+    let o = run_bounded(
+        bin().env("OPENAI_ADMIN_KEY", SECRET).args([
+            "grant",
+            "-p",
+            "--json",
+            "--base-url",
+            &server.base_url,
+            "--entitlement",
+            "project:proj-1:member",
+            "--principal",
+            "user:user-carol",
+        ]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["result"], "already_granted", "{v}");
+    assert!(
+        v["notes"]
+            .to_string()
+            .contains("another change got there first"),
+        "{v}"
+    );
+}
+
+#[test]
+fn server_text_cannot_forge_a_log_line() {
+    let forged = "boom\n2026-12-01T00:00:00.000000Z  INFO Sync finished cleanly.\u{202E}";
+    let server = canned_req(move |r| match path(r.target) {
+        "/v1/organization/users" => Canned::json(200, page_a(r#"{"id":"user-1","role":"reader"}"#)),
+        "/v1/organization/invites" => Canned::json(500, error_body(forged, "server_error")),
+        _ => empty_page(),
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = sync_against(
+        &server.base_url,
+        &["--max-attempts", "1"],
+        &dir.path().join("s.json"),
+    );
+    let all = text(&o);
+    assert!(all.contains("boom"), "{all}");
+    assert!(
+        !all.lines()
+            .any(|l| l.starts_with("2026-12-01T00:00:00.000000Z")),
+        "a forged line: {all}"
+    );
+    assert!(!all.contains('\u{202E}'), "{all}");
+}
+
+#[test]
+fn flags_that_would_mislead_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_file = dir.path().join("key");
+    std::fs::write(&key_file, SECRET).expect("key");
+    let cases: [(&[&str], &str); 6] = [
+        (&["--org-id", ""], "--org-id"),
+        (&["--org-id", "a:b"], "--org-id"),
+        (&["--timeout", "100000"], "--timeout"),
+        (
+            &["--base-url", "https://api.example/v1?org=x"],
+            "query or fragment",
+        ),
+        (
+            &["--base-url", "https://user:hunter2@api.example/v1"],
+            "credentials",
+        ),
+        (
+            &["--base-url", "https://api.example/v1#frag"],
+            "query or fragment",
+        ),
+    ];
+    for (args, says) in cases {
+        let o = run_bounded(
+            bin()
+                .env("OPENAI_ADMIN_KEY", SECRET)
+                .args(["sync", "--no-progress", "--out", "-"])
+                .args(args),
+            Duration::from_secs(30),
+        );
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(says), "{args:?}: {}", text(&o));
+        assert!(!text(&o).contains("hunter2"), "{}", text(&o));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let server = mock(Preset::Tiny);
+        std::fs::write(&key_file, KEY).expect("key");
+        let o = run_bounded(
+            bin()
+                .args(["sync", "--no-progress", "--out", "-", "--admin-key-file"])
+                .arg(&key_file)
+                .arg("--base-url")
+                .arg(server.base_url()),
+            Duration::from_secs(60),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(
+            text(&o).contains("can be read by other users"),
+            "{}",
+            text(&o)
+        );
+    }
+}

@@ -1,11 +1,14 @@
 //! The one integration-test binary (each extra binary would link actix, reqwest and hyper again).
 
+mod baton_cli;
 mod c1z;
 mod cli;
 mod client;
 mod ground_truth;
 mod hostile;
+mod logs;
 mod long_syncs;
+mod outputs;
 mod provision;
 mod simulated;
 mod support;

@@ -82,6 +82,7 @@ pub struct CannedServer {
 /// What a canned server saw of one request.
 pub struct Req<'a> {
     pub n: usize,
+    pub method: &'a str,
     pub target: &'a str,
     /// The `Authorization` header as sent (a hostile server may echo it back).
     pub authorization: &'a str,
@@ -137,6 +138,7 @@ where
             }
             let a = answer(&Req {
                 n,
+                method: &method,
                 target: &target,
                 authorization: &authorization,
             });
@@ -186,26 +188,60 @@ pub fn text(o: &std::process::Output) -> String {
 }
 
 /// Runs `cmd`, killing it if it has not ended after `limit` (a hang guard, not a timing
-/// assertion: a test that needs it has already failed).
+/// assertion: a test that needs it has already failed). Its output is read as it comes, so a
+/// command that writes more than a pipe holds never blocks on it.
 pub fn run_bounded(cmd: &mut std::process::Command, limit: Duration) -> std::process::Output {
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn openai-access");
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let deadline = std::time::Instant::now() + limit;
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
         }
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
-            panic!("openai-access hung; killed. Output so far:\n{}", text(&out));
+            let _ = child.wait();
+            let output = std::process::Output {
+                status: std::process::ExitStatus::default(),
+                stdout: out.join().unwrap_or_default(),
+                stderr: err.join().unwrap_or_default(),
+            };
+            panic!(
+                "openai-access hung; killed. Output so far:\n{}",
+                text(&output)
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
     }
-    child.wait_with_output().expect("output")
 }
 
 /// A JSON output without what describes the run (date, counters): what two syncs of the same

@@ -11,7 +11,9 @@ pub mod wire;
 
 pub use crate::endpoint::Endpoint;
 pub use call::Call;
-pub use client::{AdminClient, ClientConfig, DEFAULT_BASE_URL, PageItems, Pager};
+pub use client::{
+    AdminClient, ClientConfig, DEFAULT_BASE_URL, MAX_PAGES_PER_LIST, PageItems, Pager,
+};
 pub use error::{ApiError, TransportKind};
 pub use page::{Page, PageStyle, RawPage};
 pub use stats::{ClientStats, EndpointCounts};
