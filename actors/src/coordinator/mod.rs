@@ -12,7 +12,7 @@
 //! removes one. A crawler reports the work it found (`WorkFound`, awaited) before it reports
 //! that it finished, so the count cannot reach zero while children are still unknown.
 //!
-//! Request minimality (DESIGN §3) lives here: per-user org role lists only when the org has
+//! Request minimality lives in `fanout`: per-user org role lists only when the org has
 //! custom org roles; per-member project role lists only in projects with custom roles; no
 //! lists of archived projects; no more group member lists once the plan refused one.
 
@@ -20,41 +20,15 @@ use crate::api::{AdminClient, ApiError, Endpoint};
 use crate::collector::{GrantCollector, TakeGraph};
 use crate::crawlers::*;
 use crate::ids::{ProjectId, UserId};
-use crate::messages::{CrawlFinished, CrawlOutcome, FactsDiscovered, Work, WorkFound};
+use crate::messages::{CrawlFinished, CrawlOutcome, WorkFound};
 pub use crate::outcome::*;
 use crate::plan::SyncPlan;
-use crate::state::{Flush, ListKey, ListRead, Replay, Replayed};
+use crate::state::{Flush, ListRead, Replay, Replayed};
 use actix::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
-
-/// Start the sync; resolves when it has finished. Sent once by the caller.
-#[derive(Message)]
-#[rtype(result = "Result<SyncOutcome, SyncError>")]
-pub struct StartSync;
-
-/// How far the sync is. Sent by the caller (progress display).
-#[derive(Message)]
-#[rtype(result = "Progress")]
-pub struct GetProgress;
-
-/// A crawl held back until the plan is approved (`--max-duration`).
-type Deferred = Box<dyn FnOnce()>;
-
-/// What `crawl` needs: the outstanding count, the lists the state may replay, the queue of
-/// lists to replay, the count of lists per endpoint, and where held-back crawls wait.
-struct Launch<'a> {
-    outstanding: &'a mut usize,
-    /// Every list asked for so far: a server that repeats an id (in a page, or across pages)
-    /// does not get the same list read twice.
-    launched: &'a mut HashSet<String>,
-    replay: &'a mut Replay,
-    pending: &'a mut Vec<Replayed>,
-    planned: &'a mut BTreeMap<Endpoint, u64>,
-    deferred: Option<&'a mut Vec<Deferred>>,
-}
 
 /// A [`Launch`] over `self`'s fields. A macro, not a method: the crawlers are borrowed beside it.
 macro_rules! launch {
@@ -70,26 +44,20 @@ macro_rules! launch {
     };
 }
 
-/// The top-level lists: once they are read, the sync knows its plan.
-const ROOTS: [&str; 5] = ["users", "invites", "org_roles", "groups", "projects"];
+mod fanout;
+mod plan;
 
-struct Crawlers {
-    users: Addr<Crawler<OrgUsers>>,
-    invites: Addr<Crawler<Invites>>,
-    org_roles: Addr<Crawler<OrgRoles>>,
-    groups: Addr<Crawler<Groups>>,
-    group_members: Addr<Crawler<GroupMembers>>,
-    group_roles: Addr<Crawler<GroupRoles>>,
-    user_roles: Addr<Crawler<UserRoles>>,
-    projects: Addr<Crawler<Projects>>,
-    project_users: Addr<Crawler<ProjectUsers>>,
-    service_accounts: Addr<Crawler<ProjectServiceAccounts>>,
-    api_keys: Addr<Crawler<ProjectApiKeys>>,
-    project_groups: Addr<Crawler<ProjectGroups>>,
-    project_roles: Addr<Crawler<ProjectRoles>>,
-    project_user_roles: Addr<Crawler<ProjectUserRoles>>,
-    project_group_roles: Addr<Crawler<ProjectGroupRoles>>,
-}
+use fanout::{Crawlers, Deferred, Launch};
+
+/// Start the sync; resolves when it has finished. Sent once by the caller.
+#[derive(Message)]
+#[rtype(result = "Result<SyncOutcome, SyncError>")]
+pub struct StartSync;
+
+/// How far the sync is. Sent by the caller (progress display).
+#[derive(Message)]
+#[rtype(result = "Progress")]
+pub struct GetProgress;
 
 pub struct SyncCoordinator {
     client: AdminClient,
@@ -167,237 +135,6 @@ impl SyncCoordinator {
             progress: Progress::default(),
             reply: None,
             finishing: false,
-        }
-    }
-
-    /// Sends `scope`'s list to its crawler, or, when the state holds it, queues it to be
-    /// replayed instead of read.
-    fn crawl<K: ListKind>(n: &mut Launch<'_>, addr: &Addr<Crawler<K>>, scope: K::Scope) {
-        let req = K::request(&scope);
-        if !n.launched.insert(req.path.clone()) {
-            return;
-        }
-        if !n.replay.is_empty()
-            && let Some(r) = n.replay.take(&ListKey::of(&req))
-        {
-            n.pending.push(r);
-            return;
-        }
-        *n.outstanding += 1;
-        *n.planned.entry(req.endpoint).or_default() += 1;
-        match n.deferred.as_deref_mut() {
-            Some(held) => {
-                let addr = addr.clone();
-                held.push(Box::new(move || addr.do_send(Crawl::<K> { scope })));
-            }
-            None => addr.do_send(Crawl::<K> { scope }),
-        }
-    }
-
-    /// A list ended (read, failed or replayed): counts for the plan, which is made once the
-    /// top-level lists have all ended.
-    fn ended(&mut self, crawler: &str, endpoint: Option<Endpoint>, ctx: &mut Context<Self>) {
-        if let Some(e) = endpoint {
-            *self.ended.entry(e).or_default() += 1;
-        }
-        if !ROOTS.contains(&crawler) {
-            return;
-        }
-        self.roots_done += 1;
-        if self.roots_done < ROOTS.len() {
-            return;
-        }
-        let plan = self.plan_now();
-        tracing::info!(
-            requests = plan.requests(),
-            estimate_s = plan.estimate.map(|d| d.as_secs()),
-            bottleneck = plan.bottleneck.map(Endpoint::template),
-            "Plan: {}.",
-            plan.describe()
-        );
-        if let (Some(max), None) = (self.max_duration, plan.estimate)
-            && plan.requests() > 0
-        {
-            self.warnings.push(format!(
-                "The sync could not be checked against the {} allowed: no rate limit was known when the top-level lists were read (a sync that starts from learned limits knows them).",
-                crate::api::retry::human(max)
-            ));
-        }
-        if let (Some(max), Some(est)) = (self.max_duration, plan.estimate)
-            && est > max
-        {
-            self.fail(
-                SyncError::TooLong {
-                    max,
-                    plan: Box::new(plan),
-                },
-                ctx,
-            );
-            return;
-        }
-        self.plan = Some(plan);
-        for go in self.deferred.take().unwrap_or_default() {
-            go();
-        }
-    }
-
-    /// The plan for the lists not yet ended, at the rates known now.
-    fn plan_now(&self) -> SyncPlan {
-        let remaining: BTreeMap<Endpoint, u64> = self
-            .planned
-            .iter()
-            .map(|(e, n)| {
-                (
-                    *e,
-                    n.saturating_sub(self.ended.get(e).copied().unwrap_or(0)),
-                )
-            })
-            .collect();
-        let throttle = self.client.throttle();
-        SyncPlan::new(&remaining, |e| throttle.plan_rate(e))
-    }
-
-    /// How long the lists not yet ended should take: at the known rates, the busiest
-    /// endpoint's time; with no limit known, the pace so far.
-    fn eta(&self, left: u64) -> (Option<Duration>, Option<Endpoint>) {
-        let plan = self.plan_now();
-        if plan.estimate.is_some() {
-            return (plan.estimate, plan.bottleneck);
-        }
-        let done: u64 = self.ended.values().sum();
-        let elapsed = self.started.elapsed();
-        let eta = (done > 0).then(|| elapsed.mul_f64(left as f64 / done as f64));
-        (eta, None)
-    }
-
-    /// Replays the queued lists: their facts to the collector, their work to `dispatch`
-    /// (which may queue more), each recorded in the journal unless it is there already.
-    fn replay_pending(&mut self, ctx: &mut Context<Self>) {
-        while let Some(r) = self.pending.pop() {
-            let mut record = r.record;
-            self.replayed += 1;
-            if r.journaled {
-                self.resumed += 1;
-                self.resumed_pages += record.pages as u64;
-            }
-            let p = self
-                .progress
-                .crawlers
-                .entry(record.crawler.clone())
-                .or_default();
-            p.crawls_done += 1;
-            p.pages += record.pages as u64;
-            p.items += record.items as u64;
-            let work = std::mem::take(&mut record.work);
-            if let (false, Some((to, _))) = (r.journaled, &self.recorder) {
-                let mut whole = record.clone();
-                whole.work.clone_from(&work);
-                to.do_send(ListRead(whole));
-            }
-            self.collector.do_send(FactsDiscovered {
-                resources: record.resources,
-                grants: record.grants,
-                org_id: record.org_id,
-            });
-            for w in work {
-                self.dispatch(w);
-            }
-            let crawler = record.crawler;
-            self.ended(&crawler, None, ctx);
-        }
-        self.maybe_finish(ctx);
-    }
-
-    fn start_roots(&mut self) {
-        let Some(c) = &self.crawlers else { return };
-        // The top-level lists are never held back.
-        let n = launch!(self, None);
-        Self::crawl(n, &c.invites, Org);
-        Self::crawl(n, &c.org_roles, Org);
-        Self::crawl(n, &c.groups, Org);
-        Self::crawl(n, &c.projects, Org);
-    }
-
-    fn dispatch(&mut self, work: Work) {
-        let Some(c) = &self.crawlers else { return };
-        let n = launch!(self, self.deferred.as_mut());
-        match work {
-            Work::KeyAccepted => {
-                if !self.key_accepted {
-                    self.key_accepted = true;
-                    self.start_roots();
-                }
-            }
-            Work::User(u) => match self.custom_org_roles {
-                Some(true) => Self::crawl(n, &c.user_roles, u),
-                Some(false) => {}
-                None => self.pending_users.push(u),
-            },
-            Work::OrgRolesKnown { has_custom } => {
-                self.custom_org_roles = Some(has_custom);
-                for u in std::mem::take(&mut self.pending_users) {
-                    if has_custom {
-                        Self::crawl(n, &c.user_roles, u);
-                    }
-                }
-            }
-            Work::Group(g) => {
-                if !self.group_members_refused {
-                    Self::crawl(n, &c.group_members, g.clone());
-                }
-                Self::crawl(n, &c.group_roles, g);
-            }
-            Work::Project { project, archived } => {
-                // Archived projects answer 400 on their membership lists and grant nothing.
-                if !archived {
-                    Self::crawl(n, &c.project_users, project.clone());
-                    Self::crawl(n, &c.service_accounts, project.clone());
-                    Self::crawl(n, &c.api_keys, project.clone());
-                    Self::crawl(n, &c.project_groups, project.clone());
-                    Self::crawl(n, &c.project_roles, project);
-                }
-            }
-            Work::ProjectMember { project, user } => match self.project_roles.get(&project) {
-                Some(true) => Self::crawl(
-                    n,
-                    &c.project_user_roles,
-                    InProject {
-                        project,
-                        principal: user,
-                    },
-                ),
-                Some(false) => {}
-                None => self.pending_members.entry(project).or_default().push(user),
-            },
-            Work::ProjectRolesKnown {
-                project,
-                has_custom,
-            } => {
-                let pending = self.pending_members.remove(&project).unwrap_or_default();
-                if has_custom {
-                    for user in pending {
-                        Self::crawl(
-                            n,
-                            &c.project_user_roles,
-                            InProject {
-                                project: project.clone(),
-                                principal: user,
-                            },
-                        );
-                    }
-                }
-                self.project_roles.insert(project, has_custom);
-            }
-            Work::ProjectGroup { project, group } => {
-                Self::crawl(
-                    n,
-                    &c.project_group_roles,
-                    InProject {
-                        project,
-                        principal: group,
-                    },
-                );
-            }
         }
     }
 
