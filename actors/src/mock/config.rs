@@ -26,6 +26,24 @@ pub struct MockConfig {
     pub key_permissions: KeyPermissions,
     /// Any request whose path contains one of these answers 500, every time.
     pub fail_paths: Vec<String>,
+    /// The audit log: on (as once an owner switched it on), or off (the endpoint refuses);
+    /// entries older than the retention window are gone.
+    pub audit: AuditConfig,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditConfig {
+    pub enabled: bool,
+    pub retention: Option<Duration>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            retention: None,
+        }
+    }
 }
 
 impl Default for MockConfig {
@@ -42,6 +60,7 @@ impl Default for MockConfig {
             plan: Plan::Paid,
             key_permissions: KeyPermissions::All,
             fail_paths: Vec::new(),
+            audit: AuditConfig::default(),
         }
     }
 }

@@ -9,6 +9,8 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod audit;
+mod changes;
 mod config;
 mod cost;
 mod error;
@@ -19,8 +21,9 @@ mod limiter;
 mod paging;
 mod pipeline;
 mod presets;
+pub mod random_changes;
 mod reply;
-mod rng;
+pub mod rng;
 mod routes;
 mod server;
 mod state;
@@ -30,8 +33,10 @@ mod store;
 #[cfg(test)]
 mod tests;
 
+pub use audit::Entry as AuditEntry;
+pub use changes::Change;
 pub use config::{
-    FaultKind, Faults, KeyPermissions, MOCK_KEY, MockConfig, Plan, Preset, RateLimit,
+    AuditConfig, FaultKind, Faults, KeyPermissions, MOCK_KEY, MockConfig, Plan, Preset, RateLimit,
 };
 pub use in_process::InProcessMock;
 pub use pipeline::{MockRequest, Shared};

@@ -3,6 +3,8 @@
 //! key's permissions and the plan, then answer from the store. No HTTP here: `server` feeds
 //! it requests off sockets; a test or a simulation may feed it directly.
 
+use super::audit::{self, Actor};
+use super::changes::Change;
 use super::config::{FaultKind, KeyPermissions, MockConfig, Plan};
 use super::error::ApiError;
 use super::faults;
@@ -153,10 +155,22 @@ pub async fn answer(shared: &Shared, req: MockRequest) -> Reply {
     }
 }
 
-/// The mock's own routes: `GET /__mock/stats` (the request counters) and
-/// `POST /__mock/outage?seconds=N` (answer nothing for N seconds).
+/// The mock's own routes: `GET /__mock/stats` (the request counters),
+/// `POST /__mock/outage?seconds=N` (answer nothing for N seconds) and `POST /__mock/change`
+/// (an out-of-band change, JSON: see [`Change`]).
 fn control(shared: &Shared, req: &MockRequest) -> Option<Reply> {
     match (req.method.as_str(), req.path.as_str()) {
+        ("POST", "/__mock/change") => {
+            let parsed = req.body.as_deref().map(serde_json::from_slice::<Change>);
+            Some(match parsed {
+                Some(Ok(change)) => match shared.change(&change) {
+                    Ok(()) => Reply::ok(bytes::Bytes::from_static(b"{}")),
+                    Err(e) => Reply::error(&e),
+                },
+                Some(Err(e)) => Reply::error(&ApiError::bad_request(format!("change: {e}"))),
+                None => Reply::error(&ApiError::bad_request("change: no body")),
+            })
+        }
         ("GET", "/__mock/stats") => Some(match to_json(&shared.counters.snapshot()) {
             Ok(b) => Reply::ok(b),
             Err(e) => Reply::error(&e),
@@ -274,6 +288,9 @@ fn respond(
     params: routes::Params<'_>,
     req: &MockRequest,
 ) -> Result<Bytes, ApiError> {
+    if ep == Endpoint::ListAuditLogs {
+        return shared.audit_page(req.query.as_deref());
+    }
     if !ep.is_mutation() {
         let q = ListQuery::parse(ep, req.query.as_deref())?;
         return handlers::read(&shared.store.read(), ep, params, &q);
@@ -282,14 +299,74 @@ fn respond(
         .body
         .as_ref()
         .ok_or_else(|| ApiError::bad_request("Request body unreadable or larger than 1 MiB"))?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = unix_now();
     let mut next_id = || shared.next_id.fetch_add(1, Ordering::Relaxed);
     let mut cx = Cx {
         now,
         next_id: &mut next_id,
     };
-    handlers::write(&mut shared.store.write(), ep, params, body, &mut cx)
+    let mut store = shared.store.write();
+    let reply = handlers::write(&mut store, ep, params, body, &mut cx)?;
+    let org = store.org.org_id.clone();
+    let events = handlers::audit::events(&org, ep, params, body, &reply);
+    store.audit.record(events, Actor::ApiKey, now);
+    Ok(reply)
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Shared {
+    /// Makes `change`: the org changes and the audit log records it, with the admin key as the
+    /// actor of a `Request` and a person in the dashboard as the actor of anything else.
+    pub fn change(&self, change: &Change) -> Result<(), ApiError> {
+        let now = unix_now();
+        let mut next_id = || self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut cx = Cx {
+            now,
+            next_id: &mut next_id,
+        };
+        let mut store = self.store.write();
+        let events = change.apply(&mut store, &mut cx)?;
+        let actor = match change {
+            Change::Request { .. } => Actor::ApiKey,
+            _ => Actor::Session,
+        };
+        store.audit.record(events, actor, now);
+        Ok(())
+    }
+
+    /// Ages the audit log by `by` (every entry that much older), and forgets what is then older
+    /// than `retention`: the log as it is after that much time. For tests of a reader's cursor.
+    pub fn age_audit(&self, by: Duration, retention: Option<Duration>) {
+        let mut store = self.store.write();
+        store.audit.age(by.as_secs() as i64);
+        if let Some(keep) = retention {
+            store.audit.expire(unix_now() - keep.as_secs() as i64);
+        }
+    }
+
+    /// Every audit entry still held, oldest first.
+    pub fn audit_entries(&self) -> Vec<super::AuditEntry> {
+        self.store.read().audit.entries().to_vec()
+    }
+
+    /// One page of `GET /organization/audit_logs`.
+    fn audit_page(&self, query: Option<&str>) -> Result<Bytes, ApiError> {
+        if !self.cfg.audit.enabled {
+            return Err(audit::disabled());
+        }
+        let q = audit::AuditQuery::parse(query)?;
+        if let Some(keep) = self.cfg.audit.retention {
+            self.store
+                .write()
+                .audit
+                .expire(unix_now() - keep.as_secs() as i64);
+        }
+        audit::list(&self.store.read().audit, &q)
+    }
 }

@@ -128,6 +128,21 @@ impl MockServer {
         self.shared.outage(lasting);
     }
 
+    /// See [`Shared::change`].
+    pub fn change(&self, change: &super::Change) -> Result<(), String> {
+        self.shared.change(change).map_err(|e| e.message)
+    }
+
+    /// See [`Shared::age_audit`].
+    pub fn age_audit(&self, by: Duration, retention: Option<Duration>) {
+        self.shared.age_audit(by, retention);
+    }
+
+    /// See [`Shared::audit_entries`].
+    pub fn audit_entries(&self) -> Vec<super::AuditEntry> {
+        self.shared.audit_entries()
+    }
+
     pub fn shutdown(self) {
         drop(self);
     }

@@ -1,13 +1,16 @@
 //! The served org plus the lookup tables that keep every request O(page), not O(org).
 
+use super::audit::AuditLog;
 use super::state::{GroupState, Org, ProjectState};
 use crate::ids::UserId;
 use std::collections::HashMap;
 
-/// `Org` and its indexes. Groups and projects are never removed, so their positions are
-/// stable; users and invites can be, and re-index on removal.
+/// `Org` and its indexes. Projects are never removed (only archived), so their positions are
+/// stable; users, invites and groups can be, and re-index on removal.
 pub struct Store {
     pub org: Org,
+    /// What changed, as the audit log lists it.
+    pub audit: AuditLog,
     users: HashMap<String, usize>,
     invites: HashMap<String, usize>,
     projects: HashMap<String, usize>,
@@ -20,6 +23,7 @@ impl Store {
     pub fn new(org: Org) -> Store {
         let mut s = Store {
             org,
+            audit: AuditLog::default(),
             users: HashMap::new(),
             invites: HashMap::new(),
             projects: HashMap::new(),
@@ -104,6 +108,33 @@ impl Store {
     pub fn left_group(&mut self, user: &UserId, group: usize) {
         if let Some(gs) = self.user_groups.get_mut(user.as_str()) {
             gs.retain(|&g| g != group);
+        }
+    }
+
+    pub fn push_project(&mut self, p: ProjectState) {
+        self.projects
+            .insert(p.project.id.as_str().to_owned(), self.org.projects.len());
+        self.org.projects.push(p);
+    }
+
+    pub fn push_group(&mut self, g: GroupState) {
+        self.groups
+            .insert(g.group.id.as_str().to_owned(), self.org.groups.len());
+        self.org.groups.push(g);
+    }
+
+    /// Removes the group at `gi`, and every index that named a group by position.
+    pub fn remove_group(&mut self, gi: usize) {
+        self.org.groups.remove(gi);
+        self.groups = positions(self.org.groups.iter().map(|g| g.group.id.as_str()));
+        self.user_groups.clear();
+        for (gi, g) in self.org.groups.iter().enumerate() {
+            for m in &g.members {
+                self.user_groups
+                    .entry(m.user_id.as_str().to_owned())
+                    .or_default()
+                    .push(gi);
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 //! take it exclusively; each is one function, and the tables below are the only place an
 //! `Endpoint` meets its handler.
 
+pub mod audit;
 mod common;
 mod groups;
 mod invites;

@@ -7,7 +7,13 @@ use super::DAY;
 use crate::api::models::{Group, Invite, InviteProject, Project, Role, ServiceAccount, User};
 use crate::ids::{ApiKeyId, GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
 
-pub(super) fn user(id: &str, name: Option<&str>, email: Option<&str>, role: &str, at: i64) -> User {
+pub(in crate::mock) fn user(
+    id: &str,
+    name: Option<&str>,
+    email: Option<&str>,
+    role: &str,
+    at: i64,
+) -> User {
     User {
         object: Some("organization.user".into()),
         id: gen_id::<UserId>(id),
@@ -21,14 +27,19 @@ pub(super) fn user(id: &str, name: Option<&str>, email: Option<&str>, role: &str
     }
 }
 
-pub(super) fn sa_user(id: &str, name: &str, at: i64) -> User {
+pub(in crate::mock) fn sa_user(id: &str, name: &str, at: i64) -> User {
     User {
         is_service_account: Some(true),
         ..user(id, Some(name), None, "reader", at)
     }
 }
 
-pub(super) fn service_account(id: &str, name: &str, role: &str, at: i64) -> ServiceAccount {
+pub(in crate::mock) fn service_account(
+    id: &str,
+    name: &str,
+    role: &str,
+    at: i64,
+) -> ServiceAccount {
     ServiceAccount {
         object: Some("organization.project.service_account".into()),
         id: gen_id::<ServiceAccountId>(id),
@@ -38,7 +49,12 @@ pub(super) fn service_account(id: &str, name: &str, role: &str, at: i64) -> Serv
     }
 }
 
-pub(super) fn custom_role(id: &str, name: &str, resource: &str, permissions: &[&str]) -> Role {
+pub(in crate::mock) fn custom_role(
+    id: &str,
+    name: &str,
+    resource: &str,
+    permissions: &[&str],
+) -> Role {
     Role {
         object: Some("role".into()),
         id: gen_id::<RoleId>(id),
@@ -50,7 +66,7 @@ pub(super) fn custom_role(id: &str, name: &str, resource: &str, permissions: &[&
     }
 }
 
-pub(super) fn group(id: &str, name: &str, kind: &str, scim: bool, at: i64) -> Group {
+pub(in crate::mock) fn group(id: &str, name: &str, kind: &str, scim: bool, at: i64) -> Group {
     Group {
         object: None,
         id: gen_id::<GroupId>(id),
@@ -61,7 +77,12 @@ pub(super) fn group(id: &str, name: &str, kind: &str, scim: bool, at: i64) -> Gr
     }
 }
 
-pub(super) fn project(id: &str, name: &str, at: i64, archived_at: Option<i64>) -> ProjectState {
+pub(in crate::mock) fn project(
+    id: &str,
+    name: &str,
+    at: i64,
+    archived_at: Option<i64>,
+) -> ProjectState {
     ProjectState {
         project: Project {
             object: Some("organization.project".into()),
@@ -87,7 +108,7 @@ pub(super) fn project(id: &str, name: &str, at: i64, archived_at: Option<i64>) -
     }
 }
 
-pub(super) fn invite(
+pub(in crate::mock) fn invite(
     id: &str,
     email: &str,
     role: &str,
@@ -108,7 +129,7 @@ pub(super) fn invite(
     }
 }
 
-pub(super) fn member(id: &str, role: &str, at: i64) -> ProjectMember {
+pub(in crate::mock) fn member(id: &str, role: &str, at: i64) -> ProjectMember {
     ProjectMember {
         user_id: gen_id::<UserId>(id),
         role: role.into(),
@@ -116,7 +137,7 @@ pub(super) fn member(id: &str, role: &str, at: i64) -> ProjectMember {
     }
 }
 
-pub(super) fn key(
+pub(in crate::mock) fn key(
     id: &str,
     owner: KeyOwner,
     active: bool,
@@ -134,14 +155,14 @@ pub(super) fn key(
     }
 }
 
-pub(super) fn assigned_at(role: &str, at: i64) -> Assigned {
+pub(in crate::mock) fn assigned_at(role: &str, at: i64) -> Assigned {
     Assigned {
         role_id: gen_id::<RoleId>(role),
         created_at: at,
     }
 }
 
-pub(super) fn user_role(user: &str, role: &str, at: i64) -> UserRole {
+pub(in crate::mock) fn user_role(user: &str, role: &str, at: i64) -> UserRole {
     UserRole {
         user_id: gen_id::<UserId>(user),
         role_id: gen_id::<RoleId>(role),
@@ -149,7 +170,7 @@ pub(super) fn user_role(user: &str, role: &str, at: i64) -> UserRole {
     }
 }
 
-pub(super) fn members(ids: &[&str], at: i64) -> Vec<Member> {
+pub(in crate::mock) fn members(ids: &[&str], at: i64) -> Vec<Member> {
     ids.iter()
         .enumerate()
         .map(|(i, id)| Member {

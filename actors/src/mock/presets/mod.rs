@@ -7,7 +7,7 @@
 //! | `tiny`        | the hand-built fixture                             |
 //! | `generated`   | small, medium and large, drawn from a seed         |
 
-mod build;
+pub(super) mod build;
 mod generated;
 mod tiny;
 
