@@ -67,6 +67,7 @@ endpoints! {
     ListProjectGroups => "GET" "/organization/projects/{project_id}/groups", list B 100;
     ListProjectUserRoles => "GET" "/projects/{project_id}/users/{user_id}/roles", list B 1000;
     ListProjectGroupRoles => "GET" "/projects/{project_id}/groups/{group_id}/roles", list B 1000;
+    ListAuditLogs => "GET" "/organization/audit_logs", list A 100;
     RetrieveInvite => "GET" "/organization/invites/{invite_id}";
     ModifyUser => "POST" "/organization/users/{user_id}";
     DeleteUser => "DELETE" "/organization/users/{user_id}";

@@ -31,6 +31,7 @@ pub mod endpoint;
 mod gcra;
 pub mod graph;
 pub mod ids;
+pub mod incremental;
 mod messages;
 mod outcome;
 pub mod plan;

@@ -67,6 +67,22 @@ pub struct SyncArgs {
     #[arg(long, value_name = "DIR", env = "BATON_STATE")]
     pub state: Option<PathBuf>,
 
+    /// With --state: a full sync even when the state allows an incremental one (it refreshes
+    /// the state). Without it, a sync whose state holds a complete earlier sync of the same
+    /// server and org reads only what the audit log says changed.
+    #[arg(long, env = "BATON_FULL", value_parser = super::values::go_bool, num_args = 0..=1, require_equals = false, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
+    pub full: bool,
+
+    /// With --state: group member lists read longer ago than this are read again (the audit
+    /// log does not record group membership changes). 0 reads them every sync.
+    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration, env = "BATON_GROUP_RESCAN_INTERVAL")]
+    pub group_rescan_interval: std::time::Duration,
+
+    /// With --state: how long the audit log is assumed to keep entries; a state older than
+    /// this is refreshed by a full sync, since changes may have left the log.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration, env = "BATON_AUDIT_RETENTION")]
+    pub audit_retention: std::time::Duration,
+
     /// Refuse a sync whose plan takes longer than this: once the top-level lists are read
     /// (users, invites, roles, groups, projects), the sync knows how many lists remain and the
     /// limits it knows (learned, from --limits-file or --state, or --rpm); if the busiest

@@ -6,8 +6,9 @@ use crate::exit::{self, CliError};
 use crate::interrupt;
 use crate::output::c1z::SyncType;
 use crate::output::json::{self, RunInfo};
+use crate::output::limits;
+use crate::output::summary::{StateSummary, Summary};
 use crate::output::target::Target;
-use crate::output::{limits, summary::Summary};
 use crate::progress;
 use crate::settings;
 use crate::state;
@@ -21,12 +22,15 @@ use std::path::PathBuf;
 pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     // Before anything is requested: a long sync must not find out at its end that it has
     // nowhere to go.
-    let target = Target::check(
+    let mut target = Target::check(
         args.out.as_deref(),
         args.format,
         args.append,
         args.allow_partial,
     )?;
+    if args.state.is_some() {
+        target.append_to_existing_c1z();
+    }
     let conn = settings::connect(&args.connect)?;
     // The embedded mock's port changes from run to run; its limits do not.
     let server = if conn.mock.is_some() {
@@ -34,31 +38,8 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     } else {
         conn.client.base_url.clone()
     };
-    let mut client = conn.client.clone();
-    let (opened, persistence) = match &args.state {
-        Some(dir) => {
-            let (o, p) = state::open(dir, &server, conn.org_id.as_ref())?;
-            (Some(o), Some(p))
-        }
-        None => (None, None),
-    };
-    if let Some(path) = &args.limits_file {
-        client.throttle.known = limits::load(path, &server);
-    } else if let Some(o) = &opened {
-        client.throttle.known = state::limits(o.meta.as_ref());
-    }
-    let resumed = opened.as_ref().is_some_and(|o| o.resumed > 0);
-    if let Some(o) = opened.as_ref().filter(|o| o.resumed > 0) {
-        let started = chrono::DateTime::from_timestamp(o.resumed_from, 0)
-            .map(|t| t.to_rfc3339())
-            .unwrap_or_default();
-        tracing::info!(
-            state = %o.dir.path().display(),
-            lists = o.resumed,
-            started_at = %started,
-            "Resuming an interrupted sync: lists already read are not read again."
-        );
-    }
+    let state_dir = args.state.as_deref().map(state::open).transpose()?;
+    let opts = state::options(&args);
     interrupt::watch(match &args.state {
         Some(dir) => format!(
             "; nothing was written; the lists read so far are kept in {}: run the same command to resume",
@@ -66,11 +47,6 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
         ),
         None => "; nothing was written (with --state DIR a sync can be resumed)".to_owned(),
     });
-    let config = SyncConfig {
-        client,
-        org_id: conn.org_id.clone(),
-        max_duration: args.max_duration,
-    };
     let show_progress = (!args.no_progress).then(|| {
         if progress::stderr_is_terminal() {
             progress::Mode::Bar
@@ -78,32 +54,65 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
             progress::Mode::Lines(std::time::Duration::from_secs(args.progress_every))
         }
     });
-    tracing::info!(base_url = %config.client.base_url, "Sync started.");
-
+    tracing::info!(base_url = %conn.client.base_url, "Sync started.");
+    let mut client = conn.client.clone();
+    let org_id = conn.org_id.clone();
+    let limits_file = args.limits_file.clone();
+    let max_duration = args.max_duration;
+    let srv = server.clone();
     let result = block_on(async move {
-        let run = SyncRun::start_persisted(config, persistence)?;
+        let mut prepared = match &state_dir {
+            Some(dir) => {
+                Some(state::prepare_sync(dir, &srv, org_id.as_ref(), &client, &opts).await?)
+            }
+            None => None,
+        };
+        if let Some(path) = &limits_file {
+            client.throttle.known = limits::load(path, &srv);
+        } else if let Some(p) = &prepared {
+            client.throttle.known = p.limits.clone();
+        }
+        let config = SyncConfig {
+            client,
+            org_id,
+            max_duration,
+        };
+        let persistence = prepared.as_mut().and_then(|p| p.persistence.take());
+        let run =
+            SyncRun::start_persisted(config, persistence).map_err(|e| engine_error(e.into()))?;
         let bar = show_progress.map(|mode| progress::SyncProgress::start(run.clone(), mode));
         let outcome = run.finish().await;
         if let Some(bar) = bar {
             bar.finish();
         }
-        outcome
+        Ok::<_, CliError>((outcome.map_err(engine_error)?, prepared, state_dir))
     });
     drop(conn.mock);
-    let outcome = result.map_err(engine_error)?;
+    let (outcome, prepared, state_dir) = result?;
 
     if outcome.read_nothing() {
-        report(&outcome, None);
+        report(
+            &outcome,
+            None,
+            prepared.as_ref().map(StateSummary::of).as_ref(),
+        );
         return Err(CliError::fatal(
             "not one list could be read, so nothing was written (an earlier output is left as it was)",
         ));
     }
-    let run_info = RunInfo::now(&server, if resumed { "resumed" } else { "full" });
+    let kind = match &prepared {
+        Some(p) if p.resumed > 0 => "resumed",
+        Some(p) => p.kind.as_str(),
+        None => "full",
+    };
+    let mut run_info = RunInfo::now(&server, kind);
+    run_info.state = prepared.as_ref().map(StateSummary::of);
     let written = write_output(&outcome, &run_info, &target)?;
-    if let Some(o) = &opened
+    if let (Some(p), Some(dir)) = (&prepared, &state_dir)
         && !outcome.is_partial()
     {
-        state::commit(&o.dir, &server, o.kind, &outcome)?;
+        test_hook_stop_before_state();
+        state::commit(p, dir, &server, &outcome)?;
     }
     // Only ever saves time next run: a failure to store it must not fail this sync.
     if let Some(path) = &args.limits_file
@@ -111,8 +120,16 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     {
         tracing::warn!(error = %e, "Cannot store the learned limits.");
     }
-    report(&outcome, Some(&written));
+    report(&outcome, Some(&written), run_info.state.as_ref());
     Ok(exit_code(&outcome))
+}
+
+/// A test hook: `OPENAI_ACCESS_TEST_STOP_BEFORE_STATE=1` ends the process between writing the
+/// output and committing the state, as a crash there would (the tests of that crash use it).
+fn test_hook_stop_before_state() {
+    if std::env::var_os("OPENAI_ACCESS_TEST_STOP_BEFORE_STATE").is_some() {
+        std::process::exit(137);
+    }
 }
 
 fn engine_error(e: EngineError) -> CliError {
@@ -187,8 +204,9 @@ fn write_output(
 }
 
 /// The summary, warnings and failures, on stderr (as JSON lines with `--log-format json`).
-fn report(o: &SyncOutcome, written: Option<&Written>) {
-    let summary = Summary::of(o);
+fn report(o: &SyncOutcome, written: Option<&Written>, state: Option<&StateSummary>) {
+    let mut summary = Summary::of(o);
+    summary.state = state.cloned();
     console::block("Sync summary.", "summary", &summary, || summary.table());
     for w in &o.warnings {
         console::warn(w);

@@ -26,6 +26,10 @@ pub struct RunInfo {
     /// `full` (every list read), `resumed` (an interrupted full sync completed) or
     /// `incremental`.
     pub kind: String,
+    /// With `--state`: the audit entries read, the lists read again and why, or why the sync
+    /// was full; how old each group's membership data is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<super::summary::StateSummary>,
 }
 
 impl RunInfo {
@@ -36,6 +40,7 @@ impl RunInfo {
             version: env!("CARGO_PKG_VERSION"),
             base_url: base_url.to_owned(),
             kind: kind.to_owned(),
+            state: None,
         }
     }
 }

@@ -33,6 +33,74 @@ pub struct Summary {
     /// Lists an interrupted sync had read, taken from `--state` instead of read again.
     pub resumed_lists: usize,
     pub resumed_pages: u64,
+    /// Lists read from the API by this sync, and lists taken from the state instead.
+    pub lists_read: u64,
+    pub lists_from_state: u64,
+    /// With `--state`: what kind of sync ran, and why (in the JSON output, under `sync`).
+    #[serde(skip)]
+    pub state: Option<StateSummary>,
+}
+
+/// What a sync with `--state` did: its kind; for an incremental one the audit entries read and
+/// the lists read again with the first reason for each; for a full one why it was not
+/// incremental; and how old each group's membership data is.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StateSummary {
+    pub kind: String,
+    pub audit_entries: usize,
+    pub audit_pages: usize,
+    pub lists_read_again: usize,
+    pub group_rescans: usize,
+    /// Up to 100 of the lists read again, each with why.
+    pub read_again: Vec<ReadAgain>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_because: Option<String>,
+    /// Group id → when its member list was read (RFC 3339), for lists taken from the state;
+    /// the others were read by this sync.
+    pub group_members_read_at: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReadAgain {
+    pub list: String,
+    pub why: String,
+}
+
+impl StateSummary {
+    pub fn of(p: &openai_access_actors::state::Prepared) -> Self {
+        let rfc = |t: i64| {
+            chrono::DateTime::from_timestamp(t, 0)
+                .map(|d| d.to_rfc3339())
+                .unwrap_or_default()
+        };
+        Self {
+            kind: if p.resumed > 0 {
+                format!("{} (resumed)", p.kind.as_str())
+            } else {
+                p.kind.as_str().to_owned()
+            },
+            audit_entries: p.events,
+            audit_pages: p.audit_pages,
+            lists_read_again: p.dirty.lists.len(),
+            group_rescans: p.dirty.group_rescans,
+            read_again: p
+                .dirty
+                .lists
+                .iter()
+                .take(100)
+                .map(|(k, why)| ReadAgain {
+                    list: k.to_string(),
+                    why: why.clone(),
+                })
+                .collect(),
+            full_because: p.fallback.as_ref().map(ToString::to_string),
+            group_members_read_at: p
+                .group_members_read_at
+                .iter()
+                .map(|(g, t)| (g.clone(), rfc(*t)))
+                .collect(),
+        }
+    }
 }
 
 impl Summary {
@@ -67,6 +135,15 @@ impl Summary {
             plan: o.plan.clone(),
             resumed_lists: o.progress.resumed,
             resumed_pages: o.progress.resumed_pages,
+            lists_read: o
+                .progress
+                .crawlers
+                .values()
+                .map(|c| c.crawls_done)
+                .sum::<u64>()
+                .saturating_sub(o.progress.replayed as u64),
+            lists_from_state: o.progress.replayed as u64,
+            state: None,
         }
     }
 
@@ -122,6 +199,30 @@ impl Summary {
         );
         if let Some(plan) = &self.plan {
             let _ = writeln!(s, "plan: {}", plan.describe());
+        }
+        if let Some(st) = &self.state {
+            match &st.full_because {
+                Some(why) if st.kind.starts_with("full") => {
+                    let _ = writeln!(s, "sync: full, because {why}");
+                }
+                _ => {
+                    let _ = writeln!(
+                        s,
+                        "sync: {}; {} audit entries ({} pages), {} lists read again ({} group rescans)",
+                        st.kind,
+                        st.audit_entries,
+                        st.audit_pages,
+                        st.lists_read_again,
+                        st.group_rescans
+                    );
+                }
+            }
+            if let Some(oldest) = st.group_members_read_at.values().min() {
+                let _ = writeln!(
+                    s,
+                    "group members taken from the state were read at {oldest} or later"
+                );
+            }
         }
         if self.resumed_lists > 0 {
             let _ = writeln!(

@@ -89,6 +89,19 @@ impl Target {
         Ok(target)
     }
 
+    /// Syncs kept in a state append to a .c1z already there, so that each one (incremental
+    /// or full) is a sync run Baton can diff against the one before (`baton diff`); the file
+    /// keeps the last two. A file that is not a .c1z is replaced, as without a state.
+    pub fn append_to_existing_c1z(&mut self) {
+        if self.format == OutputFormat::C1z
+            && let Some(path) = &self.path
+            && path.exists()
+            && check_c1z(path).is_ok()
+        {
+            self.append = true;
+        }
+    }
+
     /// Where a partial sync is written when it may not replace the target: beside it, with
     /// `.partial` before the extension (`org.json` → `org.partial.json`).
     pub fn partial_path(&self) -> Option<PathBuf> {

@@ -31,6 +31,8 @@ fn sample(id: &str) -> Option<(&'static str, &'static [&'static str])> {
         "limits_file" => ("limits.json", &[]),
         "state" => ("state-dir", &[]),
         "max_duration" => ("2h", &[]),
+        "group_rescan_interval" => ("30m", &[]),
+        "audit_retention" => ("7d", &[]),
         "grant_entitlement" => ("project:proj-1:member", &["--grant-principal", "user:u1"]),
         "grant_principal" => ("user-1", &["--grant-entitlement", "project:proj-1:member"]),
         "grant_principal_type" => (
@@ -57,6 +59,7 @@ fn sample(id: &str) -> Option<(&'static str, &'static [&'static str])> {
         | "no_progress"
         | "provisioning"
         | "dry_run"
+        | "full"
         | "json" => ("true", &[]),
         _ => return None,
     })

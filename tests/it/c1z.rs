@@ -61,7 +61,7 @@ fn count(conn: &Connection, sql: &str, sync_id: &str) -> usize {
 }
 
 /// `(external_id, data)` of every row of `table` in `sync_id`.
-fn blobs(conn: &Connection, table: &str, sync_id: &str) -> BTreeMap<String, Vec<u8>> {
+pub fn blobs(conn: &Connection, table: &str, sync_id: &str) -> BTreeMap<String, Vec<u8>> {
     let mut stmt = conn
         .prepare(&format!(
             "SELECT external_id, data FROM {table} WHERE sync_id = ?1"
@@ -73,7 +73,7 @@ fn blobs(conn: &Connection, table: &str, sync_id: &str) -> BTreeMap<String, Vec<
         .expect("rows")
 }
 
-fn latest_sync(conn: &Connection) -> String {
+pub fn latest_sync(conn: &Connection) -> String {
     conn.query_row(
         "SELECT sync_id FROM v1_sync_runs WHERE ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT 1",
         [],

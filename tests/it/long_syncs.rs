@@ -229,9 +229,26 @@ fn a_sync_interrupted_twice_still_resumes_to_the_same_graph() {
         p <= read && p > 0,
         "{p} pages taken from the state, {read} read before"
     );
-    // The state now holds a complete sync: the next run is a fresh full sync, not a resume.
-    let again = resume_and_check(&server, &state, dir.path(), &base);
-    assert_eq!(again, 0, "a committed state is not resumed");
+    // The state now holds a complete sync: the next run is not a resume but an incremental
+    // sync, which, with nothing changed, reads the audit log's one page and nothing else.
+    server.reset_stats();
+    let out = dir.path().join("again.json");
+    let o = run_bounded(
+        &mut sync_cmd(&server, Some(&state), &out, &[]),
+        Duration::from_secs(120),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v = read_json(&out);
+    assert_eq!(v["sync"]["state"]["kind"], "incremental", "{}", text(&o));
+    assert_eq!(
+        v["summary"]["resumed_lists"], 0,
+        "a committed state is not resumed"
+    );
+    assert_eq!(total(&server), 1, "one page of the audit log");
+    assert!(
+        graph(v) == base.0,
+        "the incremental graph equals the full one"
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod cli;
 mod client;
 mod ground_truth;
 mod hostile;
+mod incremental;
 mod logs;
 mod long_syncs;
 mod outputs;

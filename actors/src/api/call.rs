@@ -108,6 +108,12 @@ impl Call {
         Self::new(Endpoint::ListProjectGroupRoles, &[p, g])
     }
 
+    /// The audit log, newest first. No time filter: an incremental sync reads down to the
+    /// entry just before its cursor, which proves the log continuous (see `incremental`).
+    pub fn audit_logs() -> Self {
+        Self::new(Endpoint::ListAuditLogs, &[])
+    }
+
     // ---- single objects --------------------------------------------------------------------
 
     pub fn invite(i: &InviteId) -> Self {

@@ -426,3 +426,42 @@ mod tests {
         assert!(k.owner.kind.is_none());
     }
 }
+
+/// One audit log entry (`AuditLog`), read as a hint of what changed: its id, type, time, the
+/// project it was scoped to, and its payload (under a key named after the type). Ids in it are
+/// plain strings: an event may name anything, and what it names is checked before use.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub effective_at: i64,
+    #[serde(default)]
+    pub project: Option<AuditProject>,
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditProject {
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+impl AuditEvent {
+    /// The payload: the object under the key named after the type.
+    pub fn payload(&self) -> &serde_json::Value {
+        static NULL: serde_json::Value = serde_json::Value::Null;
+        self.rest.get(&self.kind).unwrap_or(&NULL)
+    }
+
+    /// A string field of the payload.
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.payload().get(key).and_then(serde_json::Value::as_str)
+    }
+
+    /// The project the event was scoped to.
+    pub fn project_id(&self) -> Option<&str> {
+        self.project.as_ref()?.id.as_deref()
+    }
+}

@@ -186,6 +186,7 @@ async fn crawl<K: ListKind>(client: AdminClient, sinks: Sinks, scope: K::Scope) 
         grants: Vec::new(),
         work: Vec::new(),
         org_id: None,
+        read_at: crate::state::unix_now(),
     });
     let mut pager = client.pager(&req);
     let outcome = loop {

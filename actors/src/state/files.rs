@@ -66,6 +66,10 @@ pub struct JournalHeader {
     /// For an incremental sync: the lists of the base it reads again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dirty: Vec<ListKey>,
+    /// Where the next incremental sync reads the audit log from, once this one completes (kept
+    /// here so a resumed sync commits the cursor its first attempt computed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<serde_json::Value>,
 }
 
 /// What the directory holds.

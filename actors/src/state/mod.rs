@@ -16,17 +16,27 @@
 
 pub(crate) mod files;
 mod recorder;
+mod session;
 
 pub use files::{
     Journal, JournalHeader, Loaded, StateDir, StateError, StateMeta, SyncKind, VERSION,
 };
 pub use recorder::{Flush, ListRead, Recorder};
+pub use session::{Prepared, Refused, StateOptions, prepare};
 
 use crate::graph::Resource;
 use crate::ids::OrgId;
 use crate::messages::{GrantFact, Work};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
+
+/// Now, in Unix seconds (the state's timestamps).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
 
 /// Which list: its path (every list of one endpoint has a fixed query, so the path is enough).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -64,6 +74,20 @@ pub struct ListRecord {
     pub work: Vec<Work>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<OrgId>,
+    /// When it was read (Unix seconds): group member lists are read again once this is older
+    /// than the rescan interval.
+    #[serde(default)]
+    pub read_at: i64,
+}
+
+/// Lists whose grants include those held through a group (`assignment_sources`).
+const INHERITING_CRAWLERS: [&str; 2] = ["user_roles", "project_user_roles"];
+
+/// The group a `/organization/groups/{id}/users` key lists the members of.
+pub(crate) fn group_of_members_list(key: &ListKey) -> Option<&str> {
+    key.as_str()
+        .strip_prefix("/organization/groups/")?
+        .strip_suffix("/users")
 }
 
 /// Lists a sync may replay instead of reading, and where each came from.
@@ -75,6 +99,8 @@ pub struct Replay {
     base: FxHashMap<ListKey, ListRecord>,
     /// Lists of the base that may have changed: read again, never replayed.
     dirty: FxHashSet<ListKey>,
+    /// Groups whose member lists the sync has (replayed or read again).
+    groups_with_members: FxHashSet<String>,
 }
 
 /// A list to replay, and whether the journal already holds it.
@@ -90,10 +116,16 @@ impl Replay {
         dirty: impl IntoIterator<Item = ListKey>,
     ) -> Self {
         let index = |v: Vec<ListRecord>| v.into_iter().map(|r| (r.key.clone(), r)).collect();
+        let groups_with_members = base
+            .iter()
+            .filter_map(|r| group_of_members_list(&r.key))
+            .map(str::to_owned)
+            .collect();
         Self {
             journaled: index(journaled),
             base: index(base),
             dirty: dirty.into_iter().collect(),
+            groups_with_members,
         }
     }
 
@@ -113,10 +145,31 @@ impl Replay {
         if self.dirty.contains(key) {
             return None;
         }
-        self.base.remove(key).map(|record| Replayed {
+        let mut record = self.base.remove(key)?;
+        if INHERITING_CRAWLERS.contains(&record.crawler.as_str()) {
+            self.drop_inherited(&mut record);
+        }
+        Some(Replayed {
             record,
             journaled: false,
         })
+    }
+
+    /// A role list names the roles a user holds through groups too; those change with the
+    /// groups' members and roles, which the audit log records apart (or not at all). Replayed,
+    /// such grants would outlive a membership that ended; the group expansion at the end of the
+    /// sync derives them again, identically, from the groups' current lists. Kept when the
+    /// group's member list is not in the state (nothing would derive them).
+    fn drop_inherited(&self, record: &mut ListRecord) {
+        record.grants.retain(|g| match &g.origin {
+            crate::graph::Origin::Via { entitlement, .. } => {
+                entitlement.resource.resource_type != crate::baton::ResourceType::Group
+                    || !self
+                        .groups_with_members
+                        .contains(entitlement.resource.id.as_str())
+            }
+            crate::graph::Origin::Direct => true,
+        });
     }
 
     /// How many lists may be replayed.

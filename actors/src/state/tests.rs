@@ -15,6 +15,7 @@ fn record(path: &str, work: Vec<Work>) -> ListRecord {
         grants: Vec::new(),
         work,
         org_id: None,
+        read_at: 0,
     }
 }
 
@@ -25,6 +26,7 @@ fn header(server: &str) -> JournalHeader {
         kind: SyncKind::Full,
         started_at: 1,
         dirty: Vec::new(),
+        audit: None,
     }
 }
 
@@ -154,4 +156,35 @@ fn replay_takes_each_list_once_preferring_the_journal_and_never_a_dirty_one() {
     assert!(!c.journaled);
     assert!(replay.take(&clean.key).is_none(), "once");
     assert!(replay.take(&dirty.key).is_none(), "a dirty list is read");
+}
+
+#[test]
+fn a_replayed_role_list_leaves_grants_held_through_a_group_to_the_group_s_own_lists() {
+    use crate::baton::{ResourceId, ResourceKey, ResourceType, Slug};
+    use crate::graph::Origin;
+    let key = |t, id: &str| ResourceKey::new(t, id.parse::<ResourceId>().expect("id"));
+    let role = key(ResourceType::Role, "role-auditor").entitlement(Slug::Assigned);
+    let via = |g: &str| Origin::Via {
+        entitlement: key(ResourceType::Group, g).entitlement(Slug::Member),
+        immutable: true,
+    };
+    let alice = key(ResourceType::User, "user-alice");
+    let grant = |origin| GrantFact {
+        entitlement: role.clone(),
+        principal: alice.clone(),
+        origin,
+    };
+    let mut roles = record("/organization/users/user-alice/roles", Vec::new());
+    roles.crawler = "user_roles".to_owned();
+    roles.grants = vec![
+        grant(Origin::Direct),
+        grant(via("grp-eng")),
+        grant(via("grp-gone")),
+    ];
+    let members = record("/organization/groups/grp-eng/users", Vec::new());
+    let mut replay = Replay::new(Vec::new(), vec![roles.clone(), members], []);
+    let got = replay.take(&roles.key).expect("replayed").record.grants;
+    // Through grp-eng: derived again from grp-eng's members and roles, which the sync reads
+    // or replays as they are now. Through a group whose members the state lacks: kept.
+    assert_eq!(got, vec![grant(Origin::Direct), grant(via("grp-gone"))]);
 }

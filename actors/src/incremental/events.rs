@@ -1,0 +1,314 @@
+//! What an audit event may have changed: which lists to read again. Events are hints, the lists
+//! are the truth, so the mapping errs wide: a list named here is read again in full and
+//! replaces what the state held for it; a list wrongly left out would be wrong in the output,
+//! so an event whose scope is not known dirties more (its project, or everything).
+//!
+//! | event                                   | lists read again                                  |
+//! |-----------------------------------------|---------------------------------------------------|
+//! | `user.added/updated/deleted`, project   | the project's members and keys (a key says if its owner is still a member), the user's project roles |
+//! | `user.added/updated`, org               | the org's users                                   |
+//! | `user.deleted`, org                     | the org's users, and every list that names the user |
+//! | `invite.sent/deleted`                   | invites                                           |
+//! | `invite.accepted`                       | invites, users, and the members of every project   |
+//! | `project.*`                             | projects                                          |
+//! | `service_account.*`, project            | users, the project's service accounts and keys    |
+//! | `api_key.*`, project                    | the project's keys                                |
+//! | `group.created/updated`                 | groups                                            |
+//! | `group.deleted`                         | groups, and every list that names the group       |
+//! | `role.*`, org                           | org roles, and every list that names the role     |
+//! | `role.*`, project                       | the project's roles, and every list naming the role |
+//! | `role.assignment.*`                     | the principal's role list (org or project), and for a group in a project the project's groups |
+//! | `role.bound_to_resource/unbound…`       | as `role.updated`                                 |
+//! | `scim.enabled/disabled`                 | users and groups                                  |
+//! | sign-ins, certificates, IP allowlists, rate limits, tunnels, checkpoints, external keys, workload identity, `organization.updated` | nothing: the graph holds none of it |
+//! | anything else (`resource.deleted`, a type this build does not know) | its project's lists, or everything |
+//!
+//! Group membership changes are not in the org-scoped log at all: group member lists are read
+//! again on their own schedule (see `incremental`).
+
+use crate::api::Call;
+use crate::api::models::AuditEvent;
+use crate::ids::{GroupId, ProjectId, UserId};
+use crate::state::ListKey;
+
+/// What one event may have changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// These lists.
+    Lists(Vec<ListKey>),
+    /// Every list the state holds that names this id.
+    Naming(String),
+    /// Every list of this project (and the project list).
+    Project(String),
+    /// Every list of this kind (e.g. the members of every project).
+    Every(crate::endpoint::Endpoint),
+    /// Everything: the incremental sync becomes a full one.
+    Everything,
+}
+
+/// Event types that change nothing the graph holds.
+const IGNORED_PREFIXES: [&str; 13] = [
+    "login.",
+    "logout.",
+    "certificate.",
+    "certificates.",
+    "checkpoint.",
+    "external_key.",
+    "ip_allowlist.",
+    "rate_limit.",
+    "tunnel.",
+    "workload_identity_provider.",
+    "workload_identity_provider_mapping.",
+    "organization.updated",
+    // Tenant-scoped events appear only with `tenant_only=true`, which this reader never asks.
+    "tenant.",
+];
+
+fn key(call: Call) -> ListKey {
+    ListKey::of(&call)
+}
+
+/// The scopes `e` may have changed. Ids that are not safe path segments widen the scope
+/// (they cannot name a list, so the list they might have named cannot be singled out).
+pub fn scopes(e: &AuditEvent) -> Vec<Scope> {
+    let kind = e.kind.as_str();
+    if IGNORED_PREFIXES.iter().any(|p| kind.starts_with(p)) {
+        return Vec::new();
+    }
+    let project = e.project_id();
+    let project_id = project.and_then(|p| ProjectId::new(p).ok());
+    let id = e.field("id");
+    // Anything this module cannot name exactly: its project if it has one, else everything.
+    let wide = || match project {
+        Some(p) => vec![Scope::Project(p.to_owned())],
+        None => vec![Scope::Everything],
+    };
+    let naming = |id: Option<&str>| id.map(|i| Scope::Naming(i.to_owned()));
+    match kind {
+        "user.added" | "user.updated" | "user.deleted" => match (&project_id, project) {
+            (Some(p), _) => {
+                // A key says whether its owner still has access to the project.
+                let mut s = vec![Scope::Lists(vec![
+                    key(Call::project_users(p)),
+                    key(Call::project_api_keys(p)),
+                ])];
+                if let Some(u) = id.and_then(|u| UserId::new(u).ok()) {
+                    s.push(Scope::Lists(vec![key(Call::project_user_roles(p, &u))]));
+                }
+                s
+            }
+            (None, Some(_)) => wide(),
+            (None, None) => {
+                let mut s = vec![Scope::Lists(vec![key(Call::users())])];
+                if kind == "user.deleted" {
+                    s.extend(naming(id));
+                }
+                s
+            }
+        },
+        "invite.sent" | "invite.deleted" => vec![Scope::Lists(vec![key(Call::invites())])],
+        "invite.accepted" => vec![
+            Scope::Lists(vec![key(Call::invites()), key(Call::users())]),
+            // The invitee joins the invite's projects; which ones the event does not say.
+            Scope::Every(crate::endpoint::Endpoint::ListProjectUsers),
+        ],
+        "project.created" | "project.updated" | "project.archived" | "project.deleted" => {
+            vec![Scope::Lists(vec![key(Call::projects())])]
+        }
+        "service_account.created" | "service_account.updated" | "service_account.deleted" => {
+            match project_id {
+                Some(p) => vec![Scope::Lists(vec![
+                    key(Call::users()),
+                    key(Call::project_service_accounts(&p)),
+                    key(Call::project_api_keys(&p)),
+                ])],
+                None => wide(),
+            }
+        }
+        "api_key.created" | "api_key.updated" | "api_key.deleted" => match project_id {
+            Some(p) => vec![Scope::Lists(vec![key(Call::project_api_keys(&p))])],
+            None => {
+                let mut s = vec![Scope::Every(crate::endpoint::Endpoint::ListProjectApiKeys)];
+                s.extend(naming(id));
+                s
+            }
+        },
+        "group.created" | "group.updated" => vec![Scope::Lists(vec![key(Call::groups())])],
+        "group.deleted" => {
+            let mut s = vec![Scope::Lists(vec![key(Call::groups())])];
+            s.extend(naming(id));
+            s
+        }
+        "role.created"
+        | "role.updated"
+        | "role.deleted"
+        | "role.bound_to_resource"
+        | "role.unbound_from_resource" => {
+            let at_project = e
+                .field("resource_type")
+                .is_some_and(|t| t.contains("project"))
+                || project_id.is_some();
+            let in_project = e
+                .field("resource_id")
+                .filter(|_| at_project)
+                .or(project)
+                .and_then(|p| ProjectId::new(p).ok());
+            let mut s = match (at_project, in_project) {
+                (false, _) => vec![Scope::Lists(vec![key(Call::org_roles())])],
+                (true, Some(p)) => vec![Scope::Lists(vec![key(Call::project_roles(&p))])],
+                (true, None) => vec![Scope::Every(crate::endpoint::Endpoint::ListProjectRoles)],
+            };
+            // Who held the role: every list that names it.
+            s.extend(naming(id));
+            s
+        }
+        "role.assignment.created" | "role.assignment.deleted" => assignment(e),
+        "scim.enabled" | "scim.disabled" => {
+            vec![Scope::Lists(vec![key(Call::users()), key(Call::groups())])]
+        }
+        _ => wide(),
+    }
+}
+
+/// A role given to or taken from a user or group, in the org or a project.
+fn assignment(e: &AuditEvent) -> Vec<Scope> {
+    let principal = e.field("principal_id").unwrap_or_default();
+    let principal_type = e.field("principal_type").unwrap_or_default();
+    let resource_type = e.field("resource_type").unwrap_or_default();
+    let project = if resource_type.contains("project") {
+        e.field("resource_id").or(e.project_id())
+    } else {
+        None
+    };
+    let everything = || match e.project_id() {
+        Some(p) => vec![Scope::Project(p.to_owned())],
+        None => vec![Scope::Everything],
+    };
+    match (principal_type, project.map(ProjectId::new)) {
+        ("user", None) => match UserId::new(principal) {
+            Ok(u) => vec![Scope::Lists(vec![key(Call::user_roles(&u))])],
+            Err(_) => everything(),
+        },
+        ("group", None) => match GroupId::new(principal) {
+            Ok(g) => vec![Scope::Lists(vec![key(Call::group_roles(&g))])],
+            Err(_) => everything(),
+        },
+        ("user", Some(Ok(p))) => match UserId::new(principal) {
+            Ok(u) => vec![Scope::Lists(vec![
+                key(Call::project_user_roles(&p, &u)),
+                key(Call::project_users(&p)),
+            ])],
+            Err(_) => vec![Scope::Project(p.to_string())],
+        },
+        ("group", Some(Ok(p))) => match GroupId::new(principal) {
+            Ok(g) => vec![Scope::Lists(vec![
+                key(Call::project_groups(&p)),
+                key(Call::project_group_roles(&p, &g)),
+            ])],
+            Err(_) => vec![Scope::Project(p.to_string())],
+        },
+        _ => everything(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(kind: &str, project: Option<&str>, payload: serde_json::Value) -> AuditEvent {
+        serde_json::from_value(json!({
+            "id": "audit_log-1",
+            "type": kind,
+            "effective_at": 1,
+            "project": project.map(|p| json!({"id": p})),
+            kind: payload,
+        }))
+        .expect("event")
+    }
+
+    fn lists(s: &[Scope]) -> Vec<String> {
+        s.iter()
+            .flat_map(|s| match s {
+                Scope::Lists(l) => l.iter().map(|k| k.to_string()).collect(),
+                other => vec![format!("{other:?}")],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn project_membership_events_name_the_project_s_members_and_the_user_s_roles() {
+        let e = event(
+            "user.added",
+            Some("proj-1"),
+            json!({"id": "user-9", "data": {"role": "member"}}),
+        );
+        assert_eq!(
+            lists(&scopes(&e)),
+            [
+                "/organization/projects/proj-1/users",
+                "/organization/projects/proj-1/api_keys",
+                "/projects/proj-1/users/user-9/roles"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deleted_user_dirties_every_list_that_names_them() {
+        let e = event("user.deleted", None, json!({"id": "user-9"}));
+        assert_eq!(
+            scopes(&e),
+            vec![
+                Scope::Lists(vec![ListKey::of(&Call::users())]),
+                Scope::Naming("user-9".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn assignments_name_the_principal_s_list() {
+        let org = event(
+            "role.assignment.created",
+            None,
+            json!({"principal_id": "group-1", "principal_type": "group", "resource_id": "org-1", "resource_type": "organization"}),
+        );
+        assert_eq!(lists(&scopes(&org)), ["/organization/groups/group-1/roles"]);
+        let project = event(
+            "role.assignment.deleted",
+            Some("proj-1"),
+            json!({"principal_id": "user-2", "principal_type": "user", "resource_id": "proj-1", "resource_type": "project"}),
+        );
+        assert_eq!(
+            lists(&scopes(&project)),
+            [
+                "/projects/proj-1/users/user-2/roles",
+                "/organization/projects/proj-1/users"
+            ]
+        );
+    }
+
+    #[test]
+    fn what_is_not_known_widens_and_what_is_irrelevant_dirties_nothing() {
+        assert!(scopes(&event("login.succeeded", None, json!({}))).is_empty());
+        assert_eq!(
+            scopes(&event("resource.deleted", None, json!({}))),
+            vec![Scope::Everything]
+        );
+        assert_eq!(
+            scopes(&event("tunnel.invented.someday", Some("proj-1"), json!({}))),
+            Vec::<Scope>::new(),
+            "a known-irrelevant prefix"
+        );
+        assert_eq!(
+            scopes(&event("project.flux_capacitor", Some("proj-1"), json!({}))),
+            vec![Scope::Project("proj-1".into())]
+        );
+        // An id that cannot name a list widens instead of being dropped.
+        let bad = event(
+            "role.assignment.created",
+            None,
+            json!({"principal_id": "../x", "principal_type": "user", "resource_type": "organization"}),
+        );
+        assert_eq!(scopes(&bad), vec![Scope::Everything]);
+    }
+}

@@ -1,0 +1,567 @@
+//! Incremental syncs from the audit log, as a user runs them (`sync --state DIR`): after any
+//! sequence of changes, through the API or out of band, the output equals a fresh full sync's;
+//! they read only what changed; and they fall back to full syncs, saying why, when the log
+//! cannot be trusted.
+
+use crate::support::*;
+use openai_access_actors::api::Endpoint;
+use openai_access_actors::mock::random_changes::{self, KINDS};
+use openai_access_actors::mock::rng::SplitMix64;
+use openai_access_actors::mock::{AuditConfig, Change, MockConfig, MockServer, Preset};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+fn server(preset: Preset, seed: u64) -> MockServer {
+    mock_with(MockConfig {
+        preset,
+        seed,
+        ..MockConfig::default()
+    })
+}
+
+/// `sync` of `server` into `out` (JSON), with `extra` flags.
+fn sync(server: &MockServer, out: &Path, extra: &[&str]) -> (Value, String) {
+    let o = run_bounded(
+        bin()
+            .env("OPENAI_ADMIN_KEY", KEY)
+            .args(["sync", "--no-progress", "--base-url"])
+            .arg(server.base_url())
+            .arg("--out")
+            .arg(out)
+            .args(extra),
+        Duration::from_secs(120),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&std::fs::read(out).expect("out")).expect("json");
+    (v, text(&o))
+}
+
+fn graph(mut v: Value) -> Value {
+    strip_run(&mut v);
+    v
+}
+
+/// An incremental sync with `state`, and a fresh full sync: their graphs, and the first's
+/// `sync.state`.
+fn incremental_and_fresh(server: &MockServer, dir: &Path, state: &Path) -> (Value, Value, Value) {
+    let st = state.to_str().expect("utf-8");
+    let (inc, said) = sync(
+        server,
+        &dir.join("inc.json"),
+        &["--state", st, "--group-rescan-interval", "0"],
+    );
+    let run = inc["sync"]["state"].clone();
+    assert_eq!(run["kind"], "incremental", "{said}");
+    let (fresh, _) = sync(server, &dir.join("fresh.json"), &[]);
+    (graph(inc), graph(fresh), run)
+}
+
+/// What one graph has that the other lacks, array by array (for a failing comparison).
+fn differences(a: &Value, b: &Value) -> String {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return "not objects".into();
+    };
+    let mut out = String::new();
+    for (name, av) in a {
+        let bv = &b[name];
+        let items = |v: &Value| -> BTreeSet<String> {
+            v.as_array()
+                .map(|x| x.iter().map(Value::to_string).collect())
+                .unwrap_or_default()
+        };
+        if av == bv {
+            continue;
+        }
+        let (ai, bi) = (items(av), items(bv));
+        if ai.is_empty() && bi.is_empty() {
+            out += &format!("\n{name}: {av} / full {bv}");
+            continue;
+        }
+        for x in ai.difference(&bi).take(5) {
+            out += &format!("\n{name} only incremental: {x}");
+        }
+        for x in bi.difference(&ai).take(5) {
+            out += &format!("\n{name} only full: {x}");
+        }
+    }
+    out
+}
+
+/// Applies `n` random changes; returns the kinds applied.
+fn apply_random(server: &MockServer, rng: &mut SplitMix64, n: usize) -> Vec<usize> {
+    let mut applied = Vec::new();
+    let mut tries = 0;
+    while applied.len() < n && tries < n * 20 {
+        tries += 1;
+        let (kind, change) = random_changes::draw(&server.org(), rng);
+        if let Some(c) = change
+            && server.change(&c).is_ok()
+        {
+            applied.push(kind);
+        }
+    }
+    applied
+}
+
+/// Kinds that act on what other kinds create, and those kinds (in order).
+const PREREQUISITES: [(usize, &[usize]); 1] = [
+    // Deleting a group's project role needs a project with a group and a custom role.
+    (19, &[33, 14, 18]),
+];
+
+/// A change of `kind`, if one can be drawn from the org as it is.
+fn draw_kind(server: &MockServer, rng: &mut SplitMix64, kind: usize) -> Option<Change> {
+    (0..500)
+        .map(|_| random_changes::draw(&server.org(), rng))
+        .find_map(|(k, c)| c.filter(|_| k == kind))
+}
+
+/// Applies one change of `kind`, if one can be drawn (a refused one is simply not made).
+fn apply_kind(server: &MockServer, rng: &mut SplitMix64, kind: usize) {
+    if let Some(c) = draw_kind(server, rng, kind) {
+        let _ = server.change(&c);
+    }
+}
+
+#[test]
+fn after_random_changes_an_incremental_sync_equals_a_full_one() {
+    let mut kinds = BTreeSet::new();
+    for seed in 0..40u64 {
+        let server = server(Preset::Small, seed);
+        let dir = tempfile::tempdir().expect("tmp");
+        let state = dir.path().join("state");
+        let st = state.to_str().expect("utf-8");
+        sync(&server, &dir.path().join("full.json"), &["--state", st]);
+        let mut rng = SplitMix64::new(seed);
+        let n = 1 + rng.below(50);
+        let applied = apply_random(&server, &mut rng, n);
+        kinds.extend(applied.iter().copied());
+        let (inc, fresh, run) = incremental_and_fresh(&server, dir.path(), &state);
+        assert!(
+            inc == fresh,
+            "seed {seed}: {} changes {applied:?}; incremental differs from full: {}\n({run})",
+            applied.len(),
+            differences(&inc, &fresh)
+        );
+    }
+    let missing: Vec<usize> = (0..KINDS).filter(|k| !kinds.contains(k)).collect();
+    assert!(missing.is_empty(), "kinds never drawn: {missing:?}");
+}
+
+#[test]
+fn each_kind_of_change_alone_is_found_and_read_at_a_cost_in_proportion() {
+    for kind in 0..KINDS {
+        let server = server(Preset::Small, 7);
+        let dir = tempfile::tempdir().expect("tmp");
+        let state = dir.path().join("state");
+        let mut rng = SplitMix64::new(kind as u64);
+        // Some kinds need something to act on first (a group holding a project role, say):
+        // other changes, made before the full sync, until one of this kind can be drawn.
+        let mut change = None;
+        for _ in 0..100 {
+            change = draw_kind(&server, &mut rng, kind);
+            if change.is_some() {
+                break;
+            }
+            match PREREQUISITES.iter().find(|(k, _)| *k == kind) {
+                Some((_, before)) => {
+                    for &b in *before {
+                        apply_kind(&server, &mut rng, b);
+                    }
+                }
+                None => {
+                    apply_random(&server, &mut rng, 1);
+                }
+            }
+        }
+        let change = change.unwrap_or_else(|| panic!("kind {kind} never drawn"));
+        sync(
+            &server,
+            &dir.path().join("full.json"),
+            &["--state", state.to_str().expect("utf-8")],
+        );
+        if server.change(&change).is_err() {
+            continue;
+        }
+        server.reset_stats();
+        let (inc, fresh, run) = incremental_and_fresh(&server, dir.path(), &state);
+        assert!(
+            inc == fresh,
+            "kind {kind} ({change:?}): incremental differs from full ({run})"
+        );
+        let read_again = run["lists_read_again"].as_u64().expect("count");
+        assert!(
+            read_again < 120,
+            "kind {kind}: {read_again} lists for one change ({run})"
+        );
+    }
+}
+
+#[test]
+fn with_nothing_changed_an_incremental_sync_reads_one_page_of_the_log_and_nothing_else() {
+    let server = server(Preset::Small, 1);
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let st = state.to_str().expect("utf-8");
+    sync(&server, &dir.path().join("full.json"), &["--state", st]);
+    server.reset_stats();
+    let (v, said) = sync(&server, &dir.path().join("inc.json"), &["--state", st]);
+    let stats = server.stats();
+    assert_eq!(
+        stats.requests.get(&Endpoint::ListAuditLogs),
+        Some(&1),
+        "{said}"
+    );
+    let others: u64 = stats
+        .requests
+        .iter()
+        .filter(|(e, _)| **e != Endpoint::ListAuditLogs)
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(others, 0, "no list was read: {:?}", stats.requests);
+    assert_eq!(v["sync"]["kind"], "incremental");
+    assert_eq!(v["sync"]["state"]["lists_read_again"], 0);
+
+    // k changes: the log's pages and the pages of the lists read, nothing more; and those
+    // lists are the dirty ones plus the few the changes created.
+    let mut rng = SplitMix64::new(99);
+    let k = apply_random(&server, &mut rng, 10).len() as u64;
+    server.reset_stats();
+    let (v, _) = sync(&server, &dir.path().join("inc2.json"), &["--state", st]);
+    let stats = server.stats();
+    let audit = stats
+        .requests
+        .get(&Endpoint::ListAuditLogs)
+        .copied()
+        .unwrap_or(0);
+    let list_requests: u64 = stats
+        .requests
+        .iter()
+        .filter(|(e, _)| **e != Endpoint::ListAuditLogs)
+        .map(|(_, n)| n)
+        .sum();
+    let s = &v["summary"];
+    assert_eq!(
+        audit,
+        v["sync"]["state"]["audit_pages"].as_u64().expect("pages")
+    );
+    assert_eq!(
+        list_requests,
+        s["requests_total"].as_u64().expect("total"),
+        "each page once"
+    );
+    let read = s["lists_read"].as_u64().expect("read");
+    let dirty = v["sync"]["state"]["lists_read_again"]
+        .as_u64()
+        .expect("dirty");
+    assert!(
+        read <= dirty + 6 * k,
+        "{read} lists read for {dirty} dirty lists and {k} changes"
+    );
+    assert!(
+        s["lists_from_state"].as_u64().expect("replayed") > read,
+        "most lists come from the state"
+    );
+}
+
+#[test]
+fn group_membership_is_not_in_the_log_and_is_read_again_on_its_schedule() {
+    let server = server(Preset::Small, 2);
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let st = state.to_str().expect("utf-8");
+    sync(&server, &dir.path().join("full.json"), &["--state", st]);
+    let org = server.org();
+    let group = &org.groups[0];
+    let outsider = org
+        .users
+        .iter()
+        .find(|u| !u.is_service_account() && !group.members.iter().any(|m| m.user_id == u.id))
+        .expect("a user outside the group");
+    server
+        .change(&Change::Request {
+            method: "POST".into(),
+            path: format!("/organization/groups/{}/users", group.group.id),
+            body: serde_json::json!({"user_id": outsider.id}),
+        })
+        .expect("added");
+    let entries_before = server.audit_entries().len();
+    // Not due yet: the change is not seen, and the output says how old the data is.
+    let (stale, _) = sync(&server, &dir.path().join("stale.json"), &["--state", st]);
+    assert_eq!(
+        server.audit_entries().len(),
+        entries_before,
+        "no org-scoped entry"
+    );
+    let read_at = &stale["sync"]["state"]["group_members_read_at"];
+    assert!(read_at[group.group.id.as_str()].is_string(), "{read_at}");
+    let (fresh, _) = sync(&server, &dir.path().join("fresh.json"), &[]);
+    assert!(
+        graph(stale.clone()) != graph(fresh.clone()),
+        "a membership change waits for its rescan"
+    );
+    // Due: read again, and equal.
+    let (due, _) = sync(
+        &server,
+        &dir.path().join("due.json"),
+        &["--state", st, "--group-rescan-interval", "0"],
+    );
+    assert!(due["sync"]["state"]["group_rescans"].as_u64().expect("n") > 0);
+    assert!(graph(due) == graph(fresh));
+}
+
+#[test]
+fn an_unusable_log_or_cursor_means_a_full_sync_that_says_why() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("o.json");
+    // The log is off.
+    let off = mock_with(MockConfig {
+        preset: Preset::Tiny,
+        audit: AuditConfig {
+            enabled: false,
+            retention: None,
+        },
+        ..MockConfig::default()
+    });
+    let st_off = dir.path().join("s-off");
+    let st_off = st_off.to_str().expect("utf-8");
+    sync(&off, &out, &["--state", st_off]);
+    let (v, _) = sync(&off, &out, &["--state", st_off]);
+    assert_eq!(v["sync"]["kind"], "full");
+    assert!(
+        v["sync"]["state"]["full_because"]
+            .as_str()
+            .expect("why")
+            .contains("no complete sync")
+            || v["sync"]["state"]["full_because"]
+                .as_str()
+                .expect("why")
+                .contains("audit log"),
+        "{}",
+        v["sync"]
+    );
+
+    // Asked for.
+    let on = server(Preset::Tiny, 0);
+    let st = dir.path().join("s-on");
+    let st = st.to_str().expect("utf-8");
+    sync(&on, &out, &["--state", st]);
+    let (v, _) = sync(&on, &out, &["--state", st, "--full"]);
+    assert_eq!(v["sync"]["kind"], "full");
+    assert_eq!(
+        v["sync"]["state"]["full_because"],
+        "a full sync was asked for"
+    );
+
+    // Older than the assumed retention.
+    let (v, _) = sync(&on, &out, &["--state", st, "--audit-retention", "1s"]);
+    assert_eq!(v["sync"]["kind"], "full");
+    assert!(
+        v["sync"]["state"]["full_because"]
+            .as_str()
+            .expect("why")
+            .contains("older than the audit log keeps")
+    );
+
+    // A gap: the entry the last sync ended on has expired.
+    let gap = server(Preset::Tiny, 0);
+    let st = dir.path().join("s-gap");
+    let st = st.to_str().expect("utf-8");
+    gap.change(&Change::CreateGroup {
+        name: "Before".into(),
+    })
+    .expect("change");
+    gap.age_audit(Duration::from_secs(3600), None);
+    sync(&gap, &out, &["--state", st]);
+    gap.age_audit(Duration::from_secs(3600), Some(Duration::from_secs(1800)));
+    let (v, _) = sync(&gap, &out, &["--state", st]);
+    assert_eq!(v["sync"]["kind"], "full", "{}", v["sync"]);
+    assert!(
+        v["sync"]["state"]["full_because"]
+            .as_str()
+            .expect("why")
+            .contains("gap"),
+        "{}",
+        v["sync"]
+    );
+
+    // An event of a kind nothing knows: everything is read.
+    let odd = server(Preset::Tiny, 0);
+    let st = dir.path().join("s-odd");
+    let st = st.to_str().expect("utf-8");
+    sync(&odd, &out, &["--state", st]);
+    odd.change(&Change::Event {
+        kind: "resource.deleted".into(),
+        project: None,
+        payload: Value::Null,
+    })
+    .expect("event");
+    let (v, _) = sync(&odd, &out, &["--state", st]);
+    assert_eq!(v["sync"]["kind"], "full");
+    assert!(
+        v["sync"]["state"]["full_because"]
+            .as_str()
+            .expect("why")
+            .contains("resource.deleted")
+    );
+}
+
+#[test]
+fn archived_in_between_and_deleted_then_reinvited_are_followed() {
+    let server = server(Preset::Small, 3);
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    sync(
+        &server,
+        &dir.path().join("full.json"),
+        &["--state", state.to_str().expect("utf-8")],
+    );
+    let org = server.org();
+    let project = org
+        .projects
+        .iter()
+        .find(|p| !p.is_archived())
+        .expect("active");
+    let user = org
+        .users
+        .iter()
+        .find(|u| {
+            !u.is_service_account()
+                && u.role.as_deref() == Some("reader")
+                && !project.users.iter().any(|m| m.user_id == u.id)
+        })
+        .expect("a reader");
+    let email = user.email.clone().expect("email");
+    let changes = [
+        Change::Request {
+            method: "POST".into(),
+            path: format!("/organization/projects/{}/users", project.project.id),
+            body: serde_json::json!({"user_id": user.id, "role": "member"}),
+        },
+        Change::ArchiveProject {
+            project: project.project.id.to_string(),
+        },
+        Change::Request {
+            method: "DELETE".into(),
+            path: format!("/organization/users/{}", user.id),
+            body: Value::Null,
+        },
+        Change::Request {
+            method: "POST".into(),
+            path: "/organization/invites".into(),
+            body: serde_json::json!({"email": email, "role": "reader", "projects": []}),
+        },
+    ];
+    for c in &changes {
+        server.change(c).unwrap_or_else(|e| panic!("{c:?}: {e}"));
+    }
+    let invite = server
+        .org()
+        .invites
+        .into_iter()
+        .find(|i| {
+            i.email.as_deref() == Some(email.as_str()) && i.status.as_deref() == Some("pending")
+        })
+        .expect("invited again");
+    server
+        .change(&Change::AcceptInvite {
+            invite: invite.id.to_string(),
+        })
+        .expect("accepted");
+    let (inc, fresh, run) = incremental_and_fresh(&server, dir.path(), &state);
+    assert!(inc == fresh, "{run}");
+}
+
+#[test]
+fn a_crash_between_the_output_and_the_state_loses_and_doubles_nothing() {
+    let server = server(Preset::Small, 4);
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let st = state.to_str().expect("utf-8");
+    sync(&server, &dir.path().join("full.json"), &["--state", st]);
+    let mut rng = SplitMix64::new(4);
+    apply_random(&server, &mut rng, 15);
+    // The output is written, then the process dies before the state is committed.
+    let o = run_bounded(
+        bin()
+            .env("OPENAI_ADMIN_KEY", KEY)
+            .env("OPENAI_ACCESS_TEST_STOP_BEFORE_STATE", "1")
+            .args([
+                "sync",
+                "--no-progress",
+                "--group-rescan-interval",
+                "0",
+                "--base-url",
+            ])
+            .arg(server.base_url())
+            .args(["--state", st, "--out"])
+            .arg(dir.path().join("crashed.json")),
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(137), "{}", text(&o));
+    assert!(
+        dir.path().join("crashed.json").exists(),
+        "the output was written"
+    );
+    // The next run finishes what the crashed one began, from its journal.
+    let (resumed, said) = sync(&server, &dir.path().join("resumed.json"), &["--state", st]);
+    assert_eq!(resumed["sync"]["kind"], "resumed", "{said}");
+    assert_eq!(resumed["summary"]["lists_read"], 0, "{said}");
+    // Changes after it are found by the next incremental sync.
+    apply_random(&server, &mut rng, 15);
+    let (inc, fresh, run) = incremental_and_fresh(&server, dir.path(), &state);
+    assert!(inc == fresh, "{run}");
+    let (again, fresh2, _) = incremental_and_fresh(&server, dir.path(), &state);
+    assert!(again == fresh2);
+}
+
+#[test]
+fn into_a_c1z_each_sync_is_a_run_baton_can_diff_and_the_last_equals_a_full_sync() {
+    use crate::c1z::{blobs, latest_sync, open_c1z};
+    let server = server(Preset::Small, 3);
+    let dir = tempfile::tempdir().expect("tmp");
+    let st = dir.path().join("state");
+    let st = st.to_str().expect("utf-8");
+    let c1z = dir.path().join("org.c1z");
+    let run = |out: &Path, extra: &[&str]| {
+        let o = run_bounded(
+            bin()
+                .env("OPENAI_ADMIN_KEY", KEY)
+                .args(["sync", "--no-progress", "--base-url"])
+                .arg(server.base_url())
+                .arg("--out")
+                .arg(out)
+                .args(extra),
+            Duration::from_secs(120),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        text(&o)
+    };
+    run(&c1z, &["--state", st]);
+    let mut rng = SplitMix64::new(3);
+    assert!(!apply_random(&server, &mut rng, 10).is_empty());
+    let said = run(&c1z, &["--state", st, "--group-rescan-interval", "0"]);
+    assert!(said.contains("incremental"), "{said}");
+    let fresh = dir.path().join("fresh.c1z");
+    run(&fresh, &[]);
+
+    let inc = open_c1z(&c1z).conn;
+    let runs: i64 = inc
+        .query_row(
+            "SELECT count(*) FROM v1_sync_runs WHERE sync_type = 'full' AND ended_at IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(runs, 2, "the first sync and the incremental one, to diff");
+    let full = open_c1z(&fresh).conn;
+    let (a, b) = (latest_sync(&inc), latest_sync(&full));
+    for table in ["v1_resources", "v1_entitlements", "v1_grants"] {
+        assert!(
+            blobs(&inc, table, &a) == blobs(&full, table, &b),
+            "{table}: the incremental sync's rows differ from a full sync's"
+        );
+    }
+}
