@@ -175,7 +175,17 @@ pub fn bin() -> std::process::Command {
             c.env_remove(k);
         }
     }
+    // A run without --out writes its default output to the working directory: never the
+    // checkout's.
+    c.current_dir(scratch_cwd());
     c
+}
+
+/// A working directory for runs of the binary, shared by the tests (they pass absolute paths).
+fn scratch_cwd() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("scratch dir"))
+        .path()
 }
 
 /// stdout then stderr, as text.
