@@ -69,6 +69,7 @@ endpoints! {
     ListProjectGroupRoles => "GET" "/projects/{project_id}/groups/{group_id}/roles", list B 1000;
     ListAuditLogs => "GET" "/organization/audit_logs", list A 100;
     RetrieveInvite => "GET" "/organization/invites/{invite_id}";
+    RetrieveUser => "GET" "/organization/users/{user_id}";
     ModifyUser => "POST" "/organization/users/{user_id}";
     DeleteUser => "DELETE" "/organization/users/{user_id}";
     AssignUserRole => "POST" "/organization/users/{user_id}/roles";

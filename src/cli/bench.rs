@@ -37,6 +37,14 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
+    /// The incremental scenario instead of full syncs: for each K, a full sync into a state,
+    /// K random changes to the org (through the API and out of band), then an incremental
+    /// sync; reports the requests and time of each. With `--rpm` the full sync runs with the
+    /// limit lifted and its time is the bound computed from the org's shape; the incremental
+    /// one runs under the limit. E.g. `--changes 0,10,100`.
+    #[arg(long, value_name = "K,K,…", value_delimiter = ',', num_args = 1..)]
+    pub changes: Vec<usize>,
+
     /// Run the mock in-process on a paused clock: wall times are virtual (hours at 10
     /// requests a minute take seconds), and the same on every run and machine.
     #[arg(long)]

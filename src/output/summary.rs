@@ -53,6 +53,10 @@ pub struct StateSummary {
     pub group_rescans: usize,
     /// Up to 100 of the lists read again, each with why.
     pub read_again: Vec<ReadAgain>,
+    /// Objects read on their own (one request each) instead of their whole list.
+    pub objects_read_alone: usize,
+    /// Up to 100 of them (`list` names the object), each with why.
+    pub read_alone: Vec<ReadAgain>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub full_because: Option<String>,
     /// Group id → when its member list was read (RFC 3339), for lists taken from the state;
@@ -90,6 +94,17 @@ impl StateSummary {
                 .take(100)
                 .map(|(k, why)| ReadAgain {
                     list: k.to_string(),
+                    why: why.clone(),
+                })
+                .collect(),
+            objects_read_alone: p.dirty.items.len(),
+            read_alone: p
+                .dirty
+                .items
+                .iter()
+                .take(100)
+                .map(|(item, why)| ReadAgain {
+                    list: format!("{} in {}", item, item.list()),
                     why: why.clone(),
                 })
                 .collect(),
@@ -208,12 +223,13 @@ impl Summary {
                 _ => {
                     let _ = writeln!(
                         s,
-                        "sync: {}; {} audit entries ({} pages), {} lists read again ({} group rescans)",
+                        "sync: {}; {} audit entries ({} pages), {} lists read again ({} group rescans), {} objects read alone",
                         st.kind,
                         st.audit_entries,
                         st.audit_pages,
                         st.lists_read_again,
-                        st.group_rescans
+                        st.group_rescans,
+                        st.objects_read_alone
                     );
                 }
             }

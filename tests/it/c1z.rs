@@ -75,7 +75,7 @@ pub fn blobs(conn: &Connection, table: &str, sync_id: &str) -> BTreeMap<String, 
 
 pub fn latest_sync(conn: &Connection) -> String {
     conn.query_row(
-        "SELECT sync_id FROM v1_sync_runs WHERE ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT 1",
+        "SELECT sync_id FROM v1_sync_runs WHERE ended_at IS NOT NULL ORDER BY ended_at DESC, id DESC LIMIT 1",
         [],
         |r| r.get(0),
     )

@@ -7,7 +7,7 @@ use crate::support::*;
 use openai_access_actors::api::Endpoint;
 use openai_access_actors::mock::random_changes::{self, KINDS};
 use openai_access_actors::mock::rng::SplitMix64;
-use openai_access_actors::mock::{AuditConfig, Change, MockConfig, MockServer, Preset};
+use openai_access_actors::mock::{AuditConfig, Change, MockConfig, MockServer, MockStats, Preset};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -41,6 +41,22 @@ fn sync(server: &MockServer, out: &Path, extra: &[&str]) -> (Value, String) {
 fn graph(mut v: Value) -> Value {
     strip_run(&mut v);
     v
+}
+
+/// As [`incremental_and_fresh`], with what the mock counted of the incremental sync alone.
+fn incremental_and_fresh_counted(
+    server: &MockServer,
+    dir: &Path,
+    state: &Path,
+) -> (Value, Value, Value, MockStats) {
+    server.reset_stats();
+    let st = state.to_str().expect("utf-8");
+    let (inc, said) = sync(server, &dir.join("inc.json"), &["--state", st]);
+    let run = inc["sync"]["state"].clone();
+    assert_eq!(run["kind"], "incremental", "{said}");
+    let counted = server.stats();
+    let (fresh, _) = sync(server, &dir.join("fresh.json"), &[]);
+    (graph(inc), graph(fresh), run, counted)
 }
 
 /// An incremental sync with `state`, and a fresh full sync: their graphs, and the first's
@@ -247,10 +263,13 @@ fn with_nothing_changed_an_incremental_sync_reads_one_page_of_the_log_and_nothin
         audit,
         v["sync"]["state"]["audit_pages"].as_u64().expect("pages")
     );
+    let alone = v["sync"]["state"]["objects_read_alone"]
+        .as_u64()
+        .expect("alone");
     assert_eq!(
         list_requests,
-        s["requests_total"].as_u64().expect("total"),
-        "each page once"
+        s["requests_total"].as_u64().expect("total") + alone,
+        "each page once, and each object read alone once"
     );
     let read = s["lists_read"].as_u64().expect("read");
     let dirty = v["sync"]["state"]["lists_read_again"]
@@ -559,9 +578,72 @@ fn into_a_c1z_each_sync_is_a_run_baton_can_diff_and_the_last_equals_a_full_sync(
     let full = open_c1z(&fresh).conn;
     let (a, b) = (latest_sync(&inc), latest_sync(&full));
     for table in ["v1_resources", "v1_entitlements", "v1_grants"] {
+        let (x, y) = (blobs(&inc, table, &a), blobs(&full, table, &b));
+        let differ: Vec<&String> = x
+            .keys()
+            .chain(y.keys())
+            .filter(|k| x.get(*k) != y.get(*k))
+            .take(5)
+            .collect();
         assert!(
-            blobs(&inc, table, &a) == blobs(&full, table, &b),
-            "{table}: the incremental sync's rows differ from a full sync's"
+            differ.is_empty(),
+            "{table}: the incremental sync's rows differ from a full sync's: {differ:?}"
         );
     }
+}
+
+#[test]
+fn a_changed_user_or_invite_is_read_alone_not_the_whole_list() {
+    // `medium`: 2,000 users, 20 pages; 10 rpm would make the list two minutes of reads.
+    let server = server(Preset::Medium, 4);
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let st = state.to_str().expect("utf-8");
+    sync(&server, &dir.path().join("full.json"), &["--state", st]);
+    let org = server.org();
+    let user = org
+        .users
+        .iter()
+        .find(|u| !u.is_service_account() && u.role.as_deref() == Some("reader"))
+        .expect("a reader");
+    let invite = org
+        .invites
+        .iter()
+        .find(|i| i.status.as_deref() == Some("pending") && !i.projects.is_empty())
+        .expect("a pending invite with projects");
+    let changes = [
+        Change::Request {
+            method: "POST".into(),
+            path: format!("/organization/users/{}", user.id),
+            body: serde_json::json!({"role": "owner"}),
+        },
+        Change::AcceptInvite {
+            invite: invite.id.to_string(),
+        },
+    ];
+    for c in &changes {
+        server.change(c).expect("change");
+    }
+    let (inc, fresh, run, stats) = incremental_and_fresh_counted(&server, dir.path(), &state);
+    let n = |e: Endpoint| stats.requests.get(&e).copied().unwrap_or(0);
+    assert_eq!(n(Endpoint::ListInvites), 0, "{run}");
+    assert_eq!(n(Endpoint::RetrieveInvite), 1, "the accepted invite, alone");
+    assert_eq!(
+        n(Endpoint::ListUsers),
+        1,
+        "one page: the user the invite became, by email"
+    );
+    assert_eq!(
+        n(Endpoint::RetrieveUser),
+        2,
+        "the promoted user and the new one"
+    );
+    assert_eq!(run["objects_read_alone"], 4, "{run}");
+    // The invite's projects' members, not every project's.
+    assert_eq!(
+        n(Endpoint::ListProjectUsers),
+        invite.projects.len() as u64,
+        "{run}"
+    );
+    assert!(inc == fresh, "{}", differences(&inc, &fresh));
 }

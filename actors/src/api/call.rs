@@ -119,6 +119,13 @@ impl Call {
     pub fn invite(i: &InviteId) -> Self {
         Self::new(Endpoint::RetrieveInvite, &[i])
     }
+    pub fn user(u: &UserId) -> Self {
+        Self::new(Endpoint::RetrieveUser, &[u])
+    }
+    /// The org's users with this email (one page: emails are unique).
+    pub fn users_with_email(email: &str) -> Self {
+        Self::users().with_query("emails[]", email)
+    }
 }
 
 impl fmt::Display for Call {

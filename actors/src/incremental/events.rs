@@ -6,17 +6,18 @@
 //! | event                                   | lists read again                                  |
 //! |-----------------------------------------|---------------------------------------------------|
 //! | `user.added/updated/deleted`, project   | the project's members and keys (a key says if its owner is still a member), the user's project roles |
-//! | `user.added/updated`, org               | the org's users                                   |
-//! | `user.deleted`, org                     | the org's users, and every list that names the user |
-//! | `invite.sent/deleted`                   | invites                                           |
-//! | `invite.accepted`                       | invites, users, and the members of every project   |
+//! | `user.added/updated`, org               | the user, read alone (`GET /organization/users/{id}`) |
+//! | `user.deleted`, org                     | the user read alone, and every other list that names the user |
+//! | `invite.sent/deleted`                   | the invite, read alone                            |
+//! | `invite.accepted`                       | the invite and the user with its email, read alone; the members of the projects it grants (of every project, if the state does not know it) |
 //! | `project.*`                             | projects                                          |
-//! | `service_account.*`, project            | users, the project's service accounts and keys    |
+//! | `service_account.*`, project            | the project's service accounts and keys           |
 //! | `api_key.*`, project                    | the project's keys                                |
 //! | `group.created/updated`                 | groups                                            |
-//! | `group.deleted`                         | groups, and every list that names the group       |
-//! | `role.*`, org                           | org roles, and every list that names the role     |
-//! | `role.*`, project                       | the project's roles, and every list naming the role |
+//! | `group.deleted`                         | groups (the grants it held or gave point at nothing then, and are dropped) |
+//! | `role.created/updated`, org             | org roles, and every list that names the role     |
+//! | `role.created/updated`, project         | the project's roles, and every list naming the role |
+//! | `role.deleted`                          | the org's or the project's roles (its grants point at nothing then, and are dropped), and the project's groups (a group added to it with the role leaves it) |
 //! | `role.assignment.*`                     | the principal's role list (org or project), and for a group in a project the project's groups |
 //! | `role.bound_to_resource/unbound…`       | as `role.updated`                                 |
 //! | `scim.enabled/disabled`                 | users and groups                                  |
@@ -26,9 +27,10 @@
 //! Group membership changes are not in the org-scoped log at all: group member lists are read
 //! again on their own schedule (see `incremental`).
 
+use super::patch::Item;
 use crate::api::Call;
 use crate::api::models::AuditEvent;
-use crate::ids::{GroupId, ProjectId, UserId};
+use crate::ids::{GroupId, InviteId, ProjectId, UserId};
 use crate::state::ListKey;
 
 /// What one event may have changed.
@@ -36,6 +38,11 @@ use crate::state::ListKey;
 pub enum Scope {
     /// These lists.
     Lists(Vec<ListKey>),
+    /// One object of a list, read on its own (see `patch`).
+    Item(super::patch::Item),
+    /// An accepted invite: the invite, the user it became, the projects it grants (as the
+    /// state knows them).
+    InviteAccepted(String),
     /// Every list the state holds that names this id.
     Naming(String),
     /// Every list of this project (and the project list).
@@ -99,26 +106,38 @@ pub fn scopes(e: &AuditEvent) -> Vec<Scope> {
             }
             (None, Some(_)) => wide(),
             (None, None) => {
-                let mut s = vec![Scope::Lists(vec![key(Call::users())])];
+                let mut s = vec![match id.filter(|u| UserId::new(*u).is_ok()) {
+                    Some(u) => Scope::Item(Item::User(u.to_owned())),
+                    None => Scope::Lists(vec![key(Call::users())]),
+                }];
                 if kind == "user.deleted" {
                     s.extend(naming(id));
                 }
                 s
             }
         },
-        "invite.sent" | "invite.deleted" => vec![Scope::Lists(vec![key(Call::invites())])],
-        "invite.accepted" => vec![
-            Scope::Lists(vec![key(Call::invites()), key(Call::users())]),
-            // The invitee joins the invite's projects; which ones the event does not say.
-            Scope::Every(crate::endpoint::Endpoint::ListProjectUsers),
-        ],
+        "invite.sent" | "invite.deleted" => {
+            vec![match id.filter(|i| InviteId::new(*i).is_ok()) {
+                Some(i) => Scope::Item(Item::Invite(i.to_owned())),
+                None => Scope::Lists(vec![key(Call::invites())]),
+            }]
+        }
+        "invite.accepted" => match id.filter(|i| InviteId::new(*i).is_ok()) {
+            Some(i) => vec![Scope::InviteAccepted(i.to_owned())],
+            // Which invite, which user, which projects: none of it known.
+            None => vec![
+                Scope::Lists(vec![key(Call::invites()), key(Call::users())]),
+                Scope::Every(crate::endpoint::Endpoint::ListProjectUsers),
+            ],
+        },
         "project.created" | "project.updated" | "project.archived" | "project.deleted" => {
             vec![Scope::Lists(vec![key(Call::projects())])]
         }
         "service_account.created" | "service_account.updated" | "service_account.deleted" => {
             match project_id {
+                // Service accounts are in the org's user list too, but the graph takes them
+                // from their project only.
                 Some(p) => vec![Scope::Lists(vec![
-                    key(Call::users()),
                     key(Call::project_service_accounts(&p)),
                     key(Call::project_api_keys(&p)),
                 ])],
@@ -134,11 +153,10 @@ pub fn scopes(e: &AuditEvent) -> Vec<Scope> {
             }
         },
         "group.created" | "group.updated" => vec![Scope::Lists(vec![key(Call::groups())])],
-        "group.deleted" => {
-            let mut s = vec![Scope::Lists(vec![key(Call::groups())])];
-            s.extend(naming(id));
-            s
-        }
+        // A deleted group leaves the group list, and with it every grant it held or gave: the
+        // graph drops grants whose principal or entitlement no list has (see `graph::expand`),
+        // so the lists naming it need not be read again.
+        "group.deleted" => vec![Scope::Lists(vec![key(Call::groups())])],
         "role.created"
         | "role.updated"
         | "role.deleted"
@@ -153,13 +171,24 @@ pub fn scopes(e: &AuditEvent) -> Vec<Scope> {
                 .filter(|_| at_project)
                 .or(project)
                 .and_then(|p| ProjectId::new(p).ok());
-            let mut s = match (at_project, in_project) {
+            let mut s = match (at_project, &in_project) {
                 (false, _) => vec![Scope::Lists(vec![key(Call::org_roles())])],
-                (true, Some(p)) => vec![Scope::Lists(vec![key(Call::project_roles(&p))])],
+                (true, Some(p)) => vec![Scope::Lists(vec![key(Call::project_roles(p))])],
                 (true, None) => vec![Scope::Every(crate::endpoint::Endpoint::ListProjectRoles)],
             };
-            // Who held the role: every list that names it.
-            s.extend(naming(id));
+            // Who holds it, when that can have changed. A deleted role leaves its list, and
+            // the grants of it with it (dropped as pointing at nothing); but a group added to
+            // a project with it leaves the project, and with it every role it had there.
+            match (kind, &in_project) {
+                ("role.deleted", Some(p)) => {
+                    s.push(Scope::Lists(vec![key(Call::project_groups(p))]));
+                }
+                ("role.deleted", None) if at_project => {
+                    s.push(Scope::Every(crate::endpoint::Endpoint::ListProjectGroups));
+                }
+                ("role.deleted", None) => {}
+                _ => s.extend(naming(id)),
+            }
             s
         }
         "role.assignment.created" | "role.assignment.deleted" => assignment(e),
@@ -254,12 +283,12 @@ mod tests {
     }
 
     #[test]
-    fn a_deleted_user_dirties_every_list_that_names_them() {
+    fn a_deleted_user_is_read_alone_and_dirties_every_list_that_names_them() {
         let e = event("user.deleted", None, json!({"id": "user-9"}));
         assert_eq!(
             scopes(&e),
             vec![
-                Scope::Lists(vec![ListKey::of(&Call::users())]),
+                Scope::Item(Item::User("user-9".into())),
                 Scope::Naming("user-9".into())
             ]
         );

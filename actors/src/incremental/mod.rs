@@ -15,6 +15,7 @@
 //! Pure where it can be: [`plan`] takes the events, the state and the time.
 
 pub mod events;
+pub mod patch;
 
 use crate::api::models::AuditEvent;
 use crate::api::{AdminClient, ApiError, Call};
@@ -175,6 +176,10 @@ pub struct Dirty {
     pub lists: BTreeMap<ListKey, String>,
     /// Group member lists read again because they were due.
     pub group_rescans: usize,
+    /// Objects read on their own, their lists' records patched (see [`patch`]), with the
+    /// first reason found for each.
+    #[serde(skip)]
+    pub items: BTreeMap<patch::Item, String>,
 }
 
 /// The lists `events` may have changed, among those `base` holds, plus the group member lists
@@ -189,8 +194,56 @@ pub fn plan(
     let mut index: Option<Index> = None;
     for e in events {
         let why = || format!("{} ({})", e.kind, e.id);
-        for scope in events::scopes(e) {
+        let scopes = events::scopes(e);
+        // Lists this event patches object by object: not also read whole for naming them.
+        let patched: Vec<ListKey> = scopes
+            .iter()
+            .filter_map(|s| match s {
+                Scope::Item(i) => Some(i.list()),
+                _ => None,
+            })
+            .collect();
+        for scope in scopes {
             let keys: Vec<ListKey> = match scope {
+                Scope::Item(item) => {
+                    dirty.items.entry(item).or_insert_with(why);
+                    continue;
+                }
+                Scope::InviteAccepted(invite) => {
+                    let found = index.get_or_insert_with(|| Index::of(base)).invite(&invite);
+                    match found {
+                        Some(inv) => {
+                            let no_email = inv.email.is_none();
+                            for item in [
+                                Some(patch::Item::Invite(invite.clone())),
+                                inv.email.map(patch::Item::UserWithEmail),
+                            ]
+                            .into_iter()
+                            .flatten()
+                            {
+                                dirty.items.entry(item).or_insert_with(why);
+                            }
+                            let mut keys = inv.project_lists;
+                            if keys.is_empty() && inv.unknown_projects {
+                                keys = every(base, Endpoint::ListProjectUsers);
+                            }
+                            if no_email {
+                                keys.push(ListKey::of(&Call::users()));
+                            }
+                            keys
+                        }
+                        // Sent after the last sync: what it grants is not in the state.
+                        None => {
+                            dirty
+                                .items
+                                .entry(patch::Item::Invite(invite))
+                                .or_insert_with(why);
+                            let mut keys = every(base, Endpoint::ListProjectUsers);
+                            keys.push(ListKey::of(&Call::users()));
+                            keys
+                        }
+                    }
+                }
                 Scope::Everything => {
                     return Err(Fallback::Unscoped {
                         id: e.id.clone(),
@@ -198,19 +251,39 @@ pub fn plan(
                     });
                 }
                 Scope::Lists(keys) => keys,
-                Scope::Naming(id) => index.get_or_insert_with(|| Index::of(base)).naming(&id),
-                Scope::Project(p) => index.get_or_insert_with(|| Index::of(base)).in_project(&p),
-                Scope::Every(endpoint) => base
-                    .iter()
-                    .filter(|r| endpoint_of(&r.key) == Some(endpoint))
-                    .map(|r| r.key.clone())
+                Scope::Naming(id) => index
+                    .get_or_insert_with(|| Index::of(base))
+                    .naming(&id)
+                    .into_iter()
+                    .filter(|k| !patched.contains(k))
                     .collect(),
+                Scope::Project(p) => index.get_or_insert_with(|| Index::of(base)).in_project(&p),
+                Scope::Every(endpoint) => every(base, endpoint),
             };
             for k in keys {
                 dirty.lists.entry(k).or_insert_with(why);
             }
         }
     }
+    // Objects read one by one cost a request each; a list costs its pages.
+    let mut per_list: BTreeMap<ListKey, usize> = BTreeMap::new();
+    for i in dirty.items.keys() {
+        *per_list.entry(i.list()).or_default() += 1;
+    }
+    for (list, n) in per_list {
+        let pages = base.iter().find(|r| r.key == list).map_or(0, |r| r.pages);
+        if n >= pages.max(1) && !dirty.lists.contains_key(&list) {
+            dirty.lists.insert(
+                list.clone(),
+                format!(
+                    "{n} of its objects changed: reading the list ({pages} pages) costs no more"
+                ),
+            );
+        }
+    }
+    dirty
+        .items
+        .retain(|i, _| !dirty.lists.contains_key(&i.list()));
     let due = now - rescan.as_secs() as i64;
     for r in base {
         if endpoint_of(&r.key) == Some(Endpoint::ListGroupUsers)
@@ -225,6 +298,14 @@ pub fn plan(
         }
     }
     Ok(dirty)
+}
+
+/// Every list of `endpoint` that `base` holds.
+fn every(base: &[ListRecord], endpoint: Endpoint) -> Vec<ListKey> {
+    base.iter()
+        .filter(|r| endpoint_of(&r.key) == Some(endpoint))
+        .map(|r| r.key.clone())
+        .collect()
 }
 
 /// The replay of an incremental sync: `base` except the `dirty` lists.
@@ -254,12 +335,29 @@ fn endpoint_of(key: &ListKey) -> Option<Endpoint> {
 /// Which lists of the state name which ids (in their paths, facts or work).
 struct Index {
     naming: HashMap<String, Vec<ListKey>>,
+    /// The invites the state holds, by id.
+    invites: HashMap<String, crate::graph::Resource>,
+}
+
+/// A pending invite as the state holds it.
+struct InviteSeen {
+    email: Option<String>,
+    /// The member lists of the projects it grants.
+    project_lists: Vec<ListKey>,
+    /// It names a project that cannot be a path segment: every project's members are read.
+    unknown_projects: bool,
 }
 
 impl Index {
     fn of(base: &[ListRecord]) -> Self {
         let mut naming: HashMap<String, Vec<ListKey>> = HashMap::new();
+        let mut invites = HashMap::new();
         for r in base {
+            for res in &r.resources {
+                if res.resource_type == crate::baton::ResourceType::Invite {
+                    invites.insert(res.id.as_str().to_owned(), res.clone());
+                }
+            }
             let mut tokens = HashSet::new();
             let value = serde_json::to_value(r).unwrap_or_default();
             collect_tokens(&value, &mut tokens);
@@ -267,7 +365,34 @@ impl Index {
                 naming.entry(t).or_default().push(r.key.clone());
             }
         }
-        Self { naming }
+        Self { naming, invites }
+    }
+
+    /// What the state knows of a pending invite: its email and the projects it grants.
+    fn invite(&self, id: &str) -> Option<InviteSeen> {
+        let r = self.invites.get(id)?;
+        let email = r
+            .profile
+            .get("email")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        let projects = r.profile.get("projects").and_then(|v| v.as_str());
+        let project_lists = projects
+            .into_iter()
+            .flat_map(|p| p.split(','))
+            .filter_map(|p| p.split(':').next())
+            .filter_map(|p| crate::ids::ProjectId::new(p).ok())
+            .map(|p| ListKey::of(&Call::project_users(&p)))
+            .collect();
+        Some(InviteSeen {
+            email,
+            project_lists,
+            unknown_projects: projects.is_some_and(|p| {
+                p.split(',').any(|p| {
+                    crate::ids::ProjectId::new(p.split(':').next().unwrap_or_default()).is_err()
+                })
+            }),
+        })
     }
 
     fn naming(&self, id: &str) -> Vec<ListKey> {

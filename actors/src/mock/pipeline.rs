@@ -50,6 +50,9 @@ pub struct Shared {
     next_id: AtomicU64,
     /// Until then the server answers nothing at all (requests hang until the client gives up).
     outage_until: Mutex<Option<Instant>>,
+    /// The rate limit is not enforced while set (a bench seeds a state at full speed, then
+    /// measures under the limit).
+    limits_lifted: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -62,6 +65,7 @@ impl Shared {
             rng: SharedRng::new(cfg.seed ^ 0x6D6F_636B),
             next_id: AtomicU64::new(1),
             outage_until: Mutex::new(None),
+            limits_lifted: std::sync::atomic::AtomicBool::new(false),
             cfg,
         }
     }
@@ -77,6 +81,12 @@ impl Shared {
     /// A snapshot of the org as it is now, mutations included.
     pub fn org(&self) -> Org {
         self.store.read().org.clone()
+    }
+
+    /// Stops (`true`) or resumes enforcing the rate limit.
+    pub fn lift_limits(&self, lifted: bool) {
+        self.limits_lifted
+            .store(lifted, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// From now on, for `lasting`, requests get no answer at all: the server is down, as far
@@ -234,6 +244,12 @@ fn refused_before_answering(shared: &Shared, ep: Endpoint, path: &str) -> Option
         return Some(Reply::error(&ApiError::server(
             StatusCode::INTERNAL_SERVER_ERROR,
         )));
+    }
+    if shared
+        .limits_lifted
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return None;
     }
     let wait = shared.limiter.as_ref()?.check(ep).err()?;
     Counters::bump(&shared.counters.rate_limited);

@@ -123,6 +123,11 @@ impl MockServer {
         self.shared.org()
     }
 
+    /// See [`Shared::lift_limits`].
+    pub fn lift_limits(&self, lifted: bool) {
+        self.shared.lift_limits(lifted);
+    }
+
     /// See [`Shared::outage`].
     pub fn outage(&self, lasting: Duration) {
         self.shared.outage(lasting);

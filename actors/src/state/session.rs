@@ -124,6 +124,7 @@ pub async fn prepare(
                 .map(|k| (k.clone(), "read again by the interrupted sync".to_owned()))
                 .collect(),
             group_rescans: 0,
+            items: Default::default(),
         };
         let resumed = journaled.len();
         let ages = members_read_at(&base, &dirty);
@@ -154,10 +155,11 @@ pub async fn prepare(
         .as_ref()
         .and_then(|m| m.audit.clone())
         .and_then(|v| serde_json::from_value::<AuditCursor>(v).ok());
+    let mut base = base;
     let attempt = match (&last, base.is_empty(), opts.full) {
         (_, _, true) => Err(Fallback::Asked),
         (None, _, _) | (_, true, _) => Err(Fallback::NoState),
-        (Some(cursor), false, false) => incremental(&api, cursor, &base, opts, now).await,
+        (Some(cursor), false, false) => incremental(&api, cursor, &mut base, opts, now).await,
     };
     let (kind, fallback, events, audit_pages, dirty, cursor, base) = match attempt {
         Ok((read, dirty)) => (
@@ -194,7 +196,15 @@ pub async fn prepare(
         server: server.to_owned(),
         kind,
         started_at: now,
-        dirty: dirty.lists.keys().cloned().collect(),
+        // A resumed sync reads the patched lists whole: the journal may not hold the patch.
+        dirty: dirty
+            .lists
+            .keys()
+            .cloned()
+            .chain(dirty.items.keys().map(|i| i.list()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         audit: cursor.as_ref().and_then(|c| serde_json::to_value(c).ok()),
     };
     let journal = dir.begin(&header)?;
@@ -228,13 +238,14 @@ fn members_read_at(base: &[ListRecord], dirty: &Dirty) -> std::collections::BTre
 async fn incremental(
     api: &AdminClient,
     cursor: &AuditCursor,
-    base: &[ListRecord],
+    base: &mut [ListRecord],
     opts: &StateOptions,
     now: i64,
 ) -> Result<(incremental::Read, Dirty), Fallback> {
     incremental::check_age(cursor, now, opts.audit_retention)?;
     let read = incremental::read(api, Some(cursor), now).await?;
-    let dirty = incremental::plan(base, &read.events, now, opts.group_rescan)?;
+    let mut dirty = incremental::plan(base, &read.events, now, opts.group_rescan)?;
+    incremental::patch::apply(api, base, &mut dirty).await;
     Ok((read, dirty))
 }
 

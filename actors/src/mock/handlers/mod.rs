@@ -37,6 +37,7 @@ impl Cx<'_> {
 pub fn read(store: &Store, ep: E, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     match ep {
         E::ListUsers => users::list_users(store, p, q),
+        E::RetrieveUser => users::retrieve_user(store, p, q),
         E::ListUserRoles => users::list_user_roles(store, p, q),
         E::ListInvites => invites::list_invites(store, p, q),
         E::RetrieveInvite => invites::retrieve_invite(store, p, q),

@@ -31,6 +31,13 @@ pub fn list_users(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiE
     page_a(&data, |u| u.id.as_str(), more)
 }
 
+pub fn retrieve_user(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+    let i = store
+        .user_pos(p[0])
+        .ok_or_else(|| ApiError::not_found("user", p[0]))?;
+    to_json(&store.org.users[i])
+}
+
 pub fn modify_user(
     store: &mut Store,
     p: Params,

@@ -1,6 +1,8 @@
 //! `openai-access bench`: full syncs against the in-process mock, reported as ratios to the
 //! physical bound T* (DESIGN §8) and to a sequential baseline.
 
+mod incremental;
+
 use crate::cli::{Baseline, BenchArgs};
 use crate::exit::{self, CliError};
 use crate::settings;
@@ -9,7 +11,7 @@ use openai_access_actors::ClientConfig;
 use openai_access_actors::atomic;
 use openai_access_actors::mock::{InProcessMock, MockConfig, MockServer, MockStats, Org, OrgShape};
 use openai_access_actors::{KnownLimits, LimitRange};
-use openai_access_actors::{SyncConfig, sync};
+use openai_access_actors::{SyncConfig, SyncOutcome, sync};
 use openai_access_actors::{block_on, block_on_simulated};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -125,14 +127,26 @@ impl Target {
             Target::Simulated(m) => m.org(),
         }
     }
+    fn lift_limits(&self, lifted: bool) {
+        match self {
+            Target::Served(s) => s.lift_limits(lifted),
+            Target::Simulated(m) => m.lift_limits(lifted),
+        }
+    }
+    fn change(&self, change: &openai_access_actors::mock::Change) -> Result<(), String> {
+        match self {
+            Target::Served(s) => s.change(change),
+            Target::Simulated(m) => m.change(change),
+        }
+    }
 }
 
-fn one_sync(
+/// The client a bench sync uses against `target`.
+fn client_for(
     target: &Target,
     max_in_flight: u32,
     known: KnownLimits,
-) -> Result<(Run, KnownLimits), CliError> {
-    target.reset();
+) -> Result<ClientConfig, CliError> {
     let key = AdminKey::new(settings::MOCK_KEY).ok_or_else(|| CliError::fatal("mock key"))?;
     let base = match target {
         Target::Served(s) => s.base_url(),
@@ -143,20 +157,38 @@ fn one_sync(
     client.throttle.max_in_flight = max_in_flight as usize;
     client.throttle.known = known;
     client.max_attempts = 20;
+    if let Target::Simulated(m) = target {
+        client.in_process = Some(m.transport());
+    }
+    Ok(client)
+}
+
+/// Runs `fut` as `target` needs: on the real clock, or on a paused one.
+fn run_on<F: std::future::Future>(target: &Target, fut: F) -> F::Output {
+    match target {
+        Target::Served(_) => block_on(fut),
+        Target::Simulated(_) => block_on_simulated(fut),
+    }
+}
+
+fn one_sync(
+    target: &Target,
+    max_in_flight: u32,
+    known: KnownLimits,
+) -> Result<(Run, KnownLimits), CliError> {
+    target.reset();
     let config = SyncConfig {
-        client,
+        client: client_for(target, max_in_flight, known)?,
         org_id: None,
         max_duration: None,
     };
-    let outcome = match target {
-        Target::Served(_) => block_on(sync(config)),
-        Target::Simulated(m) => {
-            let mut config = config;
-            config.client.in_process = Some(m.transport());
-            block_on_simulated(sync(config))
-        }
-    }
-    .map_err(|e| CliError::fatal(e.to_string()))?;
+    let outcome = run_on(target, sync(config)).map_err(|e| CliError::fatal(e.to_string()))?;
+    let run = measured(target, &outcome)?;
+    Ok((run, outcome.limits))
+}
+
+/// What the mock counted for a complete sync, and what the sync reports of itself.
+fn measured(target: &Target, outcome: &SyncOutcome) -> Result<Run, CliError> {
     if outcome.is_partial() {
         return Err(CliError::fatal(format!(
             "the benchmark sync was partial: {:?}",
@@ -165,7 +197,7 @@ fn one_sync(
     }
     let stats = target.stats();
     let secs = |d: Duration| d.as_secs_f64().max(1e-9);
-    let run = Run {
+    Ok(Run {
         wall_s: outcome.duration.as_secs_f64(),
         requests: stats.requests.values().sum(),
         retries: outcome.requests.values().map(|c| c.retries).sum(),
@@ -190,8 +222,7 @@ fn one_sync(
         grants: outcome.graph.grant_count(),
         collector_facts_per_s: outcome.facts_received as f64 / secs(outcome.merge_time),
         finish_grants_per_s: outcome.graph.grant_count() as f64 / secs(outcome.finish_time),
-    };
-    Ok((run, outcome.limits))
+    })
 }
 
 /// One line on what a sync learned about the limits.
@@ -236,6 +267,19 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
             .map(|&n| (n as f64 - args.knobs.limit_burst as f64).max(0.0) / r)
             .fold(0.0, f64::max)
     });
+    if !args.changes.is_empty() {
+        let scenario = incremental::Scenario {
+            changes: &args.changes,
+            seed: args.knobs.seed,
+            max_in_flight: args.max_in_flight,
+            full_bound_s: bound_rate,
+        };
+        let report = incremental::run(&target, &scenario)?;
+        if let Some(path) = &args.json {
+            write_json(path, &report)?;
+        }
+        return Ok(exit::OK);
+    }
     let (rss_before, _) = rss_mb();
 
     let mut known = KnownLimits::default();
@@ -316,14 +360,18 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
     };
     print_report(&report).map_err(|e| CliError::io("stdout", e))?;
     if let Some(path) = &args.json {
-        atomic::write_atomically(path, |w| {
-            serde_json::to_writer_pretty(&mut *w, &report)?;
-            w.write_all(b"\n")
-        })
-        .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e))?;
+        write_json(path, &report)?;
     }
     drop(target);
     Ok(exit::OK)
+}
+
+fn write_json(path: &std::path::Path, report: &impl Serialize) -> Result<(), CliError> {
+    atomic::write_atomically(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, report)?;
+        w.write_all(b"\n")
+    })
+    .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e))
 }
 
 fn print_report(r: &Report) -> std::io::Result<()> {
