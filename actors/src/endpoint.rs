@@ -70,6 +70,13 @@ endpoints! {
     ListAuditLogs => "GET" "/organization/audit_logs", list A 100;
     RetrieveInvite => "GET" "/organization/invites/{invite_id}";
     RetrieveUser => "GET" "/organization/users/{user_id}";
+    RetrieveProject => "GET" "/organization/projects/{project_id}";
+    RetrieveProjectUser => "GET" "/organization/projects/{project_id}/users/{user_id}";
+    RetrieveProjectGroup => "GET" "/organization/projects/{project_id}/groups/{group_id}";
+    RetrieveProjectServiceAccount => "GET" "/organization/projects/{project_id}/service_accounts/{service_account_id}";
+    RetrieveGroup => "GET" "/organization/groups/{group_id}";
+    RetrieveGroupUser => "GET" "/organization/groups/{group_id}/users/{user_id}";
+    RetrieveOrgRole => "GET" "/organization/roles/{role_id}";
     ModifyUser => "POST" "/organization/users/{user_id}";
     DeleteUser => "DELETE" "/organization/users/{user_id}";
     AssignUserRole => "POST" "/organization/users/{user_id}/roles";

@@ -450,15 +450,20 @@ fn a_provisioner_that_loses_a_race_to_the_same_change_succeeds() {
     let added = std::sync::Arc::new(AtomicBool::new(false));
     let a = added.clone();
     let server = canned_req(move |r| match (r.method, path(r.target)) {
-        ("GET", "/v1/organization/projects") => Canned::json(
+        ("GET", "/v1/organization/projects/proj-1") => Canned::json(
             200,
-            page_a(r#"{"id":"proj-1","name":"P","status":"active"}"#),
+            r#"{"id":"proj-1","object":"organization.project","name":"P","status":"active"}"#
+                .to_owned(),
         ),
-        ("GET", "/v1/organization/projects/proj-1/users") if a.load(Ordering::SeqCst) => {
-            Canned::json(
-                200,
-                page_a(r#"{"id":"user-carol","role":"member","email":"c@x.example"}"#),
-            )
+        ("GET", "/v1/organization/projects/proj-1/users/user-carol") => {
+            if a.load(Ordering::SeqCst) {
+                Canned::json(
+                    200,
+                    r#"{"id":"user-carol","role":"member","email":"c@x.example"}"#.to_owned(),
+                )
+            } else {
+                Canned::json(404, error_body("No such user in project", "not_found"))
+            }
         }
         ("POST", "/v1/organization/projects/proj-1/users") => {
             a.store(true, Ordering::SeqCst);
@@ -470,8 +475,8 @@ fn a_provisioner_that_loses_a_race_to_the_same_change_succeeds() {
                 ),
             )
         }
-        ("GET", "/v1/organization/users") => {
-            Canned::json(200, page_a(r#"{"id":"user-carol","role":"reader"}"#))
+        ("GET", "/v1/organization/users/user-carol") => {
+            Canned::json(200, r#"{"id":"user-carol","role":"reader"}"#.to_owned())
         }
         _ => empty_page(),
     });

@@ -7,6 +7,7 @@ mod client;
 mod ground_truth;
 mod hostile;
 mod incremental;
+mod jit;
 mod logs;
 mod long_syncs;
 mod outputs;

@@ -3,7 +3,7 @@
 //! real run sends. Paths come only from [`Endpoint::path`] over checked ids.
 
 use crate::endpoint::Endpoint;
-use crate::ids::{GroupId, InviteId, ProjectId, UserId};
+use crate::ids::{GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
 use serde::Serialize;
 use serde::ser::SerializeStruct;
 use std::fmt;
@@ -121,6 +121,27 @@ impl Call {
     }
     pub fn user(u: &UserId) -> Self {
         Self::new(Endpoint::RetrieveUser, &[u])
+    }
+    pub fn project(p: &ProjectId) -> Self {
+        Self::new(Endpoint::RetrieveProject, &[p])
+    }
+    pub fn project_user(p: &ProjectId, u: &UserId) -> Self {
+        Self::new(Endpoint::RetrieveProjectUser, &[p, u])
+    }
+    pub fn project_group(p: &ProjectId, g: &GroupId) -> Self {
+        Self::new(Endpoint::RetrieveProjectGroup, &[p, g])
+    }
+    pub fn project_service_account(p: &ProjectId, s: &ServiceAccountId) -> Self {
+        Self::new(Endpoint::RetrieveProjectServiceAccount, &[p, s])
+    }
+    pub fn group(g: &GroupId) -> Self {
+        Self::new(Endpoint::RetrieveGroup, &[g])
+    }
+    pub fn group_user(g: &GroupId, u: &UserId) -> Self {
+        Self::new(Endpoint::RetrieveGroupUser, &[g, u])
+    }
+    pub fn org_role(r: &RoleId) -> Self {
+        Self::new(Endpoint::RetrieveOrgRole, &[r])
     }
     /// The org's users with this email (one page: emails are unique).
     pub fn users_with_email(email: &str) -> Self {

@@ -39,7 +39,7 @@ pub async fn create_account(
         }
         s.active_project(project).await?;
     }
-    if let Some(u) = s.users().await?.iter().find(|u| {
+    if let Some(u) = s.users_with_email(email).await?.iter().find(|u| {
         u.email
             .as_deref()
             .is_some_and(|e| e.eq_ignore_ascii_case(email))

@@ -6,7 +6,7 @@ use super::session::Session;
 use super::target::ProjectSlug;
 use super::{ProvisionError, ProvisionResult, Refusal};
 use crate::api::Call;
-use crate::api::models::{AssignedRole, GroupUser, ServiceAccount, User};
+use crate::api::models::{AssignedRole, Group, GroupUser, ServiceAccount, User};
 use crate::baton::roles::predefined_name;
 use crate::ids::{GroupId, ProjectId, RoleId, ServiceAccountId, UserId};
 
@@ -117,8 +117,10 @@ pub async fn service_account_role(
         .into());
     }
     s.active_project(project).await?;
-    let accounts: Vec<ServiceAccount> = s.read(Call::project_service_accounts(project)).await?;
-    let Some(current) = accounts.into_iter().find(|a| &a.id == account) else {
+    let found: Option<ServiceAccount> = s
+        .read_one(Call::project_service_account(project, account))
+        .await?;
+    let Some(current) = found else {
         return if grant {
             Err(ProvisionError::NotFound {
                 what: "service account",
@@ -160,8 +162,25 @@ pub async fn group_member(
     user: &UserId,
     add: bool,
 ) -> Result<ProvisionResult, ProvisionError> {
-    let members: Vec<GroupUser> = s.read(Call::group_users(group)).await?;
-    let present = members.iter().any(|m| &m.id == user);
+    let present = s
+        .read_one::<GroupUser>(Call::group_user(group, user))
+        .await?
+        .is_some();
+    if !present {
+        // Not a member: of a group and by a user that exist, or the request names nothing.
+        if s.read_one::<Group>(Call::group(group)).await?.is_none() {
+            return Err(ProvisionError::NotFound {
+                what: "group",
+                id: group.to_string(),
+            });
+        }
+        if s.user(user).await?.is_none() {
+            return Err(ProvisionError::NotFound {
+                what: "user",
+                id: user.to_string(),
+            });
+        }
+    }
     match (add, present) {
         (true, true) => Ok(ProvisionResult::AlreadyGranted),
         (false, false) => Ok(ProvisionResult::AlreadyRevoked),

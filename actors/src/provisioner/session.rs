@@ -1,5 +1,8 @@
 //! One provisioning request's session: the reads it made (cached, so a request never reads the
-//! same list twice) and the calls it made or, in a dry run, would make.
+//! same object twice) and the calls it made or, in a dry run, would make. Objects are read
+//! alone with the API's single-object GETs (a 404 is an answer: not there), so a grant costs
+//! the same few requests on any org; a list is read only where no single GET answers (a
+//! project's roles, a principal's role assignments, the org's invites).
 
 use super::call::Mutation;
 use super::checks::role_slug;
@@ -20,8 +23,8 @@ pub struct Session {
     calls: Vec<Call>,
     notes: Vec<String>,
     invite_id: Option<String>,
-    users: Option<Vec<User>>,
-    projects: Option<Vec<Project>>,
+    users: HashMap<UserId, Option<User>>,
+    projects: HashMap<ProjectId, Option<Project>>,
     project_roles: HashMap<ProjectId, Vec<Role>>,
 }
 
@@ -34,8 +37,8 @@ impl Session {
             calls: Vec::new(),
             notes: Vec::new(),
             invite_id: None,
-            users: None,
-            projects: None,
+            users: HashMap::new(),
+            projects: HashMap::new(),
             project_roles: HashMap::new(),
         }
     }
@@ -127,36 +130,35 @@ impl Session {
 
     // ---- reads ----------------------------------------------------------------------------
 
-    pub async fn users(&mut self) -> Result<&[User], ProvisionError> {
-        if self.users.is_none() {
-            self.users = Some(self.read(Call::users()).await?);
-        }
-        Ok(self.users.as_deref().unwrap_or_default())
-    }
-
+    /// The org's user, read alone (`None`: not in the organization).
     pub async fn user(&mut self, id: &UserId) -> Result<Option<User>, ProvisionError> {
-        Ok(self.users().await?.iter().find(|u| &u.id == id).cloned())
-    }
-
-    pub async fn projects(&mut self) -> Result<&[Project], ProvisionError> {
-        if self.projects.is_none() {
-            self.projects = Some(self.read(Call::projects()).await?);
+        if !self.users.contains_key(id) {
+            let u = self.read_one(Call::user(id)).await?;
+            self.users.insert(id.clone(), u);
         }
-        Ok(self.projects.as_deref().unwrap_or_default())
+        Ok(self.users.get(id).cloned().flatten())
     }
 
-    /// The project, refused if archived.
+    /// The org's users with `email` (one page: the API filters by email).
+    pub async fn users_with_email(&mut self, email: &str) -> Result<Vec<User>, ProvisionError> {
+        self.read(Call::users_with_email(email)).await
+    }
+
+    /// The project, read alone, refused if archived.
     pub async fn active_project(&mut self, id: &ProjectId) -> Result<Project, ProvisionError> {
-        let project = self
-            .projects()
-            .await?
-            .iter()
-            .find(|p| &p.id == id)
-            .cloned()
-            .ok_or_else(|| ProvisionError::NotFound {
-                what: "project",
-                id: id.to_string(),
-            })?;
+        if !self.projects.contains_key(id) {
+            let p = self.read_one(Call::project(id)).await?;
+            self.projects.insert(id.clone(), p);
+        }
+        let project =
+            self.projects
+                .get(id)
+                .cloned()
+                .flatten()
+                .ok_or_else(|| ProvisionError::NotFound {
+                    what: "project",
+                    id: id.to_string(),
+                })?;
         if project.is_archived() {
             return Err(Refusal::ArchivedProject {
                 project: id.clone(),
@@ -224,8 +226,7 @@ impl Session {
     }
 
     pub async fn custom_org_role(&mut self, role: &RoleId) -> Result<(), ProvisionError> {
-        let roles: Vec<Role> = self.read(Call::org_roles()).await?;
-        match roles.iter().find(|r| &r.id == role) {
+        match self.read_one::<Role>(Call::org_role(role)).await? {
             None => Err(ProvisionError::NotFound {
                 what: "organization role",
                 id: role.to_string(),
@@ -238,21 +239,21 @@ impl Session {
         }
     }
 
+    /// The user's membership of the project, read alone (`None`: not a member).
     pub async fn project_user(
         &mut self,
         project: &ProjectId,
         user: &UserId,
     ) -> Result<Option<ProjectUser>, ProvisionError> {
-        let users: Vec<ProjectUser> = self.read(Call::project_users(project)).await?;
-        Ok(users.into_iter().find(|u| &u.id == user))
+        self.read_one(Call::project_user(project, user)).await
     }
 
+    /// The group's access to the project, read alone (`None`: it has none).
     pub async fn project_group(
         &mut self,
         project: &ProjectId,
         group: &GroupId,
     ) -> Result<Option<ProjectGroup>, ProvisionError> {
-        let groups: Vec<ProjectGroup> = self.read(Call::project_groups(project)).await?;
-        Ok(groups.into_iter().find(|g| &g.group_id == group))
+        self.read_one(Call::project_group(project, group)).await
     }
 }

@@ -28,7 +28,6 @@ pub fn list_groups(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, Api
 
 pub fn list_group_users(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let after = q.after.as_deref();
-    let org = &store.org;
 
     let g = store
         .group(p[0])
@@ -41,20 +40,41 @@ pub fn list_group_users(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes
         after,
         q.limit,
     )?;
-    let data: Vec<GroupUser> = data
-        .into_iter()
-        .map(|m| {
-            let u = store.user_pos(m.user_id.as_str()).map(|i| &org.users[i]);
-            GroupUser {
-                id: m.user_id.clone(),
-                name: u.and_then(|u| u.name.clone()),
-                email: u.and_then(|u| u.email.clone()),
-                is_service_account: None,
-                user_type: None,
-            }
-        })
-        .collect();
+    let data: Vec<GroupUser> = data.into_iter().map(|m| group_user(store, m)).collect();
     page_b(&data, |u| u.id.as_str(), more)
+}
+
+/// A member as the group's lists show them.
+fn group_user(store: &Store, m: &Member) -> GroupUser {
+    let u = store
+        .user_pos(m.user_id.as_str())
+        .map(|i| &store.org.users[i]);
+    GroupUser {
+        id: m.user_id.clone(),
+        name: u.and_then(|u| u.name.clone()),
+        email: u.and_then(|u| u.email.clone()),
+        is_service_account: None,
+        user_type: None,
+    }
+}
+
+pub fn retrieve_group(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+    let g = store
+        .group(p[0])
+        .ok_or_else(|| ApiError::not_found("group", p[0]))?;
+    to_json(&g.group)
+}
+
+pub fn retrieve_group_user(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+    let g = store
+        .group(p[0])
+        .ok_or_else(|| ApiError::not_found("group", p[0]))?;
+    let m = g
+        .members
+        .iter()
+        .find(|m| m.user_id.as_str() == p[1])
+        .ok_or_else(|| ApiError::not_found("group member", p[1]))?;
+    to_json(&group_user(store, m))
 }
 
 pub fn add_group_user(

@@ -38,6 +38,13 @@ pub fn read(store: &Store, ep: E, p: Params, q: &ListQuery) -> Result<Bytes, Api
     match ep {
         E::ListUsers => users::list_users(store, p, q),
         E::RetrieveUser => users::retrieve_user(store, p, q),
+        E::RetrieveProject => projects::retrieve_project(store, p, q),
+        E::RetrieveProjectUser => projects::retrieve_project_user(store, p, q),
+        E::RetrieveProjectGroup => projects::retrieve_project_group(store, p, q),
+        E::RetrieveProjectServiceAccount => projects::retrieve_project_service_account(store, p, q),
+        E::RetrieveGroup => groups::retrieve_group(store, p, q),
+        E::RetrieveGroupUser => groups::retrieve_group_user(store, p, q),
+        E::RetrieveOrgRole => roles::retrieve_org_role(store, p, q),
         E::ListUserRoles => users::list_user_roles(store, p, q),
         E::ListInvites => invites::list_invites(store, p, q),
         E::RetrieveInvite => invites::retrieve_invite(store, p, q),

@@ -216,19 +216,60 @@ pub fn list_project_groups(store: &Store, p: Params, q: &ListQuery) -> Result<By
     )?;
     let data: Vec<ProjectGroup> = data
         .into_iter()
-        .map(|g| {
-            let grp = store.group(g.group_id.as_str()).map(|s| &s.group);
-            ProjectGroup {
-                object: Some("project.group".into()),
-                project_id: pr.id().clone(),
-                group_id: g.group_id.clone(),
-                group_name: grp.and_then(|g| g.name.clone()),
-                group_type: grp.and_then(|g| g.group_type.clone()),
-                created_at: Some(g.created_at),
-            }
-        })
+        .map(|g| project_group(store, pr, g))
         .collect();
     page_b(&data, |g| g.group_id.as_str(), more)
+}
+
+/// A group's access to a project, as the API shows it.
+fn project_group(store: &Store, pr: &ProjectState, g: &ProjectGroupGrant) -> ProjectGroup {
+    let grp = store.group(g.group_id.as_str()).map(|s| &s.group);
+    ProjectGroup {
+        object: Some("project.group".into()),
+        project_id: pr.id().clone(),
+        group_id: g.group_id.clone(),
+        group_name: grp.and_then(|g| g.name.clone()),
+        group_type: grp.and_then(|g| g.group_type.clone()),
+        created_at: Some(g.created_at),
+    }
+}
+
+pub fn retrieve_project(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+    to_json(&project(store, p[0])?.project)
+}
+
+pub fn retrieve_project_user(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+    let pr = active_project(store, p[0])?;
+    let m = pr
+        .users
+        .iter()
+        .find(|m| m.user_id.as_str() == p[1])
+        .ok_or_else(|| ApiError::not_found("project user", p[1]))?;
+    to_json(&project_user(store, m))
+}
+
+pub fn retrieve_project_group(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+    let pr = project(store, p[0])?;
+    let g = pr
+        .groups
+        .iter()
+        .find(|g| g.group_id.as_str() == p[1])
+        .ok_or_else(|| ApiError::not_found("project group", p[1]))?;
+    to_json(&project_group(store, pr, g))
+}
+
+pub fn retrieve_project_service_account(
+    store: &Store,
+    p: Params,
+    _: &ListQuery,
+) -> Result<Bytes, ApiError> {
+    let pr = active_project(store, p[0])?;
+    let sa = pr
+        .service_accounts
+        .iter()
+        .find(|s| s.id.as_str() == p[1])
+        .ok_or_else(|| ApiError::not_found("service account", p[1]))?;
+    to_json(sa)
 }
 
 pub fn add_project_group(

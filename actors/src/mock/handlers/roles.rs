@@ -16,6 +16,16 @@ pub fn list_org_roles(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, 
     roles_page(org.org_roles.iter().collect(), q)
 }
 
+pub fn retrieve_org_role(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+    let r = store
+        .org
+        .org_roles
+        .iter()
+        .find(|r| r.id.as_str() == p[0])
+        .ok_or_else(|| ApiError::not_found("role", p[0]))?;
+    to_json(r)
+}
+
 pub fn list_project_roles(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let pr = project(store, p[0])?;
     let predefined = predefined_project_roles(pr.id().as_str());
