@@ -5,6 +5,7 @@ mod c1z;
 mod cli;
 mod client;
 mod ground_truth;
+mod guards;
 mod hostile;
 mod incremental;
 mod jit;

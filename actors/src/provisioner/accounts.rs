@@ -19,6 +19,9 @@ pub async fn delete_user(
     if u.is_service_account() {
         return Err(Refusal::ServiceAccountUser { user: user.clone() }.into());
     }
+    if u.role.as_deref() == Some("owner") {
+        super::checks::not_the_last_owner(s, user).await?;
+    }
     s.mutate(Mutation::DeleteUser { user: user.clone() })
         .await?;
     Ok(ProvisionResult::Deleted)

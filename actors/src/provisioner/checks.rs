@@ -6,7 +6,7 @@ use super::session::Session;
 use super::target::ProjectSlug;
 use super::{ProvisionError, ProvisionResult, Refusal};
 use crate::api::Call;
-use crate::api::models::{AssignedRole, Group, GroupUser, ServiceAccount, User};
+use crate::api::models::{AssignedRole, GroupUser, ServiceAccount, User};
 use crate::baton::roles::predefined_name;
 use crate::ids::{GroupId, ProjectId, RoleId, ServiceAccountId, UserId};
 
@@ -81,6 +81,21 @@ pub async fn org_user(s: &mut Session, user: &UserId) -> Result<User, ProvisionE
     Ok(u)
 }
 
+/// Refuses a change that would take the organization's last owner away (`user` is an owner).
+pub async fn not_the_last_owner(s: &mut Session, user: &UserId) -> Result<(), ProvisionError> {
+    match s.other_owner(user).await? {
+        Ok(other) => {
+            s.note(format!("{other} remains an owner of the organization"));
+            Ok(())
+        }
+        Err(owners) => Err(Refusal::LastOwner {
+            user: user.clone(),
+            owners,
+        }
+        .into()),
+    }
+}
+
 /// Org owners are implicit owners of every active project.
 pub async fn is_org_owner(s: &mut Session, user: &UserId) -> Result<bool, ProvisionError> {
     Ok(s.user(user)
@@ -121,14 +136,10 @@ pub async fn service_account_role(
         .read_one(Call::project_service_account(project, account))
         .await?;
     let Some(current) = found else {
-        return if grant {
-            Err(ProvisionError::NotFound {
-                what: "service account",
-                id: format!("{account} in project {project}"),
-            })
-        } else {
-            Ok(ProvisionResult::AlreadyRevoked)
-        };
+        return Err(ProvisionError::NotFound {
+            what: "service account",
+            id: format!("{account} in project {project}"),
+        });
     };
     let current = current.role.unwrap_or_default();
     let (target, done) = if grant {
@@ -168,18 +179,8 @@ pub async fn group_member(
         .is_some();
     if !present {
         // Not a member: of a group and by a user that exist, or the request names nothing.
-        if s.read_one::<Group>(Call::group(group)).await?.is_none() {
-            return Err(ProvisionError::NotFound {
-                what: "group",
-                id: group.to_string(),
-            });
-        }
-        if s.user(user).await?.is_none() {
-            return Err(ProvisionError::NotFound {
-                what: "user",
-                id: user.to_string(),
-            });
-        }
+        s.require_group(group).await?;
+        s.require_user(user).await?;
     }
     match (add, present) {
         (true, true) => Ok(ProvisionResult::AlreadyGranted),

@@ -52,8 +52,23 @@ pub enum Refusal {
         "organization membership is granted by invitation: use openai-access create-account --email EMAIL --role reader|owner"
     )]
     OrgMembershipIsAnInvite,
+    #[error(
+        "{user} is the organization's only owner ({}): demoting or deleting them would leave the organization with no owner. Make another user owner first (openai-access grant --entitlement role:owner:assigned --principal user:USER_ID -p)",
+        owners_said(owners)
+    )]
+    LastOwner { user: UserId, owners: Vec<UserId> },
     #[error("{0}")]
     Unsupported(String),
+}
+
+fn owners_said(owners: &[UserId]) -> String {
+    let ids: Vec<&str> = owners.iter().map(UserId::as_str).collect();
+    format!(
+        "{} owner{}: {}",
+        ids.len(),
+        if ids.len() == 1 { "" } else { "s" },
+        ids.join(", ")
+    )
 }
 
 /// Why a provisioning request failed.

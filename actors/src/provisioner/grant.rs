@@ -86,6 +86,7 @@ async fn grant_user_custom_role(
     role: &RoleId,
 ) -> Result<ProvisionResult, ProvisionError> {
     s.custom_org_role(role).await?;
+    s.require_user(user).await?;
     let held: Vec<AssignedRole> = s.read(Call::user_roles(user)).await?;
     if holds_directly_else_note(s, &held, user, role) {
         return Ok(ProvisionResult::AlreadyGranted);
@@ -104,6 +105,7 @@ async fn grant_group_custom_role(
     role: &RoleId,
 ) -> Result<ProvisionResult, ProvisionError> {
     s.custom_org_role(role).await?;
+    s.require_group(group).await?;
     let held: Vec<AssignedRole> = s.read(Call::group_roles(group)).await?;
     if held.iter().any(|r| &r.id == role) {
         return Ok(ProvisionResult::AlreadyGranted);
@@ -146,6 +148,7 @@ async fn grant_project_user(
             Ok(ProvisionResult::Granted)
         }
         None => {
+            s.require_user(user).await?;
             s.mutate(Mutation::AddProjectUser {
                 project: project.clone(),
                 user: user.clone(),
@@ -166,6 +169,7 @@ async fn grant_project_group(
     s.active_project(project).await?;
     let role = s.predefined_project_role(project, slug).await?;
     if s.project_group(project, group).await?.is_none() {
+        s.require_group(group).await?;
         s.mutate(Mutation::AddProjectGroup {
             project: project.clone(),
             group: group.clone(),
@@ -199,6 +203,7 @@ async fn grant_project_role_user(
     s.active_project(project).await?;
     s.custom_project_role(project, role).await?;
     if s.project_user(project, user).await?.is_none() {
+        s.require_user(user).await?;
         s.note(format!(
             "{user} has no predefined role in {project}: adding them as member first (custom project roles require project membership)"
         ));
@@ -232,6 +237,7 @@ async fn grant_project_role_group(
     s.active_project(project).await?;
     s.custom_project_role(project, role).await?;
     if s.project_group(project, group).await?.is_none() {
+        s.require_group(group).await?;
         let member = s
             .predefined_project_role(project, ProjectSlug::Member)
             .await?;

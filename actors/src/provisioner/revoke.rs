@@ -31,8 +31,10 @@ pub async fn revoke(s: &mut Session, g: &GrantRef) -> Result<ProvisionResult, Pr
         }
         (E::OrgRole(OrgRole::Custom(role)), P::User(u)) => revoke_user_custom_role(s, u, role, g).await,
         (E::OrgRole(OrgRole::Custom(role)), P::Group(group)) => {
+            s.require_group(group).await?;
             let held: Vec<AssignedRole> = s.read(Call::group_roles(group)).await?;
             if !held.iter().any(|r| &r.id == role) {
+                s.custom_org_role(role).await?;
                 return Ok(ProvisionResult::AlreadyRevoked);
             }
             s.mutate(Mutation::UnassignGroupRole {
@@ -62,6 +64,8 @@ pub async fn revoke(s: &mut Session, g: &GrantRef) -> Result<ProvisionResult, Pr
                 .read(Call::project_user_roles(project, u))
                 .await?;
             let Some(r) = held.iter().find(|r| &r.id == role) else {
+                s.require_user(u).await?;
+                s.custom_project_role(project, role).await?;
                 return Ok(ProvisionResult::AlreadyRevoked);
             };
             if !held_directly(r, u.as_str()) {
@@ -95,16 +99,14 @@ async fn revoke_org_owner(
     s: &mut Session,
     user: &UserId,
 ) -> Result<ProvisionResult, ProvisionError> {
-    let Some(u) = s.user(user).await? else {
-        s.note(format!("{user} is not in the organization"));
-        return Ok(ProvisionResult::AlreadyRevoked);
-    };
+    let u = s.require_user(user).await?;
     if u.is_service_account() {
         return Err(Refusal::ServiceAccountUser { user: user.clone() }.into());
     }
     if u.role.as_deref() != Some("owner") {
         return Ok(ProvisionResult::AlreadyRevoked);
     }
+    not_the_last_owner(s, user).await?;
     s.note(format!("{user} becomes a reader (the floor org role)"));
     s.mutate(Mutation::SetOrgRole {
         user: user.clone(),
@@ -120,12 +122,10 @@ async fn revoke_user_custom_role(
     role: &RoleId,
     g: &GrantRef,
 ) -> Result<ProvisionResult, ProvisionError> {
-    if s.user(user).await?.is_none() {
-        s.note(format!("{user} is not in the organization"));
-        return Ok(ProvisionResult::AlreadyRevoked);
-    }
+    s.require_user(user).await?;
     let held: Vec<AssignedRole> = s.read(Call::user_roles(user)).await?;
     let Some(r) = held.iter().find(|r| &r.id == role) else {
+        s.custom_org_role(role).await?;
         return Ok(ProvisionResult::AlreadyRevoked);
     };
     if !held_directly(r, user.as_str()) {
@@ -177,7 +177,10 @@ async fn revoke_project_user(
             ));
             Ok(ProvisionResult::AlreadyRevoked)
         }
-        None => Ok(ProvisionResult::AlreadyRevoked),
+        None => {
+            s.require_user(user).await?;
+            Ok(ProvisionResult::AlreadyRevoked)
+        }
     }
 }
 
@@ -190,6 +193,7 @@ async fn revoke_project_group_role(
     wanted: impl Fn(&AssignedRole) -> bool,
 ) -> Result<ProvisionResult, ProvisionError> {
     if s.project_group(project, group).await?.is_none() {
+        s.require_group(group).await?;
         return Ok(ProvisionResult::AlreadyRevoked);
     }
     let held: Vec<AssignedRole> = s.read(Call::project_group_roles(project, group)).await?;

@@ -8,7 +8,7 @@ use super::call::Mutation;
 use super::checks::role_slug;
 use super::target::ProjectSlug;
 use super::{ProvisionError, ProvisionOutcome, ProvisionResult, Refusal};
-use crate::api::models::{Project, ProjectGroup, ProjectUser, Role, User};
+use crate::api::models::{Group, Project, ProjectGroup, ProjectUser, Role, User};
 use crate::api::{AdminClient, ApiError, Call};
 use crate::ids::{GroupId, ProjectId, RoleId, UserId};
 use serde::de::DeserializeOwned;
@@ -137,6 +137,56 @@ impl Session {
             self.users.insert(id.clone(), u);
         }
         Ok(self.users.get(id).cloned().flatten())
+    }
+
+    /// The user, or the request names nothing.
+    pub async fn require_user(&mut self, id: &UserId) -> Result<User, ProvisionError> {
+        self.user(id)
+            .await?
+            .ok_or_else(|| ProvisionError::NotFound {
+                what: "user",
+                id: id.to_string(),
+            })
+    }
+
+    /// The group exists (read alone), or the request names nothing.
+    pub async fn require_group(&mut self, id: &GroupId) -> Result<(), ProvisionError> {
+        match self.read_one::<Group>(Call::group(id)).await? {
+            Some(_) => Ok(()),
+            None => Err(ProvisionError::NotFound {
+                what: "group",
+                id: id.to_string(),
+            }),
+        }
+    }
+
+    /// An owner of the organization other than `user`, paging the org's users only until one
+    /// is found (the API cannot filter users by role). `Err(owners)` when there is none: the
+    /// owners there are (`user` alone, or nobody).
+    pub async fn other_owner(
+        &mut self,
+        user: &UserId,
+    ) -> Result<Result<UserId, Vec<UserId>>, ProvisionError> {
+        let call = Call::users();
+        self.reads.push(call.clone());
+        let mut owners = Vec::new();
+        let mut pager = self.api.pager(&call);
+        loop {
+            match pager.next::<User>().await {
+                Ok(Some(page)) => {
+                    for u in page.items {
+                        if u.role.as_deref() == Some("owner") && !u.is_service_account() {
+                            if &u.id != user {
+                                return Ok(Ok(u.id));
+                            }
+                            owners.push(u.id);
+                        }
+                    }
+                }
+                Ok(None) => return Ok(Err(owners)),
+                Err(e) => return Err(self.api_error(call, e)),
+            }
+        }
     }
 
     /// The org's users with `email` (one page: the API filters by email).

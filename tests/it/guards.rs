@@ -1,0 +1,172 @@
+//! Guards against dangerous or mistaken provisioning, as a user meets them: the last owner is
+//! never demoted or deleted, and a request naming a user, group or service account that does
+//! not exist is an error (exit 2, naming it), never "already revoked" or "would be granted".
+
+use crate::support::*;
+use openai_access_actors::mock::{MockServer, Preset};
+use std::process::Output;
+use std::time::Duration;
+
+fn cli(server: &MockServer, args: &[&str]) -> Output {
+    run_bounded(
+        bin()
+            .env("OPENAI_ADMIN_KEY", KEY)
+            .args(args)
+            .args(["-p", "--base-url"])
+            .arg(server.base_url()),
+        Duration::from_secs(60),
+    )
+}
+
+fn mutations(server: &MockServer) -> u64 {
+    server
+        .stats()
+        .requests
+        .iter()
+        .filter(|(e, _)| e.is_mutation())
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[test]
+fn the_last_owner_is_neither_demoted_nor_deleted() {
+    let server = mock(Preset::Tiny);
+    // Two owners: demoting one is fine, and says who remains.
+    let o = cli(
+        &server,
+        &["revoke", "--grant", "role:owner:assigned:user:user-erin"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("user-alice remains an owner"),
+        "{}",
+        text(&o)
+    );
+    // Now alice is the only one.
+    server.reset_stats();
+    for args in [
+        &["revoke", "--grant", "role:owner:assigned:user:user-alice"][..],
+        &["delete-account", "--user", "user-alice"][..],
+        &[
+            "revoke",
+            "--grant",
+            "organization:org-tiny:member:user:user-alice",
+        ][..],
+        &[
+            "revoke",
+            "--grant",
+            "role:owner:assigned:user:user-alice",
+            "--dry-run",
+        ][..],
+    ] {
+        let o = cli(&server, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        let said = text(&o);
+        assert!(
+            said.contains("user-alice is the organization's only owner (1 owner: user-alice)"),
+            "{args:?}: {said}"
+        );
+        assert!(
+            said.contains("role:owner:assigned"),
+            "says what to do: {said}"
+        );
+    }
+    assert_eq!(mutations(&server), 0, "nothing was changed");
+    // With a second owner again, the demotion goes through.
+    let o = cli(
+        &server,
+        &[
+            "grant",
+            "--entitlement",
+            "role:owner:assigned",
+            "--principal",
+            "user:user-bob",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = cli(
+        &server,
+        &["revoke", "--grant", "role:owner:assigned:user:user-alice"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn requests_naming_nothing_are_errors_not_no_ops() {
+    let server = mock(Preset::Tiny);
+    let project = server
+        .org()
+        .projects
+        .iter()
+        .find(|p| !p.is_archived())
+        .expect("an active project")
+        .project
+        .id
+        .to_string();
+    let group = server.org().groups[0].group.id.to_string();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "revoke".into(),
+                "--grant".into(),
+                format!("group:{group}:member:user:user-bobb"),
+            ],
+            "user user-bobb not found",
+        ),
+        (
+            vec![
+                "revoke".into(),
+                "--grant".into(),
+                "group:grp-nope:member:user:user-bob".into(),
+            ],
+            "group grp-nope not found",
+        ),
+        (
+            vec![
+                "grant".into(),
+                "--entitlement".into(),
+                format!("project:{project}:member"),
+                "--principal".into(),
+                "user:user-nobody".into(),
+                "--dry-run".into(),
+            ],
+            "user user-nobody not found",
+        ),
+        (
+            vec![
+                "revoke".into(),
+                "--grant".into(),
+                format!("project:{project}:viewer:user:user-nobody"),
+            ],
+            "user user-nobody not found",
+        ),
+        (
+            vec![
+                "revoke".into(),
+                "--grant".into(),
+                "role:owner:assigned:user:user-nobody".into(),
+            ],
+            "user user-nobody not found",
+        ),
+        (
+            vec![
+                "grant".into(),
+                "--entitlement".into(),
+                format!("project:{project}:member"),
+                "--principal".into(),
+                "group:grp-nope".into(),
+                "--dry-run".into(),
+            ],
+            "group grp-nope not found",
+        ),
+    ];
+    server.reset_stats();
+    for (args, says) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = cli(&server, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(says), "{args:?}: {}", text(&o));
+        assert!(!text(&o).contains("already revoked"), "{}", text(&o));
+    }
+    assert_eq!(mutations(&server), 0);
+}
