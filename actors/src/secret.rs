@@ -21,6 +21,27 @@ impl AdminKey {
         &self.0
     }
 
+    /// Whether `redacted` (the API's `sk-admin...abc`: the key's start, `...`, its end) can be
+    /// this key's. The comparison is all that happens with the key: nothing of it leaves.
+    pub fn matches_redacted(&self, redacted: &str) -> bool {
+        match redacted.split_once("...") {
+            Some((start, end)) if !start.is_empty() && !end.is_empty() => {
+                self.0.len() >= start.len() + end.len()
+                    && self.0.starts_with(start)
+                    && self.0.ends_with(end)
+            }
+            _ => false,
+        }
+    }
+
+    /// The API's redacted form of this key (its first 8 and last 4 characters).
+    pub fn redacted(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        let start: String = chars.iter().take(8).collect();
+        let end: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+        format!("{start}...{end}")
+    }
+
     /// What is wrong with the key's characters, if anything: a key travels in an HTTP header,
     /// so a line break or a control character (a key file with two lines, a pasted escape)
     /// would fail every request with an obscure transport error.

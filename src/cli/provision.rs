@@ -71,6 +71,16 @@ pub struct ProvisionArgs {
     #[arg(long, env = "BATON_DRY_RUN", value_parser = super::values::go_bool, num_args = 0..=1, require_equals = false, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
     pub dry_run: bool,
 
+    /// Demote or delete the owner of the admin key this connector runs with (the connector is
+    /// then locked out). Refused without it.
+    #[arg(long, env = "BATON_ALLOW_SELF_LOCKOUT", value_parser = super::values::go_bool, num_args = 0..=1, require_equals = false, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
+    pub allow_self_lockout: bool,
+
+    /// Change the membership or existence of SCIM-managed users and groups (the identity
+    /// provider may undo it). Refused without it.
+    #[arg(long, env = "BATON_ALLOW_SCIM_OVERRIDE", value_parser = super::values::go_bool, num_args = 0..=1, require_equals = false, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
+    pub allow_scim_override: bool,
+
     /// Print the result as JSON on stdout (calls made, reads, notes, result).
     #[arg(long, env = "BATON_JSON", value_parser = super::values::go_bool, num_args = 0..=1, require_equals = false, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
     pub json: bool,

@@ -10,7 +10,7 @@ use crate::settings;
 use actix::prelude::*;
 use openai_access_actors::block_on;
 use openai_access_actors::provisioner::{
-    CreateAccount, DeleteAccount, DeleteInvite, Grant, ProvisionError, ProvisionOutcome,
+    CreateAccount, DeleteAccount, DeleteInvite, Grant, Overrides, ProvisionError, ProvisionOutcome,
     Provisioner, Revoke,
 };
 use std::io::Write;
@@ -76,8 +76,12 @@ where
         return Err(CliError::usage(DISABLED));
     }
     let conn = settings::connect(connect)?;
-    let provisioner =
-        Provisioner::connect(conn.client.clone()).map_err(|e| CliError::usage(e.to_string()))?;
+    let provisioner = Provisioner::connect(conn.client.clone())
+        .map_err(|e| CliError::usage(e.to_string()))?
+        .with_overrides(Overrides {
+            self_lockout: flags.allow_self_lockout,
+            scim: flags.allow_scim_override,
+        });
     let reply = block_on(async move { provisioner.start().send(msg).await });
     drop(conn.mock);
     let result = reply.unwrap_or(Err(ProvisionError::Stopped));

@@ -60,6 +60,8 @@ fn sample(id: &str) -> Option<(&'static str, &'static [&'static str])> {
         | "provisioning"
         | "dry_run"
         | "full"
+        | "allow_self_lockout"
+        | "allow_scim_override"
         | "json" => ("true", &[]),
         _ => return None,
     })

@@ -84,11 +84,115 @@ fn the_last_owner_is_neither_demoted_nor_deleted() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // (Alice owns the connector's own admin key: that guard is passed on purpose here.)
     let o = cli(
         &server,
-        &["revoke", "--grant", "role:owner:assigned:user:user-alice"],
+        &[
+            "revoke",
+            "--grant",
+            "role:owner:assigned:user:user-alice",
+            "--allow-self-lockout",
+        ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn the_owner_of_the_connector_s_own_admin_key_is_kept_unless_asked() {
+    // In `tiny`, alice owns the admin key the mock's clients run with (matched on its
+    // redacted value); erin owns another one.
+    let server = mock(Preset::Tiny);
+    server.reset_stats();
+    for args in [
+        &["revoke", "--grant", "role:owner:assigned:user:user-alice"][..],
+        &["delete-account", "--user", "user-alice"][..],
+    ] {
+        let o = cli(&server, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        let said = text(&o);
+        assert!(said.contains("user-alice owns admin key key_admin_connector (Connector), the key this connector runs with"), "{said}");
+        assert!(said.contains("--allow-self-lockout"), "{said}");
+        assert!(!said.contains(KEY), "the key itself is never shown");
+    }
+    assert_eq!(mutations(&server), 0);
+    // Erin's key is not the connector's: her demotion goes through.
+    let o = cli(
+        &server,
+        &["revoke", "--grant", "role:owner:assigned:user:user-erin"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Alice's, asked for: done, with the consequence said.
+    let o = cli(
+        &server,
+        &[
+            "grant",
+            "--entitlement",
+            "role:owner:assigned",
+            "--principal",
+            "user:user-carol",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = cli(
+        &server,
+        &[
+            "revoke",
+            "--grant",
+            "role:owner:assigned:user:user-alice",
+            "--allow-self-lockout",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("it stops working with this change"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn scim_managed_users_and_groups_are_changed_in_the_identity_provider() {
+    // `tiny`: grp-sec and user-bob are SCIM-managed.
+    let server = mock(Preset::Tiny);
+    server.reset_stats();
+    let cases = [
+        (
+            &[
+                "grant",
+                "--entitlement",
+                "group:grp-sec:member",
+                "--principal",
+                "user:user-carol",
+            ][..],
+            "group grp-sec's membership is managed by SCIM",
+        ),
+        (
+            &["delete-account", "--user", "user-bob"][..],
+            "user user-bob is managed by SCIM",
+        ),
+        (
+            &[
+                "revoke",
+                "--grant",
+                "organization:org-tiny:member:user:user-bob",
+            ][..],
+            "user user-bob is managed by SCIM",
+        ),
+    ];
+    for (args, says) in cases {
+        let o = cli(&server, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(says), "{}", text(&o));
+        assert!(text(&o).contains("identity provider"), "{}", text(&o));
+    }
+    assert_eq!(mutations(&server), 0);
+    for (args, _) in cases.iter().take(2) {
+        let mut args = args.to_vec();
+        args.push("--allow-scim-override");
+        let o = cli(&server, &args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains("may undo this change"), "{}", text(&o));
+    }
 }
 
 #[test]

@@ -96,6 +96,12 @@ fn ids(org: &Org) -> Picks {
         .users
         .iter()
         .filter(|m| m.role == "member")
+        // Deleted at the end: not one the identity provider manages.
+        .filter(|m| {
+            org.users
+                .iter()
+                .any(|u| u.id == m.user_id && u.is_scim_managed != Some(true))
+        })
         .find(|m| {
             !p.user_roles
                 .iter()
@@ -108,15 +114,17 @@ fn ids(org: &Org) -> Picks {
         .users
         .iter()
         .filter(|u| !u.is_service_account() && u.role.as_deref() == Some("reader"))
+        .filter(|u| u.is_scim_managed != Some(true))
         .find(|u| !p.users.iter().any(|m| m.user_id == u.id))
-        .expect("a reader outside the project")
+        .expect("a reader outside the project, not managed by SCIM (deleted at the end)")
         .id
         .to_string();
     let group = org
         .groups
         .iter()
+        .filter(|g| g.group.is_scim_managed != Some(true))
         .find(|g| !p.groups.iter().any(|x| x.group_id == g.group.id))
-        .expect("a group without access to the project");
+        .expect("a group without access to the project, not managed by SCIM");
     let not_in_group = org
         .users
         .iter()
@@ -126,7 +134,20 @@ fn ids(org: &Org) -> Picks {
         .id
         .to_string();
     Picks {
-        owner: human("owner"),
+        // An owner other than the one whose admin key the connector runs with (the
+        // self-lockout guard would refuse that one).
+        owner: org
+            .users
+            .iter()
+            .filter(|u| !u.is_service_account() && u.role.as_deref() == Some("owner"))
+            .map(|u| u.id.to_string())
+            .find(|u| {
+                org.admin_keys
+                    .first()
+                    .and_then(|k| k.owner.as_ref())
+                    .is_none_or(|o| &o.id != u)
+            })
+            .expect("a second owner"),
         reader: human("reader"),
         project: p.project.id.to_string(),
         member,

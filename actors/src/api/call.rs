@@ -134,6 +134,9 @@ impl Call {
     pub fn project_service_account(p: &ProjectId, s: &ServiceAccountId) -> Self {
         Self::new(Endpoint::RetrieveProjectServiceAccount, &[p, s])
     }
+    pub fn admin_api_keys() -> Self {
+        Self::new(Endpoint::ListAdminApiKeys, &[])
+    }
     pub fn group(g: &GroupId) -> Self {
         Self::new(Endpoint::RetrieveGroup, &[g])
     }

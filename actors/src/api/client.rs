@@ -235,6 +235,11 @@ impl AdminClient {
 
     /// A clone sharing everything (pool, throttle, counters) whose requests go through the
     /// throttle at `priority`: the provisioner's requests overtake bulk sync traffic.
+    /// Whether an admin key's `redacted_value` is the key this client runs with.
+    pub fn runs_with(&self, redacted: &str) -> bool {
+        self.key.matches_redacted(redacted)
+    }
+
     pub fn with_priority(&self, priority: Priority) -> Self {
         Self {
             priority,

@@ -173,6 +173,42 @@ pub struct ApiKeyOwnerRef {
     pub role: Option<String>,
 }
 
+/// An admin API key (`AdminApiKey`): the org's most powerful credential. Never its value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdminApiKey {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub redacted_value: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<i64>,
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub last_used_at: Option<i64>,
+    #[serde(default)]
+    pub owner: Option<AdminApiKeyOwner>,
+}
+
+/// Who owns an admin key: a user (or, per the spec's example, a service account's id).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdminApiKeyOwner {
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
 /// Every group shape the API returns: `GroupResponse` (list/get/create, no `object`),
 /// `GroupResourceWithSuccess` (update) and `Group` (embedded, `scim_managed`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

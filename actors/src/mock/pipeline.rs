@@ -56,7 +56,14 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(cfg: MockConfig, store: Store) -> Self {
+    pub fn new(cfg: MockConfig, mut store: Store) -> Self {
+        // The first admin key is the one clients run with: its redacted value says so.
+        if let (Some(k), Some(key)) = (
+            store.org.admin_keys.first_mut(),
+            crate::secret::AdminKey::new(&cfg.admin_key),
+        ) {
+            k.redacted_value = Some(key.redacted());
+        }
         Self {
             expected_auth: format!("Bearer {}", cfg.admin_key),
             store: RwLock::new(store),

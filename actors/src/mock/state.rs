@@ -2,7 +2,7 @@
 //! with ordinary iterator code, plus the role-resolution rules the routes answer with.
 
 use crate::api::models::{
-    AssignedRole, AssignmentSource, Group, Invite, Project, Role, ServiceAccount, User,
+    AdminApiKey, AssignedRole, AssignmentSource, Group, Invite, Project, Role, ServiceAccount, User,
 };
 use crate::ids::{ApiKeyId, GroupId, ProjectId, RoleId, ServiceAccountId, UserId};
 
@@ -24,6 +24,9 @@ pub struct Org {
     /// Direct org role assignments to users (custom roles only).
     pub user_roles: Vec<UserRole>,
     pub projects: Vec<ProjectState>,
+    /// Admin API keys; the first is the one the mock's clients run with (its redacted value is
+    /// derived from the configured key when the server starts).
+    pub admin_keys: Vec<AdminApiKey>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -19,8 +19,10 @@ pub async fn delete_user(
     if u.is_service_account() {
         return Err(Refusal::ServiceAccountUser { user: user.clone() }.into());
     }
+    super::checks::not_scim_managed(s, u.is_scim_managed, format!("user {user}"))?;
     if u.role.as_deref() == Some("owner") {
         super::checks::not_the_last_owner(s, user).await?;
+        super::checks::not_the_connector_s_owner(s, user).await?;
     }
     s.mutate(Mutation::DeleteUser { user: user.clone() })
         .await?;

@@ -96,6 +96,53 @@ pub async fn not_the_last_owner(s: &mut Session, user: &UserId) -> Result<(), Pr
     }
 }
 
+/// Refuses demoting or deleting the owner of the admin key this connector runs with, unless
+/// the override says so. A key that cannot be identified is said in a note, and the change
+/// goes on.
+pub async fn not_the_connector_s_owner(
+    s: &mut Session,
+    user: &UserId,
+) -> Result<(), ProvisionError> {
+    match s.connector_key().await? {
+        Some(k) if k.owner.as_ref().is_some_and(|o| o.id == user.as_str()) => {
+            if s.overrides.self_lockout {
+                s.note(format!(
+                    "{user} owns admin key {}, the key this connector runs with: it stops working with this change (--allow-self-lockout)",
+                    k.id
+                ));
+                return Ok(());
+            }
+            Err(Refusal::SelfLockout {
+                user: user.clone(),
+                name: k.name.clone().unwrap_or_else(|| "unnamed".into()),
+                key: k.id,
+            }
+            .into())
+        }
+        Some(_) => Ok(()),
+        None => {
+            s.note("the admin key this connector runs with is not among the organization's admin keys, so the self-lockout guard cannot check it");
+            Ok(())
+        }
+    }
+}
+
+/// Refuses a change to what SCIM manages, unless the override says so.
+pub fn not_scim_managed(
+    s: &mut Session,
+    managed: Option<bool>,
+    what: String,
+) -> Result<(), ProvisionError> {
+    if managed != Some(true) {
+        return Ok(());
+    }
+    if s.overrides.scim {
+        s.note(format!("{what} is managed by SCIM: the identity provider may undo this change (--allow-scim-override)"));
+        return Ok(());
+    }
+    Err(Refusal::ScimManaged { what }.into())
+}
+
 /// Org owners are implicit owners of every active project.
 pub async fn is_org_owner(s: &mut Session, user: &UserId) -> Result<bool, ProvisionError> {
     Ok(s.user(user)
@@ -173,14 +220,17 @@ pub async fn group_member(
     user: &UserId,
     add: bool,
 ) -> Result<ProvisionResult, ProvisionError> {
+    let g = s.require_group(group).await?;
     let present = s
         .read_one::<GroupUser>(Call::group_user(group, user))
         .await?
         .is_some();
     if !present {
-        // Not a member: of a group and by a user that exist, or the request names nothing.
-        s.require_group(group).await?;
+        // Not a member: by a user that exists, or the request names nothing.
         s.require_user(user).await?;
+    }
+    if present != add {
+        not_scim_managed(s, g.is_scim_managed, format!("group {group}'s membership"))?;
     }
     match (add, present) {
         (true, true) => Ok(ProvisionResult::AlreadyGranted),

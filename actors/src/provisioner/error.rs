@@ -57,6 +57,18 @@ pub enum Refusal {
         owners_said(owners)
     )]
     LastOwner { user: UserId, owners: Vec<UserId> },
+    #[error(
+        "{user} owns admin key {key} ({name}), the key this connector runs with: demoting or deleting them revokes it, and the connector (and anything else using that key) is locked out of the organization. Make the change with another owner's key, or pass --allow-self-lockout"
+    )]
+    SelfLockout {
+        user: UserId,
+        key: String,
+        name: String,
+    },
+    #[error(
+        "{what} is managed by SCIM: make this change in the identity provider (a change made here is undone at its next push), or pass --allow-scim-override"
+    )]
+    ScimManaged { what: String },
     #[error("{0}")]
     Unsupported(String),
 }

@@ -145,10 +145,20 @@ pub struct ProvisionOutcome {
     pub invite_id: Option<String>,
 }
 
+/// Guards a request may pass on purpose (the CLI's `--allow-…` flags).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Demote or delete the owner of the admin key the connector runs with.
+    pub self_lockout: bool,
+    /// Change the membership or existence of SCIM-managed users and groups.
+    pub scim: bool,
+}
+
 /// Performs provisioning requests; stateless between requests (every decision is made from
 /// fresh reads).
 pub struct Provisioner {
     api: AdminClient,
+    overrides: Overrides,
 }
 
 impl Provisioner {
@@ -157,7 +167,14 @@ impl Provisioner {
     pub fn new(api: &AdminClient) -> Self {
         Self {
             api: api.with_priority(Priority::Interactive),
+            overrides: Overrides::default(),
         }
+    }
+
+    /// With guards passed on purpose.
+    pub fn with_overrides(mut self, overrides: Overrides) -> Self {
+        self.overrides = overrides;
+        self
     }
 
     /// A provisioner with a client of its own.
@@ -185,8 +202,9 @@ macro_rules! handle {
             type Result = Reply;
             fn handle(&mut self, $m: $msg, _: &mut Context<Self>) -> Reply {
                 let api = self.api.clone();
+                let overrides = self.overrides;
                 Box::pin(async move {
-                    let mut session = Session::new(api.clone(), $m.dry_run);
+                    let mut session = Session::new(api.clone(), $m.dry_run, overrides);
                     let first = {
                         let $s = &mut session;
                         $run.await
@@ -196,7 +214,7 @@ macro_rules! handle {
                         Err(e) if e.may_have_lost_a_race() => e,
                         Err(e) => return Err(e),
                     };
-                    let mut again = Session::new(api, false);
+                    let mut again = Session::new(api, false, overrides);
                     again.made(error.completed());
                     let retried = {
                         let $s = &mut again;

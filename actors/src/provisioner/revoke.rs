@@ -107,6 +107,7 @@ async fn revoke_org_owner(
         return Ok(ProvisionResult::AlreadyRevoked);
     }
     not_the_last_owner(s, user).await?;
+    not_the_connector_s_owner(s, user).await?;
     s.note(format!("{user} becomes a reader (the floor org role)"));
     s.mutate(Mutation::SetOrgRole {
         user: user.clone(),

@@ -8,7 +8,7 @@ use super::call::Mutation;
 use super::checks::role_slug;
 use super::target::ProjectSlug;
 use super::{ProvisionError, ProvisionOutcome, ProvisionResult, Refusal};
-use crate::api::models::{Group, Project, ProjectGroup, ProjectUser, Role, User};
+use crate::api::models::{AdminApiKey, Group, Project, ProjectGroup, ProjectUser, Role, User};
 use crate::api::{AdminClient, ApiError, Call};
 use crate::ids::{GroupId, ProjectId, RoleId, UserId};
 use serde::de::DeserializeOwned;
@@ -19,6 +19,7 @@ use std::collections::HashMap;
 pub struct Session {
     api: AdminClient,
     dry_run: bool,
+    pub overrides: super::Overrides,
     reads: Vec<Call>,
     calls: Vec<Call>,
     notes: Vec<String>,
@@ -29,10 +30,11 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(api: AdminClient, dry_run: bool) -> Self {
+    pub fn new(api: AdminClient, dry_run: bool, overrides: super::Overrides) -> Self {
         Self {
             api,
             dry_run,
+            overrides,
             reads: Vec::new(),
             calls: Vec::new(),
             notes: Vec::new(),
@@ -149,15 +151,25 @@ impl Session {
             })
     }
 
-    /// The group exists (read alone), or the request names nothing.
-    pub async fn require_group(&mut self, id: &GroupId) -> Result<(), ProvisionError> {
-        match self.read_one::<Group>(Call::group(id)).await? {
-            Some(_) => Ok(()),
-            None => Err(ProvisionError::NotFound {
+    /// The group (read alone), or the request names nothing.
+    pub async fn require_group(&mut self, id: &GroupId) -> Result<Group, ProvisionError> {
+        self.read_one::<Group>(Call::group(id))
+            .await?
+            .ok_or_else(|| ProvisionError::NotFound {
                 what: "group",
                 id: id.to_string(),
-            }),
-        }
+            })
+    }
+
+    /// The admin key this connector runs with, found by its redacted value among the org's
+    /// admin keys (`None`: not among them, e.g. a key the listing does not show).
+    pub async fn connector_key(&mut self) -> Result<Option<AdminApiKey>, ProvisionError> {
+        let keys: Vec<AdminApiKey> = self.read(Call::admin_api_keys()).await?;
+        Ok(keys.into_iter().find(|k| {
+            k.redacted_value
+                .as_deref()
+                .is_some_and(|r| self.api.runs_with(r))
+        }))
     }
 
     /// An owner of the organization other than `user`, paging the org's users only until one

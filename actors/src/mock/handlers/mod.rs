@@ -38,6 +38,7 @@ pub fn read(store: &Store, ep: E, p: Params, q: &ListQuery) -> Result<Bytes, Api
     match ep {
         E::ListUsers => users::list_users(store, p, q),
         E::RetrieveUser => users::retrieve_user(store, p, q),
+        E::ListAdminApiKeys => users::list_admin_api_keys(store, p, q),
         E::RetrieveProject => projects::retrieve_project(store, p, q),
         E::RetrieveProjectUser => projects::retrieve_project_user(store, p, q),
         E::RetrieveProjectGroup => projects::retrieve_project_group(store, p, q),

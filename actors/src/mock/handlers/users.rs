@@ -31,6 +31,17 @@ pub fn list_users(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiE
     page_a(&data, |u| u.id.as_str(), more)
 }
 
+pub fn list_admin_api_keys(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+    let (data, more) = take(
+        store.org.admin_keys.iter(),
+        |k| k.id.as_str(),
+        |_| true,
+        q.after.as_deref(),
+        q.limit,
+    )?;
+    page_a(&data, |k| k.id.as_str(), more)
+}
+
 pub fn retrieve_user(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
     let i = store
         .user_pos(p[0])

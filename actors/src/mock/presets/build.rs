@@ -4,7 +4,10 @@ use super::super::state::{
     ApiKey, Assigned, KeyOwner, Member, ProjectMember, ProjectState, UserRole, gen_id,
 };
 use super::DAY;
-use crate::api::models::{Group, Invite, InviteProject, Project, Role, ServiceAccount, User};
+use crate::api::models::{
+    AdminApiKey, AdminApiKeyOwner, Group, Invite, InviteProject, Project, Role, ServiceAccount,
+    User,
+};
 use crate::ids::{ApiKeyId, GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
 
 pub(in crate::mock) fn user(
@@ -178,4 +181,31 @@ pub(in crate::mock) fn members(ids: &[&str], at: i64) -> Vec<Member> {
             added_at: at + i as i64 * 60,
         })
         .collect()
+}
+
+/// An admin key owned by user `owner`; its redacted value ends in its id's last 4 characters.
+pub(in crate::mock) fn admin_key(
+    id: &str,
+    name: &str,
+    owner: &str,
+    owner_name: &str,
+    at: i64,
+) -> AdminApiKey {
+    AdminApiKey {
+        object: Some("organization.admin_api_key".into()),
+        id: id.into(),
+        name: Some(name.into()),
+        redacted_value: Some(format!("sk-admin...{}", &id[id.len().saturating_sub(4)..])),
+        created_at: Some(at),
+        expires_at: None,
+        last_used_at: Some(at + 3600),
+        owner: Some(AdminApiKeyOwner {
+            kind: Some("user".into()),
+            object: Some("organization.user".into()),
+            id: owner.into(),
+            name: Some(owner_name.into()),
+            created_at: Some(at),
+            role: Some("owner".into()),
+        }),
+    }
 }

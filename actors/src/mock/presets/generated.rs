@@ -68,6 +68,7 @@ impl Gen {
                 groups: Vec::new(),
                 user_roles: Vec::new(),
                 projects: Vec::with_capacity(n_projects),
+                admin_keys: Vec::new(),
             },
             humans: 0,
         }
@@ -118,7 +119,33 @@ impl Gen {
         self.groups();
         self.projects();
         self.invites();
+        self.admin_keys();
         self.org
+    }
+
+    /// One admin key for each of the first three owners (the first is the connector's).
+    fn admin_keys(&mut self) {
+        let owners: Vec<(String, String, i64)> = self
+            .org
+            .users
+            .iter()
+            .filter(|u| u.role.as_deref() == Some("owner") && !u.is_service_account())
+            .take(3)
+            .map(|u| {
+                let name = u.name.clone().unwrap_or_else(|| u.id.to_string());
+                (u.id.to_string(), name, u.added_at.unwrap_or(0))
+            })
+            .collect();
+        for (i, (id, name, at)) in owners.into_iter().enumerate() {
+            let key = super::build::admin_key(
+                &format!("key_admin_{i:04}"),
+                &format!("{name}'s admin key"),
+                &id,
+                &name,
+                at,
+            );
+            self.org.admin_keys.push(key);
+        }
     }
 
     fn users(&mut self) {

@@ -14,7 +14,7 @@ pub(super) fn tiny() -> Org {
     let org_id = "org-tiny";
     let t = |days: i64| T0 + days * DAY;
 
-    let users = vec![
+    let mut users = vec![
         user(
             "user-alice",
             Some("Alice Owner"),
@@ -49,6 +49,8 @@ pub(super) fn tiny() -> Org {
         sa_user("svc_acct_deploy", "deploy bot", t(11)),
         sa_user("svc_acct_idle", "idle bot", t(12)),
     ];
+    // Bob is provisioned by the identity provider (SCIM).
+    users[1].is_scim_managed = Some(true);
 
     let invites = vec![
         invite(
@@ -209,5 +211,15 @@ pub(super) fn tiny() -> Org {
         groups,
         user_roles,
         projects: vec![alpha, beta, archived],
+        admin_keys: vec![
+            admin_key(
+                "key_admin_connector",
+                "Connector",
+                "user-alice",
+                "Alice",
+                t(2),
+            ),
+            admin_key("key_admin_erin", "Erin's laptop", "user-erin", "Erin", t(4)),
+        ],
     }
 }
