@@ -21,6 +21,7 @@ fn resource(rt: ResourceType, id: String, parent: Option<ResourceKey>) -> Resour
             status: UserStatus::Enabled,
             account_type: AccountType::Human,
             login: None,
+            last_activity: None,
         },
         ResourceType::Group | ResourceType::Project => Traits::Group,
         _ => Traits::Role,

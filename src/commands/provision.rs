@@ -110,6 +110,10 @@ fn print_outcome(o: &ProvisionOutcome, json: bool) -> Result<(), CliError> {
     for c in &o.calls {
         write(&mut out, format!("{prefix} {c}"))?;
     }
+    if let Some(old) = &o.replaces {
+        // The roles are exclusive: the grant takes the place of another.
+        write(&mut out, format!("replaces: {old}"))?;
+    }
     write(&mut out, result_line(o))
 }
 

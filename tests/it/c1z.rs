@@ -133,6 +133,7 @@ fn user(rt: ResourceType, id: &str, email: &str, account_type: AccountType) -> R
             status: UserStatus::Enabled,
             account_type,
             login: Some(email.to_owned()),
+            last_activity: Some(1_700_000_500),
         },
     }
 }
@@ -375,6 +376,11 @@ fn written_file_reads_back_with_every_object_and_reference() {
         Some(proto::UserStatusValue::Enabled as i32)
     );
     assert_eq!(trait_.login, "ann@acme.test");
+    assert_eq!(
+        trait_.last_login.as_ref().map(|t| t.seconds),
+        Some(1_700_000_500),
+        "the last activity, in Baton's last_login"
+    );
     assert_eq!(
         trait_.profile, u1.profile,
         "profile mirrored into the trait for old readers"
@@ -1039,4 +1045,71 @@ fn two_cli_syncs_into_one_file_keep_two_finished_full_syncs() {
         "--append",
     ]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn exclusive_roles_carry_baton_s_exclusion_group_in_the_c1z_and_the_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tiny.c1z");
+    let o = cli_sync(&["--out", path.to_str().expect("utf8")]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let c = open_c1z(&path).conn;
+    let sync = latest_sync(&c);
+    let rows = blobs(&c, "v1_entitlements", &sync);
+    let group = |id: &str| -> Option<proto::EntitlementExclusionGroup> {
+        let e = proto::Entitlement::decode(rows[id].as_slice()).expect("entitlement");
+        e.annotations
+            .iter()
+            .find(|a| a.type_url.ends_with("EntitlementExclusionGroup"))
+            .map(|a| decode_any(a, "EntitlementExclusionGroup"))
+    };
+    let member = group("project:proj-alpha:member").expect("project member is exclusive");
+    assert_eq!(
+        (
+            member.exclusion_group_id.as_str(),
+            member.order,
+            member.is_default,
+            member.scope_to_resource
+        ),
+        ("project_role", 1, true, true)
+    );
+    let owner = group("project:proj-alpha:owner").expect("owner");
+    assert_eq!((owner.order, owner.is_default), (0, false));
+    let reader = group("role:reader:assigned").expect("org reader is exclusive");
+    assert_eq!(
+        (
+            reader.exclusion_group_id.as_str(),
+            reader.order,
+            reader.is_default,
+            reader.scope_to_resource
+        ),
+        ("org_role", 1, true, false)
+    );
+    assert!(
+        group("group:grp-eng:member").is_none(),
+        "group membership is not a choice"
+    );
+
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/tiny.json"),
+        )
+        .expect("golden"),
+    )
+    .expect("json");
+    let viewer = golden["entitlements"]
+        .as_array()
+        .expect("entitlements")
+        .iter()
+        .find(|e| e["id"] == "project:proj-alpha:viewer")
+        .expect("viewer");
+    assert_eq!(
+        viewer["exclusion"],
+        serde_json::json!({"group": "project:proj-alpha:role", "order": 2, "default": false})
+    );
 }

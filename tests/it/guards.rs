@@ -274,3 +274,57 @@ fn requests_naming_nothing_are_errors_not_no_ops() {
     }
     assert_eq!(mutations(&server), 0);
 }
+
+#[test]
+fn an_exclusive_role_granted_says_which_grant_it_replaces() {
+    let server = mock(Preset::Tiny);
+    let project = server
+        .org()
+        .projects
+        .iter()
+        .find(|p| !p.is_archived())
+        .expect("an active project")
+        .clone();
+    let member = project
+        .users
+        .iter()
+        .find(|m| m.role == "member")
+        .expect("a member")
+        .user_id
+        .to_string();
+    let p = project.project.id.to_string();
+    let o = cli(
+        &server,
+        &[
+            "grant",
+            "--entitlement",
+            &format!("project:{p}:viewer"),
+            "--principal",
+            &format!("user:{member}"),
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(
+        v["replaces"],
+        format!("project:{p}:member:user:{member}"),
+        "{v}"
+    );
+    // In words too; and an org role change replaces the old org role.
+    let o = cli(
+        &server,
+        &[
+            "grant",
+            "--entitlement",
+            "role:owner:assigned",
+            "--principal",
+            "user:user-carol",
+        ],
+    );
+    assert!(
+        text(&o).contains("replaces: role:reader:assigned:user:user-carol"),
+        "{}",
+        text(&o)
+    );
+}

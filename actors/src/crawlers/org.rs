@@ -74,6 +74,7 @@ impl ListKind for OrgUsers {
                 status: UserStatus::Enabled,
                 account_type: AccountType::Human,
                 login: u.email.clone(),
+                last_activity: u.api_key_last_used_at,
             };
             let name = display_name(&[u.name.as_deref(), u.email.as_deref()], u.id.as_str());
             out.resources
@@ -135,6 +136,7 @@ impl ListKind for Invites {
                 status,
                 account_type: AccountType::Human,
                 login: i.email.clone(),
+                last_activity: None,
             };
             let name = display_name(&[i.email.as_deref()], i.id.as_str());
             out.resources.push(resource(

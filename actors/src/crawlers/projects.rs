@@ -134,6 +134,7 @@ impl ListKind for ProjectServiceAccounts {
                 status: UserStatus::Enabled,
                 account_type: AccountType::Service,
                 login: None,
+                last_activity: None,
             };
             let name = display_name(&[sa.name.as_deref()], sa.id.as_str());
             out.resources

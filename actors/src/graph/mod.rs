@@ -366,6 +366,7 @@ fn entitlement_for(resource: &Resource, slug: Slug, id: EntitlementId) -> Entitl
         ),
     };
     Entitlement {
+        exclusion: exclusion_of(resource, slug),
         id,
         resource: resource.key(),
         slug,
@@ -373,6 +374,26 @@ fn entitlement_for(resource: &Resource, slug: Slug, id: EntitlementId) -> Entitl
         description,
         purpose,
         grantable_to: grantable_to.to_vec(),
+    }
+}
+
+/// The org role (owner, reader) and a project's predefined role (owner, member, viewer) are
+/// each one choice: holding one means not holding the others.
+fn exclusion_of(resource: &Resource, slug: Slug) -> Option<Exclusion> {
+    let choice = |group: String, order: u32, default: bool| {
+        Some(Exclusion {
+            group,
+            order,
+            default,
+        })
+    };
+    match (resource.resource_type, slug, resource.id.as_str()) {
+        (ResourceType::Role, Slug::Assigned, "owner") => choice("org_role".into(), 0, false),
+        (ResourceType::Role, Slug::Assigned, "reader") => choice("org_role".into(), 1, true),
+        (ResourceType::Project, Slug::Owner, p) => choice(format!("project:{p}:role"), 0, false),
+        (ResourceType::Project, Slug::Member, p) => choice(format!("project:{p}:role"), 1, true),
+        (ResourceType::Project, Slug::Viewer, p) => choice(format!("project:{p}:role"), 2, false),
+        _ => None,
     }
 }
 

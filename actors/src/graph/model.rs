@@ -33,6 +33,10 @@ pub enum Traits {
         account_type: AccountType,
         #[serde(skip_serializing_if = "Option::is_none")]
         login: Option<String>,
+        /// The last activity the API shows (Unix seconds): for org users, when they last used
+        /// an API key (`api_key_last_used_at`). What a dormancy review looks at.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_activity: Option<i64>,
     },
     Group,
     Role,
@@ -88,6 +92,21 @@ pub struct Entitlement {
     pub description: String,
     pub purpose: Purpose,
     pub grantable_to: Vec<ResourceType>,
+    /// Set for roles a principal holds one of at a time (org owner/reader; project
+    /// owner/member/viewer): granting one replaces the other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclusion: Option<Exclusion>,
+}
+
+/// A mutually exclusive choice among entitlements.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exclusion {
+    /// The choice's name: `org_role`, or `project:<id>:role`.
+    pub group: String,
+    /// Position among the choices, most powerful first.
+    pub order: u32,
+    /// The choice a principal falls back to (org `reader`, project `member`).
+    pub default: bool,
 }
 
 /// A principal holding an entitlement, and every reason it does.

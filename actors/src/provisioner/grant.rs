@@ -71,6 +71,7 @@ async fn grant_org_role(
             "{user}'s org role changes from {old} to {}",
             role.as_str()
         ));
+        s.replaces(format!("role:{old}:assigned:user:{user}"));
     }
     s.mutate(Mutation::SetOrgRole {
         user: user.clone(),
@@ -139,6 +140,9 @@ async fn grant_project_user(
                 m.role.as_deref().unwrap_or("(none)"),
                 slug.as_str()
             ));
+            if let Some(old) = &m.role {
+                s.replaces(format!("project:{project}:{old}:user:{user}"));
+            }
             s.mutate(Mutation::ModifyProjectUser {
                 project: project.clone(),
                 user: user.clone(),

@@ -143,6 +143,10 @@ pub struct ProvisionOutcome {
     /// The invitation created (or already pending) by `CreateAccount`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invite_id: Option<String>,
+    /// The grant this one replaces (an exclusive role changing: `member` → `viewer`), as
+    /// Baton's `GrantReplaced` says it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 /// Guards a request may pass on purpose (the CLI's `--allow-…` flags).

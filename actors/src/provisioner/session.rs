@@ -24,6 +24,7 @@ pub struct Session {
     calls: Vec<Call>,
     notes: Vec<String>,
     invite_id: Option<String>,
+    replaces: Option<String>,
     users: HashMap<UserId, Option<User>>,
     projects: HashMap<ProjectId, Option<Project>>,
     project_roles: HashMap<ProjectId, Vec<Role>>,
@@ -39,6 +40,7 @@ impl Session {
             calls: Vec::new(),
             notes: Vec::new(),
             invite_id: None,
+            replaces: None,
             users: HashMap::new(),
             projects: HashMap::new(),
             project_roles: HashMap::new(),
@@ -54,12 +56,18 @@ impl Session {
             reads: self.reads,
             notes: self.notes,
             invite_id: self.invite_id,
+            replaces: self.replaces,
         }
     }
 
     /// Mutations an earlier attempt of the same request made.
     pub fn made(&mut self, calls: &[Call]) {
         self.calls.extend_from_slice(calls);
+    }
+
+    /// The grant (Baton id) the request's grant replaces.
+    pub fn replaces(&mut self, grant: String) {
+        self.replaces = Some(grant);
     }
 
     pub fn note(&mut self, note: impl Into<String>) {

@@ -42,6 +42,7 @@ pub fn resource(r: &g::Resource) -> proto::Resource {
             status: user_status,
             account_type,
             login,
+            last_activity,
         } => {
             let (user, res) = match user_status {
                 UserStatus::Enabled => (
@@ -77,6 +78,8 @@ pub fn resource(r: &g::Resource) -> proto::Resource {
                     AccountType::Service => proto::AccountType::Service,
                 } as i32,
                 login: login.clone().unwrap_or_default(),
+                // Baton's nearest field for the last activity the API shows.
+                last_login: last_activity.and_then(timestamp),
             }
             .to_any()
         }
@@ -132,7 +135,25 @@ pub fn entitlement(e: &g::Entitlement, res: proto::Resource) -> proto::Entitleme
         display_name: e.display_name.clone(),
         description: e.description.clone(),
         grantable_to: e.grantable_to.iter().map(|t| resource_type(*t)).collect(),
-        annotations: Vec::new(),
+        annotations: e
+            .exclusion
+            .iter()
+            .map(|x| {
+                // A project's choice is one group per project: Baton's scope_to_resource.
+                let scoped = e.resource.resource_type == g::ResourceType::Project;
+                proto::EntitlementExclusionGroup {
+                    exclusion_group_id: if scoped {
+                        "project_role".to_owned()
+                    } else {
+                        x.group.clone()
+                    },
+                    order: x.order,
+                    is_default: x.default,
+                    scope_to_resource: scoped,
+                }
+                .to_any()
+            })
+            .collect(),
         purpose: match e.purpose {
             Purpose::Assignment => proto::PurposeValue::Assignment,
             Purpose::Permission => proto::PurposeValue::Permission,

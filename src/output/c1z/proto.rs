@@ -34,7 +34,8 @@ any_type!(
     AppTrait,
     SecretTrait,
     GrantExpandable,
-    GrantImmutable
+    GrantImmutable,
+    EntitlementExclusionGroup
 );
 
 // ---- google.protobuf ---------------------------------------------------------------------------
@@ -267,6 +268,22 @@ pub struct GrantImmutable {
     pub metadata: Option<Struct>,
 }
 
+// ---- annotation_entitlement.proto ---------------------------------------------------------------
+
+/// Mutually exclusive entitlements (field numbers from baton-model.md §2; the types are the
+/// natural ones for the names: an id string, an order, two flags).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct EntitlementExclusionGroup {
+    #[prost(string, tag = "1")]
+    pub exclusion_group_id: String,
+    #[prost(uint32, tag = "2")]
+    pub order: u32,
+    #[prost(bool, tag = "3")]
+    pub is_default: bool,
+    #[prost(bool, tag = "4")]
+    pub scope_to_resource: bool,
+}
+
 // ---- annotation_trait.proto --------------------------------------------------------------------
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
@@ -316,6 +333,8 @@ pub struct UserTrait {
     pub account_type: i32,
     #[prost(string, tag = "6")]
     pub login: String,
+    #[prost(message, optional, tag = "9")]
+    pub last_login: Option<Timestamp>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]

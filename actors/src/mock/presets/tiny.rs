@@ -51,6 +51,9 @@ pub(super) fn tiny() -> Org {
     ];
     // Bob is provisioned by the identity provider (SCIM).
     users[1].is_scim_managed = Some(true);
+    // Alice used an API key recently; carol long ago (a dormancy review's case); others never.
+    users[0].api_key_last_used_at = Some(t(20));
+    users[2].api_key_last_used_at = Some(t(3));
 
     let invites = vec![
         invite(
