@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Some(Command::CreateAccount(args)) => commands::provision::create_account(args),
         Some(Command::DeleteAccount(args)) => commands::provision::delete_account(args),
         Some(Command::DeleteInvite(args)) => commands::provision::delete_invite(args),
+        Some(Command::DeleteAdminKey(args)) => commands::provision::delete_admin_key(args),
         Some(Command::Mock(cmd)) => commands::mock::run(cmd),
         Some(Command::Bench(args)) => commands::bench::run(args),
         Some(Command::Capabilities) => commands::baton::capabilities(),

@@ -69,6 +69,7 @@ endpoints! {
     ListProjectGroupRoles => "GET" "/projects/{project_id}/groups/{group_id}/roles", list B 1000;
     ListAuditLogs => "GET" "/organization/audit_logs", list A 100;
     ListAdminApiKeys => "GET" "/organization/admin_api_keys", list A 100;
+    DeleteAdminApiKey => "DELETE" "/organization/admin_api_keys/{key_id}";
     RetrieveInvite => "GET" "/organization/invites/{invite_id}";
     RetrieveUser => "GET" "/organization/users/{user_id}";
     RetrieveProject => "GET" "/organization/projects/{project_id}";

@@ -123,6 +123,8 @@ id_newtype!(
     RoleId,
     /// A project service account id (unique within its project).
     ServiceAccountId,
+    /// An admin API key id.
+    AdminApiKeyId,
     /// A project API key id.
     ApiKeyId,
     /// The id of a principal an assignment source or a key owner names (a user, group or

@@ -117,6 +117,9 @@ pub enum Command {
     /// Delete a pending or expired invitation.
     #[command(after_help = DELETE_INVITE_HELP)]
     DeleteInvite(DeleteInviteArgs),
+    /// Delete an admin API key (the org's most powerful credential).
+    #[command(after_help = DELETE_ADMIN_KEY_HELP)]
+    DeleteAdminKey(DeleteAdminKeyArgs),
     /// Run the mock OpenAI Admin API server.
     #[command(subcommand)]
     Mock(MockCommand),

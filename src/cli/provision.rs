@@ -53,6 +53,13 @@ pub(super) const DELETE_ACCOUNT_HELP: &str = concat!(
     provisioning_help!(),
 );
 
+pub(super) const DELETE_ADMIN_KEY_HELP: &str = concat!(
+    "The key this connector runs with is refused unless --allow-self-lockout is given.\n\n",
+    "Example:\n",
+    "  openai-access delete-admin-key --mock tiny -p --key key_admin_erin\n\n",
+    provisioning_help!(),
+);
+
 pub(super) const DELETE_INVITE_HELP: &str = concat!(
     "Accepted invitations cannot be deleted (delete the account instead).\n\n",
     "Example:\n",
@@ -174,6 +181,19 @@ pub struct DeleteAccountArgs {
     /// The user id to delete from the organization.
     #[arg(long, value_name = "USER_ID")]
     pub user: UserId,
+
+    #[command(flatten)]
+    pub provision: ProvisionArgs,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DeleteAdminKeyArgs {
+    /// The admin API key id to delete (`admin_api_key` resources in a sync).
+    #[arg(long, value_name = "KEY_ID")]
+    pub key: openai_access_actors::ids::AdminApiKeyId,
 
     #[command(flatten)]
     pub provision: ProvisionArgs,

@@ -3,7 +3,8 @@
 //! the connector does.
 
 use crate::cli::{
-    BatonArgs, CreateAccountArgs, DeleteAccountArgs, DeleteInviteArgs, GrantArgs, RevokeArgs,
+    BatonArgs, CreateAccountArgs, DeleteAccountArgs, DeleteAdminKeyArgs, DeleteInviteArgs,
+    GrantArgs, RevokeArgs,
 };
 use crate::console;
 use crate::exit::CliError;
@@ -81,8 +82,13 @@ pub fn run(args: BatonArgs) -> Result<u8, CliError> {
                 provision,
                 connect,
             }),
+            "admin_api_key" => super::provision::delete_admin_key(DeleteAdminKeyArgs {
+                key: id.parse().map_err(bad)?,
+                provision,
+                connect,
+            }),
             other => Err(CliError::usage(format!(
-                "--delete-resource-type {other:?}: only user (deprovision) and invite resources can be deleted"
+                "--delete-resource-type {other:?}: only user (deprovision), invite and admin_api_key resources can be deleted"
             ))),
         };
     }

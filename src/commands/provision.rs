@@ -2,16 +2,16 @@
 //! provisioning request, sent to the engine's `Provisioner` as a message.
 
 use crate::cli::{
-    ConnectArgs, CreateAccountArgs, DeleteAccountArgs, DeleteInviteArgs, GrantArgs, ProvisionArgs,
-    RevokeArgs,
+    ConnectArgs, CreateAccountArgs, DeleteAccountArgs, DeleteAdminKeyArgs, DeleteInviteArgs,
+    GrantArgs, ProvisionArgs, RevokeArgs,
 };
 use crate::exit::{self, CliError};
 use crate::settings;
 use actix::prelude::*;
 use openai_access_actors::block_on;
 use openai_access_actors::provisioner::{
-    CreateAccount, DeleteAccount, DeleteInvite, Grant, Overrides, ProvisionError, ProvisionOutcome,
-    Provisioner, Revoke,
+    CreateAccount, DeleteAccount, DeleteAdminKey, DeleteInvite, Grant, Overrides, ProvisionError,
+    ProvisionOutcome, Provisioner, Revoke,
 };
 use std::io::Write;
 
@@ -52,6 +52,14 @@ pub fn create_account(args: CreateAccountArgs) -> Result<u8, CliError> {
 pub fn delete_account(args: DeleteAccountArgs) -> Result<u8, CliError> {
     let msg = DeleteAccount {
         user: args.user,
+        dry_run: args.provision.dry_run,
+    };
+    execute(&args.provision, &args.connect, msg)
+}
+
+pub fn delete_admin_key(args: DeleteAdminKeyArgs) -> Result<u8, CliError> {
+    let msg = DeleteAdminKey {
+        key: args.key,
         dry_run: args.provision.dry_run,
     };
     execute(&args.provision, &args.connect, msg)

@@ -54,6 +54,7 @@ pub fn resource_counts(org: &Org) -> BTreeMap<&'static str, usize> {
     );
     m.insert("group", org.groups.len());
     m.insert("api_key", active.iter().map(|p| p.api_keys.len()).sum());
+    m.insert("admin_api_key", org.admin_keys.len());
     m
 }
 

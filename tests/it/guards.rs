@@ -328,3 +328,66 @@ fn an_exclusive_role_granted_says_which_grant_it_replaces() {
         text(&o)
     );
 }
+
+#[test]
+fn admin_keys_are_in_the_graph_and_the_connector_s_own_is_not_deleted_by_accident() {
+    let server = mock(Preset::Tiny);
+    let keys = |server: &MockServer| -> Vec<serde_json::Value> {
+        let o = sync_ok(&server.base_url());
+        let v: serde_json::Value = serde_json::from_str(&graph_json(&o)).expect("json");
+        v["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .filter(|r| r["resource_type"] == "admin_api_key")
+            .cloned()
+            .collect()
+    };
+    let before = keys(&server);
+    assert_eq!(before.len(), 2, "{before:?}");
+    let ours: Vec<&serde_json::Value> = before
+        .iter()
+        .filter(|k| k["profile"]["is_connector_key"] == true)
+        .collect();
+    assert_eq!(
+        ours.len(),
+        1,
+        "exactly the key this connector runs with is marked"
+    );
+    assert_eq!(ours[0]["id"], "key_admin_connector");
+    assert_eq!(
+        ours[0]["traits"]["identity"]["id"], "user-alice",
+        "its owner"
+    );
+    assert!(!serde_json::to_string(&before).expect("json").contains(KEY));
+
+    server.reset_stats();
+    let o = cli(
+        &server,
+        &["delete-admin-key", "--key", "key_admin_connector"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("is the key this connector runs with"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(mutations(&server), 0);
+    let o = cli(&server, &["delete-admin-key", "--key", "key_admin_erin"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = cli(&server, &["delete-admin-key", "--key", "key_admin_erin"]);
+    assert!(text(&o).contains("already deleted"), "{}", text(&o));
+    let after = keys(&server);
+    assert_eq!(after.len(), 1);
+    let o = cli(
+        &server,
+        &[
+            "delete-admin-key",
+            "--key",
+            "key_admin_connector",
+            "--allow-self-lockout",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("it stops working now"), "{}", text(&o));
+}

@@ -334,6 +334,7 @@ fn max_duration_refuses_with_the_plan_before_reading_beyond_the_top_level_lists(
                 | "GET /organization/roles"
                 | "GET /organization/groups"
                 | "GET /organization/projects"
+                | "GET /organization/admin_api_keys"
         );
         assert!(
             top_level || *n == 0,

@@ -29,6 +29,7 @@ pub enum ResourceType {
     ServiceAccount,
     Group,
     ApiKey,
+    AdminApiKey,
 }
 
 /// Baton's resource-type traits.
@@ -43,7 +44,7 @@ pub enum TraitKind {
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 9] = [
+    pub const ALL: [ResourceType; 10] = [
         ResourceType::Organization,
         ResourceType::User,
         ResourceType::Invite,
@@ -53,6 +54,7 @@ impl ResourceType {
         ResourceType::ServiceAccount,
         ResourceType::Group,
         ResourceType::ApiKey,
+        ResourceType::AdminApiKey,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +68,7 @@ impl ResourceType {
             ResourceType::ServiceAccount => "service_account",
             ResourceType::Group => "group",
             ResourceType::ApiKey => "api_key",
+            ResourceType::AdminApiKey => "admin_api_key",
         }
     }
 
@@ -84,6 +87,7 @@ impl ResourceType {
             ResourceType::ServiceAccount => "Service account",
             ResourceType::Group => "Group",
             ResourceType::ApiKey => "API key",
+            ResourceType::AdminApiKey => "Admin API key",
         }
     }
 
@@ -95,7 +99,7 @@ impl ResourceType {
             ResourceType::Project | ResourceType::Group => TraitKind::Group,
             ResourceType::Role | ResourceType::ProjectRole => TraitKind::Role,
             ResourceType::Organization => TraitKind::App,
-            ResourceType::ApiKey => TraitKind::Secret,
+            ResourceType::ApiKey | ResourceType::AdminApiKey => TraitKind::Secret,
         }
     }
 

@@ -29,11 +29,19 @@ pub(super) struct Launch<'a> {
 }
 
 /// The top-level lists: once they are read, the sync knows its plan.
-pub(super) const ROOTS: [&str; 5] = ["users", "invites", "org_roles", "groups", "projects"];
+pub(super) const ROOTS: [&str; 6] = [
+    "users",
+    "invites",
+    "org_roles",
+    "groups",
+    "projects",
+    "admin_api_keys",
+];
 
 pub(super) struct Crawlers {
     pub(super) users: Addr<Crawler<OrgUsers>>,
     pub(super) invites: Addr<Crawler<Invites>>,
+    pub(super) admin_keys: Addr<Crawler<AdminKeys>>,
     pub(super) org_roles: Addr<Crawler<OrgRoles>>,
     pub(super) groups: Addr<Crawler<Groups>>,
     pub(super) group_members: Addr<Crawler<GroupMembers>>,
@@ -120,6 +128,8 @@ impl SyncCoordinator {
         Self::crawl(n, &c.org_roles, Org);
         Self::crawl(n, &c.groups, Org);
         Self::crawl(n, &c.projects, Org);
+        // Last, as the throttle simulation models it (`throttle::sim`).
+        Self::crawl(n, &c.admin_keys, Org);
     }
 
     pub(super) fn dispatch(&mut self, work: Work) {

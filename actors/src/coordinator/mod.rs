@@ -263,6 +263,7 @@ impl Actor for SyncCoordinator {
         self.crawlers = Some(Crawlers {
             users: start!(),
             invites: start!(),
+            admin_keys: start!(),
             org_roles: start!(),
             groups: start!(),
             group_members: start!(),

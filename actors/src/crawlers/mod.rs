@@ -14,12 +14,14 @@
 //! the parent list is still paging. Each crawler runs at most `max_in_flight` crawls at once and
 //! queues the rest: the queue holds ids only, the in-flight work is bounded.
 
+mod admin_keys;
 mod assignments;
 mod facts;
 mod groups;
 mod org;
 mod projects;
 
+pub use admin_keys::AdminKeys;
 pub use assignments::{InProject, ProjectGroupRoles, ProjectUserRoles, UserRoles};
 pub use groups::{GroupMembers, GroupRoles, Groups};
 pub use org::{Invites, Org, OrgRoles, OrgUsers};
@@ -63,6 +65,10 @@ pub trait ListKind: Unpin + 'static {
         out: &mut Findings,
     );
     fn on_end(_scope: &Self::Scope, _state: Self::State, _out: &mut Findings) {}
+
+    /// What only the client can tell about a page's findings (e.g. which admin key is the
+    /// one it runs with), added after `on_page`.
+    fn mark(_client: &AdminClient, _out: &mut Findings) {}
     /// The list failed after every retry: what the coordinator should still know.
     fn on_failure(_scope: &Self::Scope, _error: &ApiError, _out: &mut Findings) {}
 }
@@ -196,6 +202,7 @@ async fn crawl<K: ListKind>(client: AdminClient, sinks: Sinks, scope: K::Scope) 
                 pages += 1;
                 items += page.items.len();
                 K::on_page(&scope, &mut state, page.items, &mut out);
+                K::mark(&client, &mut out);
                 if page.last {
                     K::on_end(&scope, std::mem::take(&mut state), &mut out);
                 }

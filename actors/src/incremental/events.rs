@@ -13,6 +13,7 @@
 //! | `project.*`                             | projects                                          |
 //! | `service_account.*`, project            | the project's service accounts and keys           |
 //! | `api_key.*`, project                    | the project's keys                                |
+//! | `api_key.*` without a project, `admin_api_key.*` | the admin keys (and, for `api_key.*`, every project's keys and lists naming the key) |
 //! | `group.created/updated`                 | groups                                            |
 //! | `group.deleted`                         | groups (the grants it held or gave point at nothing then, and are dropped) |
 //! | `role.created/updated`, org             | org roles, and every list that names the role     |
@@ -146,12 +147,19 @@ pub fn scopes(e: &AuditEvent) -> Vec<Scope> {
         }
         "api_key.created" | "api_key.updated" | "api_key.deleted" => match project_id {
             Some(p) => vec![Scope::Lists(vec![key(Call::project_api_keys(&p))])],
+            // Without a project: a project key whose project is not said, or an admin key.
             None => {
-                let mut s = vec![Scope::Every(crate::endpoint::Endpoint::ListProjectApiKeys)];
+                let mut s = vec![
+                    Scope::Every(crate::endpoint::Endpoint::ListProjectApiKeys),
+                    Scope::Lists(vec![key(Call::admin_api_keys())]),
+                ];
                 s.extend(naming(id));
                 s
             }
         },
+        k if k.starts_with("admin_api_key.") => {
+            vec![Scope::Lists(vec![key(Call::admin_api_keys())])]
+        }
         "group.created" | "group.updated" => vec![Scope::Lists(vec![key(Call::groups())])],
         // A deleted group leaves the group list, and with it every grant it held or gave: the
         // graph drops grants whose principal or entitlement no list has (see `graph::expand`),

@@ -19,6 +19,10 @@ impl Org {
         let custom_org_roles = self.org_roles.iter().filter(|r| !r.predefined_role).count();
         m.insert(Endpoint::ListUsers, pages(self.users.len(), 100));
         m.insert(Endpoint::ListInvites, pages(self.invites.len(), 100));
+        m.insert(
+            Endpoint::ListAdminApiKeys,
+            pages(self.admin_keys.len(), 100),
+        );
         m.insert(Endpoint::ListProjects, pages(self.projects.len(), 100));
         m.insert(Endpoint::ListOrgRoles, pages(2 + custom_org_roles, 1000));
         m.insert(Endpoint::ListGroups, pages(self.groups.len(), 1000));

@@ -99,3 +99,27 @@ pub async fn delete_invite(
     .await?;
     Ok(ProvisionResult::Deleted)
 }
+
+pub async fn delete_admin_key(
+    s: &mut Session,
+    key: &crate::ids::AdminApiKeyId,
+) -> Result<ProvisionResult, ProvisionError> {
+    // The listing is the one read that both finds the key and says whether it is ours.
+    let keys: Vec<crate::api::models::AdminApiKey> = s.read(Call::admin_api_keys()).await?;
+    let Some(k) = keys.into_iter().find(|k| k.id == key.as_str()) else {
+        s.note(format!("admin key {key} does not exist"));
+        return Ok(ProvisionResult::AlreadyDeleted);
+    };
+    if s.runs_with(&k) {
+        let name = k.name.clone().unwrap_or_else(|| "unnamed".into());
+        if !s.overrides.self_lockout {
+            return Err(Refusal::ConnectorKey { key: k.id, name }.into());
+        }
+        s.note(format!(
+            "admin key {key} is the key this connector runs with: it stops working now (--allow-self-lockout)"
+        ));
+    }
+    s.mutate(Mutation::DeleteAdminKey { key: key.clone() })
+        .await?;
+    Ok(ProvisionResult::Deleted)
+}

@@ -6,7 +6,7 @@ use crate::api::models::{
     InviteCreate, ProjectGroupCreate, ProjectUserCreate, RoleIdBody, RoleUpdate, UserIdBody,
 };
 use crate::endpoint::Endpoint as E;
-use crate::ids::{GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
+use crate::ids::{AdminApiKeyId, GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
 
 /// A write the provisioner decided to make.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +45,9 @@ pub enum Mutation {
     CreateInvite(InviteCreate),
     DeleteInvite {
         invite: InviteId,
+    },
+    DeleteAdminKey {
+        key: AdminApiKeyId,
     },
     AddProjectUser {
         project: ProjectId,
@@ -132,6 +135,7 @@ impl Mutation {
             RemoveGroupUser { group, user } => Call::new(E::RemoveGroupUser, &[group, user]),
             CreateInvite(invite) => Call::new(E::CreateInvite, &[]).with_body(invite),
             DeleteInvite { invite } => Call::new(E::DeleteInvite, &[invite]),
+            DeleteAdminKey { key } => Call::new(E::DeleteAdminApiKey, &[key]),
             AddProjectUser {
                 project,
                 user,

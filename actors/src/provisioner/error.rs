@@ -66,6 +66,10 @@ pub enum Refusal {
         name: String,
     },
     #[error(
+        "admin key {key} ({name}) is the key this connector runs with: deleting it locks the connector (and anything else using it) out of the organization. Delete it with another admin key, or pass --allow-self-lockout"
+    )]
+    ConnectorKey { key: String, name: String },
+    #[error(
         "{what} is managed by SCIM: make this change in the identity provider (a change made here is undone at its next push), or pass --allow-scim-override"
     )]
     ScimManaged { what: String },

@@ -8,6 +8,7 @@
 //! | `CreateAccount` | caller | checks users and pending invites, then `POST` invite   | `ProvisionOutcome` |
 //! | `DeleteAccount` | caller | checks the user, then `DELETE` user                    | `ProvisionOutcome` |
 //! | `DeleteInvite`  | caller | reads the invite, then `DELETE` invite                 | `ProvisionOutcome` |
+//! | `DeleteAdminKey`| caller | reads the admin keys, then `DELETE` the key            | `ProvisionOutcome` |
 //!
 //! Every request first reads (GETs only) and decides: what is already granted or already gone
 //! succeeds without a mutation (idempotent), a rule of the seed refuses with a
@@ -79,6 +80,14 @@ pub struct DeleteAccount {
 #[rtype(result = "Result<ProvisionOutcome, ProvisionError>")]
 pub struct DeleteInvite {
     pub invite: InviteId,
+    pub dry_run: bool,
+}
+
+/// Delete an admin API key. Sent by the CLI; handled by `Provisioner`.
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "Result<ProvisionOutcome, ProvisionError>")]
+pub struct DeleteAdminKey {
+    pub key: crate::ids::AdminApiKeyId,
     pub dry_run: bool,
 }
 
@@ -257,3 +266,5 @@ handle!(DeleteAccount, |m, s| format!("delete account user:{}", m.user)
     => accounts::delete_user(s, &m.user));
 handle!(DeleteInvite, |m, s| format!("delete invite {}", m.invite)
     => accounts::delete_invite(s, &m.invite));
+handle!(DeleteAdminKey, |m, s| format!("delete admin API key {}", m.key)
+    => accounts::delete_admin_key(s, &m.key));

@@ -169,15 +169,18 @@ impl Session {
             })
     }
 
+    /// Whether `key` is the one this connector runs with (by its redacted value).
+    pub fn runs_with(&self, key: &AdminApiKey) -> bool {
+        key.redacted_value
+            .as_deref()
+            .is_some_and(|r| self.api.runs_with(r))
+    }
+
     /// The admin key this connector runs with, found by its redacted value among the org's
     /// admin keys (`None`: not among them, e.g. a key the listing does not show).
     pub async fn connector_key(&mut self) -> Result<Option<AdminApiKey>, ProvisionError> {
         let keys: Vec<AdminApiKey> = self.read(Call::admin_api_keys()).await?;
-        Ok(keys.into_iter().find(|k| {
-            k.redacted_value
-                .as_deref()
-                .is_some_and(|r| self.api.runs_with(r))
-        }))
+        Ok(keys.into_iter().find(|k| self.runs_with(k)))
     }
 
     /// An owner of the organization other than `user`, paging the org's users only until one

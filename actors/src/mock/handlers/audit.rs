@@ -60,6 +60,7 @@ pub fn events(org: &str, ep: E, p: [&str; 3], body: &[u8], reply: &[u8]) -> Vec<
             json!({"id": field(&reply, "id"), "data": {"email": field(&body, "email"), "role": field(&body, "role")}}),
         ),
         E::DeleteInvite => Event::new("invite.deleted", json!({"id": p[0]})),
+        E::DeleteAdminApiKey => Event::new("api_key.deleted", json!({"id": p[0]})),
         E::AddProjectUser => Event::new(
             "user.added",
             json!({"id": field(&reply, "id"), "data": {"role": field(&body, "role")}}),

@@ -80,6 +80,7 @@ pub fn write(
         E::UnassignUserRole => users::unassign_user_role(store, p, body, cx),
         E::CreateInvite => invites::create_invite(store, p, body, cx),
         E::DeleteInvite => invites::delete_invite(store, p, body, cx),
+        E::DeleteAdminApiKey => users::delete_admin_api_key(store, p, body, cx),
         E::AddGroupUser => groups::add_group_user(store, p, body, cx),
         E::RemoveGroupUser => groups::remove_group_user(store, p, body, cx),
         E::AssignGroupRole => groups::assign_group_role(store, p, body, cx),

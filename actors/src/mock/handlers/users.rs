@@ -42,6 +42,24 @@ pub fn list_admin_api_keys(store: &Store, _: Params, q: &ListQuery) -> Result<By
     page_a(&data, |k| k.id.as_str(), more)
 }
 
+pub fn delete_admin_api_key(
+    store: &mut Store,
+    p: Params,
+    _: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let i = store
+        .org
+        .admin_keys
+        .iter()
+        .position(|k| k.id == p[0])
+        .ok_or_else(|| ApiError::not_found("admin API key", p[0]))?;
+    store.org.admin_keys.remove(i);
+    to_json(
+        &serde_json::json!({"object": "organization.admin_api_key.deleted", "id": p[0], "deleted": true}),
+    )
+}
+
 pub fn retrieve_user(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
     let i = store
         .user_pos(p[0])
