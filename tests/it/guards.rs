@@ -215,7 +215,7 @@ fn requests_naming_nothing_are_errors_not_no_ops() {
                 "--grant".into(),
                 format!("group:{group}:member:user:user-bobb"),
             ],
-            "user user-bobb not found",
+            "user user-bobb not found; did you mean user-bob?",
         ),
         (
             vec![
@@ -224,6 +224,14 @@ fn requests_naming_nothing_are_errors_not_no_ops() {
                 "group:grp-nope:member:user:user-bob".into(),
             ],
             "group grp-nope not found",
+        ),
+        (
+            vec![
+                "revoke".into(),
+                "--grant".into(),
+                "group:grp-eg:member:user:user-bob".into(),
+            ],
+            "group grp-eg not found; did you mean grp-eng?",
         ),
         (
             vec![

@@ -226,8 +226,24 @@ pub async fn group_member(
         .await?
         .is_some();
     if !present {
-        // Not a member: by a user that exists, or the request names nothing.
-        s.require_user(user).await?;
+        // Not a member: by a user that exists, or the request names nothing. A typo of a
+        // member's id is the likely mistake: the group's members (one page) say which.
+        if s.user(user).await?.is_none() {
+            let members: Vec<GroupUser> = s.read(Call::group_users(group)).await?;
+            let near =
+                super::error::close_match(user.as_str(), members.iter().map(|m| m.id.as_str()));
+            return Err(match near {
+                Some(near) => ProvisionError::NotFoundNear {
+                    what: "user",
+                    id: user.to_string(),
+                    near,
+                },
+                None => ProvisionError::NotFound {
+                    what: "user",
+                    id: user.to_string(),
+                },
+            });
+        }
     }
     if present != add {
         not_scim_managed(s, g.is_scim_managed, format!("group {group}'s membership"))?;

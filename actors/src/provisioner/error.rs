@@ -100,6 +100,13 @@ pub enum ProvisionError {
     Refused(#[from] Refusal),
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
+    /// Not found, with the closest id among those a read already made at hand.
+    #[error("{what} {id} not found; did you mean {near}?")]
+    NotFoundNear {
+        what: &'static str,
+        id: String,
+        near: String,
+    },
     /// The API refused or failed; `source` carries the API's own message.
     #[error("{call} failed: {source}{}", completed_note(completed))]
     Api {
@@ -129,6 +136,7 @@ impl ProvisionError {
             ProvisionError::InvalidId { .. }
                 | ProvisionError::Refused(_)
                 | ProvisionError::NotFound { .. }
+                | ProvisionError::NotFoundNear { .. }
         )
     }
 
@@ -162,5 +170,51 @@ impl ProvisionError {
 impl From<MailboxError> for ProvisionError {
     fn from(_: MailboxError) -> Self {
         ProvisionError::Stopped
+    }
+}
+
+/// The id among `candidates` within two edits of `id` (a typo), closest first.
+pub fn close_match<'a>(id: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (edits(id, c), c))
+        .filter(|(d, _)| *d > 0 && *d <= 2)
+        .min()
+        .map(|(_, c)| c.to_owned())
+}
+
+/// Levenshtein distance (ids are short: the quadratic table is nothing).
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let here = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(here + 1);
+            prev = here;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_finds_the_id_it_missed_and_nothing_far_off() {
+        let ids = ["user-bob", "user-carol", "user-dave"];
+        assert_eq!(close_match("user-bobb", ids), Some("user-bob".into()));
+        assert_eq!(close_match("user-crol", ids), Some("user-carol".into()));
+        assert_eq!(close_match("user-zzzzzz", ids), None);
+        assert_eq!(
+            close_match("user-bob", ids),
+            None,
+            "an exact id is not a typo"
+        );
     }
 }

@@ -159,14 +159,25 @@ impl Session {
             })
     }
 
-    /// The group (read alone), or the request names nothing.
+    /// The group (read alone), or the request names nothing (with the closest group id, from
+    /// the org's group list: one page).
     pub async fn require_group(&mut self, id: &GroupId) -> Result<Group, ProvisionError> {
-        self.read_one::<Group>(Call::group(id))
-            .await?
-            .ok_or_else(|| ProvisionError::NotFound {
+        if let Some(g) = self.read_one::<Group>(Call::group(id)).await? {
+            return Ok(g);
+        }
+        let groups: Vec<Group> = self.read(Call::groups()).await?;
+        let near = super::error::close_match(id.as_str(), groups.iter().map(|g| g.id.as_str()));
+        Err(match near {
+            Some(near) => ProvisionError::NotFoundNear {
                 what: "group",
                 id: id.to_string(),
-            })
+                near,
+            },
+            None => ProvisionError::NotFound {
+                what: "group",
+                id: id.to_string(),
+            },
+        })
     }
 
     /// Whether `key` is the one this connector runs with (by its redacted value).
