@@ -474,7 +474,9 @@ fn archived_in_between_and_deleted_then_reinvited_are_followed() {
         },
     ];
     for c in &changes {
-        server.change(c).unwrap_or_else(|e| panic!("{c:?}: {e}"));
+        server
+            .change(c)
+            .unwrap_or_else(|e| panic!("{c:?}: {}", e.message));
     }
     let invite = server
         .org()

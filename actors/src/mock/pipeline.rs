@@ -85,6 +85,15 @@ impl Shared {
         }
     }
 
+    /// The request counters.
+    pub fn stats(&self) -> super::MockStats {
+        self.counters.snapshot()
+    }
+
+    pub fn reset_stats(&self) {
+        self.counters.reset();
+    }
+
     /// A snapshot of the org as it is now, mutations included.
     pub fn org(&self) -> Org {
         self.store.read().org.clone()

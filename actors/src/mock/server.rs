@@ -10,8 +10,6 @@ use super::config::MockConfig;
 use super::pipeline::{MockRequest, Shared, answer};
 use super::presets::generate;
 use super::reply::{Reply, ReplyBody};
-use super::state::Org;
-use super::stats::MockStats;
 use super::store::Store;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -105,51 +103,16 @@ impl MockServer {
         self.addr
     }
 
-    pub fn stats(&self) -> MockStats {
-        self.shared.counters.snapshot()
-    }
-
-    pub fn reset_stats(&self) {
-        self.shared.counters.reset();
-    }
-
-    /// See [`Shared::rest`].
-    pub fn rest(&self) {
-        self.shared.rest();
-    }
-
-    /// A snapshot of the org as it is now, mutations included.
-    pub fn org(&self) -> Org {
-        self.shared.org()
-    }
-
-    /// See [`Shared::lift_limits`].
-    pub fn lift_limits(&self, lifted: bool) {
-        self.shared.lift_limits(lifted);
-    }
-
-    /// See [`Shared::outage`].
-    pub fn outage(&self, lasting: Duration) {
-        self.shared.outage(lasting);
-    }
-
-    /// See [`Shared::change`].
-    pub fn change(&self, change: &super::Change) -> Result<(), String> {
-        self.shared.change(change).map_err(|e| e.message)
-    }
-
-    /// See [`Shared::age_audit`].
-    pub fn age_audit(&self, by: Duration, retention: Option<Duration>) {
-        self.shared.age_audit(by, retention);
-    }
-
-    /// See [`Shared::audit_entries`].
-    pub fn audit_entries(&self) -> Vec<super::AuditEntry> {
-        self.shared.audit_entries()
-    }
-
     pub fn shutdown(self) {
         drop(self);
+    }
+}
+
+/// Its controls (stats, changes, limits, outages) are the shared state's.
+impl std::ops::Deref for MockServer {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.shared
     }
 }
 

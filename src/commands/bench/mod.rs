@@ -135,8 +135,8 @@ impl Target {
     }
     fn change(&self, change: &openai_access_actors::mock::Change) -> Result<(), String> {
         match self {
-            Target::Served(s) => s.change(change),
-            Target::Simulated(m) => m.change(change),
+            Target::Served(s) => s.change(change).map_err(|e| e.message),
+            Target::Simulated(m) => m.change(change).map_err(|e| e.message),
         }
     }
 }
