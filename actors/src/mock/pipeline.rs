@@ -230,11 +230,16 @@ fn unauthorized() -> ApiError {
     .code("invalid_api_key")
 }
 
-/// Exactly one credential: `Authorization: Bearer <admin_key>`.
+/// Exactly one credential: `Authorization: Bearer <admin_key>`; the scheme's case does not
+/// matter (RFC 9110 §11.1), the key's does.
 fn authorized(shared: &Shared, req: &MockRequest) -> bool {
-    req.authorization
-        .as_deref()
-        .is_some_and(|v| v == shared.expected_auth.as_bytes())
+    let want = shared.expected_auth.as_bytes();
+    let scheme = "Bearer ".len();
+    req.authorization.as_deref().is_some_and(|v| {
+        v.len() == want.len()
+            && v[..scheme].eq_ignore_ascii_case(&want[..scheme])
+            && v[scheme..] == want[scheme..]
+    })
 }
 
 /// `latency ± uniform(jitter)`, never negative.

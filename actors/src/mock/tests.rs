@@ -255,6 +255,20 @@ async fn auth_is_one_bearer_key() {
     assert_eq!(s, 404);
     assert!(v["error"]["message"].is_string());
     assert_eq!(mock.stats().unauthorized, 2);
+    // The scheme is case-insensitive; the key is not.
+    for (header, status) in [
+        (format!("bearer {KEY}"), 200),
+        (format!("BEARER {KEY}"), 200),
+        (format!("Bearer {}", KEY.to_uppercase()), 401),
+    ] {
+        let r = c
+            .get(&url)
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status);
+    }
 }
 
 #[tokio::test]
@@ -617,4 +631,27 @@ async fn faults_break_gets_only_and_stats_count_everything() {
         get(&c, format!("{base}/organization/projects")).await.0,
         200
     );
+}
+
+#[tokio::test]
+async fn group_members_always_have_a_name_as_the_spec_says() {
+    let (mock, c) = start(MockConfig::default());
+    let base = mock.base_url();
+    let mut seen = 0;
+    for g in mock.org().groups {
+        let (s, v) = get(
+            &c,
+            format!("{base}/organization/groups/{}/users", g.group.id),
+        )
+        .await;
+        assert_eq!(s, 200);
+        for m in v["data"].as_array().expect("data") {
+            assert!(
+                m["name"].is_string(),
+                "GroupUser.name is a non-nullable string: {m}"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen > 0);
 }

@@ -49,9 +49,14 @@ fn group_user(store: &Store, m: &Member) -> GroupUser {
     let u = store
         .user_pos(m.user_id.as_str())
         .map(|i| &store.org.users[i]);
+    // `GroupUser.name` is a non-nullable string in the spec: the user's name, else what the
+    // dashboard would show instead (the email, else the id).
+    let name = u
+        .and_then(|u| u.name.clone().or_else(|| u.email.clone()))
+        .unwrap_or_else(|| m.user_id.to_string());
     GroupUser {
         id: m.user_id.clone(),
-        name: u.and_then(|u| u.name.clone()),
+        name: Some(name),
         email: u.and_then(|u| u.email.clone()),
         is_service_account: None,
         user_type: None,
