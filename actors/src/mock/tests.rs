@@ -655,3 +655,21 @@ async fn group_members_always_have_a_name_as_the_spec_says() {
     }
     assert!(seen > 0);
 }
+
+#[tokio::test]
+async fn a_body_must_be_a_json_object_not_an_array_read_by_position() {
+    let (mock, c) = start(MockConfig::default());
+    let url = format!("{}/organization/invites", mock.base_url());
+    let before = mock.org().invites.len();
+    let r = c
+        .post(&url)
+        .bearer_auth(KEY)
+        .json(&serde_json::json!(["x@example.com", "reader"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["error"]["message"].as_str().unwrap_or_default().contains("JSON object"), "{v}");
+    assert_eq!(mock.org().invites.len(), before, "nothing was created");
+}

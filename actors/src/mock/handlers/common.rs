@@ -75,8 +75,17 @@ pub struct InviteBody {
     pub projects: Option<Vec<InviteProject>>,
 }
 
+/// A request body: a JSON object, as every request schema of the spec is. An array would
+/// otherwise be read field by field in order (serde's positional struct form).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("Invalid request body: {e}")))?;
+    if !v.is_object() {
+        return Err(ApiError::bad_request(
+            "Invalid request body: expected a JSON object",
+        ));
+    }
+    serde_json::from_value(v)
         .map_err(|e| ApiError::bad_request(format!("Invalid request body: {e}")))
 }
 
