@@ -670,6 +670,67 @@ async fn a_body_must_be_a_json_object_not_an_array_read_by_position() {
         .unwrap();
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
-    assert!(v["error"]["message"].as_str().unwrap_or_default().contains("JSON object"), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("JSON object"),
+        "{v}"
+    );
     assert_eq!(mock.org().invites.len(), before, "nothing was created");
+}
+
+#[tokio::test]
+async fn a_role_change_takes_role_or_role_id_and_an_empty_one_changes_nothing() {
+    let (mock, c) = start(MockConfig::default());
+    let base = mock.base_url();
+    let org = mock.org();
+    let reader = org
+        .users
+        .iter()
+        .find(|u| !u.is_service_account() && u.role.as_deref() == Some("reader"))
+        .expect("a reader")
+        .id
+        .to_string();
+    let url = format!("{base}/organization/users/{reader}");
+    let post = |body: Value| call(&c, reqwest::Method::POST, url.clone(), Some(body));
+    for empty in [json!({}), json!({"role": null}), json!({"role_id": null})] {
+        let (s, _, v) = post(empty.clone()).await;
+        assert_eq!((s, v["role"].clone()), (200, json!("reader")), "{empty}");
+    }
+    let owner_id = org_role_id("owner", &org.org_id).to_string();
+    let (s, _, v) = post(json!({"role_id": owner_id})).await;
+    assert_eq!(
+        (s, v["role"].clone()),
+        (200, json!("owner")),
+        "by role_id: {v}"
+    );
+    let (s, _, _) = post(json!({"role": "reader", "role_id": owner_id})).await;
+    assert_eq!(
+        s, 400,
+        "role and role_id disagreeing are refused, not one ignored"
+    );
+
+    let p = org
+        .projects
+        .iter()
+        .find(|p| !p.is_archived() && !p.users.is_empty())
+        .expect("project");
+    let m = &p.users[0];
+    let url = format!(
+        "{base}/organization/projects/{}/users/{}",
+        p.id(),
+        m.user_id
+    );
+    let viewer = project_role_id("viewer", p.id().as_str()).to_string();
+    let (s, _, v) = call(
+        &c,
+        reqwest::Method::POST,
+        url.clone(),
+        Some(json!({"role_id": viewer})),
+    )
+    .await;
+    assert_eq!((s, v["role"].clone()), (200, json!("viewer")), "{v}");
+    let (s, _, v) = call(&c, reqwest::Method::POST, url, Some(json!({}))).await;
+    assert_eq!((s, v["role"].clone()), (200, json!("viewer")), "{v}");
 }

@@ -143,6 +143,50 @@ pub fn project_role(store: &Store, pi: usize, raw: &str) -> Result<Role, ApiErro
     p.role(&id).ok_or_else(|| ApiError::not_found("role", raw))
 }
 
+/// A role change (`POST /organization/users/{id}`, `…/projects/{p}/users/{id}`): both fields
+/// optional and nullable in the spec; `role` by name, `role_id` by a predefined role's id.
+#[derive(Deserialize)]
+pub struct RoleChange {
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub role_id: Option<String>,
+}
+
+impl RoleChange {
+    /// The role asked for, if any: by name, or the predefined role `role_id` names
+    /// (`role_name` resolves it); both given must agree.
+    pub fn chosen(
+        self,
+        role_name: impl Fn(&str) -> Result<Role, ApiError>,
+    ) -> Result<Option<String>, ApiError> {
+        let by_id = match &self.role_id {
+            Some(id) => {
+                let r = role_name(id)?;
+                let name = crate::baton::roles::predefined_name(
+                    r.id.as_str(),
+                    r.name.as_deref(),
+                    r.predefined_role,
+                )
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "role_id {id} is a custom role: custom roles are assigned through the roles endpoints"
+                    ))
+                })?;
+                Some(name)
+            }
+            None => None,
+        };
+        match (self.role, by_id) {
+            (Some(r), Some(i)) if r != i => Err(ApiError::bad_request(format!(
+                "role ({r}) and role_id ({i}) name different roles"
+            ))),
+            (Some(r), _) => Ok(Some(r)),
+            (None, i) => Ok(i),
+        }
+    }
+}
+
 pub fn check_role(role: &str, allowed: &[&str], field: &'static str) -> Result<(), ApiError> {
     if allowed.contains(&role) {
         Ok(())

@@ -101,16 +101,21 @@ pub fn modify_project_user(
     body: &[u8],
     _: &mut Cx,
 ) -> Result<Bytes, ApiError> {
-    let b: RoleUpdate = parse(body)?;
+    let b: RoleChange = parse(body)?;
     let pi = active_project_index(store, p[0])?;
-    check_role(&b.role, &["owner", "member", "viewer"], "role")?;
+    let role = b.chosen(|id| project_role(store, pi, id))?;
+    if let Some(role) = &role {
+        check_role(role, &["owner", "member", "viewer"], "role")?;
+    }
     let pr = &mut store.org.projects[pi];
     let m = pr
         .users
         .iter_mut()
         .find(|m| m.user_id.as_str() == p[1])
         .ok_or_else(|| ApiError::not_found("project user", p[1]))?;
-    m.role = b.role;
+    if let Some(role) = role {
+        m.role = role;
+    }
     let m = m.clone();
     to_json(&project_user(store, &m))
 }

@@ -73,10 +73,13 @@ pub fn modify_user(
     body: &[u8],
     _: &mut Cx,
 ) -> Result<Bytes, ApiError> {
-    let b: RoleUpdate = parse(body)?;
-    check_role(&b.role, &["owner", "reader"], "role")?;
+    let b: RoleChange = parse(body)?;
+    let role = b.chosen(|id| org_role(store, id))?;
     let u = user_index(store, p[0])?;
-    store.org.users[u].role = Some(b.role);
+    if let Some(role) = role {
+        check_role(&role, &["owner", "reader"], "role")?;
+        store.org.users[u].role = Some(role);
+    }
     to_json(&store.org.users[u])
 }
 
