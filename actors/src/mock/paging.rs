@@ -48,7 +48,19 @@ impl ListQuery {
                         }
                     }
                 }
-                "include_archived" => q.include_archived = v == "true",
+                "include_archived" => {
+                    // A boolean: anything else is refused, not read as false.
+                    q.include_archived = match &*v {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            return Err(ApiError::bad_request(format!(
+                                "Invalid 'include_archived': {v:?}, expected 'true' or 'false'"
+                            ))
+                            .param("include_archived"));
+                        }
+                    }
+                }
                 "owner_project_access" => q.owner_project_access = Some(v.into_owned()),
                 "emails" | "emails[]" => q.emails.push(v.into_owned()),
                 _ => {}

@@ -734,3 +734,20 @@ async fn a_role_change_takes_role_or_role_id_and_an_empty_one_changes_nothing() 
     let (s, _, v) = call(&c, reqwest::Method::POST, url, Some(json!({}))).await;
     assert_eq!((s, v["role"].clone()), (200, json!("viewer")), "{v}");
 }
+
+#[tokio::test]
+async fn include_archived_is_a_boolean_not_anything_read_as_false() {
+    let (mock, c) = start(MockConfig::default());
+    let base = mock.base_url();
+    for (v, status) in [("true", 200), ("false", 200), ("1", 400), ("null", 400)] {
+        let (s, body) = get(
+            &c,
+            format!("{base}/organization/projects?include_archived={v}"),
+        )
+        .await;
+        assert_eq!(s, status, "{v}: {body}");
+        if s == 400 {
+            assert_eq!(body["error"]["param"], "include_archived");
+        }
+    }
+}
