@@ -314,6 +314,15 @@ impl AdminClient {
         self.send(call, &query).await
     }
 
+    /// A single-object GET: `None` when the API answers 404 (an answer: not there).
+    pub async fn find<T: DeserializeOwned>(&self, call: &Call) -> Result<Option<T>, ApiError> {
+        match self.execute::<T>(call).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn send<T: DeserializeOwned>(
         &self,
         call: &Call,

@@ -65,49 +65,33 @@ struct Read {
 }
 
 async fn read(api: &AdminClient, item: &Item, call: &Call) -> Result<Read, ApiError> {
-    let gone = |e: &ApiError| e.status() == Some(404);
     let mut findings = Findings::default();
-    match item {
+    let (replaces, items) = match item {
         Item::User(id) => {
-            let users = match api.execute::<User>(call).await {
-                Ok(u) => vec![u],
-                Err(e) if gone(&e) => Vec::new(),
-                Err(e) => return Err(e),
-            };
-            let items = users.len();
+            let users: Vec<User> = api.find(call).await?.into_iter().collect();
+            let n = users.len();
             OrgUsers::on_page(&Org, &mut true, users, &mut findings);
-            Ok(Read {
-                replaces: vec![id.clone()],
-                findings,
-                items,
-            })
+            (vec![id.clone()], n)
         }
         Item::UserWithEmail(_) => {
             let users: Vec<User> = api.list_all(call).await?;
-            let replaces = users.iter().map(|u| u.id.to_string()).collect();
-            let items = users.len();
+            let ids = users.iter().map(|u| u.id.to_string()).collect();
+            let n = users.len();
             OrgUsers::on_page(&Org, &mut true, users, &mut findings);
-            Ok(Read {
-                replaces,
-                findings,
-                items,
-            })
+            (ids, n)
         }
         Item::Invite(id) => {
-            let invites = match api.execute::<Invite>(call).await {
-                Ok(i) => vec![i],
-                Err(e) if gone(&e) => Vec::new(),
-                Err(e) => return Err(e),
-            };
-            let items = invites.len();
+            let invites: Vec<Invite> = api.find(call).await?.into_iter().collect();
+            let n = invites.len();
             Invites::on_page(&Org, &mut (), invites, &mut findings);
-            Ok(Read {
-                replaces: vec![id.clone()],
-                findings,
-                items,
-            })
+            (vec![id.clone()], n)
         }
-    }
+    };
+    Ok(Read {
+        replaces,
+        findings,
+        items,
+    })
 }
 
 /// Reads each of `dirty.items` and patches its list's record in `base`. Items whose list is

@@ -104,9 +104,8 @@ impl Session {
         call: Call,
     ) -> Result<Option<T>, ProvisionError> {
         self.reads.push(call.clone());
-        match self.api.execute::<T>(&call).await {
-            Ok(v) => Ok(Some(v)),
-            Err(e) if e.status() == Some(404) => Ok(None),
+        match self.api.find::<T>(&call).await {
+            Ok(v) => Ok(v),
             Err(e) => Err(self.api_error(call, e)),
         }
     }
@@ -167,17 +166,7 @@ impl Session {
         }
         let groups: Vec<Group> = self.read(Call::groups()).await?;
         let near = super::error::close_match(id.as_str(), groups.iter().map(|g| g.id.as_str()));
-        Err(match near {
-            Some(near) => ProvisionError::NotFoundNear {
-                what: "group",
-                id: id.to_string(),
-                near,
-            },
-            None => ProvisionError::NotFound {
-                what: "group",
-                id: id.to_string(),
-            },
-        })
+        Err(ProvisionError::not_found("group", id, near))
     }
 
     /// Whether `key` is the one this connector runs with (by its redacted value).
