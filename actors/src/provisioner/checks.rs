@@ -232,17 +232,7 @@ pub async fn group_member(
             let members: Vec<GroupUser> = s.read(Call::group_users(group)).await?;
             let near =
                 super::error::close_match(user.as_str(), members.iter().map(|m| m.id.as_str()));
-            return Err(match near {
-                Some(near) => ProvisionError::NotFoundNear {
-                    what: "user",
-                    id: user.to_string(),
-                    near,
-                },
-                None => ProvisionError::NotFound {
-                    what: "user",
-                    id: user.to_string(),
-                },
-            });
+            return Err(ProvisionError::not_found("user", user, near));
         }
     }
     if present != add {

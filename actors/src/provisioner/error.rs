@@ -129,6 +129,15 @@ fn completed_note(completed: &[Call]) -> String {
 }
 
 impl ProvisionError {
+    /// `what id` was not found; `near` is the closest id at hand, if any.
+    pub fn not_found(what: &'static str, id: impl ToString, near: Option<String>) -> Self {
+        let id = id.to_string();
+        match near {
+            Some(near) => ProvisionError::NotFoundNear { what, id, near },
+            None => ProvisionError::NotFound { what, id },
+        }
+    }
+
     /// A request the tool refused or could not understand, as opposed to an API failure.
     pub fn is_usage(&self) -> bool {
         matches!(
