@@ -83,7 +83,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
             )
         }
         3 => {
-            let a = org.user_roles.get(rng.below(org.user_roles.len().max(1)))?;
+            let a = rng.choose(&org.user_roles)?;
             req(
                 "DELETE",
                 format!("/organization/users/{}/roles/{}", a.user_id, a.role_id),
@@ -101,7 +101,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
         }
         5 => {
             let g = pick_group(rng)?;
-            let a = g.roles.get(rng.below(g.roles.len().max(1)))?;
+            let a = rng.choose(&g.roles)?;
             req(
                 "DELETE",
                 format!("/organization/groups/{}/roles/{}", g.group.id, a.role_id),
@@ -118,7 +118,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
         }
         7 => {
             let g = pick_group(rng)?;
-            let m = g.members.get(rng.below(g.members.len().max(1)))?;
+            let m = rng.choose(&g.members)?;
             req(
                 "DELETE",
                 format!("/organization/groups/{}/users/{}", g.group.id, m.user_id),
@@ -143,7 +143,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
                 .iter()
                 .filter(|i| i.status.as_deref() == Some("pending"))
                 .collect();
-            let i = pending.get(rng.below(pending.len().max(1)))?;
+            let i = rng.choose(&pending)?;
             req(
                 "DELETE",
                 format!("/organization/invites/{}", i.id),
@@ -161,7 +161,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
         }
         11 => {
             let p = pick_project(rng)?;
-            let m = p.users.get(rng.below(p.users.len().max(1)))?;
+            let m = rng.choose(&p.users)?;
             let role = *rng.pick(&["owner", "member", "viewer"]);
             req(
                 "POST",
@@ -174,7 +174,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
         }
         12 => {
             let p = pick_project(rng)?;
-            let m = p.users.get(rng.below(p.users.len().max(1)))?;
+            let m = rng.choose(&p.users)?;
             req(
                 "DELETE",
                 format!(
@@ -186,9 +186,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
         }
         13 => {
             let p = pick_project(rng)?;
-            let s = p
-                .service_accounts
-                .get(rng.below(p.service_accounts.len().max(1)))?;
+            let s = rng.choose(&p.service_accounts)?;
             let role = *rng.pick(&["owner", "member"]);
             req(
                 "POST",
@@ -211,7 +209,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
         }
         15 => {
             let p = pick_project(rng)?;
-            let g = p.groups.get(rng.below(p.groups.len().max(1)))?;
+            let g = rng.choose(&p.groups)?;
             req(
                 "DELETE",
                 format!(
@@ -223,8 +221,8 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
         }
         16 => {
             let p = pick_project(rng)?;
-            let m = p.users.get(rng.below(p.users.len().max(1)))?;
-            let r = p.roles.get(rng.below(p.roles.len().max(1)))?;
+            let m = rng.choose(&p.users)?;
+            let r = rng.choose(&p.roles)?;
             req(
                 "POST",
                 format!("/projects/{}/users/{}/roles", p.project.id, m.user_id),
@@ -233,7 +231,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
         }
         17 => {
             let p = pick_project(rng)?;
-            let a = p.user_roles.get(rng.below(p.user_roles.len().max(1)))?;
+            let a = rng.choose(&p.user_roles)?;
             req(
                 "DELETE",
                 format!(
@@ -248,9 +246,9 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
                 .iter()
                 .filter(|p| !p.groups.is_empty() && !p.roles.is_empty())
                 .collect();
-            let p = able.get(rng.below(able.len().max(1)))?;
-            let g = p.groups.get(rng.below(p.groups.len().max(1)))?;
-            let r = p.roles.get(rng.below(p.roles.len().max(1)))?;
+            let p = rng.choose(&able)?;
+            let g = rng.choose(&p.groups)?;
+            let r = rng.choose(&p.roles)?;
             req(
                 "POST",
                 format!("/projects/{}/groups/{}/roles", p.project.id, g.group_id),
@@ -267,7 +265,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
                         .flat_map(move |g| g.roles.iter().map(move |a| (p, g, a)))
                 })
                 .collect();
-            let (p, g, a) = held.get(rng.below(held.len().max(1)))?;
+            let (p, g, a) = rng.choose(&held)?;
             req(
                 "DELETE",
                 format!(
@@ -284,7 +282,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
                 .iter()
                 .filter(|i| i.status.as_deref() == Some("pending"))
                 .collect();
-            let i = pending.get(rng.below(pending.len().max(1)))?;
+            let i = rng.choose(&pending)?;
             Some(Change::AcceptInvite {
                 invite: i.id.to_string(),
             })
@@ -315,9 +313,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
         }
         25 => {
             let p = pick_project(rng)?;
-            let s = p
-                .service_accounts
-                .get(rng.below(p.service_accounts.len().max(1)))?;
+            let s = rng.choose(&p.service_accounts)?;
             Some(Change::DeleteServiceAccount {
                 project: p.project.id.to_string(),
                 service_account: s.id.to_string(),
@@ -325,7 +321,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
         }
         26 => {
             let p = pick_project(rng)?;
-            let m = p.users.get(rng.below(p.users.len().max(1)))?;
+            let m = rng.choose(&p.users)?;
             Some(Change::CreateApiKey {
                 project: p.project.id.to_string(),
                 user: m.user_id.to_string(),
@@ -374,7 +370,7 @@ fn of_kind(org: &Org, kind: usize, rng: &mut SplitMix64) -> Option<Change> {
         }
         _ => {
             let p = pick_project(rng)?;
-            let r = p.roles.get(rng.below(p.roles.len().max(1)))?;
+            let r = rng.choose(&p.roles)?;
             Some(Change::DeleteProjectRole {
                 project: p.project.id.to_string(),
                 role: r.id.to_string(),

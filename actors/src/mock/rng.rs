@@ -49,6 +49,12 @@ impl SplitMix64 {
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
+
+    /// One of `items`, `None` when there are none; draws once either way, so a sequence of
+    /// draws does not shift with what happens to be empty.
+    pub fn choose<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        items.get(self.below(items.len().max(1)))
+    }
 }
 
 /// The same generator shared by request handlers: one atomic add per draw, no lock. The
