@@ -68,6 +68,20 @@ struct Document<'a> {
     summary: Summary,
 }
 
+/// The document as a value without [`RUN_KEYS`]: what two syncs of the same org must agree
+/// on (timings, counters and the run's metadata differ between any two runs).
+pub fn graph_only(o: &SyncOutcome) -> std::io::Result<serde_json::Value> {
+    let mut buf = Vec::new();
+    write(o, &RunInfo::now("-", "full"), &mut buf)?;
+    let mut v: serde_json::Value = serde_json::from_slice(&buf)?;
+    if let Some(obj) = v.as_object_mut() {
+        for k in RUN_KEYS {
+            obj.remove(k);
+        }
+    }
+    Ok(v)
+}
+
 /// Writes the whole document.
 pub fn write(o: &SyncOutcome, run: &RunInfo, w: &mut dyn Write) -> std::io::Result<()> {
     let doc = Document {

@@ -266,10 +266,6 @@ pub fn strip_run(v: &mut serde_json::Value) {
 /// The JSON output of `o` without its summary (timings, counters): what must be equal
 /// between two syncs of the same org.
 pub fn graph_json(o: &SyncOutcome) -> String {
-    let mut buf = Vec::new();
-    let run = openai_access::output::json::RunInfo::now("test", "full");
-    openai_access::output::json::write(o, &run, &mut buf).expect("json");
-    let mut v: serde_json::Value = serde_json::from_slice(&buf).expect("parse");
-    strip_run(&mut v);
+    let v = openai_access::output::json::graph_only(o).expect("json");
     serde_json::to_string_pretty(&v).expect("pretty") + "\n"
 }

@@ -6,7 +6,7 @@
 
 use super::{Run, Target, client_for, measured, run_on};
 use crate::exit::CliError;
-use crate::output::json::{self, RUN_KEYS, RunInfo};
+use crate::output::json;
 use openai_access_actors::mock::random_changes;
 use openai_access_actors::mock::rng::SplitMix64;
 use openai_access_actors::state::{StateDir, StateOptions, SyncKind, prepare};
@@ -227,17 +227,6 @@ fn stateful(
     Ok((run, prepared, outcome))
 }
 
-/// The graph as JSON, without what differs between any two runs (timings, counters).
 fn graph(o: &SyncOutcome) -> Result<serde_json::Value, CliError> {
-    let mut buf = Vec::new();
-    json::write(o, &RunInfo::now("bench", "full"), &mut buf)
-        .map_err(|e| CliError::io("graph", e))?;
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&buf).map_err(|e| CliError::fatal(e.to_string()))?;
-    if let Some(obj) = v.as_object_mut() {
-        for k in RUN_KEYS {
-            obj.remove(k);
-        }
-    }
-    Ok(v)
+    json::graph_only(o).map_err(|e| CliError::io("graph", e))
 }
