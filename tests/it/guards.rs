@@ -18,6 +18,13 @@ fn cli(server: &MockServer, args: &[&str]) -> Output {
     )
 }
 
+/// `cli`, which must succeed.
+fn succeeds(server: &MockServer, args: &[&str]) -> Output {
+    let o = cli(server, args);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o));
+    o
+}
+
 fn mutations(server: &MockServer) -> u64 {
     server
         .stats()
@@ -32,11 +39,10 @@ fn mutations(server: &MockServer) -> u64 {
 fn the_last_owner_is_neither_demoted_nor_deleted() {
     let server = mock(Preset::Tiny);
     // Two owners: demoting one is fine, and says who remains.
-    let o = cli(
+    let o = succeeds(
         &server,
         &["revoke", "--grant", "role:owner:assigned:user:user-erin"],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
         text(&o).contains("user-alice remains an owner"),
         "{}",
@@ -73,7 +79,7 @@ fn the_last_owner_is_neither_demoted_nor_deleted() {
     }
     assert_eq!(mutations(&server), 0, "nothing was changed");
     // With a second owner again, the demotion goes through.
-    let o = cli(
+    succeeds(
         &server,
         &[
             "grant",
@@ -83,9 +89,8 @@ fn the_last_owner_is_neither_demoted_nor_deleted() {
             "user:user-bob",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // (Alice owns the connector's own admin key: that guard is passed on purpose here.)
-    let o = cli(
+    succeeds(
         &server,
         &[
             "revoke",
@@ -94,7 +99,6 @@ fn the_last_owner_is_neither_demoted_nor_deleted() {
             "--allow-self-lockout",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
 
 #[test]
@@ -116,13 +120,12 @@ fn the_owner_of_the_connector_s_own_admin_key_is_kept_unless_asked() {
     }
     assert_eq!(mutations(&server), 0);
     // Erin's key is not the connector's: her demotion goes through.
-    let o = cli(
+    succeeds(
         &server,
         &["revoke", "--grant", "role:owner:assigned:user:user-erin"],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // Alice's, asked for: done, with the consequence said.
-    let o = cli(
+    succeeds(
         &server,
         &[
             "grant",
@@ -132,8 +135,7 @@ fn the_owner_of_the_connector_s_own_admin_key_is_kept_unless_asked() {
             "user:user-carol",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = cli(
+    let o = succeeds(
         &server,
         &[
             "revoke",
@@ -142,7 +144,6 @@ fn the_owner_of_the_connector_s_own_admin_key_is_kept_unless_asked() {
             "--allow-self-lockout",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
         text(&o).contains("it stops working with this change"),
         "{}",
@@ -301,7 +302,7 @@ fn an_exclusive_role_granted_says_which_grant_it_replaces() {
         .user_id
         .to_string();
     let p = project.project.id.to_string();
-    let o = cli(
+    let o = succeeds(
         &server,
         &[
             "grant",
@@ -312,7 +313,6 @@ fn an_exclusive_role_granted_says_which_grant_it_replaces() {
             "--json",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(
         v["replaces"],
@@ -381,13 +381,12 @@ fn admin_keys_are_in_the_graph_and_the_connector_s_own_is_not_deleted_by_acciden
         text(&o)
     );
     assert_eq!(mutations(&server), 0);
-    let o = cli(&server, &["delete-admin-key", "--key", "key_admin_erin"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    succeeds(&server, &["delete-admin-key", "--key", "key_admin_erin"]);
     let o = cli(&server, &["delete-admin-key", "--key", "key_admin_erin"]);
     assert!(text(&o).contains("already deleted"), "{}", text(&o));
     let after = keys(&server);
     assert_eq!(after.len(), 1);
-    let o = cli(
+    let o = succeeds(
         &server,
         &[
             "delete-admin-key",
@@ -396,6 +395,5 @@ fn admin_keys_are_in_the_graph_and_the_connector_s_own_is_not_deleted_by_acciden
             "--allow-self-lockout",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("it stops working now"), "{}", text(&o));
 }

@@ -65,6 +65,15 @@ fn incremental_then_fresh(
     (graph(inc), graph(fresh), run, counted)
 }
 
+/// A working directory whose `state` holds a first, full sync of `server`.
+fn first_sync(server: &MockServer) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let st = state.to_str().expect("utf-8");
+    sync(server, &dir.path().join("full.json"), &["--state", st]);
+    (dir, state)
+}
+
 /// As [`incremental_then_fresh`], with every group's members read again (the audit log does
 /// not record membership), so that the graphs must be equal.
 fn incremental_and_fresh(server: &MockServer, dir: &Path, state: &Path) -> (Value, Value, Value) {
@@ -145,10 +154,7 @@ fn after_random_changes_an_incremental_sync_equals_a_full_one() {
     let mut kinds = BTreeSet::new();
     for seed in 0..40u64 {
         let server = server(Preset::Small, seed);
-        let dir = tempfile::tempdir().expect("tmp");
-        let state = dir.path().join("state");
-        let st = state.to_str().expect("utf-8");
-        sync(&server, &dir.path().join("full.json"), &["--state", st]);
+        let (dir, state) = first_sync(&server);
         let mut rng = SplitMix64::new(seed);
         let n = 1 + rng.below(50);
         let applied = apply_random(&server, &mut rng, n);
@@ -217,10 +223,8 @@ fn each_kind_of_change_alone_is_found_and_read_at_a_cost_in_proportion() {
 #[test]
 fn with_nothing_changed_an_incremental_sync_reads_one_page_of_the_log_and_nothing_else() {
     let server = server(Preset::Small, 1);
-    let dir = tempfile::tempdir().expect("tmp");
-    let state = dir.path().join("state");
+    let (dir, state) = first_sync(&server);
     let st = state.to_str().expect("utf-8");
-    sync(&server, &dir.path().join("full.json"), &["--state", st]);
     server.reset_stats();
     let (v, said) = sync(&server, &dir.path().join("inc.json"), &["--state", st]);
     let stats = server.stats();
@@ -287,10 +291,8 @@ fn with_nothing_changed_an_incremental_sync_reads_one_page_of_the_log_and_nothin
 #[test]
 fn group_membership_is_not_in_the_log_and_is_read_again_on_its_schedule() {
     let server = server(Preset::Small, 2);
-    let dir = tempfile::tempdir().expect("tmp");
-    let state = dir.path().join("state");
+    let (dir, state) = first_sync(&server);
     let st = state.to_str().expect("utf-8");
-    sync(&server, &dir.path().join("full.json"), &["--state", st]);
     let org = server.org();
     let group = &org.groups[0];
     let outsider = org
@@ -497,10 +499,8 @@ fn archived_in_between_and_deleted_then_reinvited_are_followed() {
 #[test]
 fn a_crash_between_the_output_and_the_state_loses_and_doubles_nothing() {
     let server = server(Preset::Small, 4);
-    let dir = tempfile::tempdir().expect("tmp");
-    let state = dir.path().join("state");
+    let (dir, state) = first_sync(&server);
     let st = state.to_str().expect("utf-8");
-    sync(&server, &dir.path().join("full.json"), &["--state", st]);
     let mut rng = SplitMix64::new(4);
     apply_random(&server, &mut rng, 15);
     // The output is written, then the process dies before the state is committed.
@@ -597,10 +597,7 @@ fn into_a_c1z_each_sync_is_a_run_baton_can_diff_and_the_last_equals_a_full_sync(
 fn a_changed_user_or_invite_is_read_alone_not_the_whole_list() {
     // `medium`: 2,000 users, 20 pages; 10 rpm would make the list two minutes of reads.
     let server = server(Preset::Medium, 4);
-    let dir = tempfile::tempdir().expect("tmp");
-    let state = dir.path().join("state");
-    let st = state.to_str().expect("utf-8");
-    sync(&server, &dir.path().join("full.json"), &["--state", st]);
+    let (dir, state) = first_sync(&server);
     let org = server.org();
     let user = org
         .users
