@@ -99,6 +99,30 @@ endpoints! {
     UnassignProjectUserRole => "DELETE" "/projects/{project_id}/users/{user_id}/roles/{role_id}";
     AssignProjectGroupRole => "POST" "/projects/{project_id}/groups/{group_id}/roles";
     UnassignProjectGroupRole => "DELETE" "/projects/{project_id}/groups/{group_id}/roles/{role_id}";
+    CreateAdminApiKey => "POST" "/organization/admin_api_keys";
+    RetrieveAdminApiKey => "GET" "/organization/admin_api_keys/{key_id}";
+    CreateGroup => "POST" "/organization/groups";
+    UpdateGroup => "POST" "/organization/groups/{group_id}";
+    DeleteGroup => "DELETE" "/organization/groups/{group_id}";
+    RetrieveGroupRole => "GET" "/organization/groups/{group_id}/roles/{role_id}";
+    CreateProject => "POST" "/organization/projects";
+    ModifyProject => "POST" "/organization/projects/{project_id}";
+    ArchiveProject => "POST" "/organization/projects/{project_id}/archive";
+    RetrieveProjectApiKey => "GET" "/organization/projects/{project_id}/api_keys/{api_key_id}";
+    DeleteProjectApiKey => "DELETE" "/organization/projects/{project_id}/api_keys/{api_key_id}";
+    CreateProjectServiceAccount => "POST" "/organization/projects/{project_id}/service_accounts";
+    DeleteProjectServiceAccount => "DELETE" "/organization/projects/{project_id}/service_accounts/{service_account_id}";
+    CreateServiceAccountApiKey => "POST" "/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys";
+    CreateOrgRole => "POST" "/organization/roles";
+    UpdateOrgRole => "POST" "/organization/roles/{role_id}";
+    DeleteOrgRole => "DELETE" "/organization/roles/{role_id}";
+    RetrieveUserRole => "GET" "/organization/users/{user_id}/roles/{role_id}";
+    RetrieveProjectGroupRole => "GET" "/projects/{project_id}/groups/{group_id}/roles/{role_id}";
+    CreateProjectRole => "POST" "/projects/{project_id}/roles";
+    RetrieveProjectRole => "GET" "/projects/{project_id}/roles/{role_id}";
+    UpdateProjectRole => "POST" "/projects/{project_id}/roles/{role_id}";
+    DeleteProjectRole => "DELETE" "/projects/{project_id}/roles/{role_id}";
+    RetrieveProjectUserRole => "GET" "/projects/{project_id}/users/{user_id}/roles/{role_id}";
 }
 
 impl Endpoint {

@@ -5,12 +5,12 @@
 
 use super::audit::Event;
 use super::error::ApiError;
-use super::handlers::{self, Cx};
+use super::handlers::{self, Cx, mint_key};
 use super::presets::build;
 use super::routes;
-use super::state::{ApiKey, GroupState, KeyOwner, ProjectMember};
+use super::state::{KeyOwner, ProjectMember};
 use super::store::Store;
-use crate::ids::{ApiKeyId, GroupId, RoleId, UserId, literal};
+use crate::ids::{UserId, literal};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -99,20 +99,100 @@ fn not_found(what: &str, id: &str) -> ApiError {
 }
 
 impl Change {
+    /// The API request that makes this change, where the API can make it: the dashboard
+    /// change and its API twin share one handler and leave the same entries (only the actor
+    /// differs).
+    fn request(&self) -> Option<(String, String, Value)> {
+        let (method, path, body) = match self {
+            Change::Request { method, path, body } => {
+                return Some((method.clone(), path.clone(), body.clone()));
+            }
+            Change::CreateProject { name } => (
+                "POST",
+                "/organization/projects".to_owned(),
+                json!({ "name": name }),
+            ),
+            Change::RenameProject { project, name } => (
+                "POST",
+                format!("/organization/projects/{project}"),
+                json!({ "name": name }),
+            ),
+            Change::ArchiveProject { project } => (
+                "POST",
+                format!("/organization/projects/{project}/archive"),
+                Value::Null,
+            ),
+            Change::DeleteServiceAccount {
+                project,
+                service_account,
+            } => (
+                "DELETE",
+                format!("/organization/projects/{project}/service_accounts/{service_account}"),
+                Value::Null,
+            ),
+            Change::DeleteApiKey { project, key } => (
+                "DELETE",
+                format!("/organization/projects/{project}/api_keys/{key}"),
+                Value::Null,
+            ),
+            Change::CreateGroup { name } => (
+                "POST",
+                "/organization/groups".to_owned(),
+                json!({ "name": name }),
+            ),
+            Change::RenameGroup { group, name } => (
+                "POST",
+                format!("/organization/groups/{group}"),
+                json!({ "name": name }),
+            ),
+            Change::DeleteGroup { group } => (
+                "DELETE",
+                format!("/organization/groups/{group}"),
+                Value::Null,
+            ),
+            Change::CreateOrgRole { name } => (
+                "POST",
+                "/organization/roles".to_owned(),
+                json!({ "role_name": name, "permissions": ["api.organization.projects.read"] }),
+            ),
+            Change::DeleteOrgRole { role } => {
+                ("DELETE", format!("/organization/roles/{role}"), Value::Null)
+            }
+            Change::CreateProjectRole { project, name } => (
+                "POST",
+                format!("/projects/{project}/roles"),
+                json!({ "role_name": name, "permissions": ["api.project.models.read"] }),
+            ),
+            Change::DeleteProjectRole { project, role } => (
+                "DELETE",
+                format!("/projects/{project}/roles/{role}"),
+                Value::Null,
+            ),
+            Change::AcceptInvite { .. }
+            | Change::CreateServiceAccount { .. }
+            | Change::CreateApiKey { .. }
+            | Change::Event { .. } => return None,
+        };
+        Some((method.to_owned(), path, body))
+    }
+
     /// Applies the change; returns its audit events.
     pub fn apply(&self, store: &mut Store, cx: &mut Cx) -> Result<Vec<Event>, ApiError> {
         let org_id = store.org.org_id.clone();
+        if let Some((method, path, body)) = self.request() {
+            let segs = routes::segments(path.trim_start_matches('/'));
+            let segs: Vec<&str> = segs.iter().flatten().map(|s| s.as_ref()).collect();
+            let (ep, p) = routes::route(&method, &segs)
+                .filter(|(ep, _)| ep.is_mutation())
+                .ok_or_else(|| ApiError::bad_request(format!("no write {method} {path}")))?;
+            let body = match body {
+                Value::Null => Vec::new(),
+                b => serde_json::to_vec(&b).unwrap_or_default(),
+            };
+            let reply = handlers::write(store, ep, p, &body, cx)?;
+            return Ok(handlers::audit::events(&org_id, ep, p, &body, &reply));
+        }
         Ok(match self {
-            Change::Request { method, path, body } => {
-                let segs = routes::segments(path.trim_start_matches('/'));
-                let segs: Vec<&str> = segs.iter().flatten().map(|s| s.as_ref()).collect();
-                let (ep, p) = routes::route(method, &segs)
-                    .filter(|(ep, _)| ep.is_mutation())
-                    .ok_or_else(|| ApiError::bad_request(format!("no write {method} {path}")))?;
-                let body = serde_json::to_vec(body).unwrap_or_default();
-                let reply = handlers::write(store, ep, p, &body, cx)?;
-                handlers::audit::events(&org_id, ep, p, &body, &reply)
-            }
             Change::AcceptInvite { invite } => {
                 let i = store
                     .invite_pos(invite)
@@ -157,39 +237,6 @@ impl Change {
                 }
                 events
             }
-            Change::CreateProject { name } => {
-                let id = cx.new_id("proj_");
-                store.push_project(build::project(&id, name, cx.now, None));
-                vec![
-                    Event::new(
-                        "project.created",
-                        json!({"id": id, "data": {"name": name, "title": name}}),
-                    )
-                    .in_project(&id),
-                ]
-            }
-            Change::RenameProject { project, name } => {
-                let pi = store
-                    .project_pos(project)
-                    .ok_or_else(|| not_found("project", project))?;
-                store.org.projects[pi].project.name = Some(name.clone());
-                vec![
-                    Event::new(
-                        "project.updated",
-                        json!({"id": project, "changes_requested": {"title": name}}),
-                    )
-                    .in_project(project),
-                ]
-            }
-            Change::ArchiveProject { project } => {
-                let pi = store
-                    .project_pos(project)
-                    .ok_or_else(|| not_found("project", project))?;
-                let p = &mut store.org.projects[pi].project;
-                p.status = Some("archived".into());
-                p.archived_at = Some(cx.now);
-                vec![Event::new("project.archived", json!({"id": project})).in_project(project)]
-            }
             Change::CreateServiceAccount {
                 project,
                 name,
@@ -203,11 +250,15 @@ impl Change {
                 let pr = &mut store.org.projects[pi];
                 pr.service_accounts
                     .push(build::service_account(&sa, name, role, cx.now));
-                pr.api_keys.push(new_key(
-                    &key,
-                    KeyOwner::ServiceAccount(literal(&sa)),
-                    cx.now,
-                ));
+                pr.api_keys.push(
+                    mint_key(
+                        &key,
+                        format!("{key} key"),
+                        KeyOwner::ServiceAccount(literal(&sa)),
+                        cx.now,
+                    )
+                    .0,
+                );
                 vec![
                     Event::new(
                         "service_account.created",
@@ -219,28 +270,6 @@ impl Change {
                         json!({"id": key, "data": {"scopes": []}}),
                     )
                     .in_project(project),
-                ]
-            }
-            Change::DeleteServiceAccount {
-                project,
-                service_account,
-            } => {
-                let pi = active(store, project)?;
-                let pr = &mut store.org.projects[pi];
-                let before = pr.service_accounts.len();
-                pr.service_accounts
-                    .retain(|s| s.id.as_str() != service_account);
-                if pr.service_accounts.len() == before {
-                    return Err(not_found("service account", service_account));
-                }
-                pr.api_keys.retain(|k| {
-                    !matches!(&k.owner, KeyOwner::ServiceAccount(s) if s.as_str() == service_account)
-                });
-                store.org.users.retain(|u| u.id.as_str() != service_account);
-                store.forget_user(&literal::<UserId>(service_account));
-                vec![
-                    Event::new("service_account.deleted", json!({"id": service_account}))
-                        .in_project(project),
                 ]
             }
             Change::CreateApiKey { project, user } => {
@@ -255,105 +284,19 @@ impl Change {
                     )));
                 }
                 let key = cx.new_id("key_");
-                store.org.projects[pi].api_keys.push(new_key(
-                    &key,
-                    KeyOwner::User(literal(user)),
-                    cx.now,
-                ));
+                store.org.projects[pi].api_keys.push(
+                    mint_key(
+                        &key,
+                        format!("{key} key"),
+                        KeyOwner::User(literal(user)),
+                        cx.now,
+                    )
+                    .0,
+                );
                 vec![
                     Event::new(
                         "api_key.created",
                         json!({"id": key, "data": {"scopes": []}}),
-                    )
-                    .in_project(project),
-                ]
-            }
-            Change::DeleteApiKey { project, key } => {
-                let pi = store
-                    .project_pos(project)
-                    .ok_or_else(|| not_found("project", project))?;
-                let keys = &mut store.org.projects[pi].api_keys;
-                let before = keys.len();
-                keys.retain(|k| k.id.as_str() != key);
-                if keys.len() == before {
-                    return Err(not_found("api key", key));
-                }
-                vec![Event::new("api_key.deleted", json!({"id": key})).in_project(project)]
-            }
-            Change::CreateGroup { name } => {
-                let id = cx.new_id("group_");
-                store.push_group(GroupState {
-                    group: build::group(&id, name, "group", false, cx.now),
-                    members: Vec::new(),
-                    roles: Vec::new(),
-                });
-                vec![Event::new(
-                    "group.created",
-                    json!({"id": id, "data": {"group_name": name}}),
-                )]
-            }
-            Change::RenameGroup { group, name } => {
-                let gi = store
-                    .group_pos(group)
-                    .ok_or_else(|| not_found("group", group))?;
-                store.org.groups[gi].group.name = Some(name.clone());
-                vec![Event::new(
-                    "group.updated",
-                    json!({"id": group, "changes_requested": {"group_name": name}}),
-                )]
-            }
-            Change::DeleteGroup { group } => {
-                let gi = store
-                    .group_pos(group)
-                    .ok_or_else(|| not_found("group", group))?;
-                store.remove_group(gi);
-                let gid = literal::<GroupId>(group);
-                for pr in &mut store.org.projects {
-                    pr.groups.retain(|g| g.group_id != gid);
-                }
-                vec![Event::new("group.deleted", json!({"id": group}))]
-            }
-            Change::CreateOrgRole { name } => {
-                let id = cx.new_id("role_");
-                store.org.org_roles.push(build::custom_role(
-                    &id,
-                    name,
-                    "api.organization",
-                    &["api.organization.projects.read"],
-                ));
-                vec![Event::new(
-                    "role.created",
-                    json!({"id": id, "role_name": name, "permissions": [], "resource_type": "organization", "resource_id": org_id}),
-                )]
-            }
-            Change::DeleteOrgRole { role } => {
-                let org = &mut store.org;
-                let i = org
-                    .org_roles
-                    .iter()
-                    .position(|r| r.id.as_str() == role && !r.predefined_role)
-                    .ok_or_else(|| not_found("custom role", role))?;
-                org.org_roles.remove(i);
-                let rid = literal::<RoleId>(role);
-                org.user_roles.retain(|a| a.role_id != rid);
-                for g in &mut org.groups {
-                    g.roles.retain(|a| a.role_id != rid);
-                }
-                vec![Event::new("role.deleted", json!({"id": role}))]
-            }
-            Change::CreateProjectRole { project, name } => {
-                let pi = active(store, project)?;
-                let id = cx.new_id("role_");
-                store.org.projects[pi].roles.push(build::custom_role(
-                    &id,
-                    name,
-                    "api.project",
-                    &["api.project.models.read"],
-                ));
-                vec![
-                    Event::new(
-                        "role.created",
-                        json!({"id": id, "role_name": name, "permissions": [], "resource_type": "project", "resource_id": project}),
                     )
                     .in_project(project),
                 ]
@@ -369,24 +312,21 @@ impl Change {
                     None => e,
                 }]
             }
-            Change::DeleteProjectRole { project, role } => {
-                let pi = store
-                    .project_pos(project)
-                    .ok_or_else(|| not_found("project", project))?;
-                let pr = &mut store.org.projects[pi];
-                let before = pr.roles.len();
-                pr.roles.retain(|r| r.id.as_str() != role);
-                if pr.roles.len() == before {
-                    return Err(not_found("project role", role));
-                }
-                let rid = literal::<RoleId>(role);
-                pr.user_roles.retain(|a| a.role_id != rid);
-                pr.groups.retain(|g| g.role_id != rid);
-                for g in &mut pr.groups {
-                    g.roles.retain(|a| a.role_id != rid);
-                }
-                vec![Event::new("role.deleted", json!({"id": role})).in_project(project)]
-            }
+            // The API twins (`request`) were answered above.
+            // Answered above, through their API twins (`request`).
+            Change::Request { .. }
+            | Change::CreateProject { .. }
+            | Change::RenameProject { .. }
+            | Change::ArchiveProject { .. }
+            | Change::DeleteServiceAccount { .. }
+            | Change::DeleteApiKey { .. }
+            | Change::CreateGroup { .. }
+            | Change::RenameGroup { .. }
+            | Change::DeleteGroup { .. }
+            | Change::CreateOrgRole { .. }
+            | Change::DeleteOrgRole { .. }
+            | Change::CreateProjectRole { .. }
+            | Change::DeleteProjectRole { .. } => Vec::new(),
         })
     }
 }
@@ -401,16 +341,4 @@ fn active(store: &Store, project: &str) -> Result<usize, ApiError> {
         )));
     }
     Ok(pi)
-}
-
-fn new_key(id: &str, owner: KeyOwner, now: i64) -> ApiKey {
-    ApiKey {
-        id: literal::<ApiKeyId>(id),
-        name: format!("{id} key"),
-        redacted_value: format!("sk-proj-...{}", &id[id.len().saturating_sub(4)..]),
-        created_at: now,
-        last_used_at: None,
-        owner_project_access: "active".into(),
-        owner,
-    }
 }

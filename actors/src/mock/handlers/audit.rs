@@ -100,6 +100,74 @@ pub fn events(org: &str, ep: E, p: [&str; 3], body: &[u8], reply: &[u8]) -> Vec<
         E::UnassignProjectGroupRole => {
             assignment("role.assignment.deleted", p[1], "group", p[0], "project").in_project(p[0])
         }
+        E::CreateAdminApiKey => Event::new(
+            "api_key.created",
+            json!({"id": field(&reply, "id"), "data": {"scopes": []}}),
+        ),
+        E::DeleteProjectApiKey => {
+            Event::new("api_key.deleted", json!({"id": p[1]})).in_project(p[0])
+        }
+        E::CreateProjectServiceAccount => {
+            let mut events = vec![
+                Event::new(
+                    "service_account.created",
+                    json!({"id": field(&reply, "id"), "data": {"role": field(&reply, "role")}}),
+                )
+                .in_project(p[0]),
+            ];
+            if let Some(key) = reply.get("api_key").filter(|k| !k.is_null()) {
+                events.push(
+                    Event::new(
+                        "api_key.created",
+                        json!({"id": field(key, "id"), "data": {"scopes": []}}),
+                    )
+                    .in_project(p[0]),
+                );
+            }
+            return events;
+        }
+        E::DeleteProjectServiceAccount => {
+            Event::new("service_account.deleted", json!({"id": p[1]})).in_project(p[0])
+        }
+        E::CreateServiceAccountApiKey => Event::new(
+            "api_key.created",
+            json!({"id": field(&reply, "id"), "data": {"scopes": body.get("scopes").cloned().unwrap_or(json!([]))}}),
+        )
+        .in_project(p[0]),
+        E::CreateGroup => Event::new(
+            "group.created",
+            json!({"id": field(&reply, "id"), "data": {"group_name": field(&body, "name")}}),
+        ),
+        E::UpdateGroup => Event::new(
+            "group.updated",
+            json!({"id": p[0], "changes_requested": {"group_name": field(&body, "name")}}),
+        ),
+        E::DeleteGroup => Event::new("group.deleted", json!({"id": p[0]})),
+        E::CreateProject => {
+            let (id, name) = (field(&reply, "id"), field(&body, "name"));
+            Event::new(
+                "project.created",
+                json!({"id": id, "data": {"name": name, "title": name}}),
+            )
+            .in_project(&id)
+        }
+        E::ModifyProject => Event::new(
+            "project.updated",
+            json!({"id": p[0], "changes_requested": {"title": field(&reply, "name")}}),
+        )
+        .in_project(p[0]),
+        E::ArchiveProject => Event::new("project.archived", json!({"id": p[0]})).in_project(p[0]),
+        E::CreateOrgRole | E::UpdateOrgRole => Event::new(
+            if ep == E::CreateOrgRole { "role.created" } else { "role.updated" },
+            json!({"id": field(&reply, "id"), "role_name": field(&reply, "name"), "permissions": reply.get("permissions"), "resource_type": "organization", "resource_id": org}),
+        ),
+        E::DeleteOrgRole => Event::new("role.deleted", json!({"id": p[0]})),
+        E::CreateProjectRole | E::UpdateProjectRole => Event::new(
+            if ep == E::CreateProjectRole { "role.created" } else { "role.updated" },
+            json!({"id": field(&reply, "id"), "role_name": field(&reply, "name"), "permissions": reply.get("permissions"), "resource_type": "project", "resource_id": p[0]}),
+        )
+        .in_project(p[0]),
+        E::DeleteProjectRole => Event::new("role.deleted", json!({"id": p[1]})).in_project(p[0]),
         // Group membership: tenant-scoped in the real API, so nothing here.
         _ => return Vec::new(),
     };

@@ -75,6 +75,41 @@ pub struct InviteBody {
     pub projects: Option<Vec<InviteProject>>,
 }
 
+/// For a field the spec makes optional but not nullable: absent is `None`, `null` is refused
+/// (`Option<T>` alone would read `null` as absent). Use with `#[serde(default)]`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// A name the spec bounds to 1..=255 characters (`CreateGroupBody`, `UpdateGroupBody`).
+pub fn check_name(name: &str, field: &'static str) -> Result<(), ApiError> {
+    let n = name.chars().count();
+    if (1..=255).contains(&n) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Invalid '{field}': must be 1 to 255 characters, got {n}"
+        ))
+        .param(field))
+    }
+}
+
+/// A secret the API shows once, when it mints a key: derived from the new id, so runs repeat.
+pub fn secret(prefix: &str, id: &str) -> String {
+    let mut rng = crate::mock::rng::SplitMix64::new(fnv(id));
+    format!("{prefix}{:016x}{:016x}", rng.next_u64(), rng.next_u64())
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
 /// A request body: a JSON object, as every request schema of the spec is. An array would
 /// otherwise be read field by field in order (serde's positional struct form).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -187,7 +222,7 @@ impl RoleChange {
     }
 }
 
-pub fn check_role(role: &str, allowed: &[&str], field: &'static str) -> Result<(), ApiError> {
+pub fn check_enum(role: &str, allowed: &[&str], field: &'static str) -> Result<(), ApiError> {
     if allowed.contains(&role) {
         Ok(())
     } else {
@@ -235,6 +270,25 @@ pub fn required_scope(ep: Endpoint) -> &'static str {
         | Endpoint::UnassignGroupRole
         | Endpoint::AddGroupUser
         | Endpoint::RemoveGroupUser => "api.groups.write",
+        Endpoint::CreateGroup | Endpoint::UpdateGroup | Endpoint::DeleteGroup => "api.groups.write",
+        Endpoint::CreateOrgRole | Endpoint::UpdateOrgRole | Endpoint::DeleteOrgRole => {
+            "api.organization.roles.write"
+        }
+        Endpoint::CreateProjectRole | Endpoint::UpdateProjectRole | Endpoint::DeleteProjectRole => {
+            "api.projects.roles.write"
+        }
+        Endpoint::CreateProject | Endpoint::ModifyProject | Endpoint::ArchiveProject => {
+            "api.organization.projects.write"
+        }
+        Endpoint::DeleteProjectApiKey => "api.organization.projects.api_keys.write",
+        Endpoint::CreateProjectServiceAccount
+        | Endpoint::DeleteProjectServiceAccount
+        | Endpoint::CreateServiceAccountApiKey => {
+            "api.organization.projects.service_accounts.write"
+        }
+        Endpoint::CreateAdminApiKey | Endpoint::DeleteAdminApiKey => {
+            "api.organization.admin_api_keys.write"
+        }
         Endpoint::CreateInvite | Endpoint::DeleteInvite => "api.organization.invites.write",
         Endpoint::AddProjectUser | Endpoint::ModifyProjectUser | Endpoint::RemoveProjectUser => {
             "api.organization.projects.users.write"
@@ -322,6 +376,19 @@ pub fn assigned_page(roles: Vec<AssignedRole>, q: &ListQuery) -> Result<Bytes, A
         })
         .collect();
     page_b(&data, |r| r.role.id.as_str(), more)
+}
+
+/// One entry of a role assignment list, by role id (404 when the principal does not hold it).
+pub fn one_assigned(roles: Vec<AssignedRole>, role_id: &str) -> Result<Bytes, ApiError> {
+    let role = roles
+        .iter()
+        .find(|r| r.id.as_str() == role_id)
+        .ok_or_else(|| ApiError::not_found("role assignment", role_id))?;
+    to_json(&AssignedOut {
+        role,
+        created_by_user_obj: None,
+        metadata: None,
+    })
 }
 
 pub fn project<'a>(store: &'a Store, id: &str) -> Result<&'a ProjectState, ApiError> {

@@ -195,3 +195,65 @@ pub fn unassign_group_role(
     }
     deleted("group.role.deleted", None)
 }
+
+/// `CreateGroupBody` / `UpdateGroupBody`.
+#[derive(serde::Deserialize)]
+struct GroupName {
+    name: String,
+}
+
+pub fn create_group(
+    store: &mut Store,
+    _: Params,
+    body: &[u8],
+    cx: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let b: GroupName = parse(body)?;
+    check_name(&b.name, "name")?;
+    let id = cx.new_id("group_");
+    let group = super::super::presets::build::group(&id, &b.name, "group", false, cx.now);
+    let out = to_json(&group);
+    store.push_group(GroupState {
+        group,
+        members: Vec::new(),
+        roles: Vec::new(),
+    });
+    out
+}
+
+pub fn update_group(
+    store: &mut Store,
+    p: Params,
+    body: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let b: GroupName = parse(body)?;
+    check_name(&b.name, "name")?;
+    let g = group_index(store, p[0])?;
+    let group = &mut store.org.groups[g].group;
+    group.name = Some(b.name);
+    to_json(group)
+}
+
+/// The group goes, and with it its members' access through it: its org roles and every
+/// project's grant to it.
+pub fn delete_group(store: &mut Store, p: Params, _: &[u8], _: &mut Cx) -> Result<Bytes, ApiError> {
+    let g = group_index(store, p[0])?;
+    let id = store.org.groups[g].group.id.clone();
+    store.remove_group(g);
+    for pr in &mut store.org.projects {
+        pr.groups.retain(|x| x.group_id != id);
+    }
+    to_json(&Deleted {
+        object: Some("group.deleted".into()),
+        id: Some(id.to_string()),
+        deleted: true,
+    })
+}
+
+pub fn retrieve_group_role(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+    let g = store
+        .group(p[0])
+        .ok_or_else(|| ApiError::not_found("group", p[0]))?;
+    one_assigned(store.org.group_org_roles(g), p[1])
+}

@@ -53,11 +53,11 @@ pub fn create_invite(
         ))
         .param("email"));
     }
-    check_role(&b.role, &["reader", "owner"], "role")?;
+    check_enum(&b.role, &["reader", "owner"], "role")?;
     let projects = b.projects.unwrap_or_default();
     for pr in &projects {
         project_index(store, pr.id.as_str())?;
-        check_role(
+        check_enum(
             pr.role.as_deref().unwrap_or(""),
             &["member", "owner"],
             "projects",

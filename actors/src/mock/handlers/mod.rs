@@ -6,11 +6,14 @@ pub mod audit;
 mod common;
 mod groups;
 mod invites;
+mod keys;
 mod projects;
 mod roles;
+mod service_accounts;
 mod users;
 
 pub use common::required_scope;
+pub use keys::mint_key;
 
 use super::error::ApiError;
 use super::paging::ListQuery;
@@ -38,7 +41,14 @@ pub fn read(store: &Store, ep: E, p: Params, q: &ListQuery) -> Result<Bytes, Api
     match ep {
         E::ListUsers => users::list_users(store, p, q),
         E::RetrieveUser => users::retrieve_user(store, p, q),
-        E::ListAdminApiKeys => users::list_admin_api_keys(store, p, q),
+        E::ListAdminApiKeys => keys::list_admin_api_keys(store, p, q),
+        E::RetrieveAdminApiKey => keys::retrieve_admin_api_key(store, p, q),
+        E::RetrieveProjectApiKey => keys::retrieve_project_api_key(store, p, q),
+        E::RetrieveGroupRole => groups::retrieve_group_role(store, p, q),
+        E::RetrieveUserRole => roles::retrieve_user_role(store, p, q),
+        E::RetrieveProjectRole => roles::retrieve_project_role(store, p, q),
+        E::RetrieveProjectUserRole => roles::retrieve_project_user_role(store, p, q),
+        E::RetrieveProjectGroupRole => roles::retrieve_project_group_role(store, p, q),
         E::RetrieveProject => projects::retrieve_project(store, p, q),
         E::RetrieveProjectUser => projects::retrieve_project_user(store, p, q),
         E::RetrieveProjectGroup => projects::retrieve_project_group(store, p, q),
@@ -80,7 +90,30 @@ pub fn write(
         E::UnassignUserRole => users::unassign_user_role(store, p, body, cx),
         E::CreateInvite => invites::create_invite(store, p, body, cx),
         E::DeleteInvite => invites::delete_invite(store, p, body, cx),
-        E::DeleteAdminApiKey => users::delete_admin_api_key(store, p, body, cx),
+        E::CreateAdminApiKey => keys::create_admin_api_key(store, p, body, cx),
+        E::DeleteAdminApiKey => keys::delete_admin_api_key(store, p, body, cx),
+        E::DeleteProjectApiKey => keys::delete_project_api_key(store, p, body, cx),
+        E::CreateProjectServiceAccount => {
+            service_accounts::create_service_account(store, p, body, cx)
+        }
+        E::DeleteProjectServiceAccount => {
+            service_accounts::delete_service_account(store, p, body, cx)
+        }
+        E::CreateServiceAccountApiKey => {
+            service_accounts::create_service_account_key(store, p, body, cx)
+        }
+        E::CreateGroup => groups::create_group(store, p, body, cx),
+        E::UpdateGroup => groups::update_group(store, p, body, cx),
+        E::DeleteGroup => groups::delete_group(store, p, body, cx),
+        E::CreateProject => projects::create_project(store, p, body, cx),
+        E::ModifyProject => projects::modify_project(store, p, body, cx),
+        E::ArchiveProject => projects::archive_project(store, p, body, cx),
+        E::CreateOrgRole => roles::create_org_role(store, p, body, cx),
+        E::UpdateOrgRole => roles::update_org_role(store, p, body, cx),
+        E::DeleteOrgRole => roles::delete_org_role(store, p, body, cx),
+        E::CreateProjectRole => roles::create_project_role(store, p, body, cx),
+        E::UpdateProjectRole => roles::update_project_role(store, p, body, cx),
+        E::DeleteProjectRole => roles::delete_project_role(store, p, body, cx),
         E::AddGroupUser => groups::add_group_user(store, p, body, cx),
         E::RemoveGroupUser => groups::remove_group_user(store, p, body, cx),
         E::AssignGroupRole => groups::assign_group_role(store, p, body, cx),

@@ -55,7 +55,7 @@ pub fn add_project_user(
 
     let b: AddProjectUserBody = parse(body)?;
     let pi = active_project_index(store, p[0])?;
-    check_role(&b.role, &["owner", "member", "viewer"], "role")?;
+    check_enum(&b.role, &["owner", "member", "viewer"], "role")?;
     let u = match (&b.user_id, &b.email) {
         (Some(id), _) => store.user_pos(id),
         (None, Some(e)) => store.org.users.iter().position(|u| {
@@ -105,7 +105,7 @@ pub fn modify_project_user(
     let pi = active_project_index(store, p[0])?;
     let role = b.chosen(|id| project_role(store, pi, id))?;
     if let Some(role) = &role {
-        check_role(role, &["owner", "member", "viewer"], "role")?;
+        check_enum(role, &["owner", "member", "viewer"], "role")?;
     }
     let pr = &mut store.org.projects[pi];
     let m = pr
@@ -170,7 +170,7 @@ pub fn update_service_account(
     let b: UpdateServiceAccountBody = parse(body)?;
     let pi = active_project_index(store, p[0])?;
     if let Some(r) = &b.role {
-        check_role(r, &["member", "owner"], "role")?;
+        check_enum(r, &["member", "owner"], "role")?;
     }
     let sa = store.org.projects[pi]
         .service_accounts
@@ -327,4 +327,95 @@ pub fn remove_project_group(
         return Err(ApiError::not_found("project group", p[1]));
     }
     deleted("project.group.deleted", None)
+}
+
+/// `PublicProjectResidency`.
+const RESIDENCIES: &[&str] = &[
+    "GLOBAL",
+    "US_STORAGE_PROCESSING",
+    "EU_STORAGE_PROCESSING",
+    "JP_STORAGE",
+    "KR_STORAGE",
+    "CA_STORAGE",
+    "SG_STORAGE",
+    "IN_STORAGE",
+    "AU_STORAGE",
+    "GB_STORAGE",
+    "AE_STORAGE",
+    "AE_STORAGE_PROCESSING",
+];
+
+/// `ProjectCreateRequest`: the mock keeps only the name (residency and external keys change
+/// where data lives, not who can reach it), but checks both as the spec types them.
+#[derive(serde::Deserialize)]
+struct ProjectCreate {
+    name: String,
+    #[serde(default)]
+    residency: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    external_key_id: Option<String>,
+}
+
+pub fn create_project(
+    store: &mut Store,
+    _: Params,
+    body: &[u8],
+    cx: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let b: ProjectCreate = parse(body)?;
+    if let Some(r) = &b.residency {
+        check_enum(r, RESIDENCIES, "residency")?;
+    }
+    let id = cx.new_id("proj_");
+    let p = super::super::presets::build::project(&id, &b.name, cx.now, None);
+    let out = to_json(&p.project);
+    store.push_project(p);
+    out
+}
+
+/// `ProjectUpdateRequest`: both fields optional and nullable (null changes nothing).
+#[derive(serde::Deserialize)]
+struct ProjectUpdate {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    external_key_id: Option<String>,
+}
+
+/// Renames a project; an archived one is read-only (a business rule the spec leaves open,
+/// with the 400 it declares for this operation).
+pub fn modify_project(
+    store: &mut Store,
+    p: Params,
+    body: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let b: ProjectUpdate = parse(body)?;
+    let pi = project_index(store, p[0])?;
+    if store.org.projects[pi].is_archived() {
+        return Err(ApiError::archived(p[0]));
+    }
+    let pr = &mut store.org.projects[pi].project;
+    if let Some(n) = b.name {
+        pr.name = Some(n);
+    }
+    to_json(pr)
+}
+
+/// Archiving is final and idempotent: an archived project answers as it is.
+pub fn archive_project(
+    store: &mut Store,
+    p: Params,
+    _: &[u8],
+    cx: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let pi = project_index(store, p[0])?;
+    let pr = &mut store.org.projects[pi].project;
+    if pr.archived_at.is_none() {
+        pr.status = Some("archived".into());
+        pr.archived_at = Some(cx.now);
+    }
+    to_json(pr)
 }

@@ -8,6 +8,7 @@ use super::super::store::Store;
 use super::Cx;
 use super::common::*;
 use crate::api::models::*;
+use crate::ids::RoleId;
 use bytes::Bytes;
 
 pub fn list_org_roles(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
@@ -185,4 +186,197 @@ pub fn unassign_project_group_role(
         ));
     }
     deleted("group.role.deleted", None)
+}
+
+/// `PublicCreateOrganizationRoleBody` (org and project roles alike).
+#[derive(serde::Deserialize)]
+struct RoleCreate {
+    role_name: String,
+    permissions: Vec<String>,
+}
+
+/// `PublicUpdateOrganizationRoleBody`: both optional and nullable (null changes nothing).
+#[derive(serde::Deserialize)]
+struct RoleUpdate {
+    #[serde(default)]
+    role_name: Option<String>,
+    #[serde(default)]
+    permissions: Option<Vec<String>>,
+}
+
+fn new_role(b: RoleCreate, resource: &str, cx: &mut Cx) -> Result<Role, ApiError> {
+    if b.role_name.trim().is_empty() {
+        return Err(
+            ApiError::bad_request("Invalid 'role_name': must not be empty").param("role_name"),
+        );
+    }
+    let id = cx.new_id("role_");
+    let perms: Vec<&str> = b.permissions.iter().map(String::as_str).collect();
+    Ok(super::super::presets::build::custom_role(
+        &id,
+        &b.role_name,
+        resource,
+        &perms,
+    ))
+}
+
+/// Predefined roles are the API's own: they can be read and assigned, not changed.
+fn custom<'a>(roles: &'a mut [Role], id: &str) -> Result<&'a mut Role, ApiError> {
+    let r = roles
+        .iter_mut()
+        .find(|r| r.id.as_str() == id)
+        .ok_or_else(|| ApiError::not_found("role", id))?;
+    if r.predefined_role {
+        return Err(ApiError::bad_request(format!(
+            "Role {id} is predefined: only custom roles can be changed or deleted"
+        )));
+    }
+    Ok(r)
+}
+
+fn update(r: &mut Role, b: RoleUpdate) -> Result<Bytes, ApiError> {
+    if let Some(n) = b.role_name {
+        r.name = Some(n);
+    }
+    if let Some(p) = b.permissions {
+        r.permissions = p;
+    }
+    to_json(r)
+}
+
+fn role_deleted(id: &str) -> Result<Bytes, ApiError> {
+    to_json(&Deleted {
+        object: Some("role.deleted".into()),
+        id: Some(id.to_owned()),
+        deleted: true,
+    })
+}
+
+pub fn create_org_role(
+    store: &mut Store,
+    _: Params,
+    body: &[u8],
+    cx: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let role = new_role(parse(body)?, ORG_RESOURCE, cx)?;
+    let out = to_json(&role);
+    store.org.org_roles.push(role);
+    out
+}
+
+pub fn update_org_role(
+    store: &mut Store,
+    p: Params,
+    body: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let b: RoleUpdate = parse(body)?;
+    update(custom(&mut store.org.org_roles, p[0])?, b)
+}
+
+/// A deleted custom org role leaves every user and group that held it.
+pub fn delete_org_role(
+    store: &mut Store,
+    p: Params,
+    _: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let org = &mut store.org;
+    let id = custom(&mut org.org_roles, p[0])?.id.clone();
+    org.org_roles.retain(|r| r.id != id);
+    org.user_roles.retain(|a| a.role_id != id);
+    for g in &mut org.groups {
+        g.roles.retain(|a| a.role_id != id);
+    }
+    role_deleted(id.as_str())
+}
+
+pub fn retrieve_project_role(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+    let pr = project(store, p[0])?;
+    let r = RoleId::new(p[1])
+        .ok()
+        .and_then(|id| pr.role(&id))
+        .ok_or_else(|| ApiError::not_found("role", p[1]))?;
+    to_json(&r)
+}
+
+pub fn create_project_role(
+    store: &mut Store,
+    p: Params,
+    body: &[u8],
+    cx: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let b: RoleCreate = parse(body)?;
+    let pi = active_project_index(store, p[0])?;
+    let role = new_role(b, PROJECT_RESOURCE, cx)?;
+    let out = to_json(&role);
+    store.org.projects[pi].roles.push(role);
+    out
+}
+
+pub fn update_project_role(
+    store: &mut Store,
+    p: Params,
+    body: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let b: RoleUpdate = parse(body)?;
+    let pi = project_index(store, p[0])?;
+    update(custom(&mut store.org.projects[pi].roles, p[1])?, b)
+}
+
+/// A deleted custom project role leaves every user and group that held it in the project;
+/// a group that was added to the project with it loses its access there.
+pub fn delete_project_role(
+    store: &mut Store,
+    p: Params,
+    _: &[u8],
+    _: &mut Cx,
+) -> Result<Bytes, ApiError> {
+    let pi = project_index(store, p[0])?;
+    let pr = &mut store.org.projects[pi];
+    let id = custom(&mut pr.roles, p[1])?.id.clone();
+    pr.roles.retain(|r| r.id != id);
+    pr.user_roles.retain(|a| a.role_id != id);
+    pr.groups.retain(|g| g.role_id != id);
+    for g in &mut pr.groups {
+        g.roles.retain(|a| a.role_id != id);
+    }
+    role_deleted(id.as_str())
+}
+
+pub fn retrieve_user_role(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+    let org = &store.org;
+    let u = user_index(store, p[0])?;
+    let user = &org.users[u].id;
+    one_assigned(
+        org.user_org_roles_with(user, store.groups_of(user.as_str())),
+        p[1],
+    )
+}
+
+pub fn retrieve_project_user_role(
+    store: &Store,
+    p: Params,
+    _: &ListQuery,
+) -> Result<Bytes, ApiError> {
+    let pr = project(store, p[0])?;
+    let u = user_index(store, p[1])?;
+    let user = &store.org.users[u].id;
+    one_assigned(
+        pr.user_roles_with(user, |g| store.in_group(user.as_str(), g.as_str())),
+        p[2],
+    )
+}
+
+pub fn retrieve_project_group_role(
+    store: &Store,
+    p: Params,
+    _: &ListQuery,
+) -> Result<Bytes, ApiError> {
+    let pr = project(store, p[0])?;
+    let g = store
+        .group(p[1])
+        .ok_or_else(|| ApiError::not_found("group", p[1]))?;
+    one_assigned(pr.group_roles(&g.group.id), p[2])
 }

@@ -31,35 +31,6 @@ pub fn list_users(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiE
     page_a(&data, |u| u.id.as_str(), more)
 }
 
-pub fn list_admin_api_keys(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
-    let (data, more) = take(
-        store.org.admin_keys.iter(),
-        |k| k.id.as_str(),
-        |_| true,
-        q.after.as_deref(),
-        q.limit,
-    )?;
-    page_a(&data, |k| k.id.as_str(), more)
-}
-
-pub fn delete_admin_api_key(
-    store: &mut Store,
-    p: Params,
-    _: &[u8],
-    _: &mut Cx,
-) -> Result<Bytes, ApiError> {
-    let i = store
-        .org
-        .admin_keys
-        .iter()
-        .position(|k| k.id == p[0])
-        .ok_or_else(|| ApiError::not_found("admin API key", p[0]))?;
-    store.org.admin_keys.remove(i);
-    to_json(
-        &serde_json::json!({"object": "organization.admin_api_key.deleted", "id": p[0], "deleted": true}),
-    )
-}
-
 pub fn retrieve_user(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
     let i = store
         .user_pos(p[0])
@@ -77,7 +48,7 @@ pub fn modify_user(
     let role = b.chosen(|id| org_role(store, id))?;
     let u = user_index(store, p[0])?;
     if let Some(role) = role {
-        check_role(&role, &["owner", "reader"], "role")?;
+        check_enum(&role, &["owner", "reader"], "role")?;
         store.org.users[u].role = Some(role);
     }
     to_json(&store.org.users[u])
