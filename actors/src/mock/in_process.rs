@@ -54,6 +54,7 @@ impl Transport for InProcessMock {
                     path: format!("/v1{}", req.path),
                     query: (!req.query.is_empty()).then_some(req.query),
                     authorization: Some(req.authorization.into_bytes()),
+                    content_type: req.body.is_some().then(|| "application/json".to_owned()),
                     body: Some(req.body.unwrap_or_default().into()),
                 },
             )

@@ -13,6 +13,7 @@ mod audit;
 mod changes;
 mod config;
 mod cost;
+mod cursors;
 mod error;
 mod faults;
 mod handlers;

@@ -5,9 +5,10 @@ use crate::api::PageStyle;
 use crate::endpoint::Endpoint;
 use bytes::Bytes;
 use serde::Serialize;
+use std::cell::RefCell;
 
 /// The list parameters of one request, already validated for its endpoint.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ListQuery {
     pub limit: usize,
     pub after: Option<String>,
@@ -15,7 +16,18 @@ pub struct ListQuery {
     pub include_archived: bool,
     pub owner_project_access: Option<String>,
     pub emails: Vec<String>,
+    /// Start *at* `after` rather than after it: set when resuming a cursor whose own item is
+    /// gone, from an item that followed it (see `handlers::read`).
+    pub inclusive: bool,
+    /// Filled by `take` when more follow: the page's last id (the next cursor) and the ids
+    /// that follow it, where a later request can resume if that item is deleted before its
+    /// cursor is used.
+    pub followers: RefCell<Option<(String, Vec<String>)>>,
 }
+
+/// How many followers of a cursor are remembered: a resumed cursor fails only if all of
+/// them are deleted too.
+pub const FOLLOWERS: usize = 16;
 
 impl ListQuery {
     /// Parses and bounds-checks `query` for list endpoint `ep`: Page-A limits are 1..=100
@@ -35,7 +47,8 @@ impl ListQuery {
                             .param("limit")
                     })?)
                 }
-                "after" => q.after = Some(v.into_owned()),
+                // An empty cursor is no cursor (a client that always sends the parameter).
+                "after" => q.after = (!v.is_empty()).then(|| v.into_owned()),
                 "order" => {
                     q.desc = match &*v {
                         "asc" => false,
@@ -94,34 +107,59 @@ fn default_limit(ep: Endpoint) -> usize {
     }
 }
 
+/// The code of `bad_cursor`, which `handlers::read` answers by resuming the cursor.
+pub const CURSOR_NOT_FOUND: &str = "cursor_not_found";
+
 pub fn bad_cursor(after: &str) -> ApiError {
     ApiError::bad_request(format!(
         "Invalid 'after': no object with id {after:?} in this list"
     ))
     .param("after")
+    .code(CURSOR_NOT_FOUND)
 }
 
-/// Up to `limit` items following the one whose id is `after` (or from the start), keeping only
-/// those `keep` accepts after the cursor, and whether more follow.
+/// Up to `q.limit` items following the one whose id is `q.after` (or from the start; from
+/// that item itself when `q.inclusive`), keeping only those `keep` accepts, and whether more
+/// follow.
 pub fn take<T>(
     mut items: impl Iterator<Item = T>,
     id: impl Fn(&T) -> &str,
     keep: impl Fn(&T) -> bool,
-    after: Option<&str>,
-    limit: usize,
+    q: &ListQuery,
 ) -> Result<(Vec<T>, bool), ApiError> {
-    if let Some(a) = after {
+    let mut first = None;
+    if let Some(a) = q.after.as_deref() {
         loop {
             match items.next() {
                 None => return Err(bad_cursor(a)),
-                Some(x) if id(&x) == a => break,
+                Some(x) if id(&x) == a => {
+                    first = q.inclusive.then_some(x);
+                    break;
+                }
                 Some(_) => {}
             }
         }
     }
-    let mut out = Vec::with_capacity(limit.min(128));
-    for x in items.filter(|x| keep(x)) {
-        if out.len() == limit {
+    take_positioned(first.into_iter().chain(items), id, keep, q)
+}
+
+/// `take` for items that already start where the page does (the caller placed the cursor).
+pub fn take_positioned<T>(
+    items: impl Iterator<Item = T>,
+    id: impl Fn(&T) -> &str,
+    keep: impl Fn(&T) -> bool,
+    q: &ListQuery,
+) -> Result<(Vec<T>, bool), ApiError> {
+    let mut out = Vec::with_capacity(q.limit.min(128));
+    let mut items = items.filter(|x| keep(x));
+    for x in items.by_ref() {
+        if out.len() == q.limit {
+            if let Some(last) = out.last() {
+                let mut f = Vec::with_capacity(FOLLOWERS);
+                f.push(id(&x).to_owned());
+                f.extend(items.take(FOLLOWERS - 1).map(|x| id(&x).to_owned()));
+                *q.followers.borrow_mut() = Some((id(last).to_owned(), f));
+            }
             return Ok((out, true));
         }
         out.push(x);

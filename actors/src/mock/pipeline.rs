@@ -36,6 +36,8 @@ pub struct MockRequest {
     pub authorization: Option<Vec<u8>>,
     /// The body, or `None` when it could not be read or was too large.
     pub body: Option<Bytes>,
+    /// The `Content-Type` header, as sent.
+    pub content_type: Option<String>,
 }
 
 /// Everything answering needs, shared by every connection.
@@ -336,6 +338,14 @@ fn respond(
         .body
         .as_ref()
         .ok_or_else(|| ApiError::bad_request("Request body unreadable or larger than 1 MiB"))?;
+    if !body.is_empty()
+        && let Some(ct) = req.content_type.as_deref()
+        && !is_json(ct)
+    {
+        return Err(ApiError::bad_request(format!(
+            "Invalid Content-Type header ({ct}), expected application/json"
+        )));
+    }
     let now = unix_now();
     let mut next_id = || shared.next_id.fetch_add(1, Ordering::Relaxed);
     let mut cx = Cx {
@@ -348,6 +358,18 @@ fn respond(
     let events = handlers::audit::events(&org, ep, params, body, &reply);
     store.audit.record(events, Actor::ApiKey, now);
     Ok(reply)
+}
+
+/// `application/json` or a `+json` type, with or without parameters (`; charset=utf-8`).
+/// A request without the header is read as JSON, as clients that omit it expect.
+fn is_json(content_type: &str) -> bool {
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
 }
 
 fn unix_now() -> i64 {

@@ -179,6 +179,10 @@ async fn read_request(req: Request<Incoming>) -> MockRequest {
             .headers
             .get(AUTHORIZATION)
             .map(|v| v.as_bytes().to_vec()),
+        content_type: parts
+            .headers
+            .get(hyper::header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         body,
     }
 }

@@ -1,6 +1,7 @@
 //! The served org plus the lookup tables that keep every request O(page), not O(org).
 
 use super::audit::AuditLog;
+use super::cursors::Cursors;
 use super::state::{GroupState, Org, ProjectState};
 use crate::ids::UserId;
 use std::collections::HashMap;
@@ -11,6 +12,8 @@ pub struct Store {
     pub org: Org,
     /// What changed, as the audit log lists it.
     pub audit: AuditLog,
+    /// Where a cursor resumes once its item is gone; written while reads share the store.
+    pub cursors: parking_lot::Mutex<Cursors>,
     users: HashMap<String, usize>,
     invites: HashMap<String, usize>,
     projects: HashMap<String, usize>,
@@ -24,6 +27,7 @@ impl Store {
         let mut s = Store {
             org,
             audit: AuditLog::default(),
+            cursors: parking_lot::Mutex::default(),
             users: HashMap::new(),
             invites: HashMap::new(),
             projects: HashMap::new(),

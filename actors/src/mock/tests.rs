@@ -293,11 +293,19 @@ async fn page_a_lists_page_with_after() {
     let sa = got.iter().filter(|id| id.starts_with("svc_acct_")).count();
     assert_eq!(sa, 3);
 
-    for bad in ["limit=0", "limit=101", "after=user-nobody"] {
+    for bad in ["limit=0", "limit=101", "include_archived=1"] {
         let (s, v) = get(&c, format!("{base}/organization/users?{bad}")).await;
         assert_eq!(s, 400, "{bad}");
         assert_eq!(v["error"]["type"], "invalid_request_error");
     }
+    // A cursor that names nothing the list ever held is past its end; an empty one is none.
+    let (s, v) = get(&c, format!("{base}/organization/users?after=user-nobody")).await;
+    assert_eq!(
+        (s, ids(&v).len(), &v["has_more"]),
+        (200, 0, &Value::Bool(false))
+    );
+    let (s, v) = get(&c, format!("{base}/organization/users?after=&limit=2")).await;
+    assert_eq!((s, ids(&v).len()), (200, 2));
     // Archived projects are hidden by default, and their users answer 400.
     let (_, v) = get(&c, format!("{base}/organization/projects")).await;
     assert_eq!(ids(&v), ["proj-alpha", "proj-beta"]);
@@ -322,6 +330,69 @@ async fn page_a_lists_page_with_after() {
     let (_, v) = get(&c, format!("{keys}?owner_project_access=inactive")).await;
     assert_eq!(ids(&v), ["key_bob_hidden"]);
     assert_eq!(v["data"][0]["owner"]["user"]["id"], "user-bob");
+}
+
+/// A cursor whose item is deleted before the next page is asked for keeps paging: every item
+/// that stayed is listed once, whichever list and page style.
+#[tokio::test]
+async fn a_deleted_cursor_resumes_where_it_was() {
+    let (mock, c) = start(MockConfig::default());
+    let base = mock.base_url();
+    let users: Vec<String> = mock.org().users.iter().map(|u| u.id.to_string()).collect();
+    // Page A: users, two at a time, deleting each page's last (non service-account) user.
+    let mut got = Vec::new();
+    let mut deleted = Vec::new();
+    let mut after = String::new();
+    loop {
+        let (s, v) = get(&c, format!("{base}/organization/users?limit=2{after}")).await;
+        assert_eq!(s, 200, "{v}");
+        got.extend(ids(&v));
+        if !v["has_more"].as_bool().unwrap() {
+            break;
+        }
+        let last = v["last_id"].as_str().unwrap().to_owned();
+        if !last.starts_with("svc_acct_") {
+            let (s, _, _) = call(
+                &c,
+                reqwest::Method::DELETE,
+                format!("{base}/organization/users/{last}"),
+                None,
+            )
+            .await;
+            assert_eq!(s, 200);
+            deleted.push(last.clone());
+        }
+        after = format!("&after={last}");
+    }
+    assert!(!deleted.is_empty());
+    assert_eq!(got, users, "every user once, in order");
+    // Page B: a group's members, newest first, one at a time, removing each cursor.
+    let (_, v) = get(&c, format!("{base}/organization/groups/grp-eng/users")).await;
+    let members = ids(&v);
+    let mut got = Vec::new();
+    let mut after = String::new();
+    loop {
+        let (s, v) = get(
+            &c,
+            format!("{base}/organization/groups/grp-eng/users?limit=1{after}"),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        got.extend(ids(&v));
+        let Some(next) = v["next"].as_str().map(str::to_owned) else {
+            break;
+        };
+        let (s, _, _) = call(
+            &c,
+            reqwest::Method::DELETE,
+            format!("{base}/organization/groups/grp-eng/users/{next}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200);
+        after = format!("&after={next}");
+    }
+    assert_eq!(got, members);
 }
 
 #[tokio::test]

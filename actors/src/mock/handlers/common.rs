@@ -57,11 +57,12 @@ pub struct AddProjectUserBody {
     pub role: String,
 }
 
+/// Both optional, neither nullable.
 #[derive(Deserialize)]
 pub struct UpdateServiceAccountBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub role: Option<String>,
 }
 
@@ -71,7 +72,7 @@ pub struct UpdateServiceAccountBody {
 pub struct InviteBody {
     pub email: String,
     pub role: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub projects: Option<Vec<InviteProject>>,
 }
 
@@ -347,26 +348,14 @@ pub fn ordered<T>(mut v: Vec<T>, desc: bool) -> Vec<T> {
 
 pub fn roles_page(roles: Vec<&Role>, q: &ListQuery) -> Result<Bytes, ApiError> {
     let items = ordered(roles, q.desc);
-    let (data, more) = take(
-        items.into_iter(),
-        |r| r.id.as_str(),
-        |_| true,
-        q.after.as_deref(),
-        q.limit,
-    )?;
+    let (data, more) = take(items.into_iter(), |r| r.id.as_str(), |_| true, q)?;
     page_b(&data, |r| r.id.as_str(), more)
 }
 
 /// Role assignment lists page by role id (the "id" of an `AssignedRoleDetails`).
 pub fn assigned_page(roles: Vec<AssignedRole>, q: &ListQuery) -> Result<Bytes, ApiError> {
     let items = ordered(roles, q.desc);
-    let (data, more) = take(
-        items.iter(),
-        |r| r.id.as_str(),
-        |_| true,
-        q.after.as_deref(),
-        q.limit,
-    )?;
+    let (data, more) = take(items.iter(), |r| r.id.as_str(), |_| true, q)?;
     let data: Vec<AssignedOut> = data
         .into_iter()
         .map(|role| AssignedOut {

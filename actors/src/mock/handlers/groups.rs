@@ -12,34 +12,19 @@ use crate::ids::*;
 use bytes::Bytes;
 
 pub fn list_groups(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
-    let after = q.after.as_deref();
     let org = &store.org;
 
     let items = ordered(org.groups.iter().map(|g| &g.group).collect(), q.desc);
-    let (data, more) = take(
-        items.into_iter(),
-        |g| g.id.as_str(),
-        |_| true,
-        after,
-        q.limit,
-    )?;
+    let (data, more) = take(items.into_iter(), |g| g.id.as_str(), |_| true, q)?;
     page_b(&data, |g| g.id.as_str(), more)
 }
 
 pub fn list_group_users(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
-    let after = q.after.as_deref();
-
     let g = store
         .group(p[0])
         .ok_or_else(|| ApiError::not_found("group", p[0]))?;
     let items = ordered(g.members.iter().collect(), q.desc);
-    let (data, more) = take(
-        items.into_iter(),
-        |m| m.user_id.as_str(),
-        |_| true,
-        after,
-        q.limit,
-    )?;
+    let (data, more) = take(items.into_iter(), |m| m.user_id.as_str(), |_| true, q)?;
     let data: Vec<GroupUser> = data.into_iter().map(|m| group_user(store, m)).collect();
     page_b(&data, |u| u.id.as_str(), more)
 }

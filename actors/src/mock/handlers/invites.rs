@@ -1,7 +1,7 @@
 //! Invitations.
 
 use super::super::error::ApiError;
-use super::super::paging::{ListQuery, bad_cursor, page_a, take, to_json};
+use super::super::paging::{ListQuery, bad_cursor, page_a, take_positioned, to_json};
 use super::super::routes::Params;
 use super::super::store::Store;
 use super::Cx;
@@ -17,15 +17,10 @@ pub fn list_invites(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, Ap
 
     let start = match after {
         None => 0,
-        Some(a) => store.invite_pos(a).ok_or_else(|| bad_cursor(a))? + 1,
+        Some(a) => store.invite_pos(a).ok_or_else(|| bad_cursor(a))? + usize::from(!q.inclusive),
     };
-    let (data, more) = take(
-        org.invites[start..].iter(),
-        |i| i.id.as_str(),
-        |_| true,
-        None,
-        q.limit,
-    )?;
+    let (data, more) =
+        take_positioned(org.invites[start..].iter(), |i| i.id.as_str(), |_| true, q)?;
     page_a(&data, |i| i.id.as_str(), more)
 }
 

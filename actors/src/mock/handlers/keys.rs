@@ -14,13 +14,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 pub fn list_admin_api_keys(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
-    let (data, more) = take(
-        store.org.admin_keys.iter(),
-        |k| k.id.as_str(),
-        |_| true,
-        q.after.as_deref(),
-        q.limit,
-    )?;
+    let (data, more) = take(store.org.admin_keys.iter(), |k| k.id.as_str(), |_| true, q)?;
     page_a(&data, |k| k.id.as_str(), more)
 }
 

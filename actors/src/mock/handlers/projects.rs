@@ -1,7 +1,7 @@
 //! Projects and what they hold: members, service accounts, API keys, groups.
 
 use super::super::error::ApiError;
-use super::super::paging::{ListQuery, bad_cursor, page_a, page_b, take, to_json};
+use super::super::paging::{ListQuery, bad_cursor, page_a, page_b, take, take_positioned, to_json};
 use super::super::routes::Params;
 use super::super::state::*;
 use super::super::store::Store;
@@ -11,36 +11,21 @@ use crate::api::models::*;
 use bytes::Bytes;
 
 pub fn list_projects(store: &Store, _p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
-    let after = q.after.as_deref();
     let org = &store.org;
 
-    let start = match after {
+    let start = match q.after.as_deref() {
         None => 0,
-        Some(a) => store.project_pos(a).ok_or_else(|| bad_cursor(a))? + 1,
+        Some(a) => store.project_pos(a).ok_or_else(|| bad_cursor(a))? + usize::from(!q.inclusive),
     };
     let keep = |p: &&ProjectState| q.include_archived || !p.is_archived();
-    let (data, more) = take(
-        org.projects[start..].iter(),
-        |p| p.id().as_str(),
-        keep,
-        None,
-        q.limit,
-    )?;
+    let (data, more) = take_positioned(org.projects[start..].iter(), |p| p.id().as_str(), keep, q)?;
     let data: Vec<_> = data.into_iter().map(|p| &p.project).collect();
     page_a(&data, |p| p.id.as_str(), more)
 }
 
 pub fn list_project_users(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
-    let after = q.after.as_deref();
-
     let pr = active_project(store, p[0])?;
-    let (data, more) = take(
-        pr.users.iter(),
-        |m| m.user_id.as_str(),
-        |_| true,
-        after,
-        q.limit,
-    )?;
+    let (data, more) = take(pr.users.iter(), |m| m.user_id.as_str(), |_| true, q)?;
     let data: Vec<ProjectUser> = data.into_iter().map(|m| project_user(store, m)).collect();
     page_a(&data, |u| u.id.as_str(), more)
 }
@@ -148,16 +133,8 @@ pub fn list_project_service_accounts(
     p: Params,
     q: &ListQuery,
 ) -> Result<Bytes, ApiError> {
-    let after = q.after.as_deref();
-
     let pr = active_project(store, p[0])?;
-    let (data, more) = take(
-        pr.service_accounts.iter(),
-        |s| s.id.as_str(),
-        |_| true,
-        after,
-        q.limit,
-    )?;
+    let (data, more) = take(pr.service_accounts.iter(), |s| s.id.as_str(), |_| true, q)?;
     page_a(&data, |s| s.id.as_str(), more)
 }
 
@@ -187,8 +164,6 @@ pub fn update_service_account(
 }
 
 pub fn list_project_api_keys(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
-    let after = q.after.as_deref();
-
     let pr = project(store, p[0])?;
     let want = match q.owner_project_access.as_deref() {
         None | Some("active") => Some("active"),
@@ -202,23 +177,15 @@ pub fn list_project_api_keys(store: &Store, p: Params, q: &ListQuery) -> Result<
         }
     };
     let keep = |k: &&ApiKey| want.is_none_or(|w| k.owner_project_access == w);
-    let (data, more) = take(pr.api_keys.iter(), |k| k.id.as_str(), keep, after, q.limit)?;
+    let (data, more) = take(pr.api_keys.iter(), |k| k.id.as_str(), keep, q)?;
     let data: Vec<ProjectApiKey> = data.into_iter().map(|k| api_key(store, pr, k)).collect();
     page_a(&data, |k| k.id.as_str(), more)
 }
 
 pub fn list_project_groups(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
-    let after = q.after.as_deref();
-
     let pr = project(store, p[0])?;
     let items = ordered(pr.groups.iter().collect(), q.desc);
-    let (data, more) = take(
-        items.into_iter(),
-        |g| g.group_id.as_str(),
-        |_| true,
-        after,
-        q.limit,
-    )?;
+    let (data, more) = take(items.into_iter(), |g| g.group_id.as_str(), |_| true, q)?;
     let data: Vec<ProjectGroup> = data
         .into_iter()
         .map(|g| project_group(store, pr, g))

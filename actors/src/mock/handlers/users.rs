@@ -1,7 +1,7 @@
 //! The org's users and their org roles.
 
 use super::super::error::ApiError;
-use super::super::paging::{ListQuery, bad_cursor, page_a, take, to_json};
+use super::super::paging::{ListQuery, bad_cursor, page_a, take_positioned, to_json};
 use super::super::routes::Params;
 use super::super::state::*;
 use super::super::store::Store;
@@ -17,17 +17,11 @@ pub fn list_users(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiE
     // The index turns the cursor into a position, so deep pages of 20,000 users stay cheap.
     let start = match after {
         None => 0,
-        Some(a) => store.user_pos(a).ok_or_else(|| bad_cursor(a))? + 1,
+        Some(a) => store.user_pos(a).ok_or_else(|| bad_cursor(a))? + usize::from(!q.inclusive),
     };
     let keep =
         |u: &&User| q.emails.is_empty() || u.email.as_ref().is_some_and(|e| q.emails.contains(e));
-    let (data, more) = take(
-        org.users[start..].iter(),
-        |u| u.id.as_str(),
-        keep,
-        None,
-        q.limit,
-    )?;
+    let (data, more) = take_positioned(org.users[start..].iter(), |u| u.id.as_str(), keep, q)?;
     page_a(&data, |u| u.id.as_str(), more)
 }
 
