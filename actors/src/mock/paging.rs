@@ -16,6 +16,8 @@ pub struct ListQuery {
     pub include_archived: bool,
     pub owner_project_access: Option<String>,
     pub emails: Vec<String>,
+    /// `group` or `tenant_group`, where an operation takes it.
+    pub group_type: Option<String>,
     /// Start *at* `after` rather than after it: set when resuming a cursor whose own item is
     /// gone, from an item that followed it (see `handlers::read`).
     pub inclusive: bool,
@@ -75,6 +77,17 @@ impl ListQuery {
                     }
                 }
                 "owner_project_access" => q.owner_project_access = Some(v.into_owned()),
+                "group_type" => {
+                    q.group_type = match &*v {
+                        "group" | "tenant_group" => Some(v.into_owned()),
+                        _ => {
+                            return Err(ApiError::bad_request(format!(
+                                "Invalid 'group_type': {v:?}, expected 'group' or 'tenant_group'"
+                            ))
+                            .param("group_type"));
+                        }
+                    }
+                }
                 "emails" | "emails[]" => q.emails.push(v.into_owned()),
                 _ => {}
             }

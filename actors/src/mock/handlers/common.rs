@@ -76,6 +76,15 @@ pub struct InviteBody {
     pub projects: Option<Vec<InviteProject>>,
 }
 
+/// A body the spec makes optional: none reads as `{}`.
+pub fn parse_optional<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    parse(if body.trim_ascii().is_empty() {
+        b"{}".as_slice()
+    } else {
+        body
+    })
+}
+
 /// For a field the spec makes optional but not nullable: absent is `None`, `null` is refused
 /// (`Option<T>` alone would read `null` as absent). Use with `#[serde(default)]`.
 pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
@@ -114,6 +123,11 @@ fn fnv(s: &str) -> u64 {
 /// A request body: a JSON object, as every request schema of the spec is. An array would
 /// otherwise be read field by field in order (serde's positional struct form).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.trim_ascii().is_empty() {
+        return Err(ApiError::bad_request(
+            "This operation requires a JSON request body",
+        ));
+    }
     let v: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("Invalid request body: {e}")))?;
     if !v.is_object() {
@@ -187,6 +201,13 @@ pub struct RoleChange {
     pub role: Option<String>,
     #[serde(default)]
     pub role_id: Option<String>,
+    /// Profile metadata of `UserRoleUpdateRequest`, checked for type and otherwise ignored.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub technical_level: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub developer_persona: Option<String>,
 }
 
 impl RoleChange {

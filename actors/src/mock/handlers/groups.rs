@@ -64,7 +64,20 @@ pub fn retrieve_group_user(store: &Store, p: Params, _: &ListQuery) -> Result<By
         .iter()
         .find(|m| m.user_id.as_str() == p[1])
         .ok_or_else(|| ApiError::not_found("group member", p[1]))?;
-    to_json(&group_user(store, m))
+    let u = group_user(store, m);
+    let sa = store
+        .user_pos(m.user_id.as_str())
+        .and_then(|i| store.org.users[i].is_service_account);
+    // `GroupMemberUser`: the list's `GroupUser` plus three fields the mock has no more to say
+    // about than the spec's defaults.
+    to_json(&serde_json::json!({
+        "id": u.id,
+        "name": u.name,
+        "email": u.email,
+        "picture": null,
+        "is_service_account": sa,
+        "user_type": "user",
+    }))
 }
 
 pub fn add_group_user(

@@ -220,14 +220,20 @@ pub fn retrieve_project_user(store: &Store, p: Params, _: &ListQuery) -> Result<
     to_json(&project_user(store, m))
 }
 
-pub fn retrieve_project_group(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+pub fn retrieve_project_group(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let pr = project(store, p[0])?;
     let g = pr
         .groups
         .iter()
         .find(|g| g.group_id.as_str() == p[1])
         .ok_or_else(|| ApiError::not_found("project group", p[1]))?;
-    to_json(&project_group(store, pr, g))
+    let out = project_group(store, pr, g);
+    // `group_type` (default `group`) names which kind of group the id is looked up as.
+    let want = q.group_type.as_deref().unwrap_or("group");
+    if out.group_type.as_deref().unwrap_or("group") != want {
+        return Err(ApiError::not_found("project group", p[1]));
+    }
+    to_json(&out)
 }
 
 pub fn retrieve_project_service_account(

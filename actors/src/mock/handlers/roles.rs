@@ -193,6 +193,8 @@ pub fn unassign_project_group_role(
 struct RoleCreate {
     role_name: String,
     permissions: Vec<String>,
+    #[serde(default)]
+    description: Option<String>,
 }
 
 /// `PublicUpdateOrganizationRoleBody`: both optional and nullable (null changes nothing).
@@ -202,6 +204,8 @@ struct RoleUpdate {
     role_name: Option<String>,
     #[serde(default)]
     permissions: Option<Vec<String>>,
+    #[serde(default)]
+    description: Option<String>,
 }
 
 fn new_role(b: RoleCreate, resource: &str, cx: &mut Cx) -> Result<Role, ApiError> {
@@ -212,12 +216,11 @@ fn new_role(b: RoleCreate, resource: &str, cx: &mut Cx) -> Result<Role, ApiError
     }
     let id = cx.new_id("role_");
     let perms: Vec<&str> = b.permissions.iter().map(String::as_str).collect();
-    Ok(super::super::presets::build::custom_role(
-        &id,
-        &b.role_name,
-        resource,
-        &perms,
-    ))
+    let mut role = super::super::presets::build::custom_role(&id, &b.role_name, resource, &perms);
+    if b.description.is_some() {
+        role.description = b.description;
+    }
+    Ok(role)
 }
 
 /// Predefined roles are the API's own: they can be read and assigned, not changed.
@@ -240,6 +243,9 @@ fn update(r: &mut Role, b: RoleUpdate) -> Result<Bytes, ApiError> {
     }
     if let Some(p) = b.permissions {
         r.permissions = p;
+    }
+    if let Some(d) = b.description {
+        r.description = Some(d);
     }
     to_json(r)
 }

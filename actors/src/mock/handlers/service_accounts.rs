@@ -103,7 +103,7 @@ pub fn create_service_account_key(
     body: &[u8],
     cx: &mut Cx,
 ) -> Result<Bytes, ApiError> {
-    let b: Mint = parse(body)?;
+    let b: Mint = parse_optional(body)?;
     let pi = active_project_index(store, p[0])?;
     let pr = &mut store.org.projects[pi];
     let sa = pr
