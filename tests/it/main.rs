@@ -4,6 +4,7 @@ mod baton_cli;
 mod c1z;
 mod cli;
 mod client;
+mod conformance;
 mod ground_truth;
 mod guards;
 mod hostile;
