@@ -10,6 +10,9 @@ pub const MAGIC_V1: &[u8; 5] = b"C1ZF\0";
 /// The Pebble-based v3 format (SDK ≥ v0.10): recognised only to say we cannot append to it.
 const MAGIC_V3: &[u8; 5] = b"C1Z3\0";
 
+/// zstd workers: this is the last step of a sync, nothing else runs beside it.
+const COMPRESS_THREADS: u32 = 2;
+
 /// Compresses the database at `db` into `out` (magic + one frame). Returns the bytes written.
 pub fn compress(db: &Path, out: &mut File, level: i32) -> Result<u64, C1zError> {
     let input = File::open(db).map_err(|e| C1zError::io("opening the database", e))?;
@@ -22,8 +25,11 @@ pub fn compress(db: &Path, out: &mut File, level: i32) -> Result<u64, C1zError> 
         .map_err(|e| C1zError::io("writing the header", e))?;
     let mut enc = zstd::Encoder::new(w, level).map_err(|e| C1zError::io("starting zstd", e))?;
     // The SDK's readers check the frame's content size against their cap before decoding.
+    // Both cores: zstd's worker threads compress separate chunks of the one frame (the
+    // output is still a single standard frame, which every reader decodes the same way).
     enc.include_contentsize(true)
         .and_then(|()| enc.set_pledged_src_size(Some(size)))
+        .and_then(|()| enc.multithread(COMPRESS_THREADS))
         .map_err(|e| C1zError::io("configuring zstd", e))?;
     io::copy(&mut BufReader::with_capacity(1 << 20, input), &mut enc)
         .map_err(|e| C1zError::io("compressing the database", e))?;

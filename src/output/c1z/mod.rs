@@ -166,7 +166,9 @@ pub fn write_c1z(
     }
 
     let sync_id = ksuid::new_at(opts.started_at);
+    let fill_start = Instant::now();
     let filled = fill_database(&db, graph, &sync_id, opts, appended)?;
+    let fill_ms = fill_start.elapsed().as_millis() as u64;
     let db_bytes = std::fs::metadata(&db)
         .map_err(|e| C1zError::io("reading the database size", e))?
         .len();
@@ -177,7 +179,15 @@ pub fn write_c1z(
         .tempfile_in(dir)
         .map_err(|e| C1zError::io("creating the temp file", e))?;
     let out_scratch = atomic::Scratch::register(out.path());
+    let compress_start = Instant::now();
     let bytes_written = envelope::compress(&db, out.as_file_mut(), opts.zstd_level)?;
+    tracing::debug!(
+        fill_ms,
+        compress_ms = compress_start.elapsed().as_millis() as u64,
+        db_bytes,
+        bytes_written,
+        "Wrote the .c1z."
+    );
     out.persist(path)
         .map_err(|e| C1zError::io("renaming the temp file", e.error))?;
     drop(out_scratch);
@@ -203,6 +213,13 @@ struct Filled {
     removed: usize,
 }
 
+/// What a one-writer bulk load into a scratch file wants: no fsyncs, one lock held throughout,
+/// and the index sorts in memory on both cores (SQLite's sorter takes `threads` helpers for
+/// CREATE INDEX). Measured on `large` (BENCHMARKS.md): a 64 KiB page size and a 64 MiB page
+/// cache cost memory and gained nothing measurable, so both stay at SQLite's defaults.
+const BULK_LOAD_PRAGMAS: &str = "PRAGMA synchronous = OFF; \
+     PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = MEMORY; PRAGMA threads = 2;";
+
 fn fill_database(
     db: &Path,
     graph: &GrantGraph,
@@ -216,7 +233,7 @@ fn fill_database(
     // and no -journal/-wal file is left to be lost by compressing only the main file (§3.6).
     let mode: String = conn.query_row("PRAGMA journal_mode = OFF", [], |r| r.get(0))?;
     debug_assert_eq!(mode, "off");
-    conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY;")?;
+    conn.execute_batch(BULK_LOAD_PRAGMAS)?;
     // IF NOT EXISTS: an appended file from an older SDK gets the tables it lacks. A new file
     // gets its indexes after the rows: one sort per index instead of ~1M random B-tree inserts.
     let (tables, indexes): (Vec<&str>, Vec<&str>) = schema::DDL
@@ -244,11 +261,16 @@ fn fill_database(
         &sqlite_time(opts.ended_at),
     )?;
     rows.sync_runs = 1;
+    let index_start = Instant::now();
     if indexes_later {
         for ddl in &indexes {
             tx.execute(ddl, [])?;
         }
     }
+    tracing::debug!(
+        index_ms = index_start.elapsed().as_millis() as u64,
+        "Indexed the .c1z database."
+    );
     let removed = if appended {
         rows::keep_last_syncs(&tx, SyncType::Full.as_str(), KEEP_FULL_SYNCS)?
             + rows::keep_last_syncs(&tx, SyncType::Partial.as_str(), KEEP_FULL_SYNCS)?

@@ -148,53 +148,106 @@ pub fn insert_objects(
          needs_expansion, data, sync_id, discovered_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
-    for gr in graph.grants_sorted() {
-        budget.tick()?;
-        let annotations = if gr.immutable {
-            vec![proto::GrantImmutable::default().to_any()]
-        } else {
-            Vec::new()
-        };
-        let data = GrantPreEncoded {
-            entitlement: stubs.get(&gr.entitlement).cloned().unwrap_or_default(),
-            principal: convert::principal_stub(&gr.principal).encode_to_vec(),
-            id: gr.id().to_string(),
-            annotations,
-            sources: convert::grant_sources(graph, &gr),
-        }
-        .encode_to_vec();
-        // GrantExpandable lives in `expansion`, not in `data` (§2 write side). The graph has
-        // already materialised the expansion, so the grant is not pending: needs_expansion = 0,
-        // which is what the SDK's store holds once its own expander has run.
-        let expansion = (!gr.expandable.is_empty()).then(|| {
-            proto::GrantExpandable {
-                entitlement_ids: gr.expandable.iter().map(ToString::to_string).collect(),
-                ..Default::default()
+    // Two cores: one thread encodes the grants' protobuf rows in batches while this one
+    // inserts them; the bounded channel keeps at most a few batches in memory.
+    let (tx_rows, rx_rows) = std::sync::mpsc::sync_channel::<Vec<GrantRow>>(4);
+    std::thread::scope(|scope| -> Result<(), C1zError> {
+        let stubs = &stubs;
+        scope.spawn(move || {
+            let mut batch = Vec::with_capacity(GRANT_BATCH);
+            for gr in graph.grants_sorted() {
+                batch.push(grant_row(graph, stubs, &gr));
+                if batch.len() == GRANT_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(GRANT_BATCH));
+                    if tx_rows.send(full).is_err() {
+                        return; // the inserter stopped (an error or the row budget)
+                    }
+                }
             }
-            .encode_to_vec()
+            let _ = tx_rows.send(batch);
         });
-        stmt.execute(params![
-            gr.resource.resource_type.as_str(),
-            gr.resource.id.as_str(),
-            gr.entitlement.to_string(),
-            gr.principal.resource_type.as_str(),
-            gr.principal.id.as_str(),
-            gr.id().to_string(),
-            expansion,
-            0i64,
-            data,
-            sync_id,
-            discovered_at,
-        ])?;
-        rows.grants += 1;
-        if !gr.expandable.is_empty() {
-            rows.expandable_grants += 1;
+        for batch in rx_rows {
+            for row in batch {
+                budget.tick()?;
+                stmt.execute(params![
+                    row.resource_type,
+                    row.resource_id,
+                    row.entitlement,
+                    row.principal_type,
+                    row.principal_id,
+                    row.external_id,
+                    row.expansion,
+                    0i64,
+                    row.data,
+                    sync_id,
+                    discovered_at,
+                ])?;
+                rows.grants += 1;
+                rows.expandable_grants += usize::from(row.expansion.is_some());
+                rows.grants_with_sources += usize::from(row.has_sources);
+            }
         }
-        if !gr.sources.is_empty() {
-            rows.grants_with_sources += 1;
-        }
-    }
+        Ok(())
+    })?;
     Ok(rows)
+}
+
+/// Grants per batch handed from the encoder to the inserter.
+const GRANT_BATCH: usize = 4096;
+
+/// One `v1_grants` row, encoded.
+struct GrantRow {
+    resource_type: &'static str,
+    resource_id: String,
+    entitlement: String,
+    principal_type: &'static str,
+    principal_id: String,
+    external_id: String,
+    expansion: Option<Vec<u8>>,
+    data: Vec<u8>,
+    has_sources: bool,
+}
+
+fn grant_row(
+    graph: &GrantGraph,
+    stubs: &HashMap<&EntitlementId, Vec<u8>>,
+    gr: &openai_access_actors::graph::Grant,
+) -> GrantRow {
+    let annotations = if gr.immutable {
+        vec![proto::GrantImmutable::default().to_any()]
+    } else {
+        Vec::new()
+    };
+    let external_id = gr.id().to_string();
+    let data = GrantPreEncoded {
+        entitlement: stubs.get(&gr.entitlement).cloned().unwrap_or_default(),
+        principal: convert::principal_stub(&gr.principal).encode_to_vec(),
+        id: external_id.clone(),
+        annotations,
+        sources: convert::grant_sources(graph, gr),
+    }
+    .encode_to_vec();
+    // GrantExpandable lives in `expansion`, not in `data` (§2 write side). The graph has
+    // already materialised the expansion, so the grant is not pending: needs_expansion = 0,
+    // which is what the SDK's store holds once its own expander has run.
+    let expansion = (!gr.expandable.is_empty()).then(|| {
+        proto::GrantExpandable {
+            entitlement_ids: gr.expandable.iter().map(ToString::to_string).collect(),
+            ..Default::default()
+        }
+        .encode_to_vec()
+    });
+    GrantRow {
+        resource_type: gr.resource.resource_type.as_str(),
+        resource_id: gr.resource.id.as_str().to_owned(),
+        entitlement: gr.entitlement.to_string(),
+        principal_type: gr.principal.resource_type.as_str(),
+        principal_id: gr.principal.id.as_str().to_owned(),
+        external_id,
+        expansion,
+        data,
+        has_sources: !gr.sources.is_empty(),
+    }
 }
 
 /// The finished `full` sync run (§3.5, §3.7 step 2).
