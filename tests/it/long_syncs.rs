@@ -118,6 +118,8 @@ fn resume_and_check(
     dir: &Path,
     (full, u): &(Value, u64),
 ) -> u64 {
+    // The stopped sync's last requests must be counted before the counters restart.
+    until_idle(server);
     server.reset_stats();
     let out = dir.join("resumed.json");
     let o = run_bounded(

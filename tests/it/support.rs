@@ -25,6 +25,21 @@ pub fn mock_with(cfg: MockConfig) -> MockServer {
     MockServer::start(cfg).expect("start mock")
 }
 
+/// Waits (bounded) until the mock holds no connection open: after a client process has been
+/// stopped, every request it sent has then been read and counted.
+pub fn until_idle(server: &MockServer) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while server.open_connections() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the mock still holds {} connections of a stopped client",
+            server.open_connections()
+        );
+        // A poll of the condition itself, not a guess at how long it takes.
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 pub fn client_config(base_url: &str) -> ClientConfig {
     let mut c = ClientConfig::new(base_url, AdminKey::new(KEY).expect("key"));
     c.retry_budget = Duration::from_secs(30);

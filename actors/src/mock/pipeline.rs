@@ -55,9 +55,19 @@ pub struct Shared {
     /// The rate limit is not enforced while set (a bench seeds a state at full speed, then
     /// measures under the limit).
     limits_lifted: std::sync::atomic::AtomicBool,
+    /// Connections accepted and not yet closed (see `open_connections`).
+    pub(super) open_connections: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
+    /// Connections the server holds open. Once a client process is gone, this reaching 0
+    /// means every request it sent has been read and counted: a test that resets the
+    /// counters after killing a client waits for it, or a request in flight at the kill
+    /// would be counted against the next run.
+    pub fn open_connections(&self) -> usize {
+        self.open_connections.load(Ordering::SeqCst)
+    }
+
     pub fn new(cfg: MockConfig, mut store: Store) -> Self {
         // The first admin key is the one clients run with: its redacted value says so.
         if let (Some(k), Some(key)) = (
@@ -75,6 +85,7 @@ impl Shared {
             next_id: AtomicU64::new(1),
             outage_until: Mutex::new(None),
             limits_lifted: std::sync::atomic::AtomicBool::new(false),
+            open_connections: std::sync::atomic::AtomicUsize::new(0),
             cfg,
         }
     }

@@ -139,12 +139,15 @@ async fn accept_loop(
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
                     let shared = shared.clone();
+                    shared.open_connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     tokio::spawn(async move {
+                        let counted = shared.clone();
                         let svc = service_fn(move |req| handle(shared.clone(), req));
                         // A client hanging up (or a Dropped fault) ends the connection; nothing to do.
                         let _ = http1::Builder::new()
                             .serve_connection(TokioIo::new(stream), svc)
                             .await;
+                        counted.open_connections.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                     });
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
