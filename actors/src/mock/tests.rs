@@ -822,3 +822,100 @@ async fn include_archived_is_a_boolean_not_anything_read_as_false() {
         }
     }
 }
+
+/// The new write routes are stateful like the rest: a created object is listed, a minted
+/// secret is shown once and then only redacted, a deleted service account takes its keys and
+/// its user along, an archived project refuses membership changes.
+#[tokio::test]
+async fn created_minted_and_deleted_objects_show_in_the_lists() {
+    use reqwest::Method;
+    let (mock, c) = start(MockConfig::default());
+    let base = mock.base_url();
+    let (s, _, g) = call(
+        &c,
+        Method::POST,
+        format!("{base}/organization/groups"),
+        Some(json!({"name": "Auditors"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{g}");
+    let (_, v) = get(&c, format!("{base}/organization/groups")).await;
+    assert!(ids(&v).contains(&g["id"].as_str().unwrap().to_owned()));
+
+    // A service account with its first key: the secret in this answer only.
+    let sas = format!("{base}/organization/projects/proj-alpha/service_accounts");
+    let (s, _, sa) = call(&c, Method::POST, sas.clone(), Some(json!({"name": "ci"}))).await;
+    assert_eq!(s, 200, "{sa}");
+    let secret = sa["api_key"]["value"].as_str().unwrap().to_owned();
+    let key_id = sa["api_key"]["id"].as_str().unwrap().to_owned();
+    let keys = format!("{base}/organization/projects/proj-alpha/api_keys");
+    let (_, v) = get(&c, keys.clone()).await;
+    let listed = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == key_id.as_str())
+        .expect("minted key listed")
+        .clone();
+    let redacted = listed["redacted_value"].as_str().unwrap();
+    assert!(
+        !v.to_string().contains(&secret),
+        "the secret is never listed"
+    );
+    assert!(
+        redacted.ends_with(&secret[secret.len() - 4..]),
+        "{redacted}"
+    );
+    let (_, v) = get(&c, format!("{keys}/{key_id}")).await;
+    assert!(v.get("value").is_none() && !v.to_string().contains(&secret));
+
+    // Deleting it takes its keys and its user.
+    let sa_id = sa["id"].as_str().unwrap();
+    let (s, _, _) = call(&c, Method::DELETE, format!("{sas}/{sa_id}"), None).await;
+    assert_eq!(s, 200);
+    let (_, v) = get(&c, format!("{keys}?owner_project_access=any")).await;
+    assert!(!ids(&v).contains(&key_id));
+    let (s, _) = get(&c, format!("{base}/organization/users/{sa_id}")).await;
+    assert_eq!(s, 404);
+
+    // Admin keys: listed with their redacted value and owner, the secret only at creation.
+    let (s, _, k) = call(
+        &c,
+        Method::POST,
+        format!("{base}/organization/admin_api_keys"),
+        Some(json!({"name": "rotation"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{k}");
+    let (_, v) = get(&c, format!("{base}/organization/admin_api_keys")).await;
+    let listed = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == k["id"])
+        .expect("new admin key listed")
+        .clone();
+    assert!(listed.get("value").is_none());
+    assert!(listed["redacted_value"].is_string() && listed["owner"]["id"].is_string());
+
+    // Archived: no membership change, however asked.
+    let (s, _, _) = call(
+        &c,
+        Method::POST,
+        format!("{base}/organization/projects/proj-alpha/archive"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _, e) = call(
+        &c,
+        Method::POST,
+        format!("{base}/organization/projects/proj-alpha/users"),
+        Some(json!({"user_id": "user-dave", "role": "member"})),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (400, Some("project_archived"))
+    );
+}
