@@ -401,6 +401,32 @@ pub fn one_assigned(roles: Vec<AssignedRole>, role_id: &str) -> Result<Bytes, Ap
     })
 }
 
+/// Where the item whose id is `id` sits in `items`, or 404 naming `what`.
+pub fn position_of<T>(
+    items: &[T],
+    item_id: impl Fn(&T) -> &str,
+    id: &str,
+    what: &str,
+) -> Result<usize, ApiError> {
+    items
+        .iter()
+        .position(|x| item_id(x) == id)
+        .ok_or_else(|| ApiError::not_found(what, id))
+}
+
+pub fn service_account_pos(pr: &ProjectState, id: &str) -> Result<usize, ApiError> {
+    position_of(
+        &pr.service_accounts,
+        |s| s.id.as_str(),
+        id,
+        "service account",
+    )
+}
+
+pub fn api_key_pos(pr: &ProjectState, id: &str) -> Result<usize, ApiError> {
+    position_of(&pr.api_keys, |k| k.id.as_str(), id, "API key")
+}
+
 pub fn project<'a>(store: &'a Store, id: &str) -> Result<&'a ProjectState, ApiError> {
     store
         .project(id)

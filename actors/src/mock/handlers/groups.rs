@@ -242,11 +242,7 @@ pub fn delete_group(store: &mut Store, p: Params, _: &[u8], _: &mut Cx) -> Resul
     for pr in &mut store.org.projects {
         pr.groups.retain(|x| x.group_id != id);
     }
-    to_json(&Deleted {
-        object: Some("group.deleted".into()),
-        id: Some(id.to_string()),
-        deleted: true,
-    })
+    deleted("group.deleted", Some(id.as_str()))
 }
 
 pub fn retrieve_group_role(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {

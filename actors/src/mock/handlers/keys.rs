@@ -19,12 +19,12 @@ pub fn list_admin_api_keys(store: &Store, _: Params, q: &ListQuery) -> Result<By
 }
 
 fn admin_key_pos(store: &Store, id: &str) -> Result<usize, ApiError> {
-    store
-        .org
-        .admin_keys
-        .iter()
-        .position(|k| k.id == id)
-        .ok_or_else(|| ApiError::not_found("admin API key", id))
+    position_of(
+        &store.org.admin_keys,
+        |k| k.id.as_str(),
+        id,
+        "admin API key",
+    )
 }
 
 pub fn retrieve_admin_api_key(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
@@ -88,9 +88,7 @@ pub fn delete_admin_api_key(
 ) -> Result<Bytes, ApiError> {
     let i = admin_key_pos(store, p[0])?;
     store.org.admin_keys.remove(i);
-    to_json(
-        &serde_json::json!({"object": "organization.admin_api_key.deleted", "id": p[0], "deleted": true}),
-    )
+    deleted("organization.admin_api_key.deleted", Some(p[0]))
 }
 
 pub fn retrieve_project_api_key(
@@ -99,12 +97,7 @@ pub fn retrieve_project_api_key(
     _: &ListQuery,
 ) -> Result<Bytes, ApiError> {
     let pr = project(store, p[0])?;
-    let k = pr
-        .api_keys
-        .iter()
-        .find(|k| k.id.as_str() == p[1])
-        .ok_or_else(|| ApiError::not_found("API key", p[1]))?;
-    to_json(&api_key(store, pr, k))
+    to_json(&api_key(store, pr, &pr.api_keys[api_key_pos(pr, p[1])?]))
 }
 
 pub fn delete_project_api_key(
@@ -114,12 +107,9 @@ pub fn delete_project_api_key(
     _: &mut Cx,
 ) -> Result<Bytes, ApiError> {
     let pi = project_index(store, p[0])?;
-    let keys = &mut store.org.projects[pi].api_keys;
-    let i = keys
-        .iter()
-        .position(|k| k.id.as_str() == p[1])
-        .ok_or_else(|| ApiError::not_found("API key", p[1]))?;
-    keys.remove(i);
+    let pr = &mut store.org.projects[pi];
+    let i = api_key_pos(pr, p[1])?;
+    pr.api_keys.remove(i);
     deleted("organization.project.api_key.deleted", Some(p[1]))
 }
 

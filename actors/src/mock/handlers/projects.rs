@@ -149,11 +149,9 @@ pub fn update_service_account(
     if let Some(r) = &b.role {
         check_enum(r, &["member", "owner"], "role")?;
     }
-    let sa = store.org.projects[pi]
-        .service_accounts
-        .iter_mut()
-        .find(|s| s.id.as_str() == p[1])
-        .ok_or_else(|| ApiError::not_found("service account", p[1]))?;
+    let pr = &mut store.org.projects[pi];
+    let i = service_account_pos(pr, p[1])?;
+    let sa = &mut pr.service_accounts[i];
     if let Some(r) = b.role {
         sa.role = Some(r);
     }
@@ -242,12 +240,7 @@ pub fn retrieve_project_service_account(
     _: &ListQuery,
 ) -> Result<Bytes, ApiError> {
     let pr = active_project(store, p[0])?;
-    let sa = pr
-        .service_accounts
-        .iter()
-        .find(|s| s.id.as_str() == p[1])
-        .ok_or_else(|| ApiError::not_found("service account", p[1]))?;
-    to_json(sa)
+    to_json(&pr.service_accounts[service_account_pos(pr, p[1])?])
 }
 
 pub fn add_project_group(

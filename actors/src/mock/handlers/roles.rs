@@ -250,14 +250,6 @@ fn update(r: &mut Role, b: RoleUpdate) -> Result<Bytes, ApiError> {
     to_json(r)
 }
 
-fn role_deleted(id: &str) -> Result<Bytes, ApiError> {
-    to_json(&Deleted {
-        object: Some("role.deleted".into()),
-        id: Some(id.to_owned()),
-        deleted: true,
-    })
-}
-
 pub fn create_org_role(
     store: &mut Store,
     _: Params,
@@ -294,7 +286,7 @@ pub fn delete_org_role(
     for g in &mut org.groups {
         g.roles.retain(|a| a.role_id != id);
     }
-    role_deleted(id.as_str())
+    deleted("role.deleted", Some(id.as_str()))
 }
 
 pub fn retrieve_project_role(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
@@ -348,7 +340,7 @@ pub fn delete_project_role(
     for g in &mut pr.groups {
         g.roles.retain(|a| a.role_id != id);
     }
-    role_deleted(id.as_str())
+    deleted("role.deleted", Some(id.as_str()))
 }
 
 pub fn retrieve_user_role(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {

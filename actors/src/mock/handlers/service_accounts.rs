@@ -106,11 +106,7 @@ pub fn create_service_account_key(
     let b: Mint = parse_optional(body)?;
     let pi = active_project_index(store, p[0])?;
     let pr = &mut store.org.projects[pi];
-    let sa = pr
-        .service_accounts
-        .iter()
-        .find(|s| s.id.as_str() == p[1])
-        .ok_or_else(|| ApiError::not_found("service account", p[1]))?
+    let sa = pr.service_accounts[service_account_pos(pr, p[1])?]
         .id
         .clone();
     let id = cx.new_id("key_");
@@ -134,11 +130,7 @@ pub fn delete_service_account(
 ) -> Result<Bytes, ApiError> {
     let pi = active_project_index(store, p[0])?;
     let pr = &mut store.org.projects[pi];
-    let i = pr
-        .service_accounts
-        .iter()
-        .position(|s| s.id.as_str() == p[1])
-        .ok_or_else(|| ApiError::not_found("service account", p[1]))?;
+    let i = service_account_pos(pr, p[1])?;
     let sa = pr.service_accounts.remove(i).id;
     pr.api_keys
         .retain(|k| !matches!(&k.owner, KeyOwner::ServiceAccount(s) if *s == sa));
