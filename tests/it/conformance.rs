@@ -208,20 +208,15 @@ fn valid_requests_get_valid_answers() {
         };
         let query = if op.is_list() { "limit=1" } else { "" };
         // A read may share a mock; a write gets a fresh one, so no write sees another's effects.
-        let fresh;
-        let m = if op.mutates() {
-            fresh = mock();
-            &fresh
-        } else {
-            &shared
+        let send = |auth: &Auth| {
+            let url = target(&path, query);
+            if op.mutates() {
+                http::send(addr(&mock()), &op.method, &url, auth, &body)
+            } else {
+                http::send(addr(&shared), &op.method, &url, auth, &body)
+            }
         };
-        let r = http::send(
-            addr(m),
-            &op.method,
-            &target(&path, query),
-            &Auth::Key,
-            &body,
-        );
+        let r = send(&Auth::Key);
         let mut problem = success_problem(&spec, op, &r);
         if problem.is_none() && op.is_list() {
             let n = r
@@ -239,20 +234,7 @@ fn valid_requests_get_valid_answers() {
         );
 
         // The scheme is case-insensitive: `bearer` is accepted.
-        let fresh;
-        let m = if op.mutates() {
-            fresh = mock();
-            &fresh
-        } else {
-            &shared
-        };
-        let r = http::send(
-            addr(m),
-            &op.method,
-            &target(&path, query),
-            &Auth::Lower,
-            &body,
-        );
+        let r = send(&Auth::Lower);
         list.check(
             &what,
             "lower-case 'bearer' scheme accepted",
