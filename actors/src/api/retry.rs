@@ -21,6 +21,9 @@ use std::time::Duration;
 /// 429s one call accepts per allowed failed answer.
 pub const RATE_LIMITED_PER_ATTEMPT: u32 = 8;
 
+/// The wait before the first retry of a failed answer (±30%), doubling after each.
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
 /// A server wait this long is worth saying at the default verbosity.
 const LONG_WAIT: Duration = Duration::from_secs(60);
 
@@ -52,6 +55,18 @@ pub struct Retry {
 
 impl Retry {
     pub fn new(max_attempts: u32, budget: Duration) -> Self {
+        let mut backoff = ExponentialBackoff {
+            initial_interval: FIRST_BACKOFF,
+            max_interval: Duration::from_secs(30),
+            multiplier: 2.0,
+            randomization_factor: 0.3,
+            // Only the intervals are used: the budget is kept here, in server-imposed time.
+            max_elapsed_time: None,
+            ..ExponentialBackoff::default()
+        };
+        // The struct update keeps the default's *current* interval (500 ms), which is what
+        // the first wait is drawn from: without a reset the first retry waited 500 ms, not 100.
+        backoff.reset();
         Self {
             max_attempts: max_attempts.max(1),
             budget,
@@ -61,15 +76,7 @@ impl Retry {
             rate_limited: 0,
             unreachable_for: Duration::ZERO,
             cut_short: None,
-            backoff: ExponentialBackoff {
-                initial_interval: Duration::from_millis(100),
-                max_interval: Duration::from_secs(30),
-                multiplier: 2.0,
-                randomization_factor: 0.3,
-                // Only the intervals are used: the budget is kept here, in server-imposed time.
-                max_elapsed_time: None,
-                ..ExponentialBackoff::default()
-            },
+            backoff,
         }
     }
 
@@ -252,6 +259,26 @@ mod tests {
             Retry::new(3, Duration::ZERO).after(&status(404), Duration::ZERO),
             Next::Fail
         );
+    }
+
+    #[test]
+    fn backoff_starts_at_the_first_interval_and_doubles() {
+        let mut r = Retry::new(8, Duration::from_secs(600));
+        let mut waits = Vec::new();
+        for _ in 0..3 {
+            match r.after(&status(500), Duration::ZERO) {
+                Next::Wait(w) => waits.push(w.as_secs_f64()),
+                other => panic!("{other:?}"),
+            }
+        }
+        let first = FIRST_BACKOFF.as_secs_f64();
+        for (i, w) in waits.iter().enumerate() {
+            let mid = first * 2f64.powi(i as i32);
+            assert!(
+                (mid * 0.7..=mid * 1.3).contains(w),
+                "wait {i} was {w} s, expected {mid} s ±30%"
+            );
+        }
     }
 
     #[test]
