@@ -4,15 +4,16 @@
 
 use super::call::Call;
 use super::error::{ApiError, Failure};
+use super::hedge::{HedgePolicy, Latencies};
 use super::models::ErrorEnvelope;
 use super::page::{Page, RawPage, TOO_MANY_ITEMS};
 use super::retry::{Next, Retry};
 use super::stats::ClientStats;
-use super::wire::{self, InProcess, WireRequest};
+use super::wire::{self, Fetched, InProcess, WireRequest};
 use crate::endpoint::Endpoint;
 use crate::ids::UnsafeId;
 use crate::secret::{AdminKey, server_text};
-use crate::throttle::{Priority, Throttle, ThrottleConfig};
+use crate::throttle::{Permit, Priority, Throttle, ThrottleConfig};
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -45,6 +46,8 @@ pub struct ClientConfig {
     pub throttle: ThrottleConfig,
     /// Talk to this in-process server instead of over HTTP (simulations).
     pub in_process: Option<InProcess>,
+    /// When a slow read is asked again (see [`super::hedge`]); `None`: never.
+    pub hedge: Option<HedgePolicy>,
 }
 
 impl ClientConfig {
@@ -71,6 +74,7 @@ impl ClientConfig {
             page_size: None,
             throttle: ThrottleConfig::default(),
             in_process: None,
+            hedge: Some(HedgePolicy::default()),
         }
     }
 }
@@ -89,6 +93,8 @@ pub struct AdminClient {
     /// waited for: a wrong URL, a closed port or a failing TLS handshake ends the run at once
     /// instead of after every list's retry budget.
     answered: Arc<AtomicBool>,
+    /// Recent answer times per endpoint, when reads are hedged.
+    latencies: Option<Arc<Latencies>>,
 }
 
 impl std::fmt::Debug for AdminClient {
@@ -221,6 +227,7 @@ impl AdminClient {
             ),
         };
         let throttle = Throttle::new(config.throttle.clone());
+        let latencies = config.hedge.map(|p| Arc::new(Latencies::new(p)));
         Ok(Self {
             wire: http,
             base: config.base_url.trim_end_matches('/').into(),
@@ -230,6 +237,7 @@ impl AdminClient {
             config: Arc::new(config),
             priority: Priority::Bulk,
             answered: Arc::new(AtomicBool::new(false)),
+            latencies,
         })
     }
 
@@ -379,9 +387,8 @@ impl AdminClient {
         retry: &mut Retry,
     ) -> Result<T, ApiError> {
         let endpoint = call.endpoint;
-        let mut permit = self.throttle.acquire_with(endpoint, self.priority).await;
-        self.stats.record_request(endpoint);
-        let req = WireRequest {
+        let permit = self.throttle.acquire_with(endpoint, self.priority).await;
+        let req = || WireRequest {
             method: endpoint.method(),
             path: call.path.clone(),
             query: url::form_urlencoded::Serializer::new(String::new())
@@ -390,12 +397,16 @@ impl AdminClient {
             authorization: format!("Bearer {}", self.key.expose()),
             body: body.map(<[u8]>::to_vec),
         };
-        let fetched = match &self.wire {
-            Wire::Http(http) => wire::over_http(http, &self.base, endpoint, req).await?,
-            Wire::InProcess(server) => {
-                wire::in_process(&*server.0, endpoint, self.config.timeout, req).await?
-            }
+        // Only reads are hedged: a second mutation could act twice.
+        let deadline = match (&self.latencies, endpoint.is_mutation()) {
+            (Some(l), false) => l.hedge_after(endpoint),
+            _ => None,
         };
+        let (fetched, mut permit) = match deadline {
+            None => (self.exchange(endpoint, req()).await, permit),
+            Some(after) => self.hedged(endpoint, &req, permit, after).await,
+        };
+        let fetched = fetched?;
         let status = fetched.status;
         self.answered.store(true, Ordering::Relaxed);
         if status == 429 {
@@ -438,6 +449,71 @@ impl AdminClient {
                 ApiError::Body { endpoint, detail }
             }
         })
+    }
+}
+
+impl AdminClient {
+    /// One request on the wire, counted and timed.
+    async fn exchange(&self, endpoint: Endpoint, req: WireRequest) -> Result<Fetched, ApiError> {
+        self.stats.record_request(endpoint);
+        let sent = Instant::now();
+        let fetched = match &self.wire {
+            Wire::Http(http) => wire::over_http(http, &self.base, endpoint, req).await,
+            Wire::InProcess(server) => {
+                wire::in_process(&*server.0, endpoint, self.config.timeout, req).await
+            }
+        };
+        if let (Some(l), Ok(f)) = (&self.latencies, &fetched)
+            && f.body.is_ok()
+        {
+            l.record(endpoint, sent.elapsed());
+        }
+        fetched
+    }
+
+    /// [`AdminClient::exchange`], asked again once `after` has passed without an answer, if the
+    /// throttle has a spare slot and `endpoint`'s budget has room (see `Throttle::try_spare`);
+    /// at most once. The first answer wins, whatever it says; the other request is dropped and
+    /// its permit with it (the throttle records its outcome as unknown). Returns the winner's
+    /// permit.
+    async fn hedged(
+        &self,
+        endpoint: Endpoint,
+        req: &(dyn Fn() -> WireRequest + Sync),
+        permit: Permit,
+        after: Duration,
+    ) -> (Result<Fetched, ApiError>, Permit) {
+        let first = self.exchange(endpoint, req());
+        tokio::pin!(first);
+        // Looked for again every `after` while the first is outstanding: room comes and goes
+        // (a slot frees, the frontier grows, a pace token comes due).
+        let spare = loop {
+            tokio::select! {
+                fetched = &mut first => return (fetched, permit),
+                () = tokio::time::sleep(after) => {}
+            }
+            let spare = tokio::select! {
+                fetched = &mut first => return (fetched, permit),
+                slot = self.throttle.spare_slot() => {
+                    slot.and_then(|s| self.throttle.try_spare(endpoint, s))
+                }
+            };
+            if let Some(spare) = spare {
+                break spare;
+            }
+        };
+        self.stats.record_hedge(endpoint);
+        tracing::debug!(
+            endpoint = endpoint.template(),
+            after_ms = after.as_millis() as u64,
+            "Hedging a slow request."
+        );
+        let second = self.exchange(endpoint, req());
+        tokio::pin!(second);
+        tokio::select! {
+            fetched = &mut first => (fetched, permit),
+            fetched = &mut second => (fetched, spare),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod call;
 pub mod client;
 pub mod error;
+pub mod hedge;
 pub mod models;
 pub mod page;
 pub mod retry;
@@ -15,6 +16,7 @@ pub use client::{
     AdminClient, ClientConfig, DEFAULT_BASE_URL, MAX_PAGES_PER_LIST, PageItems, Pager,
 };
 pub use error::{ApiError, TransportKind};
+pub use hedge::HedgePolicy;
 pub use page::{Page, PageStyle, RawPage};
 pub use stats::{ClientStats, EndpointCounts};
 pub use wire::{InProcess, Transport, WireRequest, WireResponse};

@@ -12,6 +12,9 @@ pub struct EndpointCounts {
     /// HTTP requests sent, retries included.
     pub requests: u64,
     pub retries: u64,
+    /// Requests sent a second time while the first was still outstanding (see `hedge`);
+    /// counted in `requests` too.
+    pub hedged: u64,
     pub rate_limited: u64,
     /// Calls that failed after every retry.
     pub failures: u64,
@@ -32,6 +35,9 @@ impl ClientStats {
     pub(crate) fn record_retry(&self, e: Endpoint) {
         self.bump(e, |c| c.retries += 1);
     }
+    pub(crate) fn record_hedge(&self, e: Endpoint) {
+        self.bump(e, |c| c.hedged += 1);
+    }
     pub(crate) fn record_rate_limited(&self, e: Endpoint) {
         self.bump(e, |c| c.rate_limited += 1);
     }
@@ -50,6 +56,7 @@ impl ClientStats {
             .fold(EndpointCounts::default(), |mut t, e| {
                 t.requests += e.requests;
                 t.retries += e.retries;
+                t.hedged += e.hedged;
                 t.rate_limited += e.rate_limited;
                 t.failures += e.failures;
                 t

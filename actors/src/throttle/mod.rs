@@ -229,6 +229,26 @@ impl Throttle {
         }
     }
 
+    /// A permit for a request that must not wait or take anyone's turn (a hedge): `slot` is a
+    /// global in-flight slot the caller already holds (see [`Throttle::spare_slot`]); `None`
+    /// unless `endpoint`'s budget has room now (see `Scheduler::spare`).
+    pub fn try_spare(&self, endpoint: Endpoint, slot: OwnedSemaphorePermit) -> Option<Permit> {
+        let ticket = self
+            .shared
+            .with_core(|core, now| core.spare(endpoint, now))?;
+        Some(Permit {
+            shared: self.shared.clone(),
+            ticket: Some(ticket),
+            _slot: Some(slot),
+        })
+    }
+
+    /// Waits for a global in-flight slot, queued fairly behind every request already waiting
+    /// for one (a hedge takes a slot only in its turn).
+    pub async fn spare_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.shared.in_flight.clone().acquire_owned().await.ok()
+    }
+
     /// A permit that records nothing (an endpoint the throttle has no state for: cannot happen
     /// with a closed `Endpoint` enum, but a handler must not panic).
     fn unthrottled(&self) -> Permit {

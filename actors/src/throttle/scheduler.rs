@@ -382,6 +382,43 @@ impl Scheduler {
         })
     }
 
+    /// A request to `e` that goes now or not at all, and only where the throttle's own rules
+    /// would let one more request go without raising the endpoint's risk of a 429 (a hedge):
+    /// no pause holds `e`; paced, its pace has a token now that no waiter is waiting for;
+    /// unpaced, it is inside the frontier (what passes proved safe) or `e` holds the election
+    /// and its slow-start window has room (the hedge takes a place in the window a regular
+    /// request would otherwise take, so `e` sends no faster than without it). It never claims
+    /// the election, and the user's `--rpm` budget is checked as for any request.
+    pub fn spare(&mut self, e: Endpoint, now: f64) -> Option<Ticket> {
+        let ep = &self.eps[e as usize];
+        if ep.paused_until > now || ep.waiting_interactive > 0 {
+            return None;
+        }
+        let room = match ep.pacer.as_ref() {
+            Some(p) => ep.waiting == 0 && p.ready(now).is_ok(),
+            None => {
+                self.frontier.within(e, now)
+                    || (self.election.holder() == Some(e)
+                        && !self.frontier.quiet(now)
+                        && ep.exploring < self.frontier.window())
+            }
+        };
+        if !room {
+            return None;
+        }
+        let id = self.enqueue(e, Priority::Bulk);
+        match self.poll(id, now) {
+            Poll::Go => self.sent(id, now).or_else(|| {
+                self.cancel(id);
+                None
+            }),
+            _ => {
+                self.cancel(id);
+                None
+            }
+        }
+    }
+
     /// Waiter `w` gave up (its request was dropped) before it was sent.
     pub fn cancel(&mut self, w: WaiterId) {
         let Some(waiter) = self.waiters.remove(&w) else {

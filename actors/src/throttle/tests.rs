@@ -188,3 +188,49 @@ async fn a_waiter_parked_on_the_frontier_is_woken_by_the_passes_that_let_it_go()
         .expect("woken by the passes, not by a timer")
         .expect("task");
 }
+
+#[test]
+fn a_hedge_goes_only_where_passes_proved_room_and_never_into_a_pause() {
+    let mut s = Scheduler::new(&ThrottleConfig::default());
+    let first = go(&mut s, A, 0.0).expect("alone in flight, it goes");
+    assert!(
+        s.spare(A, 0.05).is_none(),
+        "nothing proves a second request safe yet: a regular one would explore, a hedge does not"
+    );
+    // B proves six requests at once safe (it explored); A may now follow that schedule.
+    let b: Vec<_> = (0..6).filter_map(|_| go(&mut s, B, 0.0)).collect();
+    assert!(b.len() > 1, "B explored");
+    for t in b {
+        s.resolve(t, Outcome::Passed, 0.02);
+    }
+    s.resolve(first, Outcome::Passed, 0.02);
+    let hedge = s.spare(A, 0.03).expect("inside the frontier: room");
+    s.resolve(hedge, Outcome::Unknown, 0.04);
+    // A 429 pauses A: no hedge until the pause is over.
+    let t = go(&mut s, A, 0.05).expect("goes");
+    s.resolve(t, Outcome::Limited { pause_s: 1.0 }, 0.06);
+    assert!(s.spare(A, 0.5).is_none(), "paused");
+}
+
+#[test]
+fn a_paced_endpoint_is_hedged_only_with_a_token_nobody_waits_for() {
+    let mut s = Scheduler::new(&ThrottleConfig {
+        known: KnownLimits {
+            shared: Some(LimitRange {
+                rpm_min: 60.0,
+                rpm_max: 60.0,
+                burst_min: 1.0,
+            }),
+            ..KnownLimits::default()
+        },
+        ..ThrottleConfig::default()
+    });
+    let t = go(&mut s, A, 0.0).expect("the burst");
+    s.resolve(t, Outcome::Passed, 0.01);
+    assert!(s.spare(A, 0.5).is_none(), "no token before 1 s");
+    let waiter = s.enqueue(A, Priority::Bulk);
+    assert!(matches!(s.poll(waiter, 0.5), Poll::At(_)));
+    assert!(s.spare(A, 1.5).is_none(), "the token is the waiter's");
+    s.cancel(waiter);
+    assert!(s.spare(A, 1.5).is_some(), "a token nobody waits for");
+}
