@@ -1,6 +1,6 @@
 //! Turning flags and environment into the engine's configuration, in one place.
 
-use crate::cli::{ConnectArgs, KeyPermissionsArg, MockKnobs, PlanArg};
+use crate::cli::{ConnectArgs, FaultKindArg, KeyPermissionsArg, MockKnobs, PlanArg};
 use crate::exit::CliError;
 use openai_access_actors::AdminKey;
 use openai_access_actors::ClientConfig;
@@ -121,6 +121,9 @@ pub fn connect(args: &ConnectArgs) -> Result<Connection, CliError> {
     client.timeout = Duration::from_secs(args.timeout);
     client.max_attempts = args.max_attempts;
     client.retry_budget = Duration::from_secs(args.retry_budget);
+    if args.no_hedge {
+        client.hedge = None;
+    }
     client.throttle = ThrottleConfig {
         max_in_flight: args.max_in_flight as usize,
         rpm: args.rpm,
@@ -155,7 +158,11 @@ pub fn mock_config(knobs: &MockKnobs) -> Result<MockConfig, CliError> {
         }),
         faults: Faults {
             rate: knobs.fault_rate,
-            kinds: FaultKind::ALL.to_vec(),
+            kinds: if knobs.fault_kinds.is_empty() {
+                FaultKind::ALL.to_vec()
+            } else {
+                knobs.fault_kinds.iter().map(|k| fault_kind(*k)).collect()
+            },
             ..Faults::default()
         },
         plan: match knobs.plan {
@@ -168,4 +175,16 @@ pub fn mock_config(knobs: &MockKnobs) -> Result<MockConfig, CliError> {
         },
         ..MockConfig::default()
     })
+}
+
+fn fault_kind(k: FaultKindArg) -> FaultKind {
+    match k {
+        FaultKindArg::Status500 => FaultKind::Status500,
+        FaultKindArg::Status502 => FaultKind::Status502,
+        FaultKindArg::Status503 => FaultKind::Status503,
+        FaultKindArg::Truncated => FaultKind::Truncated,
+        FaultKindArg::Malformed => FaultKind::Malformed,
+        FaultKindArg::Slow => FaultKind::Slow,
+        FaultKindArg::Dropped => FaultKind::Dropped,
+    }
 }

@@ -33,6 +33,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub warm: bool,
 
+    /// Never ask a slow read again (hedging is on by default: see `sync --help`). For
+    /// before/after comparisons.
+    #[arg(long)]
+    pub no_hedge: bool,
+
     /// Also write the report as JSON here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -91,6 +96,11 @@ pub struct MockKnobs {
     #[arg(long, value_name = "F", default_value_t = 0.0)]
     pub fault_rate: f64,
 
+    /// Which faults to inject (drawn uniformly): 500, 502, 503, truncated, malformed, slow
+    /// (a 2 s stall, then a normal answer), dropped. Default: all of them.
+    #[arg(long, value_enum, value_name = "KIND,…", value_delimiter = ',', num_args = 1..)]
+    pub fault_kinds: Vec<FaultKindArg>,
+
     /// Plan: `free` refuses group member listing, as the real API does for unpaid plans.
     #[arg(long, value_enum, default_value_t = PlanArg::Paid)]
     pub plan: PlanArg,
@@ -112,6 +122,20 @@ pub struct MockServeArgs {
     /// The one admin key the mock accepts.
     #[arg(long, value_name = "KEY", default_value = openai_access_actors::mock::MOCK_KEY)]
     pub admin_key: String,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FaultKindArg {
+    #[value(name = "500")]
+    Status500,
+    #[value(name = "502")]
+    Status502,
+    #[value(name = "503")]
+    Status503,
+    Truncated,
+    Malformed,
+    Slow,
+    Dropped,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -84,4 +84,12 @@ pub struct ConnectArgs {
     /// pacing does not count. A longer Retry-After is not waited out.
     #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400), env = "BATON_RETRY_BUDGET")]
     pub retry_budget: u64,
+
+    /// Never hedge. By default a read that takes far longer than its endpoint's recent answers
+    /// (3 × their 95th percentile, at least 50 ms) is sent once more while the first is still
+    /// outstanding, and the first answer wins; only when a request slot is free and the
+    /// endpoint's learned budget has room, so a hedge never provokes a 429. Mutations are
+    /// never hedged.
+    #[arg(long, env = "BATON_NO_HEDGE", value_parser = super::values::go_bool, num_args = 0..=1, require_equals = false, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
+    pub no_hedge: bool,
 }

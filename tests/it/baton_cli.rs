@@ -62,6 +62,7 @@ fn sample(id: &str) -> Option<(&'static str, &'static [&'static str])> {
         | "full"
         | "allow_self_lockout"
         | "allow_scim_override"
+        | "no_hedge"
         | "json" => ("true", &[]),
         _ => return None,
     })

@@ -19,6 +19,7 @@ pub struct Scenario<'a> {
     pub changes: &'a [usize],
     pub seed: u64,
     pub max_in_flight: u32,
+    pub hedge: bool,
     /// The full sync's bound under the mock's limit (`None` without a limit).
     pub full_bound_s: Option<f64>,
 }
@@ -150,7 +151,7 @@ fn one(target: &Target, s: &Scenario, k: usize) -> Result<Step, CliError> {
     let fresh = run_on(
         target,
         sync(SyncConfig {
-            client: client_for(target, s.max_in_flight, KnownLimits::default())?,
+            client: client_for(target, s.max_in_flight, KnownLimits::default(), s.hedge)?,
             org_id: None,
             max_duration: None,
         }),
@@ -197,7 +198,7 @@ fn stateful(
     paced: bool,
 ) -> Result<(Run, openai_access_actors::state::Prepared, SyncOutcome), CliError> {
     target.reset();
-    let client = client_for(target, s.max_in_flight, KnownLimits::default())?;
+    let client = client_for(target, s.max_in_flight, KnownLimits::default(), s.hedge)?;
     let (mut prepared, outcome) = run_on(target, async {
         let mut prepared = prepare(dir, server, None, &client, opts)
             .await

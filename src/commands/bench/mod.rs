@@ -25,6 +25,8 @@ pub struct Run {
     pub wall_s: f64,
     pub requests: u64,
     pub retries: u64,
+    /// Reads sent a second time while the first was outstanding (in `requests` too).
+    pub hedged: u64,
     pub rate_limited: u64,
     pub max_429_per_endpoint: u64,
     /// Per endpoint template: requests issued and 429s received.
@@ -146,6 +148,7 @@ fn client_for(
     target: &Target,
     max_in_flight: u32,
     known: KnownLimits,
+    hedge: bool,
 ) -> Result<ClientConfig, CliError> {
     let key = AdminKey::new(settings::MOCK_KEY).ok_or_else(|| CliError::fatal("mock key"))?;
     let base = match target {
@@ -157,6 +160,9 @@ fn client_for(
     client.throttle.max_in_flight = max_in_flight as usize;
     client.throttle.known = known;
     client.max_attempts = 20;
+    if !hedge {
+        client.hedge = None;
+    }
     if let Target::Simulated(m) = target {
         client.in_process = Some(m.transport());
     }
@@ -175,10 +181,11 @@ fn one_sync(
     target: &Target,
     max_in_flight: u32,
     known: KnownLimits,
+    hedge: bool,
 ) -> Result<(Run, KnownLimits), CliError> {
     target.reset();
     let config = SyncConfig {
-        client: client_for(target, max_in_flight, known)?,
+        client: client_for(target, max_in_flight, known, hedge)?,
         org_id: None,
         max_duration: None,
     };
@@ -201,6 +208,7 @@ fn measured(target: &Target, outcome: &SyncOutcome) -> Result<Run, CliError> {
         wall_s: outcome.duration.as_secs_f64(),
         requests: stats.requests.values().sum(),
         retries: outcome.requests.values().map(|c| c.retries).sum(),
+        hedged: outcome.requests.values().map(|c| c.hedged).sum(),
         rate_limited: stats.rate_limited,
         max_429_per_endpoint: outcome
             .requests
@@ -272,6 +280,7 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
             changes: &args.changes,
             seed: args.knobs.seed,
             max_in_flight: args.max_in_flight,
+            hedge: !args.no_hedge,
             full_bound_s: bound_rate,
         };
         let report = incremental::run(&target, &scenario)?;
@@ -284,7 +293,7 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
 
     let mut known = KnownLimits::default();
     let cold = if args.warm {
-        let (run, learned) = one_sync(&target, args.max_in_flight, known)?;
+        let (run, learned) = one_sync(&target, args.max_in_flight, known, !args.no_hedge)?;
         eprintln!(
             "cold run (learning the limits): {:.3} s; learned {}",
             run.wall_s,
@@ -297,7 +306,7 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
     };
     let mut runs = Vec::new();
     for i in 0..args.repeat {
-        let (run, learned) = one_sync(&target, args.max_in_flight, known.clone())?;
+        let (run, learned) = one_sync(&target, args.max_in_flight, known.clone(), !args.no_hedge)?;
         if args.warm {
             eprintln!("  learned {}", describe(&learned));
             known = learned;
@@ -315,7 +324,7 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
     let sequential = match args.baseline {
         Baseline::Sequential => {
             eprintln!("sequential baseline (one request at a time)…");
-            Some(one_sync(&target, 1, KnownLimits::default())?.0)
+            Some(one_sync(&target, 1, KnownLimits::default(), !args.no_hedge)?.0)
         }
         Baseline::None => None,
     };
@@ -419,10 +428,11 @@ fn print_report(r: &Report) -> std::io::Result<()> {
     )?;
     writeln!(
         o,
-        "requests issued: {} (= ΣR_e {:+}), retries {}, 429s {} (max {} on one endpoint)",
+        "requests issued: {} (= ΣR_e {:+}), retries {}, hedged {}, 429s {} (max {} on one endpoint)",
         first.requests,
         first.requests as i64 - r.minimum_requests_total as i64,
         first.retries,
+        first.hedged,
         first.rate_limited,
         first.max_429_per_endpoint
     )?;
