@@ -7,6 +7,7 @@ mod client;
 mod conformance;
 mod ground_truth;
 mod guards;
+mod hedging;
 mod hostile;
 mod incremental;
 mod jit;

@@ -43,6 +43,9 @@ pub fn until_idle(server: &MockServer) {
 pub fn client_config(base_url: &str) -> ClientConfig {
     let mut c = ClientConfig::new(base_url, AdminKey::new(KEY).expect("key"));
     c.retry_budget = Duration::from_secs(30);
+    // Real-time tests count requests exactly; on a loaded machine a hedge could add one. The
+    // fault tests opt back in, and `hedging.rs` tests hedging in virtual time.
+    c.hedge = None;
     c
 }
 
@@ -190,6 +193,8 @@ pub fn bin() -> std::process::Command {
             c.env_remove(k);
         }
     }
+    // As `client_config`: exact request counts, whatever the machine's load.
+    c.env("BATON_NO_HEDGE", "true");
     // A run without --out writes its default output to the working directory: never the
     // checkout's.
     c.current_dir(scratch_cwd());

@@ -2,6 +2,7 @@
 
 use crate::ground_truth;
 use crate::support::*;
+use openai_access_actors::api::HedgePolicy;
 use openai_access_actors::mock::{FaultKind, Faults, MockConfig, Plan, Preset, RateLimit};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -124,6 +125,7 @@ fn faults_and_429_storms_do_not_change_a_single_byte() {
     });
     let mut cfg = client_config(&faulty.base_url());
     cfg.max_attempts = 12;
+    cfg.hedge = Some(HedgePolicy::default());
     let o = run_sync(cfg).expect("sync with faults");
     assert!(faulty.stats().faults > 0, "faults were injected");
     assert!(o.requests.values().map(|c| c.retries).sum::<u64>() > 0);
