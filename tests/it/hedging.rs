@@ -14,11 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// The mock, except that the `nth` request to a user's role list (counting from 1) is
+/// The mock, except that the `nth` request (counting from 1) whose path `which` picks is
 /// answered `delay` late. The mock receives (and counts) it at once, as a server does a
 /// request whose answer stalls.
 struct SlowOnce {
     mock: Arc<InProcessMock>,
+    which: fn(&str) -> bool,
     nth: u64,
     delay: Duration,
     seen: AtomicU64,
@@ -29,9 +30,8 @@ impl Transport for SlowOnce {
         &self,
         req: WireRequest,
     ) -> Pin<Box<dyn Future<Output = Result<WireResponse, TransportKind>> + Send + '_>> {
-        let user_roles =
-            req.path.starts_with("/organization/users/") && req.path.ends_with("/roles");
-        let slow = user_roles && self.seen.fetch_add(1, Ordering::SeqCst) + 1 == self.nth;
+        let slow =
+            (self.which)(&req.path) && self.seen.fetch_add(1, Ordering::SeqCst) + 1 == self.nth;
         Box::pin(async move {
             let answer = self.mock.transport().0.send(req).await;
             if slow {
@@ -42,11 +42,25 @@ impl Transport for SlowOnce {
     }
 }
 
+fn user_roles(path: &str) -> bool {
+    path.starts_with("/organization/users/") && path.ends_with("/roles")
+}
+
 fn with_one_slow_answer(mock: &Arc<InProcessMock>, delay: Duration) -> ClientConfig {
+    with_slow_answer(mock, user_roles, 40, delay)
+}
+
+fn with_slow_answer(
+    mock: &Arc<InProcessMock>,
+    which: fn(&str) -> bool,
+    nth: u64,
+    delay: Duration,
+) -> ClientConfig {
     let mut c = simulated_config(mock);
     c.in_process = Some(InProcess(Arc::new(SlowOnce {
         mock: mock.clone(),
-        nth: 40,
+        which,
+        nth,
         delay,
         seen: AtomicU64::new(0),
     })));
@@ -115,6 +129,37 @@ fn a_stalled_answer_is_asked_again_once_and_the_first_answer_wins() {
         assert_eq!(got.rate_limited, 0);
         assert_eq!(o.requests.values().map(|c| c.retries).sum::<u64>(), 0);
     }
+}
+
+#[test]
+fn a_read_sent_before_a_deadline_is_known_is_hedged_once_one_is() {
+    // The project list's first page goes out in the sync's second round trip, when one answer
+    // is known (the user list's first page, which proves the key): too few to set a deadline
+    // from. Its stall is still cut short, once the other lists' answers have set one.
+    let mock = InProcessMock::start(MockConfig {
+        preset: Preset::Medium,
+        latency: Duration::from_millis(20),
+        ..MockConfig::default()
+    });
+    let want = simulated_sync(simulated_config(&mock)).expect("undisturbed");
+    mock.reset_stats();
+    let stall = Duration::from_secs(20);
+    let o = simulated_sync(with_slow_answer(
+        &mock,
+        |p| p == "/organization/projects",
+        1,
+        stall,
+    ))
+    .expect("sync");
+    assert!(o.failures.is_empty(), "{:?}", o.failures);
+    assert_eq!(graph_json(&o), graph_json(&want));
+    assert_eq!(o.requests[&Endpoint::ListProjects].hedged, 1);
+    assert_eq!(hedged(&o), 1);
+    assert!(
+        o.duration < stall / 4,
+        "the first request's stall did not stretch the sync: {:?}",
+        o.duration
+    );
 }
 
 #[test]

@@ -398,13 +398,9 @@ impl AdminClient {
             body: body.map(<[u8]>::to_vec),
         };
         // Only reads are hedged: a second mutation could act twice.
-        let deadline = match (&self.latencies, endpoint.is_mutation()) {
-            (Some(l), false) => l.hedge_after(endpoint),
-            _ => None,
-        };
-        let (fetched, mut permit) = match deadline {
-            None => (self.exchange(endpoint, req()).await, permit),
-            Some(after) => self.hedged(endpoint, &req, permit, after).await,
+        let (fetched, mut permit) = match (&self.latencies, endpoint.is_mutation()) {
+            (Some(l), false) => self.hedged(endpoint, &req, permit, l).await,
+            _ => (self.exchange(endpoint, req()).await, permit),
         };
         let fetched = fetched?;
         let status = fetched.status;
@@ -471,9 +467,9 @@ impl AdminClient {
         fetched
     }
 
-    /// [`AdminClient::exchange`], asked again once `after` has passed without an answer, if the
-    /// throttle has a spare slot and `endpoint`'s budget has room (see `Throttle::try_spare`);
-    /// at most once. The first answer wins, whatever it says; the other request is dropped and
+    /// [`AdminClient::exchange`], asked again once the hedge deadline has passed without an
+    /// answer, if the throttle has a spare slot and `endpoint`'s budget has room (see
+    /// `Throttle::try_spare`); at most once. The first answer wins, whatever it says; the other request is dropped and
     /// its permit with it (the throttle records its outcome as unknown). Returns the winner's
     /// permit.
     async fn hedged(
@@ -481,16 +477,29 @@ impl AdminClient {
         endpoint: Endpoint,
         req: &(dyn Fn() -> WireRequest + Sync),
         permit: Permit,
-        after: Duration,
+        latencies: &Latencies,
     ) -> (Result<Fetched, ApiError>, Permit) {
+        let sent = tokio::time::Instant::now();
         let first = self.exchange(endpoint, req());
         tokio::pin!(first);
-        // Looked for again every `after` while the first is outstanding: room comes and goes
-        // (a slot frees, the frontier grows, a pace token comes due).
+        // The deadline is read again on every wake-up: a read sent before enough answers were
+        // known (the first round trips, which are the critical chain's start) becomes
+        // hedgeable once they are. Room is looked for again on every wake-up too: it comes
+        // and goes (a slot frees, the frontier grows, a pace token comes due).
         let spare = loop {
+            let wake = match latencies.hedge_after(endpoint) {
+                Some(after) => (sent + after).max(tokio::time::Instant::now() + latencies.floor()),
+                None => tokio::time::Instant::now() + latencies.floor(),
+            };
             tokio::select! {
                 fetched = &mut first => return (fetched, permit),
-                () = tokio::time::sleep(after) => {}
+                () = tokio::time::sleep_until(wake) => {}
+            }
+            if latencies
+                .hedge_after(endpoint)
+                .is_none_or(|after| sent.elapsed() < after)
+            {
+                continue;
             }
             let spare = tokio::select! {
                 fetched = &mut first => return (fetched, permit),
@@ -505,7 +514,7 @@ impl AdminClient {
         self.stats.record_hedge(endpoint);
         tracing::debug!(
             endpoint = endpoint.template(),
-            after_ms = after.as_millis() as u64,
+            waited_ms = sent.elapsed().as_millis() as u64,
             "Hedging a slow request."
         );
         let second = self.exchange(endpoint, req());

@@ -14,7 +14,9 @@
 //! - **16 answers first**: a percentile of fewer says little. Until an endpoint has given 16,
 //!   the answers of every endpoint stand in for its own (one server, similar work per page):
 //!   the short lists on the critical path (users, projects: a few pages each) would otherwise
-//!   never be hedged. Until the client has 16 answers at all, nothing is hedged.
+//!   never be hedged. Until the client has 16 answers at all, there is no deadline; a read
+//!   sent before then is given one as soon as they are in (the client looks again every
+//!   floor), since the first round trips are the start of the critical chain.
 //!
 //! Whether a hedge may go is the throttle's call (`Throttle::try_spare`), not this file's: only
 //! where the endpoint's budget has room, so a hedge never provokes a 429.
@@ -93,6 +95,11 @@ impl Latencies {
 
     fn window(&self, e: Endpoint) -> Option<MutexGuard<'_, Window>> {
         self.windows.get(e as usize).map(lock)
+    }
+
+    /// The shortest deadline, also how often an outstanding read looks again for one.
+    pub fn floor(&self) -> Duration {
+        self.policy.floor
     }
 
     /// `e` answered after `took` (headers and body read).
