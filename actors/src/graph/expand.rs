@@ -46,14 +46,15 @@ impl GrantGraph {
         if by_raw.is_empty() {
             return;
         }
+        let unknown_user = self
+            .keys
+            .flags(|k| k.resource_type == ResourceType::User && !self.resources.contains_key(k));
         let moves: Vec<((EntIdx, KeyIdx), ResourceKey)> = self
             .grants
             .keys()
+            .filter(|&&(_, p)| unknown_user[p as usize])
             .filter_map(|&(e, p)| {
                 let key = self.keys.resolve(p);
-                if key.resource_type != ResourceType::User || self.resources.contains_key(key) {
-                    return None;
-                }
                 by_raw.get(key.id.as_str()).map(|sa| ((e, p), sa.clone()))
             })
             .collect();
@@ -65,7 +66,7 @@ impl GrantGraph {
             if held.direct {
                 self.add_grant_idx(e, held.resource, to, Origin::Direct);
             }
-            for s in held.sources {
+            for s in held.sources.iter() {
                 let entitlement = self.ents.resolve(s).clone();
                 self.add_grant_idx(
                     e,
@@ -97,6 +98,16 @@ impl GrantGraph {
             .copied()
             .filter(|(_, p)| self.keys.resolve(*p).resource_type == ResourceType::Group)
             .collect();
+        // Grown once to what the expansion can add at most, not doubled (and rehashed) as
+        // it goes: at a million grants the rehashes cost more than the inserts.
+        let at_most: usize = group_held
+            .iter()
+            .filter_map(|(_, p)| {
+                let via = self.keys.resolve(*p).entitlement(Slug::Member);
+                members.get(&self.ents.get(&via)?).map(Vec::len)
+            })
+            .sum();
+        self.grants.reserve(at_most);
         let before = self.grants.len();
         for (e, p) in group_held {
             let via = self.keys.resolve(p).entitlement(Slug::Member);
@@ -112,7 +123,7 @@ impl GrantGraph {
                     direct: false,
                     immutable: true,
                     expandable: None,
-                    sources: Vec::new(),
+                    sources: super::Sources::default(),
                 });
                 merge(held, Some((via_idx, true)));
             }
@@ -149,7 +160,7 @@ impl GrantGraph {
                     direct: false,
                     immutable: true,
                     expandable: None,
-                    sources: Vec::new(),
+                    sources: super::Sources::default(),
                 });
                 merge(held, Some((owner_ent, true)));
             }
@@ -158,14 +169,13 @@ impl GrantGraph {
     }
 
     fn drop_dangling(&mut self) -> Vec<GrantId> {
+        let ent_known = self.ents.flags(|e| self.entitlements.contains_key(e));
+        let key_known = self.keys.flags(|k| self.resources.contains_key(k));
         let dangling: Vec<(EntIdx, KeyIdx)> = self
             .grants
             .keys()
             .copied()
-            .filter(|(e, p)| {
-                !self.entitlements.contains_key(self.ents.resolve(*e))
-                    || !self.resources.contains_key(self.keys.resolve(*p))
-            })
+            .filter(|&(e, p)| !ent_known[e as usize] || !key_known[p as usize])
             .collect();
         let mut ids: Vec<GrantId> = dangling
             .iter()

@@ -45,6 +45,12 @@ impl<T: Clone + Eq + Hash> Interner<T> {
         &self.items[i as usize]
     }
 
+    /// For each index, whether its value has property `f` (one test per distinct value, so a
+    /// million grants over a hundred thousand keys hash each key once, not once per grant).
+    pub fn flags(&self, f: impl Fn(&T) -> bool) -> Vec<bool> {
+        self.items.iter().map(f).collect()
+    }
+
     /// For each index, its rank in the order of `key` (computed once per value).
     pub fn ranks_by_key<K: Ord>(&self, key: impl Fn(&T) -> K) -> Vec<u32> {
         let keys: Vec<K> = self.items.iter().map(key).collect();

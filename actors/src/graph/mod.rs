@@ -45,7 +45,38 @@ struct Held {
     /// The membership entitlement whose holders also receive this grant (group-held grants).
     expandable: Option<EntIdx>,
     /// Entitlements the grant is inherited through; usually none or one.
-    sources: Vec<EntIdx>,
+    sources: Sources,
+}
+
+/// The entitlements a grant is inherited through. Nearly always none or one, so the first is
+/// kept inline and only a grant with several allocates: 16 bytes instead of a `Vec`'s 24 and
+/// one allocation fewer per inherited grant (most of a large org's million).
+#[derive(Clone, Debug, Default)]
+struct Sources {
+    first: Option<EntIdx>,
+    rest: Option<Box<Vec<EntIdx>>>,
+}
+
+impl Sources {
+    fn iter(&self) -> impl Iterator<Item = EntIdx> + '_ {
+        self.first
+            .into_iter()
+            .chain(self.rest.iter().flat_map(|r| r.iter().copied()))
+    }
+
+    /// Adds `e` unless it is there already.
+    fn insert(&mut self, e: EntIdx) {
+        match (self.first, &mut self.rest) {
+            (None, _) => self.first = Some(e),
+            (Some(f), _) if f == e => {}
+            (Some(_), Some(rest)) => {
+                if !rest.contains(&e) {
+                    rest.push(e);
+                }
+            }
+            (Some(_), rest @ None) => *rest = Some(Box::new(vec![e])),
+        }
+    }
 }
 
 /// Resources, entitlements and grants, deduplicated by Baton id.
@@ -58,7 +89,12 @@ pub struct GrantGraph {
     ents: Interner<EntitlementId>,
     keys: Interner<ResourceKey>,
     grants: HashMap<(EntIdx, KeyIdx), Held>,
+    /// The resource of each interned entitlement, by index (`NO_KEY` until `add_grant` needs
+    /// it): a grant then hashes two ids, not three.
+    ent_resource: Vec<KeyIdx>,
 }
+
+const NO_KEY: KeyIdx = KeyIdx::MAX;
 
 impl GrantGraph {
     pub fn new(org_id: impl Into<String>) -> Self {
@@ -91,7 +127,19 @@ impl GrantGraph {
     ) {
         let e = self.ents.intern(entitlement);
         let p = self.keys.intern(principal);
-        let r = self.keys.intern(&entitlement.resource);
+        let r = match self.ent_resource.get(e as usize) {
+            Some(&r) if r != NO_KEY => r,
+            _ => {
+                let r = self.keys.intern(&entitlement.resource);
+                if self.ent_resource.len() <= e as usize {
+                    self.ent_resource.resize(e as usize + 1, NO_KEY);
+                }
+                if let Some(slot) = self.ent_resource.get_mut(e as usize) {
+                    *slot = r;
+                }
+                r
+            }
+        };
         self.add_grant_idx(e, r, p, origin);
     }
 
@@ -108,7 +156,7 @@ impl GrantGraph {
             direct: false,
             immutable: true,
             expandable: None,
-            sources: Vec::new(),
+            sources: Sources::default(),
         });
         merge(held, origin);
     }
@@ -235,7 +283,7 @@ impl GrantGraph {
         let mut sources: Vec<EntitlementId> = h
             .sources
             .iter()
-            .map(|s| self.ents.resolve(*s).clone())
+            .map(|s| self.ents.resolve(s).clone())
             .collect();
         sources.sort_unstable_by_key(ToString::to_string);
         Grant {
@@ -310,9 +358,7 @@ fn merge(held: &mut Held, origin: Option<(EntIdx, bool)>) {
             held.immutable = false;
         }
         Some((via, immutable)) => {
-            if !held.sources.contains(&via) {
-                held.sources.push(via);
-            }
+            held.sources.insert(via);
             // Mutable as soon as one reason for it can be changed.
             held.immutable &= immutable;
         }
@@ -403,3 +449,6 @@ fn capitalise(s: &str) -> String {
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests;
