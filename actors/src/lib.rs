@@ -19,7 +19,8 @@
 //! - provisioning: the [`provisioner`] messages, sent to a [`provisioner::Provisioner`];
 //! - the [`mock`] server (feature `mock`);
 //! - what the results are written in: [`graph`], [`baton`], [`ids`];
-//! - the typed Admin API client, [`api`], for callers that need single calls.
+//! - the typed Admin API client, [`api`], for callers that need single calls;
+//! - access reviews of a finished sync (who has what and why): [`review`].
 
 pub mod api;
 pub mod atomic;
@@ -36,6 +37,7 @@ mod messages;
 mod outcome;
 pub mod plan;
 pub mod provisioner;
+pub mod review;
 mod runtime;
 mod secret;
 pub mod state;

@@ -4,6 +4,7 @@ mod baton;
 mod bench;
 mod connect;
 mod provision;
+mod review;
 mod sync;
 pub mod values;
 
@@ -11,6 +12,7 @@ pub use baton::*;
 pub use bench::*;
 pub use connect::*;
 pub use provision::*;
+pub use review::*;
 pub use sync::*;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -67,6 +69,15 @@ Commands (for everyone else; each has its own --help):
 {subcommands}
 {after-help}";
 
+const REVIEW_HELP: &str = "\
+Examples:
+  openai-access sync --mock tiny --out tiny.json
+  openai-access access --from tiny.json --user bob@tiny.example
+  openai-access who --from tiny.json --resource project:proj-alpha
+  openai-access explain --from tiny.json --grant project:proj-alpha:owner:user:user-erin
+Without --from the org is synced first (the connection flags of `sync`). Exit codes: 0
+answered; 2 bad input (a file that is not a sync, an unknown principal, resource or grant).";
+
 const AFTER_HELP: &str = "\
 Exit codes: 0 success; 1 a sync finished but some lists could not be read (partial); 2 usage
 or configuration error; 3 fatal API or authentication error, or nothing could be read;
@@ -120,6 +131,15 @@ pub enum Command {
     /// Delete an admin API key (the org's most powerful credential).
     #[command(after_help = DELETE_ADMIN_KEY_HELP)]
     DeleteAdminKey(DeleteAdminKeyArgs),
+    /// What a principal (user, group, service account, invitation) can access, and why.
+    #[command(after_help = REVIEW_HELP)]
+    Access(AccessArgs),
+    /// Who can access a resource (a project, a role, a group, the organization), and how.
+    #[command(after_help = REVIEW_HELP)]
+    Who(WhoArgs),
+    /// The chain behind one grant: each reason, and the grant that reason rests on.
+    #[command(after_help = REVIEW_HELP)]
+    Explain(ExplainArgs),
     /// Run the mock OpenAI Admin API server.
     #[command(subcommand)]
     Mock(MockCommand),

@@ -6,4 +6,5 @@ pub mod bench;
 pub mod config;
 pub mod mock;
 pub mod provision;
+pub mod review;
 pub mod sync;

@@ -132,7 +132,7 @@ fn test_hook_stop_before_state() {
     }
 }
 
-fn engine_error(e: EngineError) -> CliError {
+pub(crate) fn engine_error(e: EngineError) -> CliError {
     match e {
         EngineError::Sync(SyncError::Unauthorized(m)) => CliError::fatal(format!(
             "the admin key was rejected (HTTP 401): {m}. Nothing was crawled. Check OPENAI_ADMIN_KEY / BATON_OPENAI_ADMIN_KEY / --admin-key-file."

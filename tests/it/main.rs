@@ -15,6 +15,7 @@ mod logs;
 mod long_syncs;
 mod outputs;
 mod provision;
+mod review;
 mod simulated;
 mod support;
 mod sync;

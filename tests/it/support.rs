@@ -289,3 +289,10 @@ pub fn graph_json(o: &SyncOutcome) -> String {
     let v = openai_access::output::json::graph_only(o).expect("json");
     serde_json::to_string_pretty(&v).expect("pretty") + "\n"
 }
+
+/// A reviewed expected output under `tests/golden/`.
+pub fn golden_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}

@@ -7,13 +7,6 @@ use openai_access_actors::mock::{FaultKind, Faults, MockConfig, Plan, Preset, Ra
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-/// The JSON document without `summary` (timings and request counts vary between runs).
-fn golden_path(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name)
-}
-
 #[test]
 fn tiny_matches_the_reviewed_golden_file() {
     let server = mock(Preset::Tiny);

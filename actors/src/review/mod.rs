@@ -1,0 +1,271 @@
+//! Access reviews: questions about one synced grant graph, answered with names and reasons.
+//!
+//! A [`Snapshot`] is a finished sync as a reviewer reads it: every resource by key, every
+//! grant indexed by principal and by resource. It is built from a [`GrantGraph`] (a live sync)
+//! or read back from the JSON a sync wrote, so the same questions are asked of either. The
+//! answers ([`answers`]) are data; how they are printed is the caller's business.
+//!
+//! Pure: no I/O beyond the reader it is given, no clock.
+
+pub mod answers;
+
+pub use answers::*;
+
+use crate::graph::{Entitlement, Grant, GrantGraph, Resource, ResourceKey, ResourceType, Traits};
+use rustc_hash::FxHashMap as HashMap;
+use serde::Deserialize;
+
+/// What the JSON output of a sync says it is.
+pub const SYNC_FORMAT: &str = "openai-access.sync.v1";
+
+/// Why a question could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("{0}")]
+    NotASync(String),
+    #[error("no {kind} matches {query:?}")]
+    NotFound { kind: &'static str, query: String },
+    #[error("{query:?} matches several {kind}s: {matches}; name one by its id")]
+    Ambiguous {
+        kind: &'static str,
+        query: String,
+        matches: String,
+    },
+}
+
+/// Where and when the sync ran, as the JSON output records it.
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+pub struct SyncInfo {
+    #[serde(default)]
+    pub synced_at: Option<String>,
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+/// One sync, indexed for questions.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub org_id: String,
+    pub sync: Option<SyncInfo>,
+    pub partial: bool,
+    resources: HashMap<ResourceKey, Resource>,
+    entitlements: HashMap<String, Entitlement>,
+    /// Sorted by grant id, as every output writes them.
+    grants: Vec<Grant>,
+    by_principal: HashMap<ResourceKey, Vec<u32>>,
+    by_resource: HashMap<ResourceKey, Vec<u32>>,
+}
+
+#[derive(Deserialize)]
+struct SyncFile {
+    format: String,
+    #[serde(default)]
+    sync: Option<SyncInfo>,
+    org_id: String,
+    #[serde(default)]
+    partial: bool,
+    resources: Vec<Resource>,
+    entitlements: Vec<Entitlement>,
+    grants: Vec<Grant>,
+}
+
+impl Snapshot {
+    /// The graph a sync just built.
+    pub fn of_graph(graph: &GrantGraph) -> Self {
+        Self::new(
+            graph.org_id.clone(),
+            None,
+            false,
+            graph.resources().cloned().collect(),
+            graph.entitlements_sorted().into_iter().cloned().collect(),
+            graph.grants_sorted().into_iter().collect(),
+        )
+    }
+
+    /// The JSON a sync wrote (`sync --out FILE.json`).
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ReviewError> {
+        #[derive(Deserialize)]
+        struct Format {
+            format: Option<String>,
+        }
+        // The format first, so that any other JSON is named as such, not as a missing field.
+        let format = serde_json::from_slice::<Format>(bytes)
+            .map_err(|e| ReviewError::NotASync(format!("not JSON: {e}")))?
+            .format;
+        if format.as_deref() != Some(SYNC_FORMAT) {
+            return Err(ReviewError::NotASync(format!(
+                "JSON, but not a sync written by openai-access (its \"format\" is {}, expected {SYNC_FORMAT:?})",
+                format.map_or("missing".to_owned(), |f| format!("{f:?}"))
+            )));
+        }
+        let f: SyncFile = serde_json::from_slice(bytes)
+            .map_err(|e| ReviewError::NotASync(format!("a damaged sync output: {e}")))?;
+        debug_assert_eq!(f.format, SYNC_FORMAT);
+        let mut grants = f.grants;
+        grants.sort_by_cached_key(|g| g.id().to_string());
+        Ok(Self::new(
+            f.org_id,
+            f.sync,
+            f.partial,
+            f.resources,
+            f.entitlements,
+            grants,
+        ))
+    }
+
+    fn new(
+        org_id: String,
+        sync: Option<SyncInfo>,
+        partial: bool,
+        resources: Vec<Resource>,
+        entitlements: Vec<Entitlement>,
+        grants: Vec<Grant>,
+    ) -> Self {
+        let mut by_principal: HashMap<ResourceKey, Vec<u32>> = HashMap::default();
+        let mut by_resource: HashMap<ResourceKey, Vec<u32>> = HashMap::default();
+        for (i, g) in grants.iter().enumerate() {
+            by_principal
+                .entry(g.principal.clone())
+                .or_default()
+                .push(i as u32);
+            by_resource
+                .entry(g.resource.clone())
+                .or_default()
+                .push(i as u32);
+        }
+        Self {
+            org_id,
+            sync,
+            partial,
+            resources: resources.into_iter().map(|r| (r.key(), r)).collect(),
+            entitlements: entitlements
+                .into_iter()
+                .map(|e| (e.id.to_string(), e))
+                .collect(),
+            grants,
+            by_principal,
+            by_resource,
+        }
+    }
+
+    pub fn resource(&self, key: &ResourceKey) -> Option<&Resource> {
+        self.resources.get(key)
+    }
+
+    pub fn entitlement(&self, id: &str) -> Option<&Entitlement> {
+        self.entitlements.get(id)
+    }
+
+    /// Every grant, sorted by grant id.
+    pub fn grants(&self) -> &[Grant] {
+        &self.grants
+    }
+
+    /// Resources of one type, sorted by id.
+    pub fn resources_of(&self, t: ResourceType) -> Vec<&Resource> {
+        let mut v: Vec<&Resource> = self
+            .resources
+            .values()
+            .filter(|r| r.resource_type == t)
+            .collect();
+        v.sort_unstable_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        v
+    }
+
+    fn indexed<'a>(
+        &'a self,
+        index: &'a HashMap<ResourceKey, Vec<u32>>,
+        key: &ResourceKey,
+    ) -> impl Iterator<Item = &'a Grant> + 'a {
+        index
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.grants.get(i as usize))
+    }
+
+    /// The grants `principal` holds, sorted by grant id.
+    pub fn grants_of(&self, principal: &ResourceKey) -> impl Iterator<Item = &Grant> + '_ {
+        self.indexed(&self.by_principal, principal)
+    }
+
+    /// The grants on `resource`, sorted by grant id.
+    pub fn grants_on(&self, resource: &ResourceKey) -> impl Iterator<Item = &Grant> + '_ {
+        self.indexed(&self.by_resource, resource)
+    }
+
+    /// The grant `<entitlement>:<principal type>:<principal id>`.
+    pub fn grant(&self, entitlement: &str, principal: &ResourceKey) -> Option<&Grant> {
+        self.grants_of(principal)
+            .find(|g| g.entitlement.to_string() == entitlement)
+    }
+
+    /// A resource of type `t` named by its id, or (for people) by an email, or by its exact
+    /// display name. Several matches are refused, not guessed between.
+    pub fn find(&self, t: ResourceType, query: &str) -> Result<&Resource, ReviewError> {
+        let kind = t.as_str();
+        if let Some(r) = query
+            .parse()
+            .ok()
+            .and_then(|id| self.resources.get(&ResourceKey::new(t, id)))
+        {
+            return Ok(r);
+        }
+        let q = query.trim();
+        let mut hits: Vec<&Resource> = self
+            .resources_of(t)
+            .into_iter()
+            .filter(|r| {
+                email_of(r).is_some_and(|e| e.eq_ignore_ascii_case(q))
+                    || r.display_name == q
+                    // A service account or key by its id within its project.
+                    || r.id.split_scope().is_some_and(|(_, raw)| raw == q)
+            })
+            .collect();
+        // An invite is found by email among all of them; a pending one is what is meant.
+        if t == ResourceType::Invite && hits.len() > 1 {
+            let pending: Vec<&Resource> = hits
+                .iter()
+                .copied()
+                .filter(|r| profile_str(r, "status") == Some("pending"))
+                .collect();
+            if pending.len() == 1 {
+                hits = pending;
+            }
+        }
+        match hits.as_slice() {
+            [one] => Ok(one),
+            [] => Err(ReviewError::NotFound {
+                kind,
+                query: query.to_owned(),
+            }),
+            many => Err(ReviewError::Ambiguous {
+                kind,
+                query: query.to_owned(),
+                matches: many
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+}
+
+/// A person's email: the trait's first, else the profile's.
+pub fn email_of(r: &Resource) -> Option<&str> {
+    match &r.traits {
+        Traits::User { emails, .. } if !emails.is_empty() => emails.first().map(String::as_str),
+        _ => profile_str(r, "email"),
+    }
+}
+
+pub fn profile_str<'a>(r: &'a Resource, key: &str) -> Option<&'a str> {
+    r.profile.get(key).and_then(serde_json::Value::as_str)
+}
+
+pub fn profile_int(r: &Resource, key: &str) -> Option<i64> {
+    r.profile.get(key).and_then(serde_json::Value::as_i64)
+}

@@ -1,0 +1,63 @@
+//! Access-review subcommands: `access`, `who`, `explain`.
+
+use super::ConnectArgs;
+use clap::ArgGroup;
+use std::path::PathBuf;
+
+/// Where the graph under review comes from: a saved sync, or a sync run now.
+#[derive(clap::Args, Debug)]
+pub struct ReviewSource {
+    /// Read a saved sync: the JSON that `sync --out FILE.json` wrote. Without it, the org is
+    /// synced now with the connection flags below (e.g. --mock tiny).
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+
+    /// Print the answer as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// What a principal can access and why.
+#[derive(clap::Args, Debug)]
+#[command(group(ArgGroup::new("principal").required(true).args(["user", "group", "service_account", "invite"])))]
+pub struct AccessArgs {
+    /// A user, by id or email.
+    #[arg(long, value_name = "ID|EMAIL")]
+    pub user: Option<String>,
+    /// A group, by id or name.
+    #[arg(long, value_name = "ID|NAME")]
+    pub group: Option<String>,
+    /// A service account: PROJECT/ID, or its id alone when that is unique.
+    #[arg(long, value_name = "PROJECT/ID")]
+    pub service_account: Option<String>,
+    /// An invitation, by id or email: what it grants once accepted.
+    #[arg(long, value_name = "ID|EMAIL")]
+    pub invite: Option<String>,
+    #[command(flatten)]
+    pub source: ReviewSource,
+}
+
+/// Who can access a resource and how.
+#[derive(clap::Args, Debug)]
+pub struct WhoArgs {
+    /// The resource: TYPE:ID (project:proj-abc, role:owner, group:grp-1, organization:org-1)
+    /// or an id alone when only one resource has it.
+    #[arg(long, value_name = "TYPE:ID")]
+    pub resource: String,
+    #[command(flatten)]
+    pub source: ReviewSource,
+}
+
+/// The chain behind one grant.
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// The grant id, as every output writes it: ENTITLEMENT:PRINCIPAL_TYPE:PRINCIPAL_ID
+    /// (e.g. project:proj-abc:member:user:user-1).
+    #[arg(long, value_name = "GRANT_ID")]
+    pub grant: String,
+    #[command(flatten)]
+    pub source: ReviewSource,
+}

@@ -1,0 +1,350 @@
+//! `access`, `who`, `explain`: review answers from a saved sync or a sync run now, printed as
+//! aligned text (dates ISO-8601) or, with --json, as the engine's answer.
+
+use crate::cli::{AccessArgs, ExplainArgs, ReviewSource, WhoArgs};
+use crate::console;
+use crate::exit::CliError;
+use crate::settings;
+use openai_access_actors::graph::{ResourceKey, ResourceType};
+use openai_access_actors::review::{
+    Access, Explanation, Held, Named, Path, ReviewError, Snapshot, Who,
+};
+use openai_access_actors::{SyncConfig, SyncRun, block_on};
+use std::io::Write;
+
+pub fn access(args: AccessArgs) -> Result<u8, CliError> {
+    let (t, query) = match (&args.user, &args.group, &args.service_account, &args.invite) {
+        (Some(q), ..) => (ResourceType::User, q),
+        (_, Some(q), ..) => (ResourceType::Group, q),
+        (_, _, Some(q), _) => (ResourceType::ServiceAccount, q),
+        (.., Some(q)) => (ResourceType::Invite, q),
+        _ => {
+            return Err(CliError::usage(
+                "name a principal: --user, --group, --service-account or --invite",
+            ));
+        }
+    };
+    let snap = load(&args.source)?;
+    let who = snap.find(t, query).map_err(review_error)?.key();
+    let answer = snap.access(&who).map_err(review_error)?;
+    emit(&args.source, &answer, || access_text(&answer))
+}
+
+pub fn who(args: WhoArgs) -> Result<u8, CliError> {
+    let snap = load(&args.source)?;
+    let key = resource_key(&snap, &args.resource)?;
+    let answer = snap.who(&key).map_err(review_error)?;
+    emit(&args.source, &answer, || who_text(&answer))
+}
+
+pub fn explain(args: ExplainArgs) -> Result<u8, CliError> {
+    let snap = load(&args.source)?;
+    let answer = snap.explain(args.grant.trim()).map_err(review_error)?;
+    emit(&args.source, &answer, || {
+        let mut out = String::new();
+        explain_text(&answer, "", &mut out);
+        out
+    })
+}
+
+/// The graph under review: the saved sync, or a sync of the org run now.
+fn load(src: &ReviewSource) -> Result<Snapshot, CliError> {
+    let snap = match &src.from {
+        Some(path) => {
+            if src.connect.mock.is_some() || src.connect.base_url.is_some() {
+                return Err(CliError::usage(
+                    "--from reads a saved sync; --mock and --base-url sync the org now: give one or the other",
+                ));
+            }
+            let bytes = std::fs::read(path)
+                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+            if bytes.starts_with(b"C1Z") {
+                return Err(CliError::usage(format!(
+                    "{} is a .c1z; reviews read the JSON output for now (sync --out FILE.json)",
+                    path.display()
+                )));
+            }
+            Snapshot::from_json(&bytes)
+                .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?
+        }
+        None => live(src)?,
+    };
+    if snap.partial {
+        console::warn(
+            "this sync is partial (some lists could not be read): access it did not see is missing from these answers",
+        );
+    }
+    Ok(snap)
+}
+
+fn live(src: &ReviewSource) -> Result<Snapshot, CliError> {
+    let conn = settings::connect(&src.connect)?;
+    let config = SyncConfig {
+        client: conn.client.clone(),
+        org_id: conn.org_id.clone(),
+        max_duration: None,
+    };
+    let outcome = block_on(async move {
+        let run = SyncRun::start_persisted(config, None)
+            .map_err(|e| super::sync::engine_error(e.into()))?;
+        run.finish().await.map_err(super::sync::engine_error)
+    });
+    drop(conn.mock);
+    let outcome = outcome?;
+    if outcome.read_nothing() {
+        return Err(CliError::fatal(
+            "not one list could be read: nothing to review",
+        ));
+    }
+    let mut snap = Snapshot::of_graph(&outcome.graph);
+    snap.partial = outcome.is_partial();
+    Ok(snap)
+}
+
+/// `TYPE:ID`, or an id that only one resource has.
+fn resource_key(snap: &Snapshot, text: &str) -> Result<ResourceKey, CliError> {
+    if let Ok(key) = text.parse::<ResourceKey>()
+        && snap.resource(&key).is_some()
+    {
+        return Ok(key);
+    }
+    let hits: Vec<ResourceKey> = ResourceType::ALL
+        .into_iter()
+        .filter_map(|t| text.parse().ok().map(|id| ResourceKey::new(t, id)))
+        .filter(|k| snap.resource(k).is_some())
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(CliError::usage(format!(
+            "no resource {text:?} in this sync (name it TYPE:ID, e.g. project:proj-abc)"
+        ))),
+        many => Err(CliError::usage(format!(
+            "{text:?} names several resources ({}): name one as TYPE:ID",
+            many.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+fn review_error(e: ReviewError) -> CliError {
+    CliError::usage(e.to_string())
+}
+
+fn emit<T: serde::Serialize>(
+    src: &ReviewSource,
+    answer: &T,
+    text: impl FnOnce() -> String,
+) -> Result<u8, CliError> {
+    let mut out = std::io::stdout().lock();
+    let written = if src.json {
+        serde_json::to_writer_pretty(&mut out, answer)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else {
+        out.write_all(text().as_bytes())
+    };
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::io("cannot write to standard output", e))?;
+    Ok(0)
+}
+
+/// `type:id (Name <email>)`; the name is left out where it only repeats the id.
+fn label(n: &Named) -> String {
+    let mut s = n.key.to_string();
+    let name = (n.name != n.key.id.as_str()).then_some(n.name.as_str());
+    match (name, &n.email) {
+        (Some(name), Some(e)) if name != e => s.push_str(&format!(" ({name} <{e}>)")),
+        (Some(name), _) => s.push_str(&format!(" ({name})")),
+        (None, Some(e)) => s.push_str(&format!(" <{e}>")),
+        (None, None) => {}
+    }
+    s
+}
+
+fn how(paths: &[Path], immutable: bool) -> String {
+    let mut parts: Vec<String> = paths
+        .iter()
+        .map(|p| match p {
+            Path::Direct => "direct".to_owned(),
+            Path::Group { group } => format!("via group {}", group_name(group)),
+            Path::OrgOwner => "as org owner (implicit)".to_owned(),
+            Path::Via { entitlement } => format!("via {entitlement}"),
+            Path::Invitation { status } => format!("once the invitation is accepted ({status})"),
+        })
+        .collect();
+    if immutable {
+        parts.push("immutable".to_owned());
+    }
+    parts.join("; ")
+}
+
+fn group_name(g: &Named) -> String {
+    if g.name == g.key.id.as_str() {
+        g.key.id.to_string()
+    } else {
+        format!("{} ({})", g.key.id, g.name)
+    }
+}
+
+fn date(epoch: Option<i64>) -> String {
+    epoch
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map_or("never".to_owned(), |d| {
+            d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        })
+}
+
+/// Columns padded to their widest cell, two spaces apart, no trailing blanks.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  "));
+            }
+        }
+        s.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for r in rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+fn entitlement_slug(h: &Held) -> &str {
+    h.entitlement.rsplit(':').next().unwrap_or(&h.entitlement)
+}
+
+fn access_text(a: &Access) -> String {
+    let pending = a
+        .grants
+        .iter()
+        .any(|g| g.paths.iter().any(|p| matches!(p, Path::Invitation { .. })));
+    let mut out = format!(
+        "{} {}: {} grant{}\n\n",
+        if pending {
+            "Access carried by"
+        } else {
+            "Access of"
+        },
+        label(&a.principal),
+        a.grants.len(),
+        if a.grants.len() == 1 { "" } else { "s" }
+    );
+    let rows: Vec<Vec<String>> = a
+        .grants
+        .iter()
+        .map(|g| {
+            vec![
+                label(&g.resource),
+                entitlement_slug(g).to_owned(),
+                how(&g.paths, g.immutable),
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["RESOURCE", "ENTITLEMENT", "HOW"], &rows));
+    // Invitations and groups own no keys.
+    if pending || a.principal.key.resource_type == ResourceType::Group {
+        return out;
+    }
+    out.push('\n');
+    if a.api_keys.is_empty() {
+        out.push_str("API keys: none\n");
+    } else {
+        out.push_str("API keys:\n");
+        let rows: Vec<Vec<String>> = a
+            .api_keys
+            .iter()
+            .map(|k| vec![label(&k.key), date(k.created_at), date(k.last_used_at)])
+            .collect();
+        out.push_str(&table(&["KEY", "CREATED", "LAST USED"], &rows));
+    }
+    if a.principal.key.resource_type == ResourceType::User {
+        let invites: Vec<String> = a.pending_invites.iter().map(label).collect();
+        out.push_str(&format!(
+            "\nPending invitations to the same email: {}\n",
+            if invites.is_empty() {
+                "none".to_owned()
+            } else {
+                invites.join(", ")
+            }
+        ));
+    }
+    out
+}
+
+fn who_text(w: &Who) -> String {
+    let holders: usize = w.roles.iter().map(|r| r.holders.len()).sum();
+    let mut out = format!(
+        "Who can access {}: {holders} grant{}\n",
+        label(&w.resource),
+        if holders == 1 { "" } else { "s" }
+    );
+    for r in &w.roles {
+        out.push_str(&format!(
+            "\n{} ({}): {}\n",
+            r.entitlement,
+            r.entitlement_name,
+            r.holders.len()
+        ));
+        let rows: Vec<Vec<String>> = r
+            .holders
+            .iter()
+            .map(|h| {
+                vec![
+                    format!("  {}", label(&h.principal)),
+                    how(&h.paths, h.immutable),
+                ]
+            })
+            .collect();
+        for line in table(&["", ""], &rows).lines().skip(1) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn explain_text(e: &Explanation, indent: &str, out: &mut String) {
+    if indent.is_empty() {
+        out.push_str(&format!("{}\n", e.grant));
+        out.push_str(&format!(
+            "{} holds {} on {}{}\n",
+            label(&e.principal),
+            e.entitlement_name,
+            label(&e.resource),
+            if e.immutable { " (immutable)" } else { "" }
+        ));
+    }
+    for (i, r) in e.because.iter().enumerate() {
+        let last = i + 1 == e.because.len();
+        let (branch, more) = if last {
+            ("└─ ", "   ")
+        } else {
+            ("├─ ", "│  ")
+        };
+        let step = how(std::slice::from_ref(&r.path), false);
+        match &r.rests_on {
+            Some(under) => {
+                out.push_str(&format!(
+                    "{indent}{branch}{step}, which rests on {}\n",
+                    under.grant
+                ));
+                explain_text(under, &format!("{indent}{more}"), out);
+            }
+            None => out.push_str(&format!("{indent}{branch}{step}\n")),
+        }
+    }
+}

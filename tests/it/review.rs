@@ -1,0 +1,307 @@
+//! Access reviews (`access`, `who`, `explain`) against tiny's reviewed golden graph: the exact
+//! text a reviewer reads, the JSON answers against the sync output they come from, and bad
+//! input refused with exit 2 and a message that names what was wrong.
+
+use crate::support::*;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Output;
+
+fn tiny() -> PathBuf {
+    golden_path("tiny.json")
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run openai-access")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The answer to `args` (with `--from` the golden graph) equals `review/<name>.txt`
+/// (`UPDATE_GOLDEN=1` writes it; review the diff before committing it).
+fn answers_as_reviewed(name: &str, args: &[&str]) {
+    let from = tiny();
+    let mut all = args.to_vec();
+    all.extend(["--from", from.to_str().expect("utf-8 path")]);
+    let o = run(&all);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    let got = stdout(&o);
+    let path = golden_path(&format!("review/{name}.txt"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&path, &got).expect("write golden");
+    }
+    let want = std::fs::read_to_string(&path).expect("golden file (UPDATE_GOLDEN=1 writes it)");
+    assert_eq!(got, want, "{args:?} differs from {}", path.display());
+}
+
+#[test]
+fn access_of_every_kind_of_principal_reads_as_reviewed() {
+    answers_as_reviewed("access-user-bob", &["access", "--user", "bob@tiny.example"]);
+    answers_as_reviewed("access-user-erin", &["access", "--user", "user-erin"]);
+    answers_as_reviewed("access-group-eng", &["access", "--group", "Engineering"]);
+    answers_as_reviewed(
+        "access-service-account-build",
+        &["access", "--service-account", "proj-alpha/svc_acct_build"],
+    );
+    answers_as_reviewed(
+        "access-invite-frank",
+        &["access", "--invite", "frank@tiny.example"],
+    );
+}
+
+#[test]
+fn who_can_access_each_project_reads_as_reviewed() {
+    for p in ["proj-alpha", "proj-beta", "proj-archived"] {
+        answers_as_reviewed(
+            &format!("who-{p}"),
+            &["who", "--resource", &format!("project:{p}")],
+        );
+    }
+}
+
+#[test]
+fn explain_follows_a_group_and_an_org_owner_to_the_grant_they_rest_on() {
+    answers_as_reviewed(
+        "explain-through-group",
+        &[
+            "explain",
+            "--grant",
+            "project_role:proj-beta/role_beta_analyst:assigned:user:user-dave",
+        ],
+    );
+    answers_as_reviewed(
+        "explain-implicit-owner",
+        &[
+            "explain",
+            "--grant",
+            "project:proj-beta:owner:user:user-alice",
+        ],
+    );
+}
+
+fn golden() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(tiny()).expect("golden")).expect("json")
+}
+
+fn json_answer(args: &[&str]) -> Value {
+    let from = tiny();
+    let mut all = args.to_vec();
+    all.extend(["--json", "--from", from.to_str().expect("utf-8 path")]);
+    let o = run(&all);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("a JSON answer")
+}
+
+#[test]
+fn every_answer_is_the_sync_outputs_grants_with_names() {
+    let g = golden();
+    let grants = g["grants"].as_array().expect("grants");
+    let ids = |f: &dyn Fn(&Value) -> bool| -> Vec<String> {
+        grants
+            .iter()
+            .filter(|x| f(x))
+            .map(|x| x["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    // Every user: exactly the grants the sync output gives it, with its name and email.
+    for u in g["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter(|r| r["resource_type"] == "user")
+    {
+        let id = u["id"].as_str().expect("id");
+        let a = json_answer(&["access", "--user", id]);
+        let got: Vec<String> = a["grants"]
+            .as_array()
+            .expect("grants")
+            .iter()
+            .map(|h| h["grant"].as_str().expect("grant").to_owned())
+            .collect();
+        let want = ids(&|x: &Value| {
+            x["principal"]["id"] == id && x["principal"]["resource_type"] == "user"
+        });
+        assert_eq!(got, want, "access of {id}");
+        assert_eq!(a["principal"]["name"], u["display_name"]);
+    }
+    // Every project: exactly the grants on it.
+    for p in ["proj-alpha", "proj-beta", "proj-archived"] {
+        let w = json_answer(&["who", "--resource", &format!("project:{p}")]);
+        let mut got: Vec<String> = Vec::new();
+        for role in w["roles"].as_array().expect("roles") {
+            for h in role["holders"].as_array().expect("holders") {
+                got.push(format!(
+                    "{}:{}:{}",
+                    role["entitlement"].as_str().expect("ent"),
+                    h["principal"]["key"]["resource_type"]
+                        .as_str()
+                        .expect("type"),
+                    h["principal"]["key"]["id"].as_str().expect("id")
+                ));
+            }
+        }
+        let want = ids(&|x: &Value| {
+            x["resource"]["id"] == p && x["resource"]["resource_type"] == "project"
+        });
+        assert_eq!(got, want, "who can access {p}");
+    }
+}
+
+#[test]
+fn a_live_sync_of_the_mock_answers_as_the_saved_one() {
+    let from = tiny();
+    let saved = run(&[
+        "access",
+        "--user",
+        "user-carol",
+        "--from",
+        from.to_str().expect("utf-8"),
+    ]);
+    let live = run(&["access", "--user", "user-carol", "--mock", "tiny"]);
+    assert!(live.status.success(), "{}", stderr(&live));
+    assert_eq!(stdout(&live), stdout(&saved));
+}
+
+#[test]
+fn bad_input_is_refused_with_exit_2_naming_what_was_wrong() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "hello").expect("write");
+    let other_json = dir.path().join("other.json");
+    std::fs::write(&other_json, r#"{"format":"something-else","grants":[]}"#).expect("write");
+    let truncated = dir.path().join("cut.json");
+    let full = std::fs::read(tiny()).expect("golden");
+    std::fs::write(&truncated, &full[..full.len() / 2]).expect("write");
+    let c1z = dir.path().join("sync.c1z");
+    std::fs::write(&c1z, b"C1ZF\0rest").expect("write");
+    let tiny = tiny();
+    let tiny = tiny.to_str().expect("utf-8");
+    let path = |p: &PathBuf| p.to_str().expect("utf-8").to_owned();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "access".into(),
+                "--user".into(),
+                "nobody@tiny.example".into(),
+                "--from".into(),
+                tiny.into(),
+            ],
+            "no user matches \"nobody@tiny.example\"",
+        ),
+        (
+            vec![
+                "who".into(),
+                "--resource".into(),
+                "project:proj-gone".into(),
+                "--from".into(),
+                tiny.into(),
+            ],
+            "no resource \"project:proj-gone\"",
+        ),
+        (
+            vec![
+                "explain".into(),
+                "--grant".into(),
+                "role:owner:assigned:user:user-bob".into(),
+                "--from".into(),
+                tiny.into(),
+            ],
+            "no grant matches \"role:owner:assigned:user:user-bob\"",
+        ),
+        (
+            vec![
+                "access".into(),
+                "--user".into(),
+                "user-bob".into(),
+                "--from".into(),
+                path(&text),
+            ],
+            "not JSON",
+        ),
+        (
+            vec![
+                "access".into(),
+                "--user".into(),
+                "user-bob".into(),
+                "--from".into(),
+                path(&other_json),
+            ],
+            "not a sync written by openai-access",
+        ),
+        (
+            vec![
+                "access".into(),
+                "--user".into(),
+                "user-bob".into(),
+                "--from".into(),
+                path(&truncated),
+            ],
+            "not JSON",
+        ),
+        (
+            vec![
+                "access".into(),
+                "--user".into(),
+                "user-bob".into(),
+                "--from".into(),
+                path(&c1z),
+            ],
+            "is a .c1z",
+        ),
+        (
+            vec![
+                "access".into(),
+                "--user".into(),
+                "user-bob".into(),
+                "--from".into(),
+                path(&dir.path().join("missing.json")),
+            ],
+            "cannot read",
+        ),
+        (
+            vec![
+                "access".into(),
+                "--user".into(),
+                "user-bob".into(),
+                "--from".into(),
+                tiny.into(),
+                "--mock".into(),
+                "tiny".into(),
+            ],
+            "give one or the other",
+        ),
+        (
+            vec!["access".into(), "--from".into(), tiny.into()],
+            "--user",
+        ),
+        (
+            vec![
+                "access".into(),
+                "--user".into(),
+                "a".into(),
+                "--group".into(),
+                "b".into(),
+                "--from".into(),
+                tiny.into(),
+            ],
+            "cannot be used with",
+        ),
+    ];
+    for (args, says) in cases {
+        let o = bin().args(&args).output().expect("run");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(says),
+            "{args:?} should say {says:?}: {}",
+            stderr(&o)
+        );
+        assert!(o.stdout.is_empty(), "{args:?} printed an answer");
+    }
+}
