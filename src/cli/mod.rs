@@ -78,6 +78,15 @@ Examples:
 Without --from the org is synced first (the connection flags of `sync`). Exit codes: 0
 answered; 2 bad input (a file that is not a sync, an unknown principal, resource or grant).";
 
+const EXPORT_HELP: &str = "\
+Columns: principal_kind (human, service_account, group, invite), principal_id,
+principal_name, principal_email, resource_type, resource_id, resource_name, entitlement,
+entitlement_name, held (direct; via group G; as org owner (implicit); once the invitation is
+accepted), immutable, pending, principal_since, invite_expires_at (ISO-8601, UTC), grant_id.
+
+Example:
+  openai-access export --from tiny.json --out access.csv";
+
 const AFTER_HELP: &str = "\
 Exit codes: 0 success; 1 a sync finished but some lists could not be read (partial); 2 usage
 or configuration error; 3 fatal API or authentication error, or nothing could be read;
@@ -140,6 +149,10 @@ pub enum Command {
     /// The chain behind one grant: each reason, and the grant that reason rests on.
     #[command(after_help = REVIEW_HELP)]
     Explain(ExplainArgs),
+    /// The auditor's spreadsheet: one row per (principal, resource, entitlement) with names,
+    /// emails, how it is held and dates; pending invitations' grants marked as pending.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
     /// Run the mock OpenAI Admin API server.
     #[command(subcommand)]
     Mock(MockCommand),

@@ -61,3 +61,24 @@ pub struct ExplainArgs {
     #[command(flatten)]
     pub source: ReviewSource,
 }
+
+/// What `export` writes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One row per (principal, resource, entitlement), RFC 4180, UTF-8, a header row.
+    Csv,
+}
+
+/// The auditor's spreadsheet of who has what.
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// Where to write it (atomically; checked before anything is read), or - for standard
+    /// output.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The format (default: from the file's extension).
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
+    #[command(flatten)]
+    pub source: ReviewSource,
+}

@@ -4,6 +4,7 @@
 pub mod baton;
 pub mod bench;
 pub mod config;
+pub mod export;
 pub mod mock;
 pub mod provision;
 pub mod review;

@@ -7,7 +7,7 @@ use crate::exit::CliError;
 use crate::settings;
 use openai_access_actors::graph::{ResourceKey, ResourceType};
 use openai_access_actors::review::{
-    Access, Explanation, Held, Named, Path, ReviewError, Snapshot, Who,
+    Access, Explanation, Held, Named, Path, ReviewError, Snapshot, Who, path_text,
 };
 use openai_access_actors::{SyncConfig, SyncRun, block_on};
 use std::io::Write;
@@ -48,7 +48,7 @@ pub fn explain(args: ExplainArgs) -> Result<u8, CliError> {
 }
 
 /// The graph under review: the saved sync, or a sync of the org run now.
-fn load(src: &ReviewSource) -> Result<Snapshot, CliError> {
+pub(crate) fn load(src: &ReviewSource) -> Result<Snapshot, CliError> {
     let snap = match &src.from {
         Some(path) => {
             if src.connect.mock.is_some() || src.connect.base_url.is_some() {
@@ -165,36 +165,22 @@ fn label(n: &Named) -> String {
 }
 
 fn how(paths: &[Path], immutable: bool) -> String {
-    let mut parts: Vec<String> = paths
-        .iter()
-        .map(|p| match p {
-            Path::Direct => "direct".to_owned(),
-            Path::Group { group } => format!("via group {}", group_name(group)),
-            Path::OrgOwner => "as org owner (implicit)".to_owned(),
-            Path::Via { entitlement } => format!("via {entitlement}"),
-            Path::Invitation { status } => format!("once the invitation is accepted ({status})"),
-        })
-        .collect();
+    let mut parts: Vec<String> = paths.iter().map(path_text).collect();
     if immutable {
         parts.push("immutable".to_owned());
     }
     parts.join("; ")
 }
 
-fn group_name(g: &Named) -> String {
-    if g.name == g.key.id.as_str() {
-        g.key.id.to_string()
-    } else {
-        format!("{} ({})", g.key.id, g.name)
-    }
+/// Unix seconds as ISO-8601 (UTC), the form of every date a person reads.
+pub(crate) fn iso_time(epoch: Option<i64>) -> Option<String> {
+    epoch
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
 fn date(epoch: Option<i64>) -> String {
-    epoch
-        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-        .map_or("never".to_owned(), |d| {
-            d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        })
+    iso_time(epoch).unwrap_or_else(|| "never".to_owned())
 }
 
 /// Columns padded to their widest cell, two spaces apart, no trailing blanks.

@@ -305,3 +305,162 @@ fn bad_input_is_refused_with_exit_2_naming_what_was_wrong() {
         assert!(o.stdout.is_empty(), "{args:?} printed an answer");
     }
 }
+
+fn export_rows(
+    from: &std::path::Path,
+    dir: &std::path::Path,
+) -> Vec<std::collections::BTreeMap<String, String>> {
+    let out = dir.join("access.csv");
+    let o = run(&[
+        "export",
+        "--from",
+        from.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut r = csv::Reader::from_path(&out).expect("the CSV");
+    r.deserialize().map(|row| row.expect("a CSV row")).collect()
+}
+
+#[test]
+fn the_csv_holds_every_grant_and_the_pending_invitations_grants() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rows = export_rows(&tiny(), dir.path());
+    let g = golden();
+    let resources: Vec<&Value> = g["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .collect();
+    let find = |t: &str, id: &str| {
+        resources
+            .iter()
+            .find(|r| r["resource_type"] == t && r["id"] == id)
+            .copied()
+    };
+    // What the invitations will grant, from their own fields.
+    let mut want: Vec<String> = g["grants"]
+        .as_array()
+        .expect("grants")
+        .iter()
+        .map(|x| x["id"].as_str().expect("id").to_owned())
+        .collect();
+    let grants = want.len();
+    for inv in resources
+        .iter()
+        .filter(|r| r["resource_type"] == "invite" && r["profile"]["status"] == "pending")
+    {
+        let id = inv["id"].as_str().expect("id");
+        want.push(format!("organization:org-tiny:member:invite:{id}"));
+        want.push(format!(
+            "role:{}:assigned:invite:{id}",
+            inv["profile"]["role"].as_str().expect("role")
+        ));
+        for p in inv["profile"]["projects"]
+            .as_str()
+            .unwrap_or_default()
+            .split(',')
+        {
+            let (project, role) = p.split_once(':').expect("project:role");
+            want.push(format!("project:{project}:{role}:invite:{id}"));
+        }
+    }
+    let mut got: Vec<String> = rows.iter().map(|r| r["grant_id"].clone()).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    assert!(want.len() > grants, "tiny has a pending invitation");
+
+    for r in &rows {
+        let pending = r["pending"] == "true";
+        assert_eq!(pending, r["principal_kind"] == "invite", "{r:?}");
+        let ptype = match r["principal_kind"].as_str() {
+            "human" => "user",
+            other => other,
+        };
+        let p = find(ptype, &r["principal_id"]).expect("the principal is a synced resource");
+        assert_eq!(
+            r["principal_name"],
+            p["display_name"].as_str().expect("name")
+        );
+        let email = p["traits"]["emails"][0].as_str().unwrap_or_default();
+        assert_eq!(r["principal_email"], email);
+        let res = find(&r["resource_type"], &r["resource_id"]).expect("the resource");
+        assert_eq!(
+            r["resource_name"],
+            res["display_name"].as_str().expect("name")
+        );
+        if !pending {
+            let grant = g["grants"]
+                .as_array()
+                .expect("grants")
+                .iter()
+                .find(|x| x["id"] == r["grant_id"].as_str())
+                .expect("the grant");
+            assert_eq!(r["immutable"], grant["immutable"].to_string());
+            assert_eq!(
+                r["held"].starts_with("direct"),
+                grant["direct"] == true,
+                "{r:?}"
+            );
+            assert_eq!(
+                r["held"].matches("via group").count() + r["held"].matches("as org owner").count(),
+                grant["sources"].as_array().expect("sources").len(),
+                "{r:?}"
+            );
+        }
+        // Dates a person reads: ISO-8601.
+        for d in ["principal_since", "invite_expires_at"] {
+            assert!(
+                r[d].is_empty()
+                    || (r[d].len() == 20 && r[d].ends_with('Z') && r[d].as_bytes()[10] == b'T'),
+                "{d} = {:?}",
+                r[d]
+            );
+        }
+    }
+}
+
+#[test]
+fn a_name_a_spreadsheet_would_run_as_a_formula_reaches_it_as_text() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = std::fs::read_to_string(tiny()).expect("golden");
+    let hostile = text.replace("\"Bob Reader\"", "\"=HYPERLINK(\\\"http://x\\\")\"");
+    assert_ne!(hostile, text);
+    let from = dir.path().join("hostile.json");
+    std::fs::write(&from, hostile).expect("write");
+    let rows = export_rows(&from, dir.path());
+    let bob: Vec<_> = rows
+        .iter()
+        .filter(|r| r["principal_id"] == "user-bob")
+        .collect();
+    assert!(!bob.is_empty());
+    for r in bob {
+        assert_eq!(r["principal_name"], "'=HYPERLINK(\"http://x\")");
+    }
+}
+
+#[test]
+fn an_export_target_that_cannot_be_written_is_refused_before_any_sync() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // Nothing listens on port 1: had the sync started, the error would be about it.
+    for (out, says) in [
+        (dir.path().join("missing/access.csv"), "does not exist"),
+        (dir.path().join("access.txt"), "cannot tell the format"),
+        (dir.path().join("access.xlsx"), "not supported yet"),
+    ] {
+        let o = run(&[
+            "export",
+            "--base-url",
+            "http://127.0.0.1:1",
+            "--admin-key",
+            "sk-admin-test",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{}", stderr(&o));
+        assert!(!out.exists());
+    }
+}

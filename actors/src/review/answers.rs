@@ -127,7 +127,7 @@ impl Snapshot {
             .map_or(text, |e| e.display_name.clone())
     }
 
-    fn paths(&self, g: &Grant) -> Vec<Path> {
+    pub(super) fn paths(&self, g: &Grant) -> Vec<Path> {
         let mut paths = Vec::new();
         if g.direct {
             paths.push(Path::Direct);
@@ -330,5 +330,19 @@ fn named(r: &Resource) -> Named {
         key: r.key(),
         name: r.display_name.clone(),
         email: email_of(r).map(str::to_owned),
+    }
+}
+
+/// One reason in words, as every table shows it.
+pub fn path_text(p: &Path) -> String {
+    match p {
+        Path::Direct => "direct".to_owned(),
+        Path::Group { group } if group.name != group.key.id.as_str() => {
+            format!("via group {} ({})", group.key.id, group.name)
+        }
+        Path::Group { group } => format!("via group {}", group.key.id),
+        Path::OrgOwner => "as org owner (implicit)".to_owned(),
+        Path::Via { entitlement } => format!("via {entitlement}"),
+        Path::Invitation { status } => format!("once the invitation is accepted ({status})"),
     }
 }

@@ -8,8 +8,10 @@
 //! Pure: no I/O beyond the reader it is given, no clock.
 
 pub mod answers;
+pub mod rows;
 
 pub use answers::*;
+pub use rows::AccessRow;
 
 use crate::graph::{Entitlement, Grant, GrantGraph, Resource, ResourceKey, ResourceType, Traits};
 use rustc_hash::FxHashMap as HashMap;
