@@ -56,15 +56,19 @@ pub(crate) fn load(src: &ReviewSource) -> Result<Snapshot, CliError> {
                     "--from reads a saved sync; --mock and --base-url sync the org now: give one or the other",
                 ));
             }
-            let bytes = std::fs::read(path)
+            let mut file = std::fs::File::open(path)
                 .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-            if bytes.starts_with(b"C1Z") {
+            let mut magic = [0u8; 3];
+            let n = std::io::Read::read(&mut file, &mut magic)
+                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+            if magic.get(..n) == Some(b"C1Z".as_slice()) {
                 return Err(CliError::usage(format!(
                     "{} is a .c1z; reviews read the JSON output for now (sync --out FILE.json)",
                     path.display()
                 )));
             }
-            Snapshot::from_json(&bytes)
+            let rest = std::io::Read::chain(magic.get(..n).unwrap_or_default(), file);
+            Snapshot::from_json(rest)
                 .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?
         }
         None => live(src)?,

@@ -86,27 +86,28 @@ impl Snapshot {
         )
     }
 
-    /// The JSON a sync wrote (`sync --out FILE.json`).
-    pub fn from_json(bytes: &[u8]) -> Result<Self, ReviewError> {
-        #[derive(Deserialize)]
-        struct Format {
-            format: Option<String>,
-        }
-        // The format first, so that any other JSON is named as such, not as a missing field.
-        let format = serde_json::from_slice::<Format>(bytes)
-            .map_err(|e| ReviewError::NotASync(format!("not JSON: {e}")))?
-            .format;
-        if format.as_deref() != Some(SYNC_FORMAT) {
+    /// The JSON a sync wrote (`sync --out FILE.json`), read as it streams in (a `large`
+    /// sync is half a gigabyte: it is never held whole).
+    pub fn from_json(reader: impl std::io::Read) -> Result<Self, ReviewError> {
+        let reader = std::io::BufReader::with_capacity(1 << 20, reader);
+        let f: SyncFile = serde_json::from_reader(reader).map_err(|e| {
+            ReviewError::NotASync(if e.is_syntax() || e.is_eof() {
+                format!("not JSON, or cut short: {e}")
+            } else {
+                format!("not a sync written by openai-access (expected {SYNC_FORMAT:?}): {e}")
+            })
+        })?;
+        if f.format != SYNC_FORMAT {
             return Err(ReviewError::NotASync(format!(
-                "JSON, but not a sync written by openai-access (its \"format\" is {}, expected {SYNC_FORMAT:?})",
-                format.map_or("missing".to_owned(), |f| format!("{f:?}"))
+                "JSON, but not a sync written by openai-access (its \"format\" is {:?}, expected {SYNC_FORMAT:?})",
+                f.format
             )));
         }
-        let f: SyncFile = serde_json::from_slice(bytes)
-            .map_err(|e| ReviewError::NotASync(format!("a damaged sync output: {e}")))?;
-        debug_assert_eq!(f.format, SYNC_FORMAT);
         let mut grants = f.grants;
-        grants.sort_by_cached_key(|g| g.id().to_string());
+        // Already sorted in every file a sync writes; sorted again only if not.
+        if !grants.is_sorted_by_key(|g| g.id().to_string()) {
+            grants.sort_by_cached_key(|g| g.id().to_string());
+        }
         Ok(Self::new(
             f.org_id,
             f.sync,
