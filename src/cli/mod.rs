@@ -78,6 +78,15 @@ Examples:
 Without --from the org is synced first (the connection flags of `sync`). Exit codes: 0
 answered; 2 bad input (a file that is not a sync, an unknown principal, resource or grant).";
 
+const DIFF_HELP: &str = "\
+Exit codes: 0 nothing changed; 1 something changed (for drift checks in CI); 2 bad input.
+
+Example:
+  openai-access sync --mock tiny --out before.json
+  openai-access grant -p --mock tiny ...   # or changes made in the dashboard
+  openai-access sync --mock tiny --out after.json
+  openai-access diff before.json after.json";
+
 const EXPORT_HELP: &str = "\
 Columns: principal_kind (human, service_account, group, invite), principal_id,
 principal_name, principal_email, resource_type, resource_id, resource_name, entitlement,
@@ -149,6 +158,10 @@ pub enum Command {
     /// The chain behind one grant: each reason, and the grant that reason rests on.
     #[command(after_help = REVIEW_HELP)]
     Explain(ExplainArgs),
+    /// What changed between two syncs: grants and resources added and removed, role changes
+    /// shown as changes. Exit code 0 when nothing changed, 1 when something did.
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
     /// The auditor's spreadsheet: one row per (principal, resource, entitlement) with names,
     /// emails, how it is held and dates; pending invitations' grants marked as pending.
     #[command(after_help = EXPORT_HELP)]

@@ -82,3 +82,17 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub source: ReviewSource,
 }
+
+/// What changed between two syncs.
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// The earlier sync (the JSON `sync --out FILE.json` wrote).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The later sync.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Print the changes as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,13 +1,13 @@
 //! `access`, `who`, `explain`: review answers from a saved sync or a sync run now, printed as
 //! aligned text (dates ISO-8601) or, with --json, as the engine's answer.
 
-use crate::cli::{AccessArgs, ExplainArgs, ReviewSource, WhoArgs};
+use crate::cli::{AccessArgs, DiffArgs, ExplainArgs, ReviewSource, WhoArgs};
 use crate::console;
 use crate::exit::CliError;
 use crate::settings;
 use openai_access_actors::graph::{ResourceKey, ResourceType};
 use openai_access_actors::review::{
-    Access, Explanation, Held, Named, Path, ReviewError, Snapshot, Who, path_text,
+    Access, Changes, Explanation, Held, Named, Path, ReviewError, Snapshot, Who, path_text,
 };
 use openai_access_actors::{SyncConfig, SyncRun, block_on};
 use std::io::Write;
@@ -56,20 +56,7 @@ pub(crate) fn load(src: &ReviewSource) -> Result<Snapshot, CliError> {
                     "--from reads a saved sync; --mock and --base-url sync the org now: give one or the other",
                 ));
             }
-            let mut file = std::fs::File::open(path)
-                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-            let mut magic = [0u8; 3];
-            let n = std::io::Read::read(&mut file, &mut magic)
-                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-            if magic.get(..n) == Some(b"C1Z".as_slice()) {
-                return Err(CliError::usage(format!(
-                    "{} is a .c1z; reviews read the JSON output for now (sync --out FILE.json)",
-                    path.display()
-                )));
-            }
-            let rest = std::io::Read::chain(magic.get(..n).unwrap_or_default(), file);
-            Snapshot::from_json(rest)
-                .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?
+            load_file(path)?
         }
         None => live(src)?,
     };
@@ -79,6 +66,122 @@ pub(crate) fn load(src: &ReviewSource) -> Result<Snapshot, CliError> {
         );
     }
     Ok(snap)
+}
+
+/// A saved sync: the JSON a sync wrote, streamed.
+fn load_file(path: &std::path::Path) -> Result<Snapshot, CliError> {
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+    let mut magic = [0u8; 3];
+    let n = std::io::Read::read(&mut file, &mut magic)
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+    if magic.get(..n) == Some(b"C1Z".as_slice()) {
+        return Err(CliError::usage(format!(
+            "{} is a .c1z; reviews read the JSON output for now (sync --out FILE.json)",
+            path.display()
+        )));
+    }
+    let rest = std::io::Read::chain(magic.get(..n).unwrap_or_default(), file);
+    Snapshot::from_json(rest).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
+}
+
+pub fn diff(args: DiffArgs) -> Result<u8, CliError> {
+    let old = load_file(&args.old)?;
+    let new = load_file(&args.new)?;
+    let changes = openai_access_actors::review::diff(&old, &new);
+    let mut out = std::io::stdout().lock();
+    let written = if args.json {
+        serde_json::to_writer_pretty(&mut out, &changes)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else {
+        out.write_all(changes_text(&changes, &old, &new).as_bytes())
+    };
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::io("cannot write to standard output", e))?;
+    Ok(u8::from(!changes.is_empty()))
+}
+
+fn when(s: &Snapshot) -> String {
+    s.sync
+        .as_ref()
+        .and_then(|i| i.synced_at.clone())
+        .unwrap_or_else(|| "an undated sync".to_owned())
+}
+
+fn changes_text(c: &Changes, old: &Snapshot, new: &Snapshot) -> String {
+    if c.is_empty() {
+        return format!("No changes from {} to {}.\n", when(old), when(new));
+    }
+    let n = |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+    let mut out = format!(
+        "Changes from {} to {}: {}, {} added, {} removed; resources: {} added, {} removed\n",
+        when(old),
+        when(new),
+        n(c.role_changes.len(), "role change", "role changes"),
+        n(c.grants_added.len(), "grant", "grants"),
+        c.grants_removed.len(),
+        c.resources_added.len(),
+        c.resources_removed.len(),
+    );
+    let section = |out: &mut String, title: &str, rows: Vec<Vec<String>>| {
+        if rows.is_empty() {
+            return;
+        }
+        out.push_str(&format!("\n{title}:\n"));
+        for line in table(&["", "", ""], &rows).lines().skip(1) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    };
+    section(
+        &mut out,
+        "Role changes",
+        c.role_changes
+            .iter()
+            .map(|r| {
+                vec![
+                    format!("  ~ {}", label(&r.principal)),
+                    r.resource
+                        .as_ref()
+                        .map_or_else(String::new, |res| format!("on {}", label(res))),
+                    format!("{} -> {}", r.from, r.to),
+                ]
+            })
+            .collect(),
+    );
+    let grants = |v: &[openai_access_actors::review::diff::GrantChange], sign: &str| {
+        v.iter()
+            .map(|g| {
+                vec![
+                    format!("  {sign} {}", g.grant),
+                    label(&g.principal),
+                    how(&g.paths, false),
+                ]
+            })
+            .collect()
+    };
+    section(&mut out, "Grants added", grants(&c.grants_added, "+"));
+    section(&mut out, "Grants removed", grants(&c.grants_removed, "-"));
+    let res = |v: &[Named], sign: &str| {
+        v.iter()
+            .map(|r| {
+                vec![
+                    format!("  {sign} {}", label(r)),
+                    String::new(),
+                    String::new(),
+                ]
+            })
+            .collect()
+    };
+    section(&mut out, "Resources added", res(&c.resources_added, "+"));
+    section(
+        &mut out,
+        "Resources removed",
+        res(&c.resources_removed, "-"),
+    );
+    out
 }
 
 fn live(src: &ReviewSource) -> Result<Snapshot, CliError> {

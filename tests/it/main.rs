@@ -16,6 +16,7 @@ mod long_syncs;
 mod outputs;
 mod provision;
 mod review;
+mod review_diff;
 mod simulated;
 mod support;
 mod sync;

@@ -8,9 +8,11 @@
 //! Pure: no I/O beyond the reader it is given, no clock.
 
 pub mod answers;
+pub mod diff;
 pub mod rows;
 
 pub use answers::*;
+pub use diff::{Changes, diff};
 pub use rows::AccessRow;
 
 use crate::graph::{Entitlement, Grant, GrantGraph, Resource, ResourceKey, ResourceType, Traits};
@@ -155,6 +157,10 @@ impl Snapshot {
 
     pub fn resource(&self, key: &ResourceKey) -> Option<&Resource> {
         self.resources.get(key)
+    }
+
+    pub fn resource_keys(&self) -> impl Iterator<Item = &ResourceKey> {
+        self.resources.keys()
     }
 
     pub fn entitlement(&self, id: &str) -> Option<&Entitlement> {

@@ -1,0 +1,214 @@
+//! `diff` of two syncs around provisioning changes made on a served mock: exactly those
+//! changes, a role swap shown as one change, and the exit codes a drift check relies on.
+
+use crate::support::*;
+use openai_access_actors::mock::Preset;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Output;
+
+fn cli(url: &str, args: &[&str]) -> Output {
+    bin()
+        .env("OPENAI_ADMIN_KEY", KEY)
+        .args(args)
+        .args(["--base-url", url])
+        .output()
+        .expect("run openai-access")
+}
+
+fn sync_to(url: &str, out: &Path) {
+    let o = cli(
+        url,
+        &[
+            "sync",
+            "--no-progress",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn changed(url: &str, args: &[&str]) {
+    let o = cli(url, args);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn diff(old: &Path, new: &Path, json: bool) -> Output {
+    let mut c = bin();
+    c.args([
+        "diff",
+        old.to_str().expect("utf-8"),
+        new.to_str().expect("utf-8"),
+    ]);
+    if json {
+        c.arg("--json");
+    }
+    c.output().expect("run diff")
+}
+
+fn ids(v: &Value, list: &str, field: &str) -> Vec<String> {
+    v[list]
+        .as_array()
+        .expect(list)
+        .iter()
+        .map(|x| match &x[field] {
+            Value::String(s) => s.clone(),
+            other => format!(
+                "{}:{}",
+                other["resource_type"].as_str().expect("type"),
+                other["id"].as_str().expect("id")
+            ),
+        })
+        .collect()
+}
+
+#[test]
+fn a_diff_shows_exactly_the_changes_made_and_a_role_swap_as_one_change() {
+    let m = mock(Preset::Tiny);
+    let url = m.base_url();
+    let dir = tempfile::tempdir().expect("tmp");
+    let (before, after) = (
+        dir.path().join("before.json"),
+        dir.path().join("after.json"),
+    );
+    sync_to(&url, &before);
+
+    // Nothing changed: exit 0.
+    let same = diff(&before, &before, false);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert!(String::from_utf8_lossy(&same.stdout).starts_with("No changes"));
+
+    // A role swap (Dave: project member -> owner on Beta), a new project member (Carol on
+    // Beta), a revoked group membership (Bob leaves Engineering) and an invitation.
+    changed(
+        &url,
+        &[
+            "grant",
+            "-p",
+            "--entitlement",
+            "project:proj-beta:owner",
+            "--principal",
+            "user:user-dave",
+        ],
+    );
+    changed(
+        &url,
+        &[
+            "grant",
+            "-p",
+            "--entitlement",
+            "project:proj-beta:member",
+            "--principal",
+            "user:user-carol",
+        ],
+    );
+    changed(
+        &url,
+        &[
+            "revoke",
+            "-p",
+            "--grant",
+            "group:grp-eng:member:user:user-bob",
+        ],
+    );
+    changed(
+        &url,
+        &[
+            "create-account",
+            "-p",
+            "--email",
+            "zoe@tiny.example",
+            "--role",
+            "reader",
+        ],
+    );
+    sync_to(&url, &after);
+
+    let o = diff(&before, &after, true);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON changes");
+    let swaps: Vec<(String, String, String)> = v["role_changes"]
+        .as_array()
+        .expect("role changes")
+        .iter()
+        .map(|r| {
+            (
+                r["principal"]["key"]["id"].as_str().expect("id").to_owned(),
+                r["from"].as_str().expect("from").to_owned(),
+                r["to"].as_str().expect("to").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        swaps,
+        [(
+            "user-dave".to_owned(),
+            "project:proj-beta:member".to_owned(),
+            "project:proj-beta:owner".to_owned()
+        )]
+    );
+    assert_eq!(
+        ids(&v, "grants_added", "grant"),
+        ["project:proj-beta:member:user:user-carol"]
+    );
+    // Bob's membership, and what he held only through the group (his own direct grants stay).
+    let removed = ids(&v, "grants_removed", "grant");
+    assert!(
+        removed.contains(&"group:grp-eng:member:user:user-bob".to_owned()),
+        "{removed:?}"
+    );
+    assert_eq!(
+        removed.len(),
+        1,
+        "Bob holds Alpha's grants directly too: {removed:?}"
+    );
+    let added_resources: Vec<String> = v["resources_added"]
+        .as_array()
+        .expect("added")
+        .iter()
+        .map(|r| r["key"]["resource_type"].as_str().expect("type").to_owned())
+        .collect();
+    assert_eq!(added_resources, ["invite"]);
+    assert_eq!(v["resources_removed"].as_array().map(Vec::len), Some(0));
+
+    // The table a person reads says the same.
+    let text = diff(&before, &after, false);
+    assert_eq!(text.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.contains("1 role change, 1 grant added, 1 removed; resources: 1 added, 0 removed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("project:proj-beta:member -> project:proj-beta:owner"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+ project:proj-beta:member:user:user-carol"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- group:grp-eng:member:user:user-bob"),
+        "{text}"
+    );
+
+    // Bad input: exit 2, never 0 or 1.
+    let missing = diff(&before, &dir.path().join("nope.json"), false);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.json"));
+}
