@@ -162,6 +162,9 @@ pub enum Command {
     /// shown as changes. Exit code 0 when nothing changed, 1 when something did.
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
+    /// Access nobody uses: API keys idle for --stale-days (default 90) or never used, service
+    /// accounts all of whose keys are, invitations still pending after their expiry.
+    Stale(StaleArgs),
     /// The auditor's spreadsheet: one row per (principal, resource, entitlement) with names,
     /// emails, how it is held and dates; pending invitations' grants marked as pending.
     #[command(after_help = EXPORT_HELP)]

@@ -96,3 +96,18 @@ pub struct DiffArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// Access nobody uses: keys idle for --stale-days, service accounts all of whose keys are,
+/// invitations still pending after their expiry.
+#[derive(clap::Args, Debug)]
+pub struct StaleArgs {
+    /// A key is stale when it has not been used for this many days (or never).
+    #[arg(long, value_name = "N", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub stale_days: u32,
+    /// Judge as of this moment instead of now: YYYY-MM-DD or RFC 3339 (for a review of an old
+    /// sync, and for repeatable answers).
+    #[arg(long, value_name = "DATE", value_parser = super::values::instant)]
+    pub as_of: Option<i64>,
+    #[command(flatten)]
+    pub source: ReviewSource,
+}

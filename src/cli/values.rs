@@ -56,6 +56,19 @@ pub fn baton_env(long: &str) -> String {
     format!("BATON_{}", long.to_ascii_uppercase().replace('-', "_"))
 }
 
+/// A moment given as YYYY-MM-DD (midnight UTC) or RFC 3339, as Unix seconds.
+pub fn instant(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp());
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp())
+        .ok_or_else(|| format!("{s:?} is not a date: write YYYY-MM-DD or an RFC 3339 time"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,13 +1,13 @@
 //! `access`, `who`, `explain`: review answers from a saved sync or a sync run now, printed as
 //! aligned text (dates ISO-8601) or, with --json, as the engine's answer.
 
-use crate::cli::{AccessArgs, DiffArgs, ExplainArgs, ReviewSource, WhoArgs};
+use crate::cli::{AccessArgs, DiffArgs, ExplainArgs, ReviewSource, StaleArgs, WhoArgs};
 use crate::console;
 use crate::exit::CliError;
 use crate::settings;
 use openai_access_actors::graph::{ResourceKey, ResourceType};
 use openai_access_actors::review::{
-    Access, Changes, Explanation, Held, Named, Path, ReviewError, Snapshot, Who, path_text,
+    Access, Changes, Explanation, Held, Named, Path, ReviewError, Snapshot, Stale, Who, path_text,
 };
 use openai_access_actors::{SyncConfig, SyncRun, block_on};
 use std::io::Write;
@@ -66,6 +66,74 @@ pub(crate) fn load(src: &ReviewSource) -> Result<Snapshot, CliError> {
         );
     }
     Ok(snap)
+}
+
+pub fn stale(args: StaleArgs) -> Result<u8, CliError> {
+    let snap = load(&args.source)?;
+    let now = args.as_of.unwrap_or_else(|| chrono::Utc::now().timestamp());
+    let answer = snap.stale(now, args.stale_days);
+    emit(&args.source, &answer, || stale_text(&answer))
+}
+
+fn stale_text(s: &Stale) -> String {
+    let mut out = format!(
+        "Stale access as of {} (unused for {} days or more):\n",
+        date(Some(s.as_of)),
+        s.days
+    );
+    let heading = |out: &mut String, title: &str, n: usize| {
+        out.push_str(&format!(
+            "\n{title}: {}\n",
+            if n == 0 {
+                "none".to_owned()
+            } else {
+                n.to_string()
+            }
+        ));
+    };
+    heading(&mut out, "API keys not used", s.api_keys.len());
+    if !s.api_keys.is_empty() {
+        let rows: Vec<Vec<String>> = s
+            .api_keys
+            .iter()
+            .map(|k| {
+                vec![
+                    label(&k.key),
+                    k.owner.as_ref().map_or_else(|| "unknown".to_owned(), label),
+                    date(k.created_at),
+                    date(k.last_used_at),
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["KEY", "OWNER", "CREATED", "LAST USED"], &rows));
+    }
+    heading(
+        &mut out,
+        "Service accounts with no key in use",
+        s.service_accounts.len(),
+    );
+    if !s.service_accounts.is_empty() {
+        let rows: Vec<Vec<String>> = s
+            .service_accounts
+            .iter()
+            .map(|a| vec![label(&a.service_account), a.keys.to_string()])
+            .collect();
+        out.push_str(&table(&["SERVICE ACCOUNT", "STALE KEYS"], &rows));
+    }
+    heading(
+        &mut out,
+        "Invitations still pending after their expiry",
+        s.invites.len(),
+    );
+    if !s.invites.is_empty() {
+        let rows: Vec<Vec<String>> = s
+            .invites
+            .iter()
+            .map(|i| vec![label(&i.invite), date(Some(i.expires_at))])
+            .collect();
+        out.push_str(&table(&["INVITATION", "EXPIRED"], &rows));
+    }
+    out
 }
 
 /// A saved sync: the JSON a sync wrote, streamed.

@@ -464,3 +464,40 @@ fn an_export_target_that_cannot_be_written_is_refused_before_any_sync() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn stale_access_is_judged_as_of_the_day_asked() {
+    answers_as_reviewed("stale-90-days", &["stale", "--as-of", "2023-12-20"]);
+    // A shorter window: every key last used before 2023-12-10 (or never) is stale; the two
+    // used since are not.
+    let s = json_answer(&["stale", "--as-of", "2023-12-20", "--stale-days", "10"]);
+    let keys: Vec<&str> = s["api_keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k["key"]["key"]["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "proj-alpha/key_bob_hidden",
+            "proj-beta/key_idle",
+            "key_admin_connector",
+            "key_admin_erin"
+        ]
+    );
+    // Before the invitation expired it is not overdue.
+    let early = json_answer(&["stale", "--as-of", "2023-12-05T00:00:00Z"]);
+    assert_eq!(early["invites"].as_array().map(Vec::len), Some(0));
+    for bad in ["yesterday", "2023-13-01"] {
+        let o = run(&[
+            "stale",
+            "--as-of",
+            bad,
+            "--from",
+            tiny().to_str().expect("utf-8"),
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("--as-of"), "{}", stderr(&o));
+    }
+}

@@ -10,10 +10,12 @@
 pub mod answers;
 pub mod diff;
 pub mod rows;
+pub mod stale;
 
 pub use answers::*;
 pub use diff::{Changes, diff};
 pub use rows::AccessRow;
+pub use stale::Stale;
 
 use crate::graph::{Entitlement, Grant, GrantGraph, Resource, ResourceKey, ResourceType, Traits};
 use rustc_hash::FxHashMap as HashMap;

@@ -1,0 +1,107 @@
+//! Stale access: what a review should question because it is not used. Time is a parameter
+//! (`now`, Unix seconds), so the same file gives the same answer on any day it is asked to.
+
+use super::answers::Named;
+use super::{Snapshot, profile_int, profile_str};
+use crate::graph::{ResourceKey, ResourceType, Traits};
+use serde::Serialize;
+
+const DAY: i64 = 86_400;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StaleKey {
+    pub key: Named,
+    pub owner: Option<Named>,
+    pub created_at: Option<i64>,
+    /// `None`: never used (as far as the API says).
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StaleServiceAccount {
+    pub service_account: Named,
+    /// Its keys, all stale; none at all counts too (it can do nothing until given one).
+    pub keys: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OverdueInvite {
+    pub invite: Named,
+    pub expires_at: i64,
+}
+
+/// What has not been used within the window, sorted by id.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Stale {
+    pub as_of: i64,
+    pub days: u32,
+    pub api_keys: Vec<StaleKey>,
+    pub service_accounts: Vec<StaleServiceAccount>,
+    /// Still `pending` although their expiry has passed.
+    pub invites: Vec<OverdueInvite>,
+}
+
+impl Snapshot {
+    /// Keys not used in `days` days before `now` (or never), service accounts all of whose
+    /// keys are such, and invitations still pending after their expiry.
+    pub fn stale(&self, now: i64, days: u32) -> Stale {
+        let cutoff = now - i64::from(days) * DAY;
+        let mut api_keys = Vec::new();
+        let mut fresh_owners: Vec<ResourceKey> = Vec::new();
+        let mut stale_owners: Vec<ResourceKey> = Vec::new();
+        for t in [ResourceType::ApiKey, ResourceType::AdminApiKey] {
+            for k in self.resources_of(t) {
+                let Traits::Secret {
+                    identity,
+                    created_at,
+                    last_used_at,
+                    ..
+                } = &k.traits
+                else {
+                    continue;
+                };
+                let owners = if last_used_at.is_some_and(|t| t >= cutoff) {
+                    &mut fresh_owners
+                } else {
+                    api_keys.push(StaleKey {
+                        key: self.named(&k.key()),
+                        owner: identity.as_ref().map(|o| self.named(o)),
+                        created_at: *created_at,
+                        last_used_at: *last_used_at,
+                    });
+                    &mut stale_owners
+                };
+                owners.extend(identity.iter().cloned());
+            }
+        }
+        let service_accounts = self
+            .resources_of(ResourceType::ServiceAccount)
+            .into_iter()
+            .map(|sa| sa.key())
+            .filter(|sa| !fresh_owners.contains(sa))
+            .map(|sa| StaleServiceAccount {
+                keys: stale_owners.iter().filter(|o| **o == sa).count(),
+                service_account: self.named(&sa),
+            })
+            .collect();
+        let invites = self
+            .resources_of(ResourceType::Invite)
+            .into_iter()
+            .filter(|i| profile_str(i, "status") == Some("pending"))
+            .filter_map(|i| {
+                let expires_at = profile_int(i, "expires_at").filter(|&e| e < now)?;
+                Some(OverdueInvite {
+                    invite: self.named(&i.key()),
+                    expires_at,
+                })
+            })
+            .collect();
+        Stale {
+            as_of: now,
+            days,
+            api_keys,
+            service_accounts,
+            invites,
+        }
+    }
+}
