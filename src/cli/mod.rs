@@ -92,9 +92,12 @@ Columns: principal_kind (human, service_account, group, invite), principal_id,
 principal_name, principal_email, resource_type, resource_id, resource_name, entitlement,
 entitlement_name, held (direct; via group G; as org owner (implicit); once the invitation is
 accepted), immutable, pending, principal_since, invite_expires_at (ISO-8601, UTC), grant_id.
+An .xlsx has these columns on its \"All access\", \"By user\" and \"By project\" sheets, and
+sheets of API keys, pending invitations and org owners.
 
 Example:
-  openai-access export --from tiny.json --out access.csv";
+  openai-access export --from tiny.json --out access.csv
+  openai-access export --from tiny.json --out review.xlsx";
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 success; 1 a sync finished but some lists could not be read (partial); 2 usage

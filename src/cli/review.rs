@@ -67,6 +67,9 @@ pub struct ExplainArgs {
 pub enum ExportFormat {
     /// One row per (principal, resource, entitlement), RFC 4180, UTF-8, a header row.
     Csv,
+    /// A workbook with one sheet per view: all access, by user, by project, API keys, pending
+    /// invitations, org owners (bold frozen headers, filters).
+    Xlsx,
 }
 
 /// The auditor's spreadsheet of who has what.

@@ -14,14 +14,10 @@ pub fn run(args: ExportArgs) -> Result<u8, CliError> {
         (Some(f), _) => f,
         (None, Some("csv")) => ExportFormat::Csv,
         (None, _) if to_stdout => ExportFormat::Csv,
-        (None, Some("xlsx")) => {
-            return Err(CliError::usage(
-                "writing .xlsx is not supported yet: write --out FILE.csv (spreadsheets open it)",
-            ));
-        }
+        (None, Some("xlsx")) => ExportFormat::Xlsx,
         (None, other) => {
             return Err(CliError::usage(format!(
-                "cannot tell the format of {} from its extension ({}): name it .csv or give --format csv",
+                "cannot tell the format of {} from its extension ({}): name it .csv or .xlsx, or give --format",
                 args.out.display(),
                 other.map_or("none".to_owned(), |e| format!(".{e}"))
             )));
@@ -39,8 +35,20 @@ pub fn run(args: ExportArgs) -> Result<u8, CliError> {
     }
     let snap = super::review::load(&args.source)?;
     let rows = snap.access_rows();
-    let fill = |w: &mut dyn Write| match format {
-        ExportFormat::Csv => write_csv(&rows, w),
+    let xlsx = match format {
+        ExportFormat::Xlsx => Some(
+            crate::output::xlsx::workbook(&snap, &rows, &|t| iso(t)).map_err(|e| {
+                CliError::fatal(format!(
+                    "cannot build the workbook: {e} (a sheet holds at most {} rows; write CSV for more)",
+                    crate::output::xlsx::MAX_ROWS
+                ))
+            })?,
+        ),
+        ExportFormat::Csv => None,
+    };
+    let fill = |w: &mut dyn Write| match &xlsx {
+        Some(bytes) => w.write_all(bytes),
+        None => write_csv(&rows, w),
     };
     if to_stdout {
         let mut out = std::io::stdout().lock();

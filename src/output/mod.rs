@@ -5,6 +5,7 @@ pub mod json;
 pub mod limits;
 pub mod summary;
 pub mod target;
+pub mod xlsx;
 
 use crate::exit::CliError;
 use openai_access_actors::SyncOutcome;

@@ -17,6 +17,7 @@ mod outputs;
 mod provision;
 mod review;
 mod review_diff;
+mod review_export;
 mod simulated;
 mod support;
 mod sync;

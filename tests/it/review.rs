@@ -448,7 +448,6 @@ fn an_export_target_that_cannot_be_written_is_refused_before_any_sync() {
     for (out, says) in [
         (dir.path().join("missing/access.csv"), "does not exist"),
         (dir.path().join("access.txt"), "cannot tell the format"),
-        (dir.path().join("access.xlsx"), "not supported yet"),
     ] {
         let o = run(&[
             "export",

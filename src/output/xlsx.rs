@@ -1,0 +1,282 @@
+//! The auditor's workbook: one sheet per view (all access, by user, by project, API keys,
+//! pending invitations, org owners), each with a bold, frozen header row and filters.
+
+use openai_access_actors::graph::{ResourceKey, ResourceType, Traits};
+use openai_access_actors::review::{AccessRow, Snapshot, email_of, profile_int, profile_str};
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+
+/// The most data rows a sheet holds (Excel's limit, less the header).
+pub const MAX_ROWS: usize = 1_048_575;
+
+/// The sheets, in order, as a test or a reader finds them.
+pub const SHEETS: [&str; 6] = [
+    "All access",
+    "By user",
+    "By project",
+    "API keys",
+    "Pending invitations",
+    "Org owners",
+];
+
+/// The access table's columns, as in the CSV.
+pub const ACCESS_COLUMNS: [&str; 15] = [
+    "principal_kind",
+    "principal_id",
+    "principal_name",
+    "principal_email",
+    "resource_type",
+    "resource_id",
+    "resource_name",
+    "entitlement",
+    "entitlement_name",
+    "held",
+    "immutable",
+    "pending",
+    "principal_since",
+    "invite_expires_at",
+    "grant_id",
+];
+
+/// One cell: text, or a yes/no.
+enum Cell {
+    Text(String),
+    Bool(bool),
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Text(s)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Text(s.to_owned())
+    }
+}
+
+impl From<bool> for Cell {
+    fn from(b: bool) -> Self {
+        Cell::Bool(b)
+    }
+}
+
+fn access_cells(r: &AccessRow, iso: &dyn Fn(Option<i64>) -> String) -> Vec<Cell> {
+    vec![
+        r.principal_kind.into(),
+        r.principal_id.as_str().into(),
+        r.principal_name.as_str().into(),
+        r.principal_email.as_str().into(),
+        r.resource_type.into(),
+        r.resource_id.as_str().into(),
+        r.resource_name.as_str().into(),
+        r.entitlement.as_str().into(),
+        r.entitlement_name.as_str().into(),
+        r.held.as_str().into(),
+        r.immutable.into(),
+        r.pending.into(),
+        iso(r.principal_since).into(),
+        iso(r.invite_expires_at).into(),
+        r.grant_id.as_str().into(),
+    ]
+}
+
+/// The workbook's bytes. `iso` writes a date as a person reads it.
+pub fn workbook(
+    snap: &Snapshot,
+    rows: &[AccessRow],
+    iso: &dyn Fn(Option<i64>) -> String,
+) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let mut sheet = |name: &str, header: &[&str], data: Vec<Vec<Cell>>| -> Result<(), XlsxError> {
+        if data.len() > MAX_ROWS {
+            return Err(XlsxError::RowColumnLimitError);
+        }
+        let ws = wb.add_worksheet();
+        ws.set_name(name)?;
+        let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+        for (c, h) in header.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
+        }
+        for (r, row) in data.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, col) = (r as u32 + 1, c as u16);
+                match cell {
+                    Cell::Text(s) => {
+                        if let Some(w) = widths.get_mut(c) {
+                            *w = (*w).max(s.chars().count());
+                        }
+                        ws.write_string(r, col, s)?;
+                    }
+                    Cell::Bool(b) => {
+                        ws.write_boolean(r, col, *b)?;
+                    }
+                };
+            }
+        }
+        for (c, w) in widths.iter().enumerate() {
+            ws.set_column_width(c as u16, (*w).clamp(8, 60) as f64 + 2.0)?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+        let last_col = header.len().saturating_sub(1) as u16;
+        ws.autofilter(0, 0, data.len() as u32, last_col)?;
+        Ok(())
+    };
+
+    let all: Vec<Vec<Cell>> = rows.iter().map(|r| access_cells(r, iso)).collect();
+    sheet(SHEETS[0], &ACCESS_COLUMNS, all)?;
+
+    let mut by_user: Vec<&AccessRow> = rows
+        .iter()
+        .filter(|r| r.principal_kind == "human")
+        .collect();
+    by_user.sort_by(|a, b| {
+        (
+            a.principal_email.as_str(),
+            a.principal_id.as_str(),
+            a.grant_id.as_str(),
+        )
+            .cmp(&(
+                b.principal_email.as_str(),
+                b.principal_id.as_str(),
+                b.grant_id.as_str(),
+            ))
+    });
+    sheet(
+        SHEETS[1],
+        &ACCESS_COLUMNS,
+        by_user.into_iter().map(|r| access_cells(r, iso)).collect(),
+    )?;
+
+    let mut by_project: Vec<&AccessRow> = rows
+        .iter()
+        .filter(|r| r.resource_type == "project")
+        .collect();
+    by_project.sort_by(|a, b| {
+        (
+            a.resource_name.as_str(),
+            a.resource_id.as_str(),
+            a.grant_id.as_str(),
+        )
+            .cmp(&(
+                b.resource_name.as_str(),
+                b.resource_id.as_str(),
+                b.grant_id.as_str(),
+            ))
+    });
+    sheet(
+        SHEETS[2],
+        &ACCESS_COLUMNS,
+        by_project
+            .into_iter()
+            .map(|r| access_cells(r, iso))
+            .collect(),
+    )?;
+
+    let mut keys = Vec::new();
+    for t in [ResourceType::ApiKey, ResourceType::AdminApiKey] {
+        for k in snap.resources_of(t) {
+            let Traits::Secret {
+                identity,
+                created_at,
+                last_used_at,
+                ..
+            } = &k.traits
+            else {
+                continue;
+            };
+            let owner = identity.as_ref().map(|o| snap.named(o));
+            keys.push(vec![
+                Cell::from(t.as_str()),
+                k.id.as_str().into(),
+                k.display_name.as_str().into(),
+                k.parent
+                    .as_ref()
+                    .map_or_else(String::new, ResourceKey::to_string)
+                    .into(),
+                owner
+                    .as_ref()
+                    .map_or_else(String::new, |o| o.key.to_string())
+                    .into(),
+                owner
+                    .as_ref()
+                    .map_or_else(String::new, |o| o.name.clone())
+                    .into(),
+                owner
+                    .as_ref()
+                    .and_then(|o| o.email.clone())
+                    .unwrap_or_default()
+                    .into(),
+                iso(*created_at).into(),
+                iso(*last_used_at).into(),
+            ]);
+        }
+    }
+    sheet(
+        SHEETS[3],
+        &[
+            "key_type",
+            "key_id",
+            "key_name",
+            "scope",
+            "owner",
+            "owner_name",
+            "owner_email",
+            "created_at",
+            "last_used_at",
+        ],
+        keys,
+    )?;
+
+    let invites = snap
+        .resources_of(ResourceType::Invite)
+        .into_iter()
+        .filter(|i| profile_str(i, "status") == Some("pending"))
+        .map(|i| {
+            vec![
+                Cell::from(i.id.as_str()),
+                email_of(i).unwrap_or_default().into(),
+                profile_str(i, "role").unwrap_or_default().into(),
+                profile_str(i, "projects").unwrap_or_default().into(),
+                iso(profile_int(i, "created_at")).into(),
+                iso(profile_int(i, "expires_at")).into(),
+            ]
+        })
+        .collect();
+    sheet(
+        SHEETS[4],
+        &[
+            "invite_id",
+            "email",
+            "org_role",
+            "projects",
+            "created_at",
+            "expires_at",
+        ],
+        invites,
+    )?;
+
+    let owner_role = ResourceKey::new(
+        ResourceType::Role,
+        "owner"
+            .parse()
+            .map_err(|_| XlsxError::ParameterError("owner".into()))?,
+    );
+    let owners = snap
+        .grants_on(&owner_role)
+        .filter(|g| g.principal.resource_type == ResourceType::User)
+        .map(|g| {
+            let u = snap.resource(&g.principal);
+            vec![
+                Cell::from(g.principal.id.as_str()),
+                u.map_or("", |u| u.display_name.as_str()).into(),
+                u.and_then(email_of).unwrap_or_default().into(),
+                iso(u.and_then(|u| profile_int(u, "added_at"))).into(),
+            ]
+        })
+        .collect();
+    sheet(SHEETS[5], &["user_id", "name", "email", "added_at"], owners)?;
+
+    wb.save_to_buffer()
+}

@@ -1,0 +1,114 @@
+//! The auditor's workbook, read back by an independent reader (calamine): the documented
+//! sheets, their header rows, the access rows equal to the CSV's, frozen headers and filters.
+
+use crate::support::*;
+use calamine::{Data, Reader, Xlsx, open_workbook};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+fn export(to: &Path) {
+    let from = golden_path("tiny.json");
+    let o = bin()
+        .args(["export", "--from", from.to_str().expect("utf-8"), "--out"])
+        .arg(to)
+        .output()
+        .expect("run export");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn text(d: &Data) -> String {
+    match d {
+        Data::String(s) => s.clone(),
+        Data::Bool(b) => b.to_string(),
+        Data::Empty => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn sheet(wb: &mut Xlsx<std::io::BufReader<std::fs::File>>, name: &str) -> Vec<Vec<String>> {
+    wb.worksheet_range(name)
+        .expect(name)
+        .rows()
+        .map(|r| r.iter().map(text).collect())
+        .collect()
+}
+
+#[test]
+fn the_workbook_has_every_view_with_frozen_filtered_headers_and_the_csvs_rows() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (xlsx, csv): (PathBuf, PathBuf) = (dir.path().join("r.xlsx"), dir.path().join("r.csv"));
+    export(&xlsx);
+    export(&csv);
+    let mut wb: Xlsx<_> = open_workbook(&xlsx).expect("an xlsx calamine opens");
+    assert_eq!(
+        wb.sheet_names(),
+        [
+            "All access",
+            "By user",
+            "By project",
+            "API keys",
+            "Pending invitations",
+            "Org owners"
+        ]
+    );
+
+    // "All access" is the CSV, cell for cell (CSV quotes a formula-like name; tiny has none).
+    let all = sheet(&mut wb, "All access");
+    let mut r = csv::Reader::from_path(&csv).expect("csv");
+    let mut want: Vec<Vec<String>> = vec![
+        r.headers()
+            .expect("header")
+            .iter()
+            .map(str::to_owned)
+            .collect(),
+    ];
+    want.extend(
+        r.records()
+            .map(|rec| rec.expect("row").iter().map(str::to_owned).collect()),
+    );
+    assert_eq!(all, want);
+
+    let header = |rows: &[Vec<String>]| rows.first().cloned().unwrap_or_default();
+    let by_user = sheet(&mut wb, "By user");
+    assert_eq!(header(&by_user), header(&all));
+    let humans = all
+        .iter()
+        .filter(|r| r.first().map(String::as_str) == Some("human"))
+        .count();
+    assert_eq!(by_user.len() - 1, humans);
+    let by_project = sheet(&mut wb, "By project");
+    assert!(by_project.iter().skip(1).all(|r| r[4] == "project"));
+    assert_eq!(
+        by_project.len() - 1,
+        all.iter().filter(|r| r[4] == "project").count()
+    );
+
+    let keys = sheet(&mut wb, "API keys");
+    assert_eq!(keys[0][..3], ["key_type", "key_id", "key_name"]);
+    assert_eq!(
+        keys.len() - 1,
+        6,
+        "tiny's four project keys and two admin keys"
+    );
+    let invites = sheet(&mut wb, "Pending invitations");
+    assert_eq!(invites.len() - 1, 1);
+    assert_eq!(invites[1][1], "frank@tiny.example");
+    let owners = sheet(&mut wb, "Org owners");
+    let ids: Vec<&str> = owners.iter().skip(1).map(|r| r[0].as_str()).collect();
+    assert_eq!(ids, ["user-alice", "user-erin"]);
+
+    // Every sheet's header is frozen and filtered (read from the sheet's own XML).
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&xlsx).expect("open")).expect("zip");
+    for n in 1..=6 {
+        let mut xml = String::new();
+        zip.by_name(&format!("xl/worksheets/sheet{n}.xml"))
+            .expect("sheet xml")
+            .read_to_string(&mut xml)
+            .expect("read");
+        assert!(
+            xml.contains(r#"state="frozen""#) && xml.contains(r#"ySplit="1""#),
+            "sheet {n}"
+        );
+        assert!(xml.contains("<autoFilter"), "sheet {n}");
+    }
+}
