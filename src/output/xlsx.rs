@@ -93,9 +93,22 @@ pub fn workbook(
         if data.len() > MAX_ROWS {
             return Err(XlsxError::RowColumnLimitError);
         }
-        let ws = wb.add_worksheet();
-        ws.set_name(name)?;
+        // Streamed to a temporary file row by row (a `large` org's million rows on three
+        // sheets took 11 GB held in memory); so the column widths come first.
         let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+        for row in &data {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                if let Cell::Text(s) = cell {
+                    *w = (*w).max(s.chars().count());
+                }
+            }
+        }
+        let ws = wb.add_worksheet_with_constant_memory();
+        ws.set_name(name)?;
+        for (c, w) in widths.iter().enumerate() {
+            ws.set_column_width(c as u16, (*w).clamp(8, 60) as f64 + 2.0)?;
+        }
+        ws.set_freeze_panes(1, 0)?;
         for (c, h) in header.iter().enumerate() {
             ws.write_string_with_format(0, c as u16, *h, &bold)?;
         }
@@ -103,22 +116,11 @@ pub fn workbook(
             for (c, cell) in row.iter().enumerate() {
                 let (r, col) = (r as u32 + 1, c as u16);
                 match cell {
-                    Cell::Text(s) => {
-                        if let Some(w) = widths.get_mut(c) {
-                            *w = (*w).max(s.chars().count());
-                        }
-                        ws.write_string(r, col, s)?;
-                    }
-                    Cell::Bool(b) => {
-                        ws.write_boolean(r, col, *b)?;
-                    }
+                    Cell::Text(s) => ws.write_string(r, col, s)?,
+                    Cell::Bool(b) => ws.write_boolean(r, col, *b)?,
                 };
             }
         }
-        for (c, w) in widths.iter().enumerate() {
-            ws.set_column_width(c as u16, (*w).clamp(8, 60) as f64 + 2.0)?;
-        }
-        ws.set_freeze_panes(1, 0)?;
         let last_col = header.len().saturating_sub(1) as u16;
         ws.autofilter(0, 0, data.len() as u32, last_col)?;
         Ok(())
