@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Some(Command::Export(args)) => commands::export::run(args),
         Some(Command::Diff(args)) => commands::review::diff(args),
         Some(Command::Stale(args)) => commands::review::stale(args),
+        Some(Command::Report(args)) => commands::review::report(args),
         Some(Command::Mock(cmd)) => commands::mock::run(cmd),
         Some(Command::Bench(args)) => commands::bench::run(args),
         Some(Command::Capabilities) => commands::baton::capabilities(),

@@ -168,6 +168,10 @@ pub enum Command {
     /// Access nobody uses: API keys idle for --stale-days (default 90) or never used, service
     /// accounts all of whose keys are, invitations still pending after their expiry.
     Stale(StaleArgs),
+    /// One self-contained HTML page for a reviewer: counts, org owners, users and their
+    /// access, projects and who can access them, API keys, stale access, pending invitations,
+    /// and the changes since --previous. No network, no external assets.
+    Report(ReportArgs),
     /// The auditor's spreadsheet: one row per (principal, resource, entitlement) with names,
     /// emails, how it is held and dates; pending invitations' grants marked as pending.
     #[command(after_help = EXPORT_HELP)]

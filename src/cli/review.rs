@@ -114,3 +114,22 @@ pub struct StaleArgs {
     #[command(flatten)]
     pub source: ReviewSource,
 }
+
+/// A self-contained HTML page for a reviewer.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// Where to write the page (atomically; the directory is checked before anything is read).
+    #[arg(long, value_name = "FILE.html")]
+    pub out: PathBuf,
+    /// An earlier sync (JSON): the page then shows what changed since.
+    #[arg(long, value_name = "FILE")]
+    pub previous: Option<PathBuf>,
+    /// Keys unused for this many days (or never) are listed as stale.
+    #[arg(long, value_name = "N", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub stale_days: u32,
+    /// Judge staleness as of this day instead of now (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE", value_parser = super::values::instant)]
+    pub as_of: Option<i64>,
+    #[command(flatten)]
+    pub source: ReviewSource,
+}

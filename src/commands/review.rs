@@ -1,7 +1,7 @@
 //! `access`, `who`, `explain`: review answers from a saved sync or a sync run now, printed as
 //! aligned text (dates ISO-8601) or, with --json, as the engine's answer.
 
-use crate::cli::{AccessArgs, DiffArgs, ExplainArgs, ReviewSource, StaleArgs, WhoArgs};
+use crate::cli::{AccessArgs, DiffArgs, ExplainArgs, ReportArgs, ReviewSource, StaleArgs, WhoArgs};
 use crate::console;
 use crate::exit::CliError;
 use crate::settings;
@@ -134,6 +134,36 @@ fn stale_text(s: &Stale) -> String {
         out.push_str(&table(&["INVITATION", "EXPIRED"], &rows));
     }
     out
+}
+
+pub fn report(args: ReportArgs) -> Result<u8, CliError> {
+    let dir = openai_access_actors::atomic::parent_dir(&args.out);
+    if !dir.is_dir() {
+        return Err(CliError::usage(format!(
+            "cannot write {}: the directory {} does not exist",
+            args.out.display(),
+            dir.display()
+        )));
+    }
+    let previous = args.previous.as_deref().map(load_file).transpose()?;
+    let snap = load(&args.source)?;
+    let now = args.as_of.unwrap_or_else(|| chrono::Utc::now().timestamp());
+    let stale = snap.stale(now, args.stale_days);
+    let changes = previous
+        .as_ref()
+        .map(|old| openai_access_actors::review::diff(old, &snap));
+    let page = crate::output::report::render(
+        &snap,
+        &crate::output::report::Extras {
+            stale: &stale,
+            changes: changes.as_ref(),
+            date: &date,
+        },
+    );
+    openai_access_actors::atomic::write_atomically(&args.out, |w| w.write_all(page.as_bytes()))
+        .map_err(|e| CliError::io(format!("cannot write {}", args.out.display()), e))?;
+    console::info(&format!("Wrote {}.", args.out.display()));
+    Ok(0)
 }
 
 /// A saved sync: the JSON a sync wrote, streamed.

@@ -3,6 +3,7 @@
 pub mod c1z;
 pub mod json;
 pub mod limits;
+pub mod report;
 pub mod summary;
 pub mod target;
 pub mod xlsx;

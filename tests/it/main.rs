@@ -18,6 +18,7 @@ mod provision;
 mod review;
 mod review_diff;
 mod review_export;
+mod review_report;
 mod simulated;
 mod support;
 mod sync;

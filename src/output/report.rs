@@ -1,0 +1,335 @@
+//! The reviewer's page: one self-contained HTML file (no network, no external assets),
+//! readable without JavaScript; a few lines of script add search and sorting to the tables.
+//! Every text from the org is escaped: a display name is data, never markup.
+
+use openai_access_actors::graph::{ResourceKey, ResourceType, Traits};
+use openai_access_actors::ids::literal;
+use openai_access_actors::review::{Changes, Snapshot, Stale, email_of, profile_int, profile_str};
+use std::fmt::Write as _;
+
+/// Text as HTML: `<`, `>`, `&`, `"` and `'` escaped.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
+h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top;max-width:40em;overflow-wrap:anywhere}\
+th{background:#f3f3f3;cursor:pointer}.counts td{font-size:1.2em}.muted{color:#777}\
+input.search{margin:.3em 0;padding:3px;width:20em}";
+
+/// Search boxes filter their table's rows; a click on a header sorts by that column.
+const SCRIPT: &str = "document.querySelectorAll('table.data').forEach(function(t){\
+var i=document.createElement('input');i.className='search';i.placeholder='Search';\
+t.parentNode.insertBefore(i,t);i.addEventListener('input',function(){var q=i.value.toLowerCase();\
+t.querySelectorAll('tbody tr').forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)<0?'none':''})});\
+t.querySelectorAll('th').forEach(function(h,n){h.addEventListener('click',function(){\
+var b=t.tBodies[0],rs=Array.prototype.slice.call(b.rows),d=h.dataset.dir=h.dataset.dir==='a'?'d':'a';\
+rs.sort(function(x,y){var p=x.cells[n].textContent,q=y.cells[n].textContent;return (d==='a'?1:-1)*p.localeCompare(q,undefined,{numeric:true})});\
+rs.forEach(function(r){b.appendChild(r)})})})});";
+
+fn table(out: &mut String, id: &str, header: &[&str], rows: &[Vec<String>]) {
+    if rows.is_empty() {
+        out.push_str("<p class=\"muted\">None.</p>\n");
+        return;
+    }
+    let _ = write!(out, "<table class=\"data\" id=\"{id}\"><thead><tr>");
+    for h in header {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead><tbody>\n");
+    for r in rows {
+        out.push_str("<tr>");
+        for c in r {
+            let _ = write!(out, "<td>{}</td>", escape(c));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+/// What the page shows besides the graph itself.
+pub struct Extras<'a> {
+    pub stale: &'a Stale,
+    /// The changes since the previous sync, when one was given.
+    pub changes: Option<&'a Changes>,
+    /// How a date is shown (ISO-8601).
+    pub date: &'a dyn Fn(Option<i64>) -> String,
+}
+
+pub fn render(snap: &Snapshot, x: &Extras<'_>) -> String {
+    let date = x.date;
+    let users = snap.resources_of(ResourceType::User);
+    let invites = snap.resources_of(ResourceType::Invite);
+    let pending: Vec<_> = invites
+        .iter()
+        .filter(|i| profile_str(i, "status") == Some("pending"))
+        .collect();
+    let keys: Vec<_> = [ResourceType::ApiKey, ResourceType::AdminApiKey]
+        .into_iter()
+        .flat_map(|t| snap.resources_of(t))
+        .collect();
+    let owner_role = ResourceKey::new(ResourceType::Role, literal("owner"));
+    let owners: Vec<_> = snap
+        .grants_on(&owner_role)
+        .filter(|g| g.principal.resource_type == ResourceType::User)
+        .map(|g| snap.named(&g.principal))
+        .collect();
+
+    let mut out = String::with_capacity(1 << 16);
+    let when = snap
+        .sync
+        .as_ref()
+        .and_then(|s| s.synced_at.clone())
+        .unwrap_or_else(|| "(time not recorded)".to_owned());
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\
+         <title>Access review: {org}</title><style>{STYLE}</style></head><body>\n\
+         <h1>Access review of {org}</h1>\n<p class=\"muted\">Synced {when}{partial}.</p>\n",
+        org = escape(&snap.org_id),
+        when = escape(&when),
+        partial = if snap.partial {
+            " — <strong>partial: some lists could not be read</strong>"
+        } else {
+            ""
+        },
+    );
+
+    let count = |t: ResourceType| snap.resources_of(t).len();
+    out.push_str("<h2 id=\"counts\">Headline counts</h2>\n<table class=\"counts\"><tbody>\n");
+    for (label, n) in [
+        ("Users", users.len()),
+        ("Org owners", owners.len()),
+        ("Pending invitations", pending.len()),
+        ("Groups", count(ResourceType::Group)),
+        ("Projects", count(ResourceType::Project)),
+        ("Service accounts", count(ResourceType::ServiceAccount)),
+        ("API keys", keys.len()),
+        ("Grants", snap.grants().len()),
+    ] {
+        let _ = writeln!(out, "<tr><th>{label}</th><td>{n}</td></tr>");
+    }
+    out.push_str("</tbody></table>\n");
+
+    out.push_str("<h2 id=\"owners\">Org owners</h2>\n");
+    let rows: Vec<Vec<String>> = owners
+        .iter()
+        .map(|o| {
+            vec![
+                o.key.id.to_string(),
+                o.name.clone(),
+                o.email.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(&mut out, "owners-table", &["User", "Name", "Email"], &rows);
+
+    out.push_str("<h2 id=\"users\">Users and their access</h2>\n");
+    let rows: Vec<Vec<String>> = users
+        .iter()
+        .map(|u| {
+            let access: Vec<String> = snap
+                .grants_of(&u.key())
+                .map(|g| format!("{} ({})", snap.named(&g.resource).name, g.entitlement.slug))
+                .collect();
+            vec![
+                u.id.to_string(),
+                u.display_name.clone(),
+                email_of(u).unwrap_or_default().to_owned(),
+                profile_str(u, "role").unwrap_or_default().to_owned(),
+                date(profile_int(u, "added_at")),
+                access.len().to_string(),
+                access.join(", "),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        "users-table",
+        &[
+            "User", "Name", "Email", "Org role", "Added", "Grants", "Access",
+        ],
+        &rows,
+    );
+
+    out.push_str("<h2 id=\"projects\">Projects and who can access them</h2>\n");
+    let rows: Vec<Vec<String>> = snap
+        .resources_of(ResourceType::Project)
+        .iter()
+        .map(|p| {
+            let holders: Vec<String> = snap
+                .grants_on(&p.key())
+                .map(|g| format!("{} ({})", snap.named(&g.principal).name, g.entitlement.slug))
+                .collect();
+            vec![
+                p.id.to_string(),
+                p.display_name.clone(),
+                profile_str(p, "status").unwrap_or_default().to_owned(),
+                holders.len().to_string(),
+                holders.join(", "),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        "projects-table",
+        &["Project", "Name", "Status", "Grants", "Who"],
+        &rows,
+    );
+
+    out.push_str("<h2 id=\"keys\">API keys</h2>\n");
+    let rows: Vec<Vec<String>> = keys
+        .iter()
+        .map(|k| {
+            let (owner, created, used) = match &k.traits {
+                Traits::Secret {
+                    identity,
+                    created_at,
+                    last_used_at,
+                    ..
+                } => (
+                    identity.as_ref().map(|o| snap.named(o).name),
+                    *created_at,
+                    *last_used_at,
+                ),
+                _ => (None, None, None),
+            };
+            vec![
+                k.key().to_string(),
+                k.display_name.clone(),
+                owner.unwrap_or_default(),
+                date(created),
+                date(used),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        "keys-table",
+        &["Key", "Name", "Owner", "Created", "Last used"],
+        &rows,
+    );
+
+    let _ = writeln!(
+        out,
+        "<h2 id=\"stale\">Stale access (unused for {} days as of {})</h2>",
+        x.stale.days,
+        escape(&date(Some(x.stale.as_of)))
+    );
+    let mut rows: Vec<Vec<String>> = x
+        .stale
+        .api_keys
+        .iter()
+        .map(|k| {
+            vec![
+                "API key".to_owned(),
+                k.key.key.to_string(),
+                k.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+                format!("last used {}", date(k.last_used_at)),
+            ]
+        })
+        .collect();
+    rows.extend(x.stale.service_accounts.iter().map(|a| {
+        vec![
+            "Service account".to_owned(),
+            a.service_account.key.to_string(),
+            a.service_account.name.clone(),
+            format!("{} stale key(s), none in use", a.keys),
+        ]
+    }));
+    rows.extend(x.stale.invites.iter().map(|i| {
+        vec![
+            "Invitation".to_owned(),
+            i.invite.key.to_string(),
+            i.invite.email.clone().unwrap_or_default(),
+            format!("pending, expired {}", date(Some(i.expires_at))),
+        ]
+    }));
+    table(
+        &mut out,
+        "stale-table",
+        &["Kind", "Id", "Who", "Why"],
+        &rows,
+    );
+
+    out.push_str("<h2 id=\"invites\">Pending invitations</h2>\n");
+    let rows: Vec<Vec<String>> = pending
+        .iter()
+        .map(|i| {
+            vec![
+                i.id.to_string(),
+                email_of(i).unwrap_or_default().to_owned(),
+                profile_str(i, "role").unwrap_or_default().to_owned(),
+                profile_str(i, "projects").unwrap_or_default().to_owned(),
+                date(profile_int(i, "expires_at")),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        "invites-table",
+        &["Invitation", "Email", "Org role", "Projects", "Expires"],
+        &rows,
+    );
+
+    if let Some(c) = x.changes {
+        out.push_str("<h2 id=\"changes\">Changes since the previous sync</h2>\n");
+        let mut rows: Vec<Vec<String>> = c
+            .role_changes
+            .iter()
+            .map(|r| {
+                vec![
+                    "role change".to_owned(),
+                    r.principal.key.to_string(),
+                    format!("{} → {}", r.from, r.to),
+                ]
+            })
+            .collect();
+        rows.extend(c.grants_added.iter().map(|g| {
+            vec![
+                "grant added".to_owned(),
+                g.principal.key.to_string(),
+                g.grant.clone(),
+            ]
+        }));
+        rows.extend(c.grants_removed.iter().map(|g| {
+            vec![
+                "grant removed".to_owned(),
+                g.principal.key.to_string(),
+                g.grant.clone(),
+            ]
+        }));
+        rows.extend(
+            c.resources_added
+                .iter()
+                .map(|r| vec!["added".to_owned(), r.key.to_string(), r.name.clone()]),
+        );
+        rows.extend(
+            c.resources_removed
+                .iter()
+                .map(|r| vec!["removed".to_owned(), r.key.to_string(), r.name.clone()]),
+        );
+        table(
+            &mut out,
+            "changes-table",
+            &["Change", "Who / what", "Detail"],
+            &rows,
+        );
+    }
+
+    let _ = write!(out, "<script>{SCRIPT}</script>\n</body></html>\n");
+    out
+}
