@@ -7,8 +7,8 @@ use std::path::PathBuf;
 /// Where the graph under review comes from: a saved sync, or a sync run now.
 #[derive(clap::Args, Debug)]
 pub struct ReviewSource {
-    /// Read a saved sync: the JSON that `sync --out FILE.json` wrote. Without it, the org is
-    /// synced now with the connection flags below (e.g. --mock tiny).
+    /// Read a saved sync: the JSON or the .c1z (its newest sync) that `sync --out` wrote.
+    /// Without it, the org is synced now with the connection flags below (e.g. --mock tiny).
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
 
@@ -89,12 +89,13 @@ pub struct ExportArgs {
 /// What changed between two syncs.
 #[derive(clap::Args, Debug)]
 pub struct DiffArgs {
-    /// The earlier sync (the JSON `sync --out FILE.json` wrote).
+    /// The earlier sync: a JSON output or a .c1z (its newest sync). Alone, a .c1z that
+    /// holds two syncs (`sync --append`): its last two are compared.
     #[arg(value_name = "OLD")]
     pub old: PathBuf,
     /// The later sync.
     #[arg(value_name = "NEW")]
-    pub new: PathBuf,
+    pub new: Option<PathBuf>,
     /// Print the changes as JSON instead of a table.
     #[arg(long)]
     pub json: bool,

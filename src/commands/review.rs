@@ -166,26 +166,58 @@ pub fn report(args: ReportArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
-/// A saved sync: the JSON a sync wrote, streamed.
+/// A saved sync: the JSON a sync wrote (streamed), or the newest finished sync in a .c1z.
 fn load_file(path: &std::path::Path) -> Result<Snapshot, CliError> {
+    match read_file(path, 1)?.pop() {
+        Some(s) => Ok(s),
+        None => Err(CliError::usage(format!(
+            "{}: no sync in it",
+            path.display()
+        ))),
+    }
+}
+
+/// Up to `count` syncs from a file, newest first: a JSON output holds one; a .c1z holds the
+/// last few full syncs.
+fn read_file(path: &std::path::Path, count: usize) -> Result<Vec<Snapshot>, CliError> {
+    let bad = |e: &dyn std::fmt::Display| CliError::usage(format!("{}: {e}", path.display()));
     let mut file = std::fs::File::open(path)
         .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
     let mut magic = [0u8; 3];
     let n = std::io::Read::read(&mut file, &mut magic)
         .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
     if magic.get(..n) == Some(b"C1Z".as_slice()) {
-        return Err(CliError::usage(format!(
-            "{} is a .c1z; reviews read the JSON output for now (sync --out FILE.json)",
-            path.display()
-        )));
+        drop(file);
+        let syncs = crate::output::c1z::read::read_syncs(path, count).map_err(|e| bad(&e))?;
+        let unreadable: usize = syncs.iter().map(|s| s.unreadable).sum();
+        if unreadable > 0 {
+            console::warn(&format!(
+                "{}: {unreadable} rows could not be read and are left out of these answers",
+                path.display()
+            ));
+        }
+        return Ok(syncs.into_iter().map(|s| s.snapshot).collect());
     }
     let rest = std::io::Read::chain(magic.get(..n).unwrap_or_default(), file);
-    Snapshot::from_json(rest).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
+    Ok(vec![Snapshot::from_json(rest).map_err(|e| bad(&e))?])
 }
 
 pub fn diff(args: DiffArgs) -> Result<u8, CliError> {
-    let old = load_file(&args.old)?;
-    let new = load_file(&args.new)?;
+    let (old, new) = match &args.new {
+        Some(new) => (load_file(&args.old)?, load_file(new)?),
+        None => {
+            let mut two = read_file(&args.old, 2)?;
+            match (two.pop(), two.pop()) {
+                (Some(old), Some(new)) => (old, new),
+                _ => {
+                    return Err(CliError::usage(format!(
+                        "{} holds one sync: give two files, or a .c1z that holds two (sync --append)",
+                        args.old.display()
+                    )));
+                }
+            }
+        }
+    };
     let changes = openai_access_actors::review::diff(&old, &new);
     let mut out = std::io::stdout().lock();
     let written = if args.json {

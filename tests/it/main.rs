@@ -16,6 +16,7 @@ mod long_syncs;
 mod outputs;
 mod provision;
 mod review;
+mod review_c1z;
 mod review_diff;
 mod review_export;
 mod review_report;

@@ -179,8 +179,20 @@ fn bad_input_is_refused_with_exit_2_naming_what_was_wrong() {
     let truncated = dir.path().join("cut.json");
     let full = std::fs::read(tiny()).expect("golden");
     std::fs::write(&truncated, &full[..full.len() / 2]).expect("write");
+    // A .c1z cut short: its header, then half of its compressed database.
+    let whole = dir.path().join("whole.c1z");
+    let o = run(&[
+        "sync",
+        "--mock",
+        "tiny",
+        "--no-progress",
+        "--out",
+        whole.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&whole).expect("c1z");
     let c1z = dir.path().join("sync.c1z");
-    std::fs::write(&c1z, b"C1ZF\0rest").expect("write");
+    std::fs::write(&c1z, &bytes[..bytes.len() / 2]).expect("write");
     let tiny = tiny();
     let tiny = tiny.to_str().expect("utf-8");
     let path = |p: &PathBuf| p.to_str().expect("utf-8").to_owned();
@@ -253,7 +265,7 @@ fn bad_input_is_refused_with_exit_2_naming_what_was_wrong() {
                 "--from".into(),
                 path(&c1z),
             ],
-            "is a .c1z",
+            "decompressing",
         ),
         (
             vec![

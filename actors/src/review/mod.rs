@@ -122,6 +122,19 @@ impl Snapshot {
         ))
     }
 
+    /// A sync read from elsewhere (a `.c1z`): grants in any order.
+    pub fn from_parts(
+        org_id: String,
+        sync: Option<SyncInfo>,
+        partial: bool,
+        resources: Vec<Resource>,
+        entitlements: Vec<Entitlement>,
+        mut grants: Vec<Grant>,
+    ) -> Self {
+        grants.sort_by_cached_key(|g| g.id().to_string());
+        Self::new(org_id, sync, partial, resources, entitlements, grants)
+    }
+
     fn new(
         org_id: String,
         sync: Option<SyncInfo>,

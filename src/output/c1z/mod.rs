@@ -8,6 +8,7 @@ mod convert;
 mod envelope;
 mod ksuid;
 pub mod proto;
+pub mod read;
 mod rows;
 mod schema;
 mod work;

@@ -1,0 +1,285 @@
+//! Reading a `.c1z` back for reviews: its finished full syncs, newest first, each as the
+//! grant graph's objects. The inverse of `convert.rs` for what this connector writes; rows it
+//! cannot read are counted and reported, never guessed.
+
+use super::envelope;
+use super::proto::{self, AnyType};
+use openai_access_actors::graph::{
+    self as g, AccountType, EntitlementId, Exclusion, Purpose, ResourceId, ResourceKey, Traits,
+    UserStatus,
+};
+use openai_access_actors::review::{Snapshot, SyncInfo};
+use prost::Message;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One finished sync read from a `.c1z`.
+pub struct C1zSync {
+    pub snapshot: Snapshot,
+    /// Rows that could not be decoded (kept out of the snapshot).
+    pub unreadable: usize,
+}
+
+fn err(what: &str, e: impl std::fmt::Display) -> String {
+    format!("{what}: {e}")
+}
+
+/// The newest `count` finished full (or resumed) syncs in the file, newest first.
+pub fn read_syncs(path: &Path, count: usize) -> Result<Vec<C1zSync>, String> {
+    let dir = tempfile::tempdir().map_err(|e| err("a scratch directory", e))?;
+    let db = dir.path().join("sync.db");
+    envelope::decompress(path, &db).map_err(|e| e.to_string())?;
+    let conn = rusqlite::Connection::open_with_flags(
+        &db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| err("not a .c1z database", e))?;
+    let runs: Vec<(String, String, String)> = conn
+        .prepare(
+            "SELECT sync_id, ended_at, sync_type FROM v1_sync_runs \
+             WHERE ended_at IS NOT NULL AND sync_type IN ('full', 'partial') \
+             ORDER BY ended_at DESC, id DESC",
+        )
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| err("reading the sync runs", e))?;
+    if runs.is_empty() {
+        return Err("the file holds no finished sync".to_owned());
+    }
+    runs.into_iter()
+        .take(count)
+        .map(|(id, ended, kind)| read_sync(&conn, &id, &ended, &kind))
+        .collect()
+}
+
+fn blobs(conn: &rusqlite::Connection, table: &str, sync: &str) -> Result<Vec<Vec<u8>>, String> {
+    conn.prepare(&format!(
+        "SELECT data FROM {table} WHERE sync_id = ?1 ORDER BY id"
+    ))
+    .and_then(|mut s| {
+        s.query_map([sync], |r| r.get::<_, Vec<u8>>(0))?
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .map_err(|e| err(&format!("reading {table}"), e))
+}
+
+fn read_sync(
+    conn: &rusqlite::Connection,
+    sync: &str,
+    ended: &str,
+    kind: &str,
+) -> Result<C1zSync, String> {
+    let mut unreadable = 0;
+    let mut resources = Vec::new();
+    for b in blobs(conn, "v1_resources", sync)? {
+        match proto::Resource::decode(b.as_slice())
+            .ok()
+            .and_then(|r| resource(&r))
+        {
+            Some(r) => resources.push(r),
+            None => unreadable += 1,
+        }
+    }
+    let mut entitlements = Vec::new();
+    for b in blobs(conn, "v1_entitlements", sync)? {
+        match proto::Entitlement::decode(b.as_slice())
+            .ok()
+            .and_then(|e| entitlement(&e))
+        {
+            Some(e) => entitlements.push(e),
+            None => unreadable += 1,
+        }
+    }
+    let mut grants = Vec::new();
+    for b in blobs(conn, "v1_grants", sync)? {
+        match proto::Grant::decode(b.as_slice())
+            .ok()
+            .and_then(|x| grant(&x))
+        {
+            Some(x) => grants.push(x),
+            None => unreadable += 1,
+        }
+    }
+    let org_id = resources
+        .iter()
+        .find(|r: &&g::Resource| r.resource_type == g::ResourceType::Organization)
+        .map(|r| r.id.to_string())
+        .unwrap_or_default();
+    let info = SyncInfo {
+        // The SDK's stores write local time without a zone.
+        synced_at: chrono::NaiveDateTime::parse_from_str(ended, "%Y-%m-%d %H:%M:%S%.f")
+            .ok()
+            .and_then(|t| t.and_local_timezone(chrono::Local).single())
+            .map(|t| {
+                t.with_timezone(&chrono::Utc)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+            .or_else(|| Some(ended.to_owned())),
+        base_url: None,
+        kind: Some(kind.to_owned()),
+    };
+    Ok(C1zSync {
+        snapshot: Snapshot::from_parts(
+            org_id,
+            Some(info),
+            kind == "partial",
+            resources,
+            entitlements,
+            grants,
+        ),
+        unreadable,
+    })
+}
+
+fn key(id: &proto::ResourceId) -> Option<ResourceKey> {
+    let t = g::ResourceType::ALL
+        .into_iter()
+        .find(|t| t.as_str() == id.resource_type)?;
+    let rid: ResourceId = id.resource.parse().ok()?;
+    Some(ResourceKey::new(t, rid))
+}
+
+fn seconds(t: &Option<proto::Timestamp>) -> Option<i64> {
+    t.as_ref().map(|t| t.seconds)
+}
+
+fn annotation<T: AnyType + Default>(list: &[proto::Any]) -> Option<T> {
+    list.iter()
+        .find(|a| a.type_url == T::TYPE_URL)
+        .and_then(|a| T::decode(a.value.as_slice()).ok())
+}
+
+fn json(v: &proto::Value) -> serde_json::Value {
+    use proto::value::Kind;
+    match &v.kind {
+        None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
+        Some(Kind::BoolValue(b)) => (*b).into(),
+        // The writer's integers (timestamps, counts) come back as integers.
+        Some(Kind::NumberValue(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => (*n as i64).into(),
+        Some(Kind::NumberValue(n)) => (*n).into(),
+        Some(Kind::StringValue(s)) => s.clone().into(),
+        Some(Kind::ListValue(l)) => l.values.iter().map(json).collect(),
+        Some(Kind::StructValue(s)) => {
+            serde_json::Value::Object(s.fields.iter().map(|(k, v)| (k.clone(), json(v))).collect())
+        }
+    }
+}
+
+fn resource(r: &proto::Resource) -> Option<g::Resource> {
+    let own = key(r.id.as_ref()?)?;
+    let profile: BTreeMap<String, serde_json::Value> = r
+        .profile
+        .as_ref()
+        .map(|p| p.fields.iter().map(|(k, v)| (k.clone(), json(v))).collect())
+        .unwrap_or_default();
+    let traits = if let Some(u) = annotation::<proto::UserTrait>(&r.annotations) {
+        Traits::User {
+            emails: u.emails.iter().map(|e| e.address.clone()).collect(),
+            status: if u.status.as_ref().map(|s| s.status)
+                == Some(proto::UserStatusValue::Enabled as i32)
+            {
+                UserStatus::Enabled
+            } else {
+                UserStatus::Disabled
+            },
+            account_type: if u.account_type == proto::AccountType::Service as i32 {
+                AccountType::Service
+            } else {
+                AccountType::Human
+            },
+            login: (!u.login.is_empty()).then(|| u.login.clone()),
+            last_activity: seconds(&u.last_login),
+        }
+    } else if let Some(s) = annotation::<proto::SecretTrait>(&r.annotations) {
+        Traits::Secret {
+            identity: s.identity_id.as_ref().and_then(key),
+            created_at: seconds(&s.created_at),
+            last_used_at: seconds(&s.last_used_at),
+            expires_at: seconds(&s.expires_at),
+        }
+    } else if annotation::<proto::GroupTrait>(&r.annotations).is_some() {
+        Traits::Group
+    } else if annotation::<proto::AppTrait>(&r.annotations).is_some() {
+        Traits::App
+    } else {
+        Traits::Role
+    };
+    Some(g::Resource {
+        resource_type: own.resource_type,
+        id: own.id,
+        parent: r.parent_resource_id.as_ref().and_then(key),
+        display_name: r.display_name.clone(),
+        description: r.description.clone(),
+        profile,
+        traits,
+    })
+}
+
+fn entitlement(e: &proto::Entitlement) -> Option<g::Entitlement> {
+    let id: EntitlementId = e.id.parse().ok()?;
+    let exclusion =
+        annotation::<proto::EntitlementExclusionGroup>(&e.annotations).map(|x| Exclusion {
+            group: x.exclusion_group_id,
+            order: x.order,
+            default: x.is_default,
+        });
+    Some(g::Entitlement {
+        resource: id.resource.clone(),
+        slug: id.slug,
+        display_name: e.display_name.clone(),
+        description: e.description.clone(),
+        purpose: if e.purpose == proto::PurposeValue::Permission as i32 {
+            Purpose::Permission
+        } else {
+            Purpose::Assignment
+        },
+        grantable_to: e
+            .grantable_to
+            .iter()
+            .filter_map(|t| {
+                g::ResourceType::ALL
+                    .into_iter()
+                    .find(|x| x.as_str() == t.id)
+            })
+            .collect(),
+        exclusion,
+        id,
+    })
+}
+
+fn grant(x: &proto::Grant) -> Option<g::Grant> {
+    let entitlement: EntitlementId = x.entitlement.as_ref()?.id.parse().ok()?;
+    let principal = key(x.principal.as_ref()?.id.as_ref()?)?;
+    let own = entitlement.to_string();
+    // A purely direct grant carries no sources; an inherited one lists each source, and
+    // itself as well when it is also held directly (`convert::grant_sources`).
+    let (direct, sources) = match &x.sources {
+        None => (true, Vec::new()),
+        Some(s) => (
+            s.sources.contains_key(&own),
+            s.sources
+                .keys()
+                .filter(|k| **k != own)
+                .filter_map(|k| k.parse().ok())
+                .collect(),
+        ),
+    };
+    Some(g::Grant {
+        resource: entitlement.resource.clone(),
+        immutable: annotation::<proto::GrantImmutable>(&x.annotations).is_some(),
+        expandable: annotation::<proto::GrantExpandable>(&x.annotations)
+            .map(|e| {
+                e.entitlement_ids
+                    .iter()
+                    .filter_map(|i| i.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        entitlement,
+        principal,
+        direct,
+        sources,
+    })
+}
