@@ -2,7 +2,7 @@
 //! readable without JavaScript; a few lines of script add search and sorting to the tables.
 //! Every text from the org is escaped: a display name is data, never markup.
 
-use openai_access_actors::graph::{ResourceKey, ResourceType, Traits};
+use openai_access_actors::graph::{ResourceKey, ResourceType};
 use openai_access_actors::ids::literal;
 use openai_access_actors::review::{Changes, Snapshot, Stale, email_of, profile_int, profile_str};
 use std::fmt::Write as _;
@@ -76,10 +76,7 @@ pub fn render(snap: &Snapshot, x: &Extras<'_>) -> String {
         .iter()
         .filter(|i| profile_str(i, "status") == Some("pending"))
         .collect();
-    let keys: Vec<_> = [ResourceType::ApiKey, ResourceType::AdminApiKey]
-        .into_iter()
-        .flat_map(|t| snap.resources_of(t))
-        .collect();
+    let keys = snap.api_keys();
     let owner_role = ResourceKey::new(ResourceType::Role, literal("owner"));
     let owners: Vec<_> = snap
         .grants_on(&owner_role)
@@ -194,25 +191,12 @@ pub fn render(snap: &Snapshot, x: &Extras<'_>) -> String {
     let rows: Vec<Vec<String>> = keys
         .iter()
         .map(|k| {
-            let (owner, created, used) = match &k.traits {
-                Traits::Secret {
-                    identity,
-                    created_at,
-                    last_used_at,
-                    ..
-                } => (
-                    identity.as_ref().map(|o| snap.named(o).name),
-                    *created_at,
-                    *last_used_at,
-                ),
-                _ => (None, None, None),
-            };
             vec![
-                k.key().to_string(),
-                k.display_name.clone(),
-                owner.unwrap_or_default(),
-                date(created),
-                date(used),
+                k.key.key.to_string(),
+                k.key.name.clone(),
+                k.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+                date(k.created_at),
+                date(k.last_used_at),
             ]
         })
         .collect();

@@ -1,7 +1,7 @@
 //! The auditor's workbook: one sheet per view (all access, by user, by project, API keys,
 //! pending invitations, org owners), each with a bold, frozen header row and filters.
 
-use openai_access_actors::graph::{ResourceKey, ResourceType, Traits};
+use openai_access_actors::graph::{ResourceKey, ResourceType};
 use openai_access_actors::review::{AccessRow, Snapshot, email_of, profile_int, profile_str};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
@@ -176,45 +176,30 @@ pub fn workbook(
             .collect(),
     )?;
 
-    let mut keys = Vec::new();
-    for t in [ResourceType::ApiKey, ResourceType::AdminApiKey] {
-        for k in snap.resources_of(t) {
-            let Traits::Secret {
-                identity,
-                created_at,
-                last_used_at,
-                ..
-            } = &k.traits
-            else {
-                continue;
-            };
-            let owner = identity.as_ref().map(|o| snap.named(o));
-            keys.push(vec![
-                Cell::from(t.as_str()),
-                k.id.as_str().into(),
-                k.display_name.as_str().into(),
-                k.parent
+    let keys = snap
+        .api_keys()
+        .into_iter()
+        .map(|k| {
+            let owner = k.owner.as_ref();
+            vec![
+                Cell::from(k.key.key.resource_type.as_str()),
+                k.key.key.id.as_str().into(),
+                k.key.name.as_str().into(),
+                k.scope
                     .as_ref()
                     .map_or_else(String::new, ResourceKey::to_string)
                     .into(),
+                owner.map_or_else(String::new, |o| o.key.to_string()).into(),
+                owner.map_or_else(String::new, |o| o.name.clone()).into(),
                 owner
-                    .as_ref()
-                    .map_or_else(String::new, |o| o.key.to_string())
-                    .into(),
-                owner
-                    .as_ref()
-                    .map_or_else(String::new, |o| o.name.clone())
-                    .into(),
-                owner
-                    .as_ref()
                     .and_then(|o| o.email.clone())
                     .unwrap_or_default()
                     .into(),
-                iso(*created_at).into(),
-                iso(*last_used_at).into(),
-            ]);
-        }
-    }
+                iso(k.created_at).into(),
+                iso(k.last_used_at).into(),
+            ]
+        })
+        .collect();
     sheet(
         SHEETS[3],
         &[

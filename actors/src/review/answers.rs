@@ -43,10 +43,14 @@ pub struct Held {
     pub immutable: bool,
 }
 
-/// An API key (project or admin) owned by a principal.
+/// An API key (project or admin) with its owner and dates.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KeyInfo {
     pub key: Named,
+    /// The project a project key belongs to (the organization for an admin key).
+    pub scope: Option<ResourceKey>,
+    /// The user or service account the key acts as, when the API names one.
+    pub owner: Option<Named>,
     pub created_at: Option<i64>,
     /// `None`: never used (or the API does not say).
     pub last_used_at: Option<i64>,
@@ -173,24 +177,11 @@ impl Snapshot {
         } else {
             self.grants_of(principal).map(|g| self.held(g)).collect()
         };
-        let mut api_keys: Vec<KeyInfo> = [ResourceType::ApiKey, ResourceType::AdminApiKey]
+        let api_keys: Vec<KeyInfo> = self
+            .api_keys()
             .into_iter()
-            .flat_map(|t| self.resources_of(t))
-            .filter_map(|k| match &k.traits {
-                Traits::Secret {
-                    identity: Some(owner),
-                    created_at,
-                    last_used_at,
-                    ..
-                } if owner == principal => Some(KeyInfo {
-                    key: named(k),
-                    created_at: *created_at,
-                    last_used_at: *last_used_at,
-                }),
-                _ => None,
-            })
+            .filter(|k| k.owner.as_ref().is_some_and(|o| o.key == *principal))
             .collect();
-        api_keys.sort_by_key(|k| k.key.key.to_string());
         let pending_invites = match (principal.resource_type, email_of(who)) {
             (ResourceType::User, Some(email)) => self
                 .resources_of(ResourceType::Invite)
@@ -207,6 +198,29 @@ impl Snapshot {
             api_keys,
             pending_invites,
         })
+    }
+
+    /// Every API key, project keys then admin keys, each sorted by id.
+    pub fn api_keys(&self) -> Vec<KeyInfo> {
+        [ResourceType::ApiKey, ResourceType::AdminApiKey]
+            .into_iter()
+            .flat_map(|t| self.resources_of(t))
+            .filter_map(|k| match &k.traits {
+                Traits::Secret {
+                    identity,
+                    created_at,
+                    last_used_at,
+                    ..
+                } => Some(KeyInfo {
+                    key: named(k),
+                    scope: k.parent.clone(),
+                    owner: identity.as_ref().map(|o| self.named(o)),
+                    created_at: *created_at,
+                    last_used_at: *last_used_at,
+                }),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The grants an invitation carries: org membership, its org role and its project roles,

@@ -1,21 +1,12 @@
 //! Stale access: what a review should question because it is not used. Time is a parameter
 //! (`now`, Unix seconds), so the same file gives the same answer on any day it is asked to.
 
-use super::answers::Named;
+use super::answers::{KeyInfo, Named};
 use super::{Snapshot, profile_int, profile_str};
-use crate::graph::{ResourceKey, ResourceType, Traits};
+use crate::graph::{ResourceKey, ResourceType};
 use serde::Serialize;
 
 const DAY: i64 = 86_400;
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct StaleKey {
-    pub key: Named,
-    pub owner: Option<Named>,
-    pub created_at: Option<i64>,
-    /// `None`: never used (as far as the API says).
-    pub last_used_at: Option<i64>,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StaleServiceAccount {
@@ -35,7 +26,8 @@ pub struct OverdueInvite {
 pub struct Stale {
     pub as_of: i64,
     pub days: u32,
-    pub api_keys: Vec<StaleKey>,
+    /// Keys not used within the window, or never.
+    pub api_keys: Vec<KeyInfo>,
     pub service_accounts: Vec<StaleServiceAccount>,
     /// Still `pending` although their expiry has passed.
     pub invites: Vec<OverdueInvite>,
@@ -46,34 +38,16 @@ impl Snapshot {
     /// keys are such, and invitations still pending after their expiry.
     pub fn stale(&self, now: i64, days: u32) -> Stale {
         let cutoff = now - i64::from(days) * DAY;
-        let mut api_keys = Vec::new();
-        let mut fresh_owners: Vec<ResourceKey> = Vec::new();
-        let mut stale_owners: Vec<ResourceKey> = Vec::new();
-        for t in [ResourceType::ApiKey, ResourceType::AdminApiKey] {
-            for k in self.resources_of(t) {
-                let Traits::Secret {
-                    identity,
-                    created_at,
-                    last_used_at,
-                    ..
-                } = &k.traits
-                else {
-                    continue;
-                };
-                let owners = if last_used_at.is_some_and(|t| t >= cutoff) {
-                    &mut fresh_owners
-                } else {
-                    api_keys.push(StaleKey {
-                        key: self.named(&k.key()),
-                        owner: identity.as_ref().map(|o| self.named(o)),
-                        created_at: *created_at,
-                        last_used_at: *last_used_at,
-                    });
-                    &mut stale_owners
-                };
-                owners.extend(identity.iter().cloned());
-            }
-        }
+        let (stale, fresh): (Vec<KeyInfo>, Vec<KeyInfo>) = self
+            .api_keys()
+            .into_iter()
+            .partition(|k| k.last_used_at.is_none_or(|t| t < cutoff));
+        let owners = |keys: &[KeyInfo]| -> Vec<ResourceKey> {
+            keys.iter()
+                .filter_map(|k| Some(k.owner.as_ref()?.key.clone()))
+                .collect()
+        };
+        let (fresh_owners, stale_owners) = (owners(&fresh), owners(&stale));
         let service_accounts = self
             .resources_of(ResourceType::ServiceAccount)
             .into_iter()
@@ -99,7 +73,7 @@ impl Snapshot {
         Stale {
             as_of: now,
             days,
-            api_keys,
+            api_keys: stale,
             service_accounts,
             invites,
         }
