@@ -101,10 +101,9 @@ pub struct DiffArgs {
     pub json: bool,
 }
 
-/// Access nobody uses: keys idle for --stale-days, service accounts all of whose keys are,
-/// invitations still pending after their expiry.
+/// When access counts as stale.
 #[derive(clap::Args, Debug)]
-pub struct StaleArgs {
+pub struct StaleWindow {
     /// A key is stale when it has not been used for this many days (or never).
     #[arg(long, value_name = "N", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub stale_days: u32,
@@ -112,6 +111,21 @@ pub struct StaleArgs {
     /// sync, and for repeatable answers).
     #[arg(long, value_name = "DATE", value_parser = super::values::instant)]
     pub as_of: Option<i64>,
+}
+
+impl StaleWindow {
+    /// The moment staleness is judged at, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.as_of.unwrap_or_else(|| chrono::Utc::now().timestamp())
+    }
+}
+
+/// Access nobody uses: keys idle for --stale-days, service accounts all of whose keys are,
+/// invitations still pending after their expiry.
+#[derive(clap::Args, Debug)]
+pub struct StaleArgs {
+    #[command(flatten)]
+    pub window: StaleWindow,
     #[command(flatten)]
     pub source: ReviewSource,
 }
@@ -122,15 +136,11 @@ pub struct ReportArgs {
     /// Where to write the page (atomically; the directory is checked before anything is read).
     #[arg(long, value_name = "FILE.html")]
     pub out: PathBuf,
-    /// An earlier sync (JSON): the page then shows what changed since.
+    /// An earlier sync (JSON or .c1z): the page then shows what changed since.
     #[arg(long, value_name = "FILE")]
     pub previous: Option<PathBuf>,
-    /// Keys unused for this many days (or never) are listed as stale.
-    #[arg(long, value_name = "N", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36_500))]
-    pub stale_days: u32,
-    /// Judge staleness as of this day instead of now (YYYY-MM-DD or RFC 3339).
-    #[arg(long, value_name = "DATE", value_parser = super::values::instant)]
-    pub as_of: Option<i64>,
+    #[command(flatten)]
+    pub window: StaleWindow,
     #[command(flatten)]
     pub source: ReviewSource,
 }

@@ -70,8 +70,7 @@ pub(crate) fn load(src: &ReviewSource) -> Result<Snapshot, CliError> {
 
 pub fn stale(args: StaleArgs) -> Result<u8, CliError> {
     let snap = load(&args.source)?;
-    let now = args.as_of.unwrap_or_else(|| chrono::Utc::now().timestamp());
-    let answer = snap.stale(now, args.stale_days);
+    let answer = snap.stale(args.window.now(), args.window.stale_days);
     emit(&args.source, &answer, || stale_text(&answer))
 }
 
@@ -147,8 +146,7 @@ pub fn report(args: ReportArgs) -> Result<u8, CliError> {
     }
     let previous = args.previous.as_deref().map(load_file).transpose()?;
     let snap = load(&args.source)?;
-    let now = args.as_of.unwrap_or_else(|| chrono::Utc::now().timestamp());
-    let stale = snap.stale(now, args.stale_days);
+    let stale = snap.stale(args.window.now(), args.window.stale_days);
     let changes = previous
         .as_ref()
         .map(|old| openai_access_actors::review::diff(old, &snap));

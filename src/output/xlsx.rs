@@ -129,52 +129,22 @@ pub fn workbook(
     let all: Vec<Vec<Cell>> = rows.iter().map(|r| access_cells(r, iso)).collect();
     sheet(SHEETS[0], &ACCESS_COLUMNS, all)?;
 
-    let mut by_user: Vec<&AccessRow> = rows
-        .iter()
-        .filter(|r| r.principal_kind == "human")
-        .collect();
-    by_user.sort_by(|a, b| {
-        (
-            a.principal_email.as_str(),
-            a.principal_id.as_str(),
-            a.grant_id.as_str(),
-        )
-            .cmp(&(
-                b.principal_email.as_str(),
-                b.principal_id.as_str(),
-                b.grant_id.as_str(),
-            ))
-    });
-    sheet(
-        SHEETS[1],
-        &ACCESS_COLUMNS,
-        by_user.into_iter().map(|r| access_cells(r, iso)).collect(),
-    )?;
-
-    let mut by_project: Vec<&AccessRow> = rows
-        .iter()
-        .filter(|r| r.resource_type == "project")
-        .collect();
-    by_project.sort_by(|a, b| {
-        (
-            a.resource_name.as_str(),
-            a.resource_id.as_str(),
-            a.grant_id.as_str(),
-        )
-            .cmp(&(
-                b.resource_name.as_str(),
-                b.resource_id.as_str(),
-                b.grant_id.as_str(),
-            ))
-    });
-    sheet(
-        SHEETS[2],
-        &ACCESS_COLUMNS,
-        by_project
-            .into_iter()
+    // A view: the rows `keep` picks, ordered by `key`.
+    let view = |keep: &dyn Fn(&AccessRow) -> bool, key: &dyn Fn(&AccessRow) -> [&str; 3]| {
+        let mut v: Vec<&AccessRow> = rows.iter().filter(|r| keep(r)).collect();
+        v.sort_by(|a, b| key(a).cmp(&key(b)));
+        v.into_iter()
             .map(|r| access_cells(r, iso))
-            .collect(),
-    )?;
+            .collect::<Vec<_>>()
+    };
+    let by_user = view(&|r| r.principal_kind == "human", &|r| {
+        [&r.principal_email, &r.principal_id, &r.grant_id]
+    });
+    sheet(SHEETS[1], &ACCESS_COLUMNS, by_user)?;
+    let by_project = view(&|r| r.resource_type == "project", &|r| {
+        [&r.resource_name, &r.resource_id, &r.grant_id]
+    });
+    sheet(SHEETS[2], &ACCESS_COLUMNS, by_project)?;
 
     let keys = snap
         .api_keys()

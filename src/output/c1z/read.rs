@@ -54,15 +54,32 @@ pub fn read_syncs(path: &Path, count: usize) -> Result<Vec<C1zSync>, String> {
         .collect()
 }
 
-fn blobs(conn: &rusqlite::Connection, table: &str, sync: &str) -> Result<Vec<Vec<u8>>, String> {
-    conn.prepare(&format!(
-        "SELECT data FROM {table} WHERE sync_id = ?1 ORDER BY id"
-    ))
-    .and_then(|mut s| {
-        s.query_map([sync], |r| r.get::<_, Vec<u8>>(0))?
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .map_err(|e| err(&format!("reading {table}"), e))
+/// Every row of `table` in `sync`, decoded as `M` and converted; a row that fails either is
+/// counted in `unreadable` and left out.
+fn decoded<M: Message + Default, T>(
+    conn: &rusqlite::Connection,
+    table: &str,
+    sync: &str,
+    unreadable: &mut usize,
+    convert: impl Fn(M) -> Option<T>,
+) -> Result<Vec<T>, String> {
+    let blobs = conn
+        .prepare(&format!(
+            "SELECT data FROM {table} WHERE sync_id = ?1 ORDER BY id"
+        ))
+        .and_then(|mut s| {
+            s.query_map([sync], |r| r.get::<_, Vec<u8>>(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| err(&format!("reading {table}"), e))?;
+    let mut out = Vec::with_capacity(blobs.len());
+    for b in blobs {
+        match M::decode(b.as_slice()).ok().and_then(&convert) {
+            Some(t) => out.push(t),
+            None => *unreadable += 1,
+        }
+    }
+    Ok(out)
 }
 
 fn read_sync(
@@ -72,36 +89,27 @@ fn read_sync(
     kind: &str,
 ) -> Result<C1zSync, String> {
     let mut unreadable = 0;
-    let mut resources = Vec::new();
-    for b in blobs(conn, "v1_resources", sync)? {
-        match proto::Resource::decode(b.as_slice())
-            .ok()
-            .and_then(|r| resource(&r))
-        {
-            Some(r) => resources.push(r),
-            None => unreadable += 1,
-        }
-    }
-    let mut entitlements = Vec::new();
-    for b in blobs(conn, "v1_entitlements", sync)? {
-        match proto::Entitlement::decode(b.as_slice())
-            .ok()
-            .and_then(|e| entitlement(&e))
-        {
-            Some(e) => entitlements.push(e),
-            None => unreadable += 1,
-        }
-    }
-    let mut grants = Vec::new();
-    for b in blobs(conn, "v1_grants", sync)? {
-        match proto::Grant::decode(b.as_slice())
-            .ok()
-            .and_then(|x| grant(&x))
-        {
-            Some(x) => grants.push(x),
-            None => unreadable += 1,
-        }
-    }
+    let resources = decoded(
+        conn,
+        "v1_resources",
+        sync,
+        &mut unreadable,
+        |r: proto::Resource| resource(&r),
+    )?;
+    let entitlements = decoded(
+        conn,
+        "v1_entitlements",
+        sync,
+        &mut unreadable,
+        |e: proto::Entitlement| entitlement(&e),
+    )?;
+    let grants = decoded(
+        conn,
+        "v1_grants",
+        sync,
+        &mut unreadable,
+        |x: proto::Grant| grant(&x),
+    )?;
     let org_id = resources
         .iter()
         .find(|r: &&g::Resource| r.resource_type == g::ResourceType::Organization)
