@@ -24,7 +24,10 @@ pub fn access(args: AccessArgs) -> Result<u8, CliError> {
             ));
         }
     };
-    let snap = load(&args.source)?;
+    let snap = match focused(&args.source, t, query)? {
+        Some(snap) => snap,
+        None => load(&args.source)?,
+    };
     let who = snap.find(t, query).map_err(review_error)?.key();
     let answer = snap.access(&who).map_err(review_error)?;
     emit(&args.source, &answer, || access_text(&answer))
@@ -45,6 +48,40 @@ pub fn explain(args: ExplainArgs) -> Result<u8, CliError> {
         explain_text(&answer, "", &mut out);
         out
     })
+}
+
+/// From a .c1z, only what one principal's answer needs (read through the file's indexes,
+/// not the whole graph); `None` where the whole graph is read instead (JSON, a live sync, an
+/// invitation, whose answer names what it has no grants for).
+fn focused(src: &ReviewSource, t: ResourceType, query: &str) -> Result<Option<Snapshot>, CliError> {
+    let Some(path) = &src.from else {
+        return Ok(None);
+    };
+    let mut magic = [0u8; 3];
+    let is_c1z = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok()
+        && &magic == b"C1Z";
+    if !is_c1z || t == ResourceType::Invite || src.connect.mock.is_some() {
+        return Ok(None);
+    }
+    let read = crate::output::c1z::read::read_for_principal(path, t, |probe| {
+        probe.find(t, query).ok().map(|r| r.key())
+    })
+    .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+    if read.unreadable > 0 {
+        console::warn(&format!(
+            "{}: {} rows could not be read and are left out of this answer",
+            path.display(),
+            read.unreadable
+        ));
+    }
+    if read.snapshot.partial {
+        console::warn(
+            "this sync is partial (some lists could not be read): access it did not see is missing from these answers",
+        );
+    }
+    Ok(Some(read.snapshot))
 }
 
 /// The graph under review: the saved sync, or a sync of the org run now.
