@@ -34,7 +34,17 @@ pub fn access(args: AccessArgs) -> Result<u8, CliError> {
 }
 
 pub fn who(args: WhoArgs) -> Result<u8, CliError> {
-    let snap = load(&args.source)?;
+    // A .c1z and a TYPE:ID it holds: only that resource's grants are read.
+    let typed = args.resource.parse::<ResourceKey>().ok();
+    let snap = match (&args.source.from, &typed) {
+        (Some(path), Some(key)) if is_c1z(path) && args.source.connect.mock.is_none() => {
+            let read = crate::output::c1z::read::read_for_resource(path, key)
+                .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+            warn_about(path, read.unreadable, read.snapshot.partial);
+            read.snapshot
+        }
+        _ => load(&args.source)?,
+    };
     let key = resource_key(&snap, &args.resource)?;
     let answer = snap.who(&key).map_err(review_error)?;
     emit(&args.source, &answer, || who_text(&answer))
@@ -57,31 +67,38 @@ fn focused(src: &ReviewSource, t: ResourceType, query: &str) -> Result<Option<Sn
     let Some(path) = &src.from else {
         return Ok(None);
     };
-    let mut magic = [0u8; 3];
-    let is_c1z = std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-        .is_ok()
-        && &magic == b"C1Z";
-    if !is_c1z || t == ResourceType::Invite || src.connect.mock.is_some() {
+    if !is_c1z(path) || t == ResourceType::Invite || src.connect.mock.is_some() {
         return Ok(None);
     }
     let read = crate::output::c1z::read::read_for_principal(path, t, |probe| {
         probe.find(t, query).ok().map(|r| r.key())
     })
     .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
-    if read.unreadable > 0 {
+    warn_about(path, read.unreadable, read.snapshot.partial);
+    Ok(Some(read.snapshot))
+}
+
+fn is_c1z(path: &std::path::Path) -> bool {
+    let mut magic = [0u8; 3];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok()
+        && &magic == b"C1Z"
+}
+
+/// What a reader of this answer must know about the file it came from.
+fn warn_about(path: &std::path::Path, unreadable: usize, partial: bool) {
+    if unreadable > 0 {
         console::warn(&format!(
-            "{}: {} rows could not be read and are left out of this answer",
-            path.display(),
-            read.unreadable
+            "{}: {unreadable} rows could not be read and are left out of this answer",
+            path.display()
         ));
     }
-    if read.snapshot.partial {
+    if partial {
         console::warn(
             "this sync is partial (some lists could not be read): access it did not see is missing from these answers",
         );
     }
-    Ok(Some(read.snapshot))
 }
 
 /// The graph under review: the saved sync, or a sync of the org run now.
@@ -224,13 +241,7 @@ fn read_file(path: &std::path::Path, count: usize) -> Result<Vec<Snapshot>, CliE
     if magic.get(..n) == Some(b"C1Z".as_slice()) {
         drop(file);
         let syncs = crate::output::c1z::read::read_syncs(path, count).map_err(|e| bad(&e))?;
-        let unreadable: usize = syncs.iter().map(|s| s.unreadable).sum();
-        if unreadable > 0 {
-            console::warn(&format!(
-                "{}: {unreadable} rows could not be read and are left out of these answers",
-                path.display()
-            ));
-        }
+        warn_about(path, syncs.iter().map(|s| s.unreadable).sum(), false);
         return Ok(syncs.into_iter().map(|s| s.snapshot).collect());
     }
     let rest = std::io::Read::chain(magic.get(..n).unwrap_or_default(), file);

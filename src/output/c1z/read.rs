@@ -199,35 +199,7 @@ pub fn read_for_principal(
         &mut unreadable,
         |x: proto::Grant| grant(&x),
     )?;
-    let mut ents: Vec<EntitlementId> = grants
-        .iter()
-        .flat_map(|x| std::iter::once(x.entitlement.clone()).chain(x.sources.iter().cloned()))
-        .collect();
-    ents.sort_by_cached_key(ToString::to_string);
-    ents.dedup();
-    let mut have: std::collections::HashSet<ResourceKey> =
-        resources.iter().map(g::Resource::key).collect();
-    let mut entitlements = Vec::new();
-    for e in &ents {
-        entitlements.extend(decoded_where(
-            &conn,
-            "v1_entitlements",
-            "AND external_id = ?2",
-            &[&sync, &e.to_string()],
-            &mut unreadable,
-            |x: proto::Entitlement| entitlement(&x),
-        )?);
-        if have.insert(e.resource.clone()) {
-            resources.extend(decoded_where(
-                &conn,
-                "v1_resources",
-                "AND external_id = ?2",
-                &[&sync, &e.resource.to_string()],
-                &mut unreadable,
-                |r: proto::Resource| resource(&r),
-            )?);
-        }
-    }
+    let entitlements = named_by(&conn, &sync, &grants, &mut resources, &mut unreadable)?;
     let org_id = org_of(&resources);
     Ok(C1zSync {
         snapshot: Snapshot::from_parts(
@@ -240,6 +212,96 @@ pub fn read_for_principal(
         ),
         unreadable,
     })
+}
+
+/// Who can access one resource, from the newest sync: its grants through the file's
+/// resource index, and what they name.
+pub fn read_for_resource(path: &Path, key: &ResourceKey) -> Result<C1zSync, String> {
+    let conn = open_in_memory(path)?;
+    let (sync, ended, kind) = newest(&conn)?;
+    let mut unreadable = 0;
+    let mut resources = decoded_where(
+        &conn,
+        "v1_resources",
+        "AND external_id = ?2",
+        &[&sync, &key.to_string()],
+        &mut unreadable,
+        |r: proto::Resource| resource(&r),
+    )?;
+    resources.extend(decoded_where(
+        &conn,
+        "v1_resources",
+        "AND resource_type_id = ?2",
+        &[&sync, "organization"],
+        &mut unreadable,
+        |r: proto::Resource| resource(&r),
+    )?);
+    let grants = decoded_where(
+        &conn,
+        "v1_grants",
+        "AND resource_type_id = ?2 AND resource_id = ?3",
+        &[&sync, key.resource_type.as_str(), key.id.as_str()],
+        &mut unreadable,
+        |x: proto::Grant| grant(&x),
+    )?;
+    let entitlements = named_by(&conn, &sync, &grants, &mut resources, &mut unreadable)?;
+    let org_id = org_of(&resources);
+    Ok(C1zSync {
+        snapshot: Snapshot::from_parts(
+            org_id,
+            Some(info(&ended, &kind)),
+            kind == "partial",
+            resources,
+            entitlements,
+            grants,
+        ),
+        unreadable,
+    })
+}
+
+/// The entitlements `grants` name (their own and their sources), and the resources those
+/// and the grants' principals are on, added to `resources` where missing.
+fn named_by(
+    conn: &rusqlite::Connection,
+    sync: &str,
+    grants: &[g::Grant],
+    resources: &mut Vec<g::Resource>,
+    unreadable: &mut usize,
+) -> Result<Vec<g::Entitlement>, String> {
+    let mut ents: Vec<EntitlementId> = grants
+        .iter()
+        .flat_map(|x| std::iter::once(x.entitlement.clone()).chain(x.sources.iter().cloned()))
+        .collect();
+    ents.sort_by_cached_key(ToString::to_string);
+    ents.dedup();
+    let mut have: std::collections::HashSet<ResourceKey> =
+        resources.iter().map(g::Resource::key).collect();
+    let mut wanted: Vec<ResourceKey> = ents.iter().map(|e| e.resource.clone()).collect();
+    wanted.extend(grants.iter().map(|x| x.principal.clone()));
+    let mut entitlements = Vec::new();
+    for e in &ents {
+        entitlements.extend(decoded_where(
+            conn,
+            "v1_entitlements",
+            "AND external_id = ?2",
+            &[sync, &e.to_string()],
+            unreadable,
+            |x: proto::Entitlement| entitlement(&x),
+        )?);
+    }
+    for k in wanted {
+        if have.insert(k.clone()) {
+            resources.extend(decoded_where(
+                conn,
+                "v1_resources",
+                "AND external_id = ?2",
+                &[sync, &k.to_string()],
+                unreadable,
+                |r: proto::Resource| resource(&r),
+            )?);
+        }
+    }
+    Ok(entitlements)
 }
 
 fn org_of(resources: &[g::Resource]) -> String {
