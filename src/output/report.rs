@@ -2,8 +2,7 @@
 //! readable without JavaScript; a few lines of script add search and sorting to the tables.
 //! Every text from the org is escaped: a display name is data, never markup.
 
-use openai_access_actors::graph::{ResourceKey, ResourceType};
-use openai_access_actors::ids::literal;
+use openai_access_actors::graph::ResourceType;
 use openai_access_actors::review::{Changes, Snapshot, Stale, email_of, profile_int, profile_str};
 use std::fmt::Write as _;
 
@@ -71,18 +70,9 @@ pub struct Extras<'a> {
 pub fn render(snap: &Snapshot, x: &Extras<'_>) -> String {
     let date = x.date;
     let users = snap.resources_of(ResourceType::User);
-    let invites = snap.resources_of(ResourceType::Invite);
-    let pending: Vec<_> = invites
-        .iter()
-        .filter(|i| profile_str(i, "status") == Some("pending"))
-        .collect();
+    let pending = snap.pending_invites();
     let keys = snap.api_keys();
-    let owner_role = ResourceKey::new(ResourceType::Role, literal("owner"));
-    let owners: Vec<_> = snap
-        .grants_on(&owner_role)
-        .filter(|g| g.principal.resource_type == ResourceType::User)
-        .map(|g| snap.named(&g.principal))
-        .collect();
+    let owners = snap.org_owners();
 
     let mut out = String::with_capacity(1 << 16);
     let when = snap

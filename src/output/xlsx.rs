@@ -1,7 +1,7 @@
 //! The auditor's workbook: one sheet per view (all access, by user, by project, API keys,
 //! pending invitations, org owners), each with a bold, frozen header row and filters.
 
-use openai_access_actors::graph::{ResourceKey, ResourceType};
+use openai_access_actors::graph::ResourceKey;
 use openai_access_actors::review::{AccessRow, Snapshot, email_of, profile_int, profile_str};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
@@ -187,9 +187,8 @@ pub fn workbook(
     )?;
 
     let invites = snap
-        .resources_of(ResourceType::Invite)
+        .pending_invites()
         .into_iter()
-        .filter(|i| profile_str(i, "status") == Some("pending"))
         .map(|i| {
             vec![
                 Cell::from(i.id.as_str()),
@@ -214,22 +213,18 @@ pub fn workbook(
         invites,
     )?;
 
-    let owner_role = ResourceKey::new(
-        ResourceType::Role,
-        "owner"
-            .parse()
-            .map_err(|_| XlsxError::ParameterError("owner".into()))?,
-    );
     let owners = snap
-        .grants_on(&owner_role)
-        .filter(|g| g.principal.resource_type == ResourceType::User)
-        .map(|g| {
-            let u = snap.resource(&g.principal);
+        .org_owners()
+        .into_iter()
+        .map(|o| {
+            let added = snap
+                .resource(&o.key)
+                .and_then(|u| profile_int(u, "added_at"));
             vec![
-                Cell::from(g.principal.id.as_str()),
-                u.map_or("", |u| u.display_name.as_str()).into(),
-                u.and_then(email_of).unwrap_or_default().into(),
-                iso(u.and_then(|u| profile_int(u, "added_at"))).into(),
+                Cell::from(o.key.id.as_str()),
+                o.name.into(),
+                o.email.unwrap_or_default().into(),
+                iso(added).into(),
             ]
         })
         .collect();

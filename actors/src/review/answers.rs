@@ -184,9 +184,8 @@ impl Snapshot {
             .collect();
         let pending_invites = match (principal.resource_type, email_of(who)) {
             (ResourceType::User, Some(email)) => self
-                .resources_of(ResourceType::Invite)
+                .pending_invites()
                 .into_iter()
-                .filter(|i| profile_str(i, "status") == Some("pending"))
                 .filter(|i| email_of(i).is_some_and(|e| e.eq_ignore_ascii_case(email)))
                 .map(named)
                 .collect(),

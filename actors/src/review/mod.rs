@@ -107,22 +107,18 @@ impl Snapshot {
                 f.format
             )));
         }
-        let mut grants = f.grants;
-        // Already sorted in every file a sync writes; sorted again only if not.
-        if !grants.is_sorted_by_key(|g| g.id().to_string()) {
-            grants.sort_by_cached_key(|g| g.id().to_string());
-        }
-        Ok(Self::new(
+        Ok(Self::from_parts(
             f.org_id,
             f.sync,
             f.partial,
             f.resources,
             f.entitlements,
-            grants,
+            f.grants,
         ))
     }
 
-    /// A sync read from elsewhere (a `.c1z`): grants in any order.
+    /// A sync from its parts, grants in any order (sorted by id here unless they already are,
+    /// as in every file a sync writes).
     pub fn from_parts(
         org_id: String,
         sync: Option<SyncInfo>,
@@ -131,7 +127,9 @@ impl Snapshot {
         entitlements: Vec<Entitlement>,
         mut grants: Vec<Grant>,
     ) -> Self {
-        grants.sort_by_cached_key(|g| g.id().to_string());
+        if !grants.is_sorted_by_key(|g| g.id().to_string()) {
+            grants.sort_by_cached_key(|g| g.id().to_string());
+        }
         Self::new(org_id, sync, partial, resources, entitlements, grants)
     }
 
@@ -185,6 +183,22 @@ impl Snapshot {
     /// Every grant, sorted by grant id.
     pub fn grants(&self) -> &[Grant] {
         &self.grants
+    }
+
+    /// Invitations that can still be accepted, sorted by id.
+    pub fn pending_invites(&self) -> Vec<&Resource> {
+        let mut v = self.resources_of(ResourceType::Invite);
+        v.retain(|i| is_pending(i));
+        v
+    }
+
+    /// Users holding the org owner role, by user id.
+    pub fn org_owners(&self) -> Vec<answers::Named> {
+        let owner = crate::graph::EntitlementId::org_owner();
+        self.grants_on(&owner.resource)
+            .filter(|g| g.entitlement == owner && g.principal.resource_type == ResourceType::User)
+            .map(|g| self.named(&g.principal))
+            .collect()
     }
 
     /// Resources of one type, sorted by id.
@@ -250,11 +264,7 @@ impl Snapshot {
             .collect();
         // An invite is found by email among all of them; a pending one is what is meant.
         if t == ResourceType::Invite && hits.len() > 1 {
-            let pending: Vec<&Resource> = hits
-                .iter()
-                .copied()
-                .filter(|r| profile_str(r, "status") == Some("pending"))
-                .collect();
+            let pending: Vec<&Resource> = hits.iter().copied().filter(|r| is_pending(r)).collect();
             if pending.len() == 1 {
                 hits = pending;
             }
@@ -276,6 +286,11 @@ impl Snapshot {
             }),
         }
     }
+}
+
+/// An invitation that can still be accepted (the one definition every view uses).
+pub fn is_pending(invite: &Resource) -> bool {
+    profile_str(invite, "status") == Some("pending")
 }
 
 /// A person's email: the trait's first, else the profile's.

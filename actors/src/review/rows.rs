@@ -3,7 +3,7 @@
 //! will give once accepted, marked as pending.
 
 use super::answers::{Path, path_text};
-use super::{Snapshot, email_of, profile_int, profile_str};
+use super::{Snapshot, email_of, profile_int};
 use crate::graph::{AccountType, Resource, ResourceKey, ResourceType, Traits};
 
 /// One row of the access table. Dates are Unix seconds; the writer formats them.
@@ -50,10 +50,7 @@ impl Snapshot {
                 )
             })
             .collect();
-        for invite in self.resources_of(ResourceType::Invite) {
-            if profile_str(invite, "status") != Some("pending") {
-                continue;
-            }
+        for invite in self.pending_invites() {
             for h in self.latent_grants(invite) {
                 rows.push(self.row(
                     &invite.key(),

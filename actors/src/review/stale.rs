@@ -2,7 +2,7 @@
 //! (`now`, Unix seconds), so the same file gives the same answer on any day it is asked to.
 
 use super::answers::{KeyInfo, Named};
-use super::{Snapshot, profile_int, profile_str};
+use super::{Snapshot, profile_int};
 use crate::graph::{ResourceKey, ResourceType};
 use serde::Serialize;
 
@@ -59,9 +59,8 @@ impl Snapshot {
             })
             .collect();
         let invites = self
-            .resources_of(ResourceType::Invite)
+            .pending_invites()
             .into_iter()
-            .filter(|i| profile_str(i, "status") == Some("pending"))
             .filter_map(|i| {
                 let expires_at = profile_int(i, "expires_at").filter(|&e| e < now)?;
                 Some(OverdueInvite {
