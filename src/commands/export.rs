@@ -1,7 +1,8 @@
-//! `openai-access export`: the access table as CSV, written atomically.
+//! `openai-access export`: the access table as CSV or an xlsx workbook, written atomically.
 
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::exit::CliError;
+use crate::output::access_table::{ACCESS_COLUMNS, Cell, access_cells};
 use openai_access_actors::atomic;
 use openai_access_actors::review::AccessRow;
 use std::io::Write;
@@ -23,21 +24,16 @@ pub fn run(args: ExportArgs) -> Result<u8, CliError> {
             )));
         }
     };
-    if !to_stdout {
-        let dir = atomic::parent_dir(&args.out);
-        if !dir.is_dir() {
-            return Err(CliError::usage(format!(
-                "cannot write {}: the directory {} does not exist",
-                args.out.display(),
-                dir.display()
-            )));
-        }
-    }
+    let out = if to_stdout {
+        None
+    } else {
+        Some(crate::output::target::writable_file(&args.out)?)
+    };
     let snap = super::review::load(&args.source)?;
     let rows = snap.access_rows();
     let xlsx = match format {
         ExportFormat::Xlsx => Some(
-            crate::output::xlsx::workbook(&snap, &rows, &|t| iso(t)).map_err(|e| {
+            crate::output::xlsx::workbook(&snap, &rows).map_err(|e| {
                 CliError::fatal(format!(
                     "cannot build the workbook: {e} (a sheet holds at most {} rows; write CSV for more)",
                     crate::output::xlsx::MAX_ROWS
@@ -51,18 +47,14 @@ pub fn run(args: ExportArgs) -> Result<u8, CliError> {
         None => write_csv(&rows, w),
     };
     if to_stdout {
-        let mut out = std::io::stdout().lock();
-        fill(&mut out)
-            .and_then(|()| out.flush())
+        let mut stdout = std::io::stdout().lock();
+        fill(&mut stdout)
+            .and_then(|()| stdout.flush())
             .map_err(|e| CliError::io("cannot write to standard output", e))?;
-    } else {
-        atomic::write_atomically(&args.out, fill)
-            .map_err(|e| CliError::io(format!("cannot write {}", args.out.display()), e))?;
-        crate::console::info(&format!(
-            "{} rows written to {}",
-            rows.len(),
-            args.out.display()
-        ));
+    } else if let Some(out) = &out {
+        atomic::write_atomically(out, fill)
+            .map_err(|e| CliError::io(format!("cannot write {}", out.display()), e))?;
+        crate::console::info(&format!("{} rows written to {}", rows.len(), out.display()));
     }
     Ok(0)
 }
@@ -72,62 +64,27 @@ fn extension(p: &Path) -> Option<String> {
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
-/// The row as the spreadsheet shows it: dates ISO-8601, booleans as true/false.
-#[derive(serde::Serialize)]
-struct CsvRow<'a> {
-    principal_kind: &'a str,
-    principal_id: &'a str,
-    principal_name: std::borrow::Cow<'a, str>,
-    principal_email: std::borrow::Cow<'a, str>,
-    resource_type: &'a str,
-    resource_id: &'a str,
-    resource_name: std::borrow::Cow<'a, str>,
-    entitlement: &'a str,
-    entitlement_name: std::borrow::Cow<'a, str>,
-    held: &'a str,
-    immutable: bool,
-    pending: bool,
-    principal_since: String,
-    invite_expires_at: String,
-    grant_id: &'a str,
-}
-
-fn iso(t: Option<i64>) -> String {
-    super::review::iso_time(t).unwrap_or_default()
-}
-
 /// Text from the org (names, emails) that a spreadsheet would run as a formula is quoted: a
 /// display name such as `=HYPERLINK(...)` must reach the auditor as text (OWASP's advice for
-/// CSV injection: a leading apostrophe).
-fn cell(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}").into()
-    } else {
-        text.into()
+/// CSV injection: a leading apostrophe). The workbook needs none: its cells are typed text.
+fn csv_text(cell: &Cell) -> std::borrow::Cow<'_, str> {
+    match cell {
+        Cell::Text(t) if t.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{t}").into(),
+        Cell::Text(t) => t.as_str().into(),
+        Cell::Bool(b) => b.to_string().into(),
     }
 }
 
 fn write_csv(rows: &[AccessRow], w: &mut dyn Write) -> std::io::Result<()> {
     let mut csv = csv::Writer::from_writer(w);
+    let io = std::io::Error::other;
+    csv.write_record(ACCESS_COLUMNS).map_err(io)?;
     for r in rows {
-        csv.serialize(CsvRow {
-            principal_kind: r.principal_kind,
-            principal_id: &r.principal_id,
-            principal_name: cell(&r.principal_name),
-            principal_email: cell(&r.principal_email),
-            resource_type: r.resource_type,
-            resource_id: &r.resource_id,
-            resource_name: cell(&r.resource_name),
-            entitlement: &r.entitlement,
-            entitlement_name: cell(&r.entitlement_name),
-            held: &r.held,
-            immutable: r.immutable,
-            pending: r.pending,
-            principal_since: iso(r.principal_since),
-            invite_expires_at: iso(r.invite_expires_at),
-            grant_id: &r.grant_id,
-        })
-        .map_err(std::io::Error::other)?;
+        for c in &access_cells(r) {
+            csv.write_field(csv_text(c).as_bytes()).map_err(io)?;
+        }
+        // No more fields: ends the record.
+        csv.write_record(None::<&[u8]>).map_err(io)?;
     }
     csv.flush()
 }

@@ -1,16 +1,18 @@
-//! `access`, `who`, `explain`: review answers from a saved sync or a sync run now, printed as
-//! aligned text (dates ISO-8601) or, with --json, as the engine's answer.
+//! `access`, `who`, `explain`, `stale`, `diff`, `report`: review answers from a saved sync
+//! or a sync run now, printed as text (`output::review_text`) or, with --json, as the
+//! engine's answer.
 
 use crate::cli::{AccessArgs, DiffArgs, ExplainArgs, ReportArgs, ReviewSource, StaleArgs, WhoArgs};
 use crate::console;
 use crate::exit::CliError;
+use crate::output::c1z::read as c1z;
+use crate::output::review_text::{access_text, changes_text, explain_text, stale_text, who_text};
 use crate::settings;
 use openai_access_actors::graph::{ResourceKey, ResourceType};
-use openai_access_actors::review::{
-    Access, Changes, Explanation, Held, Named, Path, ReviewError, Snapshot, Stale, Who, path_text,
-};
+use openai_access_actors::review::{ReviewError, Snapshot};
 use openai_access_actors::{SyncConfig, SyncRun, block_on};
 use std::io::Write;
+use std::path::Path;
 
 pub fn access(args: AccessArgs) -> Result<u8, CliError> {
     let (t, query) = match (&args.user, &args.group, &args.service_account, &args.invite) {
@@ -24,61 +26,61 @@ pub fn access(args: AccessArgs) -> Result<u8, CliError> {
             ));
         }
     };
-    let snap = match focused(&args.source, t, query)? {
-        Some(snap) => snap,
+    // From a .c1z only what the answer needs is read (not for an invitation: its answer names
+    // entitlements and resources it holds no grants for).
+    let snap = match c1z_from(&args.source).filter(|_| t != ResourceType::Invite) {
+        Some(path) => focused(path, |p| {
+            c1z::read_for_principal(p, t, |probe| probe.find(t, query).ok().map(|r| r.key()))
+        })?,
         None => load(&args.source)?,
     };
     let who = snap.find(t, query).map_err(review_error)?.key();
     let answer = snap.access(&who).map_err(review_error)?;
-    emit(&args.source, &answer, || access_text(&answer))
+    emit(args.source.json, &answer, || access_text(&answer))?;
+    Ok(0)
 }
 
 pub fn who(args: WhoArgs) -> Result<u8, CliError> {
-    // A .c1z and a TYPE:ID it holds: only that resource's grants are read.
+    // A .c1z and a TYPE:ID: only that resource's grants are read.
     let typed = args.resource.parse::<ResourceKey>().ok();
-    let snap = match (&args.source.from, &typed) {
-        (Some(path), Some(key)) if is_c1z(path) && args.source.connect.mock.is_none() => {
-            let read = crate::output::c1z::read::read_for_resource(path, key)
-                .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
-            warn_about(path, read.unreadable, read.snapshot.partial);
-            read.snapshot
-        }
+    let snap = match (c1z_from(&args.source), &typed) {
+        (Some(path), Some(key)) => focused(path, |p| c1z::read_for_resource(p, key))?,
         _ => load(&args.source)?,
     };
     let key = resource_key(&snap, &args.resource)?;
     let answer = snap.who(&key).map_err(review_error)?;
-    emit(&args.source, &answer, || who_text(&answer))
+    emit(args.source.json, &answer, || who_text(&answer))?;
+    Ok(0)
 }
 
 pub fn explain(args: ExplainArgs) -> Result<u8, CliError> {
     let snap = load(&args.source)?;
     let answer = snap.explain(args.grant.trim()).map_err(review_error)?;
-    emit(&args.source, &answer, || {
-        let mut out = String::new();
-        explain_text(&answer, "", &mut out);
-        out
-    })
+    emit(args.source.json, &answer, || explain_text(&answer))?;
+    Ok(0)
 }
 
-/// From a .c1z, only what one principal's answer needs (read through the file's indexes,
-/// not the whole graph); `None` where the whole graph is read instead (JSON, a live sync, an
-/// invitation, whose answer names what it has no grants for).
-fn focused(src: &ReviewSource, t: ResourceType, query: &str) -> Result<Option<Snapshot>, CliError> {
-    let Some(path) = &src.from else {
-        return Ok(None);
-    };
-    if !is_c1z(path) || t == ResourceType::Invite || src.connect.mock.is_some() {
-        return Ok(None);
-    }
-    let read = crate::output::c1z::read::read_for_principal(path, t, |probe| {
-        probe.find(t, query).ok().map(|r| r.key())
-    })
-    .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
-    warn_about(path, read.unreadable, read.snapshot.partial);
-    Ok(Some(read.snapshot))
+/// The .c1z `--from` names, when the answer may be read from it directly (not when the
+/// flags also ask for a live sync: `load` refuses that).
+fn c1z_from(src: &ReviewSource) -> Option<&Path> {
+    src.from
+        .as_deref()
+        .filter(|p| is_c1z(p))
+        .filter(|_| src.connect.mock.is_none() && src.connect.base_url.is_none())
 }
 
-fn is_c1z(path: &std::path::Path) -> bool {
+/// What one question needs, read from a .c1z through its indexes.
+fn focused(
+    path: &Path,
+    read: impl FnOnce(&Path) -> Result<c1z::C1zSync, String>,
+) -> Result<Snapshot, CliError> {
+    let read = read(path).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+    warn_unreadable(path, read.unreadable);
+    warn_if_partial(&read.snapshot);
+    Ok(read.snapshot)
+}
+
+fn is_c1z(path: &Path) -> bool {
     let mut magic = [0u8; 3];
     std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
@@ -86,15 +88,17 @@ fn is_c1z(path: &std::path::Path) -> bool {
         && &magic == b"C1Z"
 }
 
-/// What a reader of this answer must know about the file it came from.
-fn warn_about(path: &std::path::Path, unreadable: usize, partial: bool) {
+fn warn_unreadable(path: &Path, unreadable: usize) {
     if unreadable > 0 {
         console::warn(&format!(
             "{}: {unreadable} rows could not be read and are left out of this answer",
             path.display()
         ));
     }
-    if partial {
+}
+
+fn warn_if_partial(snap: &Snapshot) {
+    if snap.partial {
         console::warn(
             "this sync is partial (some lists could not be read): access it did not see is missing from these answers",
         );
@@ -114,90 +118,19 @@ pub(crate) fn load(src: &ReviewSource) -> Result<Snapshot, CliError> {
         }
         None => live(src)?,
     };
-    if snap.partial {
-        console::warn(
-            "this sync is partial (some lists could not be read): access it did not see is missing from these answers",
-        );
-    }
+    warn_if_partial(&snap);
     Ok(snap)
 }
 
 pub fn stale(args: StaleArgs) -> Result<u8, CliError> {
     let snap = load(&args.source)?;
     let answer = snap.stale(args.window.now(), args.window.stale_days);
-    emit(&args.source, &answer, || stale_text(&answer))
-}
-
-fn stale_text(s: &Stale) -> String {
-    let mut out = format!(
-        "Stale access as of {} (unused for {} days or more):\n",
-        date(Some(s.as_of)),
-        s.days
-    );
-    let heading = |out: &mut String, title: &str, n: usize| {
-        out.push_str(&format!(
-            "\n{title}: {}\n",
-            if n == 0 {
-                "none".to_owned()
-            } else {
-                n.to_string()
-            }
-        ));
-    };
-    heading(&mut out, "API keys not used", s.api_keys.len());
-    if !s.api_keys.is_empty() {
-        let rows: Vec<Vec<String>> = s
-            .api_keys
-            .iter()
-            .map(|k| {
-                vec![
-                    label(&k.key),
-                    k.owner.as_ref().map_or_else(|| "unknown".to_owned(), label),
-                    date(k.created_at),
-                    date(k.last_used_at),
-                ]
-            })
-            .collect();
-        out.push_str(&table(&["KEY", "OWNER", "CREATED", "LAST USED"], &rows));
-    }
-    heading(
-        &mut out,
-        "Service accounts with no key in use",
-        s.service_accounts.len(),
-    );
-    if !s.service_accounts.is_empty() {
-        let rows: Vec<Vec<String>> = s
-            .service_accounts
-            .iter()
-            .map(|a| vec![label(&a.service_account), a.keys.to_string()])
-            .collect();
-        out.push_str(&table(&["SERVICE ACCOUNT", "STALE KEYS"], &rows));
-    }
-    heading(
-        &mut out,
-        "Invitations still pending after their expiry",
-        s.invites.len(),
-    );
-    if !s.invites.is_empty() {
-        let rows: Vec<Vec<String>> = s
-            .invites
-            .iter()
-            .map(|i| vec![label(&i.invite), date(Some(i.expires_at))])
-            .collect();
-        out.push_str(&table(&["INVITATION", "EXPIRED"], &rows));
-    }
-    out
+    emit(args.source.json, &answer, || stale_text(&answer))?;
+    Ok(0)
 }
 
 pub fn report(args: ReportArgs) -> Result<u8, CliError> {
-    let dir = openai_access_actors::atomic::parent_dir(&args.out);
-    if !dir.is_dir() {
-        return Err(CliError::usage(format!(
-            "cannot write {}: the directory {} does not exist",
-            args.out.display(),
-            dir.display()
-        )));
-    }
+    let out = crate::output::target::writable_file(&args.out)?;
     let previous = args.previous.as_deref().map(load_file).transpose()?;
     let snap = load(&args.source)?;
     let stale = snap.stale(args.window.now(), args.window.stale_days);
@@ -209,12 +142,11 @@ pub fn report(args: ReportArgs) -> Result<u8, CliError> {
         &crate::output::report::Extras {
             stale: &stale,
             changes: changes.as_ref(),
-            date: &date,
         },
     );
-    openai_access_actors::atomic::write_atomically(&args.out, |w| w.write_all(page.as_bytes()))
-        .map_err(|e| CliError::io(format!("cannot write {}", args.out.display()), e))?;
-    console::info(&format!("Wrote {}.", args.out.display()));
+    openai_access_actors::atomic::write_atomically(&out, |w| w.write_all(page.as_bytes()))
+        .map_err(|e| CliError::io(format!("cannot write {}", out.display()), e))?;
+    console::info(&format!("Wrote {}.", out.display()));
     Ok(0)
 }
 
@@ -231,21 +163,16 @@ fn load_file(path: &std::path::Path) -> Result<Snapshot, CliError> {
 
 /// Up to `count` syncs from a file, newest first: a JSON output holds one; a .c1z holds the
 /// last few full syncs.
-fn read_file(path: &std::path::Path, count: usize) -> Result<Vec<Snapshot>, CliError> {
+fn read_file(path: &Path, count: usize) -> Result<Vec<Snapshot>, CliError> {
     let bad = |e: &dyn std::fmt::Display| CliError::usage(format!("{}: {e}", path.display()));
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-    let mut magic = [0u8; 3];
-    let n = std::io::Read::read(&mut file, &mut magic)
-        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-    if magic.get(..n) == Some(b"C1Z".as_slice()) {
-        drop(file);
-        let syncs = crate::output::c1z::read::read_syncs(path, count).map_err(|e| bad(&e))?;
-        warn_about(path, syncs.iter().map(|s| s.unreadable).sum(), false);
+    if is_c1z(path) {
+        let syncs = c1z::read_syncs(path, count).map_err(|e| bad(&e))?;
+        warn_unreadable(path, syncs.iter().map(|s| s.unreadable).sum());
         return Ok(syncs.into_iter().map(|s| s.snapshot).collect());
     }
-    let rest = std::io::Read::chain(magic.get(..n).unwrap_or_default(), file);
-    Ok(vec![Snapshot::from_json(rest).map_err(|e| bad(&e))?])
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+    Ok(vec![Snapshot::from_json(file).map_err(|e| bad(&e))?])
 }
 
 pub fn diff(args: DiffArgs) -> Result<u8, CliError> {
@@ -265,99 +192,8 @@ pub fn diff(args: DiffArgs) -> Result<u8, CliError> {
         }
     };
     let changes = openai_access_actors::review::diff(&old, &new);
-    let mut out = std::io::stdout().lock();
-    let written = if args.json {
-        serde_json::to_writer_pretty(&mut out, &changes)
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out))
-    } else {
-        out.write_all(changes_text(&changes, &old, &new).as_bytes())
-    };
-    written
-        .and_then(|()| out.flush())
-        .map_err(|e| CliError::io("cannot write to standard output", e))?;
+    emit(args.json, &changes, || changes_text(&changes, &old, &new))?;
     Ok(u8::from(!changes.is_empty()))
-}
-
-fn when(s: &Snapshot) -> String {
-    s.sync
-        .as_ref()
-        .and_then(|i| i.synced_at.clone())
-        .unwrap_or_else(|| "an undated sync".to_owned())
-}
-
-fn changes_text(c: &Changes, old: &Snapshot, new: &Snapshot) -> String {
-    if c.is_empty() {
-        return format!("No changes from {} to {}.\n", when(old), when(new));
-    }
-    let n = |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
-    let mut out = format!(
-        "Changes from {} to {}: {}, {} added, {} removed; resources: {} added, {} removed\n",
-        when(old),
-        when(new),
-        n(c.role_changes.len(), "role change", "role changes"),
-        n(c.grants_added.len(), "grant", "grants"),
-        c.grants_removed.len(),
-        c.resources_added.len(),
-        c.resources_removed.len(),
-    );
-    let section = |out: &mut String, title: &str, rows: Vec<Vec<String>>| {
-        if rows.is_empty() {
-            return;
-        }
-        out.push_str(&format!("\n{title}:\n"));
-        for line in table(&["", "", ""], &rows).lines().skip(1) {
-            out.push_str(line);
-            out.push('\n');
-        }
-    };
-    section(
-        &mut out,
-        "Role changes",
-        c.role_changes
-            .iter()
-            .map(|r| {
-                vec![
-                    format!("  ~ {}", label(&r.principal)),
-                    r.resource
-                        .as_ref()
-                        .map_or_else(String::new, |res| format!("on {}", label(res))),
-                    format!("{} -> {}", r.from, r.to),
-                ]
-            })
-            .collect(),
-    );
-    let grants = |v: &[openai_access_actors::review::diff::GrantChange], sign: &str| {
-        v.iter()
-            .map(|g| {
-                vec![
-                    format!("  {sign} {}", g.grant),
-                    label(&g.principal),
-                    how(&g.paths, false),
-                ]
-            })
-            .collect()
-    };
-    section(&mut out, "Grants added", grants(&c.grants_added, "+"));
-    section(&mut out, "Grants removed", grants(&c.grants_removed, "-"));
-    let res = |v: &[Named], sign: &str| {
-        v.iter()
-            .map(|r| {
-                vec![
-                    format!("  {sign} {}", label(r)),
-                    String::new(),
-                    String::new(),
-                ]
-            })
-            .collect()
-    };
-    section(&mut out, "Resources added", res(&c.resources_added, "+"));
-    section(
-        &mut out,
-        "Resources removed",
-        res(&c.resources_removed, "-"),
-    );
-    out
 }
 
 fn live(src: &ReviewSource) -> Result<Snapshot, CliError> {
@@ -415,13 +251,14 @@ fn review_error(e: ReviewError) -> CliError {
     CliError::usage(e.to_string())
 }
 
+/// The answer on standard output: as JSON, or as the text a person reads.
 fn emit<T: serde::Serialize>(
-    src: &ReviewSource,
+    json: bool,
     answer: &T,
     text: impl FnOnce() -> String,
-) -> Result<u8, CliError> {
+) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
-    let written = if src.json {
+    let written = if json {
         serde_json::to_writer_pretty(&mut out, answer)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))
@@ -430,190 +267,5 @@ fn emit<T: serde::Serialize>(
     };
     written
         .and_then(|()| out.flush())
-        .map_err(|e| CliError::io("cannot write to standard output", e))?;
-    Ok(0)
-}
-
-/// `type:id (Name <email>)`; the name is left out where it only repeats the id.
-fn label(n: &Named) -> String {
-    let mut s = n.key.to_string();
-    let name = (n.name != n.key.id.as_str()).then_some(n.name.as_str());
-    match (name, &n.email) {
-        (Some(name), Some(e)) if name != e => s.push_str(&format!(" ({name} <{e}>)")),
-        (Some(name), _) => s.push_str(&format!(" ({name})")),
-        (None, Some(e)) => s.push_str(&format!(" <{e}>")),
-        (None, None) => {}
-    }
-    s
-}
-
-fn how(paths: &[Path], immutable: bool) -> String {
-    let mut parts: Vec<String> = paths.iter().map(path_text).collect();
-    if immutable {
-        parts.push("immutable".to_owned());
-    }
-    parts.join("; ")
-}
-
-/// Unix seconds as ISO-8601 (UTC), the form of every date a person reads.
-pub(crate) fn iso_time(epoch: Option<i64>) -> Option<String> {
-    epoch
-        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-}
-
-fn date(epoch: Option<i64>) -> String {
-    iso_time(epoch).unwrap_or_else(|| "never".to_owned())
-}
-
-/// Columns padded to their widest cell, two spaces apart, no trailing blanks.
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let mut s = String::new();
-        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
-            if i + 1 == cells.len() {
-                s.push_str(c);
-            } else {
-                s.push_str(&format!("{c:<w$}  "));
-            }
-        }
-        s.trim_end().to_owned() + "\n"
-    };
-    let mut out = line(header.to_vec());
-    for r in rows {
-        out.push_str(&line(r.iter().map(String::as_str).collect()));
-    }
-    out
-}
-
-fn entitlement_slug(h: &Held) -> &str {
-    h.entitlement.rsplit(':').next().unwrap_or(&h.entitlement)
-}
-
-fn access_text(a: &Access) -> String {
-    let pending = a
-        .grants
-        .iter()
-        .any(|g| g.paths.iter().any(|p| matches!(p, Path::Invitation { .. })));
-    let mut out = format!(
-        "{} {}: {} grant{}\n\n",
-        if pending {
-            "Access carried by"
-        } else {
-            "Access of"
-        },
-        label(&a.principal),
-        a.grants.len(),
-        if a.grants.len() == 1 { "" } else { "s" }
-    );
-    let rows: Vec<Vec<String>> = a
-        .grants
-        .iter()
-        .map(|g| {
-            vec![
-                label(&g.resource),
-                entitlement_slug(g).to_owned(),
-                how(&g.paths, g.immutable),
-            ]
-        })
-        .collect();
-    out.push_str(&table(&["RESOURCE", "ENTITLEMENT", "HOW"], &rows));
-    // Invitations and groups own no keys.
-    if pending || a.principal.key.resource_type == ResourceType::Group {
-        return out;
-    }
-    out.push('\n');
-    if a.api_keys.is_empty() {
-        out.push_str("API keys: none\n");
-    } else {
-        out.push_str("API keys:\n");
-        let rows: Vec<Vec<String>> = a
-            .api_keys
-            .iter()
-            .map(|k| vec![label(&k.key), date(k.created_at), date(k.last_used_at)])
-            .collect();
-        out.push_str(&table(&["KEY", "CREATED", "LAST USED"], &rows));
-    }
-    if a.principal.key.resource_type == ResourceType::User {
-        let invites: Vec<String> = a.pending_invites.iter().map(label).collect();
-        out.push_str(&format!(
-            "\nPending invitations to the same email: {}\n",
-            if invites.is_empty() {
-                "none".to_owned()
-            } else {
-                invites.join(", ")
-            }
-        ));
-    }
-    out
-}
-
-fn who_text(w: &Who) -> String {
-    let holders: usize = w.roles.iter().map(|r| r.holders.len()).sum();
-    let mut out = format!(
-        "Who can access {}: {holders} grant{}\n",
-        label(&w.resource),
-        if holders == 1 { "" } else { "s" }
-    );
-    for r in &w.roles {
-        out.push_str(&format!(
-            "\n{} ({}): {}\n",
-            r.entitlement,
-            r.entitlement_name,
-            r.holders.len()
-        ));
-        let rows: Vec<Vec<String>> = r
-            .holders
-            .iter()
-            .map(|h| {
-                vec![
-                    format!("  {}", label(&h.principal)),
-                    how(&h.paths, h.immutable),
-                ]
-            })
-            .collect();
-        for line in table(&["", ""], &rows).lines().skip(1) {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
-}
-
-fn explain_text(e: &Explanation, indent: &str, out: &mut String) {
-    if indent.is_empty() {
-        out.push_str(&format!("{}\n", e.grant));
-        out.push_str(&format!(
-            "{} holds {} on {}{}\n",
-            label(&e.principal),
-            e.entitlement_name,
-            label(&e.resource),
-            if e.immutable { " (immutable)" } else { "" }
-        ));
-    }
-    for (i, r) in e.because.iter().enumerate() {
-        let last = i + 1 == e.because.len();
-        let (branch, more) = if last {
-            ("└─ ", "   ")
-        } else {
-            ("├─ ", "│  ")
-        };
-        let step = how(std::slice::from_ref(&r.path), false);
-        match &r.rests_on {
-            Some(under) => {
-                out.push_str(&format!(
-                    "{indent}{branch}{step}, which rests on {}\n",
-                    under.grant
-                ));
-                explain_text(under, &format!("{indent}{more}"), out);
-            }
-            None => out.push_str(&format!("{indent}{branch}{step}\n")),
-        }
-    }
+        .map_err(|e| CliError::io("cannot write to standard output", e))
 }

@@ -1,9 +1,11 @@
 //! Writers for a finished sync: JSON (documented in README), .c1z, and the stderr summary.
 
+pub mod access_table;
 pub mod c1z;
 pub mod json;
 pub mod limits;
 pub mod report;
+pub mod review_text;
 pub mod summary;
 pub mod target;
 pub mod xlsx;

@@ -2,6 +2,7 @@
 //! readable without JavaScript; a few lines of script add search and sorting to the tables.
 //! Every text from the org is escaped: a display name is data, never markup.
 
+use super::review_text::date;
 use openai_access_actors::graph::ResourceType;
 use openai_access_actors::review::{Changes, Snapshot, Stale, email_of, profile_int, profile_str};
 use std::fmt::Write as _;
@@ -63,12 +64,9 @@ pub struct Extras<'a> {
     pub stale: &'a Stale,
     /// The changes since the previous sync, when one was given.
     pub changes: Option<&'a Changes>,
-    /// How a date is shown (ISO-8601).
-    pub date: &'a dyn Fn(Option<i64>) -> String,
 }
 
 pub fn render(snap: &Snapshot, x: &Extras<'_>) -> String {
-    let date = x.date;
     let users = snap.resources_of(ResourceType::User);
     let pending = snap.pending_invites();
     let keys = snap.api_keys();

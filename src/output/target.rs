@@ -72,8 +72,7 @@ impl Target {
                 "--append only applies to .c1z output (--out FILE.c1z)".to_owned(),
             ));
         }
-        let path = resolve(out)?;
-        check_dir(&path)?;
+        let path = writable_file(out)?;
         if append && path.exists() {
             check_c1z(&path)?;
         }
@@ -113,6 +112,15 @@ impl Target {
         };
         Some(path.with_file_name(name))
     }
+}
+
+/// Where a file given on the command line can be written atomically: `path` (or what it
+/// links to), refused before any work when its directory is missing or takes no new file, or
+/// when it exists and is not a regular file.
+pub fn writable_file(path: &Path) -> Result<PathBuf, CliError> {
+    let path = resolve(path)?;
+    check_dir(&path)?;
+    Ok(path)
 }
 
 /// `path`, or what it links to; refused when it exists and is not a regular file.

@@ -1,6 +1,7 @@
 //! The auditor's workbook: one sheet per view (all access, by user, by project, API keys,
 //! pending invitations, org owners), each with a bold, frozen header row and filters.
 
+use super::access_table::{ACCESS_COLUMNS, Cell, access_cells, date};
 use openai_access_actors::graph::ResourceKey;
 use openai_access_actors::review::{AccessRow, Snapshot, email_of, profile_int, profile_str};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
@@ -18,75 +19,8 @@ pub const SHEETS: [&str; 6] = [
     "Org owners",
 ];
 
-/// The access table's columns, as in the CSV.
-pub const ACCESS_COLUMNS: [&str; 15] = [
-    "principal_kind",
-    "principal_id",
-    "principal_name",
-    "principal_email",
-    "resource_type",
-    "resource_id",
-    "resource_name",
-    "entitlement",
-    "entitlement_name",
-    "held",
-    "immutable",
-    "pending",
-    "principal_since",
-    "invite_expires_at",
-    "grant_id",
-];
-
-/// One cell: text, or a yes/no.
-enum Cell {
-    Text(String),
-    Bool(bool),
-}
-
-impl From<String> for Cell {
-    fn from(s: String) -> Self {
-        Cell::Text(s)
-    }
-}
-
-impl From<&str> for Cell {
-    fn from(s: &str) -> Self {
-        Cell::Text(s.to_owned())
-    }
-}
-
-impl From<bool> for Cell {
-    fn from(b: bool) -> Self {
-        Cell::Bool(b)
-    }
-}
-
-fn access_cells(r: &AccessRow, iso: &dyn Fn(Option<i64>) -> String) -> Vec<Cell> {
-    vec![
-        r.principal_kind.into(),
-        r.principal_id.as_str().into(),
-        r.principal_name.as_str().into(),
-        r.principal_email.as_str().into(),
-        r.resource_type.into(),
-        r.resource_id.as_str().into(),
-        r.resource_name.as_str().into(),
-        r.entitlement.as_str().into(),
-        r.entitlement_name.as_str().into(),
-        r.held.as_str().into(),
-        r.immutable.into(),
-        r.pending.into(),
-        iso(r.principal_since).into(),
-        iso(r.invite_expires_at).into(),
-        r.grant_id.as_str().into(),
-    ]
-}
-
-/// The workbook's bytes. `iso` writes a date as a person reads it.
-pub fn workbook(
-    snap: &Snapshot,
-    rows: &[AccessRow],
-    iso: &dyn Fn(Option<i64>) -> String,
-) -> Result<Vec<u8>, XlsxError> {
+/// The workbook's bytes.
+pub fn workbook(snap: &Snapshot, rows: &[AccessRow]) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let mut sheet = |name: &str, header: &[&str], data: Vec<Vec<Cell>>| -> Result<(), XlsxError> {
@@ -126,16 +60,14 @@ pub fn workbook(
         Ok(())
     };
 
-    let all: Vec<Vec<Cell>> = rows.iter().map(|r| access_cells(r, iso)).collect();
+    let all: Vec<Vec<Cell>> = rows.iter().map(access_cells).collect();
     sheet(SHEETS[0], &ACCESS_COLUMNS, all)?;
 
     // A view: the rows `keep` picks, ordered by `key`.
     let view = |keep: &dyn Fn(&AccessRow) -> bool, key: &dyn Fn(&AccessRow) -> [&str; 3]| {
         let mut v: Vec<&AccessRow> = rows.iter().filter(|r| keep(r)).collect();
         v.sort_by(|a, b| key(a).cmp(&key(b)));
-        v.into_iter()
-            .map(|r| access_cells(r, iso))
-            .collect::<Vec<_>>()
+        v.into_iter().map(access_cells).collect::<Vec<_>>()
     };
     let by_user = view(&|r| r.principal_kind == "human", &|r| {
         [&r.principal_email, &r.principal_id, &r.grant_id]
@@ -165,8 +97,8 @@ pub fn workbook(
                     .and_then(|o| o.email.clone())
                     .unwrap_or_default()
                     .into(),
-                iso(k.created_at).into(),
-                iso(k.last_used_at).into(),
+                date(k.created_at),
+                date(k.last_used_at),
             ]
         })
         .collect();
@@ -195,8 +127,8 @@ pub fn workbook(
                 email_of(i).unwrap_or_default().into(),
                 profile_str(i, "role").unwrap_or_default().into(),
                 profile_str(i, "projects").unwrap_or_default().into(),
-                iso(profile_int(i, "created_at")).into(),
-                iso(profile_int(i, "expires_at")).into(),
+                date(profile_int(i, "created_at")),
+                date(profile_int(i, "expires_at")),
             ]
         })
         .collect();
@@ -224,7 +156,7 @@ pub fn workbook(
                 Cell::from(o.key.id.as_str()),
                 o.name.into(),
                 o.email.unwrap_or_default().into(),
-                iso(added).into(),
+                date(added),
             ]
         })
         .collect();
