@@ -172,6 +172,11 @@ impl Snapshot {
         self.resources.get(key)
     }
 
+    /// The resources, given back (to build a fuller snapshot from a first look).
+    pub fn into_resources(self) -> Vec<Resource> {
+        self.resources.into_values().collect()
+    }
+
     pub fn resource_keys(&self) -> impl Iterator<Item = &ResourceKey> {
         self.resources.keys()
     }

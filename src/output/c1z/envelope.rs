@@ -45,8 +45,8 @@ pub fn compress(db: &Path, out: &mut File, level: i32) -> Result<u64, C1zError> 
         .map_err(|e| C1zError::io("reading the .c1z size", e))
 }
 
-/// Decompresses the v1 `.c1z` at `src` into a database file at `db`.
-pub fn decompress(src: &Path, db: &Path) -> Result<(), C1zError> {
+/// The v1 `.c1z` at `src`, read up to its zstd frame (the header checked).
+pub fn open_frame(src: &Path) -> Result<BufReader<File>, C1zError> {
     let file = File::open(src).map_err(|e| C1zError::io("opening the existing .c1z", e))?;
     let mut r = BufReader::with_capacity(1 << 20, file);
     let mut magic = [0u8; 5];
@@ -62,6 +62,12 @@ pub fn decompress(src: &Path, db: &Path) -> Result<(), C1zError> {
             },
         });
     }
+    Ok(r)
+}
+
+/// Decompresses the v1 `.c1z` at `src` into a database file at `db`.
+pub fn decompress(src: &Path, db: &Path) -> Result<(), C1zError> {
+    let r = open_frame(src)?;
     let out = File::create(db).map_err(|e| C1zError::io("creating the work database", e))?;
     let mut w = BufWriter::with_capacity(1 << 20, out);
     zstd::stream::copy_decode(r, &mut w)

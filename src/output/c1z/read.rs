@@ -27,15 +27,7 @@ fn err(what: &str, e: impl std::fmt::Display) -> String {
 /// rows (no scratch file: writing 1.1 GB of pages for `large` took 2–3 s, decompressing
 /// alone 0.6 s). Read only.
 fn open_in_memory(path: &Path) -> Result<rusqlite::Connection, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| err("opening the .c1z", e))?;
-    let mut r = std::io::BufReader::with_capacity(1 << 20, file);
-    let mut magic = [0u8; 5];
-    r.read_exact(&mut magic)
-        .map_err(|e| err("reading the .c1z header", e))?;
-    if &magic != super::MAGIC_V1 {
-        return Err("not a v1 .c1z (no C1ZF header)".to_owned());
-    }
+    let mut r = super::envelope::open_frame(path).map_err(|e| e.to_string())?;
     // The frame header says how big the database is (the writer records it, as the SDK's
     // readers require).
     let head = std::io::BufRead::fill_buf(&mut r).map_err(|e| err("reading the .c1z", e))?;
@@ -53,21 +45,8 @@ fn open_in_memory(path: &Path) -> Result<rusqlite::Connection, String> {
     Ok(conn)
 }
 
-/// Finished full (or partial) syncs, newest first: id, end time, kind.
-fn runs(conn: &rusqlite::Connection) -> Result<Vec<(String, String, String)>, String> {
-    conn.prepare(
-        "SELECT sync_id, ended_at, sync_type FROM v1_sync_runs \
-         WHERE ended_at IS NOT NULL AND sync_type IN ('full', 'partial') \
-         ORDER BY ended_at DESC, id DESC",
-    )
-    .and_then(|mut s| {
-        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .map_err(|e| err("reading the sync runs", e))
-}
-
-/// The newest `count` finished full (or resumed) syncs in the file, newest first.
+/// The newest `count` finished full (or partial) syncs in the file, newest first, every row
+/// of each.
 pub fn read_syncs(path: &Path, count: usize) -> Result<Vec<C1zSync>, String> {
     // Every row is read: a scratch file keeps the database out of memory (in memory it cost
     // 1.1 GB more on `large` and no time: decoding the rows is what takes it).
@@ -79,65 +58,19 @@ pub fn read_syncs(path: &Path, count: usize) -> Result<Vec<C1zSync>, String> {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| err("not a .c1z database", e))?;
-    let runs = runs(&conn)?;
+    let runs = Sync::all(&conn)?;
     if runs.is_empty() {
         return Err("the file holds no finished sync".to_owned());
     }
     runs.into_iter()
         .take(count)
-        .map(|(id, ended, kind)| read_sync(&conn, &id, &ended, &kind))
-        .collect()
-}
-
-/// Every row of `table` in `sync`, decoded as `M` and converted; a row that fails either is
-/// counted in `unreadable` and left out.
-fn decoded<M: Message + Default, T>(
-    conn: &rusqlite::Connection,
-    table: &str,
-    sync: &str,
-    unreadable: &mut usize,
-    convert: impl Fn(M) -> Option<T>,
-) -> Result<Vec<T>, String> {
-    decoded_where(conn, table, "", &[sync], unreadable, convert)
-}
-
-/// [`decoded`] of the rows that also match `and` (a condition on `?2`, `?3`… given in
-/// `params` after the sync id), read through the schema's indexes.
-fn decoded_where<M: Message + Default, T>(
-    conn: &rusqlite::Connection,
-    table: &str,
-    and: &str,
-    params: &[&str],
-    unreadable: &mut usize,
-    convert: impl Fn(M) -> Option<T>,
-) -> Result<Vec<T>, String> {
-    let blobs = conn
-        .prepare_cached(&format!(
-            "SELECT data FROM {table} WHERE sync_id = ?1 {and} ORDER BY id"
-        ))
-        .and_then(|mut s| {
-            s.query_map(rusqlite::params_from_iter(params), |r| {
-                r.get::<_, Vec<u8>>(0)
-            })?
-            .collect::<Result<Vec<_>, _>>()
+        .map(|mut sync| {
+            let resources = sync.resources("", "")?;
+            let entitlements = sync.rows("v1_entitlements", "", &[], entitlement)?;
+            let grants = sync.rows("v1_grants", "", &[], grant)?;
+            Ok(sync.snapshot(resources, entitlements, grants))
         })
-        .map_err(|e| err(&format!("reading {table}"), e))?;
-    let mut out = Vec::with_capacity(blobs.len());
-    for b in blobs {
-        match M::decode(b.as_slice()).ok().and_then(&convert) {
-            Some(t) => out.push(t),
-            None => *unreadable += 1,
-        }
-    }
-    Ok(out)
-}
-
-/// The newest finished sync's id, end time and kind.
-fn newest(conn: &rusqlite::Connection) -> Result<(String, String, String), String> {
-    runs(conn)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| "the file holds no finished sync".to_owned())
+        .collect()
 }
 
 /// What one principal's access answer needs from the newest sync, and nothing else: every
@@ -151,18 +84,7 @@ pub fn read_for_principal(
     find: impl FnOnce(&Snapshot) -> Option<ResourceKey>,
 ) -> Result<C1zSync, String> {
     let conn = open_in_memory(path)?;
-    let (sync, ended, kind) = newest(&conn)?;
-    let mut unreadable = 0;
-    let by_type = |t: &str, unreadable: &mut usize| {
-        decoded_where(
-            &conn,
-            "v1_resources",
-            "AND resource_type_id = ?2",
-            &[&sync, t],
-            unreadable,
-            |r: proto::Resource| resource(&r),
-        )
-    };
+    let mut sync = Sync::newest(&conn)?;
     let mut types = vec![
         t.as_str(),
         "organization",
@@ -174,207 +96,204 @@ pub fn read_for_principal(
     types.dedup();
     let mut resources = Vec::new();
     for rt in types {
-        resources.extend(by_type(rt, &mut unreadable)?);
+        resources.extend(sync.resources("AND resource_type_id = ?2", rt)?);
     }
     let probe = Snapshot::from_parts(
         String::new(),
         None,
         false,
-        resources.clone(),
+        resources,
         Vec::new(),
         Vec::new(),
     );
     let Some(who) = find(&probe) else {
         // Not there: the caller's own lookup on this snapshot says so, with the usual words.
-        return Ok(C1zSync {
-            snapshot: probe,
-            unreadable,
-        });
+        return Ok(sync.snapshot(probe.into_resources(), Vec::new(), Vec::new()));
     };
-    let grants = decoded_where(
-        &conn,
+    let grants = sync.rows(
         "v1_grants",
         "AND principal_resource_type_id = ?2 AND principal_resource_id = ?3",
-        &[&sync, who.resource_type.as_str(), who.id.as_str()],
-        &mut unreadable,
-        |x: proto::Grant| grant(&x),
+        &[who.resource_type.as_str(), who.id.as_str()],
+        grant,
     )?;
-    let entitlements = named_by(&conn, &sync, &grants, &mut resources, &mut unreadable)?;
-    let org_id = org_of(&resources);
-    Ok(C1zSync {
-        snapshot: Snapshot::from_parts(
-            org_id,
-            Some(info(&ended, &kind)),
-            kind == "partial",
-            resources,
-            entitlements,
-            grants,
-        ),
-        unreadable,
-    })
+    let mut resources = probe.into_resources();
+    let entitlements = sync.named_by(&grants, &mut resources)?;
+    Ok(sync.snapshot(resources, entitlements, grants))
 }
 
 /// Who can access one resource, from the newest sync: its grants through the file's
 /// resource index, and what they name.
 pub fn read_for_resource(path: &Path, key: &ResourceKey) -> Result<C1zSync, String> {
     let conn = open_in_memory(path)?;
-    let (sync, ended, kind) = newest(&conn)?;
-    let mut unreadable = 0;
-    let mut resources = decoded_where(
-        &conn,
-        "v1_resources",
-        "AND external_id = ?2",
-        &[&sync, &key.to_string()],
-        &mut unreadable,
-        |r: proto::Resource| resource(&r),
-    )?;
-    resources.extend(decoded_where(
-        &conn,
-        "v1_resources",
-        "AND resource_type_id = ?2",
-        &[&sync, "organization"],
-        &mut unreadable,
-        |r: proto::Resource| resource(&r),
-    )?);
-    let grants = decoded_where(
-        &conn,
+    let mut sync = Sync::newest(&conn)?;
+    let mut resources = sync.resources("AND external_id = ?2", &key.to_string())?;
+    resources.extend(sync.resources("AND resource_type_id = ?2", "organization")?);
+    let grants = sync.rows(
         "v1_grants",
         "AND resource_type_id = ?2 AND resource_id = ?3",
-        &[&sync, key.resource_type.as_str(), key.id.as_str()],
-        &mut unreadable,
-        |x: proto::Grant| grant(&x),
+        &[key.resource_type.as_str(), key.id.as_str()],
+        grant,
     )?;
-    let entitlements = named_by(&conn, &sync, &grants, &mut resources, &mut unreadable)?;
-    let org_id = org_of(&resources);
-    Ok(C1zSync {
-        snapshot: Snapshot::from_parts(
-            org_id,
-            Some(info(&ended, &kind)),
-            kind == "partial",
-            resources,
-            entitlements,
-            grants,
-        ),
-        unreadable,
-    })
+    let entitlements = sync.named_by(&grants, &mut resources)?;
+    Ok(sync.snapshot(resources, entitlements, grants))
 }
 
-/// The entitlements `grants` name (their own and their sources), and the resources those
-/// and the grants' principals are on, added to `resources` where missing.
-fn named_by(
-    conn: &rusqlite::Connection,
-    sync: &str,
-    grants: &[g::Grant],
-    resources: &mut Vec<g::Resource>,
-    unreadable: &mut usize,
-) -> Result<Vec<g::Entitlement>, String> {
-    let mut ents: Vec<EntitlementId> = grants
-        .iter()
-        .flat_map(|x| std::iter::once(x.entitlement.clone()).chain(x.sources.iter().cloned()))
-        .collect();
-    ents.sort_by_cached_key(ToString::to_string);
-    ents.dedup();
-    let mut have: std::collections::HashSet<ResourceKey> =
-        resources.iter().map(g::Resource::key).collect();
-    let mut wanted: Vec<ResourceKey> = ents.iter().map(|e| e.resource.clone()).collect();
-    wanted.extend(grants.iter().map(|x| x.principal.clone()));
-    let mut entitlements = Vec::new();
-    for e in &ents {
-        entitlements.extend(decoded_where(
-            conn,
-            "v1_entitlements",
-            "AND external_id = ?2",
-            &[sync, &e.to_string()],
-            unreadable,
-            |x: proto::Entitlement| entitlement(&x),
-        )?);
+/// One finished sync in an open .c1z database, and the rows of it that could not be read.
+struct Sync<'c> {
+    conn: &'c rusqlite::Connection,
+    id: String,
+    ended: String,
+    kind: String,
+    unreadable: usize,
+}
+
+impl<'c> Sync<'c> {
+    /// Finished full (or partial) syncs, newest first.
+    fn all(conn: &'c rusqlite::Connection) -> Result<Vec<Self>, String> {
+        conn.prepare(
+            "SELECT sync_id, ended_at, sync_type FROM v1_sync_runs \
+             WHERE ended_at IS NOT NULL AND sync_type IN ('full', 'partial') \
+             ORDER BY ended_at DESC, id DESC",
+        )
+        .and_then(|mut s| {
+            s.query_map([], |r| {
+                Ok(Sync {
+                    conn,
+                    id: r.get(0)?,
+                    ended: r.get(1)?,
+                    kind: r.get(2)?,
+                    unreadable: 0,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| err("reading the sync runs", e))
     }
-    for k in wanted {
-        if have.insert(k.clone()) {
-            resources.extend(decoded_where(
-                conn,
-                "v1_resources",
+
+    fn newest(conn: &'c rusqlite::Connection) -> Result<Self, String> {
+        Self::all(conn)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| "the file holds no finished sync".to_owned())
+    }
+
+    /// This sync's rows of `table` that also match `and` (a condition on `?2`, `?3`…, given
+    /// in `params`; read through the schema's indexes), decoded as `M` and converted. A row
+    /// that fails either is counted as unreadable and left out.
+    fn rows<M: Message + Default, T>(
+        &mut self,
+        table: &str,
+        and: &str,
+        params: &[&str],
+        convert: fn(&M) -> Option<T>,
+    ) -> Result<Vec<T>, String> {
+        let blobs = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT data FROM {table} WHERE sync_id = ?1 {and} ORDER BY id"
+            ))
+            .and_then(|mut s| {
+                let params = std::iter::once(self.id.as_str()).chain(params.iter().copied());
+                s.query_map(rusqlite::params_from_iter(params), |r| {
+                    r.get::<_, Vec<u8>>(0)
+                })?
+                .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(|e| err(&format!("reading {table}"), e))?;
+        let mut out = Vec::with_capacity(blobs.len());
+        for b in blobs {
+            match M::decode(b.as_slice()).ok().as_ref().and_then(convert) {
+                Some(t) => out.push(t),
+                None => self.unreadable += 1,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Resources matching `and` on `?2` = `param` (every resource when `and` is empty).
+    fn resources(&mut self, and: &str, param: &str) -> Result<Vec<g::Resource>, String> {
+        let params: &[&str] = if and.is_empty() { &[] } else { &[param] };
+        self.rows("v1_resources", and, params, resource)
+    }
+
+    /// The entitlements `grants` name (their own and their sources), and the resources those
+    /// and the grants' principals are on, added to `resources` where missing.
+    fn named_by(
+        &mut self,
+        grants: &[g::Grant],
+        resources: &mut Vec<g::Resource>,
+    ) -> Result<Vec<g::Entitlement>, String> {
+        let mut ents: Vec<String> = grants
+            .iter()
+            .flat_map(|x| std::iter::once(&x.entitlement).chain(&x.sources))
+            .map(ToString::to_string)
+            .collect();
+        ents.sort_unstable();
+        ents.dedup();
+        let mut entitlements = Vec::new();
+        for e in &ents {
+            entitlements.extend(self.rows(
+                "v1_entitlements",
                 "AND external_id = ?2",
-                &[sync, &k.to_string()],
-                unreadable,
-                |r: proto::Resource| resource(&r),
+                &[e],
+                entitlement,
             )?);
         }
+        let mut have: std::collections::HashSet<ResourceKey> =
+            resources.iter().map(g::Resource::key).collect();
+        let wanted = entitlements
+            .iter()
+            .map(|e| e.resource.clone())
+            .chain(grants.iter().map(|x| x.principal.clone()));
+        for k in wanted.collect::<Vec<_>>() {
+            if have.insert(k.clone()) {
+                resources.extend(self.resources("AND external_id = ?2", &k.to_string())?);
+            }
+        }
+        Ok(entitlements)
     }
-    Ok(entitlements)
-}
 
-fn org_of(resources: &[g::Resource]) -> String {
-    resources
-        .iter()
-        .find(|r| r.resource_type == g::ResourceType::Organization)
-        .map(|r| r.id.to_string())
-        .unwrap_or_default()
-}
-
-/// The sync's time and kind as a review shows them.
-fn info(ended: &str, kind: &str) -> SyncInfo {
-    SyncInfo {
-        // The SDK's stores write local time without a zone.
-        synced_at: chrono::NaiveDateTime::parse_from_str(ended, "%Y-%m-%d %H:%M:%S%.f")
-            .ok()
-            .and_then(|t| t.and_local_timezone(chrono::Local).single())
-            .map(|t| {
-                t.with_timezone(&chrono::Utc)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            })
-            .or_else(|| Some(ended.to_owned())),
-        base_url: None,
-        kind: Some(kind.to_owned()),
+    /// The snapshot of what was read.
+    fn snapshot(
+        self,
+        resources: Vec<g::Resource>,
+        entitlements: Vec<g::Entitlement>,
+        grants: Vec<g::Grant>,
+    ) -> C1zSync {
+        let org_id = resources
+            .iter()
+            .find(|r| r.resource_type == g::ResourceType::Organization)
+            .map(|r| r.id.to_string())
+            .unwrap_or_default();
+        let info = SyncInfo {
+            // The SDK's stores write local time without a zone.
+            synced_at: chrono::NaiveDateTime::parse_from_str(&self.ended, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .and_then(|t| t.and_local_timezone(chrono::Local).single())
+                .map(|t| {
+                    t.with_timezone(&chrono::Utc)
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                })
+                .or_else(|| Some(self.ended.clone())),
+            base_url: None,
+            kind: Some(self.kind.clone()),
+        };
+        C1zSync {
+            snapshot: Snapshot::from_parts(
+                org_id,
+                Some(info),
+                self.kind == "partial",
+                resources,
+                entitlements,
+                grants,
+            ),
+            unreadable: self.unreadable,
+        }
     }
-}
-
-fn read_sync(
-    conn: &rusqlite::Connection,
-    sync: &str,
-    ended: &str,
-    kind: &str,
-) -> Result<C1zSync, String> {
-    let mut unreadable = 0;
-    let resources = decoded(
-        conn,
-        "v1_resources",
-        sync,
-        &mut unreadable,
-        |r: proto::Resource| resource(&r),
-    )?;
-    let entitlements = decoded(
-        conn,
-        "v1_entitlements",
-        sync,
-        &mut unreadable,
-        |e: proto::Entitlement| entitlement(&e),
-    )?;
-    let grants = decoded(
-        conn,
-        "v1_grants",
-        sync,
-        &mut unreadable,
-        |x: proto::Grant| grant(&x),
-    )?;
-    let org_id = org_of(&resources);
-    Ok(C1zSync {
-        snapshot: Snapshot::from_parts(
-            org_id,
-            Some(info(ended, kind)),
-            kind == "partial",
-            resources,
-            entitlements,
-            grants,
-        ),
-        unreadable,
-    })
 }
 
 fn key(id: &proto::ResourceId) -> Option<ResourceKey> {
-    let t = g::ResourceType::ALL
-        .into_iter()
-        .find(|t| t.as_str() == id.resource_type)?;
+    let t = g::ResourceType::parse(&id.resource_type)?;
     let rid: ResourceId = id.resource.parse().ok()?;
     Some(ResourceKey::new(t, rid))
 }
