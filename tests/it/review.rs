@@ -196,116 +196,51 @@ fn bad_input_is_refused_with_exit_2_naming_what_was_wrong() {
     let tiny = tiny();
     let tiny = tiny.to_str().expect("utf-8");
     let path = |p: &PathBuf| p.to_str().expect("utf-8").to_owned();
-    let cases: Vec<(Vec<String>, &str)> = vec![
+    let given = |args: &[&str]| args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+    let mut cases: Vec<(Vec<String>, &str)> = vec![
         (
-            vec![
-                "access".into(),
-                "--user".into(),
-                "nobody@tiny.example".into(),
-                "--from".into(),
-                tiny.into(),
-            ],
+            given(&["access", "--user", "nobody@tiny.example", "--from", tiny]),
             "no user matches \"nobody@tiny.example\"",
         ),
         (
-            vec![
-                "who".into(),
-                "--resource".into(),
-                "project:proj-gone".into(),
-                "--from".into(),
-                tiny.into(),
-            ],
+            given(&["who", "--resource", "project:proj-gone", "--from", tiny]),
             "no resource \"project:proj-gone\"",
         ),
         (
-            vec![
-                "explain".into(),
-                "--grant".into(),
-                "role:owner:assigned:user:user-bob".into(),
-                "--from".into(),
-                tiny.into(),
-            ],
+            given(&[
+                "explain",
+                "--grant",
+                "role:owner:assigned:user:user-bob",
+                "--from",
+                tiny,
+            ]),
             "no grant matches \"role:owner:assigned:user:user-bob\"",
         ),
         (
-            vec![
-                "access".into(),
-                "--user".into(),
-                "user-bob".into(),
-                "--from".into(),
-                path(&text),
-            ],
-            "not JSON",
-        ),
-        (
-            vec![
-                "access".into(),
-                "--user".into(),
-                "user-bob".into(),
-                "--from".into(),
-                path(&other_json),
-            ],
-            "not a sync written by openai-access",
-        ),
-        (
-            vec![
-                "access".into(),
-                "--user".into(),
-                "user-bob".into(),
-                "--from".into(),
-                path(&truncated),
-            ],
-            "not JSON",
-        ),
-        (
-            vec![
-                "access".into(),
-                "--user".into(),
-                "user-bob".into(),
-                "--from".into(),
-                path(&c1z),
-            ],
-            "decompressing",
-        ),
-        (
-            vec![
-                "access".into(),
-                "--user".into(),
-                "user-bob".into(),
-                "--from".into(),
-                path(&dir.path().join("missing.json")),
-            ],
-            "cannot read",
-        ),
-        (
-            vec![
-                "access".into(),
-                "--user".into(),
-                "user-bob".into(),
-                "--from".into(),
-                tiny.into(),
-                "--mock".into(),
-                "tiny".into(),
-            ],
+            given(&[
+                "access", "--user", "user-bob", "--from", tiny, "--mock", "tiny",
+            ]),
             "give one or the other",
         ),
+        (given(&["access", "--from", tiny]), "--user"),
         (
-            vec!["access".into(), "--from".into(), tiny.into()],
-            "--user",
-        ),
-        (
-            vec![
-                "access".into(),
-                "--user".into(),
-                "a".into(),
-                "--group".into(),
-                "b".into(),
-                "--from".into(),
-                tiny.into(),
-            ],
+            given(&["access", "--user", "a", "--group", "b", "--from", tiny]),
             "cannot be used with",
         ),
     ];
+    // Bob's access, read from each file that is not a sync.
+    for (file, says) in [
+        (path(&text), "not JSON"),
+        (path(&other_json), "not a sync written by openai-access"),
+        (path(&truncated), "not JSON"),
+        (path(&c1z), "decompressing"),
+        (path(&dir.path().join("missing.json")), "cannot read"),
+    ] {
+        cases.push((
+            given(&["access", "--user", "user-bob", "--from", &file]),
+            says,
+        ));
+    }
     for (args, says) in cases {
         let o = bin().args(&args).output().expect("run");
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
