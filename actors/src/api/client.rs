@@ -469,9 +469,9 @@ impl AdminClient {
 
     /// [`AdminClient::exchange`], asked again once the hedge deadline has passed without an
     /// answer, if the throttle has a spare slot and `endpoint`'s budget has room (see
-    /// `Throttle::try_spare`); at most once. The first answer wins, whatever it says; the other request is dropped and
-    /// its permit with it (the throttle records its outcome as unknown). Returns the winner's
-    /// permit.
+    /// `Throttle::try_spare`); at most once. The first answer wins, whatever it says; the
+    /// other request is dropped and its permit with it (the throttle records its outcome as
+    /// unknown). Returns the winner's permit.
     async fn hedged(
         &self,
         endpoint: Endpoint,
@@ -487,18 +487,15 @@ impl AdminClient {
         // hedgeable once they are. Room is looked for again on every wake-up too: it comes
         // and goes (a slot frees, the frontier grows, a pace token comes due).
         let spare = loop {
-            let wake = match latencies.hedge_after(endpoint) {
-                Some(after) => (sent + after).max(tokio::time::Instant::now() + latencies.floor()),
-                None => tokio::time::Instant::now() + latencies.floor(),
-            };
+            // One percentile per wake-up: it sorts the endpoint's window.
+            let after = latencies.hedge_after(endpoint);
+            let soonest = tokio::time::Instant::now() + latencies.floor();
+            let wake = after.map_or(soonest, |a| (sent + a).max(soonest));
             tokio::select! {
                 fetched = &mut first => return (fetched, permit),
                 () = tokio::time::sleep_until(wake) => {}
             }
-            if latencies
-                .hedge_after(endpoint)
-                .is_none_or(|after| sent.elapsed() < after)
-            {
+            if after.is_none_or(|a| sent.elapsed() < a) {
                 continue;
             }
             let spare = tokio::select! {
