@@ -6,7 +6,7 @@ use crate::cli::SyncArgs;
 use crate::exit::CliError;
 use openai_access_actors::ClientConfig;
 use openai_access_actors::ids::OrgId;
-use openai_access_actors::state::{Prepared, StateDir, StateOptions, SyncKind, prepare};
+use openai_access_actors::state::{Prepared, Refused, StateDir, StateOptions, SyncKind, prepare};
 use std::path::Path;
 
 /// Opens (creating) the state directory, before anything is requested.
@@ -31,12 +31,17 @@ pub async fn prepare_sync(
     client: &ClientConfig,
     opts: &StateOptions,
 ) -> Result<Prepared, CliError> {
-    let prepared = prepare(dir, server, org, client, opts).await.map_err(|e| {
-        CliError::usage(format!(
-            "--state {}: {e}; remove the directory to start afresh",
-            dir.path().display()
-        ))
-    })?;
+    let prepared = prepare(dir, server, org, client, opts)
+        .await
+        .map_err(|e| match e {
+            Refused::ServerFailing(_) => CliError::fatal(format!(
+                "{e}: nothing was synced; run again once the server answers"
+            )),
+            e => CliError::usage(format!(
+                "--state {}: {e}; remove the directory to start afresh",
+                dir.path().display()
+            )),
+        })?;
     if prepared.resumed > 0 {
         let started = chrono::DateTime::from_timestamp(prepared.resumed_from, 0)
             .map(|t| t.to_rfc3339())

@@ -54,7 +54,24 @@ impl SyncRun {
         persistence: Option<Persistence>,
     ) -> Result<Self, ApiError> {
         let client = AdminClient::new(config.client)?;
-        let collector = GrantCollector::new(config.org_id).start();
+        Ok(Self::start_on(
+            &client,
+            config.org_id,
+            config.max_duration,
+            persistence,
+        ))
+    }
+
+    /// A sync through a client that outlives it (a long-running service's): the throttle and
+    /// what it learned carry over from sync to sync; the run counts its own requests.
+    pub fn start_on(
+        client: &AdminClient,
+        org_id: Option<crate::ids::OrgId>,
+        max_duration: Option<std::time::Duration>,
+        persistence: Option<Persistence>,
+    ) -> Self {
+        let client = client.for_run();
+        let collector = GrantCollector::new(org_id).start();
         let (replay, recorder) = match persistence {
             Some(p) => {
                 let recorder = Recorder::new(p.journal).start();
@@ -65,15 +82,9 @@ impl SyncRun {
             }
             None => (Replay::default(), None),
         };
-        let coordinator = SyncCoordinator::new(
-            client.clone(),
-            collector,
-            replay,
-            recorder,
-            config.max_duration,
-        )
-        .start();
-        Ok(Self { coordinator })
+        let coordinator =
+            SyncCoordinator::new(client.clone(), collector, replay, recorder, max_duration).start();
+        Self { coordinator }
     }
 
     /// How far the sync is, while it runs (`None` once it ended).

@@ -241,16 +241,25 @@ impl AdminClient {
         })
     }
 
-    /// A clone sharing everything (pool, throttle, counters) whose requests go through the
-    /// throttle at `priority`: the provisioner's requests overtake bulk sync traffic.
     /// Whether an admin key's `redacted_value` is the key this client runs with.
     pub fn runs_with(&self, redacted: &str) -> bool {
         self.key.matches_redacted(redacted)
     }
 
+    /// A clone sharing everything (pool, throttle, counters) whose requests go through the
+    /// throttle at `priority`: the provisioner's requests overtake bulk sync traffic.
     pub fn with_priority(&self, priority: Priority) -> Self {
         Self {
             priority,
+            ..self.clone()
+        }
+    }
+
+    /// A clone sharing the pool, throttle and latencies whose counters start at zero and also
+    /// count into this client's: one sync of a long-lived client reports its own requests.
+    pub fn for_run(&self) -> Self {
+        Self {
+            stats: self.stats.child(),
             ..self.clone()
         }
     }

@@ -20,14 +20,28 @@ pub struct EndpointCounts {
     pub failures: u64,
 }
 
+/// Counts of one run (a sync), and of the whole process when a long-lived client runs many:
+/// a run's counters also count into the client's ([`ClientStats::child`]).
 #[derive(Clone, Default, Debug)]
 pub struct ClientStats {
     counts: Arc<DashMap<Endpoint, EndpointCounts>>,
+    parent: Option<Box<ClientStats>>,
 }
 
 impl ClientStats {
-    fn bump(&self, e: Endpoint, f: impl FnOnce(&mut EndpointCounts)) {
+    /// Fresh counters whose every count is also added to these (and to their parents).
+    pub fn child(&self) -> Self {
+        Self {
+            counts: Arc::default(),
+            parent: Some(Box::new(self.clone())),
+        }
+    }
+
+    fn bump(&self, e: Endpoint, f: impl Fn(&mut EndpointCounts) + Copy) {
         f(&mut self.counts.entry(e).or_default());
+        if let Some(p) = &self.parent {
+            p.bump(e, f);
+        }
     }
     pub(crate) fn record_request(&self, e: Endpoint) {
         self.bump(e, |c| c.requests += 1);

@@ -66,6 +66,9 @@ pub enum Fallback {
     Gap(String),
     #[error("event {id} ({kind}) may have changed anything, so everything is read")]
     Unscoped { id: String, kind: String },
+    /// Not a reason to sync in full: a reason not to sync now (see `state::prepare`).
+    #[error("the server failed every retry of the audit log ({0})")]
+    ServerFailing(String),
 }
 
 /// What a read of the log found.
@@ -153,8 +156,15 @@ pub async fn read(
     })
 }
 
+/// A log the server refuses (switched off, not permitted) makes the sync full; a server that
+/// failed every retry (down, unreachable, 5xx) makes it wait: a full sync then would fail as
+/// well, and would throw away the state's base for hours of reading at the real limits.
 fn unavailable(e: &ApiError) -> Fallback {
-    Fallback::AuditUnavailable(e.to_string())
+    if e.is_retryable() {
+        Fallback::ServerFailing(e.to_string())
+    } else {
+        Fallback::AuditUnavailable(e.to_string())
+    }
 }
 
 /// Checks that `cursor` is within the assumed retention at `now`.

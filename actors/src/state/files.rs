@@ -151,18 +151,7 @@ impl StateDir {
     /// Reads what the directory holds. A journal of another version is ignored (it only saves
     /// time); a torn last line (a crash mid-write) is dropped.
     pub fn load(&self) -> Result<Loaded, StateError> {
-        let meta_path = self.file(META);
-        let meta = match std::fs::read(&meta_path) {
-            Ok(bytes) => Some(serde_json::from_slice::<StateMeta>(&bytes).map_err(|e| {
-                StateError::Corrupt {
-                    path: meta_path.clone(),
-                    detail: e.to_string(),
-                }
-            })?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io(&meta_path)(e)),
-        }
-        .filter(|m| m.version == VERSION);
+        let meta = self.meta()?;
         let base = match &meta {
             Some(_) => read_records(&self.file(LISTS))?.unwrap_or_default(),
             None => Vec::new(),
@@ -176,6 +165,23 @@ impl StateDir {
             base,
             journal,
         })
+    }
+
+    /// `state.json` alone (whose state, the last complete sync, the limits), if it is of this
+    /// version.
+    pub fn meta(&self) -> Result<Option<StateMeta>, StateError> {
+        let meta_path = self.file(META);
+        Ok(match std::fs::read(&meta_path) {
+            Ok(bytes) => Some(serde_json::from_slice::<StateMeta>(&bytes).map_err(|e| {
+                StateError::Corrupt {
+                    path: meta_path.clone(),
+                    detail: e.to_string(),
+                }
+            })?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io(&meta_path)(e)),
+        }
+        .filter(|m| m.version == VERSION))
     }
 
     /// Starts (or, with the same header, continues) the journal of a sync under way.

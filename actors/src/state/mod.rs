@@ -22,7 +22,7 @@ pub use files::{
     Journal, JournalHeader, Loaded, StateDir, StateError, StateMeta, SyncKind, VERSION,
 };
 pub use recorder::{Flush, ListRead, Recorder};
-pub use session::{Prepared, Refused, StateOptions, prepare};
+pub use session::{Prepared, Refused, StateOptions, prepare, prepare_on};
 
 use crate::graph::Resource;
 use crate::ids::OrgId;

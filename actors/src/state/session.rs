@@ -44,6 +44,9 @@ pub enum Refused {
     OtherServer { had: String, want: String },
     #[error("it holds the state of organization {had}, not {want}")]
     OtherOrg { had: OrgId, want: OrgId },
+    /// The audit log could not be read for a transient reason: syncing now would fail too.
+    #[error("{0}; the state is kept for the next attempt")]
+    ServerFailing(Fallback),
 }
 
 /// A sync about to run against a state.
@@ -77,6 +80,21 @@ pub async fn prepare(
     server: &str,
     org: Option<&OrgId>,
     client: &ClientConfig,
+    opts: &StateOptions,
+) -> Result<Prepared, Refused> {
+    let api = AdminClient::new(client.clone()).map_err(|e| StateError::Corrupt {
+        path: dir.path().to_owned(),
+        detail: e.to_string(),
+    })?;
+    prepare_on(dir, server, org, &api, opts).await
+}
+
+/// [`prepare`] through a client that outlives the sync (a long-running service's).
+pub async fn prepare_on(
+    dir: &StateDir,
+    server: &str,
+    org: Option<&OrgId>,
+    api: &AdminClient,
     opts: &StateOptions,
 ) -> Result<Prepared, Refused> {
     let now = unix_now();
@@ -146,10 +164,6 @@ pub async fn prepare(
             cursor,
         });
     }
-    let api = AdminClient::new(client.clone()).map_err(|e| StateError::Corrupt {
-        path: dir.path().to_owned(),
-        detail: e.to_string(),
-    })?;
     let last = loaded
         .meta
         .as_ref()
@@ -159,8 +173,11 @@ pub async fn prepare(
     let attempt = match (&last, base.is_empty(), opts.full) {
         (_, _, true) => Err(Fallback::Asked),
         (None, _, _) | (_, true, _) => Err(Fallback::NoState),
-        (Some(cursor), false, false) => incremental(&api, cursor, &mut base, opts, now).await,
+        (Some(cursor), false, false) => incremental(api, cursor, &mut base, opts, now).await,
     };
+    if let Err(f @ Fallback::ServerFailing(_)) = attempt {
+        return Err(Refused::ServerFailing(f));
+    }
     let (kind, fallback, events, audit_pages, dirty, cursor, base) = match attempt {
         Ok((read, dirty)) => (
             SyncKind::Incremental,
@@ -173,7 +190,7 @@ pub async fn prepare(
         ),
         Err(why) => {
             // A full sync reads the log's newest page only to set the next sync's cursor.
-            let (cursor, pages) = match incremental::read(&api, None, now).await {
+            let (cursor, pages) = match incremental::read(api, None, now).await {
                 Ok(r) => (r.next, r.pages),
                 Err(e) => {
                     tracing::warn!(reason = %e, "The next sync cannot be incremental either.");
