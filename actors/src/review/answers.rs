@@ -131,7 +131,8 @@ impl Snapshot {
             .map_or(text, |e| e.display_name.clone())
     }
 
-    pub(super) fn paths(&self, g: &Grant) -> Vec<Path> {
+    /// Each reason `g` is held for.
+    pub fn paths(&self, g: &Grant) -> Vec<Path> {
         let mut paths = Vec::new();
         if g.direct {
             paths.push(Path::Direct);
@@ -178,15 +179,13 @@ impl Snapshot {
             self.grants_of(principal).map(|g| self.held(g)).collect()
         };
         let api_keys: Vec<KeyInfo> = self
-            .api_keys()
-            .into_iter()
-            .filter(|k| k.owner.as_ref().is_some_and(|o| o.key == *principal))
+            .keys_of(principal)
+            .filter_map(|k| self.key_info(k))
             .collect();
         let pending_invites = match (principal.resource_type, email_of(who)) {
             (ResourceType::User, Some(email)) => self
-                .pending_invites()
-                .into_iter()
-                .filter(|i| email_of(i).is_some_and(|e| e.eq_ignore_ascii_case(email)))
+                .pending_invites_to(email)
+                .filter_map(|k| self.resource(k))
                 .map(named)
                 .collect(),
             _ => Vec::new(),
@@ -204,22 +203,26 @@ impl Snapshot {
         [ResourceType::ApiKey, ResourceType::AdminApiKey]
             .into_iter()
             .flat_map(|t| self.resources_of(t))
-            .filter_map(|k| match &k.traits {
-                Traits::Secret {
-                    identity,
-                    created_at,
-                    last_used_at,
-                    ..
-                } => Some(KeyInfo {
-                    key: named(k),
-                    scope: k.parent.clone(),
-                    owner: identity.as_ref().map(|o| self.named(o)),
-                    created_at: *created_at,
-                    last_used_at: *last_used_at,
-                }),
-                _ => None,
-            })
+            .filter_map(|k| self.key_info(k))
             .collect()
+    }
+
+    fn key_info(&self, k: &Resource) -> Option<KeyInfo> {
+        match &k.traits {
+            Traits::Secret {
+                identity,
+                created_at,
+                last_used_at,
+                ..
+            } => Some(KeyInfo {
+                key: named(k),
+                scope: k.parent.clone(),
+                owner: identity.as_ref().map(|o| self.named(o)),
+                created_at: *created_at,
+                last_used_at: *last_used_at,
+            }),
+            _ => None,
+        }
     }
 
     /// The grants an invitation carries: org membership, its org role and its project roles,

@@ -62,6 +62,11 @@ pub struct Snapshot {
     grants: Vec<Grant>,
     by_principal: HashMap<ResourceKey, Vec<u32>>,
     by_resource: HashMap<ResourceKey, Vec<u32>>,
+    /// Each owner's API keys (project and admin keys), sorted by type then id: a principal's
+    /// answer must not scan every key of a large org.
+    keys_by_owner: HashMap<ResourceKey, Vec<ResourceKey>>,
+    /// Pending invitations by lower-cased email, sorted by id.
+    pending_by_email: HashMap<String, Vec<ResourceKey>>,
 }
 
 #[derive(Deserialize)]
@@ -153,10 +158,41 @@ impl Snapshot {
                 .or_default()
                 .push(i as u32);
         }
+        let mut keys_by_owner: HashMap<ResourceKey, Vec<ResourceKey>> = HashMap::default();
+        let mut pending_by_email: HashMap<String, Vec<ResourceKey>> = HashMap::default();
+        for r in &resources {
+            match &r.traits {
+                Traits::Secret {
+                    identity: Some(owner),
+                    ..
+                } => keys_by_owner
+                    .entry(owner.clone())
+                    .or_default()
+                    .push(r.key()),
+                _ if r.resource_type == ResourceType::Invite && is_pending(r) => {
+                    if let Some(email) = email_of(r) {
+                        pending_by_email
+                            .entry(email.to_ascii_lowercase())
+                            .or_default()
+                            .push(r.key());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let order = |k: &ResourceKey| (k.resource_type != ResourceType::ApiKey, k.id.to_string());
+        keys_by_owner
+            .values_mut()
+            .for_each(|v| v.sort_by_cached_key(order));
+        pending_by_email
+            .values_mut()
+            .for_each(|v| v.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str())));
         Self {
             org_id,
             sync,
             partial,
+            keys_by_owner,
+            pending_by_email,
             resources: resources.into_iter().map(|r| (r.key(), r)).collect(),
             entitlements: entitlements
                 .into_iter()
@@ -232,6 +268,23 @@ impl Snapshot {
     /// The grants `principal` holds, sorted by grant id.
     pub fn grants_of(&self, principal: &ResourceKey) -> impl Iterator<Item = &Grant> + '_ {
         self.indexed(&self.by_principal, principal)
+    }
+
+    /// The API keys `owner` owns: project keys, then admin keys, each by id.
+    pub fn keys_of<'a>(&'a self, owner: &ResourceKey) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.keys_by_owner
+            .get(owner)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.resources.get(k))
+    }
+
+    /// Pending invitations to `email` (any case), by id.
+    pub fn pending_invites_to(&self, email: &str) -> impl Iterator<Item = &ResourceKey> + '_ {
+        self.pending_by_email
+            .get(&email.to_ascii_lowercase())
+            .into_iter()
+            .flatten()
     }
 
     /// The grants on `resource`, sorted by grant id.
