@@ -160,7 +160,11 @@ pub async fn read(
 /// failed every retry (down, unreachable, 5xx) makes it wait: a full sync then would fail as
 /// well, and would throw away the state's base for hours of reading at the real limits.
 fn unavailable(e: &ApiError) -> Fallback {
-    if e.is_retryable() {
+    let cause = match e {
+        ApiError::GaveUp { last, .. } => last,
+        e => e,
+    };
+    if cause.is_retryable() {
         Fallback::ServerFailing(e.to_string())
     } else {
         Fallback::AuditUnavailable(e.to_string())
