@@ -38,14 +38,14 @@ pub fn watch(note: String) {
 }
 
 #[cfg(unix)]
-struct Signals {
+pub(crate) struct Signals {
     int: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
 }
 
 #[cfg(unix)]
 impl Signals {
-    fn register() -> Option<Self> {
+    pub(crate) fn register() -> Option<Self> {
         use tokio::signal::unix::{SignalKind, signal};
         Some(Self {
             int: signal(SignalKind::interrupt()).ok()?,
@@ -54,7 +54,7 @@ impl Signals {
     }
 
     /// The exit code of the next signal: 130 (SIGINT) or 143 (SIGTERM).
-    async fn next(&mut self) -> i32 {
+    pub(crate) async fn next(&mut self) -> i32 {
         tokio::select! {
             _ = self.int.recv() => 130,
             _ = self.term.recv() => 143,
@@ -63,15 +63,15 @@ impl Signals {
 }
 
 #[cfg(not(unix))]
-struct Signals;
+pub(crate) struct Signals;
 
 #[cfg(not(unix))]
 impl Signals {
-    fn register() -> Option<Self> {
+    pub(crate) fn register() -> Option<Self> {
         Some(Self)
     }
 
-    async fn next(&mut self) -> i32 {
+    pub(crate) async fn next(&mut self) -> i32 {
         let _ = tokio::signal::ctrl_c().await;
         130
     }

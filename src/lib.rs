@@ -8,5 +8,6 @@ pub mod exit;
 pub mod interrupt;
 pub mod output;
 pub mod progress;
+pub mod service;
 pub mod settings;
 pub mod state;

@@ -42,8 +42,10 @@ fn main() -> ExitCode {
         Some(Command::Diff(args)) => commands::review::diff(args),
         Some(Command::Stale(args)) => commands::review::stale(args),
         Some(Command::Report(args)) => commands::review::report(args),
+        Some(Command::Serve(args)) => openai_access::service::run(*args),
         Some(Command::Mock(cmd)) => commands::mock::run(cmd),
         Some(Command::Bench(args)) => commands::bench::run(args),
+        Some(Command::BenchServe(args)) => commands::bench::serve_load::command(args),
         Some(Command::Capabilities) => commands::baton::capabilities(),
         Some(Command::Config(args)) => match matches.subcommand_matches("config") {
             Some(m) => commands::config::run(&args, m),

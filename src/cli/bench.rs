@@ -56,6 +56,30 @@ pub struct BenchArgs {
     pub simulate: bool,
 }
 
+/// `bench-serve`: a bounded query load on a running service.
+#[derive(Args, Debug)]
+pub struct BenchServeArgs {
+    /// The service (a loopback address only), e.g. http://127.0.0.1:8080.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+
+    /// The service's API token.
+    #[arg(long, value_name = "FILE")]
+    pub api_token_file: Option<PathBuf>,
+
+    /// A JSON sync output of the same org: the users and projects to ask about.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+
+    /// Concurrent clients, each with its own connection.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub clients: u32,
+
+    /// Queries in all.
+    #[arg(long, value_name = "N", default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub requests: u32,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum MockCommand {
     /// Serve a mock org on 127.0.0.1 until interrupted; prints its base URL (ending in /v1).

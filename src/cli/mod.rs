@@ -5,6 +5,7 @@ mod bench;
 mod connect;
 mod provision;
 mod review;
+pub mod serve;
 mod sync;
 pub mod values;
 
@@ -13,6 +14,7 @@ pub use bench::*;
 pub use connect::*;
 pub use provision::*;
 pub use review::*;
+pub use serve::ServeArgs;
 pub use sync::*;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -99,6 +101,21 @@ Example:
   openai-access export --from tiny.json --out access.csv
   openai-access export --from tiny.json --out review.xlsx";
 
+const SERVE_HELP: &str = "\
+Routes: GET /healthz, /readyz, /metrics (no token, no access data); with
+`Authorization: Bearer TOKEN`: GET /api/v1/summary, /api/v1/principals/TYPE/ID/access,
+/api/v1/resources/TYPE/ID/access, /api/v1/grants/GRANT_ID, /api/v1/grants?principal=&resource=
+&entitlement=&limit=&after=, /api/v1/syncs, /api/v1/changes?since=SYNC_ID; POST /api/v1/sync,
+/api/v1/provisioning/{grant,revoke,create-account,delete-account,delete-invite} (JSON bodies;
+changes need --provisioning, dry runs do not).
+
+Example:
+  openai-access serve --mock small --listen 127.0.0.1:8080 --out org.c1z
+  curl -s localhost:8080/api/v1/principals/user/alice@example.com/access
+
+Exit codes: 0 stopped by SIGTERM/SIGINT (within --shutdown-timeout); 2 bad flags, a token
+missing for a non-loopback --listen, an address in use, a state of another server.";
+
 const AFTER_HELP: &str = "\
 Exit codes: 0 success; 1 a sync finished but some lists could not be read (partial); 2 usage
 or configuration error; 3 fatal API or authentication error, or nothing could be read;
@@ -176,12 +193,21 @@ pub enum Command {
     /// emails, how it is held and dates; pending invitations' grants marked as pending.
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
+    /// The long-running connector: keeps the grant graph fresh (incremental syncs from the
+    /// audit log, a full reconciliation daily), answers questions about it over HTTP and takes
+    /// provisioning requests. The container image's default command.
+    #[command(after_help = SERVE_HELP)]
+    Serve(Box<ServeArgs>),
     /// Run the mock OpenAI Admin API server.
     #[command(subcommand)]
     Mock(MockCommand),
     /// Benchmark full syncs against the in-process mock: wall time against the physical
     /// bound T*, requests against the minimum, and a sequential baseline.
     Bench(BenchArgs),
+    /// Load-test a running service from loopback: concurrent clients asking who can access
+    /// what (the users and projects of --from); prints latencies (p50, p99) per kind of query,
+    /// errors and queries per second as JSON. Exit 1 if any query failed.
+    BenchServe(BenchServeArgs),
     /// What can be synced and provisioned, per resource type, as Baton's connector
     /// capabilities (JSON on stdout).
     Capabilities,

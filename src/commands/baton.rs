@@ -16,9 +16,7 @@ use std::io::Write;
 
 pub fn run(args: BatonArgs) -> Result<u8, CliError> {
     if args.client_id.is_some() || args.client_secret.is_some() {
-        console::warn(
-            "--client-id/--client-secret (BATON_CLIENT_ID/BATON_CLIENT_SECRET) are set, but uploading to ConductorOne is not supported by this binary: it syncs and provisions locally (--file)",
-        );
+        console::warn(crate::service::UPLOAD_UNSUPPORTED);
     }
     let connect = args.sync.connect.clone();
     let provision = args.provision.clone();

@@ -151,7 +151,7 @@ pub fn report(args: ReportArgs) -> Result<u8, CliError> {
 }
 
 /// A saved sync: the JSON a sync wrote (streamed), or the newest finished sync in a .c1z.
-fn load_file(path: &std::path::Path) -> Result<Snapshot, CliError> {
+pub(crate) fn load_file(path: &std::path::Path) -> Result<Snapshot, CliError> {
     match read_file(path, 1)?.pop() {
         Some(s) => Ok(s),
         None => Err(CliError::usage(format!(

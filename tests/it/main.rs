@@ -20,6 +20,7 @@ mod review_c1z;
 mod review_diff;
 mod review_export;
 mod review_report;
+mod serve;
 mod simulated;
 mod support;
 mod sync;

@@ -2,6 +2,7 @@
 //! physical bound T* (DESIGN §8) and to a sequential baseline.
 
 mod incremental;
+pub mod serve_load;
 
 use crate::cli::{Baseline, BenchArgs};
 use crate::exit::{self, CliError};

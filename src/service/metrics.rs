@@ -1,0 +1,179 @@
+//! `/metrics` in Prometheus' text exposition format (version 0.0.4). A handful of families
+//! rendered from state that already exists (the client's counters, the throttle, the served
+//! graph, the service's counters), so there is no registry to keep in step.
+
+use super::schedule::readiness;
+use super::served::Shared;
+use openai_access_actors::AdminClient;
+use std::fmt::Write;
+use std::time::{Duration, SystemTime};
+
+/// One family: its HELP and TYPE lines, then its samples.
+struct Family<'a> {
+    out: &'a mut String,
+}
+
+fn family<'a>(out: &'a mut String, name: &str, kind: &str, help: &str) -> Family<'a> {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    Family { out }
+}
+
+impl Family<'_> {
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) -> &mut Self {
+        let _ = write!(self.out, "{name}");
+        if !labels.is_empty() {
+            let inner: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+                .collect();
+            let _ = write!(self.out, "{{{}}}", inner.join(","));
+        }
+        let _ = writeln!(self.out, " {value}");
+        self
+    }
+}
+
+/// Label values escape `\`, `"` and newlines.
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+pub fn render(shared: &Shared, client: &AdminClient, now: SystemTime, max_age: Duration) -> String {
+    let mut out = String::with_capacity(8 << 10);
+    let o = &mut out;
+    {
+        let c = shared.counters();
+        let n = "openai_access_sync_runs_total";
+        let mut f = family(
+            o,
+            n,
+            "counter",
+            "Syncs run, by kind and result (ok, partial, failed).",
+        );
+        for ((kind, result), v) in &c.syncs {
+            f.sample(n, &[("kind", kind), ("result", result)], *v as f64);
+        }
+        let n = "openai_access_sync_duration_seconds";
+        let mut f = family(o, n, "summary", "Time syncs took, by kind.");
+        for (kind, (sum, count)) in &c.sync_seconds {
+            f.sample(&format!("{n}_sum"), &[("kind", kind)], *sum);
+            f.sample(&format!("{n}_count"), &[("kind", kind)], *count as f64);
+        }
+        let n = "openai_access_provisioning_requests_total";
+        let mut f = family(
+            o,
+            n,
+            "counter",
+            "Provisioning requests, by action and result (changed, unchanged, dry_run, refused, invalid, failed, disabled).",
+        );
+        for ((action, result), v) in &c.provisioning {
+            f.sample(n, &[("action", action), ("result", result)], *v as f64);
+        }
+    }
+    let counts = client.stats().snapshot();
+    for (n, help, pick) in [
+        (
+            "openai_access_api_requests_total",
+            "Admin API requests sent, retries included, by endpoint.",
+            0,
+        ),
+        (
+            "openai_access_api_retries_total",
+            "Admin API requests sent again after a failed answer, by endpoint.",
+            1,
+        ),
+        (
+            "openai_access_api_rate_limited_total",
+            "Admin API answers 429, by endpoint.",
+            2,
+        ),
+        (
+            "openai_access_api_failures_total",
+            "Admin API calls that failed after every retry, by endpoint.",
+            3,
+        ),
+    ] {
+        let mut f = family(o, n, "counter", help);
+        for (e, c) in &counts {
+            let v = [c.requests, c.retries, c.rate_limited, c.failures][pick];
+            f.sample(n, &[("endpoint", e.template())], v as f64);
+        }
+    }
+    let n = "openai_access_learned_rpm";
+    let mut f = family(
+        o,
+        n,
+        "gauge",
+        "The pace (requests/min) the throttle sends each endpoint at, once learned from 429s.",
+    );
+    for r in client.throttle().rates() {
+        if let Some(rpm) = r.learned_rpm {
+            f.sample(n, &[("endpoint", r.endpoint.template())], rpm);
+        }
+    }
+    let known = client.throttle().known_limits();
+    let n = "openai_access_known_limit_rpm";
+    let mut f = family(
+        o,
+        n,
+        "gauge",
+        "The rate limit as bracketed by evidence: its lower (bound=min) and upper (bound=max) ends, shared or per endpoint.",
+    );
+    let ranges = known
+        .shared
+        .iter()
+        .map(|r| ("shared", r))
+        .chain(known.endpoints.iter().map(|(e, r)| (e.as_str(), r)));
+    for (scope, r) in ranges {
+        f.sample(n, &[("scope", scope), ("bound", "min")], r.rpm_min);
+        if r.rpm_max.is_finite() {
+            f.sample(n, &[("scope", scope), ("bound", "max")], r.rpm_max);
+        }
+    }
+    let graph = shared.graph();
+    let n = "openai_access_resources";
+    let mut f = family(o, n, "gauge", "Resources in the served graph, by type.");
+    for (t, v) in graph.iter().flat_map(|g| g.resources_by_type.iter()) {
+        f.sample(n, &[("type", t)], *v as f64);
+    }
+    let n = "openai_access_grants";
+    let mut f = family(o, n, "gauge", "Grants in the served graph.");
+    if let Some(g) = &graph {
+        f.sample(n, &[], g.grants as f64);
+    }
+    let fresh = shared.freshness();
+    let n = "openai_access_seconds_since_last_successful_sync";
+    let mut f = family(
+        o,
+        n,
+        "gauge",
+        "Age of the served graph (absent before the first complete graph).",
+    );
+    if let Some(at) = fresh.served_synced_at {
+        f.sample(
+            n,
+            &[],
+            now.duration_since(at).unwrap_or_default().as_secs_f64(),
+        );
+    }
+    let n = "openai_access_sync_failures_since_success";
+    family(
+        o,
+        n,
+        "gauge",
+        "Syncs that failed or ended partial since the served graph's.",
+    )
+    .sample(n, &[], f64::from(fresh.failures));
+    let n = "openai_access_sync_running";
+    family(o, n, "gauge", "1 while a sync runs.").sample(
+        n,
+        &[],
+        f64::from(u8::from(fresh.running)),
+    );
+    let n = "openai_access_ready";
+    let ready = readiness(&fresh, now, max_age).ready;
+    family(o, n, "gauge", "1 when /readyz answers 200.").sample(n, &[], f64::from(u8::from(ready)));
+    out
+}

@@ -1,0 +1,262 @@
+//! `openai-access serve`: the long-running connector. One engine for the whole process (one
+//! client, one throttle that keeps what it learned), a `Refresher` that keeps the grant graph
+//! fresh, and an HTTP API that answers questions about it and takes provisioning requests.
+//!
+//! Start: the flags are checked and the address bound before anything is synced (exit 2 on
+//! a bad one); a complete graph already in `--out` is served at once; the first sync resumes
+//! an interrupted one, or is incremental from the state, or full. Stop (SIGTERM/SIGINT): the
+//! refresher stops scheduling and stores the learned limits, the HTTP server stops taking
+//! connections and lets requests in flight finish for up to `--shutdown-timeout`, then the
+//! process exits 0. A sync under way stops with the process: every list it read is already in
+//! the state's journal, so the next start resumes it.
+
+mod http;
+mod metrics;
+mod refresher;
+pub mod schedule;
+mod served;
+
+use crate::cli::ServeArgs;
+use crate::cli::serve::API_TOKEN_ENV;
+use crate::commands::review::load_file;
+use crate::console;
+use crate::exit::CliError;
+use crate::interrupt::Signals;
+use crate::output::target::Target;
+use crate::settings;
+use actix::prelude::*;
+use actix_web::{App, HttpServer, web};
+use http::AppState;
+use http::auth::Token;
+use openai_access_actors::provisioner::{Overrides, Provisioner};
+use openai_access_actors::review::Snapshot;
+use openai_access_actors::state::{StateDir, StateOptions};
+use openai_access_actors::{AdminClient, atomic, block_on};
+use refresher::{Refresher, Shutdown, SyncSetup};
+use schedule::Schedule;
+use served::{Served, Shared};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Said once at start when ConductorOne's upload credentials are set.
+pub const UPLOAD_UNSUPPORTED: &str = "--client-id/--client-secret (BATON_CLIENT_ID/BATON_CLIENT_SECRET) are set, but uploading to ConductorOne is not supported by this binary: it syncs and provisions locally (--file)";
+
+pub fn run(args: ServeArgs) -> Result<u8, CliError> {
+    if args.client_id.is_some() || args.client_secret.is_some() {
+        console::warn(UPLOAD_UNSUPPORTED);
+    }
+    let token = load_token(&args)?;
+    let addr = resolve(&args.listen)?;
+    if token.is_none() && !addr.ip().is_loopback() {
+        return Err(CliError::usage(format!(
+            "--listen {addr} is reachable from other machines, and no API token is set: give one with --api-token-file FILE or {API_TOKEN_ENV}, or listen on 127.0.0.1"
+        )));
+    }
+    let target = args
+        .out
+        .as_deref()
+        .map(|p| Target::check(Some(p), args.format, false, false))
+        .transpose()?;
+    if target.as_ref().is_some_and(|t| t.path.is_none()) {
+        return Err(CliError::usage(
+            "serve writes its snapshot to a file: --out FILE.json or FILE.c1z, not -",
+        ));
+    }
+    let state = crate::state::open(&args.state_dir)?;
+    let conn = settings::connect(&args.connect)?;
+    let server = if conn.mock.is_some() {
+        "mock".to_owned()
+    } else {
+        conn.client.base_url.clone()
+    };
+    let mut client_config = conn.client.clone();
+    match state.meta() {
+        Ok(Some(m)) if m.server != server => {
+            return Err(CliError::usage(format!(
+                "--state-dir {}: it holds the state of {}, not of {server}; use another directory",
+                state.path().display(),
+                m.server
+            )));
+        }
+        Ok(Some(m)) => client_config.throttle.known = m.limits,
+        Ok(None) => {}
+        Err(e) => {
+            return Err(CliError::usage(format!(
+                "--state-dir {}: {e}; remove the directory to start afresh",
+                state.path().display()
+            )));
+        }
+    }
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| CliError::usage(format!("cannot listen on {addr}: {e}")))?;
+    let loaded = target
+        .as_ref()
+        .and_then(|t| t.path.as_deref())
+        .filter(|p| p.exists())
+        .and_then(|p| match load_file(p) {
+            Ok(s) if !s.partial => Some(s),
+            Ok(_) => None,
+            Err(e) => {
+                console::warn(&format!("{e}; the first sync makes a new one"));
+                None
+            }
+        });
+    let opts = StateOptions {
+        full: false,
+        group_rescan: args.group_rescan_interval,
+        audit_retention: args.audit_retention,
+    };
+    let result = block_on(serve(
+        args,
+        Start {
+            client_config,
+            server,
+            org_id: conn.org_id.clone(),
+            state,
+            opts,
+            target,
+            token,
+            listener,
+            loaded,
+        },
+    ));
+    drop(conn.mock);
+    result
+}
+
+/// What `run` checked and prepared before the runtime starts.
+struct Start {
+    client_config: openai_access_actors::ClientConfig,
+    server: String,
+    org_id: Option<openai_access_actors::ids::OrgId>,
+    state: StateDir,
+    opts: StateOptions,
+    target: Option<Target>,
+    token: Option<Token>,
+    listener: std::net::TcpListener,
+    loaded: Option<Snapshot>,
+}
+
+async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
+    let client = AdminClient::new(s.client_config).map_err(|e| CliError::usage(e.to_string()))?;
+    let shared = Arc::new(Shared::default());
+    let mut first_id = Refresher::reserve_id(&s.state);
+    if let Some(snap) = s.loaded {
+        let at = snap
+            .sync
+            .as_ref()
+            .and_then(|i| i.synced_at.as_deref())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map_or(SystemTime::UNIX_EPOCH, SystemTime::from);
+        tracing::info!(grants = snap.grants().len(), synced_at = %refresher::rfc3339(at), "Serving the graph in --out until the first sync ends.");
+        shared.loaded(Served::new(snap, first_id, at));
+        first_id += 1;
+    }
+    let setup = SyncSetup {
+        client: client.clone(),
+        server: s.server,
+        org_id: s.org_id,
+        state: s.state,
+        opts: s.opts,
+        target: s.target,
+        shared: shared.clone(),
+    };
+    let schedule = Schedule {
+        interval: args.interval,
+        full_interval: args.full_sync_interval,
+    };
+    let refresher = Refresher::new(setup, schedule, first_id).start();
+    let provisioners =
+        [(false, false), (false, true), (true, false), (true, true)].map(|(self_lockout, scim)| {
+            Provisioner::new(&client)
+                .with_overrides(Overrides { self_lockout, scim })
+                .start()
+        });
+    let data = web::Data::new(AppState {
+        shared,
+        refresher: refresher.clone(),
+        provisioners,
+        client,
+        token: s.token,
+        provisioning: args.provisioning,
+        refresh_wait: args.refresh_wait,
+        max_staleness: args.max_staleness(),
+    });
+    let addr = s.listener.local_addr().ok();
+    let mut server = HttpServer::new(move || App::new().configure(http::routes(data.clone())))
+        .disable_signals()
+        .shutdown_timeout(args.shutdown_timeout);
+    if let Some(n) = args.http_workers {
+        server = server.workers(usize::from(n));
+    }
+    let server = server
+        .listen(s.listener)
+        .map_err(|e| CliError::io("cannot serve on the bound address", e))?
+        .run();
+    let handle = server.handle();
+    tracing::info!(
+        listen = %addr.map(|a| a.to_string()).unwrap_or_default(),
+        provisioning = args.provisioning,
+        interval_s = args.interval.as_secs(),
+        "Serving."
+    );
+    let stopping = refresher.clone();
+    let timeout = args.shutdown_timeout;
+    actix::spawn(async move {
+        let Some(mut signals) = Signals::register() else {
+            tracing::warn!("Cannot watch for signals: stop the service with SIGKILL.");
+            return;
+        };
+        let code = signals.next().await;
+        let signal = if code == 143 { "SIGTERM" } else { "SIGINT" };
+        tracing::info!(
+            signal,
+            shutdown_timeout_s = timeout,
+            "Stopping: no new requests; those in flight may finish."
+        );
+        let _ = stopping.send(Shutdown).await;
+        handle.stop(true).await;
+    });
+    server
+        .await
+        .map_err(|e| CliError::io("the HTTP server stopped", e))?;
+    // A snapshot being written when the signal came is left unwritten, not half-written.
+    let removed = atomic::abandon_in_progress();
+    tracing::info!(removed_temp_files = removed.len(), "Stopped.");
+    Ok(0)
+}
+
+/// The API token: `--api-token-file`, else `BATON_API_TOKEN`; `None` if neither is set.
+fn load_token(args: &ServeArgs) -> Result<Option<Token>, CliError> {
+    let (raw, from) = match &args.api_token_file {
+        Some(path) => (
+            std::fs::read_to_string(path).map_err(|e| {
+                CliError::usage(format!(
+                    "cannot read --api-token-file {}: {e}",
+                    path.display()
+                ))
+            })?,
+            format!("--api-token-file {}", path.display()),
+        ),
+        None => match std::env::var(API_TOKEN_ENV) {
+            Ok(t) => (t, API_TOKEN_ENV.to_owned()),
+            Err(_) => return Ok(None),
+        },
+    };
+    Token::new(&raw)
+        .map(Some)
+        .map_err(|why| CliError::usage(format!("the API token in {from} {why}")))
+}
+
+fn resolve(listen: &str) -> Result<SocketAddr, CliError> {
+    listen
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "--listen {listen:?} is not ADDRESS:PORT (e.g. 127.0.0.1:8080 or 0.0.0.0:8080)"
+            ))
+        })
+}

@@ -1,0 +1,224 @@
+//! When the next sync runs, of which kind, and whether the served graph is fresh enough to be
+//! ready: pure decisions, with time as a parameter, so they are tested without waiting.
+
+use std::time::{Duration, SystemTime};
+
+/// The service's timetable.
+#[derive(Clone, Copy, Debug)]
+pub struct Schedule {
+    /// An incremental sync this long after the last one ended.
+    pub interval: Duration,
+    /// A full reconciliation once the last full sync is this old.
+    pub full_interval: Duration,
+}
+
+/// The first retry after a failed sync waits this long, doubling with each further failure,
+/// never longer than the interval.
+pub const FIRST_RETRY: Duration = Duration::from_secs(5);
+
+/// What the timetable needs to know about the syncs so far.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Clock {
+    /// When the last sync (of any result) ended.
+    pub last_end: Option<SystemTime>,
+    /// When the last full sync that completed ended (persisted across restarts; else when
+    /// the state's last complete sync ended).
+    pub last_full: Option<SystemTime>,
+    /// Syncs that failed since the last success.
+    pub failures: u32,
+}
+
+/// The next sync: when, and whether it is a full reconciliation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Next {
+    pub at: SystemTime,
+    pub full: bool,
+}
+
+impl Schedule {
+    /// The wait before the next attempt after `failures` failures in a row.
+    pub fn backoff(&self, failures: u32) -> Duration {
+        let doubled = FIRST_RETRY.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
+        doubled.min(self.interval)
+    }
+
+    pub fn next(&self, c: &Clock, now: SystemTime) -> Next {
+        let at = match c.last_end {
+            None => now,
+            Some(end) if c.failures > 0 => end + self.backoff(c.failures),
+            Some(end) => end + self.interval,
+        };
+        // Without a known full sync the state decides (resume, incremental, or full saying
+        // why): forcing one would throw away an interrupted sync's journal.
+        let full = c
+            .last_full
+            .is_some_and(|t| at.duration_since(t).unwrap_or_default() >= self.full_interval);
+        Next { at, full }
+    }
+}
+
+/// What readiness looks at.
+#[derive(Clone, Debug, Default)]
+pub struct Freshness {
+    /// When the served graph's sync ended; `None`: no complete graph yet.
+    pub served_synced_at: Option<SystemTime>,
+    /// A sync is running now.
+    pub running: bool,
+    /// Syncs failed (or ended partial) since the served graph's.
+    pub failures: u32,
+}
+
+/// The answer `/readyz` gives.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Readiness {
+    pub ready: bool,
+    /// Why, in words a person can act on.
+    pub reason: String,
+    /// How old the served graph is.
+    pub age: Option<Duration>,
+}
+
+/// Ready when a complete graph is served and it is at most `max_age` old, or older but a sync
+/// is under way with no failure since (a full reconciliation of a big org at the real API's
+/// limits takes hours; that is progress, not staleness).
+pub fn readiness(f: &Freshness, now: SystemTime, max_age: Duration) -> Readiness {
+    let Some(at) = f.served_synced_at else {
+        return Readiness {
+            ready: false,
+            reason: if f.failures > 0 {
+                format!(
+                    "no complete graph yet: {} sync(s) failed; retrying",
+                    f.failures
+                )
+            } else {
+                "no complete graph yet: the first sync is running".to_owned()
+            },
+            age: None,
+        };
+    };
+    let age = now.duration_since(at).unwrap_or_default();
+    let (ready, reason) = if age <= max_age {
+        (true, "serving a complete graph".to_owned())
+    } else if f.running && f.failures == 0 {
+        (
+            true,
+            "serving a complete graph older than the bound while a sync makes a newer one"
+                .to_owned(),
+        )
+    } else {
+        (
+            false,
+            format!(
+                "stale: the served graph is {} s old (bound {} s) and {} sync(s) failed since",
+                age.as_secs(),
+                max_age.as_secs(),
+                f.failures
+            ),
+        )
+    };
+    Readiness {
+        ready,
+        reason,
+        age: Some(age),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: SystemTime = SystemTime::UNIX_EPOCH;
+    fn at(s: u64) -> SystemTime {
+        T0 + Duration::from_secs(s)
+    }
+    fn sched() -> Schedule {
+        Schedule {
+            interval: Duration::from_secs(300),
+            full_interval: Duration::from_secs(86_400),
+        }
+    }
+
+    #[test]
+    fn first_sync_is_now_and_left_to_the_state_without_a_known_full_sync() {
+        let n = sched().next(&Clock::default(), at(1_000));
+        assert_eq!(
+            n,
+            Next {
+                at: at(1_000),
+                full: false
+            }
+        );
+    }
+
+    #[test]
+    fn incremental_every_interval_until_the_full_one_is_due() {
+        let c = Clock {
+            last_end: Some(at(100_000)),
+            last_full: Some(at(100_000)),
+            failures: 0,
+        };
+        assert_eq!(
+            sched().next(&c, at(100_001)),
+            Next {
+                at: at(100_300),
+                full: false
+            }
+        );
+        let c = Clock {
+            last_full: Some(at(100_300 - 86_400)),
+            ..c
+        };
+        assert!(sched().next(&c, at(100_001)).full);
+        let c = Clock {
+            last_full: Some(at(100_300 - 86_399)),
+            ..c
+        };
+        assert!(!sched().next(&c, at(100_001)).full);
+    }
+
+    #[test]
+    fn failures_back_off_doubling_up_to_the_interval() {
+        let s = sched();
+        let waits: Vec<u64> = (1..=8).map(|f| s.backoff(f).as_secs()).collect();
+        assert_eq!(waits, [5, 10, 20, 40, 80, 160, 300, 300]);
+        let c = Clock {
+            last_end: Some(at(500)),
+            last_full: Some(at(0)),
+            failures: 2,
+        };
+        assert_eq!(s.next(&c, at(501)).at, at(510));
+        assert_eq!(s.backoff(u32::MAX), s.interval);
+    }
+
+    #[test]
+    fn readiness_follows_age_failures_and_progress() {
+        let max = Duration::from_secs(900);
+        let none = readiness(&Freshness::default(), at(0), max);
+        assert!(!none.ready && none.reason.contains("first sync"));
+        let fresh = Freshness {
+            served_synced_at: Some(at(1_000)),
+            running: false,
+            failures: 0,
+        };
+        assert!(readiness(&fresh, at(1_900), max).ready);
+        let old = readiness(&fresh, at(1_901), max);
+        assert!(!old.ready, "{old:?}");
+        assert_eq!(old.age, Some(Duration::from_secs(901)));
+        let working = Freshness {
+            running: true,
+            ..fresh.clone()
+        };
+        assert!(readiness(&working, at(50_000), max).ready);
+        let failing = Freshness {
+            running: true,
+            failures: 1,
+            ..fresh
+        };
+        let r = readiness(&failing, at(50_000), max);
+        assert!(!r.ready && r.reason.starts_with("stale"), "{r:?}");
+        assert!(
+            readiness(&failing, at(1_500), max).ready,
+            "within the bound"
+        );
+    }
+}

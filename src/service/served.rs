@@ -1,0 +1,170 @@
+//! What the service serves: the last complete grant graph (indexed for questions), the syncs
+//! it has run and what each changed, and the counters `/metrics` shows. One writer (the
+//! `Refresher`); HTTP workers only read. A finished graph replaces the served one in one
+//! swap, so a query never sees half a sync.
+
+use super::schedule::Freshness;
+use openai_access_actors::review::{Changes, Snapshot};
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
+
+/// How many syncs (and their changes) are remembered for `/api/v1/syncs` and `/changes`.
+pub const HISTORY: usize = 100;
+
+/// One sync the service ran.
+#[derive(Clone, Debug, Serialize)]
+pub struct SyncRecord {
+    /// Increasing across restarts (kept in the state directory).
+    pub id: u64,
+    /// `full`, `incremental`, `resumed`, or `loaded` (the graph read from --out at start).
+    pub kind: String,
+    /// `ok`, `partial` (some lists could not be read: the graph was not replaced) or
+    /// `failed`.
+    pub result: &'static str,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub ended_at: String,
+    pub duration_s: f64,
+    pub requests: u64,
+    /// What went wrong, for a sync that was not `ok`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Grants and resources added, removed or changed against the graph served before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<usize>,
+    #[serde(skip)]
+    pub changed: Option<Arc<Changes>>,
+}
+
+/// A complete graph being served.
+pub struct Served {
+    pub snapshot: Snapshot,
+    /// The sync it came from.
+    pub sync_id: u64,
+    pub synced_at: SystemTime,
+    /// Resources per type, and grants: counted once, not per scrape.
+    pub resources_by_type: BTreeMap<String, usize>,
+    pub grants: usize,
+}
+
+impl Served {
+    pub fn new(snapshot: Snapshot, sync_id: u64, synced_at: SystemTime) -> Self {
+        let mut resources_by_type = BTreeMap::new();
+        for k in snapshot.resource_keys() {
+            *resources_by_type
+                .entry(k.resource_type.as_str().to_owned())
+                .or_insert(0) += 1;
+        }
+        let grants = snapshot.grants().len();
+        Self {
+            snapshot,
+            sync_id,
+            synced_at,
+            resources_by_type,
+            grants,
+        }
+    }
+}
+
+/// Counters `/metrics` adds up.
+#[derive(Default)]
+pub struct Counters {
+    /// (kind, result) → syncs.
+    pub syncs: BTreeMap<(String, &'static str), u64>,
+    /// kind → (seconds summed, syncs).
+    pub sync_seconds: BTreeMap<String, (f64, u64)>,
+    /// (action, result) → provisioning requests.
+    pub provisioning: BTreeMap<(&'static str, &'static str), u64>,
+}
+
+/// Shared between the `Refresher` (the writer) and the HTTP workers (readers).
+#[derive(Default)]
+pub struct Shared {
+    graph: RwLock<Option<Arc<Served>>>,
+    history: RwLock<VecDeque<SyncRecord>>,
+    freshness: RwLock<Freshness>,
+    pub counters: Mutex<Counters>,
+}
+
+/// A poisoned lock means a panic elsewhere mid-write; the data is still the last whole value
+/// written (every write below is one assignment), so it is read rather than given up on.
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    /// The graph served now, if any.
+    pub fn graph(&self) -> Option<Arc<Served>> {
+        read(&self.graph).clone()
+    }
+
+    pub fn freshness(&self) -> Freshness {
+        read(&self.freshness).clone()
+    }
+
+    pub fn history(&self) -> Vec<SyncRecord> {
+        read(&self.history).iter().cloned().collect()
+    }
+
+    pub fn counters(&self) -> std::sync::MutexGuard<'_, Counters> {
+        self.counters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A sync started.
+    pub fn started(&self) {
+        write(&self.freshness).running = true;
+    }
+
+    /// A sync ended: recorded, counted, and its graph (if it made a complete one) served.
+    pub fn ended(&self, record: SyncRecord, graph: Option<Served>) {
+        {
+            let mut c = self.counters();
+            *c.syncs
+                .entry((record.kind.clone(), record.result))
+                .or_default() += 1;
+            let d = c.sync_seconds.entry(record.kind.clone()).or_default();
+            d.0 += record.duration_s;
+            d.1 += 1;
+        }
+        {
+            let mut f = write(&self.freshness);
+            f.running = false;
+            match &graph {
+                Some(g) => {
+                    f.served_synced_at = Some(g.synced_at);
+                    f.failures = 0;
+                }
+                None => f.failures += 1,
+            }
+        }
+        if let Some(g) = graph {
+            *write(&self.graph) = Some(Arc::new(g));
+        }
+        let mut h = write(&self.history);
+        if h.len() == HISTORY {
+            h.pop_front();
+        }
+        h.push_back(record);
+    }
+
+    /// A graph read at start (from --out), served until the first sync replaces it.
+    pub fn loaded(&self, graph: Served) {
+        write(&self.freshness).served_synced_at = Some(graph.synced_at);
+        *write(&self.graph) = Some(Arc::new(graph));
+    }
+
+    pub fn count_provisioning(&self, action: &'static str, result: &'static str) {
+        *self
+            .counters()
+            .provisioning
+            .entry((action, result))
+            .or_default() += 1;
+    }
+}

@@ -1,0 +1,249 @@
+//! The service over time: an out-of-band change shows after the next scheduled sync; an
+//! outage keeps the last graph served, then turns readiness stale, then fresh again; SIGTERM
+//! during a sync or a provisioning request exits 0 and the next start resumes; bad flags are
+//! refused before anything starts.
+
+use super::*;
+use openai_access_actors::api::Endpoint;
+use openai_access_actors::mock::{Change, MockConfig, Preset};
+
+#[test]
+fn an_out_of_band_change_shows_after_the_next_scheduled_sync() {
+    let m = mock(Preset::Tiny);
+    let s = Service::start(&m.base_url(), &["--interval", "1s"]);
+    s.wait_ready();
+    let bob_owner = |s: &Service| {
+        s.get("/api/v1/resources/role/owner/access").body["roles"]
+            .as_array()
+            .is_some_and(|roles| {
+                roles.iter().any(|r| {
+                    r["holders"].as_array().is_some_and(|h| {
+                        h.iter().any(|h| h["principal"]["key"]["id"] == "user-bob")
+                    })
+                })
+            })
+    };
+    assert!(!bob_owner(&s));
+    // Made in the dashboard, not through this service.
+    m.change(&Change::Request {
+        method: "POST".into(),
+        path: "/organization/users/user-bob".into(),
+        body: serde_json::json!({"role": "owner"}),
+    })
+    .expect("changed");
+    s.until("the change to show", |s| bob_owner(s));
+    let last = s.syncs().last().cloned().expect("a sync");
+    assert_eq!(
+        last["kind"], "incremental",
+        "read from the audit log: {last}"
+    );
+    assert!(
+        last["requests"].as_u64().is_some_and(|r| r < 10),
+        "an incremental sync reads little: {last}"
+    );
+}
+
+#[test]
+fn an_outage_keeps_the_last_graph_then_readiness_goes_stale_then_fresh_again() {
+    let m = mock(Preset::Tiny);
+    let s = Service::start(
+        &m.base_url(),
+        &[
+            "--interval",
+            "1s",
+            "--max-staleness",
+            "3s",
+            "--timeout",
+            "1",
+            "--retry-budget",
+            "1",
+        ],
+    );
+    s.wait_ready();
+    let grants = s.get("/api/v1/summary").body["grants"].clone();
+    m.outage(Duration::from_secs(3600));
+    s.until("a failed sync", |s| {
+        s.syncs().iter().any(|r| r["result"] == "failed")
+    });
+    // Still answering, from the last complete graph.
+    let sum = s.get("/api/v1/summary");
+    assert_eq!((sum.status, &sum.body["grants"]), (200, &grants));
+    s.until("readiness to report stale", |s| {
+        let r = s.get_anonymous("/readyz");
+        r.status == 503
+            && r.body["reason"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("stale"))
+    });
+    let metrics = s.get_anonymous("/metrics").text;
+    assert!(metrics.contains("result=\"failed\"}"), "{metrics}");
+    assert!(metrics.contains("openai_access_ready 0"), "{metrics}");
+    assert!(
+        !metrics.contains("openai_access_sync_failures_since_success 0"),
+        "{metrics}"
+    );
+    // The server is back: the next retry makes the graph fresh again.
+    m.outage(Duration::ZERO);
+    s.wait_ready();
+    let metrics = s.get_anonymous("/metrics").text;
+    assert!(
+        metrics.contains("openai_access_sync_failures_since_success 0"),
+        "{metrics}"
+    );
+    // An outage costs retries, not a full sync: the state's base survived it.
+    let back = s
+        .syncs()
+        .into_iter()
+        .rev()
+        .find(|r| r["result"] == "ok")
+        .expect("a sync after the outage");
+    assert_eq!(
+        back["kind"],
+        "incremental",
+        "{back}\n{:#?}\n{}",
+        s.syncs(),
+        s.logs()
+    );
+}
+
+/// A mock whose every answer takes `ms` milliseconds: a sync (or a request) takes long
+/// enough to be interrupted.
+fn slow_mock(preset: Preset, ms: u64) -> openai_access_actors::mock::MockServer {
+    mock_with(MockConfig {
+        preset,
+        latency: Duration::from_millis(ms),
+        ..MockConfig::default()
+    })
+}
+
+#[test]
+fn sigterm_during_a_sync_exits_0_and_the_next_start_resumes_it() {
+    let m = slow_mock(Preset::Small, 25);
+    let dir = tempfile::tempdir().expect("tmp");
+    let journal = dir.path().join("state").join("journal.jsonl");
+    let s = Service::start_in(dir, &m.base_url(), &["--max-in-flight", "2"]);
+    s.until("some lists in the journal", |_| {
+        std::fs::read_to_string(&journal).is_ok_and(|j| j.lines().count() > 10)
+    });
+    let (status, logs, dir) = s.stop_with("TERM");
+    assert_eq!(status.code(), Some(0), "{logs}");
+    assert!(logs.contains("Stopping"), "{logs}");
+    let kept = std::fs::read_to_string(&journal).expect("the journal is kept");
+    let read_before = kept.lines().count() - 1;
+    assert!(
+        !dir.path().join("org.json").exists(),
+        "no half-written output"
+    );
+    m.reset_stats();
+    let s = Service::start_in(dir, &m.base_url(), &[]);
+    s.wait_ready();
+    let first = s.syncs()[0].clone();
+    assert_eq!(first["kind"], "resumed", "{first}");
+    // A full sync of small reads ~192 lists; the resumed one only what was left.
+    let full = 192;
+    assert!(
+        (m.stats().total() as usize) < full - read_before / 2,
+        "resumed, not started again: {} requests after {read_before} lists were kept",
+        m.stats().total()
+    );
+    assert!(s.dir.path().join("org.json").exists());
+}
+
+#[test]
+fn sigterm_during_a_provisioning_request_lets_it_finish_and_exits_0() {
+    let m = slow_mock(Preset::Tiny, 150);
+    let s = Service::start(&m.base_url(), &["--provisioning"]);
+    s.wait_ready();
+    m.reset_stats();
+    let url = s.url.clone();
+    let request = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        rt.block_on(async {
+            let r = openai_access::commands::bench::serve_load::http_client()
+                .post(format!("{url}/api/v1/provisioning/grant"))
+                .bearer_auth(TOKEN)
+                .header("content-type", "application/json")
+                .body(r#"{"entitlement":"project:proj-beta:viewer","principal":"user:user-carol"}"#)
+                .send()
+                .await
+                .expect("answered");
+            (r.status().as_u16(), r.text().await.expect("body"))
+        })
+    });
+    // The request is in flight once the mock has seen its first read.
+    s.until("the provisioning request to reach the mock", |_| {
+        m.stats().total() > 0
+    });
+    let (status, logs, _dir) = s.stop_with("TERM");
+    let (code, body) = request.join().expect("request thread");
+    assert_eq!(status.code(), Some(0), "{logs}");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"granted\""), "{body}");
+    assert_eq!(
+        m.stats().get(Endpoint::AddProjectUser) + m.stats().get(Endpoint::ModifyProjectUser),
+        1,
+        "the change was made once"
+    );
+}
+
+#[test]
+fn bad_flags_are_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let empty = dir.path().join("empty-token");
+    std::fs::write(&empty, "\n").expect("write");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--listen".into(), "0.0.0.0:0".into()],
+            "no API token is set",
+        ),
+        (
+            vec!["--listen".into(), "nowhere".into()],
+            "is not ADDRESS:PORT",
+        ),
+        (
+            vec!["--api-token-file".into(), empty.display().to_string()],
+            "is empty",
+        ),
+        (
+            vec!["--interval".into(), "0".into()],
+            "must be longer than 0",
+        ),
+        (
+            vec!["--out".into(), "-".into()],
+            "writes its snapshot to a file",
+        ),
+        (
+            vec![
+                "--out".into(),
+                dir.path().join("no/such/dir/x.json").display().to_string(),
+            ],
+            "no/such/dir",
+        ),
+    ];
+    for (args, says) in cases {
+        let o = run_bounded(
+            bin()
+                .args(["serve", "--mock", "tiny", "--state-dir"])
+                .arg(&state)
+                .args(&args),
+            Duration::from_secs(60),
+        );
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(says), "{args:?}: {}", text(&o));
+    }
+    // An address already in use.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let o = run_bounded(
+        bin()
+            .args(["serve", "--mock", "tiny", "--state-dir"])
+            .arg(&state)
+            .args(["--listen", &taken.local_addr().expect("addr").to_string()]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("cannot listen"), "{}", text(&o));
+}
