@@ -141,6 +141,7 @@ struct Start {
 async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
     let client = AdminClient::new(s.client_config).map_err(|e| CliError::usage(e.to_string()))?;
     let shared = Arc::new(Shared::default());
+    let answer_budget = args.answer_cache_mb as usize * (1 << 20);
     let mut first_id = Refresher::reserve_id(&s.state);
     if let Some(snap) = s.loaded {
         let at = snap
@@ -150,7 +151,7 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map_or(SystemTime::UNIX_EPOCH, SystemTime::from);
         tracing::info!(grants = snap.grants().len(), synced_at = %refresher::rfc3339(at), "Serving the graph in --out until the first sync ends.");
-        shared.loaded(Served::new(snap, first_id, at));
+        shared.loaded(Served::new(snap, first_id, at, answer_budget));
         first_id += 1;
     }
     let setup = SyncSetup {
@@ -161,6 +162,7 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
         opts: s.opts,
         target: s.target,
         shared: shared.clone(),
+        answer_budget,
     };
     let schedule = Schedule {
         interval: args.interval,
@@ -221,10 +223,12 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
     server
         .await
         .map_err(|e| CliError::io("the HTTP server stopped", e))?;
-    // A snapshot being written when the signal came is left unwritten, not half-written.
+    // A snapshot being written when the signal came is left unwritten, not half-written; and
+    // the process ends now rather than when that write would (dropping the runtime waits for
+    // blocking work), so it stops within the documented bound.
     let removed = atomic::abandon_in_progress();
     tracing::info!(removed_temp_files = removed.len(), "Stopped.");
-    Ok(0)
+    std::process::exit(0)
 }
 
 /// The API token: `--api-token-file`, else `BATON_API_TOKEN`; `None` if neither is set.

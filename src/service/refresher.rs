@@ -48,6 +48,8 @@ pub struct SyncSetup {
     pub opts: StateOptions,
     pub target: Option<Target>,
     pub shared: Arc<Shared>,
+    /// Bytes of serialized answers each served graph may keep.
+    pub answer_budget: usize,
 }
 
 /// Run a sync now (or right after the running one). The reply resolves when that sync ends.
@@ -357,7 +359,7 @@ async fn run_one(setup: Arc<SyncSetup>, id: u64, full: bool) -> Ended {
     record.changed = changes.map(Arc::new);
     Ended {
         record,
-        graph: Some(Served::new(snap, id, now)),
+        graph: Some(Served::new(snap, id, now, setup.answer_budget)),
         full_completed,
     }
 }

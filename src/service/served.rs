@@ -4,9 +4,13 @@
 //! swap, so a query never sees half a sync.
 
 use super::schedule::Freshness;
+use actix_web::web::Bytes;
+use dashmap::DashMap;
+use openai_access_actors::graph::ResourceKey;
 use openai_access_actors::review::{Changes, Snapshot};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
@@ -47,10 +51,23 @@ pub struct Served {
     /// Resources per type, and grants: counted once, not per scrape.
     pub resources_by_type: BTreeMap<String, usize>,
     pub grants: usize,
+    /// Answers already serialized, by question. The graph never changes while it is served
+    /// (a sync replaces it whole, and this cache with it), so an answer is computed once: on a
+    /// large org a project's "who" is ~85 KB of JSON, and serializing it per request was most
+    /// of a query's cost. Bounded by `answer_budget` bytes (`serve --answer-cache-mb`);
+    /// beyond it answers are computed each time.
+    answers: DashMap<(&'static str, ResourceKey), Answer>,
+    answer_bytes: AtomicUsize,
+    answer_budget: usize,
 }
 
 impl Served {
-    pub fn new(snapshot: Snapshot, sync_id: u64, synced_at: SystemTime) -> Self {
+    pub fn new(
+        snapshot: Snapshot,
+        sync_id: u64,
+        synced_at: SystemTime,
+        answer_budget: usize,
+    ) -> Self {
         let mut resources_by_type = BTreeMap::new();
         for k in snapshot.resource_keys() {
             *resources_by_type
@@ -64,8 +81,55 @@ impl Served {
             synced_at,
             resources_by_type,
             grants,
+            answers: DashMap::new(),
+            answer_bytes: AtomicUsize::new(0),
+            answer_budget,
         }
     }
+
+    /// The answer to `question` about `key`, serialized: from the cache, or computed by
+    /// `compute` (and kept, with its gzip form, while the cache has room).
+    pub fn answer<E>(
+        &self,
+        question: &'static str,
+        key: &ResourceKey,
+        compute: impl FnOnce(&Snapshot) -> Result<Bytes, E>,
+    ) -> Result<Answer, E> {
+        let k = (question, key.clone());
+        if let Some(hit) = self.answers.get(&k) {
+            return Ok(hit.clone());
+        }
+        let json = compute(&self.snapshot)?;
+        if self.answer_bytes.load(Ordering::Relaxed) + json.len() > self.answer_budget {
+            return Ok(Answer { json, gzip: None });
+        }
+        let answer = Answer {
+            gzip: gzip(&json),
+            json,
+        };
+        let size = answer.json.len() + answer.gzip.as_ref().map_or(0, Bytes::len);
+        self.answer_bytes.fetch_add(size, Ordering::Relaxed);
+        self.answers.insert(k, answer.clone());
+        Ok(answer)
+    }
+}
+
+/// An answer as JSON, and (when cached) gzipped: the JSON of a large org repeats itself, so
+/// gzip makes it about ten times smaller for a client that accepts it, compressed once.
+#[derive(Clone)]
+pub struct Answer {
+    pub json: Bytes,
+    pub gzip: Option<Bytes>,
+}
+
+fn gzip(json: &[u8]) -> Option<Bytes> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(
+        Vec::with_capacity(json.len() / 8),
+        flate2::Compression::fast(),
+    );
+    e.write_all(json).ok()?;
+    e.finish().ok().map(Bytes::from)
 }
 
 /// Counters `/metrics` adds up.

@@ -4,7 +4,7 @@
 use super::AppState;
 use super::error::Failure;
 use crate::service::refresher::rfc3339;
-use crate::service::served::Served;
+use crate::service::served::{self, Served};
 use actix_web::{HttpRequest, HttpResponse, web};
 use openai_access_actors::graph::{Grant, ResourceKey, ResourceType};
 use openai_access_actors::review::{Named, Path as Reason};
@@ -77,7 +77,8 @@ pub async fn principal_access(req: HttpRequest, state: web::Data<AppState>) -> A
     let id = segment(&req, "id")?;
     let g = graph(&state)?;
     let key = g.snapshot.find(t, &id)?.key();
-    Ok(HttpResponse::Ok().json(g.snapshot.access(&key)?))
+    let body = g.answer("access", &key, |s| json_bytes(&s.access(&key)?))?;
+    Ok(json_response(&req, body))
 }
 
 /// `GET /api/v1/resources/{type}/{id}/access`: who can access a resource, by role, and how.
@@ -86,7 +87,45 @@ pub async fn resource_access(req: HttpRequest, state: web::Data<AppState>) -> An
     let id = segment(&req, "id")?;
     let g = graph(&state)?;
     let key = g.snapshot.find(t, &id)?.key();
-    Ok(HttpResponse::Ok().json(g.snapshot.who(&key)?))
+    let body = g.answer("who", &key, |s| json_bytes(&s.who(&key)?))?;
+    Ok(json_response(&req, body))
+}
+
+fn json_bytes(v: &impl Serialize) -> Result<web::Bytes, Failure> {
+    serde_json::to_vec(v)
+        .map(web::Bytes::from)
+        .map_err(|e| Failure::internal(format!("cannot write the answer: {e}")))
+}
+
+/// The answer, gzipped when the client accepts it and a gzip form exists.
+fn json_response(req: &HttpRequest, answer: served::Answer) -> HttpResponse {
+    let mut r = HttpResponse::Ok();
+    r.content_type(actix_web::http::header::ContentType::json())
+        .insert_header((actix_web::http::header::VARY, "Accept-Encoding"));
+    match answer.gzip.filter(|_| accepts_gzip(req)) {
+        Some(gz) => r
+            .insert_header((actix_web::http::header::CONTENT_ENCODING, "gzip"))
+            .body(gz),
+        None => r.body(answer.json),
+    }
+}
+
+/// `Accept-Encoding` names gzip (or `*`) with a quality above zero.
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(actix_web::http::header::ACCEPT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
 }
 
 /// `GET /api/v1/grants/{id}`: one grant and the chain of reasons behind it.
@@ -224,4 +263,28 @@ pub async fn changes(state: web::Data<AppState>, q: web::Query<Since>) -> Answer
         .map(|r| json!({"sync": r, "changes": r.changed.as_deref()}))
         .collect();
     Ok(HttpResponse::Ok().json(json!({"since": q.since, "syncs": after})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_gzip;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn gzip_is_sent_only_to_clients_that_accept_it() {
+        let with = |v: &str| {
+            accepts_gzip(
+                &TestRequest::default()
+                    .insert_header(("accept-encoding", v))
+                    .to_http_request(),
+            )
+        };
+        for yes in ["gzip", "br, gzip", "GZIP;q=0.5", "*", "deflate, gzip;q=1.0"] {
+            assert!(with(yes), "{yes}");
+        }
+        for no in ["br", "identity", "gzip;q=0", "gzip; q=0.0", "x-gzip2", ""] {
+            assert!(!with(no), "{no}");
+        }
+        assert!(!accepts_gzip(&TestRequest::default().to_http_request()));
+    }
 }

@@ -140,6 +140,30 @@ impl Service {
         )
     }
 
+    /// GET with the token, accepting gzip: the body as sent, and its Content-Encoding.
+    pub fn get_gzip(&self, path: &str) -> (u16, Option<String>, Vec<u8>) {
+        self.rt.block_on(async {
+            let r = self
+                .http
+                .get(format!("{}{path}", self.url))
+                .bearer_auth(TOKEN)
+                .header("accept-encoding", "gzip")
+                .send()
+                .await
+                .expect("request");
+            let enc = r
+                .headers()
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            (
+                r.status().as_u16(),
+                enc,
+                r.bytes().await.expect("body").to_vec(),
+            )
+        })
+    }
+
     /// GET without any token.
     pub fn get_anonymous(&self, path: &str) -> Reply {
         self.send(self.http.get(format!("{}{path}", self.url)))

@@ -341,3 +341,46 @@ fn bad_input_gets_a_4xx_in_one_shape_and_the_service_stays_up() {
     assert_eq!(s.get("/api/v1/summary").status, 200);
     assert_eq!(m.0.stats().mutations, 0, "nothing was changed");
 }
+
+#[test]
+fn answers_are_the_same_cached_gzipped_or_computed_afresh() {
+    let m = mock(Preset::Small);
+    let cached = Service::start(&m.base_url(), &[]);
+    let fresh = Service::start(&m.base_url(), &["--answer-cache-mb", "0"]);
+    cached.wait_ready();
+    fresh.wait_ready();
+    let out: Value =
+        serde_json::from_slice(&std::fs::read(cached.dir.path().join("org.json")).expect("--out"))
+            .expect("json");
+    let mut asked = 0;
+    for r in out["resources"].as_array().expect("resources") {
+        let path = match r["resource_type"].as_str() {
+            Some("user") => format!(
+                "/api/v1/principals/user/{}/access",
+                r["id"].as_str().expect("id")
+            ),
+            Some("project") => format!(
+                "/api/v1/resources/project/{}/access",
+                r["id"].as_str().expect("id")
+            ),
+            _ => continue,
+        };
+        let first = cached.get(&path).text;
+        assert_eq!(
+            cached.get(&path).text,
+            first,
+            "{path}: again, from the cache"
+        );
+        assert_eq!(fresh.get(&path).text, first, "{path}: computed afresh");
+        let (status, enc, body) = cached.get_gzip(&path);
+        assert_eq!((status, enc.as_deref()), (200, Some("gzip")), "{path}");
+        let mut plain = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut plain)
+            .expect("gzip");
+        assert_eq!(plain, first, "{path}: gzipped");
+        let (_, enc, _) = fresh.get_gzip(&path);
+        assert_eq!(enc, None, "{path}: nothing cached, nothing compressed");
+        asked += 1;
+    }
+    assert!(asked > 100);
+}
