@@ -195,8 +195,10 @@ pub async fn answer(shared: &Shared, req: MockRequest) -> Reply {
 }
 
 /// The mock's own routes: `GET /__mock/stats` (the request counters),
-/// `POST /__mock/outage?seconds=N` (answer nothing for N seconds) and `POST /__mock/change`
-/// (an out-of-band change, JSON: see [`Change`]).
+/// `POST /__mock/outage?seconds=N` (answer nothing for N seconds), `POST /__mock/change`
+/// (an out-of-band change, JSON: see [`Change`]) and `POST /__mock/limits?lifted=true|false`
+/// (stop or resume enforcing the rate limit: a benchmark fills a state fast, then measures
+/// under the limit).
 fn control(shared: &Shared, req: &MockRequest) -> Option<Reply> {
     match (req.method.as_str(), req.path.as_str()) {
         ("POST", "/__mock/change") => {
@@ -214,6 +216,20 @@ fn control(shared: &Shared, req: &MockRequest) -> Option<Reply> {
             Ok(b) => Reply::ok(b),
             Err(e) => Reply::error(&e),
         }),
+        ("POST", "/__mock/limits") => {
+            let lifted = url::form_urlencoded::parse(req.query.as_deref().unwrap_or("").as_bytes())
+                .find(|(k, _)| k == "lifted")
+                .and_then(|(_, v)| v.parse::<bool>().ok());
+            Some(match lifted {
+                Some(l) => {
+                    shared.lift_limits(l);
+                    Reply::ok(bytes::Bytes::from_static(b"{}"))
+                }
+                None => {
+                    Reply::error(&ApiError::bad_request("lifted: true or false").param("lifted"))
+                }
+            })
+        }
         ("POST", "/__mock/outage") => {
             let seconds =
                 url::form_urlencoded::parse(req.query.as_deref().unwrap_or("").as_bytes())
