@@ -584,6 +584,40 @@ async fn rate_limit_answers_429_with_and_without_retry_after() {
 }
 
 #[tokio::test]
+async fn the_limits_control_lifts_and_restores_the_rate_limit() {
+    let (mock, c) = start(MockConfig {
+        rate_limit: Some(RateLimit {
+            rpm: 1,
+            burst: 1,
+            retry_after: true,
+        }),
+        ..MockConfig::default()
+    });
+    let url = format!("{}/organization/roles", mock.base_url());
+    let control = |lifted: &str| format!("http://{}/__mock/limits?lifted={lifted}", mock.addr());
+    assert_eq!(get(&c, url.clone()).await.0, 200);
+    assert_eq!(get(&c, url.clone()).await.0, 429);
+    let lift = call(&c, reqwest::Method::POST, control("true"), None).await;
+    assert_eq!(lift.0, 200);
+    for _ in 0..5 {
+        assert_eq!(get(&c, url.clone()).await.0, 200, "lifted");
+    }
+    assert_eq!(
+        call(&c, reqwest::Method::POST, control("false"), None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(get(&c, url.clone()).await.0, 429, "enforced again");
+    assert_eq!(
+        call(&c, reqwest::Method::POST, control("maybe"), None)
+            .await
+            .0,
+        400
+    );
+}
+
+#[tokio::test]
 async fn plan_and_key_permissions_answer_403() {
     let (mock, c) = start(MockConfig {
         plan: Plan::Free,
