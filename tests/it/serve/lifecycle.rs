@@ -6,6 +6,7 @@
 use super::*;
 use openai_access_actors::api::Endpoint;
 use openai_access_actors::mock::{Change, MockConfig, Preset};
+use std::process::Stdio;
 
 #[test]
 fn an_out_of_band_change_shows_after_the_next_scheduled_sync() {
@@ -246,4 +247,83 @@ fn bad_flags_are_refused_before_anything_starts() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("cannot listen"), "{}", text(&o));
+}
+
+#[test]
+fn sigterm_stops_it_even_when_nobody_reads_its_logs_any_more() {
+    // A free port, named up front: the log that would say it is not read.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("token"), TOKEN).expect("token");
+    let mut child = bin()
+        .env("OPENAI_ADMIN_KEY", KEY)
+        .args([
+            "serve",
+            "--log-format",
+            "json",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        // Nothing listens there: every sync fails and says so in the log.
+        .args(["--base-url", "http://127.0.0.1:9/v1", "--interval", "1s"])
+        .args(["--timeout", "1", "--retry-budget", "1"])
+        .arg("--api-token-file")
+        .arg(dir.path().join("token"))
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stderr.take());
+    let http = openai_access::commands::bench::serve_load::http_client();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let failed = || {
+        rt.block_on(async {
+            let r = http
+                .get(format!("http://127.0.0.1:{port}/api/v1/syncs"))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .ok()?;
+            let v: Value = r.json().await.ok()?;
+            Some(
+                v["syncs"]
+                    .as_array()?
+                    .iter()
+                    .filter(|s| s["result"] == "failed")
+                    .count(),
+            )
+        })
+        .unwrap_or(0)
+    };
+    let deadline = Instant::now() + PATIENCE;
+    // Two failed syncs: each was logged into the closed pipe.
+    while failed() < 2 {
+        assert!(Instant::now() < deadline, "no failed syncs");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(ok.success());
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("serve did not stop on SIGTERM with its stderr closed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
 }

@@ -58,6 +58,13 @@ impl Service {
         extra: &[&str],
         env: &[(String, String)],
     ) -> Service {
+        // Everything that can fail before the child exists: a panic after it would leave
+        // the process running with no one to stop it.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let http = openai_access::commands::bench::serve_load::http_client();
         let token_file = dir.path().join("token");
         std::fs::write(&token_file, format!("{TOKEN}\n")).expect("token file");
         let mut child = bin()
@@ -100,16 +107,12 @@ impl Service {
                 );
             }
         };
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
         Service {
             child,
             url: format!("http://{listen}"),
             logs,
             rt,
-            http: openai_access::commands::bench::serve_load::http_client(),
+            http,
             dir,
         }
     }
