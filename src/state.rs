@@ -20,6 +20,7 @@ pub fn options(args: &SyncArgs) -> StateOptions {
         full: args.full,
         group_rescan: args.group_rescan_interval,
         audit_retention: args.audit_retention,
+        touched: Vec::new(),
     }
 }
 

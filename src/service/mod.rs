@@ -106,6 +106,7 @@ pub fn run(args: ServeArgs) -> Result<u8, CliError> {
         full: false,
         group_rescan: args.group_rescan_interval,
         audit_retention: args.audit_retention,
+        touched: Vec::new(),
     };
     let result = block_on(serve(
         args,

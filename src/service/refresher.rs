@@ -18,6 +18,7 @@ use crate::output::json::{self, RunInfo};
 use crate::output::summary::StateSummary;
 use crate::output::target::Target;
 use actix::prelude::*;
+use openai_access_actors::api::Call;
 use openai_access_actors::ids::OrgId;
 use openai_access_actors::review::{Snapshot, SyncInfo, diff};
 use openai_access_actors::state::{StateDir, StateOptions, prepare_on};
@@ -58,6 +59,8 @@ pub struct SyncSetup {
 pub struct SyncNow {
     pub full: bool,
     pub why: String,
+    /// Mutations just made here: the sync reads what they touched again.
+    pub touched: Vec<Call>,
 }
 
 /// Stop scheduling and store what was learned.
@@ -81,6 +84,8 @@ pub struct Refresher {
     running: Option<u64>,
     /// A sync asked for while another ran.
     asked: Option<bool>,
+    /// Mutations made here that the next sync reads back.
+    touched: Vec<Call>,
     /// Who waits for a sync with at least this id to end.
     waiters: Vec<(u64, oneshot::Sender<SyncRecord>)>,
     timer: Option<SpawnHandle>,
@@ -107,6 +112,7 @@ impl Refresher {
             schedule,
             running: None,
             asked: None,
+            touched: Vec::new(),
             waiters: Vec::new(),
             timer: None,
             stopped: false,
@@ -148,8 +154,9 @@ impl Refresher {
         self.setup.shared.started();
         tracing::info!(sync_id = id, full, "Sync started.");
         let setup = self.setup.clone();
+        let touched = std::mem::take(&mut self.touched);
         ctx.spawn(
-            run_one(setup, id, full)
+            run_one(setup, id, full, touched)
                 .into_actor(self)
                 .map(|ended, act, ctx| act.ended(ended, ctx)),
         );
@@ -201,6 +208,7 @@ impl Handler<SyncNow> for Refresher {
     fn handle(&mut self, msg: SyncNow, ctx: &mut Context<Self>) -> Self::Result {
         let (tx, rx) = oneshot::channel();
         tracing::info!(why = %msg.why, full = msg.full, "Sync asked for.");
+        self.touched.extend(msg.touched);
         let min = match self.running {
             Some(id) => {
                 self.asked = Some(self.asked.unwrap_or(false) || msg.full);
@@ -245,10 +253,11 @@ impl Handler<Shutdown> for Refresher {
 
 /// One sync from start to end: prepared against the state (resumed, incremental or full),
 /// run, written (output, then state), indexed for queries and compared with the graph served.
-async fn run_one(setup: Arc<SyncSetup>, id: u64, full: bool) -> Ended {
+async fn run_one(setup: Arc<SyncSetup>, id: u64, full: bool, touched: Vec<Call>) -> Ended {
     let started = SystemTime::now();
     let opts = StateOptions {
         full,
+        touched,
         ..setup.opts.clone()
     };
     let mut record = SyncRecord {

@@ -72,6 +72,37 @@ const IGNORED_PREFIXES: [&str; 13] = [
     "tenant.",
 ];
 
+/// What a mutation made through this process may have changed: the list its path names (a
+/// `POST` to a collection), or the list its object belongs to (its parent path), when the
+/// state holds that list; a user or an invitation alone is read alone; a deleted user is
+/// also removed from every list naming it.
+pub fn mutation_scopes(call: &Call) -> Vec<Scope> {
+    let path = call.path.as_str();
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        ["organization", "users", id] if UserId::new(*id).is_ok() => {
+            let mut s = vec![Scope::Item(Item::User((*id).to_owned()))];
+            if call.endpoint.method() == "DELETE" {
+                s.push(Scope::Naming((*id).to_owned()));
+            }
+            s
+        }
+        ["organization", "invites", id] if InviteId::new(*id).is_ok() => {
+            vec![Scope::Item(Item::Invite((*id).to_owned()))]
+        }
+        _ => {
+            let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
+            vec![Scope::Lists(
+                [path, parent]
+                    .into_iter()
+                    .filter(|p| !p.is_empty())
+                    .map(ListKey::from_path)
+                    .collect(),
+            )]
+        }
+    }
+}
+
 fn key(call: Call) -> ListKey {
     ListKey::of(&call)
 }

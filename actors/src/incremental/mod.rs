@@ -204,11 +204,30 @@ pub fn plan(
     now: i64,
     rescan: Duration,
 ) -> Result<Dirty, Fallback> {
+    plan_with(base, events, &[], now, rescan)
+}
+
+/// [`plan`], plus what `touched` (mutations this process made, e.g. a service's provisioning)
+/// may have changed: read again whether or not the audit log shows them yet, since the log
+/// may record a change a little after it is made.
+pub fn plan_with(
+    base: &[ListRecord],
+    events: &[AuditEvent],
+    touched: &[Call],
+    now: i64,
+    rescan: Duration,
+) -> Result<Dirty, Fallback> {
     let mut dirty = Dirty::default();
     let mut index: Option<Index> = None;
-    for e in events {
-        let why = || format!("{} ({})", e.kind, e.id);
-        let scopes = events::scopes(e);
+    let from_events = events
+        .iter()
+        .map(|e| (events::scopes(e), format!("{} ({})", e.kind, e.id), Some(e)));
+    let from_calls = touched
+        .iter()
+        .map(|c| (events::mutation_scopes(c), format!("made here: {c}"), None));
+    // Mutations made here first: the reason a list gives is the first found.
+    for (scopes, reason, e) in from_calls.chain(from_events) {
+        let why = || reason.clone();
         // Lists this event patches object by object: not also read whole for naming them.
         let patched: Vec<ListKey> = scopes
             .iter()
@@ -260,10 +279,15 @@ pub fn plan(
                 }
                 Scope::Everything => {
                     return Err(Fallback::Unscoped {
-                        id: e.id.clone(),
-                        kind: e.kind.clone(),
+                        id: e.map_or_else(String::new, |e| e.id.clone()),
+                        kind: e.map_or_else(|| reason.clone(), |e| e.kind.clone()),
                     });
                 }
+                // A mutation's path and its parent: only those that are lists of the state.
+                Scope::Lists(keys) if e.is_none() => keys
+                    .into_iter()
+                    .filter(|k| base.iter().any(|r| r.key == *k))
+                    .collect(),
                 Scope::Lists(keys) => keys,
                 Scope::Naming(id) => index
                     .get_or_insert_with(|| Index::of(base))

@@ -183,3 +183,57 @@ fn a_cursor_older_than_the_retention_falls_back() {
         Err(Fallback::TooOld { .. })
     ));
 }
+
+#[test]
+fn a_mutation_made_here_dirties_its_list_even_before_the_log_shows_it() {
+    let alice = UserId::new("user-alice").expect("id");
+    let add = Call::new(Endpoint::AddProjectUser, &[&p("proj-2")]);
+    let modify = Call::new(Endpoint::ModifyProjectUser, &[&p("proj-1"), &alice]);
+    let role = Call::new(Endpoint::ModifyUser, &[&alice]);
+    let d = plan_with(&base(), &[], &[add, modify, role], 300, DAY).expect("plan");
+    let lists: Vec<&str> = d.lists.keys().map(ListKey::as_str).collect();
+    assert_eq!(
+        lists,
+        [
+            "/organization/projects/proj-1/users",
+            "/organization/projects/proj-2/users",
+            "/organization/users",
+        ],
+        "the collection posted to, the one the modified member is in, and (for the user's own change) the user list, which is one page here; no key that is not a list of the state"
+    );
+    assert!(
+        d.lists[&ListKey::from_path("/organization/projects/proj-1/users")]
+            .starts_with("made here: POST "),
+        "{d:?}"
+    );
+    assert!(
+        d.lists[&ListKey::from_path("/organization/users")].contains("costs no more"),
+        "{d:?}"
+    );
+    // With a user list of many pages, the user is read alone.
+    let mut big = base();
+    big[0].pages = 200;
+    let role = Call::new(Endpoint::ModifyUser, &[&alice]);
+    let d = plan_with(&big, &[], &[role], 300, DAY).expect("plan");
+    assert!(d.lists.is_empty(), "{d:?}");
+    assert_eq!(
+        d.items.keys().cloned().collect::<Vec<_>>(),
+        [patch::Item::User("user-alice".into())]
+    );
+    // Deleting a user also reads again every list that names them.
+    let deleted = Call::new(Endpoint::DeleteUser, &[&alice]);
+    let d = plan_with(&base(), &[], &[deleted], 300, DAY).expect("plan");
+    assert!(
+        d.lists
+            .contains_key(&ListKey::of(&Call::project_users(&p("proj-1"))))
+    );
+    assert!(
+        d.lists
+            .contains_key(&ListKey::of(&Call::user_roles(&alice)))
+    );
+    // Nothing touched: the plan of the events alone.
+    assert_eq!(
+        plan_with(&base(), &[], &[], 300, DAY).expect("plan"),
+        plan(&base(), &[], 300, DAY).expect("plan")
+    );
+}

@@ -51,6 +51,11 @@ impl ListKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The list a path names (a mutation's path, or its parent).
+    pub fn from_path(path: &str) -> Self {
+        Self(path.to_owned())
+    }
 }
 
 impl std::fmt::Display for ListKey {

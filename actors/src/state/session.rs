@@ -23,6 +23,9 @@ pub struct StateOptions {
     /// How long the audit log is assumed to keep entries: a cursor older than this cannot be
     /// trusted, so the sync is full.
     pub audit_retention: Duration,
+    /// Mutations this process made since the last sync (a service's provisioning): what they
+    /// touched is read again even if the audit log does not show them yet.
+    pub touched: Vec<crate::api::Call>,
 }
 
 impl Default for StateOptions {
@@ -31,6 +34,7 @@ impl Default for StateOptions {
             full: false,
             group_rescan: Duration::from_secs(6 * 3600),
             audit_retention: Duration::from_secs(30 * 86_400),
+            touched: Vec::new(),
         }
     }
 }
@@ -261,7 +265,8 @@ async fn incremental(
 ) -> Result<(incremental::Read, Dirty), Fallback> {
     incremental::check_age(cursor, now, opts.audit_retention)?;
     let read = incremental::read(api, Some(cursor), now).await?;
-    let mut dirty = incremental::plan(base, &read.events, now, opts.group_rescan)?;
+    let mut dirty =
+        incremental::plan_with(base, &read.events, &opts.touched, now, opts.group_rescan)?;
     incremental::patch::apply(api, base, &mut dirty).await;
     Ok((read, dirty))
 }

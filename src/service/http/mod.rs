@@ -184,6 +184,7 @@ async fn sync_now(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpRe
         .send(SyncNow {
             full,
             why: "asked through the API".to_owned(),
+            touched: Vec::new(),
         })
         .await
         .map_err(|_| {

@@ -214,6 +214,7 @@ where
             .send(SyncNow {
                 full: false,
                 why: format!("{action}: {}", outcome.action),
+                touched: outcome.calls.clone(),
             })
             .await;
         match asked {

@@ -70,6 +70,17 @@ fn with_the_switch_a_grant_is_made_once_and_shows_in_the_next_query() {
         carol_holds(&s),
         "visible at once, without waiting for the schedule"
     );
+    // Read back because it was made here, not only because the audit log says so.
+    let out: Value =
+        serde_json::from_slice(&std::fs::read(s.dir.path().join("org.json")).expect("--out"))
+            .expect("json");
+    let again = &out["sync"]["state"]["read_again"];
+    assert!(
+        again
+            .to_string()
+            .contains("made here: POST /organization/projects/proj-beta/users"),
+        "{again}"
+    );
     // In the mock too.
     let org = m.org();
     let beta = org
