@@ -230,6 +230,17 @@ pub fn render(snap: &Snapshot, x: &Extras<'_>) -> String {
             format!("pending, expired {}", date(Some(i.expires_at))),
         ]
     }));
+    rows.extend(x.stale.users.iter().map(|u| {
+        vec![
+            "User".to_owned(),
+            u.user.key.to_string(),
+            u.user.email.clone().unwrap_or_default(),
+            match u.last_login_at {
+                Some(t) => format!("last sign-in {}", date(Some(t))),
+                None => "no sign-in seen".to_owned(),
+            },
+        ]
+    }));
     table(
         &mut out,
         "stale-table",

@@ -46,6 +46,24 @@ pub fn stale_text(s: &Stale) -> String {
             .map(|i| vec![label(&i.invite), date(Some(i.expires_at))])
             .collect(),
     );
+    counted(
+        &mut out,
+        "Users with no sign-in",
+        &["USER", "LAST SIGN-IN"],
+        s.users
+            .iter()
+            .map(|u| {
+                vec![
+                    label(&u.user),
+                    u.last_login_at
+                        .map_or_else(|| "none seen".to_owned(), |t| date(Some(t))),
+                ]
+            })
+            .collect(),
+    );
+    if let Some(note) = &s.users_note {
+        out.push_str(&format!("  ({note})\n"));
+    }
     out
 }
 

@@ -62,6 +62,15 @@ pub struct StateSummary {
     /// Group id → when its member list was read (RFC 3339), for lists taken from the state;
     /// the others were read by this sync.
     pub group_members_read_at: BTreeMap<String, String>,
+    /// Sign-ins seen in the audit log (`login.succeeded`): since when it has been watched
+    /// without a gap, and each user's latest.
+    pub logins: LoginsOut,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LoginsOut {
+    pub watched_since: Option<String>,
+    pub last_login_at: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -114,6 +123,15 @@ impl StateSummary {
                 .iter()
                 .map(|(g, t)| (g.clone(), rfc(*t)))
                 .collect(),
+            logins: LoginsOut {
+                watched_since: p.logins.watched_since.map(rfc),
+                last_login_at: p
+                    .logins
+                    .last
+                    .iter()
+                    .map(|(u, t)| (u.clone(), rfc(*t)))
+                    .collect(),
+            },
         }
     }
 }

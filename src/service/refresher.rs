@@ -20,7 +20,7 @@ use crate::output::target::Target;
 use actix::prelude::*;
 use openai_access_actors::api::Call;
 use openai_access_actors::ids::OrgId;
-use openai_access_actors::review::{Snapshot, SyncInfo, diff};
+use openai_access_actors::review::{LoginsSeen, Snapshot, StateInfo, SyncInfo, diff};
 use openai_access_actors::state::{StateDir, StateOptions, prepare_on};
 use openai_access_actors::{AdminClient, SyncOutcome, SyncRun, atomic};
 use serde::{Deserialize, Serialize};
@@ -341,6 +341,12 @@ async fn run_one(setup: Arc<SyncSetup>, id: u64, full: bool, touched: Vec<Call>)
             synced_at: Some(run_info.synced_at.clone()),
             base_url: Some(run_info.base_url.clone()),
             kind: Some(run_info.kind.clone()),
+            state: run_info.state.as_ref().map(|st| StateInfo {
+                logins: Some(LoginsSeen {
+                    watched_since: st.logins.watched_since.clone(),
+                    last_login_at: st.logins.last_login_at.clone(),
+                }),
+            }),
         });
         let changes = s.shared.graph().map(|old| diff(&old.snapshot, &snap));
         Ok::<_, String>((snap, changes))

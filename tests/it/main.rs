@@ -19,6 +19,7 @@ mod review;
 mod review_c1z;
 mod review_diff;
 mod review_export;
+mod review_logins;
 mod review_report;
 mod serve;
 mod simulated;

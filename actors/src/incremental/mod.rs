@@ -15,6 +15,7 @@
 //! Pure where it can be: [`plan`] takes the events, the state and the time.
 
 pub mod events;
+pub mod logins;
 pub mod patch;
 
 use crate::api::models::AuditEvent;

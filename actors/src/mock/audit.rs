@@ -17,18 +17,27 @@ use serde_json::{Map, Value, json};
 
 /// Who made a change: the admin key (through the API), or a person in the dashboard (out of
 /// band).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Actor {
     ApiKey,
     Session,
+    /// A member in their own session (a sign-in).
+    Member {
+        id: String,
+        email: String,
+    },
 }
 
 impl Actor {
-    fn json(self) -> Value {
+    fn json(&self) -> Value {
         match self {
             Actor::ApiKey => json!({
                 "type": "api_key",
                 "api_key": {"id": "key_mock_admin", "type": "user", "user": {"id": "user-mock-admin", "email": "admin@mock.example"}}
+            }),
+            Actor::Member { id, email } => json!({
+                "type": "session",
+                "session": {"user": {"id": id, "email": email}, "ip_address": "192.0.2.20"}
             }),
             Actor::Session => json!({
                 "type": "session",

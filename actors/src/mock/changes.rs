@@ -92,6 +92,11 @@ pub enum Change {
         #[serde(default)]
         payload: Value,
     },
+    /// A member signs in to the dashboard: a `login.succeeded` entry with them as the actor,
+    /// changing nothing in the org.
+    Login {
+        user: String,
+    },
 }
 
 fn not_found(what: &str, id: &str) -> ApiError {
@@ -171,7 +176,8 @@ impl Change {
             Change::AcceptInvite { .. }
             | Change::CreateServiceAccount { .. }
             | Change::CreateApiKey { .. }
-            | Change::Event { .. } => return None,
+            | Change::Event { .. }
+            | Change::Login { .. } => return None,
         };
         Some((method.to_owned(), path, body))
     }
@@ -311,6 +317,12 @@ impl Change {
                     Some(p) => e.in_project(p),
                     None => e,
                 }]
+            }
+            Change::Login { user } => {
+                store
+                    .user_pos(user)
+                    .ok_or_else(|| not_found("user", user))?;
+                vec![Event::new("login.succeeded", json!({}))]
             }
             // The API twins (`request`) were answered above.
             // Answered above, through their API twins (`request`).

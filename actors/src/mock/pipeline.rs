@@ -420,6 +420,13 @@ impl Shared {
         let events = change.apply(&mut store, &mut cx)?;
         let actor = match change {
             Change::Request { .. } => Actor::ApiKey,
+            Change::Login { user } => Actor::Member {
+                id: user.clone(),
+                email: store
+                    .user_pos(user)
+                    .and_then(|i| store.org.users[i].email.clone())
+                    .unwrap_or_default(),
+            },
             _ => Actor::Session,
         };
         store.audit.record(events, actor, now);

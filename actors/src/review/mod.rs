@@ -15,7 +15,7 @@ pub mod stale;
 pub use answers::*;
 pub use diff::{Changes, diff};
 pub use rows::AccessRow;
-pub use stale::Stale;
+pub use stale::{IdleUser, Stale};
 
 use crate::graph::{Entitlement, Grant, GrantGraph, Resource, ResourceKey, ResourceType, Traits};
 use rustc_hash::FxHashMap as HashMap;
@@ -48,6 +48,32 @@ pub struct SyncInfo {
     pub base_url: Option<String>,
     #[serde(default)]
     pub kind: Option<String>,
+    /// With a state: what the sync knew beside the graph (sign-ins seen in the audit log).
+    #[serde(default, skip_serializing)]
+    pub state: Option<StateInfo>,
+}
+
+/// The part of `sync.state` a review reads.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct StateInfo {
+    #[serde(default)]
+    pub logins: Option<LoginsSeen>,
+}
+
+/// Sign-ins seen in the audit log (`sync.state.logins`), RFC 3339.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct LoginsSeen {
+    #[serde(default)]
+    pub watched_since: Option<String>,
+    #[serde(default)]
+    pub last_login_at: std::collections::BTreeMap<String, String>,
+}
+
+/// RFC 3339 as Unix seconds.
+pub fn unix_of(t: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|d| d.timestamp())
 }
 
 /// One sync, indexed for questions.

@@ -2,7 +2,7 @@
 //! (`now`, Unix seconds), so the same file gives the same answer on any day it is asked to.
 
 use super::answers::{KeyInfo, Named};
-use super::{Snapshot, profile_int};
+use super::{Snapshot, profile_int, unix_of};
 use crate::graph::{ResourceKey, ResourceType};
 use serde::Serialize;
 
@@ -31,6 +31,18 @@ pub struct Stale {
     pub service_accounts: Vec<StaleServiceAccount>,
     /// Still `pending` although their expiry has passed.
     pub invites: Vec<OverdueInvite>,
+    /// Users with no sign-in within the window, as far as the audit log watched tells.
+    pub users: Vec<IdleUser>,
+    /// What the audit log cannot tell about sign-ins here, if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users_note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IdleUser {
+    pub user: Named,
+    /// `None`: no sign-in seen since the log has been watched.
+    pub last_login_at: Option<i64>,
 }
 
 impl Snapshot {
@@ -69,12 +81,60 @@ impl Snapshot {
                 })
             })
             .collect();
+        let (users, users_note) = self.idle_users(now, cutoff, days);
         Stale {
             as_of: now,
             days,
             api_keys: stale,
             service_accounts,
             invites,
+            users,
+            users_note,
         }
+    }
+
+    /// Users whose last sign-in seen is before `cutoff`; those with none seen only when the
+    /// log has been watched, without a gap, since before `cutoff`.
+    fn idle_users(&self, now: i64, cutoff: i64, days: u32) -> (Vec<IdleUser>, Option<String>) {
+        let Some(seen) = self
+            .sync
+            .as_ref()
+            .and_then(|s| s.state.as_ref())
+            .and_then(|s| s.logins.as_ref())
+        else {
+            return (
+                Vec::new(),
+                Some("sign-ins unknown: this sync did not watch the audit log (sync with --state, or serve, reads its login.succeeded entries)".to_owned()),
+            );
+        };
+        let since = seen.watched_since.as_deref().and_then(unix_of);
+        let whole_window = since.is_some_and(|s| s <= cutoff);
+        let users: Vec<IdleUser> = self
+            .resources_of(ResourceType::User)
+            .into_iter()
+            .filter_map(|u| {
+                let last = seen
+                    .last_login_at
+                    .get(u.id.as_str())
+                    .and_then(|t| unix_of(t));
+                let idle = match last {
+                    Some(t) => t < cutoff,
+                    None => whole_window,
+                };
+                idle.then(|| IdleUser {
+                    user: self.named(&u.key()),
+                    last_login_at: last,
+                })
+            })
+            .collect();
+        let note = match since {
+            None => Some("the audit log has not been watched without a gap yet (a first sync, a gap, or a sync that could not read it): users with no sign-in seen are not listed until it has been watched for the whole window".to_owned()),
+            Some(s) if !whole_window => Some(format!(
+                "the audit log has been watched for {} day(s), less than {days}: users with no sign-in seen are not listed yet",
+                (now - s).max(0) / DAY
+            )),
+            Some(_) => None,
+        };
+        (users, note)
     }
 }

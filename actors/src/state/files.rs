@@ -53,6 +53,9 @@ pub struct StateMeta {
     /// Where the next incremental sync reads the audit log from (its own format).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<serde_json::Value>,
+    /// Sign-ins seen in the audit log, and since when it was watched.
+    #[serde(default)]
+    pub logins: crate::incremental::logins::Logins,
 }
 
 /// The journal's first line: which sync it belongs to.

@@ -7,6 +7,7 @@ use super::{ListRecord, unix_now};
 use crate::SyncOutcome;
 use crate::api::{AdminClient, ClientConfig};
 use crate::ids::OrgId;
+use crate::incremental::logins::Logins;
 use crate::incremental::{self, AuditCursor, Dirty, Fallback};
 use crate::sync::Persistence;
 use crate::throttle::KnownLimits;
@@ -72,6 +73,8 @@ pub struct Prepared {
     /// When each group's member list taken from the state was read (group id → Unix
     /// seconds); groups read by this sync are not in it.
     pub group_members_read_at: std::collections::BTreeMap<String, i64>,
+    /// Sign-ins seen in the audit log so far, this sync's included.
+    pub logins: Logins,
     /// The audit cursor to store when the sync completes.
     cursor: Option<AuditCursor>,
 }
@@ -125,6 +128,11 @@ pub async fn prepare_on(
         .map(|m| m.limits.clone())
         .unwrap_or_default();
     let base = loaded.base;
+    let mut logins = loaded
+        .meta
+        .as_ref()
+        .map(|m| m.logins.clone())
+        .unwrap_or_default();
     // An interrupted sync of this server: resume it as it was (unless a full one is asked).
     if let Some((header, journaled)) = loaded
         .journal
@@ -150,6 +158,8 @@ pub async fn prepare_on(
         };
         let resumed = journaled.len();
         let ages = members_read_at(&base, &dirty);
+        // The entries the interrupted sync read are behind its cursor now, unseen here.
+        logins.broken();
         let journal = dir.begin(&header)?;
         return Ok(Prepared {
             persistence: Some(Persistence {
@@ -165,6 +175,7 @@ pub async fn prepare_on(
             group_members_read_at: ages,
             dirty,
             limits,
+            logins,
             cursor,
         });
     }
@@ -183,18 +194,43 @@ pub async fn prepare_on(
         return Err(Refused::ServerFailing(f));
     }
     let (kind, fallback, events, audit_pages, dirty, cursor, base) = match attempt {
-        Ok((read, dirty)) => (
-            SyncKind::Incremental,
-            None,
-            read.events.len(),
-            read.pages,
-            dirty,
-            read.next,
-            base,
-        ),
+        Ok((read, dirty)) => {
+            if let Some(from) = last.as_ref().map(|c| c.from) {
+                logins.saw(&read.events, from);
+            }
+            (
+                SyncKind::Incremental,
+                None,
+                read.events.len(),
+                read.pages,
+                dirty,
+                read.next,
+                base,
+            )
+        }
         Err(why) => {
-            // A full sync reads the log's newest page only to set the next sync's cursor.
-            let (cursor, pages) = match incremental::read(api, None, now).await {
+            // A full sync asked for (a periodic reconciliation) still reads the log from where
+            // the last sync ended, for the sign-ins it holds; otherwise it reads the newest
+            // page only, to set the next sync's cursor, and sign-ins seen before it can no
+            // longer be joined up with those after.
+            let watched = match (&why, &last) {
+                (Fallback::Asked, Some(c)) => incremental::read(api, Some(c), now)
+                    .await
+                    .ok()
+                    .map(|r| (r, c.from)),
+                _ => None,
+            };
+            let read = match watched {
+                Some((r, from)) => {
+                    logins.saw(&r.events, from);
+                    Ok(r)
+                }
+                None => {
+                    logins.broken();
+                    incremental::read(api, None, now).await
+                }
+            };
+            let (cursor, pages) = match read {
                 Ok(r) => (r.next, r.pages),
                 Err(e) => {
                     tracing::warn!(reason = %e, "The next sync cannot be incremental either.");
@@ -244,6 +280,7 @@ pub async fn prepare_on(
         group_members_read_at: ages,
         dirty,
         limits,
+        logins,
         cursor,
     })
 }
@@ -296,6 +333,7 @@ impl Prepared {
                 .cursor
                 .as_ref()
                 .and_then(|c| serde_json::to_value(c).ok()),
+            logins: self.logins.clone(),
         };
         dir.commit(&meta)
     }

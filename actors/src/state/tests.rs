@@ -40,6 +40,7 @@ fn meta() -> StateMeta {
         lists: 2,
         limits: Default::default(),
         audit: None,
+        logins: Default::default(),
     }
 }
 

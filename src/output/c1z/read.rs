@@ -277,6 +277,8 @@ impl<'c> Sync<'c> {
                 .or_else(|| Some(self.ended.clone())),
             base_url: None,
             kind: Some(self.kind.clone()),
+            // A .c1z holds the graph only: no sign-ins.
+            state: None,
         };
         C1zSync {
             snapshot: Snapshot::from_parts(
