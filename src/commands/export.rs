@@ -4,7 +4,7 @@ use crate::cli::{ExportArgs, ExportFormat};
 use crate::exit::CliError;
 use crate::output::access_table::{ACCESS_COLUMNS, Cell, access_cells};
 use openai_access_actors::atomic;
-use openai_access_actors::review::AccessRow;
+use openai_access_actors::review::Snapshot;
 use std::io::Write;
 use std::path::Path;
 
@@ -30,21 +30,24 @@ pub fn run(args: ExportArgs) -> Result<u8, CliError> {
         Some(crate::output::target::writable_file(&args.out)?)
     };
     let snap = super::review::load(&args.source)?;
-    let rows = snap.access_rows();
+    // The workbook's sheets each need the whole table; the CSV takes one row at a time.
+    let mut written = 0usize;
     let xlsx = match format {
-        ExportFormat::Xlsx => Some(
-            crate::output::xlsx::workbook(&snap, &rows).map_err(|e| {
+        ExportFormat::Xlsx => {
+            let rows = snap.access_rows();
+            written = rows.len();
+            Some(crate::output::xlsx::workbook(&snap, &rows).map_err(|e| {
                 CliError::fatal(format!(
                     "cannot build the workbook: {e} (a sheet holds at most {} rows; write CSV for more)",
                     crate::output::xlsx::MAX_ROWS
                 ))
-            })?,
-        ),
+            })?)
+        }
         ExportFormat::Csv => None,
     };
-    let fill = |w: &mut dyn Write| match &xlsx {
+    let mut fill = |w: &mut dyn Write| match &xlsx {
         Some(bytes) => w.write_all(bytes),
-        None => write_csv(&rows, w),
+        None => write_csv(&snap, w, &mut written),
     };
     if to_stdout {
         let mut stdout = std::io::stdout().lock();
@@ -54,7 +57,7 @@ pub fn run(args: ExportArgs) -> Result<u8, CliError> {
     } else if let Some(out) = &out {
         atomic::write_atomically(out, fill)
             .map_err(|e| CliError::io(format!("cannot write {}", out.display()), e))?;
-        crate::console::info(&format!("{} rows written to {}", rows.len(), out.display()));
+        crate::console::info(&format!("{written} rows written to {}", out.display()));
     }
     Ok(0)
 }
@@ -67,24 +70,28 @@ fn extension(p: &Path) -> Option<String> {
 /// Text from the org (names, emails) that a spreadsheet would run as a formula is quoted: a
 /// display name such as `=HYPERLINK(...)` must reach the auditor as text (OWASP's advice for
 /// CSV injection: a leading apostrophe). The workbook needs none: its cells are typed text.
-fn csv_text(cell: &Cell) -> std::borrow::Cow<'_, str> {
+fn csv_text<'a>(cell: &'a Cell<'_>) -> std::borrow::Cow<'a, str> {
     match cell {
         Cell::Text(t) if t.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{t}").into(),
-        Cell::Text(t) => t.as_str().into(),
-        Cell::Bool(b) => b.to_string().into(),
+        Cell::Text(t) => t.as_ref().into(),
+        Cell::Bool(true) => "true".into(),
+        Cell::Bool(false) => "false".into(),
     }
 }
 
-fn write_csv(rows: &[AccessRow], w: &mut dyn Write) -> std::io::Result<()> {
+fn write_csv(snap: &Snapshot, w: &mut dyn Write, written: &mut usize) -> std::io::Result<()> {
     let mut csv = csv::Writer::from_writer(w);
     let io = std::io::Error::other;
     csv.write_record(ACCESS_COLUMNS).map_err(io)?;
-    for r in rows {
-        for c in &access_cells(r) {
+    // Counted afresh: a second attempt at the write starts again.
+    *written = 0;
+    snap.each_access_row(|r| {
+        for c in &access_cells(&r) {
             csv.write_field(csv_text(c).as_bytes()).map_err(io)?;
         }
+        *written += 1;
         // No more fields: ends the record.
-        csv.write_record(None::<&[u8]>).map_err(io)?;
-    }
+        csv.write_record(None::<&[u8]>).map_err(io)
+    })?;
     csv.flush()
 }

@@ -3,6 +3,7 @@
 
 use super::review_text::iso_time;
 use openai_access_actors::review::AccessRow;
+use std::borrow::Cow;
 
 /// The access table's columns, as in the CSV.
 pub const ACCESS_COLUMNS: [&str; 15] = [
@@ -23,37 +24,38 @@ pub const ACCESS_COLUMNS: [&str; 15] = [
     "grant_id",
 ];
 
-/// One cell: text, or a yes/no.
-pub enum Cell {
-    Text(String),
+/// One cell: text (borrowed from the row where it can be: a million-row export copies no
+/// text it does not have to), or a yes/no.
+pub enum Cell<'a> {
+    Text(Cow<'a, str>),
     Bool(bool),
 }
 
-impl From<String> for Cell {
+impl From<String> for Cell<'_> {
     fn from(s: String) -> Self {
-        Cell::Text(s)
+        Cell::Text(Cow::Owned(s))
     }
 }
 
-impl From<&str> for Cell {
-    fn from(s: &str) -> Self {
-        Cell::Text(s.to_owned())
+impl<'a> From<&'a str> for Cell<'a> {
+    fn from(s: &'a str) -> Self {
+        Cell::Text(Cow::Borrowed(s))
     }
 }
 
-impl From<bool> for Cell {
+impl From<bool> for Cell<'_> {
     fn from(b: bool) -> Self {
         Cell::Bool(b)
     }
 }
 
 /// A date cell: ISO-8601, empty when there is none.
-pub fn date(t: Option<i64>) -> Cell {
-    Cell::Text(iso_time(t).unwrap_or_default())
+pub fn date(t: Option<i64>) -> Cell<'static> {
+    Cell::Text(Cow::Owned(iso_time(t).unwrap_or_default()))
 }
 
 /// One row's cells, in [`ACCESS_COLUMNS`] order.
-pub fn access_cells(r: &AccessRow) -> Vec<Cell> {
+pub fn access_cells(r: &AccessRow) -> Vec<Cell<'_>> {
     vec![
         r.principal_kind.into(),
         r.principal_id.as_str().into(),

@@ -50,7 +50,7 @@ pub fn workbook(snap: &Snapshot, rows: &[AccessRow]) -> Result<Vec<u8>, XlsxErro
             for (c, cell) in row.iter().enumerate() {
                 let (r, col) = (r as u32 + 1, c as u16);
                 match cell {
-                    Cell::Text(s) => ws.write_string(r, col, s)?,
+                    Cell::Text(s) => ws.write_string(r, col, s.as_ref())?,
                     Cell::Bool(b) => ws.write_boolean(r, col, *b)?,
                 };
             }
@@ -85,8 +85,8 @@ pub fn workbook(snap: &Snapshot, rows: &[AccessRow]) -> Result<Vec<u8>, XlsxErro
             let owner = k.owner.as_ref();
             vec![
                 Cell::from(k.key.key.resource_type.as_str()),
-                k.key.key.id.as_str().into(),
-                k.key.name.as_str().into(),
+                k.key.key.id.to_string().into(),
+                k.key.name.into(),
                 k.scope
                     .as_ref()
                     .map_or_else(String::new, ResourceKey::to_string)
@@ -153,7 +153,7 @@ pub fn workbook(snap: &Snapshot, rows: &[AccessRow]) -> Result<Vec<u8>, XlsxErro
                 .resource(&o.key)
                 .and_then(|u| profile_int(u, "added_at"));
             vec![
-                Cell::from(o.key.id.as_str()),
+                Cell::from(o.key.id.to_string()),
                 o.name.into(),
                 o.email.unwrap_or_default().into(),
                 date(added),

@@ -123,9 +123,12 @@ impl Snapshot {
 
     /// The JSON a sync wrote (`sync --out FILE.json`), read as it streams in (a `large`
     /// sync is half a gigabyte: it is never held whole).
-    pub fn from_json(reader: impl std::io::Read) -> Result<Self, ReviewError> {
-        let reader = std::io::BufReader::with_capacity(1 << 20, reader);
-        let f: SyncFile = serde_json::from_reader(reader).map_err(|e| {
+    pub fn from_json(mut reader: impl std::io::Read) -> Result<Self, ReviewError> {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| ReviewError::NotASync(format!("cannot read it: {e}")))?;
+        let f: SyncFile = serde_json::from_slice(&bytes).map_err(|e| {
             ReviewError::NotASync(if e.is_syntax() || e.is_eof() {
                 format!("not JSON, or cut short: {e}")
             } else {

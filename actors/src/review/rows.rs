@@ -35,34 +35,46 @@ pub struct AccessRow {
 impl Snapshot {
     /// Every grant, then the latent grants of every pending invitation (by invitation id).
     pub fn access_rows(&self) -> Vec<AccessRow> {
-        let mut rows: Vec<AccessRow> = self
-            .grants()
-            .iter()
-            .map(|g| {
-                let held = self.paths(g);
-                self.row(
-                    &g.principal,
-                    &g.resource,
-                    g.entitlement.to_string(),
-                    &held,
-                    g.immutable,
-                    g.id().to_string(),
-                )
-            })
-            .collect();
+        let mut rows = Vec::with_capacity(self.grants().len());
+        self.each_access_row(|r| {
+            rows.push(r);
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .unwrap_or_else(|e| match e {});
+        rows
+    }
+
+    /// [`Snapshot::access_rows`] one row at a time, in the same order, to a writer that
+    /// needs only the row at hand (a million-row CSV need not hold the table). Stops at the
+    /// first error `f` returns.
+    pub fn each_access_row<E>(
+        &self,
+        mut f: impl FnMut(AccessRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for g in self.grants() {
+            let held = self.paths(g);
+            f(self.row(
+                &g.principal,
+                &g.resource,
+                g.entitlement.to_string(),
+                &held,
+                g.immutable,
+                g.id().to_string(),
+            ))?;
+        }
         for invite in self.pending_invites() {
             for h in self.latent_grants(invite) {
-                rows.push(self.row(
+                f(self.row(
                     &invite.key(),
                     &h.resource.key,
                     h.entitlement,
                     &h.paths,
                     h.immutable,
                     h.grant,
-                ));
+                ))?;
             }
         }
-        rows
+        Ok(())
     }
 
     fn row(
@@ -75,7 +87,6 @@ impl Snapshot {
         grant_id: String,
     ) -> AccessRow {
         let p = self.resource(principal);
-        let r = self.named(resource);
         AccessRow {
             principal_kind: kind(principal.resource_type, p),
             principal_id: principal.id.as_str().to_owned(),
@@ -86,12 +97,24 @@ impl Snapshot {
             principal_email: p.and_then(email_of).unwrap_or_default().to_owned(),
             resource_type: resource.resource_type.as_str(),
             resource_id: resource.id.as_str().to_owned(),
-            resource_name: r.name,
+            resource_name: self.resource(resource).map_or_else(
+                || resource.id.as_str().to_owned(),
+                |r| r.display_name.clone(),
+            ),
             entitlement_name: self
                 .entitlement(&entitlement)
                 .map_or_else(|| entitlement.clone(), |e| e.display_name.clone()),
             entitlement,
-            held: paths.iter().map(path_text).collect::<Vec<_>>().join("; "),
+            held: paths
+                .iter()
+                .enumerate()
+                .fold(String::new(), |mut held, (i, p)| {
+                    if i > 0 {
+                        held.push_str("; ");
+                    }
+                    held.push_str(&path_text(p));
+                    held
+                }),
             immutable,
             pending: paths.iter().any(|p| matches!(p, Path::Invitation { .. })),
             principal_since: p
