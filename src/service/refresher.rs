@@ -183,13 +183,16 @@ impl Refresher {
             tracing::warn!(sync_id = r.id, kind = %r.kind, result = r.result, error = r.error.as_deref().unwrap_or(""), "Sync did not complete; serving the last complete graph.");
         }
         let id = r.id;
+        let record = e.record.clone();
+        // The graph is served before anyone waiting hears the sync ended: an answer that says
+        // "visible" must be true of the very next query.
+        self.setup.shared.ended(e.record, e.graph);
         let (done, waiting): (Vec<_>, Vec<_>) =
             self.waiters.drain(..).partition(|(min, _)| *min <= id);
         self.waiters = waiting;
         for (_, tx) in done {
-            let _ = tx.send(e.record.clone());
+            let _ = tx.send(record.clone());
         }
-        self.setup.shared.ended(e.record, e.graph);
         self.plan_next(ctx);
     }
 }
