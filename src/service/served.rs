@@ -197,31 +197,35 @@ impl Shared {
             d.0 += record.duration_s;
             d.1 += 1;
         }
+        // In this order: whoever sees readiness change (last) also sees the sync in the
+        // history and its graph served.
         {
-            let mut f = write(&self.freshness);
-            f.running = false;
-            match &graph {
-                Some(g) => {
-                    f.served_synced_at = Some(g.synced_at);
-                    f.failures = 0;
-                }
-                None => f.failures += 1,
+            let mut h = write(&self.history);
+            if h.len() == HISTORY {
+                h.pop_front();
             }
+            h.push_back(record);
         }
+        let synced_at = graph.as_ref().map(|g| g.synced_at);
         if let Some(g) = graph {
             *write(&self.graph) = Some(Arc::new(g));
         }
-        let mut h = write(&self.history);
-        if h.len() == HISTORY {
-            h.pop_front();
+        let mut f = write(&self.freshness);
+        f.running = false;
+        match synced_at {
+            Some(at) => {
+                f.served_synced_at = Some(at);
+                f.failures = 0;
+            }
+            None => f.failures += 1,
         }
-        h.push_back(record);
     }
 
     /// A graph read at start (from --out), served until the first sync replaces it.
     pub fn loaded(&self, graph: Served) {
-        write(&self.freshness).served_synced_at = Some(graph.synced_at);
+        let at = graph.synced_at;
         *write(&self.graph) = Some(Arc::new(graph));
+        write(&self.freshness).served_synced_at = Some(at);
     }
 
     pub fn count_provisioning(&self, action: &'static str, result: &'static str) {
