@@ -1,6 +1,6 @@
 //! `openai-access sync`: run a full sync and write the grant graph.
 
-use crate::cli::{OutputFormat, SyncArgs};
+use crate::cli::SyncArgs;
 use crate::console;
 use crate::exit::{self, CliError};
 use crate::interrupt;
@@ -12,7 +12,6 @@ use crate::output::target::Target;
 use crate::progress;
 use crate::settings;
 use crate::state;
-use openai_access_actors::atomic;
 use openai_access_actors::block_on;
 use openai_access_actors::{EngineError, SyncConfig, SyncRun};
 use openai_access_actors::{SyncError, SyncOutcome};
@@ -181,25 +180,12 @@ fn write_output(
         ),
         _ => (path.clone(), target.append, Written::Target(path.clone())),
     };
-    match target.format {
-        OutputFormat::Json => atomic::write_atomically(&dest, |w| json::write(outcome, run, w))
-            .map_err(|e| CliError::io(format!("cannot write {}", dest.display()), e))?,
-        OutputFormat::C1z => {
-            let sync_type = if partial {
-                SyncType::Partial
-            } else {
-                SyncType::Full
-            };
-            let report = crate::output::write_c1z_output(outcome, &dest, append, sync_type)?;
-            tracing::info!(
-                path = %dest.display(),
-                bytes = report.bytes_written,
-                full_syncs_in_file = report.full_syncs_in_file,
-                elapsed_ms = report.elapsed.as_millis() as u64,
-                "Wrote .c1z."
-            );
-        }
-    }
+    let sync_type = if partial {
+        SyncType::Partial
+    } else {
+        SyncType::Full
+    };
+    crate::output::write_sync(outcome, run, &dest, target.format, append, sync_type)?;
     Ok(written)
 }
 

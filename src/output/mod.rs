@@ -15,6 +15,36 @@ use openai_access_actors::SyncOutcome;
 use std::path::Path;
 use std::time::SystemTime;
 
+/// Writes a finished sync to `path` as `format`, atomically: JSON replaces the file; a .c1z
+/// records it as a sync of `sync_type`, `append`ed to the file's earlier syncs or alone. The
+/// one writer of the CLI's `sync` and of the service.
+pub fn write_sync(
+    outcome: &SyncOutcome,
+    run: &json::RunInfo,
+    path: &Path,
+    format: crate::cli::OutputFormat,
+    append: bool,
+    sync_type: c1z::SyncType,
+) -> Result<(), CliError> {
+    match format {
+        crate::cli::OutputFormat::Json => {
+            openai_access_actors::atomic::write_atomically(path, |w| json::write(outcome, run, w))
+                .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e))
+        }
+        crate::cli::OutputFormat::C1z => {
+            let report = write_c1z_output(outcome, path, append, sync_type)?;
+            tracing::info!(
+                path = %path.display(),
+                bytes = report.bytes_written,
+                full_syncs_in_file = report.full_syncs_in_file,
+                elapsed_ms = report.elapsed.as_millis() as u64,
+                "Wrote .c1z."
+            );
+            Ok(())
+        }
+    }
+}
+
 /// Writes the sync as a v1 .c1z (Baton's format), atomically; `append` keeps the file's
 /// earlier full syncs (the last two stay, so `baton diff` works).
 pub fn write_c1z_output(

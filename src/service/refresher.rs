@@ -12,9 +12,8 @@
 
 use super::schedule::{Clock, Schedule};
 use super::served::{Served, Shared, SyncRecord};
-use crate::cli::OutputFormat;
 use crate::output::c1z::SyncType;
-use crate::output::json::{self, RunInfo};
+use crate::output::json::RunInfo;
 use crate::output::summary::StateSummary;
 use crate::output::target::Target;
 use actix::prelude::*;
@@ -388,18 +387,8 @@ fn write_output(o: &SyncOutcome, run: &RunInfo, t: &Target) -> Result<(), String
     let Some(path) = &t.path else {
         return Ok(());
     };
-    let cannot = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
-    match t.format {
-        OutputFormat::Json => {
-            atomic::write_atomically(path, |w| json::write(o, run, w)).map_err(|e| cannot(&e))
-        }
-        OutputFormat::C1z => {
-            let append = path.exists();
-            crate::output::write_c1z_output(o, path, append, SyncType::Full)
-                .map(|_| ())
-                .map_err(|e| cannot(&e))
-        }
-    }
+    crate::output::write_sync(o, run, path, t.format, path.exists(), SyncType::Full)
+        .map_err(|e| e.to_string())
 }
 
 fn read_ledger(state: &StateDir) -> Ledger {

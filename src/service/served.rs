@@ -149,7 +149,7 @@ pub struct Shared {
     graph: RwLock<Option<Arc<Served>>>,
     history: RwLock<VecDeque<SyncRecord>>,
     freshness: RwLock<Freshness>,
-    pub counters: Mutex<Counters>,
+    counters: Mutex<Counters>,
 }
 
 /// A poisoned lock means a panic elsewhere mid-write; the data is still the last whole value
