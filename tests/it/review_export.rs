@@ -112,3 +112,75 @@ fn the_workbook_has_every_view_with_frozen_filtered_headers_and_the_csvs_rows() 
         assert!(xml.contains("<autoFilter"), "sheet {n}");
     }
 }
+
+/// `small`, synced from the mock: hundreds of grants and several pending invitations.
+fn small_snapshot() -> openai_access_actors::review::Snapshot {
+    let dir = tempfile::tempdir().expect("tmp");
+    let json = dir.path().join("small.json");
+    let o = bin()
+        .args(["sync", "--mock", "small", "--no-progress", "--out"])
+        .arg(&json)
+        .output()
+        .expect("run sync");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let file = std::fs::File::open(&json).expect("small.json");
+    openai_access_actors::review::Snapshot::from_json(file).expect("small reads")
+}
+
+/// The CSV made in pieces on every core equals the one made in one piece, byte for byte,
+/// wherever the pieces are cut (inside the grants, at the turn to the invitations, inside
+/// them), and counts every row once.
+#[test]
+fn the_csv_made_in_pieces_is_the_csv_made_whole() {
+    use openai_access::commands::export::write_csv_in_pieces;
+    let snap = small_snapshot();
+    let sources = snap.access_row_sources();
+    let grants = snap.grants().len();
+    let rows = snap.access_rows().len();
+    assert!(
+        sources >= grants + 3,
+        "small has several pending invitations"
+    );
+    let mut whole = Vec::new();
+    assert_eq!(
+        write_csv_in_pieces(&snap, &mut whole, sources).expect("csv"),
+        rows
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&whole).lines().count(),
+        rows + 1,
+        "the header and a line per row"
+    );
+    for piece in [1, 2, 3, 7, 100, grants - 1, grants, grants + 1, sources - 1] {
+        let mut cut = Vec::new();
+        assert_eq!(
+            write_csv_in_pieces(&snap, &mut cut, piece).expect("csv"),
+            rows,
+            "pieces of {piece}"
+        );
+        assert!(cut == whole, "pieces of {piece} differ from the whole");
+    }
+}
+
+/// A write that fails part-way (a full disk) ends the export with that error: the makers
+/// ahead of the writer stop instead of waiting forever to hand over their pieces.
+#[test]
+fn a_failed_csv_write_stops_every_maker() {
+    use openai_access::commands::export::write_csv_in_pieces;
+    struct FullAfter(usize);
+    impl std::io::Write for FullAfter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0 < buf.len() {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.0 -= buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let snap = small_snapshot();
+    let e = write_csv_in_pieces(&snap, &mut FullAfter(2_000), 1).expect_err("the disk filled");
+    assert_eq!(e.to_string(), "disk full");
+}
