@@ -179,6 +179,17 @@ fn bad_input_is_refused_with_exit_2_naming_what_was_wrong() {
     let truncated = dir.path().join("cut.json");
     let full = std::fs::read(tiny()).expect("golden");
     std::fs::write(&truncated, &full[..full.len() / 2]).expect("write");
+    // A sync whose third grant lost its principal: named by its place among the grants.
+    let mut broken: serde_json::Value = serde_json::from_slice(&full).expect("golden");
+    let grants = broken["grants"].as_array_mut().expect("grants");
+    let count = grants.len();
+    grants[2]
+        .as_object_mut()
+        .expect("a grant")
+        .remove("principal");
+    let broken_grant = dir.path().join("broken.json");
+    std::fs::write(&broken_grant, broken.to_string()).expect("write");
+    let third = format!("grant 3 of {count}: missing field `principal`");
     // A .c1z cut short: its header, then half of its compressed database.
     let whole = dir.path().join("whole.c1z");
     let o = run(&[
@@ -233,6 +244,7 @@ fn bad_input_is_refused_with_exit_2_naming_what_was_wrong() {
         (path(&text), "not JSON"),
         (path(&other_json), "not a sync written by openai-access"),
         (path(&truncated), "not JSON"),
+        (path(&broken_grant), &third),
         (path(&c1z), "decompressing"),
         (path(&dir.path().join("missing.json")), "cannot read"),
     ] {

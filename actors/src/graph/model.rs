@@ -137,6 +137,12 @@ impl Grant {
             principal: self.principal.clone(),
         }
     }
+
+    /// Its id as text, written from its parts without building a [`GrantId`] (whose parts
+    /// are copies): for code that goes over every grant.
+    pub fn id_text(&self) -> impl std::fmt::Display + '_ {
+        IdOf(self)
+    }
 }
 
 /// The grant id written from its parts, without building a `GrantId` (once per grant in every

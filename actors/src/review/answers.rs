@@ -155,7 +155,7 @@ impl Snapshot {
 
     fn held(&self, g: &Grant) -> Held {
         Held {
-            grant: g.id().to_string(),
+            grant: g.id_text().to_string(),
             resource: self.named(&g.resource),
             entitlement: g.entitlement.to_string(),
             entitlement_name: self.entitlement_name(&g.entitlement),
@@ -331,7 +331,7 @@ impl Snapshot {
             })
             .collect();
         Explanation {
-            grant: g.id().to_string(),
+            grant: g.id_text().to_string(),
             principal: self.named(&g.principal),
             resource: self.named(&g.resource),
             entitlement_name: self.entitlement_name(&g.entitlement),

@@ -55,7 +55,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Changes {
         s.grants()
             .iter()
             .enumerate()
-            .map(|(i, g)| (g.id().to_string(), i))
+            .map(|(i, g)| (g.id_text().to_string(), i))
             .collect()
     };
     let (before, after) = (ids(old), ids(new));
@@ -106,7 +106,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Changes {
         });
     }
     let change = |s: &Snapshot, g: &Grant| GrantChange {
-        grant: g.id().to_string(),
+        grant: g.id_text().to_string(),
         principal: s.named(&g.principal),
         resource: s.named(&g.resource),
         entitlement: g.entitlement.to_string(),

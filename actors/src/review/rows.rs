@@ -75,7 +75,7 @@ impl Snapshot {
                 g.entitlement.to_string(),
                 &held,
                 g.immutable,
-                g.id().to_string(),
+                g.id_text().to_string(),
             ))?;
         }
         if sources.end <= grants.len() {

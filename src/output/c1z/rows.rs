@@ -61,12 +61,16 @@ pub fn check_references(graph: &GrantGraph) -> Result<(), C1zError> {
             return Err(missing(
                 "entitlement",
                 gr.entitlement.to_string(),
-                &gr.id().to_string(),
+                &gr.id_text().to_string(),
             ));
         }
         for key in [&gr.principal, &gr.resource] {
             if graph.resource(key).is_none() {
-                return Err(missing("resource", key.to_string(), &gr.id().to_string()));
+                return Err(missing(
+                    "resource",
+                    key.to_string(),
+                    &gr.id_text().to_string(),
+                ));
             }
         }
     }
@@ -218,7 +222,7 @@ fn grant_row(
     } else {
         Vec::new()
     };
-    let external_id = gr.id().to_string();
+    let external_id = gr.id_text().to_string();
     let data = GrantPreEncoded {
         entitlement: stubs.get(&gr.entitlement).cloned().unwrap_or_default(),
         principal: convert::principal_stub(&gr.principal).encode_to_vec(),

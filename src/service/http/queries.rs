@@ -194,7 +194,7 @@ pub async fn grants(state: web::Data<AppState>, q: web::Query<GrantFilter>) -> A
         (None, None) => {
             let grants = snap.grants();
             let start = q.after.as_deref().map_or(0, |a| {
-                grants.partition_point(|g| g.id().to_string().as_str() <= a)
+                grants.partition_point(|g| g.id_text().to_string().as_str() <= a)
             });
             Box::new(grants[start..].iter())
         }
@@ -210,7 +210,7 @@ pub async fn grants(state: web::Data<AppState>, q: web::Query<GrantFilter>) -> A
         {
             continue;
         }
-        let id = gr.id().to_string();
+        let id = gr.id_text().to_string();
         if after.is_some_and(|a| id.as_str() <= a) {
             continue;
         }
