@@ -59,6 +59,7 @@ pub fn run(args: ExportArgs) -> Result<u8, CliError> {
             .map_err(|e| CliError::io(format!("cannot write {}", out.display()), e))?;
         crate::console::info(&format!("{written} rows written to {}", out.display()));
     }
+    super::review::end_with([snap]);
     Ok(0)
 }
 

@@ -37,6 +37,7 @@ pub fn access(args: AccessArgs) -> Result<u8, CliError> {
     let who = snap.find(t, query).map_err(review_error)?.key();
     let answer = snap.access(&who).map_err(review_error)?;
     emit(args.source.json, &answer, || access_text(&answer))?;
+    end_with([snap]);
     Ok(0)
 }
 
@@ -50,6 +51,7 @@ pub fn who(args: WhoArgs) -> Result<u8, CliError> {
     let key = resource_key(&snap, &args.resource)?;
     let answer = snap.who(&key).map_err(review_error)?;
     emit(args.source.json, &answer, || who_text(&answer))?;
+    end_with([snap]);
     Ok(0)
 }
 
@@ -57,6 +59,7 @@ pub fn explain(args: ExplainArgs) -> Result<u8, CliError> {
     let snap = load(&args.source)?;
     let answer = snap.explain(args.grant.trim()).map_err(review_error)?;
     emit(args.source.json, &answer, || explain_text(&answer))?;
+    end_with([snap]);
     Ok(0)
 }
 
@@ -78,6 +81,13 @@ fn focused(
     warn_unreadable(path, read.unreadable);
     warn_if_partial(&read.snapshot);
     Ok(read.snapshot)
+}
+
+/// The graphs a command answered from, not freed: these commands are the CLI's, one per
+/// process, and the process ends with the answer. Handing a `large` graph (a million grants)
+/// back to the OS at exit saves freeing it object by object (0.2 s of a 1.6 s `access`).
+pub(crate) fn end_with(snaps: impl IntoIterator<Item = Snapshot>) {
+    snaps.into_iter().for_each(std::mem::forget);
 }
 
 fn is_c1z(path: &Path) -> bool {
@@ -126,6 +136,7 @@ pub fn stale(args: StaleArgs) -> Result<u8, CliError> {
     let snap = load(&args.source)?;
     let answer = snap.stale(args.window.now(), args.window.stale_days);
     emit(args.source.json, &answer, || stale_text(&answer))?;
+    end_with([snap]);
     Ok(0)
 }
 
@@ -147,6 +158,7 @@ pub fn report(args: ReportArgs) -> Result<u8, CliError> {
     openai_access_actors::atomic::write_atomically(&out, |w| w.write_all(page.as_bytes()))
         .map_err(|e| CliError::io(format!("cannot write {}", out.display()), e))?;
     console::info(&format!("Wrote {}.", out.display()));
+    end_with(previous.into_iter().chain([snap]));
     Ok(0)
 }
 
@@ -193,6 +205,7 @@ pub fn diff(args: DiffArgs) -> Result<u8, CliError> {
     };
     let changes = openai_access_actors::review::diff(&old, &new);
     emit(args.json, &changes, || changes_text(&changes, &old, &new))?;
+    end_with([old, new]);
     Ok(u8::from(!changes.is_empty()))
 }
 
