@@ -2,7 +2,7 @@
 //! readable without JavaScript; a few lines of script add search and sorting to the tables.
 //! Every text from the org is escaped: a display name is data, never markup.
 
-use super::review_text::date;
+use super::review_text::{date, how};
 use openai_access_actors::graph::ResourceType;
 use openai_access_actors::review::{Changes, Snapshot, Stale, email_of, profile_int, profile_str};
 use std::fmt::Write as _;
@@ -293,6 +293,18 @@ pub fn render(snap: &Snapshot, x: &Extras<'_>) -> String {
                 "grant removed".to_owned(),
                 g.principal.key.to_string(),
                 g.grant.clone(),
+            ]
+        }));
+        rows.extend(c.held_changes.iter().map(|h| {
+            vec![
+                "held differently".to_owned(),
+                h.principal.key.to_string(),
+                format!(
+                    "{}: {} → {}",
+                    h.grant,
+                    how(&h.from, false),
+                    how(&h.to, false)
+                ),
             ]
         }));
         rows.extend(

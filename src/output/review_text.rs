@@ -90,12 +90,13 @@ pub fn changes_text(c: &Changes, old: &Snapshot, new: &Snapshot) -> String {
     }
     let n = |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
     let mut out = format!(
-        "Changes from {} to {}: {}, {} added, {} removed; resources: {} added, {} removed\n",
+        "Changes from {} to {}: {}, {} added, {} removed, {} held differently; resources: {} added, {} removed\n",
         when(old),
         when(new),
         n(c.role_changes.len(), "role change", "role changes"),
         n(c.grants_added.len(), "grant", "grants"),
         c.grants_removed.len(),
+        c.held_changes.len(),
         c.resources_added.len(),
         c.resources_removed.len(),
     );
@@ -135,6 +136,20 @@ pub fn changes_text(c: &Changes, old: &Snapshot, new: &Snapshot) -> String {
     };
     section(&mut out, "Grants added", grants(&c.grants_added, "+"));
     section(&mut out, "Grants removed", grants(&c.grants_removed, "-"));
+    section(
+        &mut out,
+        "Held differently (the same access, other reasons)",
+        c.held_changes
+            .iter()
+            .map(|h| {
+                vec![
+                    format!("  ~ {}", h.grant),
+                    label(&h.principal),
+                    format!("{} -> {}", how(&h.from, false), how(&h.to, false)),
+                ]
+            })
+            .collect(),
+    );
     let res = |v: &[Named], sign: &str| {
         v.iter()
             .map(|r| {
@@ -168,7 +183,7 @@ fn label(n: &Named) -> String {
     s
 }
 
-fn how(paths: &[Path], immutable: bool) -> String {
+pub(crate) fn how(paths: &[Path], immutable: bool) -> String {
     let mut parts: Vec<String> = paths.iter().map(path_text).collect();
     if immutable {
         parts.push("immutable".to_owned());

@@ -370,6 +370,7 @@ async fn run_one(setup: Arc<SyncSetup>, id: u64, full: bool, touched: Vec<Call>)
         c.role_changes.len()
             + c.grants_added.len()
             + c.grants_removed.len()
+            + c.held_changes.len()
             + c.resources_added.len()
             + c.resources_removed.len()
     });

@@ -177,6 +177,38 @@ fn a_diff_shows_exactly_the_changes_made_and_a_role_swap_as_one_change() {
         1,
         "Bob holds Alpha's grants directly too: {removed:?}"
     );
+    // ... and those grants, still his, now rest on the direct grant alone: the same access
+    // for other reasons, which a reviewer must see (revoking the direct grant now removes it).
+    let tiny: Value =
+        serde_json::from_slice(&std::fs::read(&before).expect("before")).expect("json");
+    let mut through_eng: Vec<String> = tiny["grants"]
+        .as_array()
+        .expect("grants")
+        .iter()
+        .filter(|g| g["principal"]["id"] == "user-bob" && g["direct"] == true)
+        .filter(|g| {
+            g["sources"]
+                .as_array()
+                .expect("sources")
+                .iter()
+                .any(|s| s.as_str().is_some_and(|s| s.starts_with("group:grp-eng:")))
+        })
+        .map(|g| g["id"].as_str().expect("id").to_owned())
+        .collect();
+    through_eng.sort();
+    assert!(!through_eng.is_empty(), "Bob held grants both ways");
+    assert_eq!(ids(&v, "held_changes", "grant"), through_eng);
+    for h in v["held_changes"].as_array().expect("held") {
+        let kinds = |p: &Value| -> Vec<String> {
+            p.as_array()
+                .expect("paths")
+                .iter()
+                .map(|x| x["kind"].as_str().expect("a path's kind").to_owned())
+                .collect()
+        };
+        assert_eq!(kinds(&h["from"]), ["direct", "group"], "{h}");
+        assert_eq!(kinds(&h["to"]), ["direct"], "{h}");
+    }
     let added_resources: Vec<String> = v["resources_added"]
         .as_array()
         .expect("added")
@@ -191,7 +223,10 @@ fn a_diff_shows_exactly_the_changes_made_and_a_role_swap_as_one_change() {
     assert_eq!(text.status.code(), Some(1));
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
     assert!(
-        text.contains("1 role change, 1 grant added, 1 removed; resources: 1 added, 0 removed"),
+        text.contains(&format!(
+            "1 role change, 1 grant added, 1 removed, {} held differently; resources: 1 added, 0 removed",
+            through_eng.len()
+        )),
         "{text}"
     );
     assert!(
@@ -204,6 +239,10 @@ fn a_diff_shows_exactly_the_changes_made_and_a_role_swap_as_one_change() {
     );
     assert!(
         text.contains("- group:grp-eng:member:user:user-bob"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("~ {}", through_eng[0])) && text.contains("-> direct\n"),
         "{text}"
     );
 

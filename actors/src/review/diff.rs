@@ -1,5 +1,6 @@
-//! What changed between two syncs: grants and resources added and removed, and role changes
-//! (owner → reader) shown as one change rather than a removal and an addition.
+//! What changed between two syncs: grants and resources added and removed, role changes
+//! (owner → reader) shown as one change rather than a removal and an addition, and grants
+//! kept for other reasons (a group that carried one is gone but it is still held directly).
 
 use super::Snapshot;
 use super::answers::{Named, Path};
@@ -29,12 +30,25 @@ pub struct RoleChange {
     pub to: String,
 }
 
+/// A grant held before and after, but not for the same reasons: the access is the same, what
+/// it rests on is not (a reviewer who removes the direct grant now removes the access).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HeldChange {
+    pub grant: String,
+    pub principal: Named,
+    pub resource: Named,
+    pub entitlement: String,
+    pub from: Vec<Path>,
+    pub to: Vec<Path>,
+}
+
 /// Everything that differs, each list sorted by id.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Changes {
     pub role_changes: Vec<RoleChange>,
     pub grants_added: Vec<GrantChange>,
     pub grants_removed: Vec<GrantChange>,
+    pub held_changes: Vec<HeldChange>,
     pub resources_added: Vec<Named>,
     pub resources_removed: Vec<Named>,
 }
@@ -44,6 +58,7 @@ impl Changes {
         self.role_changes.is_empty()
             && self.grants_added.is_empty()
             && self.grants_removed.is_empty()
+            && self.held_changes.is_empty()
             && self.resources_added.is_empty()
             && self.resources_removed.is_empty()
     }
@@ -112,6 +127,19 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Changes {
         entitlement: g.entitlement.to_string(),
         paths: s.paths(g),
     };
+    let held_changes = before
+        .iter()
+        .filter_map(|(id, &i)| Some((id, old.grants().get(i)?, new.grants().get(*after.get(id)?)?)))
+        .filter(|(_, was, is)| was.direct != is.direct || was.sources != is.sources)
+        .map(|(id, was, is)| HeldChange {
+            grant: id.clone(),
+            principal: new.named(&is.principal),
+            resource: new.named(&is.resource),
+            entitlement: is.entitlement.to_string(),
+            from: old.paths(was),
+            to: new.paths(is),
+        })
+        .collect();
     let keys = |s: &Snapshot| -> BTreeSet<ResourceKey> { s.resource_keys().cloned().collect() };
     let (had, has) = (keys(old), keys(new));
     let by_id = |mut v: Vec<Named>| {
@@ -132,6 +160,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Changes {
             .filter(|(i, _)| !paired_removed.contains(i))
             .map(|(_, g)| change(old, g))
             .collect(),
+        held_changes,
         resources_added: by_id(has.difference(&had).map(|k| new.named(k)).collect()),
         resources_removed: by_id(had.difference(&has).map(|k| old.named(k)).collect()),
     }
