@@ -25,8 +25,8 @@ pub fn escape(s: &str) -> String {
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}\
-table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top;max-width:40em;overflow-wrap:anywhere}\
-th{background:#f3f3f3;cursor:pointer}.counts td{font-size:1.2em}.muted{color:#777}\
+table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top;max-width:40em;overflow-wrap:break-word}\
+th{background:#f3f3f3;cursor:pointer;white-space:nowrap}.counts td{font-size:1.2em}.muted{color:#777}\
 input.search{margin:.3em 0;padding:3px;width:20em}";
 
 /// Search boxes filter their table's rows; a click on a header sorts by that column.
