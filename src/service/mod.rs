@@ -10,6 +10,7 @@
 //! process exits 0. A sync under way stops with the process: every list it read is already in
 //! the state's journal, so the next start resumes it.
 
+mod history;
 mod http;
 mod metrics;
 mod refresher;
@@ -144,6 +145,7 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
     let shared = Arc::new(Shared::default());
     let answer_budget = args.answer_cache_mb as usize * (1 << 20);
     let mut first_id = Refresher::reserve_id(&s.state);
+    shared.restore(history::load(&s.state), first_id);
     if let Some(snap) = s.loaded {
         let at = snap
             .sync

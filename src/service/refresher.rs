@@ -186,6 +186,7 @@ impl Refresher {
         // The graph is served before anyone waiting hears the sync ended: an answer that says
         // "visible" must be true of the very next query.
         self.setup.shared.ended(e.record, e.graph);
+        super::history::store(&self.setup.state, &self.setup.shared.history());
         let (done, waiting): (Vec<_>, Vec<_>) =
             self.waiters.drain(..).partition(|(min, _)| *min <= id);
         self.waiters = waiting;
@@ -374,7 +375,9 @@ async fn run_one(setup: Arc<SyncSetup>, id: u64, full: bool, touched: Vec<Call>)
             + c.resources_added.len()
             + c.resources_removed.len()
     });
-    record.changed = changes.map(Arc::new);
+    record.changed = changes
+        .and_then(|c| serde_json::value::to_raw_value(&c).ok())
+        .map(Arc::from);
     Ended {
         record,
         graph: Some(Served::new(snap, id, now, setup.answer_budget)),

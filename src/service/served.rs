@@ -7,10 +7,11 @@ use super::schedule::Freshness;
 use actix_web::web::Bytes;
 use dashmap::DashMap;
 use openai_access_actors::graph::ResourceKey;
-use openai_access_actors::review::{Changes, Snapshot};
-use serde::Serialize;
+use openai_access_actors::review::Snapshot;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
@@ -18,7 +19,7 @@ use std::time::SystemTime;
 pub const HISTORY: usize = 100;
 
 /// One sync the service ran.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SyncRecord {
     /// Increasing across restarts (kept in the state directory).
     pub id: u64,
@@ -26,6 +27,7 @@ pub struct SyncRecord {
     pub kind: String,
     /// `ok`, `partial` (some lists could not be read: the graph was not replaced) or
     /// `failed`.
+    #[serde(deserialize_with = "result_word")]
     pub result: &'static str,
     /// RFC 3339, UTC.
     pub started_at: String,
@@ -38,8 +40,19 @@ pub struct SyncRecord {
     /// Grants and resources added, removed or changed against the graph served before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<usize>,
+    /// What changed (the engine's `Changes`), serialized once when the sync ended: it is only
+    /// ever sent on (`/changes`) or stored (`history.json`), never read back into fields.
     #[serde(skip)]
-    pub changed: Option<Arc<Changes>>,
+    pub changed: Option<Arc<RawValue>>,
+}
+
+/// The words a sync's result is written as, read back as the same static words.
+fn result_word<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let word = String::deserialize(d)?;
+    ["ok", "partial", "failed"]
+        .into_iter()
+        .find(|w| *w == word)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown sync result {word:?}")))
 }
 
 /// A complete graph being served.
@@ -148,6 +161,9 @@ pub struct Counters {
 pub struct Shared {
     graph: RwLock<Option<Arc<Served>>>,
     history: RwLock<VecDeque<SyncRecord>>,
+    /// Every sync that ended with this id or a later one is in `history`: the first id a
+    /// restored history holds (or this run's first id), moved on as old syncs are forgotten.
+    recorded_from: AtomicU64,
     freshness: RwLock<Freshness>,
     counters: Mutex<Counters>,
 }
@@ -205,6 +221,9 @@ impl Shared {
                 h.pop_front();
             }
             h.push_back(record);
+            if let Some(oldest) = h.front() {
+                self.recorded_from.fetch_max(oldest.id, Ordering::Relaxed);
+            }
         }
         let synced_at = graph.as_ref().map(|g| g.synced_at);
         if let Some(g) = graph {
@@ -219,6 +238,24 @@ impl Shared {
             }
             None => f.failures += 1,
         }
+    }
+
+    /// The syncs a previous run of the service recorded, oldest first (before any of this
+    /// run's, the first of which gets `first_id`).
+    pub fn restore(&self, records: Vec<SyncRecord>, first_id: u64) {
+        let mut h = write(&self.history);
+        h.extend(records);
+        while h.len() > HISTORY {
+            h.pop_front();
+        }
+        let from = h.front().map_or(first_id, |r| r.id);
+        self.recorded_from.store(from, Ordering::Relaxed);
+    }
+
+    /// See `recorded_from`: the changes after a sync older than the one before this id may
+    /// be missing from the history.
+    pub fn recorded_from(&self) -> u64 {
+        self.recorded_from.load(Ordering::Relaxed)
     }
 
     /// A graph read at start (from --out), served until the first sync replaces it.

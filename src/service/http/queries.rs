@@ -245,15 +245,14 @@ pub struct Since {
 /// `GET /api/v1/changes?since=SYNC_ID`: what each complete sync after that one changed.
 pub async fn changes(state: web::Data<AppState>, q: web::Query<Since>) -> Answer {
     let history = state.shared.history();
-    let oldest = history.first().map(|r| r.id);
-    if oldest.is_some_and(|o| q.since + 1 < o) || oldest.is_none() && q.since > 0 {
+    let oldest = state.shared.recorded_from();
+    if q.since + 1 < oldest {
         return Err(Failure::new(
             actix_web::http::StatusCode::GONE,
             "history_gone",
             format!(
-                "the changes since sync {} are no longer recorded (the oldest recorded sync is {}); compare full snapshots instead",
+                "the changes since sync {} are no longer recorded (the oldest recorded sync is {oldest}); compare full snapshots instead",
                 q.since,
-                oldest.map_or("none".to_owned(), |o| o.to_string())
             ),
         ));
     }

@@ -107,6 +107,67 @@ fn an_outage_keeps_the_last_graph_then_readiness_goes_stale_then_fresh_again() {
     );
 }
 
+#[test]
+fn the_changes_recorded_before_a_restart_are_still_answered_after_it() {
+    let m = mock(Preset::Tiny);
+    let s = Service::start(&m.base_url(), &["--interval", "1s"]);
+    s.wait_ready();
+    let first = s.syncs()[0]["id"].as_u64().expect("the first sync's id");
+    m.change(&Change::Request {
+        method: "POST".into(),
+        path: "/organization/users/user-bob".into(),
+        body: serde_json::json!({"role": "owner"}),
+    })
+    .expect("changed");
+    let since = format!("/api/v1/changes?since={first}");
+    s.until("the role change to be recorded", |s| {
+        s.get(&since).text.contains("role:owner")
+    });
+    let before = s.get(&since).body["syncs"].clone();
+    let syncs_before = s.syncs();
+    let (status, logs, dir) = s.stop_with("TERM");
+    assert_eq!(status.code(), Some(0), "{logs}");
+
+    let s = Service::start_in(dir, &m.base_url(), &["--interval", "1h"]);
+    s.wait_ready();
+    let after = s.get(&since);
+    assert_eq!(after.status, 200, "{}", after.text);
+    let after = after.body["syncs"].as_array().expect("syncs").clone();
+    let before = before.as_array().expect("syncs");
+    assert!(
+        after.len() >= before.len() && after[..before.len()] == before[..],
+        "what was recorded before the restart is answered the same after it:\n{before:#?}\n{after:#?}"
+    );
+    let syncs = s.syncs();
+    assert_eq!(syncs[..syncs_before.len()], syncs_before[..]);
+    // This run's syncs follow, with later ids.
+    let last_before = syncs_before.last().expect("a sync")["id"].as_u64();
+    assert!(
+        syncs[syncs_before.len()..]
+            .iter()
+            .all(|r| r["id"].as_u64() > last_before)
+    );
+
+    // A history that cannot be read costs the history, not the start: those changes are
+    // then said to be gone (410), never answered as if nothing had happened.
+    let (status, logs, dir) = s.stop_with("TERM");
+    assert_eq!(status.code(), Some(0), "{logs}");
+    std::fs::write(
+        dir.path().join("state").join("history.json"),
+        "{\"format\": 7",
+    )
+    .expect("damage the history");
+    let s = Service::start_in(dir, &m.base_url(), &["--interval", "1h"]);
+    s.wait_ready();
+    let gone = s.get(&since);
+    assert_eq!(gone.status, 410, "{}\n{:#?}", gone.text, s.syncs());
+    assert!(
+        s.logs().contains("The sync history cannot be read"),
+        "{}",
+        s.logs()
+    );
+}
+
 /// A mock whose every answer takes `ms` milliseconds: a sync (or a request) takes long
 /// enough to be interrupted.
 fn slow_mock(preset: Preset, ms: u64) -> openai_access_actors::mock::MockServer {
