@@ -144,8 +144,10 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
     let client = AdminClient::new(s.client_config).map_err(|e| CliError::usage(e.to_string()))?;
     let shared = Arc::new(Shared::default());
     let answer_budget = args.answer_cache_mb as usize * (1 << 20);
-    let mut first_id = Refresher::reserve_id(&s.state);
-    shared.restore(history::load(&s.state), first_id);
+    let restored = history::load(&s.state);
+    // Ids only grow, even if the ledger was lost and the history kept.
+    let mut first_id = Refresher::reserve_id(&s.state).max(restored.last().map_or(0, |r| r.id + 1));
+    shared.restore(restored, first_id);
     if let Some(snap) = s.loaded {
         let at = snap
             .sync
