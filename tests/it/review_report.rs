@@ -217,3 +217,38 @@ fn headless_chromium_renders_the_page_and_runs_its_script() {
         bytes.len()
     );
 }
+
+/// The changes since the previous sync name each kind: a grant gone, and a grant kept for
+/// another reason (Bob's Alpha membership, once also through Engineering, now direct only).
+#[test]
+fn the_changes_section_lists_grants_removed_and_held_differently() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let old = golden_path("tiny.json");
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&old).expect("golden")).expect("json");
+    let grants = v["grants"].as_array_mut().expect("grants");
+    let kept = "project:proj-alpha:member:user:user-bob";
+    let gone = "role:role_auditor:assigned:user:user-erin";
+    for g in grants.iter_mut().filter(|g| g["id"] == kept) {
+        g["sources"] = serde_json::json!([]);
+    }
+    grants.retain(|g| g["id"] != gone);
+    let new = dir.path().join("new.json");
+    std::fs::write(&new, v.to_string()).expect("write");
+    let html = report(
+        &new,
+        &dir.path().join("r.html"),
+        &["--previous", old.to_str().expect("utf-8")],
+    );
+    assert_eq!(rows(&html, "changes-table"), 2, "{html}");
+    let changes = &html[html.find("id=\"changes-table\"").expect("changes")..];
+    assert!(changes.contains("grant removed"), "{changes}");
+    assert!(changes.contains(gone), "{changes}");
+    assert!(changes.contains("held differently"), "{changes}");
+    assert!(
+        changes.contains(&format!(
+            "{kept}: direct; via group grp-eng (Engineering) → direct"
+        )),
+        "{changes}"
+    );
+}
