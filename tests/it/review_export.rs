@@ -119,14 +119,7 @@ fn the_workbook_has_every_view_with_frozen_filtered_headers_and_the_csvs_rows() 
 /// `small`, synced from the mock: hundreds of grants and several pending invitations.
 fn small_snapshot() -> openai_access_actors::review::Snapshot {
     let dir = tempfile::tempdir().expect("tmp");
-    let json = dir.path().join("small.json");
-    let o = bin()
-        .args(["sync", "--mock", "small", "--no-progress", "--out"])
-        .arg(&json)
-        .output()
-        .expect("run sync");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let file = std::fs::File::open(&json).expect("small.json");
+    let file = std::fs::File::open(mock_sync_json("small", dir.path())).expect("small.json");
     openai_access_actors::review::Snapshot::from_json(file).expect("small reads")
 }
 

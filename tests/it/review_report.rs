@@ -16,15 +16,7 @@ fn cli(args: &[&str]) {
 }
 
 fn small(dir: &Path) -> (PathBuf, Value) {
-    let json = dir.join("small.json");
-    cli(&[
-        "sync",
-        "--mock",
-        "small",
-        "--no-progress",
-        "--out",
-        json.to_str().expect("utf-8"),
-    ]);
+    let json = mock_sync_json("small", dir);
     let v = serde_json::from_slice(&std::fs::read(&json).expect("read")).expect("json");
     (json, v)
 }

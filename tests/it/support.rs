@@ -201,6 +201,18 @@ pub fn bin() -> std::process::Command {
     c
 }
 
+/// `sync --mock <preset>` by the binary into `<dir>/<preset>.json`; its path.
+pub fn mock_sync_json(preset: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let json = dir.join(format!("{preset}.json"));
+    let o = bin()
+        .args(["sync", "--mock", preset, "--no-progress", "--out"])
+        .arg(&json)
+        .output()
+        .expect("run sync");
+    assert!(o.status.success(), "{}", text(&o));
+    json
+}
+
 /// A working directory for runs of the binary, shared by the tests (they pass absolute paths).
 fn scratch_cwd() -> &'static std::path::Path {
     static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
