@@ -155,9 +155,20 @@ pub fn render(snap: &Snapshot, x: &Extras<'_>) -> String {
         .resources_of(ResourceType::Project)
         .iter()
         .map(|p| {
-            let holders: Vec<String> = snap
-                .grants_on(&p.key())
-                .map(|g| format!("{} ({})", snap.named(&g.principal).name, g.entitlement.slug))
+            // As `who`: the project's grants, then those of the roles scoped to it (named
+            // by the role).
+            let key = p.key();
+            let holders: Vec<String> = std::iter::once(&key)
+                .chain(snap.roles_of(&key))
+                .flat_map(|k| snap.grants_on(k))
+                .map(|g| {
+                    let what = if g.resource == key {
+                        g.entitlement.slug.to_string()
+                    } else {
+                        snap.named(&g.resource).name
+                    };
+                    format!("{} ({what})", snap.named(&g.principal).name)
+                })
                 .collect();
             vec![
                 p.id.to_string(),

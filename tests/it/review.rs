@@ -131,8 +131,16 @@ fn every_answer_is_the_sync_outputs_grants_with_names() {
         assert_eq!(got, want, "access of {id}");
         assert_eq!(a["principal"]["name"], u["display_name"]);
     }
-    // Every project: exactly the grants on it.
+    // Every project: exactly the grants on it and on the roles scoped to it (the sync
+    // output's resources name each role's project as its parent).
     for p in ["proj-alpha", "proj-beta", "proj-archived"] {
+        let scoped: Vec<&Value> = g["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .filter(|r| r["resource_type"] == "project_role" && r["parent"]["id"] == p)
+            .map(|r| &r["id"])
+            .collect();
         let w = json_answer(&["who", "--resource", &format!("project:{p}")]);
         let mut got: Vec<String> = Vec::new();
         for role in w["roles"].as_array().expect("roles") {
@@ -148,7 +156,9 @@ fn every_answer_is_the_sync_outputs_grants_with_names() {
             }
         }
         let want = ids(&|x: &Value| {
-            x["resource"]["id"] == p && x["resource"]["resource_type"] == "project"
+            let on = &x["resource"];
+            on["id"] == p && on["resource_type"] == "project"
+                || on["resource_type"] == "project_role" && scoped.contains(&&on["id"])
         });
         assert_eq!(got, want, "who can access {p}");
     }

@@ -233,6 +233,12 @@ fn the_changes_section_lists_grants_removed_and_held_differently() {
         &["--previous", old.to_str().expect("utf-8")],
     );
     assert_eq!(rows(&html, "changes-table"), 2, "{html}");
+    // Who can access Alpha counts its custom role's holders too, named by the role.
+    let projects = &html[html.find("id=\"projects-table\"").expect("projects")..];
+    let alpha = &projects[projects.find("<td>proj-alpha</td>").expect("alpha")..];
+    let alpha = &alpha[..alpha.find("</tr>").expect("row end")];
+    assert!(alpha.contains("<td>11</td>"), "{alpha}");
+    assert!(alpha.contains("Bob Reader (Deployer)"), "{alpha}");
     let changes = &html[html.find("id=\"changes-table\"").expect("changes")..];
     assert!(changes.contains("grant removed"), "{changes}");
     assert!(changes.contains(gone), "{changes}");

@@ -94,6 +94,9 @@ pub struct Snapshot {
     keys_by_owner: HashMap<ResourceKey, Vec<ResourceKey>>,
     /// Pending invitations by lower-cased email, sorted by id.
     pending_by_email: HashMap<String, Vec<ResourceKey>>,
+    /// The roles scoped to a resource (a project's roles, the org's), sorted by id: holding
+    /// one is access to that resource.
+    roles_of: HashMap<ResourceKey, Vec<ResourceKey>>,
 }
 
 impl Snapshot {
@@ -153,7 +156,13 @@ impl Snapshot {
         });
         let mut keys_by_owner: HashMap<ResourceKey, Vec<ResourceKey>> = HashMap::default();
         let mut pending_by_email: HashMap<String, Vec<ResourceKey>> = HashMap::default();
+        let mut roles_of: HashMap<ResourceKey, Vec<ResourceKey>> = HashMap::default();
         for r in &resources {
+            if let (ResourceType::Role | ResourceType::ProjectRole, Some(parent)) =
+                (r.resource_type, &r.parent)
+            {
+                roles_of.entry(parent.clone()).or_default().push(r.key());
+            }
             match &r.traits {
                 Traits::Secret {
                     identity: Some(owner),
@@ -177,15 +186,16 @@ impl Snapshot {
         keys_by_owner
             .values_mut()
             .for_each(|v| v.sort_by_cached_key(order));
-        pending_by_email
-            .values_mut()
-            .for_each(|v| v.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str())));
+        let by_id = |v: &mut Vec<ResourceKey>| v.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        pending_by_email.values_mut().for_each(by_id);
+        roles_of.values_mut().for_each(by_id);
         Self {
             org_id,
             sync,
             partial,
             keys_by_owner,
             pending_by_email,
+            roles_of,
             resources: resources.into_iter().map(|r| (r.key(), r)).collect(),
             entitlements: entitlements
                 .into_iter()
@@ -278,6 +288,11 @@ impl Snapshot {
             .get(&email.to_ascii_lowercase())
             .into_iter()
             .flatten()
+    }
+
+    /// The roles scoped to `resource` (a project's custom roles; the org's roles), by id.
+    pub fn roles_of(&self, resource: &ResourceKey) -> &[ResourceKey] {
+        self.roles_of.get(resource).map_or(&[], Vec::as_slice)
     }
 
     /// The grants on `resource`, sorted by grant id.

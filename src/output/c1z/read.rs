@@ -142,12 +142,24 @@ pub fn read_for_resource(path: &Path, key: &ResourceKey) -> Result<C1zSync, Stri
     let mut sync = Sync::newest(&conn)?;
     let mut resources = sync.resources("AND external_id = ?2", &key.to_string())?;
     resources.extend(sync.resources("AND resource_type_id = ?2", "organization")?);
-    let grants = sync.rows(
-        "v1_grants",
-        "AND resource_type_id = ?2 AND resource_id = ?3",
+    // The roles scoped to it: holding one is access to it too (`Snapshot::who`).
+    let roles = sync.rows(
+        "v1_resources",
+        "AND parent_resource_type_id = ?2 AND parent_resource_id = ?3 \
+         AND resource_type_id IN ('role', 'project_role')",
         &[key.resource_type.as_str(), key.id.as_str()],
-        grant,
+        resource,
     )?;
+    let mut grants = Vec::new();
+    for on in std::iter::once(key.clone()).chain(roles.iter().map(g::Resource::key)) {
+        grants.extend(sync.rows(
+            "v1_grants",
+            "AND resource_type_id = ?2 AND resource_id = ?3",
+            &[on.resource_type.as_str(), on.id.as_str()],
+            grant,
+        )?);
+    }
+    resources.extend(roles);
     let entitlements = sync.named_by(&grants, &mut resources)?;
     Ok(sync.snapshot(resources, entitlements, grants))
 }

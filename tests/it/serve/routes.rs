@@ -77,8 +77,16 @@ fn access_and_who_answers_equal_the_sync_output() {
             })
             .collect();
         got.sort();
+        // Its grants, and those on the roles scoped to it.
+        let scoped: Vec<&Value> = resources
+            .iter()
+            .filter(|r| r["resource_type"] == "project_role" && r["parent"]["id"] == id)
+            .map(|r| &r["id"])
+            .collect();
         let want = grant_ids_where(&out, |g| {
-            g["resource"]["resource_type"] == "project" && g["resource"]["id"] == id
+            let on = &g["resource"];
+            on["resource_type"] == "project" && on["id"] == id
+                || on["resource_type"] == "project_role" && scoped.contains(&&on["id"])
         });
         assert_eq!(got, want, "who can access {id}");
     }
