@@ -155,12 +155,10 @@ pub fn render(snap: &Snapshot, x: &Extras<'_>) -> String {
         .resources_of(ResourceType::Project)
         .iter()
         .map(|p| {
-            // As `who`: the project's grants, then those of the roles scoped to it (named
-            // by the role).
+            // As `who`; a role scoped to the project is named by the role.
             let key = p.key();
-            let holders: Vec<String> = std::iter::once(&key)
-                .chain(snap.roles_of(&key))
-                .flat_map(|k| snap.grants_on(k))
+            let holders: Vec<String> = snap
+                .grants_giving_access_to(&key)
                 .map(|g| {
                     let what = if g.resource == key {
                         g.entitlement.slug.to_string()

@@ -268,10 +268,8 @@ impl Snapshot {
         out
     }
 
-    /// Who can access `resource`: who holds its entitlements, and the roles scoped to it (a
-    /// project's custom roles, the org's roles), grouped by entitlement in id order (a
-    /// role's ids sort after its resource's: `project:` before `project_role:`, `organization:`
-    /// before `role:`).
+    /// Who can access `resource` ([`Snapshot::grants_giving_access_to`]: its entitlements and
+    /// those of the roles scoped to it), grouped by entitlement in id order.
     pub fn who(&self, resource: &ResourceKey) -> Result<Who, ReviewError> {
         let r = self
             .resource(resource)
@@ -280,9 +278,7 @@ impl Snapshot {
                 query: resource.id.as_str().to_owned(),
             })?;
         let mut roles: Vec<RoleHolders> = Vec::new();
-        let scoped = self.roles_of(resource);
-        let on = std::iter::once(resource).chain(scoped);
-        for g in on.flat_map(|k| self.grants_on(k)) {
+        for g in self.grants_giving_access_to(resource) {
             let id = g.entitlement.to_string();
             if roles.last().is_none_or(|last| last.entitlement != id) {
                 roles.push(RoleHolders {

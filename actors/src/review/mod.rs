@@ -291,8 +291,20 @@ impl Snapshot {
     }
 
     /// The roles scoped to `resource` (a project's custom roles; the org's roles), by id.
-    pub fn roles_of(&self, resource: &ResourceKey) -> &[ResourceKey] {
+    fn roles_of(&self, resource: &ResourceKey) -> &[ResourceKey] {
         self.roles_of.get(resource).map_or(&[], Vec::as_slice)
+    }
+
+    /// The grants that give access to `resource`: those on it, then those on each role
+    /// scoped to it (in entitlement id order: `project:` sorts before `project_role:`,
+    /// `organization:` before `role:`).
+    pub fn grants_giving_access_to<'a>(
+        &'a self,
+        resource: &'a ResourceKey,
+    ) -> impl Iterator<Item = &'a Grant> + 'a {
+        std::iter::once(resource)
+            .chain(self.roles_of(resource))
+            .flat_map(|k| self.grants_on(k))
     }
 
     /// The grants on `resource`, sorted by grant id.
