@@ -367,14 +367,7 @@ async fn run_one(setup: Arc<SyncSetup>, id: u64, full: bool, touched: Vec<Call>)
         .duration_since(started)
         .unwrap_or_default()
         .as_secs_f64();
-    record.changes = changes.as_ref().map(|c| {
-        c.role_changes.len()
-            + c.grants_added.len()
-            + c.grants_removed.len()
-            + c.held_changes.len()
-            + c.resources_added.len()
-            + c.resources_removed.len()
-    });
+    record.changes = changes.as_ref().map(|c| c.count());
     record.changed = changes
         .and_then(|c| serde_json::value::to_raw_value(&c).ok())
         .map(Arc::from);

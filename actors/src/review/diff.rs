@@ -54,13 +54,18 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// How many changes, of every kind.
+    pub fn count(&self) -> usize {
+        self.role_changes.len()
+            + self.grants_added.len()
+            + self.grants_removed.len()
+            + self.held_changes.len()
+            + self.resources_added.len()
+            + self.resources_removed.len()
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.role_changes.is_empty()
-            && self.grants_added.is_empty()
-            && self.grants_removed.is_empty()
-            && self.held_changes.is_empty()
-            && self.resources_added.is_empty()
-            && self.resources_removed.is_empty()
+        self.count() == 0
     }
 }
 
