@@ -42,38 +42,34 @@ struct File {
 /// or it cannot be read (said in the log).
 pub fn load(state: &StateDir) -> Vec<SyncRecord> {
     let path = state.path().join(FILE);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
-        Err(e) => {
-            tracing::warn!(error = %e, path = %path.display(), "Cannot read the sync history; starting without it.");
-            return Vec::new();
-        }
-    };
-    match serde_json::from_slice::<File>(&bytes) {
-        Ok(f) if f.format == FORMAT => f
-            .syncs
-            .into_iter()
-            .map(|r| {
-                Ok(SyncRecord {
-                    changed: r.changed.map(Arc::from),
-                    ..SyncRecord::deserialize(r.sync)?
-                })
-            })
-            .collect::<Result<Vec<_>, serde_json::Error>>()
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, path = %path.display(), "A sync in the history cannot be read; starting without it.");
-                Vec::new()
-            }),
-        Ok(f) => {
-            tracing::warn!(format = %f.format, path = %path.display(), "The sync history has another format; starting without it.");
-            Vec::new()
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, path = %path.display(), "The sync history cannot be read; starting without it.");
+    match read(&path) {
+        Ok(records) => records,
+        Err(why) => {
+            tracing::warn!(error = %why, path = %path.display(), "The sync history cannot be read; starting without it.");
             Vec::new()
         }
     }
+}
+
+fn read(path: &std::path::Path) -> Result<Vec<SyncRecord>, String> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let f: File = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    if f.format != FORMAT {
+        return Err(format!("its format is {:?}, not {FORMAT:?}", f.format));
+    }
+    f.syncs
+        .into_iter()
+        .map(|r| {
+            Ok(SyncRecord {
+                changed: r.changed.map(Arc::from),
+                ..SyncRecord::deserialize(r.sync).map_err(|e| e.to_string())?
+            })
+        })
+        .collect()
 }
 
 /// Writes `records` (oldest first), newest kept first when they do not all fit.
