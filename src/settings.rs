@@ -29,7 +29,7 @@ pub fn load_key(args: &ConnectArgs) -> Result<Option<AdminKey>, CliError> {
                 path.display()
             ))
         })?;
-        warn_if_others_can_read(path);
+        warn_if_others_can_read(path, "admin key");
         return AdminKey::new(raw).map(Some).ok_or_else(|| {
             CliError::usage(format!("--admin-key-file {} is empty", path.display()))
         });
@@ -48,8 +48,8 @@ pub fn base_url(args: &ConnectArgs) -> String {
         .unwrap_or_else(|| openai_access_actors::DEFAULT_BASE_URL.to_owned())
 }
 
-/// A key file others can read is a key others have: say so (it still works).
-fn warn_if_others_can_read(path: &std::path::Path) {
+/// A secret file others can read is a secret others have: say so (it still works).
+pub(crate) fn warn_if_others_can_read(path: &std::path::Path, what: &str) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -59,7 +59,7 @@ fn warn_if_others_can_read(path: &std::path::Path) {
             tracing::warn!(
                 path = %path.display(),
                 mode = format!("{:o}", meta.permissions().mode() & 0o777),
-                "The admin key file can be read by other users; restrict it (chmod 600)."
+                "The {what} file can be read by other users; restrict it (chmod 600)."
             );
         }
     }

@@ -36,6 +36,7 @@ pub mod incremental;
 mod messages;
 mod outcome;
 pub mod plan;
+pub mod private;
 pub mod provisioner;
 pub mod review;
 mod runtime;

@@ -105,6 +105,35 @@ impl SyncOutcome {
     pub fn permission_denied(&self) -> bool {
         self.failures.iter().any(|f| f.permission_denied)
     }
+    /// Why this is no sync of an organization, if it is not: not one list could be read, or
+    /// a complete sync saw no user or no owner, which every organization has (its creator
+    /// owns it, and the last owner cannot leave). An everything-empty server gives that; its
+    /// graph must not replace a real one, nor be served.
+    pub fn unusable(&self) -> Option<&'static str> {
+        if self.read_nothing() {
+            return Some("not one list could be read");
+        }
+        if self.is_partial() {
+            return None;
+        }
+        let users = || {
+            self.graph
+                .resources()
+                .filter(|r| r.resource_type == crate::graph::ResourceType::User)
+        };
+        if users().next().is_none() {
+            return Some(
+                "the server listed no user at all, which no organization has (an empty or hollow answer, not a sync)",
+            );
+        }
+        if !users().any(|u| u.profile.get("role").and_then(|r| r.as_str()) == Some("owner")) {
+            return Some(
+                "the server listed no owner, which no organization has (an empty or hollow answer, not a sync)",
+            );
+        }
+        None
+    }
+
     /// Not one list could be read (or replayed): there is no result to write.
     pub fn read_nothing(&self) -> bool {
         self.progress

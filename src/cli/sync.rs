@@ -11,6 +11,15 @@ pub enum OutputFormat {
     C1z,
 }
 
+impl OutputFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Json => "json",
+            OutputFormat::C1z => "c1z",
+        }
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct SyncArgs {
     #[command(flatten)]

@@ -12,6 +12,16 @@ pub fn run(args: ExportArgs) -> Result<u8, CliError> {
     // Before anything is read or synced: a wrong target must not cost a sync.
     let to_stdout = args.out.as_os_str() == "-";
     let format = match (args.format, extension(&args.out).as_deref()) {
+        (Some(ExportFormat::Xlsx), Some("csv")) | (Some(ExportFormat::Csv), Some("xlsx")) => {
+            return Err(CliError::usage(format!(
+                "--format {} does not match {}: a spreadsheet program would open it as the other format and fail; name the file after its format",
+                match args.format {
+                    Some(ExportFormat::Xlsx) => "xlsx",
+                    _ => "csv",
+                },
+                args.out.display()
+            )));
+        }
         (Some(f), _) => f,
         (None, Some("csv")) => ExportFormat::Csv,
         (None, _) if to_stdout => ExportFormat::Csv,
@@ -70,14 +80,45 @@ fn extension(p: &Path) -> Option<String> {
 
 /// Text from the org (names, emails) that a spreadsheet would run as a formula is quoted: a
 /// display name such as `=HYPERLINK(...)` must reach the auditor as text (OWASP's advice for
-/// CSV injection: a leading apostrophe). The workbook needs none: its cells are typed text.
+/// CSV injection: a leading apostrophe). A spreadsheet set to another separator (`;` in much
+/// of Europe, a tab) splits a value where it holds one, so a formula after a separator
+/// (`x;=HYPERLINK(...)`) gets its apostrophe too (`x;'=HYPERLINK(...)`). The workbook needs
+/// none: its cells are typed text.
 fn csv_text<'a>(cell: &'a Cell<'_>) -> std::borrow::Cow<'a, str> {
     match cell {
-        Cell::Text(t) if t.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{t}").into(),
-        Cell::Text(t) => t.as_ref().into(),
+        Cell::Text(t) => neutralised(t),
         Cell::Bool(true) => "true".into(),
         Cell::Bool(false) => "false".into(),
     }
+}
+
+/// What starts a formula in a spreadsheet cell.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+/// Where a spreadsheet may split a value into cells, whatever separator it was set to.
+const CELL_BREAK: [char; 3] = [';', ',', '\t'];
+
+fn neutralised(t: &str) -> std::borrow::Cow<'_, str> {
+    let starts_cell = |i: usize| t[i..].trim_start_matches(' ').starts_with(FORMULA_START);
+    let breaks: Vec<usize> = t
+        .match_indices(CELL_BREAK)
+        .map(|(i, sep)| i + sep.len())
+        .filter(|&i| starts_cell(i))
+        .collect();
+    if !starts_cell(0) && breaks.is_empty() {
+        return t.into();
+    }
+    let mut out = String::with_capacity(t.len() + breaks.len() + 1);
+    if starts_cell(0) {
+        out.push('\'');
+    }
+    let mut copied = 0;
+    for i in breaks {
+        out.push_str(&t[copied..i]);
+        out.push('\'');
+        copied = i;
+    }
+    out.push_str(&t[copied..]);
+    out.into()
 }
 
 /// Sources (grants, pending invitations) per piece of the CSV made on one core: about 5 MB of
@@ -157,4 +198,25 @@ fn csv_piece(
     })?;
     let bytes = csv.into_inner().map_err(|e| e.into_error())?;
     Ok((bytes, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralised;
+
+    #[test]
+    fn a_formula_is_neutralised_wherever_a_spreadsheet_may_start_a_cell() {
+        for (given, shown) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("a;=HYPERLINK(\"x\")", "a;'=HYPERLINK(\"x\")"),
+            ("a; @SUM(1)", "a;' @SUM(1)"),
+            ("a\t+1,-2", "a\t'+1,'-2"),
+            ("-1;=2", "'-1;'=2"),
+            ("Alice Smith", "Alice Smith"),
+            ("a;b, c", "a;b, c"),
+            ("user@example.com", "user@example.com"),
+        ] {
+            assert_eq!(neutralised(given), shown, "{given}");
+        }
+    }
 }

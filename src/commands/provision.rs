@@ -89,7 +89,8 @@ where
         .with_overrides(Overrides {
             self_lockout: flags.allow_self_lockout,
             scim: flags.allow_scim_override,
-        });
+        })
+        .with_org(conn.org_id.clone());
     let reply = block_on(async move { provisioner.start().send(msg).await });
     drop(conn.mock);
     let result = reply.unwrap_or(Err(ProvisionError::Stopped));

@@ -223,10 +223,8 @@ fn live(src: &ReviewSource) -> Result<Snapshot, CliError> {
     });
     drop(conn.mock);
     let outcome = outcome?;
-    if outcome.read_nothing() {
-        return Err(CliError::fatal(
-            "not one list could be read: nothing to review",
-        ));
+    if let Some(why) = outcome.unusable() {
+        return Err(CliError::fatal(format!("{why}: nothing to review")));
     }
     let mut snap = Snapshot::of_graph(&outcome.graph);
     snap.partial = outcome.is_partial();

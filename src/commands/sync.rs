@@ -89,15 +89,15 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     drop(conn.mock);
     let (outcome, prepared, state_dir) = result?;
 
-    if outcome.read_nothing() {
+    if let Some(why) = outcome.unusable() {
         report(
             &outcome,
             None,
             prepared.as_ref().map(StateSummary::of).as_ref(),
         );
-        return Err(CliError::fatal(
-            "not one list could be read, so nothing was written (an earlier output is left as it was)",
-        ));
+        return Err(CliError::fatal(format!(
+            "{why}, so nothing was written (an earlier output is left as it was, and the state is unchanged)"
+        )));
     }
     let kind = match &prepared {
         Some(p) if p.resumed > 0 => "resumed",
@@ -185,7 +185,11 @@ fn write_output(
     } else {
         SyncType::Full
     };
-    crate::output::write_sync(outcome, run, &dest, target.format, append, sync_type)?;
+    if append && target.kept_by_state {
+        crate::output::append_or_restart(outcome, run, &dest, sync_type)?;
+    } else {
+        crate::output::write_sync(outcome, run, &dest, target.format, append, sync_type)?;
+    }
     Ok(written)
 }
 

@@ -45,6 +45,27 @@ pub fn write_sync(
     }
 }
 
+/// Appends the sync to the `.c1z` a state or the service keeps at `path`: a file that turns
+/// out damaged (it fails [`c1z::check_readable`]) when appended to is set aside
+/// ([`target::set_aside`]) and a new one written, since it would fail every later sync; any
+/// other failure (a full disk) leaves it where it is.
+pub fn append_or_restart(
+    outcome: &SyncOutcome,
+    run: &json::RunInfo,
+    path: &Path,
+    sync_type: c1z::SyncType,
+) -> Result<(), CliError> {
+    let c1z = crate::cli::OutputFormat::C1z;
+    let Err(e) = write_sync(outcome, run, path, c1z, true, sync_type) else {
+        return Ok(());
+    };
+    let Err(damage) = c1z::check_readable(path) else {
+        return Err(e);
+    };
+    target::set_aside(path, &damage.to_string());
+    write_sync(outcome, run, path, c1z, false, sync_type)
+}
+
 /// Writes the sync as a v1 .c1z (Baton's format), atomically; `append` keeps the file's
 /// earlier full syncs (the last two stay, so `baton diff` works).
 pub fn write_c1z_output(

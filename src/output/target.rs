@@ -20,6 +20,9 @@ pub struct Target {
     pub format: OutputFormat,
     pub append: bool,
     pub allow_partial: bool,
+    /// Appending because a state keeps the file, not because `--append` asked: a file that
+    /// proves damaged is set aside rather than failing the sync.
+    pub kept_by_state: bool,
 }
 
 fn usage(msg: String) -> CliError {
@@ -59,7 +62,17 @@ impl Target {
                 format: OutputFormat::Json,
                 append: false,
                 allow_partial,
+                kept_by_state: false,
             });
+        }
+        if let (Some(asked), Some(named)) = (asked, format_of(out))
+            && asked != named
+        {
+            return Err(usage(format!(
+                "--format {} does not match {}: a reader would take it for the other format; name the file after its format",
+                asked.as_str(),
+                out.display()
+            )));
         }
         let format = asked.or_else(|| format_of(out)).ok_or_else(|| {
             usage(format!(
@@ -74,13 +87,14 @@ impl Target {
         }
         let path = writable_file(out)?;
         if append && path.exists() {
-            check_c1z(&path)?;
+            check_c1z(&path, true)?;
         }
         let target = Self {
             path: Some(path),
             format,
             append,
             allow_partial,
+            kept_by_state: false,
         };
         if let Some(p) = target.partial_path() {
             resolve(&p)?;
@@ -90,14 +104,25 @@ impl Target {
 
     /// Syncs kept in a state append to a .c1z already there, so that each one (incremental
     /// or full) is a sync run Baton can diff against the one before (`baton diff`); the file
-    /// keeps the last two. A file that is not a .c1z is replaced, as without a state.
+    /// keeps the last two. A file that is not a readable .c1z is set aside (renamed
+    /// `NAME.damaged-UNIXTIME.c1z`, said in the log) and a new one started: appending to it
+    /// would fail every sync, and replacing it would lose what it held.
     pub fn append_to_existing_c1z(&mut self) {
-        if self.format == OutputFormat::C1z
-            && let Some(path) = &self.path
-            && path.exists()
-            && check_c1z(path).is_ok()
-        {
-            self.append = true;
+        let Some(path) = self.path.clone() else {
+            return;
+        };
+        if self.format != OutputFormat::C1z || !path.exists() {
+            return;
+        }
+        // Its header and declared size only: reading it whole would cost every incremental
+        // sync of a big org as much as the append itself (which reads it anyway, and sets a
+        // file aside that fails then; see `output::write_sync_appending`).
+        match check_c1z(&path, false) {
+            Ok(()) => {
+                self.append = true;
+                self.kept_by_state = true;
+            }
+            Err(why) => set_aside(&path, &why.to_string()),
         }
     }
 
@@ -114,31 +139,33 @@ impl Target {
     }
 }
 
-/// Where a file given on the command line can be written atomically: `path` (or what it
-/// links to), refused before any work when its directory is missing or takes no new file, or
-/// when it exists and is not a regular file.
+/// Where a file given on the command line can be written atomically: `path`, refused before
+/// any work when its directory is missing or takes no new file, or when it exists and is not
+/// a regular file (a symbolic link included).
 pub fn writable_file(path: &Path) -> Result<PathBuf, CliError> {
     let path = resolve(path)?;
     check_dir(&path)?;
     Ok(path)
 }
 
-/// `path`, or what it links to; refused when it exists and is not a regular file.
+/// `path`; refused when it exists and is not a regular file. A symbolic link is refused too:
+/// the output would replace the file it points to, which in a shared directory someone else
+/// may have planted (`/tmp/org.json` → your own file).
 fn resolve(path: &Path) -> Result<PathBuf, CliError> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(path.to_owned()),
         Err(e) => return Err(usage(format!("cannot inspect {}: {e}", path.display()))),
     };
-    let real = if meta.file_type().is_symlink() {
-        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
-    } else {
-        path.to_owned()
-    };
-    match std::fs::metadata(&real) {
-        Ok(m) if m.is_file() => Ok(real),
-        // A dangling link: the file it names will be created.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(real),
+    if meta.file_type().is_symlink() {
+        return Err(usage(format!(
+            "{} is a symbolic link: the output would replace the file it points to; give that file's own path (readlink -f {})",
+            path.display(),
+            path.display()
+        )));
+    }
+    match meta {
+        m if m.is_file() => Ok(path.to_owned()),
         _ => Err(usage(format!(
             "{} is not a regular file (a directory, device or FIFO): the output is written to a temp file and renamed over its target, which would replace it; to write to a pipe use --out -",
             path.display()
@@ -165,15 +192,58 @@ fn check_dir(path: &Path) -> Result<(), CliError> {
     })
 }
 
-fn check_c1z(path: &Path) -> Result<(), CliError> {
+/// A .c1z to append to is checked before the sync: its header, its frame's declared size,
+/// and, when `whole`, its database (the frame decodes to the size it declared, and is a
+/// SQLite file), so a damaged file fails now rather than after hours of crawling.
+fn check_c1z(path: &Path, whole: bool) -> Result<(), CliError> {
     let mut head = [0u8; 5];
     let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head));
+    let check = if whole {
+        super::c1z::check_readable
+    } else {
+        super::c1z::check_declared
+    };
     match read {
-        Ok(()) if head == *MAGIC_V1 => Ok(()),
+        Ok(()) if head == *MAGIC_V1 => check(path).map_err(|e| {
+            usage(format!(
+                "--append: {} cannot be appended to: {e}; move it away or write elsewhere",
+                path.display()
+            ))
+        }),
         _ => Err(usage(format!(
             "--append: {} is not a v1 .c1z file; refusing to replace it",
             path.display()
         ))),
+    }
+}
+
+/// Renames a damaged output out of the way (`org.c1z` → `org.damaged-1733400000.c1z`).
+pub fn set_aside(path: &Path, why: &str) {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let aside = path.with_file_name(format!(
+        "{stem}.damaged-{}{ext}",
+        openai_access_actors::state::unix_now()
+    ));
+    match std::fs::rename(path, &aside) {
+        Ok(()) => tracing::warn!(
+            path = %path.display(),
+            moved_to = %aside.display(),
+            reason = %why,
+            "The output cannot be appended to; it was set aside and a new one is started."
+        ),
+        Err(e) => tracing::warn!(
+            path = %path.display(),
+            error = %e,
+            reason = %why,
+            "The output cannot be appended to, nor set aside; it will be replaced."
+        ),
     }
 }
 
@@ -192,6 +262,7 @@ mod tests {
             format: OutputFormat::Json,
             append: false,
             allow_partial: false,
+            kept_by_state: false,
         };
         assert_eq!(
             t.partial_path(),

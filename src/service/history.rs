@@ -4,6 +4,7 @@
 //! start. A file that cannot be read costs the history (`/changes` then says 410, as for any
 //! sync it no longer holds), never the start.
 
+use super::refresher::MAX_SYNC_ID;
 use super::served::{HISTORY, SyncRecord};
 use openai_access_actors::atomic;
 use openai_access_actors::state::StateDir;
@@ -52,7 +53,7 @@ pub fn load(state: &StateDir) -> Vec<SyncRecord> {
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<SyncRecord>, String> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match openai_access_actors::private::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e.to_string()),
@@ -61,7 +62,8 @@ fn read(path: &std::path::Path) -> Result<Vec<SyncRecord>, String> {
     if f.format != FORMAT {
         return Err(format!("its format is {:?}, not {FORMAT:?}", f.format));
     }
-    f.syncs
+    let records = f
+        .syncs
         .into_iter()
         .map(|r| {
             Ok(SyncRecord {
@@ -69,7 +71,18 @@ fn read(path: &std::path::Path) -> Result<Vec<SyncRecord>, String> {
                 ..SyncRecord::deserialize(r.sync).map_err(|e| e.to_string())?
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()?;
+    // Ids only grow, one per sync: a record out of order or past the largest id was not
+    // written by a service.
+    if let Some(w) = records
+        .windows(2)
+        .find(|w| w[0].id >= w[1].id)
+        .map(|w| w[1].id)
+        .or_else(|| records.iter().map(|r| r.id).find(|&id| id > MAX_SYNC_ID))
+    {
+        return Err(format!("sync id {w} is out of order or impossible"));
+    }
+    Ok(records)
 }
 
 /// Writes `records` (oldest first), newest kept first when they do not all fit.

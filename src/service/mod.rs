@@ -54,6 +54,16 @@ pub fn run(args: ServeArgs) -> Result<u8, CliError> {
             "--listen {addr} is reachable from other machines, and no API token is set: give one with --api-token-file FILE or {API_TOKEN_ENV}, or listen on 127.0.0.1"
         )));
     }
+    if token.is_none() && args.provisioning {
+        return Err(CliError::usage(format!(
+            "--provisioning lets HTTP requests change access, and no API token is set: give one with --api-token-file FILE or {API_TOKEN_ENV} (any local program, or a web page through DNS rebinding, could otherwise make changes)"
+        )));
+    }
+    if token.is_none() {
+        console::warn(&format!(
+            "no API token is set: every local user and program can read the organization's access through {addr}; give one with --api-token-file FILE or {API_TOKEN_ENV}"
+        ));
+    }
     let target = args
         .out
         .as_deref()
@@ -146,7 +156,8 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
     let answer_budget = args.answer_cache_mb as usize * (1 << 20);
     let restored = history::load(&s.state);
     // Ids only grow, even if the ledger was lost and the history kept.
-    let mut first_id = Refresher::reserve_id(&s.state).max(restored.last().map_or(0, |r| r.id + 1));
+    let mut first_id = Refresher::reserve_id(&s.state)
+        .max(restored.last().map_or(0, |r| refresher::next_id(r.id)));
     shared.restore(restored, first_id);
     if let Some(snap) = s.loaded {
         let at = snap
@@ -157,12 +168,12 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
             .map_or(SystemTime::UNIX_EPOCH, SystemTime::from);
         tracing::info!(grants = snap.grants().len(), synced_at = %refresher::rfc3339(at), "Serving the graph in --out until the first sync ends.");
         shared.loaded(Served::new(snap, first_id, at, answer_budget));
-        first_id += 1;
+        first_id = refresher::next_id(first_id);
     }
     let setup = SyncSetup {
         client: client.clone(),
         server: s.server,
-        org_id: s.org_id,
+        org_id: s.org_id.clone(),
         state: s.state,
         opts: s.opts,
         target: s.target,
@@ -178,6 +189,7 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
         [(false, false), (false, true), (true, false), (true, true)].map(|(self_lockout, scim)| {
             Provisioner::new(&client)
                 .with_overrides(Overrides { self_lockout, scim })
+                .with_org(s.org_id.clone())
                 .start()
         });
     let data = web::Data::new(AppState {
@@ -240,7 +252,11 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
 fn load_token(args: &ServeArgs) -> Result<Option<Token>, CliError> {
     let (raw, from) = match &args.api_token_file {
         Some(path) => (
-            std::fs::read_to_string(path).map_err(|e| {
+            {
+                crate::settings::warn_if_others_can_read(path, "API token");
+                std::fs::read_to_string(path)
+            }
+            .map_err(|e| {
                 CliError::usage(format!(
                     "cannot read --api-token-file {}: {e}",
                     path.display()

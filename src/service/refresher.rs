@@ -93,13 +93,18 @@ pub struct Refresher {
 
 impl Refresher {
     pub fn new(setup: SyncSetup, schedule: Schedule, first_id: u64) -> Self {
-        let ledger = read_ledger(&setup.state);
+        let now = SystemTime::now();
+        let ledger = read_ledger(&setup.state, now);
         Self {
             clock: Clock {
                 last_end: None,
                 last_full: ledger.last_full_at.map(unix).or_else(|| {
                     let meta = setup.state.meta().ok().flatten()?;
-                    Some(unix(u64::try_from(meta.synced_at).ok()?))
+                    Some(unix(plausible_past(
+                        u64::try_from(meta.synced_at).ok()?,
+                        now,
+                        "the state's last sync",
+                    )))
                 }),
                 failures: 0,
             },
@@ -120,7 +125,7 @@ impl Refresher {
 
     /// The id the next sync gets (a graph loaded at start takes one too).
     pub fn reserve_id(state: &StateDir) -> u64 {
-        read_ledger(state).next_sync_id
+        read_ledger(state, SystemTime::now()).next_sync_id
     }
 
     fn plan_next(&mut self, ctx: &mut Context<Self>) {
@@ -147,7 +152,7 @@ impl Refresher {
             return;
         }
         let id = self.ledger.next_sync_id;
-        self.ledger.next_sync_id += 1;
+        self.ledger.next_sync_id = next_id(id);
         write_ledger(&self.setup.state, &self.ledger);
         self.running = Some(id);
         self.setup.shared.started();
@@ -215,7 +220,7 @@ impl Handler<SyncNow> for Refresher {
         let min = match self.running {
             Some(id) => {
                 self.asked = Some(self.asked.unwrap_or(false) || msg.full);
-                id + 1
+                next_id(id)
             }
             None => {
                 let id = self.ledger.next_sync_id;
@@ -309,8 +314,8 @@ async fn run_one(setup: Arc<SyncSetup>, id: u64, full: bool, touched: Vec<Call>)
         Ok(o) => o,
         Err(e) => return failed(record, e.to_string()),
     };
-    if outcome.read_nothing() {
-        return failed(record, "not one list could be read".to_owned());
+    if let Some(why) = outcome.unusable() {
+        return failed(record, why.to_owned());
     }
     if outcome.is_partial() {
         let lists: Vec<String> = outcome.failures.iter().map(|f| f.path.clone()).collect();
@@ -384,15 +389,56 @@ fn write_output(o: &SyncOutcome, run: &RunInfo, t: &Target) -> Result<(), String
     let Some(path) = &t.path else {
         return Ok(());
     };
-    crate::output::write_sync(o, run, path, t.format, path.exists(), SyncType::Full)
-        .map_err(|e| e.to_string())
+    if t.format == crate::cli::OutputFormat::C1z && path.exists() {
+        crate::output::append_or_restart(o, run, path, SyncType::Full)
+    } else {
+        crate::output::write_sync(o, run, path, t.format, false, SyncType::Full)
+    }
+    .map_err(|e| e.to_string())
 }
 
-fn read_ledger(state: &StateDir) -> Ledger {
-    std::fs::read(state.path().join(LEDGER))
+/// The largest sync id: ids travel in JSON, whose readers keep integers exact up to 2^53, and
+/// a service that syncs every second would take 285 million years to reach it.
+pub const MAX_SYNC_ID: u64 = (1 << 53) - 1;
+
+/// The id after `id` (never past [`MAX_SYNC_ID`]).
+pub fn next_id(id: u64) -> u64 {
+    id.saturating_add(1).min(MAX_SYNC_ID)
+}
+
+/// The ledger, with what no service can have written set right and said (it can only come
+/// from someone editing the state): a sync id past [`MAX_SYNC_ID`] (ids would wrap and repeat)
+/// and a last full sync in the future (the reconciliation would never run).
+fn read_ledger(state: &StateDir, now: SystemTime) -> Ledger {
+    let mut ledger: Ledger = openai_access_actors::private::read(&state.path().join(LEDGER))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    if ledger.next_sync_id > MAX_SYNC_ID {
+        tracing::warn!(
+            next_sync_id = ledger.next_sync_id,
+            "The service's ledger holds an impossible next sync id; ids start again after the history's."
+        );
+        ledger.next_sync_id = 0;
+    }
+    ledger.last_full_at = ledger
+        .last_full_at
+        .map(|t| plausible_past(t, now, "the ledger's last full sync"));
+    ledger
+}
+
+/// `secs` (Unix) if it is not in the future (a minute of clock skew allowed); else 0, long
+/// ago, so that what waits for it (the reconciliation) runs now; with a warning naming `what`.
+fn plausible_past(secs: u64, now: SystemTime, what: &str) -> u64 {
+    const SKEW: u64 = 60;
+    if secs <= unix_secs(now).saturating_add(SKEW) {
+        return secs;
+    }
+    tracing::warn!(
+        at = secs,
+        "{what} is in the future, which no sync can have written; it is taken as long ago, so the reconciliation runs now."
+    );
+    0
 }
 
 fn write_ledger(state: &StateDir, ledger: &Ledger) {

@@ -21,6 +21,7 @@ mod review_diff;
 mod review_export;
 mod review_logins;
 mod review_report;
+mod security;
 mod serve;
 mod simulated;
 mod support;

@@ -127,8 +127,15 @@ fn a_name_that_is_markup_is_shown_as_text() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img onerror=x&gt;"));
     assert!(!html.contains("<script>alert"));
     assert!(!html.contains("<img"));
-    // The page's own script is the only one.
+    // The page's own script is the only one, and the only one its policy lets run: by its
+    // hash, never `unsafe-inline`.
     assert_eq!(html.matches("<script>").count(), 1);
+    assert!(!html.contains("unsafe-inline"), "{html}");
+    assert_eq!(
+        html.matches("'sha256-").count(),
+        2,
+        "the style and the script"
+    );
 }
 
 fn chromium() -> Option<PathBuf> {
@@ -155,7 +162,16 @@ fn headless_chromium_renders_the_page_and_runs_its_script() {
     let dir = tempfile::tempdir().expect("tmp");
     let (json, _) = small(dir.path());
     let page = dir.path().join("review.html");
-    report(&json, &page, &[]);
+    let html = report(&json, &page, &[]);
+    // A script that got past the escaping (as a name would, were it not escaped) must not
+    // run: the policy allows the page's own script by its hash alone.
+    let smuggled = html.replacen(
+        "<h1>",
+        "<script>document.documentElement.setAttribute('data-smuggled','ran')</script><h1>",
+        1,
+    );
+    assert_ne!(smuggled, html);
+    std::fs::write(&page, smuggled).expect("write");
     let url = format!("file://{}", page.display());
     let headless = |extra: &[&str]| {
         std::process::Command::new(&browser)
@@ -188,6 +204,10 @@ fn headless_chromium_renders_the_page_and_runs_its_script() {
         dom.matches("class=\"search\"").count(),
         tables,
         "the script ran"
+    );
+    assert!(
+        !dom.contains("data-smuggled=\"ran\""),
+        "an inline script not in the policy ran"
     );
     // And a picture of it.
     let png = dir.path().join("review.png");

@@ -12,7 +12,7 @@ use super::stats::ClientStats;
 use super::wire::{self, Fetched, InProcess, WireRequest};
 use crate::endpoint::Endpoint;
 use crate::ids::UnsafeId;
-use crate::secret::{AdminKey, server_text};
+use crate::secret::AdminKey;
 use crate::throttle::{Permit, Priority, Throttle, ThrottleConfig};
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
@@ -113,13 +113,14 @@ pub struct PageItems<T> {
     pub last: bool,
 }
 
-/// Follows a list's cursors to its end. A cursor the server already gave is an error, not a
-/// loop.
-/// The most pages one list is followed for: at 100 items a page, a million objects of one
-/// kind (users, projects, keys, members), far beyond any organization the API serves. A server
+/// The most pages one list is followed for: at 100 items a page, 200,000 objects of one kind
+/// (users, projects, keys, members), ten times the largest organization we know of. A server
 /// that keeps inventing fresh cursors is stopped here instead of paged forever.
-pub const MAX_PAGES_PER_LIST: usize = 10_000;
+pub const MAX_PAGES_PER_LIST: usize = 2_000;
 
+/// Follows a list's cursors to its end. A cursor the server already gave is an error, not a
+/// loop; a page without items ends the list (`Page::normalise`), so every page followed
+/// brings at least one item.
 pub struct Pager<'a> {
     client: &'a AdminClient,
     req: &'a Call,
@@ -422,7 +423,7 @@ impl AdminClient {
             let message = fetched
                 .body
                 .ok()
-                .and_then(|b| error_message(&self.key.scrub(&b)).map(|(m, _)| m));
+                .and_then(|b| self.error_message(&b).map(|(m, _)| m));
             return Err(ApiError::RateLimited {
                 endpoint,
                 retry_after: asked,
@@ -430,9 +431,8 @@ impl AdminClient {
             });
         }
         let bytes = fetched.body?;
-        let bytes = self.key.scrub(&bytes);
         if !(200..300).contains(&status) {
-            let (message, code) = error_message(&bytes).unwrap_or_else(|| {
+            let (message, code) = self.error_message(&bytes).unwrap_or_else(|| {
                 (
                     format!("no error message (body: {} bytes)", bytes.len()),
                     None,
@@ -446,8 +446,9 @@ impl AdminClient {
             });
         }
         self.throttle.on_success(&mut permit);
+        let bytes = self.key.scrub_json(&bytes);
         serde_json::from_slice(&bytes).map_err(|e| {
-            let detail = server_text(&e.to_string());
+            let detail = self.key.server_text(&e.to_string());
             if detail.starts_with(UnsafeId::MARKER) || detail.starts_with(TOO_MANY_ITEMS) {
                 ApiError::UnsafeData { endpoint, detail }
             } else {
@@ -458,6 +459,18 @@ impl AdminClient {
 }
 
 impl AdminClient {
+    /// The error envelope's message and code, decoded first and then made safe: our key in
+    /// any form a server may echo it (JSON-escaped, percent-encoded, base64, part of it), and
+    /// anything else that looks like a credential, redacted.
+    fn error_message(&self, body: &[u8]) -> Option<(String, Option<String>)> {
+        serde_json::from_slice::<ErrorEnvelope>(body).ok().map(|e| {
+            (
+                self.key.server_text(&e.error.message),
+                e.error.code.map(|c| self.key.server_text(&c)),
+            )
+        })
+    }
+
     /// One request on the wire, counted and timed.
     async fn exchange(&self, endpoint: Endpoint, req: WireRequest) -> Result<Fetched, ApiError> {
         self.stats.record_request(endpoint);
@@ -530,17 +543,6 @@ impl AdminClient {
             fetched = &mut second => (fetched, spare),
         }
     }
-}
-
-/// The error envelope's message and code, with anything that looks like a credential redacted
-/// (the body is already scrubbed of our own key; a server may quote another token).
-fn error_message(body: &[u8]) -> Option<(String, Option<String>)> {
-    serde_json::from_slice::<ErrorEnvelope>(body).ok().map(|e| {
-        (
-            server_text(&e.error.message),
-            e.error.code.map(|c| server_text(&c)),
-        )
-    })
 }
 
 /// The longest wait a header is read as: anything longer (or unrepresentable, like

@@ -25,7 +25,9 @@ pub const TOO_MANY_ITEMS: &str = "too many items ";
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
 pub struct RawPage<T> {
-    #[serde(default = "Vec::new", deserialize_with = "bounded_items")]
+    /// Required: a page without its items (`"data": null`, or none) is malformed, not empty;
+    /// read as empty, it would make a hollow server look like an empty org.
+    #[serde(deserialize_with = "bounded_items")]
     pub data: Vec<T>,
     #[serde(default)]
     pub has_more: Option<bool>,
@@ -36,7 +38,7 @@ pub struct RawPage<T> {
 }
 
 /// `data`: an array of at most [`MAX_ITEMS_PER_PAGE`] items, refused as it is read (not after
-/// millions were built); `null` reads as empty.
+/// millions were built).
 fn bounded_items<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
@@ -46,16 +48,7 @@ where
     impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Items<T> {
         type Value = Vec<T>;
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("an array of items or null")
-        }
-        fn visit_unit<E>(self) -> Result<Vec<T>, E> {
-            Ok(Vec::new())
-        }
-        fn visit_none<E>(self) -> Result<Vec<T>, E> {
-            Ok(Vec::new())
-        }
-        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Vec<T>, D2::Error> {
-            d.deserialize_seq(self)
+            f.write_str("an array of items")
         }
         fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
             let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
@@ -70,7 +63,7 @@ where
             Ok(items)
         }
     }
-    d.deserialize_option(Items(std::marker::PhantomData))
+    d.deserialize_seq(Items(std::marker::PhantomData))
 }
 
 /// Why a page could not be normalised.
@@ -124,9 +117,14 @@ mod tests {
         let enough = format!("{{\"data\":[{}]}}", vec!["1"; MAX_ITEMS_PER_PAGE].join(","));
         let page = serde_json::from_str::<RawPage<serde_json::Value>>(&enough).expect("read");
         assert_eq!(page.data.len(), MAX_ITEMS_PER_PAGE);
-        let null =
-            serde_json::from_str::<RawPage<serde_json::Value>>(r#"{"data":null}"#).expect("null");
-        assert!(null.data.is_empty());
+        // A page without its items is malformed, not empty: read as empty, a hollow server
+        // would pass for an empty organization.
+        for hollow in [r#"{"data":null}"#, r#"{"has_more":false}"#] {
+            assert!(
+                serde_json::from_str::<RawPage<serde_json::Value>>(hollow).is_err(),
+                "{hollow}"
+            );
+        }
     }
 
     fn parse(
@@ -168,9 +166,9 @@ mod tests {
     }
 
     #[test]
-    fn missing_object_and_null_data_are_tolerated() {
+    fn a_missing_object_and_unknown_fields_are_tolerated() {
         let p = parse(
-            json!({"data":null,"has_more":false,"extra":{"x":1}}),
+            json!({"data":[],"has_more":false,"extra":{"x":1}}),
             PageStyle::B,
         )
         .expect("page");

@@ -16,7 +16,7 @@
 //! custom org roles; per-member project role lists only in projects with custom roles; no
 //! lists of archived projects; no more group member lists once the plan refused one.
 
-use crate::api::{AdminClient, ApiError, Endpoint};
+use crate::api::{AdminClient, ApiError, Endpoint, TransportKind};
 use crate::collector::{GrantCollector, TakeGraph};
 use crate::crawlers::*;
 use crate::ids::{ProjectId, UserId};
@@ -144,8 +144,17 @@ impl SyncCoordinator {
             self.fail(SyncError::Unauthorized(message), ctx);
             return;
         }
-        // The first list could not reach the server at all: nothing else can.
-        if !self.key_accepted && matches!(error.root(), ApiError::Transport { .. }) {
+        // The first list could not reach the server at all: nothing else can. A body that
+        // broke off mid-way came from a server that was reached: that list failed, not all.
+        if !self.key_accepted
+            && matches!(
+                error.root(),
+                ApiError::Transport {
+                    kind: TransportKind::Connect | TransportKind::Timeout | TransportKind::Tls,
+                    ..
+                }
+            )
+        {
             self.fail(SyncError::Unreachable(error.to_string()), ctx);
             return;
         }

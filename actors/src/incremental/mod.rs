@@ -55,6 +55,8 @@ pub enum Fallback {
     Asked,
     #[error("the state holds no complete sync to start from")]
     NoState,
+    #[error("the state's lists cannot be read ({0}); they are read again in full")]
+    UnreadableState(String),
     #[error("the audit log cannot be read ({0}); without it changes cannot be found")]
     AuditUnavailable(String),
     #[error(

@@ -2,7 +2,7 @@
 //! failures (bad ids, missing objects, the API).
 
 use crate::api::{ApiError, Call};
-use crate::ids::{InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
+use crate::ids::{InviteId, OrgId, ProjectId, RoleId, ServiceAccountId, UserId};
 use actix::MailboxError;
 
 /// The seed's rules: requests refused before any mutation, each saying what to do instead.
@@ -73,6 +73,14 @@ pub enum Refusal {
         "{what} is managed by SCIM: make this change in the identity provider (a change made here is undone at its next push), or pass --allow-scim-override"
     )]
     ScimManaged { what: String },
+    #[error(
+        "{what} names organization {named}, but the admin key belongs to organization {ours}: it comes from another organization's sync; nothing was changed"
+    )]
+    OtherOrganization {
+        what: String,
+        named: OrgId,
+        ours: OrgId,
+    },
     #[error("{0}")]
     Unsupported(String),
 }

@@ -17,7 +17,10 @@ pub async fn grant(
     use Entitlement as E;
     use Principal as P;
     match (entitlement, principal) {
-        (E::OrgMember { .. }, _) => Err(Refusal::OrgMembershipIsAnInvite.into()),
+        (E::OrgMember { org }, _) => {
+            s.require_our_org(org, entitlement).await?;
+            Err(Refusal::OrgMembershipIsAnInvite.into())
+        }
         (_, P::Invite(i)) => Err(Refusal::Unsupported(format!(
             "invite {i} is a pending invitation: its org role and projects are set when it is created; grant to the user once it is accepted"
         ))

@@ -30,10 +30,11 @@ pub use call::Mutation;
 pub use target::{Entitlement, GrantRef, OrgRole, OrgRoleName, Principal, ProjectSlug};
 
 use crate::api::{AdminClient, ApiError};
-use crate::ids::{InviteId, ProjectId, UserId};
+use crate::ids::{InviteId, OrgId, ProjectId, UserId};
 use crate::throttle::Priority;
 use actix::prelude::*;
 use session::Session;
+use std::sync::{Arc, OnceLock};
 
 pub use error::{ProvisionError, Refusal};
 use serde::Serialize;
@@ -172,6 +173,9 @@ pub struct Overrides {
 pub struct Provisioner {
     api: AdminClient,
     overrides: Overrides,
+    /// The organization the key belongs to: configured, or learned by the first request that
+    /// needed it (a key's organization never changes).
+    org: Arc<OnceLock<OrgId>>,
 }
 
 impl Provisioner {
@@ -181,7 +185,17 @@ impl Provisioner {
         Self {
             api: api.with_priority(Priority::Interactive),
             overrides: Overrides::default(),
+            org: Arc::default(),
         }
+    }
+
+    /// Knowing the organization the key belongs to (`--org-id`, or the synced graph's), so a
+    /// request naming another is refused without a read.
+    pub fn with_org(self, org: Option<OrgId>) -> Self {
+        if let Some(org) = org {
+            let _ = self.org.set(org);
+        }
+        self
     }
 
     /// With guards passed on purpose.
@@ -216,8 +230,9 @@ macro_rules! handle {
             fn handle(&mut self, $m: $msg, _: &mut Context<Self>) -> Reply {
                 let api = self.api.clone();
                 let overrides = self.overrides;
+                let org = self.org.clone();
                 Box::pin(async move {
-                    let mut session = Session::new(api.clone(), $m.dry_run, overrides);
+                    let mut session = Session::new(api.clone(), $m.dry_run, overrides, org.clone());
                     let first = {
                         let $s = &mut session;
                         $run.await
@@ -227,7 +242,7 @@ macro_rules! handle {
                         Err(e) if e.may_have_lost_a_race() => e,
                         Err(e) => return Err(e),
                     };
-                    let mut again = Session::new(api, false, overrides);
+                    let mut again = Session::new(api, false, overrides, org);
                     again.made(error.completed());
                     let retried = {
                         let $s = &mut again;

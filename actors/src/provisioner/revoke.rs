@@ -18,11 +18,16 @@ pub async fn revoke(s: &mut Session, g: &GrantRef) -> Result<ProvisionResult, Pr
             "invite {i} is a pending invitation: delete it instead (openai-access delete-invite --invite {i})"
         ))
         .into()),
-        (E::OrgMember { .. }, P::User(u)) => Ok(match delete_user(s, u).await? {
-            ProvisionResult::Deleted => ProvisionResult::Revoked,
-            ProvisionResult::AlreadyDeleted => ProvisionResult::AlreadyRevoked,
-            other => other,
-        }),
+        (E::OrgMember { org }, P::User(u)) => {
+            s.require_our_org(org, g).await?;
+            // A user who is not there is a wrong id, not a revoke already done: revoking
+            // membership deletes the account, and a typo must not read as success.
+            s.require_user(u).await?;
+            Ok(match delete_user(s, u).await? {
+                ProvisionResult::Deleted => ProvisionResult::Revoked,
+                other => other,
+            })
+        }
         (E::OrgRole(OrgRole::Predefined(OrgRoleName::Reader)), P::User(u)) => {
             Err(Refusal::ReaderFloor { user: u.clone() }.into())
         }
@@ -60,9 +65,17 @@ pub async fn revoke(s: &mut Session, g: &GrantRef) -> Result<ProvisionResult, Pr
         }
         (E::ProjectRole { project, role }, P::User(u)) => {
             s.active_project(project).await?;
-            let held: Vec<AssignedRole> = s
-                .read(Call::project_user_roles(project, u))
-                .await?;
+            // The list answers 404 for a user who is not in the organization.
+            let Some(held) = s
+                .read_if_there::<AssignedRole>(Call::project_user_roles(project, u))
+                .await?
+            else {
+                s.require_user(u).await?;
+                return Err(ProvisionError::NotFound {
+                    what: "project member",
+                    id: format!("{u} in project {project}"),
+                });
+            };
             let Some(r) = held.iter().find(|r| &r.id == role) else {
                 s.require_user(u).await?;
                 s.custom_project_role(project, role).await?;

@@ -10,9 +10,11 @@ use super::target::ProjectSlug;
 use super::{ProvisionError, ProvisionOutcome, ProvisionResult, Refusal};
 use crate::api::models::{AdminApiKey, Group, Project, ProjectGroup, ProjectUser, Role, User};
 use crate::api::{AdminClient, ApiError, Call};
-use crate::ids::{GroupId, ProjectId, RoleId, UserId};
+use crate::baton::roles::org_id_from_role_id;
+use crate::ids::{GroupId, OrgId, ProjectId, RoleId, UserId};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 /// One request's work: what was read, what was (or would be) written, and the reads cached so
 /// a request never reads the same list twice.
@@ -20,6 +22,8 @@ pub struct Session {
     api: AdminClient,
     dry_run: bool,
     pub overrides: super::Overrides,
+    /// The key's organization, shared with the provisioner (see `Provisioner::with_org`).
+    org: Arc<OnceLock<OrgId>>,
     reads: Vec<Call>,
     calls: Vec<Call>,
     notes: Vec<String>,
@@ -31,11 +35,17 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(api: AdminClient, dry_run: bool, overrides: super::Overrides) -> Self {
+    pub fn new(
+        api: AdminClient,
+        dry_run: bool,
+        overrides: super::Overrides,
+        org: Arc<OnceLock<OrgId>>,
+    ) -> Self {
         Self {
             api,
             dry_run,
             overrides,
+            org,
             reads: Vec::new(),
             calls: Vec::new(),
             notes: Vec::new(),
@@ -97,6 +107,19 @@ impl Session {
         }
     }
 
+    /// A whole list, or `None` when the API answers 404 (its parent is not there).
+    pub async fn read_if_there<T: DeserializeOwned>(
+        &mut self,
+        call: Call,
+    ) -> Result<Option<Vec<T>>, ProvisionError> {
+        self.reads.push(call.clone());
+        match self.api.list_all(&call).await {
+            Ok(items) => Ok(Some(items)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(self.api_error(call, e)),
+        }
+    }
+
     /// One object, read with a single-object GET: `None` when the API answers 404 (an answer,
     /// not an error).
     pub async fn read_one<T: DeserializeOwned>(
@@ -138,6 +161,41 @@ impl Session {
     }
 
     // ---- reads ----------------------------------------------------------------------------
+
+    /// The organization the key belongs to: known, or read from the ids of the org's
+    /// predefined roles (`role-api-organization-owner__api-organization__<org>`), as a sync
+    /// names it; `org` when they name none, as a sync does too.
+    pub async fn our_org(&mut self) -> Result<OrgId, ProvisionError> {
+        if let Some(org) = self.org.get() {
+            return Ok(org.clone());
+        }
+        let roles: Vec<Role> = self.read(Call::org_roles()).await?;
+        let org = roles
+            .iter()
+            .find_map(|r| org_id_from_role_id(r.id.as_str()))
+            .and_then(|o| o.parse().ok())
+            .unwrap_or_else(|| crate::ids::literal("org"));
+        Ok(self.org.get_or_init(|| org).clone())
+    }
+
+    /// Refuses a request whose `what` names another organization than the key's: a grant id
+    /// from another org's export must not change a same-named user here.
+    pub async fn require_our_org(
+        &mut self,
+        named: &OrgId,
+        what: impl std::fmt::Display,
+    ) -> Result<(), ProvisionError> {
+        let ours = self.our_org().await?;
+        if &ours == named {
+            return Ok(());
+        }
+        Err(Refusal::OtherOrganization {
+            what: what.to_string(),
+            named: named.clone(),
+            ours,
+        }
+        .into())
+    }
 
     /// The org's user, read alone (`None`: not in the organization).
     pub async fn user(&mut self, id: &UserId) -> Result<Option<User>, ProvisionError> {

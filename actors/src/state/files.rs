@@ -4,9 +4,10 @@
 use super::{ListKey, ListRecord};
 use crate::atomic::write_atomically;
 use crate::ids::OrgId;
+use crate::private;
 use crate::throttle::KnownLimits;
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -81,6 +82,9 @@ pub struct Loaded {
     pub meta: Option<StateMeta>,
     /// The last complete sync's lists (read only when `meta` is there).
     pub base: Vec<ListRecord>,
+    /// Why the last complete sync's lists could not be read, when they could not (a damaged
+    /// file): the next sync reads everything instead.
+    pub base_unreadable: Option<String>,
     /// A sync under way when the last run stopped, and the lists it completed.
     pub journal: Option<(JournalHeader, Vec<ListRecord>)>,
 }
@@ -129,14 +133,15 @@ impl Journal {
 }
 
 impl StateDir {
-    /// Opens `dir`, creating it (readable by its owner only: it holds the org's access data).
+    /// Opens `dir`, creating it (readable by its owner only: it holds the org's access data);
+    /// a directory others can write to is made private first (see [`crate::private`]).
     pub fn open(dir: &Path) -> Result<Self, StateError> {
-        if !dir.is_dir() {
-            let mut b = std::fs::DirBuilder::new();
-            b.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-            b.create(dir).map_err(io(dir))?;
+        if let private::DirCheck::Repaired(mode) = private::open_dir(dir).map_err(io(dir))? {
+            tracing::warn!(
+                path = %dir.display(),
+                mode = format!("{mode:o}"),
+                "The state directory could be written to by others (it holds the organization's access data); its mode is now 700."
+            );
         }
         Ok(Self {
             dir: dir.to_owned(),
@@ -155,9 +160,12 @@ impl StateDir {
     /// time); a torn last line (a crash mid-write) is dropped.
     pub fn load(&self) -> Result<Loaded, StateError> {
         let meta = self.meta()?;
-        let base = match &meta {
-            Some(_) => read_records(&self.file(LISTS))?.unwrap_or_default(),
-            None => Vec::new(),
+        let (base, base_unreadable) = match &meta {
+            Some(_) => match read_records(&self.file(LISTS)) {
+                Ok(records) => (records.unwrap_or_default(), None),
+                Err(e) => (Vec::new(), Some(e.to_string())),
+            },
+            None => (Vec::new(), None),
         };
         let journal = match read_journal(&self.file(JOURNAL))? {
             Some((h, records)) if h.journal == VERSION => Some((h, records)),
@@ -166,6 +174,7 @@ impl StateDir {
         Ok(Loaded {
             meta,
             base,
+            base_unreadable,
             journal,
         })
     }
@@ -174,7 +183,7 @@ impl StateDir {
     /// version.
     pub fn meta(&self) -> Result<Option<StateMeta>, StateError> {
         let meta_path = self.file(META);
-        Ok(match std::fs::read(&meta_path) {
+        Ok(match private::read(&meta_path) {
             Ok(bytes) => Some(serde_json::from_slice::<StateMeta>(&bytes).map_err(|e| {
                 StateError::Corrupt {
                     path: meta_path.clone(),
@@ -182,6 +191,12 @@ impl StateDir {
                 }
             })?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) if planted_link(&e) => {
+                return Err(StateError::Corrupt {
+                    path: meta_path,
+                    detail: "it is a symbolic link, which no sync writes".to_owned(),
+                });
+            }
             Err(e) => return Err(io(&meta_path)(e)),
         }
         .filter(|m| m.version == VERSION))
@@ -193,21 +208,19 @@ impl StateDir {
         if let Some((old, _, good_len)) = read_journal_raw(&path)?
             && &old == header
         {
-            let file = OpenOptions::new()
-                .append(true)
-                .open(&path)
-                .map_err(io(&path))?;
+            let file = private::open_append(&path).map_err(io(&path))?;
             // Drop a torn last line before appending after it.
             file.set_len(good_len).map_err(io(&path))?;
             return Ok(Journal { file, path });
         }
-        let mut file = private_file(&path)?;
         let mut line = serde_json::to_vec(header).map_err(|e| StateError::Corrupt {
             path: path.clone(),
             detail: e.to_string(),
         })?;
         line.push(b'\n');
-        file.write_all(&line).map_err(io(&path))?;
+        // A new file renamed over whatever is there (a link included), then appended to.
+        write_atomically(&path, |w| w.write_all(&line)).map_err(io(&path))?;
+        let file = private::open_append(&path).map_err(io(&path))?;
         Ok(Journal { file, path })
     }
 
@@ -216,7 +229,7 @@ impl StateDir {
     pub fn commit(&self, meta: &StateMeta) -> Result<(), StateError> {
         let journal = self.file(JOURNAL);
         let lists = self.file(LISTS);
-        let reader = File::open(&journal).map_err(io(&journal))?;
+        let reader = private::open_read(&journal).map_err(io(&journal))?;
         write_atomically(&lists, |w| {
             // The records, without the header line.
             for line in BufReader::new(&reader).lines().skip(1) {
@@ -247,15 +260,6 @@ impl StateDir {
         })
         .map_err(io(&meta_path))
     }
-}
-
-/// A new file readable by its owner only.
-fn private_file(path: &Path) -> Result<File, StateError> {
-    let mut o = OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-    o.open(path).map_err(io(path))
 }
 
 /// Whole records from `reader` up to its end or a torn line (a write a crash cut short), and
@@ -291,11 +295,23 @@ fn records_from(
 }
 
 fn open_if_there(path: &Path) -> Result<Option<BufReader<File>>, StateError> {
-    match File::open(path) {
+    match private::open_read(path) {
         Ok(f) => Ok(Some(BufReader::new(f))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) if planted_link(&e) => {
+            tracing::warn!(
+                path = %path.display(),
+                "A state file is a symbolic link, which no sync writes; it is not read, and is replaced by the next write."
+            );
+            Ok(None)
+        }
         Err(e) => Err(io(path)(e)),
     }
+}
+
+/// The error of opening a symbolic link without following it (`ELOOP`).
+fn planted_link(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ELOOP)
 }
 
 /// The records of the last complete sync (`lists.jsonl`).

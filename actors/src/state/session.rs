@@ -187,6 +187,9 @@ pub async fn prepare_on(
     let mut base = base;
     let attempt = match (&last, base.is_empty(), opts.full) {
         (_, _, true) => Err(Fallback::Asked),
+        _ if loaded.base_unreadable.is_some() => Err(Fallback::UnreadableState(
+            loaded.base_unreadable.clone().unwrap_or_default(),
+        )),
         (None, _, _) | (_, true, _) => Err(Fallback::NoState),
         (Some(cursor), false, false) => incremental(api, cursor, &mut base, opts, now).await,
     };

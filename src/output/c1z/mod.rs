@@ -13,7 +13,7 @@ mod rows;
 mod schema;
 mod work;
 
-pub use envelope::MAGIC_V1;
+pub use envelope::{MAGIC_V1, MAX_BYTES_ENV, check_declared, check_readable};
 pub use schema::TABLES as V1_TABLES;
 
 use openai_access_actors::atomic;
@@ -126,6 +126,10 @@ pub enum C1zError {
         id: String,
         from: String,
     },
+    /// A file that is not what it claims (its size, its frame): refused before it costs
+    /// memory or time.
+    #[error("a damaged or hostile .c1z: {why}")]
+    Damaged { why: String },
     #[error("simulated failure after {rows} rows")]
     SimulatedFailure { rows: usize },
 }

@@ -27,22 +27,41 @@ fn err(what: &str, e: impl std::fmt::Display) -> String {
 /// rows (no scratch file: writing 1.1 GB of pages for `large` took 2–3 s, decompressing
 /// alone 0.6 s). The compressed file is read whole (49 MB for `large`) and decoded in one
 /// call into SQLite's own buffer: a streaming decoder copied every byte once more. Read only.
-fn open_in_memory(path: &Path) -> Result<rusqlite::Connection, String> {
-    let mut r = super::envelope::open_frame(path).map_err(|e| e.to_string())?;
+/// SQLite's allocator takes at most 2 GiB at once, so a larger database goes to a scratch
+/// file instead (returned with the connection, which it must outlive).
+fn open_in_memory(
+    path: &Path,
+) -> Result<(rusqlite::Connection, Option<tempfile::TempDir>), String> {
+    // The frame header says how big the database is (the writer records it, as the SDK's
+    // readers require); checked before it is allocated.
+    let (mut r, declared) = super::envelope::open_checked(path).map_err(|e| e.to_string())?;
+    let Some(size) = usize::try_from(declared)
+        .ok()
+        .filter(|&n| i32::try_from(n).is_ok())
+    else {
+        drop(r);
+        return open_on_disk(path).map(|(conn, dir)| (conn, Some(dir)));
+    };
     let mut frame = Vec::new();
     std::io::Read::read_to_end(&mut r, &mut frame).map_err(|e| err("reading the .c1z", e))?;
-    // The frame header says how big the database is (the writer records it, as the SDK's
-    // readers require).
-    let size = zstd::zstd_safe::get_frame_content_size(&frame)
-        .ok()
-        .flatten()
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| "a damaged .c1z: its frame does not say its size".to_owned())?;
     let mut conn =
         rusqlite::Connection::open_in_memory().map_err(|e| err("an in-memory database", e))?;
     conn.deserialize_read_exact(rusqlite::MAIN_DB, WholeFrame(Some(&frame)), size, true)
         .map_err(|e| err("decompressing the .c1z", e))?;
-    Ok(conn)
+    Ok((conn, None))
+}
+
+/// The .c1z's database decompressed into a scratch file, opened read only.
+fn open_on_disk(path: &Path) -> Result<(rusqlite::Connection, tempfile::TempDir), String> {
+    let dir = tempfile::tempdir().map_err(|e| err("a scratch directory", e))?;
+    let db = dir.path().join("sync.db");
+    super::envelope::decompress(path, &db).map_err(|e| e.to_string())?;
+    let conn = rusqlite::Connection::open_with_flags(
+        &db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| err("not a .c1z database", e))?;
+    Ok((conn, dir))
 }
 
 /// A zstd frame read as its plaintext in one call: `read_exact` hands over the whole
@@ -64,14 +83,7 @@ impl std::io::Read for WholeFrame<'_> {
 pub fn read_syncs(path: &Path, count: usize) -> Result<Vec<C1zSync>, String> {
     // Every row is read: a scratch file keeps the database out of memory (in memory it cost
     // 1.1 GB more on `large` and no time: decoding the rows is what takes it).
-    let dir = tempfile::tempdir().map_err(|e| err("a scratch directory", e))?;
-    let db = dir.path().join("sync.db");
-    super::envelope::decompress(path, &db).map_err(|e| e.to_string())?;
-    let conn = rusqlite::Connection::open_with_flags(
-        &db,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| err("not a .c1z database", e))?;
+    let (conn, _dir) = open_on_disk(path)?;
     let runs = Sync::all(&conn)?;
     if runs.is_empty() {
         return Err("the file holds no finished sync".to_owned());
@@ -97,7 +109,7 @@ pub fn read_for_principal(
     t: g::ResourceType,
     find: impl FnOnce(&Snapshot) -> Option<ResourceKey>,
 ) -> Result<C1zSync, String> {
-    let conn = open_in_memory(path)?;
+    let (conn, _scratch) = open_in_memory(path)?;
     let mut sync = Sync::newest(&conn)?;
     let mut types = vec![
         t.as_str(),
@@ -138,7 +150,7 @@ pub fn read_for_principal(
 /// Who can access one resource, from the newest sync: its grants through the file's
 /// resource index, and what they name.
 pub fn read_for_resource(path: &Path, key: &ResourceKey) -> Result<C1zSync, String> {
-    let conn = open_in_memory(path)?;
+    let (conn, _scratch) = open_in_memory(path)?;
     let mut sync = Sync::newest(&conn)?;
     let mut resources = sync.resources("AND external_id = ?2", &key.to_string())?;
     resources.extend(sync.resources("AND resource_type_id = ?2", "organization")?);

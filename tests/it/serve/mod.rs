@@ -3,6 +3,7 @@
 //! polling the service's own routes (bounded), never by sleeping a guessed time.
 
 mod deploy;
+mod hardening;
 mod lifecycle;
 mod load;
 mod provisioning;
@@ -58,6 +59,27 @@ impl Service {
         extra: &[&str],
         env: &[(String, String)],
     ) -> Service {
+        Self::spawn(dir, base_url, extra, env, true)
+    }
+
+    /// `serve` with no API token (loopback only), as the README's quick start runs it.
+    pub fn start_open(base_url: &str, extra: &[&str]) -> Service {
+        Self::spawn(
+            tempfile::tempdir().expect("tmp"),
+            base_url,
+            extra,
+            &[],
+            false,
+        )
+    }
+
+    fn spawn(
+        dir: tempfile::TempDir,
+        base_url: &str,
+        extra: &[&str],
+        env: &[(String, String)],
+        with_token: bool,
+    ) -> Service {
         // Everything that can fail before the child exists: a panic after it would leave
         // the process running with no one to stop it.
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -67,12 +89,14 @@ impl Service {
         let http = openai_access::commands::bench::serve_load::http_client();
         let token_file = dir.path().join("token");
         std::fs::write(&token_file, format!("{TOKEN}\n")).expect("token file");
-        let mut child = bin()
-            .env("OPENAI_ADMIN_KEY", KEY)
+        let mut cmd = bin();
+        cmd.env("OPENAI_ADMIN_KEY", KEY)
             .args(["serve", "--log-format", "json", "--listen", "127.0.0.1:0"])
-            .args(["--base-url", base_url])
-            .arg("--api-token-file")
-            .arg(&token_file)
+            .args(["--base-url", base_url]);
+        if with_token {
+            cmd.arg("--api-token-file").arg(&token_file);
+        }
+        let mut child = cmd
             .arg("--state-dir")
             .arg(dir.path().join("state"))
             .arg("--out")
