@@ -204,3 +204,34 @@ fn a_tampered_ledger_neither_repeats_sync_ids_nor_stops_the_reconciliation() {
         "the reconciliation ran after the restart: {after:?}"
     );
 }
+
+#[test]
+fn a_damaged_c1z_output_is_set_aside_and_a_new_one_started() {
+    let m = mock(Preset::Tiny);
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("org.c1z");
+    let damaged = b"C1ZF\0not a zstd frame at all".to_vec();
+    std::fs::write(&out, &damaged).expect("seed");
+    let out_arg = out.display().to_string();
+    let s = Service::start_in(dir, &m.base_url(), &["--out", &out_arg]);
+    s.wait_ready();
+    s.until("a sync that wrote the output", |s| {
+        s.syncs().iter().any(|r| r["result"] == "ok")
+    });
+    openai_access::output::c1z::check_readable(&out).expect("a new, whole .c1z");
+    let aside: Vec<_> = std::fs::read_dir(s.dir.path())
+        .expect("ls")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("org.damaged-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{}", s.logs());
+    assert_eq!(std::fs::read(aside[0].path()).expect("aside"), damaged);
+    // The next sync appends to the new file.
+    let before = s.syncs().len();
+    assert_eq!(s.post("/api/v1/sync", "{}").status, 202);
+    s.until("another sync", |s| s.syncs().len() > before);
+    s.until("it ended ok", |s| {
+        s.syncs().last().is_some_and(|r| r["result"] == "ok")
+    });
+    openai_access::output::c1z::check_readable(&out).expect("still whole");
+}

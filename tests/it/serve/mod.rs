@@ -96,11 +96,12 @@ impl Service {
         if with_token {
             cmd.arg("--api-token-file").arg(&token_file);
         }
+        cmd.arg("--state-dir").arg(dir.path().join("state"));
+        // The snapshot goes to org.json unless the test names another.
+        if !extra.contains(&"--out") {
+            cmd.arg("--out").arg(dir.path().join("org.json"));
+        }
         let mut child = cmd
-            .arg("--state-dir")
-            .arg(dir.path().join("state"))
-            .arg("--out")
-            .arg(dir.path().join("org.json"))
             .args(extra)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
