@@ -20,6 +20,29 @@ fn provision(base_url: &str, args: &[&str]) -> std::process::Output {
     )
 }
 
+/// `sync` of `base_url` with the mock's key and `args`, into `out`; bounded.
+fn sync_to(base_url: &str, args: &[&str], out: &std::path::Path) -> std::process::Output {
+    run_bounded(
+        bin()
+            .env("OPENAI_ADMIN_KEY", KEY)
+            .args(["sync", "--no-progress", "--base-url", base_url])
+            .args(args)
+            .arg("--out")
+            .arg(out),
+        Duration::from_secs(60),
+    )
+}
+
+/// [`sync_to`] keeping its state in `state`.
+fn sync_with_state(
+    base_url: &str,
+    state: &std::path::Path,
+    out: &std::path::Path,
+) -> std::process::Output {
+    let state = state.to_str().expect("utf-8");
+    sync_to(base_url, &["--state", state], out)
+}
+
 fn user_exists(base_url: &str, user: &str) -> bool {
     let rt = tokio::runtime::Runtime::new().expect("rt");
     let c = client(base_url);
@@ -221,16 +244,7 @@ fn links_in_the_state_directory_are_not_followed_and_its_files_stay_private() {
     std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     std::os::unix::fs::symlink(&victim, state.join("journal.jsonl")).expect("link");
     std::os::unix::fs::symlink(&victim, state.join("lists.jsonl")).expect("link");
-    let o = run_bounded(
-        bin()
-            .env("OPENAI_ADMIN_KEY", KEY)
-            .args(["sync", "--no-progress", "--base-url", &m.base_url()])
-            .arg("--state")
-            .arg(&state)
-            .arg("--out")
-            .arg(dir.path().join("org.json")),
-        Duration::from_secs(60),
-    );
+    let o = sync_with_state(&m.base_url(), &state, &dir.path().join("org.json"));
     let all = text(&o);
     assert_eq!(o.status.code(), Some(0), "{all}");
     assert_eq!(
@@ -304,19 +318,7 @@ fn a_c1z_that_lies_about_its_size_is_refused_before_it_costs_memory() {
     // The bound is configurable: a cap below the file's declared size refuses it too.
     let m = mock(Preset::Tiny);
     let good = dir.path().join("good.c1z");
-    let o = run_bounded(
-        bin()
-            .env("OPENAI_ADMIN_KEY", KEY)
-            .args([
-                "sync",
-                "--no-progress",
-                "--base-url",
-                &m.base_url(),
-                "--out",
-            ])
-            .arg(&good),
-        Duration::from_secs(60),
-    );
+    let o = sync_to(&m.base_url(), &[], &good);
     assert!(o.status.success(), "{}", text(&o));
     let o = run_bounded(
         bin()
@@ -341,20 +343,7 @@ fn appending_to_a_damaged_c1z_fails_before_the_crawl() {
     let mut damaged = c1z_declaring(4096);
     damaged.truncate(20);
     std::fs::write(&out, &damaged).expect("write");
-    let o = run_bounded(
-        bin()
-            .env("OPENAI_ADMIN_KEY", KEY)
-            .args([
-                "sync",
-                "--no-progress",
-                "--append",
-                "--base-url",
-                &m.base_url(),
-            ])
-            .arg("--out")
-            .arg(&out),
-        Duration::from_secs(60),
-    );
+    let o = sync_to(&m.base_url(), &["--append"], &out);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("cannot be appended to"), "{}", text(&o));
     assert_eq!(m.stats().total(), 0, "nothing requested: {:?}", m.stats());
@@ -365,16 +354,7 @@ fn appending_to_a_damaged_c1z_fails_before_the_crawl() {
     );
     // A state's output that proves damaged is set aside and a new one written.
     let state = dir.path().join("state");
-    let o = run_bounded(
-        bin()
-            .env("OPENAI_ADMIN_KEY", KEY)
-            .args(["sync", "--no-progress", "--base-url", &m.base_url()])
-            .arg("--state")
-            .arg(&state)
-            .arg("--out")
-            .arg(&out),
-        Duration::from_secs(60),
-    );
+    let o = sync_with_state(&m.base_url(), &state, &out);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("set aside"), "{}", text(&o));
     openai_access::output::c1z::check_readable(&out).expect("a new, whole .c1z");
@@ -396,15 +376,7 @@ fn a_hollow_server_never_replaces_a_good_sync() {
     let null = r#"{"object":"list","data":null,"first_id":null,"last_id":null,"has_more":false}"#;
     for (body, says) in [(empty, "no user"), (null, "expected an array")] {
         let server = canned(move |_, _| Canned::json(200, body));
-        let o = run_bounded(
-            bin()
-                .env("OPENAI_ADMIN_KEY", KEY)
-                .args(["sync", "--no-progress", "--max-attempts", "1"])
-                .args(["--base-url", &server.base_url])
-                .arg("--out")
-                .arg(&out),
-            Duration::from_secs(60),
-        );
+        let o = sync_to(&server.base_url, &["--max-attempts", "1"], &out);
         let all = text(&o);
         assert_eq!(o.status.code(), Some(3), "{body}: {all}");
         assert_eq!(
@@ -441,21 +413,7 @@ fn cutting_server() -> String {
 fn a_body_cut_mid_way_is_not_an_unreachable_server() {
     let short = cutting_server();
     let dir = tempfile::tempdir().expect("tempdir");
-    let o = run_bounded(
-        bin()
-            .env("OPENAI_ADMIN_KEY", KEY)
-            .args([
-                "sync",
-                "--no-progress",
-                "--max-attempts",
-                "2",
-                "--base-url",
-                &short,
-            ])
-            .arg("--out")
-            .arg(dir.path().join("o.json")),
-        Duration::from_secs(60),
-    );
+    let o = sync_to(&short, &["--max-attempts", "2"], &dir.path().join("o.json"));
     let all = text(&o);
     assert!(!all.contains("could not be reached"), "{all}");
 }
@@ -525,18 +483,7 @@ fn an_unreadable_state_base_falls_back_to_a_full_sync() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("state");
     let out = dir.path().join("org.json");
-    let sync = || {
-        run_bounded(
-            bin()
-                .env("OPENAI_ADMIN_KEY", KEY)
-                .args(["sync", "--no-progress", "--base-url", &m.base_url()])
-                .arg("--state")
-                .arg(&state)
-                .arg("--out")
-                .arg(&out),
-            Duration::from_secs(60),
-        )
-    };
+    let sync = || sync_with_state(&m.base_url(), &state, &out);
     assert!(sync().status.success());
     std::fs::write(state.join("lists.jsonl"), "{ not a record\n").expect("corrupt");
     let o = sync();
