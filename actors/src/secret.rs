@@ -84,7 +84,7 @@ impl AdminKey {
     /// The body is re-encoded only when a decoded string held key material.
     pub fn scrub_json<'a>(&self, body: &'a [u8]) -> Cow<'a, [u8]> {
         let raw = self.scrub(body);
-        if memchr::memmem::find(&raw, b"\\u").is_none() {
+        if !memchr::memchr_iter(b'\\', &raw).any(|i| raw.get(i + 1) == Some(&b'u')) {
             return raw;
         }
         // Not JSON: decoding it fails later, and a failure names no content.
@@ -166,8 +166,9 @@ pub const LEAK_RUN: usize = 8;
 /// redacted form shows the first 8 characters), in any letter case, plain or percent-encoded,
 /// and in base64 (standard or URL-safe, at every alignment).
 struct Redactor {
-    /// Plain and percent-encoded runs, matched without regard to ASCII case; then base64
-    /// runs, matched exactly (case carries information there).
+    /// Every run, plain, percent-encoded and base64, matched without regard to ASCII case in
+    /// one pass (a base64 run of 12 characters matched in the wrong case by chance is not a
+    /// risk worth a second pass over every body).
     automata: Vec<aho_corasick::AhoCorasick>,
     /// The key, lower-cased: a plain run found is widened to the whole of the key it is part
     /// of (its public prefix included), so `sk-admin-…` reads as one `[REDACTED]`.
@@ -194,14 +195,13 @@ impl Redactor {
                 folded.push(percent(w, |b| !b.is_ascii_alphanumeric()));
             }
         }
-        let mut automata = Vec::new();
+        folded.extend(base64_runs(key, public).unwrap_or_default());
         // A few hundred short patterns are far inside the builder's limits; were they not,
         // the whole key is still found.
-        match automaton(&folded, true) {
-            Some(a) => automata.push(a),
-            None => automata.extend(automaton(&[key.to_vec()], false)),
-        }
-        automata.extend(base64_runs(key, public).and_then(|runs| automaton(&runs, false)));
+        let automata = automaton(&folded)
+            .or_else(|| automaton(&[key.to_vec()]))
+            .into_iter()
+            .collect();
         Self {
             automata,
             lower: key.to_ascii_lowercase(),
@@ -302,9 +302,10 @@ fn base64_runs(key: &[u8], public: usize) -> Option<Vec<Vec<u8>>> {
     (!runs.is_empty()).then_some(runs)
 }
 
-fn automaton(patterns: &[Vec<u8>], fold_case: bool) -> Option<aho_corasick::AhoCorasick> {
+fn automaton(patterns: &[Vec<u8>]) -> Option<aho_corasick::AhoCorasick> {
     aho_corasick::AhoCorasick::builder()
-        .ascii_case_insensitive(fold_case)
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(patterns)
         .ok()
 }
