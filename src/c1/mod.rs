@@ -7,6 +7,11 @@
 //! |---|---|
 //! | `wire` | paths, limits and clamps both ends share |
 //! | `proto` | hand-written prost messages |
+//! | `credentials`, `jws` | client id and secret, the client assertion |
 
+pub mod credentials;
+pub mod jws;
 pub mod proto;
 pub mod wire;
+
+pub use credentials::{ClientId, ClientSecret, CredentialsError, Secret};
