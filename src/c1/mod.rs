@@ -1,6 +1,6 @@
 //! ConductorOne's service mode, the connector's side: the wire protocol of
 //! `c1.connectorapi.baton.v1.BatonService` (gRPC over TLS, authenticated by an Ed25519 client
-//! assertion exchanged for a bearer token).
+//! assertion exchanged for a bearer token) and a faithful fake ConductorOne to test against.
 //! Behaviour follows baton-sdk v0.25.0; each module names the SDK files it follows.
 //!
 //! | module | holds |
@@ -12,11 +12,13 @@
 //! | `config`, `proxy`, `tls`, `transport` | where and how to connect |
 //! | `client`, `upload` | `C1Client` |
 //! | `host` | what Hello says about this program and machine |
+//! | `fake` | the fake ConductorOne (`openai-access mock c1`) |
 
 pub mod client;
 pub mod config;
 pub mod credentials;
 mod error;
+pub mod fake;
 pub mod host;
 pub mod jws;
 pub mod proto;

@@ -16,6 +16,8 @@ use rustls::{ClientConfig, RootCertStore};
 use std::path::Path;
 use std::sync::Arc;
 
+/// ALPN for gRPC: HTTP/2 only (hyper-rustls sets it on the client side itself).
+pub(crate) const ALPN_H2: &[u8] = b"h2";
 /// ALPN for the token request (reqwest speaks HTTP/1.1 here).
 pub(crate) const ALPN_HTTP1: &[u8] = b"http/1.1";
 
