@@ -355,6 +355,19 @@ mod tests {
             URL_SAFE_NO_PAD.encode(SigningKey::from_bytes(&[8; 32]).verifying_key().as_bytes());
         let cases = [
             ("a:b:v1".to_owned(), "four"),
+            // The shapes of client_secret_test.go's bad secrets: "v1" in the wrong field,
+            // five fields, and a JWK whose kty is not OKP.
+            ("v1:1234567890:1234567890:1234567890".to_owned(), "version"),
+            (
+                "v1:1234567890:1234567890:1234567890:1234567890".to_owned(),
+                "version",
+            ),
+            (
+                jwk_secret(&format!(
+                    r#"{{"kty":"2OKP","crv":"Ed25519","x":"{x}","d":"{d}"}}"#
+                )),
+                "Ed25519",
+            ),
             (
                 format!("a:b:v2:{}", URL_SAFE_NO_PAD.encode("{}")),
                 "version",
