@@ -1,6 +1,7 @@
 //! The openai-access command line: clap, settings, one module per subcommand, output writers
 //! and progress. The engine (`openai_access_actors`) knows nothing of it.
 
+pub mod c1;
 pub mod cli;
 pub mod commands;
 pub mod console;

@@ -84,6 +84,10 @@ pub struct BenchServeArgs {
 pub enum MockCommand {
     /// Serve a mock org on 127.0.0.1 until interrupted; prints its base URL (ending in /v1).
     Serve(MockServeArgs),
+    /// A fake ConductorOne for a connector in service mode: token endpoint, BatonService and a
+    /// control API on one TLS port of 127.0.0.1, with scripted tasks.
+    #[command(after_help = super::mock_c1::mock_c1_after_help())]
+    C1(super::mock_c1::MockC1Args),
 }
 
 #[derive(Args, Debug, Clone)]

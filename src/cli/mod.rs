@@ -3,6 +3,7 @@
 mod baton;
 mod bench;
 mod connect;
+mod mock_c1;
 mod provision;
 mod review;
 pub mod serve;
@@ -12,6 +13,7 @@ pub mod values;
 pub use baton::*;
 pub use bench::*;
 pub use connect::*;
+pub use mock_c1::MockC1Args;
 pub use provision::*;
 pub use review::*;
 pub use serve::ServeArgs;

@@ -1,6 +1,7 @@
 //! The one integration-test binary (each extra binary would link actix, reqwest and hyper again).
 
 mod baton_cli;
+mod c1_wire;
 mod c1z;
 mod cli;
 mod client;

@@ -4,9 +4,9 @@
 //! The file is built in a scratch directory next to the target, compressed into a temp file
 //! there, fsynced and renamed over the target, so a failed write leaves the target as it was.
 
-mod convert;
+pub(crate) mod convert;
 mod envelope;
-mod ksuid;
+pub(crate) mod ksuid;
 pub mod proto;
 pub mod read;
 mod rows;

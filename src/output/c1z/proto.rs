@@ -19,13 +19,15 @@ pub trait AnyType: prost::Message + Sized {
     }
 }
 
+/// `AnyType` for messages of the `c1.connector.v2` package (also used by `crate::c1::proto`).
 macro_rules! any_type {
     ($($ty:ident),* $(,)?) => {
-        $(impl AnyType for $ty {
+        $(impl $crate::output::c1z::proto::AnyType for $ty {
             const TYPE_URL: &'static str = concat!("type.googleapis.com/c1.connector.v2.", stringify!($ty));
         })*
     };
 }
+pub(crate) use any_type;
 
 any_type!(
     UserTrait,
