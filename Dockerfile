@@ -14,12 +14,16 @@ RUN mkdir -p src actors/src benches \
     && cargo fetch --locked
 COPY . .
 RUN cargo build --release --locked --bin openai-access \
-    && cp target/release/openai-access /openai-access
+    && cp target/release/openai-access /openai-access \
+    && mkdir -p /home-dir/var/lib/openai-access/state
 
 # Runtime: glibc and libgcc only (the binary uses rustls: no OpenSSL), no shell, and a
 # non-root user (65532, "nonroot").
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /openai-access /usr/local/bin/openai-access
+# The working directory, where the state and the snapshot go when no volume is mounted (the
+# product documentation's Deployment mounts none): owned by the user that writes there.
+COPY --from=build --chown=65532:65532 /home-dir/var/lib/openai-access /var/lib/openai-access
 USER 65532:65532
 WORKDIR /var/lib/openai-access
 EXPOSE 8080

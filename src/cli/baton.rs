@@ -3,7 +3,7 @@
 //! named by baton-sdk's flags; every flag also read from its `BATON_*` variable.
 
 use super::provision::{parse_entitlement, parse_grant};
-use super::{ProvisionArgs, SyncArgs};
+use super::{C1Args, ProvisionArgs, SyncArgs};
 use clap::Args;
 use openai_access_actors::provisioner::{Entitlement, GrantRef};
 
@@ -73,24 +73,10 @@ pub struct BatonArgs {
     )]
     pub delete_resource_type: Option<String>,
 
-    /// ConductorOne's client id, for uploading syncs to ConductorOne: not supported by this
-    /// binary, which syncs locally (said once when set).
-    #[arg(
-        long,
-        value_name = "ID",
-        env = "BATON_CLIENT_ID",
-        hide_env_values = true
-    )]
-    pub client_id: Option<String>,
-
-    /// ConductorOne's client secret: not supported (see --client-id). Never printed.
-    #[arg(
-        long,
-        value_name = "SECRET",
-        env = "BATON_CLIENT_SECRET",
-        hide_env_values = true
-    )]
-    pub client_secret: Option<String>,
+    /// ConductorOne's service mode: with a client id and secret, the connector runs as a
+    /// service connected to ConductorOne (as `serve`, without the local HTTP API).
+    #[command(flatten)]
+    pub c1: C1Args,
 }
 
 /// Arguments whose values are secrets: `config` shows them as set or not, never their value.

@@ -2,6 +2,7 @@
 
 mod baton;
 mod bench;
+mod c1;
 mod connect;
 mod mock_c1;
 mod provision;
@@ -12,6 +13,7 @@ pub mod values;
 
 pub use baton::*;
 pub use bench::*;
+pub use c1::{C1Args, DEFAULT_TASK_CONCURRENCY};
 pub use connect::*;
 pub use mock_c1::MockC1Args;
 pub use provision::*;

@@ -2,7 +2,7 @@
 
 use super::ConnectArgs;
 use clap::Args;
-use openai_access_actors::ids::{InviteId, ProjectId, UnsafeId, UserId};
+use openai_access_actors::ids::{InviteId, ProjectId, UserId};
 use openai_access_actors::provisioner::{
     Entitlement, GrantRef, OrgRoleName, Principal, ProjectSlug, ProvisionError,
 };
@@ -111,18 +111,7 @@ pub(super) fn parse_org_role(s: &str) -> Result<OrgRoleName, String> {
 
 /// `PROJECT_ID:ROLE` with ROLE owner or member (what an invitation can give).
 pub fn parse_invite_project(s: &str) -> Result<(ProjectId, ProjectSlug), String> {
-    let (project, role) = s
-        .rsplit_once(':')
-        .filter(|(p, _)| !p.is_empty())
-        .ok_or_else(|| format!("expected PROJECT_ID:ROLE (owner or member), got {s:?}"))?;
-    match ProjectSlug::parse(role) {
-        Some(slug @ (ProjectSlug::Owner | ProjectSlug::Member)) => {
-            Ok((project.parse().map_err(|e: UnsafeId| e.to_string())?, slug))
-        }
-        _ => Err(format!(
-            "an invitation gives project role owner or member, not {role:?}"
-        )),
-    }
+    openai_access_actors::provisioner::invite_project(s)
 }
 
 #[derive(Args, Debug)]

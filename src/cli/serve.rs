@@ -101,12 +101,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256), env = "BATON_HTTP_WORKERS")]
     pub http_workers: Option<u16>,
 
-    /// ConductorOne's upload credentials: not supported by this binary (it says so once and
-    /// runs locally).
-    #[arg(long, env = "BATON_CLIENT_ID", hide_env_values = true, hide = true)]
-    pub client_id: Option<String>,
-    #[arg(long, env = "BATON_CLIENT_SECRET", hide_env_values = true, hide = true)]
-    pub client_secret: Option<String>,
+    /// ConductorOne's service mode (see the ConductorOne flags).
+    #[command(flatten)]
+    pub c1: super::C1Args,
 }
 
 fn positive_duration(s: &str) -> Result<std::time::Duration, String> {

@@ -6,17 +6,23 @@ use crate::cli::{
     BatonArgs, CreateAccountArgs, DeleteAccountArgs, DeleteAdminKeyArgs, DeleteInviteArgs,
     GrantArgs, RevokeArgs,
 };
-use crate::console;
 use crate::exit::CliError;
 use openai_access_actors::graph::{ResourceType, TraitKind};
 use openai_access_actors::ids::ProjectId;
-use openai_access_actors::provisioner::{OrgRoleName, Principal, ProjectSlug};
+use openai_access_actors::provisioner::{AccountProfile, OrgRoleName, Principal, ProjectSlug};
 use serde_json::{Value, json};
 use std::io::Write;
 
 pub fn run(args: BatonArgs) -> Result<u8, CliError> {
-    if args.client_id.is_some() || args.client_secret.is_some() {
-        console::warn(crate::service::UPLOAD_UNSUPPORTED);
+    // With ConductorOne's credentials a Baton connector runs as a service connected to it
+    // (the SDK's daemon mode); a provisioning flag beside them is one action, as without.
+    let acts = args.grant_entitlement.is_some()
+        || args.revoke_grant.is_some()
+        || args.create_account_email.is_some()
+        || args.create_account_login.is_some()
+        || args.delete_resource.is_some();
+    if args.c1.given() && !acts {
+        return crate::service::run(service_args(args)?);
     }
     let connect = args.sync.connect.clone();
     let provision = args.provision.clone();
@@ -93,6 +99,35 @@ pub fn run(args: BatonArgs) -> Result<u8, CliError> {
     super::sync::run(args.sync)
 }
 
+/// `serve`'s settings for the Baton mode connected to ConductorOne: its own `BATON_*`
+/// variables and defaults (as `serve` reads them), the connection, output, state, provisioning
+/// switch and ConductorOne flags given here, and no local API (a Baton connector has none).
+fn service_args(args: BatonArgs) -> Result<crate::cli::ServeArgs, CliError> {
+    use clap::{Args, FromArgMatches};
+    let cmd = crate::cli::ServeArgs::augment_args(clap::Command::new("serve"));
+    let matches = cmd
+        .try_get_matches_from(["serve"])
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    let mut serve = crate::cli::ServeArgs::from_arg_matches(&matches)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    serve.connect = args.sync.connect;
+    serve.out = Some(
+        args.sync
+            .out
+            .unwrap_or_else(|| crate::output::target::DEFAULT_OUT.into()),
+    );
+    serve.format = args.sync.format;
+    if let Some(state) = args.sync.state {
+        serve.state_dir = state;
+    }
+    serve.provisioning = args.provision.provisioning;
+    serve.c1 = args.c1;
+    if std::env::var_os("BATON_LISTEN").is_none() {
+        serve.listen = crate::service::LISTEN_OFF.to_owned();
+    }
+    Ok(serve)
+}
+
 /// `--grant-principal` with its type: `user` + `user-abc`, or already `user:user-abc`.
 fn principal(kind: Option<&str>, id: &str) -> Result<Principal, CliError> {
     let full = match kind {
@@ -115,37 +150,20 @@ fn profile(json: Option<&str>) -> Result<(OrgRoleName, Vec<(ProjectId, ProjectSl
         return Ok((OrgRoleName::Reader, Vec::new()));
     };
     let v: Value = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
-    let Some(obj) = v.as_object() else {
-        return Err(bad("expected a JSON object".to_owned()));
-    };
-    if let Some(k) = obj
-        .keys()
-        .find(|k| !matches!(k.as_str(), "role" | "projects"))
-    {
-        return Err(bad(format!("unknown key {k:?} (expected role, projects)")));
-    }
-    let role = match obj.get("role") {
-        None => OrgRoleName::Reader,
-        Some(Value::String(r)) => r.parse().map_err(bad)?,
-        Some(other) => return Err(bad(format!("role must be a string, not {other}"))),
-    };
-    let projects = match obj.get("projects") {
-        None => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|p| match p.as_str() {
-                Some(s) => crate::cli::parse_invite_project(s).map_err(bad),
-                None => Err(bad(format!("projects holds {p}, not PROJECT_ID:ROLE"))),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(other) => return Err(bad(format!("projects must be an array, not {other}"))),
-    };
-    Ok((role, projects))
+    let p = AccountProfile::from_json(&v).map_err(bad)?;
+    Ok((p.role, p.projects))
 }
 
 /// Baton's capabilities of this connector, as `baton-sdk`'s `capabilities` command prints them
-/// (protojson of an `Any` holding `c1.connector.v2.ConnectorCapabilities`).
+/// (protojson of an `Any` holding `c1.connector.v2.ConnectorCapabilities`); the same
+/// definitions are given to ConductorOne in Hello (`service::c1::metadata`).
 pub fn capabilities() -> Result<u8, CliError> {
+    use crate::service::c1::metadata::{
+        CONNECTOR_CAPABILITIES, capability_name, resource_capabilities,
+    };
+    let names = |caps: &[crate::c1::proto::Capability]| -> Vec<&'static str> {
+        caps.iter().map(|c| capability_name(*c)).collect()
+    };
     let types: Vec<Value> = ResourceType::ALL
         .into_iter()
         .map(|t| {
@@ -155,19 +173,14 @@ pub fn capabilities() -> Result<u8, CliError> {
                     "displayName": t.display_name(),
                     "traits": [trait_name(t.trait_kind())],
                 },
-                "capabilities": resource_capabilities(t),
+                "capabilities": names(&resource_capabilities(t)),
             })
         })
         .collect();
     let doc = json!({
         "@type": "type.googleapis.com/c1.connector.v2.ConnectorCapabilities",
         "resourceTypeCapabilities": types,
-        "connectorCapabilities": [
-            "CAPABILITY_PROVISION",
-            "CAPABILITY_SYNC",
-            "CAPABILITY_ACCOUNT_PROVISIONING",
-            "CAPABILITY_RESOURCE_DELETE",
-        ],
+        "connectorCapabilities": names(&CONNECTOR_CAPABILITIES),
         "credentialDetails": {
             "capabilityAccountProvisioning": {
                 "supportedCredentialOptions": ["CAPABILITY_DETAIL_CREDENTIAL_OPTION_NO_PASSWORD"],
@@ -188,22 +201,4 @@ fn trait_name(t: TraitKind) -> &'static str {
         TraitKind::App => "TRAIT_APP",
         TraitKind::Secret => "TRAIT_SECRET",
     }
-}
-
-/// What the connector does with each type: every type is synced; types with entitlements are
-/// provisioned (grant and revoke); users are created by invitation and deleted; invitations
-/// deleted.
-fn resource_capabilities(t: ResourceType) -> Vec<&'static str> {
-    let mut c = vec![];
-    if !t.slugs().is_empty() {
-        c.push("CAPABILITY_PROVISION");
-    }
-    c.push("CAPABILITY_SYNC");
-    if t == ResourceType::User {
-        c.push("CAPABILITY_ACCOUNT_PROVISIONING");
-    }
-    if matches!(t, ResourceType::User | ResourceType::Invite) {
-        c.push("CAPABILITY_RESOURCE_DELETE");
-    }
-    c
 }

@@ -7,6 +7,7 @@ use crate::console;
 use crate::exit::CliError;
 use crate::output::c1z::read as c1z;
 use crate::output::review_text::{access_text, changes_text, explain_text, stale_text, who_text};
+use crate::output::saved::{is_c1z, load_file, read_file, warn_unreadable};
 use crate::settings;
 use openai_access_actors::graph::{ResourceKey, ResourceType};
 use openai_access_actors::review::{ReviewError, Snapshot};
@@ -90,23 +91,6 @@ pub(crate) fn end_with(snaps: impl IntoIterator<Item = Snapshot>) {
     snaps.into_iter().for_each(std::mem::forget);
 }
 
-fn is_c1z(path: &Path) -> bool {
-    let mut magic = [0u8; 3];
-    std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-        .is_ok()
-        && &magic == b"C1Z"
-}
-
-fn warn_unreadable(path: &Path, unreadable: usize) {
-    if unreadable > 0 {
-        console::warn(&format!(
-            "{}: {unreadable} rows could not be read and are left out of this answer",
-            path.display()
-        ));
-    }
-}
-
 fn warn_if_partial(snap: &Snapshot) {
     if snap.partial {
         console::warn(
@@ -160,31 +144,6 @@ pub fn report(args: ReportArgs) -> Result<u8, CliError> {
     console::info(&format!("Wrote {}.", out.display()));
     end_with(previous.into_iter().chain([snap]));
     Ok(0)
-}
-
-/// A saved sync: the JSON a sync wrote (streamed), or the newest finished sync in a .c1z.
-pub(crate) fn load_file(path: &std::path::Path) -> Result<Snapshot, CliError> {
-    match read_file(path, 1)?.pop() {
-        Some(s) => Ok(s),
-        None => Err(CliError::usage(format!(
-            "{}: no sync in it",
-            path.display()
-        ))),
-    }
-}
-
-/// Up to `count` syncs from a file, newest first: a JSON output holds one; a .c1z holds the
-/// last few full syncs.
-fn read_file(path: &Path, count: usize) -> Result<Vec<Snapshot>, CliError> {
-    let bad = |e: &dyn std::fmt::Display| CliError::usage(format!("{}: {e}", path.display()));
-    if is_c1z(path) {
-        let syncs = c1z::read_syncs(path, count).map_err(|e| bad(&e))?;
-        warn_unreadable(path, syncs.iter().map(|s| s.unreadable).sum());
-        return Ok(syncs.into_iter().map(|s| s.snapshot).collect());
-    }
-    let file = std::fs::File::open(path)
-        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-    Ok(vec![Snapshot::from_json(file).map_err(|e| bad(&e))?])
 }
 
 pub fn diff(args: DiffArgs) -> Result<u8, CliError> {

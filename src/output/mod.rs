@@ -6,6 +6,7 @@ pub mod json;
 pub mod limits;
 pub mod report;
 pub mod review_text;
+pub mod saved;
 pub mod summary;
 pub mod target;
 pub mod xlsx;

@@ -40,9 +40,35 @@ fn escape(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
-pub fn render(shared: &Shared, client: &AdminClient, now: SystemTime, max_age: Duration) -> String {
+pub fn render(
+    shared: &Shared,
+    client: &AdminClient,
+    tasks: Option<&super::c1::TaskLog>,
+    now: SystemTime,
+    max_age: Duration,
+) -> String {
     let mut out = String::with_capacity(8 << 10);
     let o = &mut out;
+    if let Some(log) = tasks {
+        let n = "openai_access_c1_tasks_total";
+        let mut f = family(
+            o,
+            n,
+            "counter",
+            "ConductorOne tasks carried out, by type and result (succeeded, failed, unsupported, cancelled, abandoned).",
+        );
+        for ((kind, result), v) in log.counts() {
+            f.sample(n, &[("type", kind), ("result", result.as_str())], v as f64);
+        }
+        let n = "openai_access_c1_connected";
+        family(
+            o,
+            n,
+            "gauge",
+            "1 while ConductorOne answers Hello and polls, else 0.",
+        )
+        .sample(n, &[], if log.connected() { 1.0 } else { 0.0 });
+    }
     {
         let c = shared.counters();
         let n = "openai_access_sync_runs_total";

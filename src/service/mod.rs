@@ -10,6 +10,7 @@
 //! process exits 0. A sync under way stops with the process: every list it read is already in
 //! the state's journal, so the next start resumes it.
 
+pub mod c1;
 mod history;
 mod http;
 mod metrics;
@@ -19,10 +20,10 @@ mod served;
 
 use crate::cli::ServeArgs;
 use crate::cli::serve::API_TOKEN_ENV;
-use crate::commands::review::load_file;
 use crate::console;
 use crate::exit::CliError;
 use crate::interrupt::Signals;
+use crate::output::saved::load_file;
 use crate::output::target::Target;
 use crate::settings;
 use actix::prelude::*;
@@ -38,32 +39,27 @@ use schedule::Schedule;
 use served::{Served, Shared};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-/// Said once at start when ConductorOne's upload credentials are set.
-pub const UPLOAD_UNSUPPORTED: &str = "--client-id/--client-secret (BATON_CLIENT_ID/BATON_CLIENT_SECRET) are set, but uploading to ConductorOne is not supported by this binary: it syncs and provisions locally (--file)";
+/// `--listen` that turns the local HTTP API off (ConductorOne's tasks alone).
+pub const LISTEN_OFF: &str = "off";
 
 pub fn run(args: ServeArgs) -> Result<u8, CliError> {
-    if args.client_id.is_some() || args.client_secret.is_some() {
-        console::warn(UPLOAD_UNSUPPORTED);
-    }
+    let c1 = c1::setup(&args.c1)?;
     let token = load_token(&args)?;
-    let addr = resolve(&args.listen)?;
-    if token.is_none() && !addr.ip().is_loopback() {
-        return Err(CliError::usage(format!(
-            "--listen {addr} is reachable from other machines, and no API token is set: give one with --api-token-file FILE or {API_TOKEN_ENV}, or listen on 127.0.0.1"
-        )));
-    }
-    if token.is_none() && args.provisioning {
-        return Err(CliError::usage(format!(
-            "--provisioning lets HTTP requests change access, and no API token is set: give one with --api-token-file FILE or {API_TOKEN_ENV} (any local program, or a web page through DNS rebinding, could otherwise make changes)"
-        )));
-    }
-    if token.is_none() {
-        console::warn(&format!(
-            "no API token is set: every local user and program can read the organization's access through {addr}; give one with --api-token-file FILE or {API_TOKEN_ENV}"
-        ));
-    }
+    let addr = match args.listen.as_str() {
+        LISTEN_OFF if c1.is_some() => None,
+        LISTEN_OFF => {
+            return Err(CliError::usage(
+                "--listen off leaves nothing to do without ConductorOne (--client-id and --client-secret)",
+            ));
+        }
+        listen => Some(resolve(listen)?),
+    };
+    let access = addr
+        .map(|addr| api_access(addr, token.is_some(), args.provisioning, c1.is_some()))
+        .transpose()?
+        .unwrap_or(ApiAccess::Closed);
     let target = args
         .out
         .as_deref()
@@ -99,8 +95,12 @@ pub fn run(args: ServeArgs) -> Result<u8, CliError> {
             )));
         }
     }
-    let listener = std::net::TcpListener::bind(addr)
-        .map_err(|e| CliError::usage(format!("cannot listen on {addr}: {e}")))?;
+    let listener = addr
+        .map(|addr| {
+            std::net::TcpListener::bind(addr)
+                .map_err(|e| CliError::usage(format!("cannot listen on {addr}: {e}")))
+        })
+        .transpose()?;
     let loaded = target
         .as_ref()
         .and_then(|t| t.path.as_deref())
@@ -129,12 +129,67 @@ pub fn run(args: ServeArgs) -> Result<u8, CliError> {
             opts,
             target,
             token,
+            access,
             listener,
             loaded,
+            c1,
         },
     ));
     drop(conn.mock);
     result
+}
+
+/// What the local API offers, given the address, the token and ConductorOne.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiAccess {
+    /// Every route; `/api/` needs the token; provisioning as `--provisioning` says.
+    Token,
+    /// No token, on loopback: `/api/` answers local clients that name it by a loopback
+    /// address; provisioning over HTTP is off.
+    Loopback,
+    /// No token, reachable from other machines, connected to ConductorOne (the product
+    /// documentation's Deployment sets no token): only the probes and metrics answer.
+    Closed,
+}
+
+/// The access `serve` gives, or why it refuses to start: a token-less API reachable from other
+/// machines serves nothing unless ConductorOne is what the service is for, and provisioning
+/// over HTTP needs a token (else any local program, or a web page through DNS rebinding,
+/// could change access).
+pub fn api_access(
+    addr: SocketAddr,
+    token: bool,
+    provisioning: bool,
+    c1: bool,
+) -> Result<ApiAccess, CliError> {
+    if token {
+        return Ok(ApiAccess::Token);
+    }
+    if !addr.ip().is_loopback() {
+        if c1 {
+            console::warn(&format!(
+                "no API token is set: on {addr} the local API answers only /healthz, /readyz and /metrics; give one with --api-token-file FILE or {API_TOKEN_ENV} to use /api/"
+            ));
+            return Ok(ApiAccess::Closed);
+        }
+        return Err(CliError::usage(format!(
+            "--listen {addr} is reachable from other machines, and no API token is set: give one with --api-token-file FILE or {API_TOKEN_ENV}, or listen on 127.0.0.1"
+        )));
+    }
+    if provisioning && !c1 {
+        return Err(CliError::usage(format!(
+            "--provisioning lets HTTP requests change access, and no API token is set: give one with --api-token-file FILE or {API_TOKEN_ENV} (any local program, or a web page through DNS rebinding, could otherwise make changes)"
+        )));
+    }
+    console::warn(&format!(
+        "no API token is set: every local user and program can read the organization's access through {addr}{}; give one with --api-token-file FILE or {API_TOKEN_ENV}",
+        if provisioning {
+            " (provisioning over HTTP needs a token: only ConductorOne's tasks provision)"
+        } else {
+            ""
+        }
+    ));
+    Ok(ApiAccess::Loopback)
 }
 
 /// What `run` checked and prepared before the runtime starts.
@@ -146,8 +201,11 @@ struct Start {
     opts: StateOptions,
     target: Option<Target>,
     token: Option<Token>,
-    listener: std::net::TcpListener,
+    access: ApiAccess,
+    /// `None`: no local API (`--listen off`).
+    listener: Option<std::net::TcpListener>,
     loaded: Option<Snapshot>,
+    c1: Option<c1::C1Setup>,
 }
 
 async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
@@ -192,59 +250,123 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
                 .with_org(s.org_id.clone())
                 .start()
         });
+    let tasks = s.c1.as_ref().map(|_| Arc::new(c1::TaskLog::default()));
+    let (fatal_tx, fatal_rx) = tokio::sync::oneshot::channel();
+    let runner = match s.c1 {
+        Some(setup) => {
+            let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+            let cx = c1::TaskContext {
+                client: setup.client,
+                refresher: refresher.clone(),
+                // ConductorOne's requests pass no guard on purpose.
+                provisioner: provisioners[0].clone(),
+                provisioning: args.provisioning,
+                temp_dir: setup.temp_dir,
+                stopping: stopping_rx,
+            };
+            let log = tasks.clone().unwrap_or_default();
+            Some(c1::TaskRunner::new(cx, stopping_tx, log, setup.concurrency, fatal_tx).start())
+        }
+        None => None,
+    };
     let data = web::Data::new(AppState {
         shared,
         refresher: refresher.clone(),
         provisioners,
         client,
         token: s.token,
-        provisioning: args.provisioning,
+        access: s.access,
+        provisioning: args.provisioning && s.access == ApiAccess::Token,
         refresh_wait: args.refresh_wait,
         max_staleness: args.max_staleness(),
+        tasks,
     });
-    let addr = s.listener.local_addr().ok();
-    let mut server = HttpServer::new(move || App::new().configure(http::routes(data.clone())))
-        .disable_signals()
-        .shutdown_timeout(args.shutdown_timeout);
-    if let Some(n) = args.http_workers {
-        server = server.workers(usize::from(n));
-    }
-    let server = server
-        .listen(s.listener)
-        .map_err(|e| CliError::io("cannot serve on the bound address", e))?
-        .run();
-    let handle = server.handle();
-    tracing::info!(
-        listen = %addr.map(|a| a.to_string()).unwrap_or_default(),
-        provisioning = args.provisioning,
-        interval_s = args.interval.as_secs(),
-        "Serving."
-    );
-    let stopping = refresher.clone();
+    let server = match s.listener {
+        Some(listener) => {
+            let addr = listener.local_addr().ok();
+            let mut server =
+                HttpServer::new(move || App::new().configure(http::routes(data.clone())))
+                    .disable_signals()
+                    .shutdown_timeout(args.shutdown_timeout);
+            if let Some(n) = args.http_workers {
+                server = server.workers(usize::from(n));
+            }
+            let server = server
+                .listen(listener)
+                .map_err(|e| CliError::io("cannot serve on the bound address", e))?
+                .run();
+            tracing::info!(
+                listen = %addr.map(|a| a.to_string()).unwrap_or_default(),
+                provisioning = args.provisioning,
+                interval_s = args.interval.as_secs(),
+                conductorone = runner.is_some(),
+                "Serving."
+            );
+            Some(server)
+        }
+        None => {
+            tracing::info!(
+                provisioning = args.provisioning,
+                interval_s = args.interval.as_secs(),
+                "Serving ConductorOne's tasks (no local API)."
+            );
+            None
+        }
+    };
+    let handle = server.as_ref().map(actix_web::dev::Server::handle);
     let timeout = args.shutdown_timeout;
-    actix::spawn(async move {
+    // The end: a signal, or ConductorOne refusing the connector for good.
+    let ended = actix::spawn(async move {
         let Some(mut signals) = Signals::register() else {
             tracing::warn!("Cannot watch for signals: stop the service with SIGKILL.");
-            return;
+            return std::future::pending().await;
         };
-        let code = signals.next().await;
-        let signal = if code == 143 { "SIGTERM" } else { "SIGINT" };
-        tracing::info!(
-            signal,
-            shutdown_timeout_s = timeout,
-            "Stopping: no new requests; those in flight may finish."
-        );
-        let _ = stopping.send(Shutdown).await;
-        handle.stop(true).await;
+        let fatal = tokio::select! {
+            code = signals.next() => {
+                let signal = if code == 143 { "SIGTERM" } else { "SIGINT" };
+                tracing::info!(
+                    signal,
+                    shutdown_timeout_s = timeout,
+                    "Stopping: no new requests; those in flight may finish."
+                );
+                None
+            }
+            Ok(e) = fatal_rx => Some(e),
+        };
+        if let Some(r) = &runner {
+            let bound = Duration::from_secs(timeout);
+            if tokio::time::timeout(bound, r.send(c1::StopTasks))
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    "ConductorOne tasks still running at the shutdown timeout are abandoned."
+                );
+            }
+        }
+        let _ = refresher.send(Shutdown).await;
+        if let Some(h) = handle {
+            h.stop(true).await;
+        }
+        fatal
     });
-    server
-        .await
-        .map_err(|e| CliError::io("the HTTP server stopped", e))?;
+    if let Some(server) = server {
+        server
+            .await
+            .map_err(|e| CliError::io("the HTTP server stopped", e))?;
+    }
+    let fatal = ended.await.ok().flatten();
     // A snapshot being written when the signal came is left unwritten, not half-written; and
     // the process ends now rather than when that write would (dropping the runtime waits for
     // blocking work), so it stops within the documented bound.
     let removed = atomic::abandon_in_progress();
     tracing::info!(removed_temp_files = removed.len(), "Stopped.");
+    if let Some(e) = fatal {
+        console::error(&format!(
+            "ConductorOne refused the connector ({e}); check --client-id and --client-secret (BATON_CLIENT_ID, BATON_CLIENT_SECRET)"
+        ));
+        std::process::exit(i32::from(crate::exit::FATAL));
+    }
     std::process::exit(0)
 }
 

@@ -60,6 +60,9 @@ pub struct SyncNow {
     pub why: String,
     /// Mutations just made here: the sync reads what they touched again.
     pub touched: Vec<Call>,
+    /// Write that sync's graph here as a single-sync `.c1z` once it completes (a ConductorOne
+    /// sync task uploads it).
+    pub upload: Option<std::path::PathBuf>,
 }
 
 /// Stop scheduling and store what was learned.
@@ -85,6 +88,8 @@ pub struct Refresher {
     asked: Option<bool>,
     /// Mutations made here that the next sync reads back.
     touched: Vec<Call>,
+    /// `.c1z` files asked of the first sync with at least this id.
+    uploads: Vec<(u64, std::path::PathBuf)>,
     /// Who waits for a sync with at least this id to end.
     waiters: Vec<(u64, oneshot::Sender<SyncRecord>)>,
     timer: Option<SpawnHandle>,
@@ -117,6 +122,7 @@ impl Refresher {
             running: None,
             asked: None,
             touched: Vec::new(),
+            uploads: Vec::new(),
             waiters: Vec::new(),
             timer: None,
             stopped: false,
@@ -159,8 +165,13 @@ impl Refresher {
         tracing::info!(sync_id = id, full, "Sync started.");
         let setup = self.setup.clone();
         let touched = std::mem::take(&mut self.touched);
+        let (uploads, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.uploads)
+            .into_iter()
+            .partition(|(min, _)| *min <= id);
+        self.uploads = later;
+        let uploads = uploads.into_iter().map(|(_, path)| path).collect();
         ctx.spawn(
-            run_one(setup, id, full, touched)
+            run_one(setup, id, full, touched, uploads)
                 .into_actor(self)
                 .map(|ended, act, ctx| act.ended(ended, ctx)),
         );
@@ -217,19 +228,20 @@ impl Handler<SyncNow> for Refresher {
         let (tx, rx) = oneshot::channel();
         tracing::info!(why = %msg.why, full = msg.full, "Sync asked for.");
         self.touched.extend(msg.touched);
+        // The first sync that starts from now on answers: the next one when one runs.
         let min = match self.running {
-            Some(id) => {
-                self.asked = Some(self.asked.unwrap_or(false) || msg.full);
-                next_id(id)
-            }
-            None => {
-                let id = self.ledger.next_sync_id;
-                self.start(msg.full, ctx);
-                id
-            }
+            Some(id) => next_id(id),
+            None => self.ledger.next_sync_id,
         };
         if !self.stopped {
+            if let Some(path) = msg.upload {
+                self.uploads.push((min, path));
+            }
             self.waiters.push((min, tx));
+        }
+        match self.running {
+            Some(_) => self.asked = Some(self.asked.unwrap_or(false) || msg.full),
+            None => self.start(msg.full, ctx),
         }
         MessageResult(rx)
     }
@@ -261,7 +273,13 @@ impl Handler<Shutdown> for Refresher {
 
 /// One sync from start to end: prepared against the state (resumed, incremental or full),
 /// run, written (output, then state), indexed for queries and compared with the graph served.
-async fn run_one(setup: Arc<SyncSetup>, id: u64, full: bool, touched: Vec<Call>) -> Ended {
+async fn run_one(
+    setup: Arc<SyncSetup>,
+    id: u64,
+    full: bool,
+    touched: Vec<Call>,
+    uploads: Vec<std::path::PathBuf>,
+) -> Ended {
     let started = SystemTime::now();
     let opts = StateOptions {
         full,
@@ -343,6 +361,12 @@ async fn run_one(setup: Arc<SyncSetup>, id: u64, full: bool, touched: Vec<Call>)
         prepared
             .commit(&s.state, &s.server, &outcome)
             .map_err(|e| format!("cannot store the state: {e}"))?;
+        for path in &uploads {
+            // A single sync of the complete graph, for ConductorOne; its task uploads it.
+            if let Err(e) = crate::output::write_c1z_output(&outcome, path, false, SyncType::Full) {
+                tracing::warn!(path = %path.display(), error = %e, "Cannot write the .c1z to upload.");
+            }
+        }
         let mut snap = Snapshot::of_graph(&outcome.graph);
         drop(outcome);
         snap.sync = Some(SyncInfo {

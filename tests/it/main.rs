@@ -5,6 +5,7 @@ mod c1_wire;
 mod c1z;
 mod cli;
 mod client;
+mod conductorone;
 mod conformance;
 mod ground_truth;
 mod guards;

@@ -27,7 +27,10 @@ mod target;
 
 use crate::api::Call;
 pub use call::Mutation;
-pub use target::{Entitlement, GrantRef, OrgRole, OrgRoleName, Principal, ProjectSlug};
+pub use target::{
+    AccountProfile, Entitlement, GrantRef, OrgRole, OrgRoleName, Principal, ProjectSlug,
+    invite_project,
+};
 
 use crate::api::{AdminClient, ApiError};
 use crate::ids::{InviteId, OrgId, ProjectId, UserId};

@@ -105,6 +105,71 @@ pub enum Principal {
     Invite(InviteId),
 }
 
+/// An account to create, as Baton's account profile gives it (`--create-account-profile`,
+/// ConductorOne's `AccountInfo.profile`): `{"role": "reader"|"owner", "projects":
+/// ["PROJECT_ID:member", "PROJECT_ID:owner"]}`, the role reader when not given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountProfile {
+    pub role: OrgRoleName,
+    pub projects: Vec<(ProjectId, ProjectSlug)>,
+}
+
+impl Default for AccountProfile {
+    fn default() -> Self {
+        Self {
+            role: OrgRoleName::Reader,
+            projects: Vec::new(),
+        }
+    }
+}
+
+impl AccountProfile {
+    /// The profile a JSON object gives; unknown keys are refused rather than ignored.
+    pub fn from_json(v: &serde_json::Value) -> Result<Self, String> {
+        use serde_json::Value;
+        let Some(obj) = v.as_object() else {
+            return Err("expected a JSON object".to_owned());
+        };
+        if let Some(k) = obj
+            .keys()
+            .find(|k| !matches!(k.as_str(), "role" | "projects"))
+        {
+            return Err(format!("unknown key {k:?} (expected role, projects)"));
+        }
+        let role = match obj.get("role") {
+            None | Some(Value::Null) => OrgRoleName::Reader,
+            Some(Value::String(r)) => r.parse()?,
+            Some(other) => return Err(format!("role must be a string, not {other}")),
+        };
+        let projects = match obj.get("projects") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|p| match p.as_str() {
+                    Some(s) => invite_project(s),
+                    None => Err(format!("projects holds {p}, not PROJECT_ID:ROLE")),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(other) => return Err(format!("projects must be an array, not {other}")),
+        };
+        Ok(Self { role, projects })
+    }
+}
+
+/// `PROJECT_ID:ROLE` with ROLE owner or member (what an invitation can give).
+pub fn invite_project(s: &str) -> Result<(ProjectId, ProjectSlug), String> {
+    let (project, role) = s
+        .rsplit_once(':')
+        .filter(|(p, _)| !p.is_empty())
+        .ok_or_else(|| format!("expected PROJECT_ID:ROLE (owner or member), got {s:?}"))?;
+    match ProjectSlug::parse(role) {
+        Some(slug @ (ProjectSlug::Owner | ProjectSlug::Member)) => Ok((id(project)?, slug)),
+        _ => Err(format!(
+            "an invitation gives project role owner or member, not {role:?}"
+        )),
+    }
+}
+
 /// A grant id split into what is held and who holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GrantRef {

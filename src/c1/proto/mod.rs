@@ -18,8 +18,8 @@ mod provisioning;
 mod tasks;
 
 pub use crate::output::c1z::proto::{
-    Any, AnyType, Entitlement, Grant, ListValue, Resource, ResourceId, ResourceType, Struct,
-    Timestamp, Value, value,
+    Any, AnyType, Entitlement, Grant, GrantAlreadyExists, GrantAlreadyRevoked, ListValue, Resource,
+    ResourceId, ResourceType, Struct, Timestamp, Value, value,
 };
 pub use baton::*;
 pub use connector::*;

@@ -244,6 +244,31 @@ fn json_value(v: &serde_json::Value) -> proto::Value {
     proto::Value { kind: Some(kind) }
 }
 
+/// `google.protobuf.Value` → JSON, the inverse of [`profile_struct`]'s mapping: the writer's
+/// integers (timestamps, counts) come back as integers.
+pub fn value_json(v: &proto::Value) -> serde_json::Value {
+    use proto::value::Kind;
+    match &v.kind {
+        None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
+        Some(Kind::BoolValue(b)) => (*b).into(),
+        Some(Kind::NumberValue(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => (*n as i64).into(),
+        Some(Kind::NumberValue(n)) => (*n).into(),
+        Some(Kind::StringValue(s)) => s.clone().into(),
+        Some(Kind::ListValue(l)) => l.values.iter().map(value_json).collect(),
+        Some(Kind::StructValue(s)) => struct_json(s),
+    }
+}
+
+/// `google.protobuf.Struct` → a JSON object.
+pub fn struct_json(s: &proto::Struct) -> serde_json::Value {
+    serde_json::Value::Object(
+        s.fields
+            .iter()
+            .map(|(k, v)| (k.clone(), value_json(v)))
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,6 +37,8 @@ any_type!(
     SecretTrait,
     GrantExpandable,
     GrantImmutable,
+    GrantAlreadyExists,
+    GrantAlreadyRevoked,
     EntitlementExclusionGroup
 );
 
@@ -269,6 +271,14 @@ pub struct GrantImmutable {
     #[prost(message, optional, tag = "2")]
     pub metadata: Option<Struct>,
 }
+
+/// `annotation_grant.proto`: a grant asked for was already there (idempotent provisioning).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct GrantAlreadyExists {}
+
+/// `annotation_grant.proto`: a revoke asked for found the grant already gone.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct GrantAlreadyRevoked {}
 
 // ---- annotation_entitlement.proto ---------------------------------------------------------------
 

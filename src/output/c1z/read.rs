@@ -348,28 +348,17 @@ fn annotation<T: AnyType + Default>(list: &[proto::Any]) -> Option<T> {
         .and_then(|a| T::decode(a.value.as_slice()).ok())
 }
 
-fn json(v: &proto::Value) -> serde_json::Value {
-    use proto::value::Kind;
-    match &v.kind {
-        None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
-        Some(Kind::BoolValue(b)) => (*b).into(),
-        // The writer's integers (timestamps, counts) come back as integers.
-        Some(Kind::NumberValue(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => (*n as i64).into(),
-        Some(Kind::NumberValue(n)) => (*n).into(),
-        Some(Kind::StringValue(s)) => s.clone().into(),
-        Some(Kind::ListValue(l)) => l.values.iter().map(json).collect(),
-        Some(Kind::StructValue(s)) => {
-            serde_json::Value::Object(s.fields.iter().map(|(k, v)| (k.clone(), json(v))).collect())
-        }
-    }
-}
-
 fn resource(r: &proto::Resource) -> Option<g::Resource> {
     let own = key(r.id.as_ref()?)?;
     let profile: BTreeMap<String, serde_json::Value> = r
         .profile
         .as_ref()
-        .map(|p| p.fields.iter().map(|(k, v)| (k.clone(), json(v))).collect())
+        .map(|p| {
+            p.fields
+                .iter()
+                .map(|(k, v)| (k.clone(), super::convert::value_json(v)))
+                .collect()
+        })
         .unwrap_or_default();
     let traits = if let Some(u) = annotation::<proto::UserTrait>(&r.annotations) {
         Traits::User {

@@ -54,10 +54,18 @@ pub async fn require_token(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let token = req
-        .app_data::<web::Data<AppState>>()
-        .and_then(|s| s.token.clone());
-    match token {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return Err(Failure::internal("the service's state is missing").into());
+    };
+    if state.access == crate::service::ApiAccess::Closed {
+        return Err(Failure::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "api_closed",
+            "this service has no API token and listens beyond this machine: its /api/ routes are off; give it one (--api-token-file, BATON_API_TOKEN_FILE)",
+        )
+        .into());
+    }
+    match state.token.clone() {
         Some(token) => {
             let header = req
                 .headers()

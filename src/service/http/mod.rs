@@ -13,6 +13,7 @@
 //! | `GET /api/v1/grants/{id}`                     | yes  | one grant and the chain behind it       |
 //! | `GET /api/v1/grants?principal=&resource=&entitlement=&limit=&after=` | yes | grants, a page at a time |
 //! | `GET /api/v1/syncs`                           | yes  | the syncs run, with their results       |
+//! | `GET /api/v1/tasks`                           | yes  | ConductorOne's tasks and what became of them |
 //! | `GET /api/v1/changes?since=SYNC_ID`           | yes  | what each sync after that one changed   |
 //! | `POST /api/v1/sync` `{"full": bool}`          | yes  | a sync now                              |
 //! | `POST /api/v1/provisioning/{grant,revoke,create-account,delete-account,delete-invite}` | yes | provisioning |
@@ -51,9 +52,14 @@ pub struct AppState {
     /// For `/metrics`: its counters and throttle are the whole process's.
     pub client: AdminClient,
     pub token: Option<auth::Token>,
+    /// What `/api/` offers without a token (see `service::api_access`).
+    pub access: super::ApiAccess,
+    /// Provisioning over HTTP: asked for, and behind a token.
     pub provisioning: bool,
     pub refresh_wait: Duration,
     pub max_staleness: Duration,
+    /// ConductorOne's tasks, when the service is connected to it.
+    pub tasks: Option<Arc<super::c1::TaskLog>>,
 }
 
 impl AppState {
@@ -95,6 +101,7 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig
                     .route("/v1/grants", web::get().to(queries::grants))
                     .route("/v1/grants/{id:.+}", web::get().to(queries::grant))
                     .route("/v1/syncs", web::get().to(queries::syncs))
+                    .route("/v1/tasks", web::get().to(queries::tasks))
                     .route("/v1/changes", web::get().to(queries::changes))
                     .route("/v1/sync", web::post().to(sync_now))
                     .route("/v1/provisioning/grant", web::post().to(provision::grant))
@@ -155,6 +162,7 @@ async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
     let body = metrics::render(
         &state.shared,
         &state.client,
+        state.tasks.as_deref(),
         SystemTime::now(),
         state.max_staleness,
     );
@@ -185,6 +193,7 @@ async fn sync_now(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpRe
             full,
             why: "asked through the API".to_owned(),
             touched: Vec::new(),
+            upload: None,
         })
         .await
         .map_err(|_| {

@@ -215,6 +215,7 @@ where
                 full: false,
                 why: format!("{action}: {}", outcome.action),
                 touched: outcome.calls.clone(),
+                upload: None,
             })
             .await;
         match asked {

@@ -236,6 +236,17 @@ pub async fn syncs(state: web::Data<AppState>) -> Answer {
     Ok(HttpResponse::Ok().json(json!({"syncs": state.shared.history()})))
 }
 
+/// `GET /api/v1/tasks`: ConductorOne's last tasks (oldest first) and whether the service is
+/// connected; 404 when it is not connected to ConductorOne at all.
+pub async fn tasks(state: web::Data<AppState>) -> Answer {
+    let Some(log) = &state.tasks else {
+        return Err(Failure::not_found(
+            "this service is not connected to ConductorOne (--client-id, --client-secret)",
+        ));
+    };
+    Ok(HttpResponse::Ok().json(json!({"connected": log.connected(), "tasks": log.recent()})))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Since {
