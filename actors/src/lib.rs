@@ -20,7 +20,8 @@
 //! - the [`mock`] server (feature `mock`);
 //! - what the results are written in: [`graph`], [`baton`], [`ids`];
 //! - the typed Admin API client, [`api`], for callers that need single calls;
-//! - access reviews of a finished sync (who has what and why): [`review`].
+//! - access reviews of a finished sync (who has what and why): [`review`];
+//! - the throttle's deterministic [`sim`]ulation, for tests that hold it to its figures.
 
 pub mod api;
 pub mod atomic;
@@ -53,4 +54,4 @@ pub use coordinator::{CrawlerProgress, ListFailure, Progress, SyncError, SyncOut
 pub use runtime::{block_on, block_on_simulated};
 pub use secret::{AdminKey, printable};
 pub use sync::{EngineError, Persistence, SyncConfig, SyncRun, sync};
-pub use throttle::{EndpointRate, KnownLimits, LimitRange, Priority, ThrottleConfig};
+pub use throttle::{EndpointRate, KnownLimits, LimitRange, Priority, ThrottleConfig, sim};

@@ -1,9 +1,11 @@
 //! What a complete sync of an org must cost: the fewest requests per endpoint (DESIGN §3,
 //! REFERENCE §7) and the longest chain of dependent pages. Computed from the org's shape, not
-//! from the crawler, so the benchmark and the tests can hold the crawler to it.
+//! from the crawler, so the benchmark and the tests can hold the crawler to it; and the org as
+//! the throttle's simulation reads it (a `CrawlShape`), with those figures.
 
 use super::Org;
 use crate::endpoint::Endpoint;
+use crate::throttle::sim::{CrawlShape, GroupShape, ProjectShape};
 use std::collections::BTreeMap;
 
 fn pages(n: usize, size: usize) -> u64 {
@@ -82,5 +84,38 @@ impl Org {
                 .max()
                 .unwrap_or(0);
         users.max(groups).max(projects)
+    }
+
+    /// The org as the throttle's simulation crawls it.
+    pub fn crawl_shape(&self) -> CrawlShape {
+        CrawlShape {
+            custom_org_roles: self.org_roles.iter().any(|r| !r.predefined_role),
+            users: self.users.iter().map(|u| u.is_service_account()).collect(),
+            invites: self.invites.len(),
+            org_roles: self.org_roles.len(),
+            groups: self
+                .groups
+                .iter()
+                .map(|g| GroupShape {
+                    members: g.members.len(),
+                    roles: g.roles.len(),
+                })
+                .collect(),
+            projects: self
+                .projects
+                .iter()
+                .map(|p| ProjectShape {
+                    archived: p.is_archived(),
+                    custom_roles: p.roles.len(),
+                    users: p.users.len(),
+                    service_accounts: p.service_accounts.len(),
+                    api_keys: p.api_keys.len(),
+                    groups: p.groups.len(),
+                })
+                .collect(),
+            admin_keys: self.admin_keys.len(),
+            minimum: self.minimum_requests(),
+            longest_chain: self.longest_request_chain(),
+        }
     }
 }
