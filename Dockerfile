@@ -7,9 +7,10 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY actors/Cargo.toml actors/Cargo.toml
+COPY mock/Cargo.toml mock/Cargo.toml
 # Empty targets so that `cargo fetch` resolves the workspace without the sources.
-RUN mkdir -p src actors/src benches \
-    && echo 'fn main() {}' > src/main.rs && touch src/lib.rs actors/src/lib.rs \
+RUN mkdir -p src actors/src mock/src benches \
+    && echo 'fn main() {}' > src/main.rs && touch src/lib.rs actors/src/lib.rs mock/src/lib.rs \
     && echo 'fn main() {}' > benches/graph.rs && echo 'fn main() {}' > benches/full_sync.rs \
     && cargo fetch --locked
 COPY . .

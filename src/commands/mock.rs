@@ -3,7 +3,7 @@
 use crate::cli::{MockCommand, MockServeArgs};
 use crate::exit::CliError;
 use crate::settings;
-use openai_access_actors::mock::{MockConfig, MockServer};
+use openai_access_mock::{MockConfig, MockServer};
 use std::io::Write;
 
 pub fn run(cmd: MockCommand) -> Result<u8, CliError> {

@@ -26,3 +26,4 @@ mod serve;
 mod simulated;
 mod support;
 mod sync;
+mod throttle_sim;

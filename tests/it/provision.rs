@@ -8,11 +8,11 @@ use openai_access_actors::api::AdminClient;
 use openai_access_actors::block_on;
 use openai_access_actors::graph::{ResourceKey, ResourceType};
 use openai_access_actors::ids::literal;
-use openai_access_actors::mock::{KeyPermissions, MockConfig, MockServer, Preset};
 use openai_access_actors::provisioner::{
     CreateAccount, DeleteAccount, DeleteInvite, Grant, OrgRoleName, ProjectSlug, ProvisionError,
     ProvisionOutcome, ProvisionResult, Provisioner, Revoke,
 };
+use openai_access_mock::{KeyPermissions, MockConfig, MockServer, Preset};
 use std::process::{Command, Output};
 
 fn send<M>(url: &str, msg: M) -> Result<ProvisionOutcome, ProvisionError>

@@ -8,8 +8,8 @@ use super::super::state::{
 };
 use super::build::*;
 use super::{DAY, T0};
-use crate::api::models::InviteProject;
-use crate::ids::RoleId;
+use openai_access_actors::api::models::InviteProject;
+use openai_access_actors::ids::RoleId;
 
 const FIRST: &[&str] = &[
     "Ada", "Ben", "Chloe", "Dan", "Eva", "Finn", "Gia", "Hugo", "Ines", "Jon", "Kira", "Liam",

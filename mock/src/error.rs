@@ -1,9 +1,9 @@
 //! The API's error envelope, as the mock answers it (REFERENCE §1: 401/403/404/409 are not in
 //! the spec, so they reuse the one envelope it does define).
 
-use crate::api::models::{ErrorBody, ErrorEnvelope};
 use bytes::Bytes;
 use hyper::StatusCode;
+use openai_access_actors::api::models::{ErrorBody, ErrorEnvelope};
 
 /// An error answer: status plus the four envelope fields.
 #[derive(Clone, Debug, PartialEq)]

@@ -6,10 +6,10 @@ use super::super::routes::Params;
 use super::super::store::Store;
 use super::Cx;
 use super::common::*;
-use crate::api::models::*;
-use crate::ids::*;
 use bytes::Bytes;
 use hyper::StatusCode;
+use openai_access_actors::api::models::*;
+use openai_access_actors::ids::*;
 
 pub fn list_invites(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let after = q.after.as_deref();

@@ -7,13 +7,13 @@ use super::super::state::{
     ApiKey, KeyOwner, ProjectMember, ProjectState, UserRole, org_role_id, project_role_id,
 };
 use super::super::store::Store;
-use crate::api::models::{
+use bytes::Bytes;
+use openai_access_actors::api::models::{
     ApiKeyOwner, ApiKeyOwnerRef, AssignedRole, Deleted, InviteProject, ProjectApiKey, ProjectUser,
     Role, User,
 };
-use crate::endpoint::Endpoint;
-use crate::ids::{PrincipalId, RoleId, UserId};
-use bytes::Bytes;
+use openai_access_actors::endpoint::Endpoint;
+use openai_access_actors::ids::{PrincipalId, RoleId, UserId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 #[derive(Serialize)]
@@ -110,7 +110,7 @@ pub fn check_name(name: &str, field: &'static str) -> Result<(), ApiError> {
 
 /// A secret the API shows once, when it mints a key: derived from the new id, so runs repeat.
 pub fn secret(prefix: &str, id: &str) -> String {
-    let mut rng = crate::mock::rng::SplitMix64::new(fnv(id));
+    let mut rng = crate::rng::SplitMix64::new(fnv(id));
     format!("{prefix}{:016x}{:016x}", rng.next_u64(), rng.next_u64())
 }
 
@@ -220,7 +220,7 @@ impl RoleChange {
         let by_id = match &self.role_id {
             Some(id) => {
                 let r = role_name(id)?;
-                let name = crate::baton::roles::predefined_name(
+                let name = openai_access_actors::baton::roles::predefined_name(
                     r.id.as_str(),
                     r.name.as_deref(),
                     r.predefined_role,

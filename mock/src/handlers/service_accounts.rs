@@ -10,8 +10,8 @@ use super::super::store::Store;
 use super::Cx;
 use super::common::*;
 use super::keys::mint_key;
-use crate::ids::{UserId, literal};
 use bytes::Bytes;
+use openai_access_actors::ids::{UserId, literal};
 use serde::{Deserialize, Serialize};
 
 /// `ProjectServiceAccountCreateRequest`.

@@ -3,7 +3,7 @@
 use super::audit::AuditLog;
 use super::cursors::Cursors;
 use super::state::{GroupState, Org, ProjectState};
-use crate::ids::UserId;
+use openai_access_actors::ids::UserId;
 use std::collections::HashMap;
 
 /// `Org` and its indexes. Projects are never removed (only archived), so their positions are
@@ -96,7 +96,7 @@ impl Store {
         }
     }
 
-    pub fn push_invite(&mut self, inv: crate::api::models::Invite) {
+    pub fn push_invite(&mut self, inv: openai_access_actors::api::models::Invite) {
         self.invites
             .insert(inv.id.as_str().to_owned(), self.org.invites.len());
         self.org.invites.push(inv);

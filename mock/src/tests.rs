@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::endpoint::Endpoint;
-use crate::ids::{GroupId, ProjectId, literal};
+use openai_access_actors::endpoint::Endpoint;
+use openai_access_actors::ids::{GroupId, ProjectId, literal};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -75,7 +75,7 @@ fn generated_shapes_are_realistic() {
     assert!(inactive > 0);
 }
 
-/// Not a test: `cargo test --release -p openai-access-actors --features mock -- --ignored
+/// Not a test: `cargo test --release -p openai-access-mock -- --ignored
 /// --nocapture large_generation_cost` prints how long `large` takes and what it holds.
 #[test]
 #[ignore]

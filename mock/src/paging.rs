@@ -1,9 +1,9 @@
 //! Query parsing and the two list envelopes (REFERENCE §3).
 
 use super::error::ApiError;
-use crate::api::PageStyle;
-use crate::endpoint::Endpoint;
 use bytes::Bytes;
+use openai_access_actors::api::PageStyle;
+use openai_access_actors::endpoint::Endpoint;
 use serde::Serialize;
 use std::cell::RefCell;
 

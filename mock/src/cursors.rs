@@ -5,7 +5,7 @@
 //! first of those still there.
 
 use super::paging::FOLLOWERS;
-use crate::endpoint::Endpoint;
+use openai_access_actors::endpoint::Endpoint;
 use std::collections::HashMap;
 
 /// Pages served with more to follow, by list and cursor.

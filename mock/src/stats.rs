@@ -1,6 +1,6 @@
 //! Request counters: lock-free atomics on the hot path, a `MockStats` snapshot for readers.
 
-use crate::endpoint::Endpoint;
+use openai_access_actors::endpoint::Endpoint;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

@@ -8,9 +8,9 @@ use super::super::state::{ApiKey, KeyOwner};
 use super::super::store::Store;
 use super::Cx;
 use super::common::*;
-use crate::api::models::AdminApiKey;
-use crate::ids::{ApiKeyId, literal};
 use bytes::Bytes;
+use openai_access_actors::api::models::AdminApiKey;
+use openai_access_actors::ids::{ApiKeyId, literal};
 use serde::{Deserialize, Serialize};
 
 pub fn list_admin_api_keys(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {

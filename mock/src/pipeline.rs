@@ -17,9 +17,9 @@ use super::routes::{self, route};
 use super::state::Org;
 use super::stats::Counters;
 use super::store::Store;
-use crate::endpoint::Endpoint;
 use bytes::Bytes;
 use hyper::StatusCode;
+use openai_access_actors::endpoint::Endpoint;
 use parking_lot::{Mutex, RwLock};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -72,7 +72,7 @@ impl Shared {
         // The first admin key is the one clients run with: its redacted value says so.
         if let (Some(k), Some(key)) = (
             store.org.admin_keys.first_mut(),
-            crate::secret::AdminKey::new(&cfg.admin_key),
+            openai_access_actors::AdminKey::new(&cfg.admin_key),
         ) {
             k.redacted_value = Some(key.redacted());
         }

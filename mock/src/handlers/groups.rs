@@ -7,9 +7,9 @@ use super::super::state::*;
 use super::super::store::Store;
 use super::Cx;
 use super::common::*;
-use crate::api::models::*;
-use crate::ids::*;
 use bytes::Bytes;
+use openai_access_actors::api::models::*;
+use openai_access_actors::ids::*;
 
 pub fn list_groups(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let org = &store.org;

@@ -7,8 +7,8 @@ use super::super::state::*;
 use super::super::store::Store;
 use super::Cx;
 use super::common::*;
-use crate::api::models::*;
 use bytes::Bytes;
+use openai_access_actors::api::models::*;
 
 pub fn list_projects(store: &Store, _p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let org = &store.org;

@@ -7,8 +7,8 @@ use super::super::state::*;
 use super::super::store::Store;
 use super::Cx;
 use super::common::*;
-use crate::api::models::*;
 use bytes::Bytes;
+use openai_access_actors::api::models::*;
 
 pub fn list_users(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let after = q.after.as_deref();

@@ -7,9 +7,9 @@ use super::pipeline::{MockRequest, Shared, answer};
 use super::presets::generate;
 use super::reply::ReplyBody;
 use super::store::Store;
-use crate::api::error::TransportKind;
-use crate::api::{InProcess, Transport, WireRequest, WireResponse};
 use hyper::header::{HeaderValue, RETRY_AFTER};
+use openai_access_actors::api::error::TransportKind;
+use openai_access_actors::api::{InProcess, Transport, WireRequest, WireResponse};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -59,7 +59,7 @@ impl Transport for InProcessMock {
                 },
             )
             .await;
-            let mut headers = reqwest::header::HeaderMap::new();
+            let mut headers = hyper::header::HeaderMap::new();
             if let Some(secs) = reply.retry_after {
                 headers.insert(RETRY_AFTER, HeaderValue::from(secs));
             }

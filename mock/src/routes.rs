@@ -1,7 +1,7 @@
 //! Path -> `Endpoint` plus its path parameters, derived from the endpoints' own templates: a
 //! route exists exactly when an `Endpoint` defines it.
 
-use crate::endpoint::Endpoint;
+use openai_access_actors::endpoint::Endpoint;
 use std::borrow::Cow;
 use std::sync::OnceLock;
 

@@ -2,7 +2,7 @@
 //! change (ids, not objects). Group membership changes leave none (see `mock::audit`).
 
 use super::super::audit::Event;
-use crate::endpoint::Endpoint as E;
+use openai_access_actors::endpoint::Endpoint as E;
 use serde_json::{Value, json};
 
 /// The events of a successful write of `ep` with path parameters `p`, request `body` and

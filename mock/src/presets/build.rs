@@ -4,19 +4,15 @@ use super::super::state::{
     ApiKey, Assigned, KeyOwner, Member, ProjectMember, ProjectState, UserRole, gen_id,
 };
 use super::DAY;
-use crate::api::models::{
+use openai_access_actors::api::models::{
     AdminApiKey, AdminApiKeyOwner, Group, Invite, InviteProject, Project, Role, ServiceAccount,
     User,
 };
-use crate::ids::{ApiKeyId, GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId};
+use openai_access_actors::ids::{
+    ApiKeyId, GroupId, InviteId, ProjectId, RoleId, ServiceAccountId, UserId,
+};
 
-pub(in crate::mock) fn user(
-    id: &str,
-    name: Option<&str>,
-    email: Option<&str>,
-    role: &str,
-    at: i64,
-) -> User {
+pub(crate) fn user(id: &str, name: Option<&str>, email: Option<&str>, role: &str, at: i64) -> User {
     User {
         object: Some("organization.user".into()),
         id: gen_id::<UserId>(id),
@@ -30,19 +26,14 @@ pub(in crate::mock) fn user(
     }
 }
 
-pub(in crate::mock) fn sa_user(id: &str, name: &str, at: i64) -> User {
+pub(crate) fn sa_user(id: &str, name: &str, at: i64) -> User {
     User {
         is_service_account: Some(true),
         ..user(id, Some(name), None, "reader", at)
     }
 }
 
-pub(in crate::mock) fn service_account(
-    id: &str,
-    name: &str,
-    role: &str,
-    at: i64,
-) -> ServiceAccount {
+pub(crate) fn service_account(id: &str, name: &str, role: &str, at: i64) -> ServiceAccount {
     ServiceAccount {
         object: Some("organization.project.service_account".into()),
         id: gen_id::<ServiceAccountId>(id),
@@ -52,12 +43,7 @@ pub(in crate::mock) fn service_account(
     }
 }
 
-pub(in crate::mock) fn custom_role(
-    id: &str,
-    name: &str,
-    resource: &str,
-    permissions: &[&str],
-) -> Role {
+pub(crate) fn custom_role(id: &str, name: &str, resource: &str, permissions: &[&str]) -> Role {
     Role {
         object: Some("role".into()),
         id: gen_id::<RoleId>(id),
@@ -69,7 +55,7 @@ pub(in crate::mock) fn custom_role(
     }
 }
 
-pub(in crate::mock) fn group(id: &str, name: &str, kind: &str, scim: bool, at: i64) -> Group {
+pub(crate) fn group(id: &str, name: &str, kind: &str, scim: bool, at: i64) -> Group {
     Group {
         object: None,
         id: gen_id::<GroupId>(id),
@@ -80,12 +66,7 @@ pub(in crate::mock) fn group(id: &str, name: &str, kind: &str, scim: bool, at: i
     }
 }
 
-pub(in crate::mock) fn project(
-    id: &str,
-    name: &str,
-    at: i64,
-    archived_at: Option<i64>,
-) -> ProjectState {
+pub(crate) fn project(id: &str, name: &str, at: i64, archived_at: Option<i64>) -> ProjectState {
     ProjectState {
         project: Project {
             object: Some("organization.project".into()),
@@ -111,7 +92,7 @@ pub(in crate::mock) fn project(
     }
 }
 
-pub(in crate::mock) fn invite(
+pub(crate) fn invite(
     id: &str,
     email: &str,
     role: &str,
@@ -132,7 +113,7 @@ pub(in crate::mock) fn invite(
     }
 }
 
-pub(in crate::mock) fn member(id: &str, role: &str, at: i64) -> ProjectMember {
+pub(crate) fn member(id: &str, role: &str, at: i64) -> ProjectMember {
     ProjectMember {
         user_id: gen_id::<UserId>(id),
         role: role.into(),
@@ -140,7 +121,7 @@ pub(in crate::mock) fn member(id: &str, role: &str, at: i64) -> ProjectMember {
     }
 }
 
-pub(in crate::mock) fn key(
+pub(crate) fn key(
     id: &str,
     owner: KeyOwner,
     active: bool,
@@ -158,14 +139,14 @@ pub(in crate::mock) fn key(
     }
 }
 
-pub(in crate::mock) fn assigned_at(role: &str, at: i64) -> Assigned {
+pub(crate) fn assigned_at(role: &str, at: i64) -> Assigned {
     Assigned {
         role_id: gen_id::<RoleId>(role),
         created_at: at,
     }
 }
 
-pub(in crate::mock) fn user_role(user: &str, role: &str, at: i64) -> UserRole {
+pub(crate) fn user_role(user: &str, role: &str, at: i64) -> UserRole {
     UserRole {
         user_id: gen_id::<UserId>(user),
         role_id: gen_id::<RoleId>(role),
@@ -173,7 +154,7 @@ pub(in crate::mock) fn user_role(user: &str, role: &str, at: i64) -> UserRole {
     }
 }
 
-pub(in crate::mock) fn members(ids: &[&str], at: i64) -> Vec<Member> {
+pub(crate) fn members(ids: &[&str], at: i64) -> Vec<Member> {
     ids.iter()
         .enumerate()
         .map(|(i, id)| Member {
@@ -184,7 +165,7 @@ pub(in crate::mock) fn members(ids: &[&str], at: i64) -> Vec<Member> {
 }
 
 /// An admin key owned by user `owner`; its redacted value ends in its id's last 4 characters.
-pub(in crate::mock) fn admin_key(
+pub(crate) fn admin_key(
     id: &str,
     name: &str,
     owner: &str,

@@ -19,8 +19,8 @@ use super::error::ApiError;
 use super::paging::{ListQuery, page_a, page_b};
 use super::routes::Params;
 use super::store::Store;
-use crate::endpoint::Endpoint as E;
 use bytes::Bytes;
+use openai_access_actors::endpoint::Endpoint as E;
 
 /// What a write needs beyond the store: the time that stamps new records, and the names of
 /// created objects.
@@ -68,7 +68,7 @@ pub fn read(store: &Store, ep: E, p: Params, q: &ListQuery) -> Result<Bytes, Api
         }
     }
     match ep.list() {
-        Some((crate::endpoint::PageStyle::B, _)) => page_b::<()>(&[], |_| "", false),
+        Some((openai_access_actors::endpoint::PageStyle::B, _)) => page_b::<()>(&[], |_| "", false),
         _ => page_a::<()>(&[], |_| "", false),
     }
 }

@@ -4,8 +4,8 @@
 //! the throttle's simulation reads it (a `CrawlShape`), with those figures.
 
 use super::Org;
-use crate::endpoint::Endpoint;
-use crate::throttle::sim::{CrawlShape, GroupShape, ProjectShape};
+use openai_access_actors::endpoint::Endpoint;
+use openai_access_actors::sim::{CrawlShape, GroupShape, ProjectShape};
 use std::collections::BTreeMap;
 
 fn pages(n: usize, size: usize) -> u64 {

@@ -10,7 +10,7 @@ use super::presets::build;
 use super::routes;
 use super::state::{KeyOwner, ProjectMember};
 use super::store::Store;
-use crate::ids::{UserId, literal};
+use openai_access_actors::ids::{UserId, literal};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 

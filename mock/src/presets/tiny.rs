@@ -6,8 +6,8 @@ use super::super::state::{
 };
 use super::build::*;
 use super::{DAY, T0};
-use crate::api::models::InviteProject;
-use crate::ids::{GroupId, ProjectId, RoleId, ServiceAccountId, UserId};
+use openai_access_actors::api::models::InviteProject;
+use openai_access_actors::ids::{GroupId, ProjectId, RoleId, ServiceAccountId, UserId};
 
 /// The hand-built fixture: every resource type and every edge case, a handful of each.
 pub(super) fn tiny() -> Org {

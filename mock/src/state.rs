@@ -1,13 +1,13 @@
 //! The mock's whole org: plain data with public fields, so tests can compute ground truth
 //! with ordinary iterator code, plus the role-resolution rules the routes answer with.
 
-use crate::api::models::{
+use openai_access_actors::api::models::{
     AdminApiKey, AssignedRole, AssignmentSource, Group, Invite, Project, Role, ServiceAccount, User,
 };
-use crate::ids::{ApiKeyId, GroupId, ProjectId, RoleId, ServiceAccountId, UserId};
+use openai_access_actors::ids::{ApiKeyId, GroupId, ProjectId, RoleId, ServiceAccountId, UserId};
 
 /// Ids of the mock's own making are made of checked or fixed safe parts.
-pub(super) use crate::ids::literal as gen_id;
+pub(super) use openai_access_actors::ids::literal as gen_id;
 use serde::Serialize;
 
 /// One organization, in creation order everywhere.

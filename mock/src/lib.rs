@@ -1,9 +1,16 @@
-//! The mock OpenAI Admin API server (DESIGN §7): a stateful implementation of the parts of
-//! `openapi-admin.yaml` the connector uses, serving a deterministic org generated from a
-//! preset and a seed, with knobs for latency, rate limits, faults, plan and key permissions.
+//! `openai-access-mock`: the mock OpenAI Admin API server (DESIGN §7), a stateful
+//! implementation of the parts of `openapi-admin.yaml` the connector uses, serving a
+//! deterministic org generated from a preset and a seed, with knobs for latency, rate limits,
+//! faults, plan and key permissions.
+//!
+//! A crate of its own, beside the engine (`openai-access-actors`): the binary's `--mock` and the
+//! tests use it; the engine never does. It takes from the engine only what both sides must agree
+//! on: the `endpoint` table (every route is derived from it), the API `models` it answers with,
+//! checked `ids`, the `Gcra` token bucket its rate limit runs on, `AdminKey` (to redact the key
+//! it serves), Baton's predefined role names, and the in-process wire (`Transport`).
 //!
 //! ```no_run
-//! use openai_access_actors::mock::{MockConfig, MockServer, Preset};
+//! use openai_access_mock::{MockConfig, MockServer, Preset};
 //! let mock = MockServer::start(MockConfig { preset: Preset::Small, ..MockConfig::default() })?;
 //! let base = mock.base_url(); // http://127.0.0.1:PORT/v1, key "sk-admin-mock-key"
 //! # Ok::<(), std::io::Error>(())

@@ -1,9 +1,9 @@
-//! Per-endpoint rate limiting: one GCRA bucket (`crate::gcra`) per `Endpoint`, on tokio's
+//! Per-endpoint rate limiting: one GCRA bucket (the engine's `Gcra`) per `Endpoint`, on tokio's
 //! clock, so a mock inside a paused runtime limits in virtual time.
 
 use super::config::RateLimit;
-use crate::endpoint::Endpoint;
-use crate::gcra::{Gcra, Pace};
+use openai_access_actors::endpoint::Endpoint;
+use openai_access_actors::{Gcra, Pace};
 use parking_lot::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
