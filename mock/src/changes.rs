@@ -184,7 +184,6 @@ impl Change {
 
     /// Applies the change; returns its audit events.
     pub fn apply(&self, store: &mut Store, cx: &mut Cx) -> Result<Vec<Event>, ApiError> {
-        let org_id = store.org.org_id.clone();
         if let Some((method, path, body)) = self.request() {
             let segs = routes::segments(path.trim_start_matches('/'));
             let segs: Vec<&str> = segs.iter().flatten().map(|s| s.as_ref()).collect();
@@ -195,8 +194,8 @@ impl Change {
                 Value::Null => Vec::new(),
                 b => serde_json::to_vec(&b).unwrap_or_default(),
             };
-            let reply = handlers::write(store, ep, p, &body, cx)?;
-            return Ok(handlers::audit::events(&org_id, ep, p, &body, &reply));
+            let (_, events) = handlers::write(store, ep, p, &body, cx)?;
+            return Ok(events);
         }
         Ok(match self {
             Change::AcceptInvite { invite } => {

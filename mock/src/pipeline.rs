@@ -380,9 +380,7 @@ fn respond(
         next_id: &mut next_id,
     };
     let mut store = shared.store.write();
-    let reply = handlers::write(&mut store, ep, params, body, &mut cx)?;
-    let org = store.org.org_id.clone();
-    let events = handlers::audit::events(&org, ep, params, body, &reply);
+    let (reply, events) = handlers::write(&mut store, ep, params, body, &mut cx)?;
     store.audit.record(events, Actor::ApiKey, now);
     Ok(reply)
 }

@@ -1,18 +1,17 @@
 //! What the handlers share: body parsing, lookups that answer 404, role and email checks,
 //! the response shapes the spec gives mutations, and the list pages of role lists.
 
-use super::super::error::ApiError;
-use super::super::paging::{ListQuery, page_b, take, to_json};
-use super::super::state::{
+use crate::error::ApiError;
+use crate::paging::{ListQuery, page_b, take, to_json};
+use crate::state::{
     ApiKey, KeyOwner, ProjectMember, ProjectState, UserRole, org_role_id, project_role_id,
 };
-use super::super::store::Store;
+use crate::store::Store;
 use bytes::Bytes;
 use openai_access_actors::api::models::{
     ApiKeyOwner, ApiKeyOwnerRef, AssignedRole, Deleted, InviteProject, ProjectApiKey, ProjectUser,
     Role, User,
 };
-use openai_access_actors::endpoint::Endpoint;
 use openai_access_actors::ids::{PrincipalId, RoleId, UserId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -281,73 +280,13 @@ pub fn group_ref(store: &Store, gi: usize) -> GroupRef<'_> {
     }
 }
 
-/// The scope a read-only key lacks for `ep`.
-pub fn required_scope(ep: Endpoint) -> &'static str {
-    match ep {
-        Endpoint::ModifyUser
-        | Endpoint::DeleteUser
-        | Endpoint::AssignUserRole
-        | Endpoint::UnassignUserRole => "api.organization.users.write",
-        Endpoint::AssignGroupRole
-        | Endpoint::UnassignGroupRole
-        | Endpoint::AddGroupUser
-        | Endpoint::RemoveGroupUser => "api.groups.write",
-        Endpoint::CreateGroup | Endpoint::UpdateGroup | Endpoint::DeleteGroup => "api.groups.write",
-        Endpoint::CreateOrgRole | Endpoint::UpdateOrgRole | Endpoint::DeleteOrgRole => {
-            "api.organization.roles.write"
-        }
-        Endpoint::CreateProjectRole | Endpoint::UpdateProjectRole | Endpoint::DeleteProjectRole => {
-            "api.projects.roles.write"
-        }
-        Endpoint::CreateProject | Endpoint::ModifyProject | Endpoint::ArchiveProject => {
-            "api.organization.projects.write"
-        }
-        Endpoint::DeleteProjectApiKey => "api.organization.projects.api_keys.write",
-        Endpoint::CreateProjectServiceAccount
-        | Endpoint::DeleteProjectServiceAccount
-        | Endpoint::CreateServiceAccountApiKey => {
-            "api.organization.projects.service_accounts.write"
-        }
-        Endpoint::CreateAdminApiKey | Endpoint::DeleteAdminApiKey => {
-            "api.organization.admin_api_keys.write"
-        }
-        Endpoint::CreateInvite | Endpoint::DeleteInvite => "api.organization.invites.write",
-        Endpoint::AddProjectUser | Endpoint::ModifyProjectUser | Endpoint::RemoveProjectUser => {
-            "api.organization.projects.users.write"
-        }
-        Endpoint::UpdateServiceAccount => "api.organization.projects.service_accounts.write",
-        Endpoint::AddProjectGroup | Endpoint::RemoveProjectGroup => {
-            "api.organization.projects.groups.write"
-        }
-        Endpoint::AssignProjectUserRole
-        | Endpoint::UnassignProjectUserRole
-        | Endpoint::AssignProjectGroupRole
-        | Endpoint::UnassignProjectGroupRole => "api.projects.roles.write",
-        _ => "api.organization.read",
-    }
-}
-
-/// Assigns `role_id` to `user_id` in an org's or a project's assignments (409 if held).
-pub fn add_user_role(
-    roles: &mut Vec<UserRole>,
-    user_id: UserId,
-    role_id: &RoleId,
-    now: i64,
-) -> Result<(), ApiError> {
-    if roles
+/// Why `user` holding `role` among `roles` (an org's or a project's direct assignments) would
+/// be a duplicate, if they hold it.
+pub fn held_role(roles: &[UserRole], user: &UserId, role: &RoleId) -> Option<String> {
+    roles
         .iter()
-        .any(|a| a.user_id == user_id && &a.role_id == role_id)
-    {
-        return Err(ApiError::conflict(format!(
-            "User {user_id} already has role {role_id}"
-        )));
-    }
-    roles.push(UserRole {
-        user_id,
-        role_id: role_id.clone(),
-        created_at: now,
-    });
-    Ok(())
+        .any(|a| &a.user_id == user && &a.role_id == role)
+        .then(|| format!("User {user} already has role {role}"))
 }
 
 /// `AssignedRoleDetails` as the spec requires it: two nullable fields the shared model does

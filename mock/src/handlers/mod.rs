@@ -1,26 +1,41 @@
 //! Every operation the mock answers, by resource group. Reads take the store shared, writes
-//! take it exclusively; each is one function, and the tables below are the only place an
-//! `Endpoint` meets its handler.
+//! take it exclusively. A read is one function; a write is one `Write` (see `write`), which
+//! describes it once: its steps, its scope and its audit entries. The tables below are the
+//! only place an `Endpoint` meets its handler.
+//!
+//! | file               | holds                                                          |
+//! |--------------------|----------------------------------------------------------------|
+//! | `write`            | `Write`, the steps every mutation takes, and `Mutation`        |
+//! | `path`             | what a write's path names, found or answered 404               |
+//! | `audit`            | what a write's audit entries are made of                       |
+//! | `common`           | body parsing, lookups, checks and answer shapes the rest share |
+//! | `users` … `roles`  | each resource's reads and writes                               |
 
-pub mod audit;
+mod audit;
 mod common;
 mod groups;
 mod invites;
 mod keys;
+mod path;
+mod project_groups;
+mod project_users;
 mod projects;
 mod roles;
 mod service_accounts;
 mod users;
+mod write;
 
-pub use common::required_scope;
 pub use keys::mint_key;
 
+use super::audit::Event;
 use super::error::ApiError;
 use super::paging::{ListQuery, page_a, page_b};
 use super::routes::Params;
 use super::store::Store;
+use audit::Written;
 use bytes::Bytes;
 use openai_access_actors::endpoint::Endpoint as E;
+use write::Mutation;
 
 /// What a write needs beyond the store: the time that stamps new records, and the names of
 /// created objects.
@@ -86,9 +101,11 @@ fn answer(store: &Store, ep: E, p: Params, q: &ListQuery) -> Result<Bytes, ApiEr
         E::RetrieveProjectUserRole => roles::retrieve_project_user_role(store, p, q),
         E::RetrieveProjectGroupRole => roles::retrieve_project_group_role(store, p, q),
         E::RetrieveProject => projects::retrieve_project(store, p, q),
-        E::RetrieveProjectUser => projects::retrieve_project_user(store, p, q),
-        E::RetrieveProjectGroup => projects::retrieve_project_group(store, p, q),
-        E::RetrieveProjectServiceAccount => projects::retrieve_project_service_account(store, p, q),
+        E::RetrieveProjectUser => project_users::retrieve_project_user(store, p, q),
+        E::RetrieveProjectGroup => project_groups::retrieve_project_group(store, p, q),
+        E::RetrieveProjectServiceAccount => {
+            service_accounts::retrieve_project_service_account(store, p, q)
+        }
         E::RetrieveGroup => groups::retrieve_group(store, p, q),
         E::RetrieveGroupUser => groups::retrieve_group_user(store, p, q),
         E::RetrieveOrgRole => roles::retrieve_org_role(store, p, q),
@@ -99,10 +116,12 @@ fn answer(store: &Store, ep: E, p: Params, q: &ListQuery) -> Result<Bytes, ApiEr
         E::ListGroupUsers => groups::list_group_users(store, p, q),
         E::ListGroupRoles => groups::list_group_roles(store, p, q),
         E::ListProjects => projects::list_projects(store, p, q),
-        E::ListProjectUsers => projects::list_project_users(store, p, q),
-        E::ListProjectServiceAccounts => projects::list_project_service_accounts(store, p, q),
-        E::ListProjectApiKeys => projects::list_project_api_keys(store, p, q),
-        E::ListProjectGroups => projects::list_project_groups(store, p, q),
+        E::ListProjectUsers => project_users::list_project_users(store, p, q),
+        E::ListProjectServiceAccounts => {
+            service_accounts::list_project_service_accounts(store, p, q)
+        }
+        E::ListProjectApiKeys => keys::list_project_api_keys(store, p, q),
+        E::ListProjectGroups => project_groups::list_project_groups(store, p, q),
         E::ListOrgRoles => roles::list_org_roles(store, p, q),
         E::ListProjectRoles => roles::list_project_roles(store, p, q),
         E::ListProjectUserRoles => roles::list_project_user_roles(store, p, q),
@@ -111,59 +130,82 @@ fn answer(store: &Store, ep: E, p: Params, q: &ListQuery) -> Result<Bytes, ApiEr
     }
 }
 
-/// Applies a write (a POST or a DELETE).
+/// Every write, one entry each.
+static WRITES: &[&dyn Mutation] = &[
+    &users::MODIFY,
+    &users::DELETE,
+    &users::ASSIGN_ROLE,
+    &users::UNASSIGN_ROLE,
+    &invites::CREATE,
+    &invites::DELETE,
+    &keys::CREATE_ADMIN_KEY,
+    &keys::DELETE_ADMIN_KEY,
+    &keys::DELETE_PROJECT_KEY,
+    &service_accounts::CREATE,
+    &service_accounts::DELETE,
+    &service_accounts::CREATE_KEY,
+    &service_accounts::UPDATE,
+    &groups::CREATE,
+    &groups::UPDATE,
+    &groups::DELETE,
+    &groups::ADD_USER,
+    &groups::REMOVE_USER,
+    &groups::ASSIGN_ROLE,
+    &groups::UNASSIGN_ROLE,
+    &projects::CREATE,
+    &projects::MODIFY,
+    &projects::ARCHIVE,
+    &project_users::ADD,
+    &project_users::MODIFY,
+    &project_users::REMOVE,
+    &project_groups::ADD,
+    &project_groups::REMOVE,
+    &roles::CREATE_ORG_ROLE,
+    &roles::UPDATE_ORG_ROLE,
+    &roles::DELETE_ORG_ROLE,
+    &roles::CREATE_PROJECT_ROLE,
+    &roles::UPDATE_PROJECT_ROLE,
+    &roles::DELETE_PROJECT_ROLE,
+    &roles::ASSIGN_PROJECT_USER_ROLE,
+    &roles::UNASSIGN_PROJECT_USER_ROLE,
+    &roles::ASSIGN_PROJECT_GROUP_ROLE,
+    &roles::UNASSIGN_PROJECT_GROUP_ROLE,
+];
+
+fn mutation(ep: E) -> Option<&'static dyn Mutation> {
+    WRITES.iter().copied().find(|m| m.endpoint() == ep)
+}
+
+/// Applies a write (a POST or a DELETE) to the store of the org `store.org.org_id`; returns
+/// the answer and the audit entries it leaves.
 pub fn write(
     store: &mut Store,
     ep: E,
     p: Params,
     body: &[u8],
     cx: &mut Cx,
-) -> Result<Bytes, ApiError> {
-    match ep {
-        E::ModifyUser => users::modify_user(store, p, body, cx),
-        E::DeleteUser => users::delete_user(store, p, body, cx),
-        E::AssignUserRole => users::assign_user_role(store, p, body, cx),
-        E::UnassignUserRole => users::unassign_user_role(store, p, body, cx),
-        E::CreateInvite => invites::create_invite(store, p, body, cx),
-        E::DeleteInvite => invites::delete_invite(store, p, body, cx),
-        E::CreateAdminApiKey => keys::create_admin_api_key(store, p, body, cx),
-        E::DeleteAdminApiKey => keys::delete_admin_api_key(store, p, body, cx),
-        E::DeleteProjectApiKey => keys::delete_project_api_key(store, p, body, cx),
-        E::CreateProjectServiceAccount => {
-            service_accounts::create_service_account(store, p, body, cx)
+) -> Result<(Bytes, Vec<Event>), ApiError> {
+    let m = mutation(ep).ok_or_else(|| ApiError::not_found("route", ep.template()))?;
+    let reply = m.run(store, p, body, cx)?;
+    let events = m.audit(&Written::new(&store.org.org_id, p, body, &reply));
+    Ok((reply, events))
+}
+
+/// The scope a read-only key lacks for `ep`.
+pub fn required_scope(ep: E) -> &'static str {
+    mutation(ep).map_or("api.organization.read", |m| m.scope())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each mutation of the `Endpoint` table has exactly one entry, and nothing else has one.
+    #[test]
+    fn every_mutation_has_one_entry() {
+        for ep in E::ALL {
+            let entries = WRITES.iter().filter(|m| m.endpoint() == *ep).count();
+            assert_eq!(entries, usize::from(ep.is_mutation()), "{}", ep.template());
         }
-        E::DeleteProjectServiceAccount => {
-            service_accounts::delete_service_account(store, p, body, cx)
-        }
-        E::CreateServiceAccountApiKey => {
-            service_accounts::create_service_account_key(store, p, body, cx)
-        }
-        E::CreateGroup => groups::create_group(store, p, body, cx),
-        E::UpdateGroup => groups::update_group(store, p, body, cx),
-        E::DeleteGroup => groups::delete_group(store, p, body, cx),
-        E::CreateProject => projects::create_project(store, p, body, cx),
-        E::ModifyProject => projects::modify_project(store, p, body, cx),
-        E::ArchiveProject => projects::archive_project(store, p, body, cx),
-        E::CreateOrgRole => roles::create_org_role(store, p, body, cx),
-        E::UpdateOrgRole => roles::update_org_role(store, p, body, cx),
-        E::DeleteOrgRole => roles::delete_org_role(store, p, body, cx),
-        E::CreateProjectRole => roles::create_project_role(store, p, body, cx),
-        E::UpdateProjectRole => roles::update_project_role(store, p, body, cx),
-        E::DeleteProjectRole => roles::delete_project_role(store, p, body, cx),
-        E::AddGroupUser => groups::add_group_user(store, p, body, cx),
-        E::RemoveGroupUser => groups::remove_group_user(store, p, body, cx),
-        E::AssignGroupRole => groups::assign_group_role(store, p, body, cx),
-        E::UnassignGroupRole => groups::unassign_group_role(store, p, body, cx),
-        E::AddProjectUser => projects::add_project_user(store, p, body, cx),
-        E::ModifyProjectUser => projects::modify_project_user(store, p, body, cx),
-        E::RemoveProjectUser => projects::remove_project_user(store, p, body, cx),
-        E::UpdateServiceAccount => projects::update_service_account(store, p, body, cx),
-        E::AddProjectGroup => projects::add_project_group(store, p, body, cx),
-        E::RemoveProjectGroup => projects::remove_project_group(store, p, body, cx),
-        E::AssignProjectUserRole => roles::assign_project_user_role(store, p, body, cx),
-        E::UnassignProjectUserRole => roles::unassign_project_user_role(store, p, body, cx),
-        E::AssignProjectGroupRole => roles::assign_project_group_role(store, p, body, cx),
-        E::UnassignProjectGroupRole => roles::unassign_project_group_role(store, p, body, cx),
-        _ => Err(ApiError::not_found("route", ep.template())),
     }
 }
