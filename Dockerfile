@@ -12,6 +12,7 @@ COPY mock/Cargo.toml mock/Cargo.toml
 RUN mkdir -p src actors/src mock/src benches \
     && echo 'fn main() {}' > src/main.rs && touch src/lib.rs actors/src/lib.rs mock/src/lib.rs \
     && echo 'fn main() {}' > benches/graph.rs && echo 'fn main() {}' > benches/full_sync.rs \
+    && echo 'fn main() {}' > benches/c1z_write.rs \
     && cargo fetch --locked
 COPY . .
 RUN cargo build --release --locked --bin openai-access \
