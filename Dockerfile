@@ -7,10 +7,12 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY actors/Cargo.toml actors/Cargo.toml
+COPY mock/Cargo.toml mock/Cargo.toml
 # Empty targets so that `cargo fetch` resolves the workspace without the sources.
-RUN mkdir -p src actors/src benches \
-    && echo 'fn main() {}' > src/main.rs && touch src/lib.rs actors/src/lib.rs \
+RUN mkdir -p src actors/src mock/src benches \
+    && echo 'fn main() {}' > src/main.rs && touch src/lib.rs actors/src/lib.rs mock/src/lib.rs \
     && echo 'fn main() {}' > benches/graph.rs && echo 'fn main() {}' > benches/full_sync.rs \
+    && echo 'fn main() {}' > benches/c1z_write.rs \
     && cargo fetch --locked
 COPY . .
 RUN cargo build --release --locked --bin openai-access \

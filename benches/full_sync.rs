@@ -6,8 +6,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use openai_access_actors::AdminKey;
 use openai_access_actors::ClientConfig;
 use openai_access_actors::block_on;
-use openai_access_actors::mock::{MockConfig, MockServer, Preset};
 use openai_access_actors::{SyncConfig, sync};
+use openai_access_mock::{MockConfig, MockServer, Preset};
 use std::time::{Duration, Instant};
 
 fn full_sync(c: &mut Criterion) {
@@ -28,7 +28,7 @@ fn full_sync(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let key = AdminKey::new(openai_access_actors::mock::MOCK_KEY).expect("key");
+                let key = AdminKey::new(openai_access_mock::MOCK_KEY).expect("key");
                 let config = SyncConfig {
                     client: ClientConfig::new(server.base_url(), key),
                     org_id: None,

@@ -5,7 +5,7 @@ use crate::exit::CliError;
 use openai_access_actors::AdminKey;
 use openai_access_actors::ClientConfig;
 use openai_access_actors::ThrottleConfig;
-use openai_access_actors::mock::{
+use openai_access_mock::{
     FaultKind, Faults, KeyPermissions, MockConfig, MockServer, Plan, Preset, RateLimit,
 };
 use std::time::Duration;
@@ -17,7 +17,7 @@ pub const KEY_ENV: &str = "OPENAI_ADMIN_KEY";
 /// Where the base URL comes from besides `--base-url` / `BATON_BASE_URL`.
 pub const BASE_URL_ENV: &str = "OPENAI_BASE_URL";
 
-pub use openai_access_actors::mock::MOCK_KEY;
+pub use openai_access_mock::MOCK_KEY;
 
 /// Where to find the key: `--admin-key-file`, then `--openai-admin-key` (or
 /// `BATON_OPENAI_ADMIN_KEY`), then `OPENAI_ADMIN_KEY`. `None` if nowhere.

@@ -84,7 +84,6 @@ impl Gcra {
     }
 
     /// Fills the bucket (as if left alone for long): the mock's `rest`.
-    #[cfg(feature = "mock")]
     pub fn refill(&mut self) {
         self.tat = f64::NEG_INFINITY;
     }

@@ -17,10 +17,14 @@
 //! - a sync: [`SyncConfig`] in, [`SyncRun`] (progress, then a [`SyncOutcome`]) out, run on
 //!   [`block_on`];
 //! - provisioning: the [`provisioner`] messages, sent to a [`provisioner::Provisioner`];
-//! - the [`mock`] server (feature `mock`);
 //! - what the results are written in: [`graph`], [`baton`], [`ids`];
 //! - the typed Admin API client, [`api`], for callers that need single calls;
-//! - access reviews of a finished sync (who has what and why): [`review`].
+//! - access reviews of a finished sync (who has what and why): [`review`];
+//! - the throttle's deterministic [`sim`]ulation, for tests that hold it to its figures;
+//! - what the mock (the crate `openai-access-mock`, beside this one) shares with the engine:
+//!   [`endpoint`], [`api::models`], [`ids`], the [`Gcra`] token bucket, [`AdminKey`],
+//!   [`baton::roles::predefined_name`] and the in-process wire ([`api::Transport`]). The
+//!   engine never depends on the mock.
 
 pub mod api;
 pub mod atomic;
@@ -45,12 +49,11 @@ pub mod state;
 mod sync;
 mod throttle;
 
-#[cfg(feature = "mock")]
-pub mod mock;
-
 pub use api::{AdminClient, ApiError, ClientConfig, DEFAULT_BASE_URL, EndpointCounts};
 pub use coordinator::{CrawlerProgress, ListFailure, Progress, SyncError, SyncOutcome};
+/// The token bucket the mock (its own crate) limits each endpoint with, as the throttle paces.
+pub use gcra::{Gcra, Pace};
 pub use runtime::{block_on, block_on_simulated};
 pub use secret::{AdminKey, printable};
 pub use sync::{EngineError, Persistence, SyncConfig, SyncRun, sync};
-pub use throttle::{EndpointRate, KnownLimits, LimitRange, Priority, ThrottleConfig};
+pub use throttle::{EndpointRate, KnownLimits, LimitRange, Priority, ThrottleConfig, sim};

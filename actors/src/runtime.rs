@@ -19,7 +19,7 @@ pub fn block_on<F: Future>(fut: F) -> F::Output {
 
 /// Runs `fut` like [`block_on`], but on one thread with tokio's clock paused: whenever every
 /// task waits, time jumps to the next timer. A sync against an in-process server
-/// (`mock::InProcessMock`) then runs in virtual time, hours of rate limits in seconds, and the
+/// (the mock crate's `InProcessMock`) then runs in virtual time, hours of rate limits in seconds, and the
 /// same way every time. Nothing in it may wait on a real clock or a real socket.
 pub fn block_on_simulated<F: Future>(fut: F) -> F::Output {
     let system = actix::System::with_tokio_rt(|| {

@@ -148,7 +148,7 @@ pub struct MockServeArgs {
     pub port: u16,
 
     /// The one admin key the mock accepts.
-    #[arg(long, value_name = "KEY", default_value = openai_access_actors::mock::MOCK_KEY)]
+    #[arg(long, value_name = "KEY", default_value = openai_access_mock::MOCK_KEY)]
     pub admin_key: String,
 }
 

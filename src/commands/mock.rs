@@ -8,7 +8,7 @@ use crate::c1::fake::{
 use crate::cli::{MockC1Args, MockCommand, MockServeArgs};
 use crate::exit::CliError;
 use crate::settings;
-use openai_access_actors::mock::{MockConfig, MockServer};
+use openai_access_mock::{MockConfig, MockServer};
 use std::io::Write;
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 
 use crate::support::*;
 use openai_access::cli::values::baton_env;
-use openai_access_actors::mock::Preset;
+use openai_access_mock::Preset;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -223,7 +223,7 @@ fn with_no_subcommand_it_syncs_or_provisions_as_a_baton_connector() {
         &[("BATON_PROVISIONING", "true")],
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let beta = |org: &openai_access_actors::mock::Org| {
+    let beta = |org: &openai_access_mock::Org| {
         org.projects
             .iter()
             .find(|p| p.project.id.as_str() == "proj-beta")

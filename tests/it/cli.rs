@@ -1,7 +1,7 @@
 //! The `openai-access` binary: exit codes, messages, output files.
 
 use crate::support::*;
-use openai_access_actors::mock::{MockConfig, Preset};
+use openai_access_mock::{MockConfig, Preset};
 
 #[test]
 fn sync_of_the_embedded_mock_writes_sorted_json() {
@@ -131,7 +131,7 @@ fn a_project_whose_lists_always_fail_gives_partial_output_and_exit_1() {
 fn a_read_only_key_still_syncs() {
     let server = mock_with(MockConfig {
         preset: Preset::Tiny,
-        key_permissions: openai_access_actors::mock::KeyPermissions::ReadOnly,
+        key_permissions: openai_access_mock::KeyPermissions::ReadOnly,
         ..MockConfig::default()
     });
     let o = bin()
@@ -200,7 +200,7 @@ fn a_key_lacking_permissions_names_what_it_could_not_read_and_exits_3() {
 fn a_limits_file_is_written_read_back_and_replaced_when_unusable() {
     let server = mock_with(MockConfig {
         preset: Preset::Tiny,
-        rate_limit: Some(openai_access_actors::mock::RateLimit {
+        rate_limit: Some(openai_access_mock::RateLimit {
             rpm: 600,
             burst: 1,
             retry_after: true,

@@ -5,8 +5,8 @@ use openai_access_actors::api::models::*;
 use openai_access_actors::api::{AdminClient, ApiError, Call};
 use openai_access_actors::ids::literal;
 use openai_access_actors::ids::*;
-use openai_access_actors::mock::{MockConfig, Org, Preset};
 use openai_access_actors::provisioner::Mutation;
+use openai_access_mock::{MockConfig, Org, Preset};
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
@@ -365,9 +365,9 @@ fn the_admin_key_never_appears_in_logs_or_debug_output() {
     let server = mock_with(MockConfig {
         preset: Preset::Tiny,
         admin_key: SECRET.into(),
-        faults: openai_access_actors::mock::Faults {
+        faults: openai_access_mock::Faults {
             rate: 0.5,
-            kinds: openai_access_actors::mock::FaultKind::ALL.to_vec(),
+            kinds: openai_access_mock::FaultKind::ALL.to_vec(),
             slow: Duration::from_millis(1),
         },
         ..MockConfig::default()

@@ -13,7 +13,7 @@ mod tasks;
 
 use crate::support::*;
 use openai_access::c1::fake::{FakeC1, FakeOptions, FinishedTask, TaskScript};
-use openai_access_actors::mock::{MockServer, Preset};
+use openai_access_mock::{MockServer, Preset};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

@@ -23,7 +23,7 @@ mod spec;
 
 use crate::support;
 use http::{Auth, Body, Resp};
-use openai_access_actors::mock::{MockServer, Preset};
+use openai_access_mock::{MockServer, Preset};
 use serde_json::{Value, json};
 pub use spec::{Op, Spec};
 use std::net::SocketAddr;

@@ -1,7 +1,7 @@
 //! What a sync of a mock org must produce, computed straight from the mock's state, not
 //! through the API or the crawler: the reference the sync tests compare against.
 
-use openai_access_actors::mock::Org;
+use openai_access_mock::Org;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// `owner`/`reader`/`member`/`viewer` for predefined role ids, else `None`.

@@ -3,7 +3,7 @@
 //! not exist is an error (exit 2, naming it), never "already revoked" or "would be granted".
 
 use crate::support::*;
-use openai_access_actors::mock::{MockServer, Preset};
+use openai_access_mock::{MockServer, Preset};
 use std::process::Output;
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! value may panic or hang the client, and no echoed key may reach any output.
 
 use crate::support::*;
-use openai_access_actors::mock::Preset;
+use openai_access_mock::Preset;
 use std::time::Duration;
 
 const SECRET: &str = "sk-admin-HOSTILE-SECRET-0123456789";

@@ -5,9 +5,9 @@
 
 use crate::support::*;
 use openai_access_actors::api::Endpoint;
-use openai_access_actors::mock::random_changes::{self, KINDS};
-use openai_access_actors::mock::rng::SplitMix64;
-use openai_access_actors::mock::{AuditConfig, Change, MockConfig, MockServer, MockStats, Preset};
+use openai_access_mock::random_changes::{self, KINDS};
+use openai_access_mock::rng::SplitMix64;
+use openai_access_mock::{AuditConfig, Change, MockConfig, MockServer, MockStats, Preset};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -5,7 +5,7 @@
 
 use crate::support::*;
 use openai_access_actors::api::Endpoint;
-use openai_access_actors::mock::{MockServer, Org, Preset};
+use openai_access_mock::{MockServer, Org, Preset};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! 80-column terminal when somebody does (checked in a real terminal, tmux).
 
 use crate::support::*;
-use openai_access_actors::mock::{MockConfig, MockServer, Preset};
+use openai_access_mock::{MockConfig, MockServer, Preset};
 use serde_json::Value;
 use std::time::Duration;
 

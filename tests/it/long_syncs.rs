@@ -9,7 +9,7 @@
 //! again and every page it lacks was.
 
 use crate::support::*;
-use openai_access_actors::mock::{MockConfig, MockServer, Preset};
+use openai_access_mock::{MockConfig, MockServer, Preset};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};

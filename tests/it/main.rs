@@ -28,3 +28,4 @@ mod serve;
 mod simulated;
 mod support;
 mod sync;
+mod throttle_sim;

@@ -2,7 +2,7 @@
 //! first request, and never anything of a real key in the mock.
 
 use crate::support::*;
-use openai_access_actors::mock::{MockConfig, Preset};
+use openai_access_mock::{MockConfig, Preset};
 use std::path::Path;
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! project, the same spreadsheet, and `diff` of the last two syncs appended to one file.
 
 use crate::support::*;
-use openai_access_actors::mock::Preset;
+use openai_access_mock::Preset;
 use serde_json::Value;
 use std::path::Path;
 

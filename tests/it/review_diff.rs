@@ -2,7 +2,7 @@
 //! changes, a role swap shown as one change, and the exit codes a drift check relies on.
 
 use crate::support::*;
-use openai_access_actors::mock::Preset;
+use openai_access_mock::Preset;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;

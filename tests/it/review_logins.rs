@@ -3,7 +3,7 @@
 //! the watch reaches.
 
 use crate::support::*;
-use openai_access_actors::mock::{Change, Preset};
+use openai_access_mock::{Change, Preset};
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! is in `serve/hardening.rs`.
 
 use crate::support::*;
-use openai_access_actors::mock::Preset;
+use openai_access_mock::Preset;
 use std::time::Duration;
 
 const SECRET: &str = "sk-admin-Q7xv2LmN9pRtY4wZ8kB3cD6fG1hJ5Ua0";

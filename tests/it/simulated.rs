@@ -2,11 +2,11 @@
 //! paused clock: hours at the real API's limits run in seconds, the same way every time.
 
 use crate::support::*;
-use openai_access_actors::mock::{InProcessMock, MockConfig, Preset, RateLimit};
 use openai_access_actors::{
     AdminKey, ClientConfig, EngineError, KnownLimits, SyncConfig, SyncOutcome, block_on_simulated,
     sync,
 };
+use openai_access_mock::{InProcessMock, MockConfig, Preset, RateLimit};
 use std::sync::Arc;
 use std::time::Duration;
 

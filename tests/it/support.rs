@@ -4,15 +4,15 @@ use openai_access_actors::AdminKey;
 use openai_access_actors::SyncOutcome;
 use openai_access_actors::api::{AdminClient, ClientConfig};
 use openai_access_actors::block_on;
-use openai_access_actors::mock::{MockConfig, MockServer, Preset};
 use openai_access_actors::{EngineError, SyncConfig, sync};
+use openai_access_mock::{MockConfig, MockServer, Preset};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-pub use openai_access_actors::mock::MOCK_KEY as KEY;
+pub use openai_access_mock::MOCK_KEY as KEY;
 
 pub fn mock(preset: Preset) -> MockServer {
     mock_with(MockConfig {

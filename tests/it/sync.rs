@@ -3,7 +3,7 @@
 use crate::ground_truth;
 use crate::support::*;
 use openai_access_actors::api::HedgePolicy;
-use openai_access_actors::mock::{FaultKind, Faults, MockConfig, Plan, Preset, RateLimit};
+use openai_access_mock::{FaultKind, Faults, MockConfig, Plan, Preset, RateLimit};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 

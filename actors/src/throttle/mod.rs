@@ -21,9 +21,10 @@
 //! | `frontier`    | before any 429: what every endpoint's passes prove safe           |
 //! | `election`    | the one endpoint at a time that meets an unknown limit            |
 //! | `learn`       | a pace from what is known (ramp while bracketed, hold once pinned)|
+//! | `known`       | limits carried from one sync to the next                          |
+//! | `sim`         | the whole scheduler against a modelled server, in virtual time    |
 //!
 //! Learned paces are kept as `crate::gcra::Gcra` (an adjustable GCRA).
-//! | `known`       | limits carried from one sync to the next                          |
 
 mod election;
 mod evidence;
@@ -32,9 +33,8 @@ mod known;
 mod learn;
 mod model;
 mod scheduler;
+pub mod sim;
 
-#[cfg(all(test, feature = "mock"))]
-mod sim;
 #[cfg(test)]
 mod tests;
 

@@ -3,6 +3,9 @@
 //! request shape of a crawl of a mock org, run as discrete events. It checks the figures the
 //! bench reports (the ratio to T* and the 429s) in well under a second, whatever the machine.
 //!
+//! The org comes as a [`CrawlShape`], plain counts: the mock builds one from a generated org,
+//! so the engine runs the simulation without depending on the mock.
+//!
 //! The crawl's shape follows the coordinator: the user list first (its first page proves the
 //! key and starts the other root lists), each list paged one request after another, children
 //! revealed by the page that names them, at most `max_in_flight` lists per crawler at once.
@@ -11,10 +14,44 @@ use super::scheduler::{Outcome, Poll, Priority, Scheduler, Ticket, WaiterId};
 use super::{KnownLimits, ThrottleConfig};
 use crate::endpoint::Endpoint;
 use crate::gcra::{Gcra, Pace};
-use crate::mock::{Org, Preset, generate};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::time::Duration;
+
+/// What a crawl of an org reads, as counts in the org's own order: all the simulation needs of
+/// an org, and the bound it is held to.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CrawlShape {
+    /// Whether the org has custom org roles (each human's roles are then listed).
+    pub custom_org_roles: bool,
+    /// Per user, in list order: whether it is a service account's user.
+    pub users: Vec<bool>,
+    pub invites: usize,
+    pub org_roles: usize,
+    pub groups: Vec<GroupShape>,
+    pub projects: Vec<ProjectShape>,
+    pub admin_keys: usize,
+    /// The fewest requests per endpoint a complete crawl needs.
+    pub minimum: BTreeMap<Endpoint, u64>,
+    /// The longest chain of requests that must happen one after another.
+    pub longest_chain: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GroupShape {
+    pub members: usize,
+    pub roles: usize,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ProjectShape {
+    pub archived: bool,
+    pub custom_roles: usize,
+    pub users: usize,
+    pub service_accounts: usize,
+    pub api_keys: usize,
+    pub groups: usize,
+}
 
 /// One list to crawl: its endpoint, its pages, and what each page reveals.
 #[derive(Clone, Debug)]
@@ -47,13 +84,13 @@ fn leaf(endpoint: Endpoint, items: usize, size: usize) -> List {
 
 /// The crawl of `org`, as the coordinator orders it: the user list, whose first page starts
 /// the other roots.
-fn crawl_of(org: &Org) -> List {
-    let custom_org_roles = org.org_roles.iter().any(|r| !r.predefined_role);
+fn crawl_of(org: &CrawlShape) -> List {
+    let custom_org_roles = org.custom_org_roles;
     let humans: Vec<Vec<List>> = org
         .users
         .iter()
-        .map(|u| {
-            if custom_org_roles && !u.is_service_account() {
+        .map(|&service_account| {
+            if custom_org_roles && !service_account {
                 vec![leaf(Endpoint::ListUserRoles, 1, 1000)]
             } else {
                 Vec::new()
@@ -65,8 +102,8 @@ fn crawl_of(org: &Org) -> List {
         .iter()
         .map(|g| {
             vec![
-                leaf(Endpoint::ListGroupUsers, g.members.len(), 1000),
-                leaf(Endpoint::ListGroupRoles, g.roles.len(), 1000),
+                leaf(Endpoint::ListGroupUsers, g.members, 1000),
+                leaf(Endpoint::ListGroupRoles, g.roles, 1000),
             ]
         })
         .collect();
@@ -74,13 +111,11 @@ fn crawl_of(org: &Org) -> List {
         .projects
         .iter()
         .map(|p| {
-            if p.is_archived() {
+            if p.archived {
                 return Vec::new();
             }
-            let custom = !p.roles.is_empty();
-            let members = p
-                .users
-                .iter()
+            let custom = p.custom_roles > 0;
+            let members = (0..p.users)
                 .map(|_| {
                     if custom {
                         vec![leaf(Endpoint::ListProjectUserRoles, 1, 1000)]
@@ -89,31 +124,29 @@ fn crawl_of(org: &Org) -> List {
                     }
                 })
                 .collect();
-            let groups = p
-                .groups
-                .iter()
+            let groups = (0..p.groups)
                 .map(|_| vec![leaf(Endpoint::ListProjectGroupRoles, 1, 1000)])
                 .collect();
             vec![
-                paged(Endpoint::ListProjectUsers, p.users.len(), 100, members),
+                paged(Endpoint::ListProjectUsers, p.users, 100, members),
                 leaf(
                     Endpoint::ListProjectServiceAccounts,
-                    p.service_accounts.len(),
+                    p.service_accounts,
                     100,
                 ),
-                leaf(Endpoint::ListProjectApiKeys, p.api_keys.len(), 100),
-                paged(Endpoint::ListProjectGroups, p.groups.len(), 100, groups),
-                leaf(Endpoint::ListProjectRoles, 3 + p.roles.len(), 1000),
+                leaf(Endpoint::ListProjectApiKeys, p.api_keys, 100),
+                paged(Endpoint::ListProjectGroups, p.groups, 100, groups),
+                leaf(Endpoint::ListProjectRoles, 3 + p.custom_roles, 1000),
             ]
         })
         .collect();
     let mut users = paged(Endpoint::ListUsers, org.users.len(), 100, humans);
     users.pages[0].extend([
-        leaf(Endpoint::ListInvites, org.invites.len(), 100),
-        leaf(Endpoint::ListOrgRoles, org.org_roles.len(), 1000),
+        leaf(Endpoint::ListInvites, org.invites, 100),
+        leaf(Endpoint::ListOrgRoles, org.org_roles, 1000),
         paged(Endpoint::ListGroups, org.groups.len(), 1000, groups),
         paged(Endpoint::ListProjects, org.projects.len(), 100, projects),
-        leaf(Endpoint::ListAdminApiKeys, org.admin_keys.len(), 100),
+        leaf(Endpoint::ListAdminApiKeys, org.admin_keys, 100),
     ]);
     users
 }
@@ -423,20 +456,19 @@ impl Sim {
     }
 }
 
-/// Simulates a full crawl of `preset` against `server`, starting from `known` limits, with
+/// Simulates a full crawl of `org` against `server`, starting from `known` limits, with
 /// 64 requests in flight at most.
-pub fn simulate(preset: Preset, server: ServerModel, known: KnownLimits) -> SimReport {
-    simulate_with(preset, server, known, 64)
+pub fn simulate(org: &CrawlShape, server: ServerModel, known: KnownLimits) -> SimReport {
+    simulate_with(org, server, known, 64)
 }
 
 /// [`simulate`] with `max_in_flight` requests in flight at most.
 pub fn simulate_with(
-    preset: Preset,
+    org: &CrawlShape,
     server: ServerModel,
     known: KnownLimits,
     max_in_flight: usize,
 ) -> SimReport {
-    let org = generate(preset, 0);
     let config = ThrottleConfig {
         max_in_flight,
         known,
@@ -474,8 +506,8 @@ pub fn simulate_with(
         rate_limited: BTreeMap::new(),
         last_answer: 0.0,
     };
-    let mut report = sim.run(crawl_of(&org));
-    let minimum = org.minimum_requests();
+    let mut report = sim.run(crawl_of(org));
+    let minimum = org.minimum.clone();
     let bound_s = match server.limit {
         Some((rpm, burst)) => minimum
             .values()
@@ -483,146 +515,11 @@ pub fn simulate_with(
             .fold(0.0, f64::max),
         None => {
             let total: u64 = minimum.values().sum();
-            (org.longest_request_chain() as f64 * server.latency_s)
+            (org.longest_chain as f64 * server.latency_s)
                 .max(total as f64 * server.latency_s / max_in_flight as f64)
         }
     };
     report.minimum = minimum;
     report.bound_s = bound_s;
     report
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn report(name: &str, r: &SimReport) {
-        eprintln!(
-            "{name}: {:.3} s, {:.3}× T* ({:.3} s), {} requests (minimum {}), 429s {} (max {} on one endpoint)",
-            r.wall_s,
-            r.ratio(),
-            r.bound_s,
-            r.requests,
-            r.minimum.values().sum::<u64>(),
-            r.total_429(),
-            r.max_429()
-        );
-    }
-
-    const LATENCY: f64 = 0.02;
-
-    fn limited(rpm: f64, burst: f64, retry_after: bool) -> ServerModel {
-        ServerModel {
-            latency_s: LATENCY,
-            limit: Some((rpm, burst)),
-            retry_after,
-        }
-    }
-
-    #[test]
-    fn latency_only_syncs_run_near_the_bound() {
-        for preset in [Preset::Small, Preset::Medium] {
-            let r = simulate(
-                preset,
-                ServerModel {
-                    latency_s: LATENCY,
-                    limit: None,
-                    retry_after: true,
-                },
-                KnownLimits::default(),
-            );
-            report(preset.as_str(), &r);
-            assert_eq!(r.total_429(), 0);
-            assert_eq!(r.requests, r.minimum.values().sum::<u64>());
-            let _ = r.ratio();
-        }
-    }
-
-    #[test]
-    fn a_learned_limit_brackets_the_servers_and_one_endpoint_at_most_meets_it_blind() {
-        for (burst, in_flight, retry_after) in [(3.0, 8, false), (5.0, 64, true)] {
-            let server = limited(1_200.0, burst, retry_after);
-            let cold = simulate_with(Preset::Small, server, KnownLimits::default(), in_flight);
-            report(
-                &format!("small 1200 rpm burst {burst}, {in_flight} in flight, cold"),
-                &cold,
-            );
-            let range = cold
-                .known
-                .shared
-                .expect("one limit learned for every endpoint");
-            assert!(
-                range.rpm_min <= 1_200.0 * 1.02 && range.rpm_max >= 1_200.0 * 0.98,
-                "the learned range brackets the server's 1200 rpm: {range:?}"
-            );
-            for (e, rpm) in &cold.learned_rpm {
-                assert!(*rpm <= 1_200.0 * 1.3, "{e}: paced at {rpm} rpm");
-            }
-            let stormed: Vec<_> = cold.rate_limited.iter().filter(|(_, n)| **n > 2).collect();
-            assert!(
-                stormed.len() <= 1,
-                "more than one endpoint stormed: {stormed:?}"
-            );
-            assert!(cold.max_429() > 1, "a cold start meets the limit blind");
-            let warm = simulate_with(Preset::Small, server, cold.known.clone(), in_flight);
-            report("  warm", &warm);
-            assert!(warm.max_429() <= 2 && warm.total_429() < cold.total_429());
-        }
-    }
-
-    /// The real Admin API: about 10 requests a minute per endpoint, no rate-limit headers.
-    #[test]
-    fn at_ten_requests_a_minute_a_cold_sync_learns_early_and_a_warm_one_meets_no_limit() {
-        for retry_after in [false, true] {
-            let server = ServerModel {
-                latency_s: 0.1,
-                limit: Some((10.0, 5.0)),
-                retry_after,
-            };
-            let cold = simulate(Preset::Small, server, KnownLimits::default());
-            report(
-                &format!("small 10 rpm cold (Retry-After {retry_after})"),
-                &cold,
-            );
-            let warm = simulate(Preset::Small, server, cold.known.clone());
-            report(
-                &format!("small 10 rpm warm (Retry-After {retry_after})"),
-                &warm,
-            );
-            assert!(cold.ratio() < 1.15, "cold: {:.3}", cold.ratio());
-            assert!(cold.total_429() <= 25, "cold: {} 429s", cold.total_429());
-            assert!(warm.ratio() < 1.05, "warm: {:.3}", warm.ratio());
-            assert_eq!(warm.total_429(), 0, "warm");
-        }
-    }
-
-    #[test]
-    fn limited_syncs_learn_cold_and_run_at_the_limit_warm() {
-        for (preset, rpm, burst) in [(Preset::Small, 600.0, 10.0), (Preset::Medium, 3000.0, 20.0)] {
-            for retry_after in [true, false] {
-                let server = limited(rpm, burst, retry_after);
-                let cold = simulate(preset, server, KnownLimits::default());
-                report(
-                    &format!("{preset} {rpm} rpm cold (Retry-After {retry_after})"),
-                    &cold,
-                );
-                let warm = simulate(preset, server, cold.known.clone());
-                report(
-                    &format!("{preset} {rpm} rpm warm (Retry-After {retry_after})"),
-                    &warm,
-                );
-                assert!(cold.ratio() < 1.2, "{preset} cold: {:.3}", cold.ratio());
-                assert!(
-                    cold.total_429() <= 30,
-                    "{preset} cold: {}",
-                    cold.total_429()
-                );
-                // 1.035 for medium before the admin key list joined the roots, 1.067 since: one
-                // request on one more endpoint shifts what the cold run learns (a sensitivity
-                // of the learner, noted in issue 18's closing note, not fixed).
-                assert!(warm.ratio() < 1.07, "{preset} warm: {:.3}", warm.ratio());
-                assert!(warm.total_429() <= 2, "{preset} warm: {}", warm.total_429());
-            }
-        }
-    }
 }

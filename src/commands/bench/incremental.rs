@@ -7,10 +7,10 @@
 use super::{Run, Target, client_for, measured, run_on};
 use crate::exit::CliError;
 use crate::output::json;
-use openai_access_actors::mock::random_changes;
-use openai_access_actors::mock::rng::SplitMix64;
 use openai_access_actors::state::{StateDir, StateOptions, SyncKind, prepare};
 use openai_access_actors::{KnownLimits, SyncConfig, SyncOutcome, SyncRun, sync};
+use openai_access_mock::random_changes;
+use openai_access_mock::rng::SplitMix64;
 use serde::Serialize;
 use std::io::Write;
 

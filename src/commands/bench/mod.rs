@@ -10,10 +10,10 @@ use crate::settings;
 use openai_access_actors::AdminKey;
 use openai_access_actors::ClientConfig;
 use openai_access_actors::atomic;
-use openai_access_actors::mock::{InProcessMock, MockConfig, MockServer, MockStats, Org, OrgShape};
 use openai_access_actors::{KnownLimits, LimitRange};
 use openai_access_actors::{SyncConfig, SyncOutcome, sync};
 use openai_access_actors::{block_on, block_on_simulated};
+use openai_access_mock::{InProcessMock, MockConfig, MockServer, MockStats, Org, OrgShape};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -136,7 +136,7 @@ impl Target {
             Target::Simulated(m) => m.lift_limits(lifted),
         }
     }
-    fn change(&self, change: &openai_access_actors::mock::Change) -> Result<(), String> {
+    fn change(&self, change: &openai_access_mock::Change) -> Result<(), String> {
         match self {
             Target::Served(s) => s.change(change).map_err(|e| e.message),
             Target::Simulated(m) => m.change(change).map_err(|e| e.message),

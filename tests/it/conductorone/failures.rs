@@ -5,7 +5,7 @@
 use super::*;
 use openai_access::c1::Code;
 use openai_access::c1::fake::{Availability, TaskState};
-use openai_access_actors::mock::MockConfig;
+use openai_access_mock::MockConfig;
 use serde_json::json;
 
 fn code(t: &FinishedTask) -> Code {

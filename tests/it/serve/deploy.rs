@@ -5,7 +5,7 @@
 
 use super::*;
 use clap::CommandFactory;
-use openai_access_actors::mock::Preset;
+use openai_access_mock::Preset;
 use serde_yaml::Value as Yaml;
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! naming another organization, and a tampered ledger.
 
 use super::*;
-use openai_access_actors::mock::Preset;
+use openai_access_mock::Preset;
 use std::io::{Read, Write};
 
 /// A raw HTTP/1.1 request to `url` (`http://127.0.0.1:PORT`) with the given `Host` and

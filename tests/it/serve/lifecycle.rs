@@ -5,7 +5,7 @@
 
 use super::*;
 use openai_access_actors::api::Endpoint;
-use openai_access_actors::mock::{Change, MockConfig, Preset};
+use openai_access_mock::{Change, MockConfig, Preset};
 use std::process::Stdio;
 
 #[test]
@@ -175,7 +175,7 @@ fn the_changes_recorded_before_a_restart_are_still_answered_after_it() {
 
 /// A mock whose every answer takes `ms` milliseconds: a sync (or a request) takes long
 /// enough to be interrupted.
-fn slow_mock(preset: Preset, ms: u64) -> openai_access_actors::mock::MockServer {
+fn slow_mock(preset: Preset, ms: u64) -> openai_access_mock::MockServer {
     mock_with(MockConfig {
         preset,
         latency: Duration::from_millis(ms),

@@ -4,7 +4,7 @@
 
 use super::*;
 use openai_access::commands::bench::serve_load::{Load, queries_from, run};
-use openai_access_actors::mock::Preset;
+use openai_access_mock::Preset;
 
 #[test]
 fn concurrent_queries_while_syncs_run_all_succeed() {

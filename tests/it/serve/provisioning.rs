@@ -2,7 +2,7 @@
 //! engine's refusals with no mutation, and a change visible in the very next query.
 
 use super::*;
-use openai_access_actors::mock::Preset;
+use openai_access_mock::Preset;
 
 const GRANT: &str = r#"{"entitlement":"project:proj-beta:viewer","principal":"user:user-carol"}"#;
 const GRANT_ID: &str = "project:proj-beta:viewer:user:user-carol";

@@ -3,7 +3,7 @@
 //! in the one error shape and the service stays up.
 
 use super::*;
-use openai_access_actors::mock::Preset;
+use openai_access_mock::Preset;
 
 fn started_small() -> (MockServerGuard, Service, Value) {
     let m = mock(Preset::Small);
@@ -16,7 +16,7 @@ fn started_small() -> (MockServerGuard, Service, Value) {
 }
 
 /// Keeps the mock alive as long as the test needs it.
-pub struct MockServerGuard(pub openai_access_actors::mock::MockServer);
+pub struct MockServerGuard(pub openai_access_mock::MockServer);
 
 fn ids_in(answer: &Value, list: &str, field: &str) -> Vec<String> {
     let mut v: Vec<String> = answer[list]
