@@ -1,26 +1,29 @@
 //! `--state DIR` at the edge: opening the directory, the options that choose the sync's kind,
-//! and what the sync says about it. The state itself is the engine's
-//! (`openai_access_actors::state`).
+//! and what the sync says about it. Deciding and storing are the engine's
+//! (`openai_access_actors::stateful`, `openai_access_actors::state`).
 
 use crate::cli::SyncArgs;
 use crate::exit::CliError;
-use openai_access_actors::ClientConfig;
+use openai_access_actors::AdminClient;
 use openai_access_actors::ids::OrgId;
-use openai_access_actors::state::{Prepared, Refused, StateDir, StateOptions, SyncKind, prepare};
+use openai_access_actors::state::{StateDir, SyncKind};
+use openai_access_actors::stateful::{Prepared, Refused, StateOptions, prepare};
 use std::path::Path;
 
 /// Opens (creating) the state directory, before anything is requested.
 pub fn open(path: &Path) -> Result<StateDir, CliError> {
-    StateDir::open(path).map_err(|e| CliError::usage(e.to_string()))
+    StateDir::open(path).map_err(|e| CliError::usage(format!("--state {}: {e}", path.display())))
 }
 
-/// The options `sync`'s flags give.
-pub fn options(args: &SyncArgs) -> StateOptions {
+/// The options `sync`'s flags give; `have_output`: an output of the last sync is there to
+/// keep when nothing changed.
+pub fn options(args: &SyncArgs, have_output: bool) -> StateOptions {
     StateOptions {
         full: args.full,
         group_rescan: args.group_rescan_interval,
         audit_retention: args.audit_retention,
         touched: Vec::new(),
+        need_graph: !have_output,
     }
 }
 
@@ -29,10 +32,10 @@ pub async fn prepare_sync(
     dir: &StateDir,
     server: &str,
     org: Option<&OrgId>,
-    client: &ClientConfig,
+    api: &AdminClient,
     opts: &StateOptions,
 ) -> Result<Prepared, CliError> {
-    let prepared = prepare(dir, server, org, client, opts)
+    let prepared = prepare(dir, server, org, api, opts)
         .await
         .map_err(|e| match e {
             Refused::ServerFailing(_) => CliError::fatal(format!(
@@ -54,6 +57,13 @@ pub async fn prepare_sync(
             kind = prepared.kind.as_str(),
             "Resuming an interrupted sync: lists already read are not read again."
         );
+    } else if prepared.unchanged() {
+        tracing::info!(
+            events = prepared.events,
+            audit_pages = prepared.audit_pages,
+            "Nothing changed since the last sync: {} audit entries, no list to read again.",
+            prepared.events
+        );
     } else if prepared.kind == SyncKind::Incremental {
         tracing::info!(
             events = prepared.events,
@@ -68,16 +78,4 @@ pub async fn prepare_sync(
         tracing::info!(reason = %why, "Full sync: {why}.");
     }
     Ok(prepared)
-}
-
-/// The sync completed: its lists become the state.
-pub fn commit(
-    prepared: &Prepared,
-    dir: &StateDir,
-    server: &str,
-    outcome: &openai_access_actors::SyncOutcome,
-) -> Result<(), CliError> {
-    prepared
-        .commit(dir, server, outcome)
-        .map_err(|e| CliError::fatal(format!("cannot store the state: {e}")))
 }

@@ -38,12 +38,22 @@ pub struct GrantCollector {
     discovered_org_id: Option<OrgId>,
     merge_time: Duration,
     facts_received: u64,
+    /// Facts are counted, not kept (a sync that only refreshes stored lists).
+    discard: bool,
 }
 
 impl GrantCollector {
     pub fn new(configured_org_id: Option<OrgId>) -> Self {
         Self {
             configured_org_id,
+            ..Self::default()
+        }
+    }
+
+    /// A collector that keeps nothing: its graph is empty.
+    pub fn discarding() -> Self {
+        Self {
+            discard: true,
             ..Self::default()
         }
     }
@@ -66,6 +76,9 @@ impl Handler<FactsDiscovered> for GrantCollector {
         self.facts_received += (msg.resources.len() + msg.grants.len()) as u64;
         if self.discovered_org_id.is_none() {
             self.discovered_org_id = msg.org_id;
+        }
+        if self.discard {
+            return;
         }
         for r in msg.resources {
             self.graph.add_resource(r);

@@ -46,6 +46,7 @@ pub mod review;
 mod runtime;
 mod secret;
 pub mod state;
+pub mod stateful;
 mod sync;
 mod throttle;
 
@@ -55,5 +56,5 @@ pub use coordinator::{CrawlerProgress, ListFailure, Progress, SyncError, SyncOut
 pub use gcra::{Gcra, Pace};
 pub use runtime::{block_on, block_on_simulated};
 pub use secret::{AdminKey, printable};
-pub use sync::{EngineError, Persistence, SyncConfig, SyncRun, sync};
+pub use sync::{EngineError, Persistence, Purpose, SyncConfig, SyncRun, sync};
 pub use throttle::{EndpointRate, KnownLimits, LimitRange, Priority, ThrottleConfig, sim};

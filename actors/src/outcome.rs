@@ -96,6 +96,10 @@ pub struct SyncOutcome {
     pub merge_time: Duration,
     pub finish_time: Duration,
     pub facts_received: u64,
+    /// Every list the sync went through (read, or replayed from the state), by path.
+    pub visited: std::collections::HashSet<String>,
+    /// What it stored in the state, when it kept one.
+    pub recorded: Option<crate::state::Recorded>,
 }
 
 impl SyncOutcome {

@@ -92,6 +92,30 @@ pub fn open_append(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Makes sure `path` is a regular file only its owner can reach: created `0600` if missing
+/// (never through a link), else checked not to be a link and made `0600`.
+pub fn create_if_missing(path: &Path) -> io::Result<()> {
+    let mut o = OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    match no_follow(&mut o).open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let file = no_follow(OpenOptions::new().read(true)).open(path)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                if file.metadata()?.permissions().mode() & 0o077 != 0 {
+                    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;

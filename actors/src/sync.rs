@@ -5,8 +5,7 @@ use crate::collector::GrantCollector;
 use crate::coordinator::{
     GetProgress, Progress, StartSync, SyncCoordinator, SyncError, SyncOutcome,
 };
-use crate::state::Journal;
-use crate::state::{Recorder, Replay};
+use crate::state::{Recorder, Replay, StateDir};
 use actix::prelude::*;
 
 /// Everything a sync needs.
@@ -27,6 +26,8 @@ pub enum EngineError {
     Api(#[from] ApiError),
     #[error(transparent)]
     Sync(#[from] SyncError),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
 }
 
 /// A started sync. Call inside an actix system (see [`crate::runtime::block_on`]). Cheap to
@@ -37,10 +38,23 @@ pub struct SyncRun {
 }
 
 /// What a sync keeps in a state directory: the lists it may replay instead of reading them,
-/// and the journal each list goes to as it completes (see [`crate::state`]).
+/// and where each list it reads is stored as it completes (run `run` of the state database,
+/// see [`crate::state`]).
 pub struct Persistence {
     pub replay: Replay,
-    pub journal: Journal,
+    pub state: StateDir,
+    pub run: u64,
+}
+
+/// What a sync is for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Purpose {
+    /// The grant graph (every sync a caller waits for).
+    #[default]
+    Graph,
+    /// Only the lists, stored as they are read, at the lowest priority: a background
+    /// reconciliation, whose graph is assembled by the next sync from what it stored.
+    Lists,
 }
 
 impl SyncRun {
@@ -70,11 +84,32 @@ impl SyncRun {
         max_duration: Option<std::time::Duration>,
         persistence: Option<Persistence>,
     ) -> Self {
-        let client = client.for_run();
-        let collector = GrantCollector::new(org_id).start();
+        Self::start_for(Purpose::Graph, client, org_id, max_duration, persistence)
+    }
+
+    /// [`SyncRun::start_on`] for `purpose`: [`Purpose::Lists`] sends every request at the
+    /// lowest priority and assembles no graph.
+    pub fn start_for(
+        purpose: Purpose,
+        client: &AdminClient,
+        org_id: Option<crate::ids::OrgId>,
+        max_duration: Option<std::time::Duration>,
+        persistence: Option<Persistence>,
+    ) -> Self {
+        let client = match purpose {
+            Purpose::Graph => client.for_run(),
+            Purpose::Lists => client
+                .for_run()
+                .with_priority(crate::throttle::Priority::Background),
+        };
+        let collector = match purpose {
+            Purpose::Graph => GrantCollector::new(org_id),
+            Purpose::Lists => GrantCollector::discarding(),
+        }
+        .start();
         let (replay, recorder) = match persistence {
             Some(p) => {
-                let recorder = Recorder::new(p.journal).start();
+                let recorder = Recorder::new(p.state, p.run).start();
                 (
                     p.replay,
                     Some((recorder.clone().recipient(), recorder.recipient())),

@@ -13,7 +13,7 @@ use crate::progress;
 use crate::settings;
 use crate::state;
 use openai_access_actors::block_on;
-use openai_access_actors::{EngineError, SyncConfig, SyncRun};
+use openai_access_actors::{AdminClient, EngineError, SyncRun};
 use openai_access_actors::{SyncError, SyncOutcome};
 use std::io::Write;
 use std::path::PathBuf;
@@ -38,7 +38,9 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
         conn.client.base_url.clone()
     };
     let state_dir = args.state.as_deref().map(state::open).transpose()?;
-    let opts = state::options(&args);
+    // An output of the last sync is there to keep when nothing changed (not a pipe).
+    let have_output = target.path.as_ref().is_some_and(|p| p.exists());
+    let opts = state::options(&args, have_output);
     interrupt::watch(match &args.state {
         Some(dir) => format!(
             "; nothing was written; the lists read so far are kept in {}: run the same command to resume",
@@ -59,35 +61,52 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     let limits_file = args.limits_file.clone();
     let max_duration = args.max_duration;
     let srv = server.clone();
+    if let Some(path) = &limits_file {
+        client.throttle.known = limits::load(path, &srv);
+    } else if let Some(dir) = &state_dir
+        && let Ok(Some(m)) = dir.meta()
+        && m.server == srv
+    {
+        client.throttle.known = m.limits;
+    }
     let result = block_on(async move {
-        let mut prepared = match &state_dir {
-            Some(dir) => {
-                Some(state::prepare_sync(dir, &srv, org_id.as_ref(), &client, &opts).await?)
-            }
+        // One client for the audit log and the sync: what the one learns, the other knows.
+        let api = AdminClient::new(client).map_err(|e| engine_error(e.into()))?;
+        let prepared = match &state_dir {
+            Some(dir) => Some(state::prepare_sync(dir, &srv, org_id.as_ref(), &api, &opts).await?),
             None => None,
         };
-        if let Some(path) = &limits_file {
-            client.throttle.known = limits::load(path, &srv);
-        } else if let Some(p) = &prepared {
-            client.throttle.known = p.limits.clone();
+        if prepared.as_ref().is_some_and(|p| p.unchanged()) {
+            return Ok::<_, CliError>(Ran::Unchanged(prepared, state_dir, api));
         }
-        let config = SyncConfig {
-            client,
-            org_id,
-            max_duration,
+        let mut prepared = prepared;
+        let run = match prepared.as_mut() {
+            Some(p) => p.start(&api, org_id, max_duration),
+            None => SyncRun::start_on(&api, org_id, max_duration, None),
         };
-        let persistence = prepared.as_mut().and_then(|p| p.persistence.take());
-        let run =
-            SyncRun::start_persisted(config, persistence).map_err(|e| engine_error(e.into()))?;
         let bar = show_progress.map(|mode| progress::SyncProgress::start(run.clone(), mode));
         let outcome = run.finish().await;
         if let Some(bar) = bar {
             bar.finish();
         }
-        Ok::<_, CliError>((outcome.map_err(engine_error)?, prepared, state_dir))
+        Ok(Ran::Synced(
+            Box::new(outcome.map_err(engine_error)?),
+            prepared,
+            state_dir,
+        ))
     });
     drop(conn.mock);
-    let (outcome, prepared, state_dir) = result?;
+    let (outcome, prepared, state_dir) = match result? {
+        Ran::Synced(o, p, d) => (*o, p, d),
+        Ran::Unchanged(Some(p), Some(dir), api) => {
+            return unchanged(&p, &dir, &server, &api, &target, &args);
+        }
+        Ran::Unchanged(..) => {
+            return Err(CliError::fatal(
+                "a state said nothing changed without a state",
+            ));
+        }
+    };
 
     if let Some(why) = outcome.unusable() {
         report(
@@ -111,7 +130,14 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
         && !outcome.is_partial()
     {
         test_hook_stop_before_state();
-        state::commit(p, dir, &server, &outcome)?;
+        if let Some(run) = outcome_run(p) {
+            p.commit(dir, run, &server, &outcome)
+                .map_err(|e| CliError::fatal(format!("cannot store the state: {e}")))?;
+        }
+    } else if let (Some(dir), Some(_)) = (&state_dir, &prepared)
+        && let Err(e) = dir.write_limits(&outcome.limits)
+    {
+        tracing::warn!(error = %e, "Cannot store the learned limits in the state.");
     }
     // Only ever saves time next run: a failure to store it must not fail this sync.
     if let Some(path) = &args.limits_file
@@ -121,6 +147,48 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     }
     report(&outcome, Some(&written), run_info.state.as_ref());
     Ok(exit_code(&outcome))
+}
+
+/// How a sync with a state went: it ran, or nothing had changed.
+enum Ran {
+    Synced(
+        Box<SyncOutcome>,
+        Option<openai_access_actors::stateful::Prepared>,
+        Option<openai_access_actors::state::StateDir>,
+    ),
+    Unchanged(
+        Option<openai_access_actors::stateful::Prepared>,
+        Option<openai_access_actors::state::StateDir>,
+        AdminClient,
+    ),
+}
+
+/// The run the sync stored its lists under.
+fn outcome_run(p: &openai_access_actors::stateful::Prepared) -> Option<u64> {
+    p.run_id()
+}
+
+/// Nothing changed since the last sync: the output is left as it was (a `.c1z` gets no new
+/// sync), the state stores the new cursor only; said in the summary and the log.
+fn unchanged(
+    p: &openai_access_actors::stateful::Prepared,
+    dir: &openai_access_actors::state::StateDir,
+    server: &str,
+    api: &AdminClient,
+    target: &Target,
+    args: &SyncArgs,
+) -> Result<u8, CliError> {
+    let limits = api.throttle().known_limits();
+    p.commit_unchanged(dir, server, &limits)
+        .map_err(|e| CliError::fatal(format!("cannot store the state: {e}")))?;
+    if let Some(path) = &args.limits_file
+        && let Err(e) = limits::save(path, server, &limits)
+    {
+        tracing::warn!(error = %e, "Cannot store the learned limits.");
+    }
+    let summary = crate::output::summary::Unchanged::of(p, api, target.path.as_deref());
+    console::block("Sync summary.", "summary", &summary, || summary.table());
+    Ok(exit::OK)
 }
 
 /// A test hook: `OPENAI_ACCESS_TEST_STOP_BEFORE_STATE=1` ends the process between writing the

@@ -59,6 +59,10 @@ pub struct StateSummary {
     pub read_alone: Vec<ReadAgain>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub full_because: Option<String>,
+    /// Entries whose scope is not known and which name nothing the state holds, by type:
+    /// nothing read for them now, left to the background reconciliation.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unknown_events: BTreeMap<String, usize>,
     /// Group id → when its member list was read (RFC 3339), for lists taken from the state;
     /// the others were read by this sync.
     pub group_members_read_at: BTreeMap<String, String>,
@@ -80,7 +84,7 @@ pub struct ReadAgain {
 }
 
 impl StateSummary {
-    pub fn of(p: &openai_access_actors::state::Prepared) -> Self {
+    pub fn of(p: &openai_access_actors::stateful::Prepared) -> Self {
         let rfc = |t: i64| {
             chrono::DateTime::from_timestamp(t, 0)
                 .map(|d| d.to_rfc3339())
@@ -89,6 +93,8 @@ impl StateSummary {
         Self {
             kind: if p.resumed > 0 {
                 format!("{} (resumed)", p.kind.as_str())
+            } else if p.unchanged() {
+                format!("{} (nothing changed)", p.kind.as_str())
             } else {
                 p.kind.as_str().to_owned()
             },
@@ -118,6 +124,7 @@ impl StateSummary {
                 })
                 .collect(),
             full_because: p.fallback.as_ref().map(ToString::to_string),
+            unknown_events: p.unknown_events.clone(),
             group_members_read_at: p
                 .group_members_read_at
                 .iter()
@@ -133,6 +140,46 @@ impl StateSummary {
                     .collect(),
             },
         }
+    }
+}
+
+/// What a sync with a state says when nothing changed: no list read again, no output written.
+#[derive(Clone, Debug, Serialize)]
+pub struct Unchanged {
+    /// `unchanged`.
+    pub result: &'static str,
+    pub requests_total: u64,
+    /// The output of the last sync, left as it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_kept: Option<String>,
+    pub state: StateSummary,
+}
+
+impl Unchanged {
+    pub fn of(
+        p: &openai_access_actors::stateful::Prepared,
+        api: &openai_access_actors::AdminClient,
+        output: Option<&std::path::Path>,
+    ) -> Self {
+        Self {
+            result: "unchanged",
+            requests_total: api.stats().total().requests,
+            output_kept: output.map(|p| p.display().to_string()),
+            state: StateSummary::of(p),
+        }
+    }
+
+    pub fn table(&self) -> String {
+        format!(
+            "Nothing changed since the last sync: {} audit entries ({} pages, {} requests), no list to read again; {}.",
+            self.state.audit_entries,
+            self.state.audit_pages,
+            self.requests_total,
+            match &self.output_kept {
+                Some(p) => format!("{p} left as it was"),
+                None => "nothing written".to_owned(),
+            }
+        )
     }
 }
 

@@ -13,8 +13,10 @@
 pub mod c1;
 mod history;
 mod http;
+mod ledger;
 mod metrics;
 mod refresher;
+pub(crate) mod run;
 pub mod schedule;
 mod served;
 
@@ -32,9 +34,11 @@ use http::AppState;
 use http::auth::Token;
 use openai_access_actors::provisioner::{Overrides, Provisioner};
 use openai_access_actors::review::Snapshot;
-use openai_access_actors::state::{StateDir, StateOptions};
+use openai_access_actors::state::StateDir;
+use openai_access_actors::stateful::StateOptions;
 use openai_access_actors::{AdminClient, atomic, block_on};
-use refresher::{Refresher, Shutdown, SyncSetup};
+use refresher::{Refresher, Shutdown};
+use run::SyncSetup;
 use schedule::Schedule;
 use served::{Served, Shared};
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -118,6 +122,7 @@ pub fn run(args: ServeArgs) -> Result<u8, CliError> {
         group_rescan: args.group_rescan_interval,
         audit_retention: args.audit_retention,
         touched: Vec::new(),
+        need_graph: true,
     };
     let result = block_on(serve(
         args,
@@ -214,8 +219,8 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
     let answer_budget = args.answer_cache_mb as usize * (1 << 20);
     let restored = history::load(&s.state);
     // Ids only grow, even if the ledger was lost and the history kept.
-    let mut first_id = Refresher::reserve_id(&s.state)
-        .max(restored.last().map_or(0, |r| refresher::next_id(r.id)));
+    let mut first_id =
+        Refresher::reserve_id(&s.state).max(restored.last().map_or(0, |r| ledger::next_id(r.id)));
     shared.restore(restored, first_id);
     if let Some(snap) = s.loaded {
         let at = snap
@@ -224,9 +229,9 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
             .and_then(|i| i.synced_at.as_deref())
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map_or(SystemTime::UNIX_EPOCH, SystemTime::from);
-        tracing::info!(grants = snap.grants().len(), synced_at = %refresher::rfc3339(at), "Serving the graph in --out until the first sync ends.");
+        tracing::info!(grants = snap.grants().len(), synced_at = %run::rfc3339(at), "Serving the graph in --out until the first sync ends.");
         shared.loaded(Served::new(snap, first_id, at, answer_budget));
-        first_id = refresher::next_id(first_id);
+        first_id = ledger::next_id(first_id);
     }
     let setup = SyncSetup {
         client: client.clone(),

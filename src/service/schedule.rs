@@ -1,5 +1,6 @@
-//! When the next sync runs, of which kind, and whether the served graph is fresh enough to be
-//! ready: pure decisions, with time as a parameter, so they are tested without waiting.
+//! When the next sync runs, when a background reconciliation is due, and whether the served
+//! graph is fresh enough to be ready: pure decisions, with time as a parameter, so they are
+//! tested without waiting.
 
 use std::time::{Duration, SystemTime};
 
@@ -8,7 +9,7 @@ use std::time::{Duration, SystemTime};
 pub struct Schedule {
     /// An incremental sync this long after the last one ended.
     pub interval: Duration,
-    /// A full reconciliation once the last full sync is this old.
+    /// No stored list older than this: a reconciliation pass re-reads those that are.
     pub full_interval: Duration,
 }
 
@@ -21,18 +22,8 @@ pub const FIRST_RETRY: Duration = Duration::from_secs(5);
 pub struct Clock {
     /// When the last sync (of any result) ended.
     pub last_end: Option<SystemTime>,
-    /// When the last full sync that completed ended (persisted across restarts; else when
-    /// the state's last complete sync ended).
-    pub last_full: Option<SystemTime>,
     /// Syncs that failed since the last success.
     pub failures: u32,
-}
-
-/// The next sync: when, and whether it is a full reconciliation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Next {
-    pub at: SystemTime,
-    pub full: bool,
 }
 
 impl Schedule {
@@ -42,18 +33,20 @@ impl Schedule {
         doubled.min(self.interval)
     }
 
-    pub fn next(&self, c: &Clock, now: SystemTime) -> Next {
-        let at = match c.last_end {
+    /// When the next sync runs (the state decides its kind: resume, incremental, or full
+    /// saying why; a full reconciliation runs beside, see [`Schedule::reconcile_due`]).
+    pub fn next(&self, c: &Clock, now: SystemTime) -> SystemTime {
+        match c.last_end {
             None => now,
             Some(end) if c.failures > 0 => end + self.backoff(c.failures),
             Some(end) => end + self.interval,
-        };
-        // Without a known full sync the state decides (resume, incremental, or full saying
-        // why): forcing one would throw away an interrupted sync's journal.
-        let full = c
-            .last_full
-            .is_some_and(|t| at.duration_since(t).unwrap_or_default() >= self.full_interval);
-        Next { at, full }
+        }
+    }
+
+    /// Whether a reconciliation pass is due: the least recently read stored list (`oldest`)
+    /// is older than the full-sync interval.
+    pub fn reconcile_due(&self, oldest: Option<SystemTime>, now: SystemTime) -> bool {
+        oldest.is_some_and(|t| now.duration_since(t).unwrap_or_default() >= self.full_interval)
     }
 }
 
@@ -139,41 +132,25 @@ mod tests {
     }
 
     #[test]
-    fn first_sync_is_now_and_left_to_the_state_without_a_known_full_sync() {
-        let n = sched().next(&Clock::default(), at(1_000));
-        assert_eq!(
-            n,
-            Next {
-                at: at(1_000),
-                full: false
-            }
-        );
+    fn the_first_sync_is_now_then_one_every_interval() {
+        assert_eq!(sched().next(&Clock::default(), at(1_000)), at(1_000));
+        let c = Clock {
+            last_end: Some(at(100_000)),
+            failures: 0,
+        };
+        assert_eq!(sched().next(&c, at(100_001)), at(100_300));
     }
 
     #[test]
-    fn incremental_every_interval_until_the_full_one_is_due() {
-        let c = Clock {
-            last_end: Some(at(100_000)),
-            last_full: Some(at(100_000)),
-            failures: 0,
-        };
-        assert_eq!(
-            sched().next(&c, at(100_001)),
-            Next {
-                at: at(100_300),
-                full: false
-            }
+    fn a_reconciliation_is_due_once_the_oldest_list_is_older_than_the_full_interval() {
+        let s = sched();
+        assert!(!s.reconcile_due(None, at(100_000)), "no list stored");
+        assert!(!s.reconcile_due(Some(at(100_000 - 86_399)), at(100_000)));
+        assert!(s.reconcile_due(Some(at(100_000 - 86_400)), at(100_000)));
+        assert!(
+            !s.reconcile_due(Some(at(200_000)), at(100_000)),
+            "a clock set back"
         );
-        let c = Clock {
-            last_full: Some(at(100_300 - 86_400)),
-            ..c
-        };
-        assert!(sched().next(&c, at(100_001)).full);
-        let c = Clock {
-            last_full: Some(at(100_300 - 86_399)),
-            ..c
-        };
-        assert!(!sched().next(&c, at(100_001)).full);
     }
 
     #[test]
@@ -183,10 +160,9 @@ mod tests {
         assert_eq!(waits, [5, 10, 20, 40, 80, 160, 300, 300]);
         let c = Clock {
             last_end: Some(at(500)),
-            last_full: Some(at(0)),
             failures: 2,
         };
-        assert_eq!(s.next(&c, at(501)).at, at(510));
+        assert_eq!(s.next(&c, at(501)), at(510));
         assert_eq!(s.backoff(u32::MAX), s.interval);
     }
 

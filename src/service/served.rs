@@ -166,6 +166,19 @@ pub struct Shared {
     recorded_from: AtomicU64,
     freshness: RwLock<Freshness>,
     counters: Mutex<Counters>,
+    reconciliation: Mutex<Reconciliation>,
+}
+
+/// The background reconciliation, for `/metrics`.
+#[derive(Clone, Debug, Default)]
+pub struct Reconciliation {
+    pub running: bool,
+    /// Passes that completed (every list they went through read or replayed).
+    pub passes: u64,
+    pub lists_read: u64,
+    pub lists_changed: u64,
+    /// How long the last pass took.
+    pub last_duration_s: Option<f64>,
 }
 
 /// A poisoned lock means a panic elsewhere mid-write; the data is still the last whole value
@@ -256,6 +269,46 @@ impl Shared {
     /// be missing from the history.
     pub fn recorded_from(&self) -> u64 {
         self.recorded_from.load(Ordering::Relaxed)
+    }
+
+    /// A sync ended finding the graph unchanged: recorded and counted, the served graph kept
+    /// and confirmed current as of `now`.
+    pub fn confirmed(&self, record: SyncRecord, now: SystemTime) {
+        self.ended(record, None);
+        let mut f = write(&self.freshness);
+        if f.served_synced_at.is_some() {
+            f.served_synced_at = Some(now);
+            f.failures = 0;
+        }
+    }
+
+    pub fn reconciliation_started(&self) {
+        self.reconciliation_lock().running = true;
+    }
+
+    pub fn reconciliation_ended(
+        &self,
+        pass: Option<&openai_access_actors::stateful::Reconciled>,
+        took: std::time::Duration,
+    ) {
+        let mut r = self.reconciliation_lock();
+        r.running = false;
+        if let Some(p) = pass {
+            r.passes += 1;
+            r.lists_read += p.read as u64;
+            r.lists_changed += p.changed as u64;
+            r.last_duration_s = Some(took.as_secs_f64());
+        }
+    }
+
+    pub fn reconciliation(&self) -> Reconciliation {
+        self.reconciliation_lock().clone()
+    }
+
+    fn reconciliation_lock(&self) -> std::sync::MutexGuard<'_, Reconciliation> {
+        self.reconciliation
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A graph read at start (from --out), served until the first sync replaces it.

@@ -8,7 +8,7 @@ use super::SyncCoordinator;
 use crate::api::Endpoint;
 use crate::crawlers::*;
 use crate::messages::{FactsDiscovered, Work};
-use crate::state::{ListKey, ListRead, Replay, Replayed};
+use crate::state::{ListKey, Replay, Replayed};
 use actix::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 
@@ -100,12 +100,8 @@ impl SyncCoordinator {
             p.crawls_done += 1;
             p.pages += record.pages as u64;
             p.items += record.items as u64;
+            // Already stored: a replayed list is not written again.
             let work = std::mem::take(&mut record.work);
-            if let (false, Some((to, _))) = (r.journaled, &self.recorder) {
-                let mut whole = record.clone();
-                whole.work.clone_from(&work);
-                to.do_send(ListRead(whole));
-            }
             self.collector.do_send(FactsDiscovered {
                 resources: record.resources,
                 grants: record.grants,

@@ -210,12 +210,14 @@ impl SyncCoordinator {
         let plan = self.plan.take();
         let reply = self.reply.take();
         let flush = self.recorder.as_ref().map(|(_, f)| f.clone());
+        let visited = std::mem::take(&mut self.launched);
         ctx.spawn(
             async move {
-                // Every list recorded before the sync is handed over: the journal is whole.
-                if let Some(f) = flush {
-                    let _ = f.send(Flush).await;
-                }
+                // Every list stored before the sync is handed over: the state is whole.
+                let recorded = match flush {
+                    Some(f) => f.send(Flush).await.ok(),
+                    None => None,
+                };
                 let outcome = match collector.send(TakeGraph).await {
                     Ok(c) => Ok(SyncOutcome {
                         graph: c.graph,
@@ -231,6 +233,8 @@ impl SyncCoordinator {
                         merge_time: c.merge_time,
                         finish_time: c.finish_time,
                         facts_received: c.facts_received,
+                        visited,
+                        recorded,
                     }),
                     Err(_) => Err(SyncError::Stopped),
                 };

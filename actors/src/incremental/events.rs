@@ -23,7 +23,7 @@
 //! | `role.bound_to_resource/unbound…`       | as `role.updated`                                 |
 //! | `scim.enabled/disabled`                 | users and groups                                  |
 //! | sign-ins, certificates, IP allowlists, rate limits, tunnels, checkpoints, external keys, workload identity, `organization.updated` | nothing: the graph holds none of it |
-//! | anything else (`resource.deleted`, a type this build does not know) | its project's lists, or everything |
+//! | anything else (`resource.deleted`, a type this build does not know) | its project's lists; else every list naming an id its payload holds; else nothing now: counted, reported, and left to the background reconciliation (never a full sync) |
 //!
 //! Group membership changes are not in the org-scoped log at all: group member lists are read
 //! again on their own schedule (see `incremental`).
@@ -50,8 +50,21 @@ pub enum Scope {
     Project(String),
     /// Every list of this kind (e.g. the members of every project).
     Every(crate::endpoint::Endpoint),
-    /// Everything: the incremental sync becomes a full one.
-    Everything,
+    /// An event whose scope is not known: every list naming one of `ids` (what its payload
+    /// holds); when none does, nothing now: counted by `kind`, and left to the background
+    /// reconciliation. An unknown type that fires daily must not make every sync a full read
+    /// of the org (a day and a half for a large one at the real limits).
+    Names { kind: String, ids: Vec<String> },
+}
+
+/// Every string of an event's payload (and its actor's ids left out: the actor is who did it,
+/// not what it changed), as the ids it may name.
+fn payload_ids(e: &AuditEvent) -> Vec<String> {
+    let mut found = std::collections::HashSet::new();
+    super::collect_tokens(e.payload(), &mut found);
+    let mut ids: Vec<String> = found.into_iter().filter(|t| t.len() >= 3).collect();
+    ids.sort();
+    ids
 }
 
 /// Event types that change nothing the graph holds.
@@ -117,10 +130,14 @@ pub fn scopes(e: &AuditEvent) -> Vec<Scope> {
     let project = e.project_id();
     let project_id = project.and_then(|p| ProjectId::new(p).ok());
     let id = e.field("id");
-    // Anything this module cannot name exactly: its project if it has one, else everything.
+    // Anything this module cannot name exactly: its project if it has one, else what its
+    // payload names.
     let wide = || match project {
         Some(p) => vec![Scope::Project(p.to_owned())],
-        None => vec![Scope::Everything],
+        None => vec![Scope::Names {
+            kind: kind.to_owned(),
+            ids: payload_ids(e),
+        }],
     };
     let naming = |id: Option<&str>| id.map(|i| Scope::Naming(i.to_owned()));
     match kind {
@@ -250,7 +267,10 @@ fn assignment(e: &AuditEvent) -> Vec<Scope> {
     };
     let everything = || match e.project_id() {
         Some(p) => vec![Scope::Project(p.to_owned())],
-        None => vec![Scope::Everything],
+        None => vec![Scope::Names {
+            kind: e.kind.clone(),
+            ids: payload_ids(e),
+        }],
     };
     match (principal_type, project.map(ProjectId::new)) {
         ("user", None) => match UserId::new(principal) {
@@ -359,8 +379,12 @@ mod tests {
     fn what_is_not_known_widens_and_what_is_irrelevant_dirties_nothing() {
         assert!(scopes(&event("login.succeeded", None, json!({}))).is_empty());
         assert_eq!(
-            scopes(&event("resource.deleted", None, json!({}))),
-            vec![Scope::Everything]
+            scopes(&event("resource.deleted", None, json!({"id": "user-7"}))),
+            vec![Scope::Names {
+                kind: "resource.deleted".into(),
+                ids: vec!["user-7".into()]
+            }],
+            "what its payload names, never everything"
         );
         assert_eq!(
             scopes(&event("tunnel.invented.someday", Some("proj-1"), json!({}))),
@@ -377,6 +401,12 @@ mod tests {
             None,
             json!({"principal_id": "../x", "principal_type": "user", "resource_type": "organization"}),
         );
-        assert_eq!(scopes(&bad), vec![Scope::Everything]);
+        assert_eq!(
+            scopes(&bad),
+            vec![Scope::Names {
+                kind: "role.assignment.created".into(),
+                ids: vec!["../x".into(), "organization".into(), "user".into()]
+            }]
+        );
     }
 }

@@ -15,7 +15,6 @@
 //! Pure where it can be: [`plan`] takes the events, the state and the time.
 
 pub mod events;
-pub mod logins;
 pub mod patch;
 
 use crate::api::models::AuditEvent;
@@ -67,8 +66,6 @@ pub enum Fallback {
         "the audit log has a gap: the entry the last sync ended on ({0}) is gone, and changes may have gone with it"
     )]
     Gap(String),
-    #[error("event {id} ({kind}) may have changed anything, so everything is read")]
-    Unscoped { id: String, kind: String },
     /// Not a reason to sync in full: a reason not to sync now (see `state::prepare`).
     #[error("the server failed every retry of the audit log ({0})")]
     ServerFailing(String),
@@ -197,6 +194,10 @@ pub struct Dirty {
     /// first reason found for each.
     #[serde(skip)]
     pub items: BTreeMap<patch::Item, String>,
+    /// Entries whose scope is not known and whose payload names nothing the state holds, by
+    /// type: nothing read for them now; the background reconciliation reads what they may have
+    /// changed.
+    pub unknown: BTreeMap<String, usize>,
 }
 
 /// The lists `events` may have changed, among those `base` holds, plus the group member lists
@@ -280,11 +281,19 @@ pub fn plan_with(
                         }
                     }
                 }
-                Scope::Everything => {
-                    return Err(Fallback::Unscoped {
-                        id: e.map_or_else(String::new, |e| e.id.clone()),
-                        kind: e.map_or_else(|| reason.clone(), |e| e.kind.clone()),
-                    });
+                Scope::Names { kind, ids } => {
+                    let index = index.get_or_insert_with(|| Index::of(base));
+                    let keys: Vec<ListKey> = ids
+                        .iter()
+                        .flat_map(|id| index.naming(id))
+                        .filter(|k| !patched.contains(k))
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    if keys.is_empty() {
+                        *dirty.unknown.entry(kind).or_default() += 1;
+                    }
+                    keys
                 }
                 // A mutation's path and its parent: only those that are lists of the state.
                 Scope::Lists(keys) if e.is_none() => keys
@@ -339,6 +348,18 @@ pub fn plan_with(
         }
     }
     Ok(dirty)
+}
+
+/// The group member lists among `times` (each stored list and when it was read) read longer
+/// than `rescan` ago at `now`: due to be read again (the audit log does not record
+/// membership).
+pub fn rescans_due(times: &[(ListKey, i64)], now: i64, rescan: Duration) -> Vec<ListKey> {
+    let due = now - rescan.as_secs() as i64;
+    times
+        .iter()
+        .filter(|(k, read_at)| endpoint_of(k) == Some(Endpoint::ListGroupUsers) && *read_at <= due)
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 /// Every list of `endpoint` that `base` holds.

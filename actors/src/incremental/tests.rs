@@ -104,12 +104,29 @@ fn duplicated_and_reordered_events_dirty_the_same_lists_once() {
 }
 
 #[test]
-fn an_event_of_unknown_scope_makes_the_sync_full_and_irrelevant_ones_nothing() {
-    let unknown = event("u1", "resource.deleted", 200, None, json!({}));
-    assert!(matches!(
-        plan(&base(), &[unknown], 300, DAY),
-        Err(Fallback::Unscoped { .. })
-    ));
+fn an_event_of_unknown_scope_never_makes_the_sync_full_and_irrelevant_ones_dirty_nothing() {
+    // Naming nothing the state holds: counted, left to the reconciliation.
+    let unknown = event("u1", "widget.frobbed", 200, None, json!({"id": "widget-9"}));
+    let d = plan(&base(), &[unknown], 300, DAY).expect("never a full sync");
+    assert!(d.lists.is_empty(), "{:?}", d.lists);
+    assert_eq!(d.unknown.get("widget.frobbed"), Some(&1));
+    // Naming what it holds: the lists that name it are read again.
+    let names = event(
+        "u2",
+        "widget.frobbed",
+        200,
+        None,
+        json!({"user": "user-alice"}),
+    );
+    let d = plan(&base(), &[names], 300, DAY).expect("plan");
+    assert!(d.unknown.is_empty());
+    assert!(
+        d.lists
+            .keys()
+            .any(|k| k.as_str() == "/organization/users/user-alice/roles"),
+        "{:?}",
+        d.lists
+    );
     let login = event("l1", "login.succeeded", 200, None, json!({}));
     assert!(
         plan(&base(), &[login], 300, DAY)

@@ -1,28 +1,29 @@
-//! What a sync keeps between runs (`--state DIR`): every list it read, as it read it, so that
-//! an interrupted sync resumes without reading those lists again, and a later sync can replay
-//! the lists that cannot have changed and read only the others.
-//!
-//! | file            | holds                                                                |
-//! |-----------------|----------------------------------------------------------------------|
-//! | `state.json`    | whose state it is (server, org), the last complete sync, the limits  |
-//! | `lists.jsonl`   | every list of the last complete sync, one record a line              |
-//! | `journal.jsonl` | a sync under way: a header line, then each list as it completes      |
+//! What a sync keeps between runs (`--state DIR`, the service's `--state-dir`): every list it
+//! read, as it read it, so that an interrupted sync resumes without reading those lists again,
+//! a later sync replays the lists that cannot have changed and reads only the others, and a
+//! sync that finds nothing changed writes almost nothing. One SQLite database ([`db`]); this
+//! module only stores: deciding what a sync reads is `crate::stateful`'s.
 //!
 //! Lists are the truth: a record holds everything its list contributed (resources, grants, the
-//! work it revealed), so replaying it is the same as reading it again. A record is appended
-//! (and flushed) the moment its list completes, so a crash (even `kill -9`) loses at most the
-//! lists in flight; a torn last line is ignored. `state.json` and `lists.jsonl` are replaced
-//! atomically (temp file, fsync, rename), so the previous state stays usable whatever happens.
+//! work it revealed), so replaying it is the same as reading it again. A record is stored (in
+//! its own transaction) the moment its list completes, so a crash (even `kill -9`) loses at
+//! most the lists in flight.
 
-pub(crate) mod files;
+pub mod db;
+mod legacy;
+pub mod logins;
+mod meta;
 mod recorder;
-mod session;
 
-pub use files::{
-    Journal, JournalHeader, Loaded, StateDir, StateError, StateMeta, SyncKind, VERSION,
-};
-pub use recorder::{Flush, ListRead, Recorder};
-pub use session::{Prepared, Refused, StateOptions, prepare, prepare_on};
+pub use db::{Ages, StateDir, Stored, Txn};
+pub use logins::Logins;
+pub use meta::{StateError, StateMeta, SyncKind};
+pub use recorder::{Flush, ListRead, Recorded, Recorder};
+
+/// `meta` rows other layers keep here: the service's ledger (its own format), and why the
+/// stored lists could not be read after a conversion (the next sync reads them whole).
+pub const LEDGER: &str = "ledger";
+pub const BASE_UNREADABLE: &str = "base_unreadable";
 
 use crate::graph::Resource;
 use crate::ids::OrgId;

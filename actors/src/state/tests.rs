@@ -1,9 +1,10 @@
-//! The state directory on disk: what a crash leaves is read back safely, a commit replaces
-//! the last sync whole, and replay takes each list once from the right place.
+//! The state database: a stored list reads back, the newest read wins, an open run is found
+//! again, lists no longer part of the org go, a newer format is refused, the files are its
+//! owner's alone, the file format before it is converted; and replay takes each list once
+//! from the right place.
 
 use super::*;
 use crate::ids::UserId;
-use std::io::Write as _;
 
 fn record(path: &str, work: Vec<Work>) -> ListRecord {
     ListRecord {
@@ -15,128 +16,242 @@ fn record(path: &str, work: Vec<Work>) -> ListRecord {
         grants: Vec::new(),
         work,
         org_id: None,
-        read_at: 0,
+        read_at: 10,
     }
 }
 
-fn header(server: &str) -> JournalHeader {
-    JournalHeader {
-        journal: VERSION,
-        server: server.to_owned(),
-        kind: SyncKind::Full,
-        started_at: 1,
-        dirty: Vec::new(),
-        audit: None,
-    }
-}
-
-fn meta() -> StateMeta {
-    StateMeta {
-        version: VERSION,
-        server: "mock".to_owned(),
-        org_id: None,
-        synced_at: 2,
-        kind: SyncKind::Full,
-        lists: 2,
-        limits: Default::default(),
-        audit: None,
-        logins: Default::default(),
-    }
+fn at(mut r: ListRecord, read_at: i64) -> ListRecord {
+    r.read_at = read_at;
+    r
 }
 
 fn user(id: &str) -> Work {
     Work::User(UserId::new(id).expect("id"))
 }
 
-#[test]
-fn a_torn_last_line_is_dropped_and_the_journal_continues_after_the_last_whole_record() {
+fn open() -> (tempfile::TempDir, StateDir) {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = StateDir::open(&tmp.path().join("state")).expect("open");
-    let mut j = dir.begin(&header("mock")).expect("begin");
-    j.append(&record("/organization/users", vec![user("user-1")]))
-        .expect("append");
-    drop(j);
-    // A crash in the middle of the next append.
-    let path = dir.path().join("journal.jsonl");
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .expect("open");
-    f.write_all(br#"{"key":"/organization/invites","crawl"#)
-        .expect("write");
-    drop(f);
+    (tmp, dir)
+}
 
-    let loaded = dir.load().expect("load");
-    let (h, records) = loaded.journal.expect("journal");
-    assert_eq!(h, header("mock"));
-    assert_eq!(records.len(), 1, "the torn record is not trusted");
-    assert_eq!(records[0].work, vec![user("user-1")]);
-
-    // The same sync continues: the torn bytes are cut before the next record.
-    let mut j = dir.begin(&header("mock")).expect("begin again");
-    j.append(&record("/organization/invites", Vec::new()))
-        .expect("append");
-    let (_, records) = dir.load().expect("load").journal.expect("journal");
-    let keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
-    assert_eq!(keys, ["/organization/users", "/organization/invites"]);
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+struct Header {
+    server: String,
 }
 
 #[test]
-fn a_journal_of_another_sync_is_started_afresh() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = StateDir::open(tmp.path()).expect("open");
-    let mut j = dir.begin(&header("http://127.0.0.1:1/v1")).expect("begin");
-    j.append(&record("/organization/users", Vec::new()))
-        .expect("append");
-    drop(dir.begin(&header("mock")).expect("begin other"));
-    let (h, records) = dir.load().expect("load").journal.expect("journal");
-    assert_eq!(h.server, "mock");
-    assert!(records.is_empty());
+fn a_stored_list_reads_back_and_the_newest_read_wins() {
+    let (_t, dir) = open();
+    let a = record("/organization/users", vec![user("user-1")]);
+    assert_eq!(dir.put_list(1, &a, 100).expect("put"), Stored::Changed);
+    assert_eq!(dir.put_list(1, &a, 101).expect("put"), Stored::Same);
+    assert_eq!(
+        dir.ages().expect("ages").newest_change,
+        Some(100),
+        "unchanged content"
+    );
+    // A copy read earlier than the stored one is dropped; one read later replaces it.
+    let older = at(record("/organization/users", vec![user("user-0")]), 5);
+    assert_eq!(dir.put_list(2, &older, 102).expect("put"), Stored::Older);
+    let newer = at(record("/organization/users", vec![user("user-2")]), 20);
+    assert_eq!(dir.put_list(3, &newer, 103).expect("put"), Stored::Changed);
+    assert_eq!(dir.lists().expect("lists"), vec![newer]);
+    let ages = dir.ages().expect("ages");
+    assert_eq!(
+        (ages.lists, ages.oldest_read, ages.newest_change),
+        (1, Some(20), Some(103))
+    );
 }
 
 #[test]
-fn a_commit_makes_the_journal_the_last_sync_and_removes_it() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = StateDir::open(tmp.path()).expect("open");
-    let mut j = dir.begin(&header("mock")).expect("begin");
-    let a = record("/organization/users", vec![user("user-1"), user("user-2")]);
-    let b = record("/organization/invites", Vec::new());
-    j.append(&a).expect("append");
-    j.append(&b).expect("append");
-    drop(j);
-    dir.commit(&meta()).expect("commit");
-    let loaded = dir.load().expect("load");
-    assert_eq!(loaded.meta, Some(meta()));
-    assert_eq!(loaded.base, vec![a, b]);
-    assert!(loaded.journal.is_none());
-    assert!(!dir.path().join("journal.jsonl").exists());
+fn an_open_run_is_found_again_with_its_lists_and_a_background_one_never() {
+    let (_t, dir) = open();
+    assert!(dir.open_run::<Header>().expect("none").is_none());
+    let bg = dir
+        .begin_background_run(
+            &Header {
+                server: "bg".into(),
+            },
+            1,
+        )
+        .expect("bg");
+    dir.put_list(bg, &record("/organization/groups", Vec::new()), 1)
+        .expect("put");
+    assert!(
+        dir.open_run::<Header>().expect("none").is_none(),
+        "a background run is not a sync"
+    );
+    let run = dir
+        .begin_run(
+            &Header {
+                server: "mock".into(),
+            },
+            2,
+        )
+        .expect("begin");
+    let a = record("/organization/users", Vec::new());
+    dir.put_list(run, &a, 2).expect("put");
+    let (id, header, lists) = dir.open_run::<Header>().expect("open").expect("there");
+    assert_eq!((id, header.server.as_str(), lists), (run, "mock", vec![a]));
+    dir.transaction(|t| t.end_run(run, 3)).expect("end");
+    assert!(dir.open_run::<Header>().expect("none").is_none());
+    // A run begun ends the one left open before it: that one is not resumed then.
+    let first = dir.begin_run(&Header { server: "a".into() }, 4).expect("a");
+    let second = dir.begin_run(&Header { server: "b".into() }, 5).expect("b");
+    assert_ne!(first, second);
+    let (id, h, _) = dir.open_run::<Header>().expect("open").expect("there");
+    assert_eq!((id, h.server.as_str()), (second, "b"));
 }
 
 #[test]
-fn a_state_of_another_version_is_not_read() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = StateDir::open(tmp.path()).expect("open");
-    let mut old = meta();
-    old.version = VERSION + 1;
-    dir.write_meta(&old).expect("write");
-    assert!(dir.load().expect("load").meta.is_none());
-    std::fs::write(dir.path().join("state.json"), b"{ not json").expect("write");
-    assert!(matches!(dir.load(), Err(StateError::Corrupt { .. })));
+fn lists_a_complete_sync_did_not_go_through_are_removed_unless_read_since_it_began() {
+    let (_t, dir) = open();
+    for (path, read_at) in [("/a", 10), ("/gone", 10), ("/read-meanwhile", 60)] {
+        dir.put_list(1, &at(record(path, Vec::new()), read_at), 1)
+            .expect("put");
+    }
+    let visited: std::collections::HashSet<String> = ["/a".to_owned()].into();
+    let removed = dir
+        .transaction(|t| t.keep_only_since(&visited, 50))
+        .expect("gc");
+    assert_eq!(removed, 1);
+    let keys: Vec<String> = dir
+        .lists()
+        .expect("lists")
+        .into_iter()
+        .map(|r| r.key.to_string())
+        .collect();
+    assert_eq!(keys, ["/a", "/read-meanwhile"]);
+}
+
+#[test]
+fn meta_reads_back_and_a_database_of_a_newer_format_is_refused() {
+    let (_t, dir) = open();
+    assert!(dir.meta().expect("meta").is_none());
+    let meta = StateMeta {
+        server: "mock".into(),
+        org_id: None,
+        synced_at: 2,
+        kind: SyncKind::Full,
+        lists: 2,
+        limits: Default::default(),
+        audit: Some(serde_json::json!({"from": 1})),
+        logins: Default::default(),
+    };
+    dir.transaction(|t| t.write_meta(&meta)).expect("write");
+    assert_eq!(dir.meta().expect("meta"), Some(meta));
+    let path = dir.path().to_owned();
+    drop(dir);
+    let conn = rusqlite::Connection::open(path.join(db::FILE)).expect("sqlite");
+    conn.pragma_update(None, "user_version", db::SCHEMA + 1)
+        .expect("bump");
+    drop(conn);
+    match StateDir::open(&path) {
+        Err(StateError::Newer { found, .. }) => assert_eq!(found, db::SCHEMA + 1),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[cfg(unix)]
 #[test]
-fn the_state_is_readable_by_its_owner_only() {
+fn the_state_is_readable_by_its_owner_only_and_never_opened_through_a_link() {
     use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = StateDir::open(&tmp.path().join("state")).expect("open");
-    drop(dir.begin(&header("mock")).expect("begin"));
-    dir.commit(&meta()).expect("commit");
+    let (_t, dir) = open();
+    dir.put_list(1, &record("/a", Vec::new()), 1).expect("put");
     let mode =
         |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
     assert_eq!(mode(dir.path()), 0o700);
-    assert_eq!(mode(&dir.path().join("state.json")), 0o600);
-    assert_eq!(mode(&dir.path().join("lists.jsonl")), 0o600);
+    for f in ["state.db", "state.db-wal"] {
+        assert_eq!(mode(&dir.path().join(f)), 0o600, "{f}");
+    }
+    let other = tempfile::tempdir().expect("tmp");
+    let victim = other.path().join("victim.db");
+    std::fs::write(&victim, b"precious").expect("victim");
+    let linked = other.path().join("state");
+    std::fs::create_dir(&linked).expect("mkdir");
+    std::os::unix::fs::symlink(&victim, linked.join(db::FILE)).expect("link");
+    assert!(StateDir::open(&linked).is_err());
+    assert_eq!(std::fs::read(&victim).expect("victim"), b"precious");
+}
+
+#[test]
+fn a_state_directory_of_the_file_format_is_converted_and_its_files_removed() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    let a = record("/organization/users", vec![user("user-1")]);
+    let b = record("/organization/invites", Vec::new());
+    std::fs::write(
+        d.join("state.json"),
+        serde_json::json!({"version": 1, "server": "mock", "org_id": "org-x", "synced_at": 7,
+            "kind": "full", "lists": 2, "audit": {"from": 3}})
+        .to_string(),
+    )
+    .expect("meta");
+    std::fs::write(
+        d.join("lists.jsonl"),
+        format!(
+            "{}\n{}\n",
+            serde_json::to_string(&a).expect("a"),
+            serde_json::to_string(&b).expect("b")
+        ),
+    )
+    .expect("lists");
+    let journaled = record("/organization/groups", Vec::new());
+    std::fs::write(
+        d.join("journal.jsonl"),
+        format!(
+            "{}\n{}\n{{\"key\":\"/torn",
+            serde_json::json!({"journal": 1, "server": "mock", "kind": "full", "started_at": 8}),
+            serde_json::to_string(&journaled).expect("j")
+        ),
+    )
+    .expect("journal");
+    std::fs::write(d.join("service.json"), r#"{"next_sync_id": 9}"#).expect("ledger");
+    std::fs::write(
+        d.join("history.json"),
+        r#"{"format":"x","syncs":[{"sync":{"id":4,"kind":"full"},"changed":{"n":1}}]}"#,
+    )
+    .expect("history");
+    let dir = StateDir::open(d).expect("open");
+    let meta = dir.meta().expect("meta").expect("converted");
+    assert_eq!((meta.server.as_str(), meta.synced_at), ("mock", 7));
+    assert_eq!(meta.audit, Some(serde_json::json!({"from": 3})));
+    let mut keys: Vec<String> = dir
+        .lists()
+        .expect("lists")
+        .into_iter()
+        .map(|r| r.key.to_string())
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "/organization/groups",
+            "/organization/invites",
+            "/organization/users"
+        ]
+    );
+    let (_, header, lists) = dir
+        .open_run::<serde_json::Value>()
+        .expect("open")
+        .expect("the interrupted sync");
+    assert_eq!(header["started_at"], 8);
+    assert_eq!(lists, vec![journaled], "the torn record is not trusted");
+    assert_eq!(
+        dir.get::<serde_json::Value>(LEDGER).expect("ledger"),
+        Some(serde_json::json!({"next_sync_id": 9}))
+    );
+    assert_eq!(dir.history().expect("history").len(), 1);
+    for f in [
+        "state.json",
+        "lists.jsonl",
+        "journal.jsonl",
+        "service.json",
+        "history.json",
+    ] {
+        assert!(!d.join(f).exists(), "{f} is removed once converted");
+    }
 }
 
 #[test]

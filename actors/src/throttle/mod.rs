@@ -264,7 +264,7 @@ impl Throttle {
         let s = &self.shared;
         // The semaphores are never closed, so this is always `Some`.
         match priority {
-            Priority::Bulk => s.in_flight.clone().acquire_owned().await.ok(),
+            Priority::Background | Priority::Bulk => s.in_flight.clone().acquire_owned().await.ok(),
             Priority::Interactive => match s.in_flight.clone().try_acquire_owned() {
                 Ok(slot) => Some(slot),
                 Err(_) => tokio::select! {

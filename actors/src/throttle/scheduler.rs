@@ -36,12 +36,23 @@ use rustc_hash::FxHashMap;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-/// Who is asking: bulk sync traffic, or a provisioning request a person is waiting on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+/// Who is asking, lowest first: a background reconciliation, sync traffic, or a provisioning
+/// request a person is waiting on. On each endpoint a request waits while one of a higher
+/// priority waits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub enum Priority {
+    Background,
     #[default]
     Bulk,
     Interactive,
+}
+
+impl Priority {
+    const COUNT: usize = 3;
+
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// One waiting request.
@@ -100,7 +111,8 @@ struct Waiter {
 
 struct Ep {
     waiting: usize,
-    waiting_interactive: usize,
+    /// Of `waiting`, how many of each priority.
+    waiting_by: [usize; Priority::COUNT],
     /// Admitted, waiting for a global slot.
     admitted: usize,
     in_flight: usize,
@@ -143,7 +155,7 @@ impl Scheduler {
             .iter()
             .map(|_| Ep {
                 waiting: 0,
-                waiting_interactive: 0,
+                waiting_by: [0; Priority::COUNT],
                 admitted: 0,
                 in_flight: 0,
                 exploring: 0,
@@ -204,9 +216,7 @@ impl Scheduler {
         );
         let ep = self.ep(endpoint);
         ep.waiting += 1;
-        if priority == Priority::Interactive {
-            ep.waiting_interactive += 1;
-        }
+        ep.waiting_by[priority.index()] += 1;
         id
     }
 
@@ -220,17 +230,19 @@ impl Scheduler {
         }
         let e = waiter.endpoint;
         let ep = &self.eps[e as usize];
-        if waiter.priority == Priority::Bulk && ep.waiting_interactive > 0 {
+        if ep.waiting_by[waiter.priority.index() + 1..]
+            .iter()
+            .any(|n| *n > 0)
+        {
             return self.later(e, w);
         }
-        // One waiter sleeps on the endpoint's time; an interactive one may take that over.
+        // One waiter sleeps on the endpoint's time; one of a higher priority may take that over.
         if let Some(t) = ep.timed
             && t != w
-            && !(waiter.priority == Priority::Interactive
-                && self
-                    .waiters
-                    .get(&t)
-                    .is_some_and(|o| o.priority == Priority::Bulk))
+            && self
+                .waiters
+                .get(&t)
+                .is_none_or(|o| o.priority >= waiter.priority)
         {
             return Poll::Later;
         }
@@ -270,9 +282,7 @@ impl Scheduler {
         };
         let ep = &mut self.eps[e as usize];
         ep.waiting -= 1;
-        if waiter.priority == Priority::Interactive {
-            ep.waiting_interactive -= 1;
-        }
+        ep.waiting_by[waiter.priority.index()] -= 1;
         ep.admitted += 1;
         if frontier.is_some_and(|(_, explored)| explored) {
             ep.exploring += 1;
@@ -358,9 +368,7 @@ impl Scheduler {
         ep.admitted -= 1;
         if ep.paused_until > now {
             ep.waiting += 1;
-            if waiter.priority == Priority::Interactive {
-                ep.waiting_interactive += 1;
-            }
+            ep.waiting_by[waiter.priority.index()] += 1;
             if frontier.is_some_and(|(_, explored)| explored) {
                 ep.exploring -= 1;
             }
@@ -391,7 +399,7 @@ impl Scheduler {
     /// the election, and the user's `--rpm` budget is checked as for any request.
     pub fn spare(&mut self, e: Endpoint, now: f64) -> Option<Ticket> {
         let ep = &self.eps[e as usize];
-        if ep.paused_until > now || ep.waiting_interactive > 0 {
+        if ep.paused_until > now || ep.waiting_by[Priority::Interactive.index()] > 0 {
             return None;
         }
         let room = match ep.pacer.as_ref() {
@@ -435,9 +443,7 @@ impl Scheduler {
             }
             None => {
                 ep.waiting -= 1;
-                if waiter.priority == Priority::Interactive {
-                    ep.waiting_interactive -= 1;
-                }
+                ep.waiting_by[waiter.priority.index()] -= 1;
             }
         }
         if ep.timed == Some(w) {

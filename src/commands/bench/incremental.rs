@@ -7,8 +7,9 @@
 use super::{Run, Target, client_for, measured, run_on};
 use crate::exit::CliError;
 use crate::output::json;
-use openai_access_actors::state::{StateDir, StateOptions, SyncKind, prepare};
-use openai_access_actors::{KnownLimits, SyncConfig, SyncOutcome, SyncRun, sync};
+use openai_access_actors::state::{StateDir, SyncKind};
+use openai_access_actors::stateful::{Prepared, StateOptions, prepare};
+use openai_access_actors::{AdminClient, KnownLimits, SyncConfig, SyncOutcome, sync};
 use openai_access_mock::random_changes;
 use openai_access_mock::rng::SplitMix64;
 use serde::Serialize;
@@ -196,24 +197,18 @@ fn stateful(
     server: &str,
     opts: &StateOptions,
     paced: bool,
-) -> Result<(Run, openai_access_actors::state::Prepared, SyncOutcome), CliError> {
+) -> Result<(Run, Prepared, SyncOutcome), CliError> {
     target.reset();
-    let client = client_for(target, s.max_in_flight, KnownLimits::default(), s.hedge)?;
-    let (mut prepared, outcome) = run_on(target, async {
-        let mut prepared = prepare(dir, server, None, &client, opts)
+    let mut config = client_for(target, s.max_in_flight, KnownLimits::default(), s.hedge)?;
+    if paced && let Ok(Some(m)) = dir.meta() {
+        config.throttle.known = m.limits;
+    }
+    let (prepared, outcome) = run_on(target, async {
+        let api = AdminClient::new(config).map_err(|e| CliError::fatal(e.to_string()))?;
+        let mut prepared = prepare(dir, server, None, &api, opts)
             .await
             .map_err(|e| CliError::fatal(e.to_string()))?;
-        let mut client = client.clone();
-        if paced {
-            client.throttle.known = prepared.limits.clone();
-        }
-        let config = SyncConfig {
-            client,
-            org_id: None,
-            max_duration: None,
-        };
-        let run = SyncRun::start_persisted(config, prepared.persistence.take())
-            .map_err(|e| CliError::fatal(e.to_string()))?;
+        let run = prepared.start(&api, None, None);
         let outcome = run
             .finish()
             .await
@@ -221,10 +216,11 @@ fn stateful(
         Ok::<_, CliError>((prepared, outcome))
     })?;
     let run = measured(target, &outcome)?;
-    prepared
-        .commit(dir, server, &outcome)
-        .map_err(|e| CliError::fatal(e.to_string()))?;
-    prepared.persistence = None;
+    if let Some(id) = prepared.run_id() {
+        prepared
+            .commit(dir, id, server, &outcome)
+            .map_err(|e| CliError::fatal(e.to_string()))?;
+    }
     Ok((run, prepared, outcome))
 }
 

@@ -143,8 +143,8 @@ pub async fn run(cx: &TaskContext, task: Task) -> Option<TaskRecord> {
         id,
         kind,
         result,
-        started_at: crate::service::refresher::rfc3339(started),
-        ended_at: crate::service::refresher::rfc3339(now),
+        started_at: crate::service::run::rfc3339(started),
+        ended_at: crate::service::run::rfc3339(now),
         duration_s: now
             .duration_since(started)
             .unwrap_or_default()

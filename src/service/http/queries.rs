@@ -3,7 +3,7 @@
 
 use super::AppState;
 use super::error::Failure;
-use crate::service::refresher::rfc3339;
+use crate::service::run::rfc3339;
 use crate::service::served::{self, Served};
 use actix_web::{HttpRequest, HttpResponse, web};
 use openai_access_actors::graph::{Grant, ResourceKey, ResourceType};

@@ -128,7 +128,9 @@ fn the_changes_recorded_before_a_restart_are_still_answered_after_it() {
     let (status, logs, dir) = s.stop_with("TERM");
     assert_eq!(status.code(), Some(0), "{logs}");
     // Even without the ledger of sync ids, the next ids follow the history's.
-    std::fs::remove_file(dir.path().join("state").join("service.json")).expect("the ledger");
+    state_db(&dir)
+        .execute("DELETE FROM meta WHERE key = 'ledger'", [])
+        .expect("the ledger");
 
     let s = Service::start_in(dir, &m.base_url(), &["--interval", "1h"]);
     s.wait_ready();
@@ -157,11 +159,9 @@ fn the_changes_recorded_before_a_restart_are_still_answered_after_it() {
     // then said to be gone (410), never answered as if nothing had happened.
     let (status, logs, dir) = s.stop_with("TERM");
     assert_eq!(status.code(), Some(0), "{logs}");
-    std::fs::write(
-        dir.path().join("state").join("history.json"),
-        "{\"format\": 7",
-    )
-    .expect("damage the history");
+    state_db(&dir)
+        .execute("UPDATE history SET record = '{\"format\": 7'", [])
+        .expect("damage the history");
     let s = Service::start_in(dir, &m.base_url(), &["--interval", "1h"]);
     s.wait_ready();
     let gone = s.get(&since);
@@ -183,20 +183,31 @@ fn slow_mock(preset: Preset, ms: u64) -> openai_access_mock::MockServer {
     })
 }
 
+/// The service's state database, opened beside it (SQLite's WAL lets two processes share it).
+fn state_db(dir: &tempfile::TempDir) -> rusqlite::Connection {
+    let db = rusqlite::Connection::open(dir.path().join("state").join("state.db")).expect("db");
+    db.busy_timeout(Duration::from_secs(10)).expect("timeout");
+    db
+}
+
+/// Lists stored in the state so far.
+fn lists_stored(path: &std::path::Path) -> usize {
+    rusqlite::Connection::open(path)
+        .and_then(|db| db.query_row("SELECT COUNT(*) FROM lists", [], |r| r.get::<_, i64>(0)))
+        .map_or(0, |n| n as usize)
+}
+
 #[test]
 fn sigterm_during_a_sync_exits_0_and_the_next_start_resumes_it() {
     let m = slow_mock(Preset::Small, 25);
     let dir = tempfile::tempdir().expect("tmp");
-    let journal = dir.path().join("state").join("journal.jsonl");
+    let db = dir.path().join("state").join("state.db");
     let s = Service::start_in(dir, &m.base_url(), &["--max-in-flight", "2"]);
-    s.until("some lists in the journal", |_| {
-        std::fs::read_to_string(&journal).is_ok_and(|j| j.lines().count() > 10)
-    });
+    s.until("some lists stored", |_| lists_stored(&db) > 10);
     let (status, logs, dir) = s.stop_with("TERM");
     assert_eq!(status.code(), Some(0), "{logs}");
     assert!(logs.contains("Stopping"), "{logs}");
-    let kept = std::fs::read_to_string(&journal).expect("the journal is kept");
-    let read_before = kept.lines().count() - 1;
+    let read_before = lists_stored(&db);
     assert!(
         !dir.path().join("org.json").exists(),
         "no half-written output"

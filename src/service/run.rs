@@ -1,0 +1,239 @@
+//! One of the service's syncs, from start to end: prepared against the state (resumed,
+//! incremental, full, or nothing to do when nothing changed), run, compared with the graph
+//! served, written (output, `.c1z` files asked for an upload, then the state) and indexed for
+//! queries. A graph that did not change is neither rewritten nor swapped: the served one
+//! (and its cache of answers) stays, confirmed current.
+
+use super::served::{Served, SyncRecord};
+use crate::output::c1z::SyncType;
+use crate::output::json::RunInfo;
+use crate::output::summary::StateSummary;
+use crate::output::target::Target;
+use openai_access_actors::api::Call;
+use openai_access_actors::ids::OrgId;
+use openai_access_actors::review::{LoginsSeen, Snapshot, StateInfo, SyncInfo, diff};
+use openai_access_actors::state::{StateDir, SyncKind};
+use openai_access_actors::stateful::{StateOptions, prepare};
+use openai_access_actors::{AdminClient, SyncOutcome};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// What every sync needs, fixed for the process.
+pub struct SyncSetup {
+    pub client: AdminClient,
+    /// The server as the state records it (`mock` for the embedded mock).
+    pub server: String,
+    pub org_id: Option<OrgId>,
+    pub state: StateDir,
+    pub opts: StateOptions,
+    pub target: Option<Target>,
+    pub shared: Arc<super::served::Shared>,
+    /// Bytes of serialized answers each served graph may keep.
+    pub answer_budget: usize,
+}
+
+/// How a sync ended.
+pub struct Ended {
+    pub record: SyncRecord,
+    /// A new graph to serve; `None` when the sync failed, or when the graph did not change
+    /// (`unchanged`: the served one is confirmed current).
+    pub graph: Option<Served>,
+    pub unchanged: bool,
+}
+
+/// One sync (see the module's description). `uploads`: single-sync `.c1z` files to write of
+/// its graph (ConductorOne's sync tasks), which makes it assemble one even when nothing
+/// changed.
+pub async fn run_one(
+    setup: Arc<SyncSetup>,
+    id: u64,
+    full: bool,
+    touched: Vec<Call>,
+    uploads: Vec<PathBuf>,
+) -> Ended {
+    let started = SystemTime::now();
+    let s = &setup;
+    let opts = StateOptions {
+        full,
+        touched,
+        need_graph: s.shared.graph().is_none() || !uploads.is_empty(),
+        ..s.opts.clone()
+    };
+    let mut record = SyncRecord {
+        id,
+        kind: if full { "full" } else { "incremental" }.to_owned(),
+        result: "failed",
+        started_at: rfc3339(started),
+        ended_at: String::new(),
+        duration_s: 0.0,
+        requests: 0,
+        error: None,
+        changes: None,
+        changed: None,
+    };
+    let end = |mut record: SyncRecord, result: &'static str, error: Option<String>| {
+        let now = SystemTime::now();
+        record.result = result;
+        record.ended_at = rfc3339(now);
+        record.duration_s = now
+            .duration_since(started)
+            .unwrap_or_default()
+            .as_secs_f64();
+        record.error = error;
+        record
+    };
+    let failed = |record, error: String| Ended {
+        record: end(record, "failed", Some(error)),
+        graph: None,
+        unchanged: false,
+    };
+    // Counts this sync's requests (the audit log's included) and the process's.
+    let client = s.client.for_run();
+    let mut prepared = match prepare(&s.state, &s.server, s.org_id.as_ref(), &client, &opts).await {
+        Ok(p) => p,
+        Err(e) => return failed(record, format!("the state cannot be used: {e}")),
+    };
+    record.kind = if prepared.resumed > 0 {
+        "resumed".to_owned()
+    } else {
+        prepared.kind.as_str().to_owned()
+    };
+    if prepared.unchanged() {
+        record.requests = client.stats().total().requests;
+        if let Err(e) =
+            prepared.commit_unchanged(&s.state, &s.server, &client.throttle().known_limits())
+        {
+            return failed(record, format!("cannot store the state: {e}"));
+        }
+        record.changes = Some(0);
+        return Ended {
+            record: end(record, "ok", None),
+            graph: None,
+            unchanged: true,
+        };
+    }
+    let run_id = prepared.run_id();
+    let run = prepared.start(&client, s.org_id.clone(), None);
+    let outcome = run.finish().await;
+    record.requests = client.stats().total().requests;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => return failed(record, e.to_string()),
+    };
+    if let Some(why) = outcome.unusable() {
+        return failed(record, why.to_owned());
+    }
+    if outcome.is_partial() {
+        let lists: Vec<String> = outcome.failures.iter().map(|f| f.path.clone()).collect();
+        if let Err(e) = s.state.write_limits(&outcome.limits) {
+            tracing::warn!(error = %e, "Cannot store the learned limits.");
+        }
+        return Ended {
+            record: end(
+                record,
+                "partial",
+                Some(format!(
+                    "{} list(s) could not be read ({}); the state keeps what was read, and the next sync reads the rest",
+                    lists.len(),
+                    lists.join(", ")
+                )),
+            ),
+            graph: None,
+            unchanged: false,
+        };
+    }
+    let mut run_info = RunInfo::now(&s.server, &record.kind);
+    run_info.state = Some(StateSummary::of(&prepared));
+    // Indexing, comparing and writing a large graph take seconds of CPU: not on the actors'
+    // thread.
+    let setup2 = setup.clone();
+    let finished = tokio::task::spawn_blocking(move || {
+        let s = &setup2;
+        let mut snap = Snapshot::of_graph(&outcome.graph);
+        snap.sync = Some(SyncInfo {
+            synced_at: Some(run_info.synced_at.clone()),
+            base_url: Some(run_info.base_url.clone()),
+            kind: Some(run_info.kind.clone()),
+            state: run_info.state.as_ref().map(|st| StateInfo {
+                logins: Some(LoginsSeen {
+                    watched_since: st.logins.watched_since.clone(),
+                    last_login_at: st.logins.last_login_at.clone(),
+                }),
+            }),
+        });
+        let changes = s.shared.graph().map(|old| diff(&old.snapshot, &snap));
+        let same = changes.as_ref().is_some_and(|c| c.count() == 0);
+        if let Some(t) = s.target.as_ref().filter(|_| !same) {
+            write_output(&outcome, &run_info, t)?;
+        }
+        for path in &uploads {
+            // A single sync of the complete graph, for ConductorOne; its task uploads it.
+            if let Err(e) =
+                crate::output::write_c1z_output(&outcome, path, false, SyncType::Full)
+            {
+                tracing::warn!(path = %path.display(), error = %e, "Cannot write the .c1z to upload.");
+            }
+        }
+        if let Some(run) = run_id {
+            prepared
+                .commit(&s.state, run, &s.server, &outcome)
+                .map_err(|e| format!("cannot store the state: {e}"))?;
+        }
+        drop(outcome);
+        Ok::<_, String>((snap, changes, same))
+    })
+    .await;
+    let (snap, changes, same) = match finished {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => return failed(record, e),
+        Err(e) => return failed(record, format!("the sync's last step stopped: {e}")),
+    };
+    record.changes = changes.as_ref().map(|c| c.count());
+    record.changed = changes
+        .filter(|c| c.count() > 0)
+        .and_then(|c| serde_json::value::to_raw_value(&c).ok())
+        .map(Arc::from);
+    let record = end(record, "ok", None);
+    let full_completed = record.kind == SyncKind::Full.as_str();
+    if same {
+        tracing::debug!(
+            sync_id = id,
+            full = full_completed,
+            "The graph did not change: the served one stays."
+        );
+        return Ended {
+            record,
+            graph: None,
+            unchanged: true,
+        };
+    }
+    Ended {
+        record,
+        graph: Some(Served::new(
+            snap,
+            id,
+            SystemTime::now(),
+            setup.answer_budget,
+        )),
+        unchanged: false,
+    }
+}
+
+/// The snapshot after a sync that changed something: a .c1z gets the sync appended (the last
+/// two kept, so `baton diff` works), a JSON file is replaced; atomically either way.
+fn write_output(o: &SyncOutcome, run: &RunInfo, t: &Target) -> Result<(), String> {
+    let Some(path) = &t.path else {
+        return Ok(());
+    };
+    if t.format == crate::cli::OutputFormat::C1z && path.exists() {
+        crate::output::append_or_restart(o, run, path, SyncType::Full)
+    } else {
+        crate::output::write_sync(o, run, path, t.format, false, SyncType::Full)
+    }
+    .map_err(|e| e.to_string())
+}
+
+pub fn rfc3339(t: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
