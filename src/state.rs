@@ -20,7 +20,7 @@ pub fn open(path: &Path) -> Result<StateDir, CliError> {
 pub fn options(args: &SyncArgs, have_output: bool) -> StateOptions {
     StateOptions {
         full: args.full,
-        group_rescan: args.group_rescan_interval,
+        group_rescan: Some(args.group_rescan_interval),
         audit_retention: args.audit_retention,
         touched: Vec::new(),
         need_graph: !have_output,

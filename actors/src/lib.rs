@@ -29,6 +29,7 @@
 pub mod api;
 pub mod atomic;
 pub mod baton;
+pub mod clock;
 mod collector;
 mod coordinator;
 mod crawlers;

@@ -22,7 +22,7 @@ use hyper::StatusCode;
 use openai_access_actors::endpoint::Endpoint;
 use parking_lot::{Mutex, RwLock};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// One request, as the pipeline reads it.
@@ -397,12 +397,8 @@ fn is_json(content_type: &str) -> bool {
     media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+/// The audit log's clock: virtual when the mock runs in a simulation.
+use openai_access_actors::clock::unix_now;
 
 impl Shared {
     /// Makes `change`: the org changes and the audit log records it, with the admin key as the

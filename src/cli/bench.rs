@@ -50,6 +50,23 @@ pub struct BenchArgs {
     #[arg(long, value_name = "K,K,…", value_delimiter = ',', num_args = 1..)]
     pub changes: Vec<usize>,
 
+    /// The freshness scenario instead of full syncs: a state filled by a full sync (the
+    /// mock's limit lifted), then the service's own refresher under the limit, with N changes
+    /// (a member made org owner) at random moments while the background reconciliation
+    /// runs; reports how long each took to reach the served graph. E.g. `--simulate
+    /// --preset large --rpm 10 --burst 5 --freshness 12`.
+    #[arg(long, value_name = "N", conflicts_with = "changes", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub freshness: Option<u32>,
+
+    /// With --freshness: the service's --interval.
+    #[arg(long, value_name = "DURATION", default_value = "5m", requires = "freshness", value_parser = super::values::parse_duration)]
+    pub interval: std::time::Duration,
+
+    /// With --freshness: the service's --full-sync-interval (the largest list age before a
+    /// reconciliation pass reads it again); 0, the worst case, reconciles without pause.
+    #[arg(long, value_name = "DURATION", default_value = "0s", requires = "freshness", value_parser = super::values::parse_duration)]
+    pub full_sync_interval: std::time::Duration,
+
     /// Run the mock in-process on a paused clock: wall times are virtual (hours at 10
     /// requests a minute take seconds), and the same on every run and machine.
     #[arg(long)]

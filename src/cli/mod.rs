@@ -198,7 +198,7 @@ pub enum Command {
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
     /// The long-running connector: keeps the grant graph fresh (incremental syncs from the
-    /// audit log, a full reconciliation daily), answers questions about it over HTTP and takes
+    /// audit log, a reconciliation in the background), answers questions about it over HTTP and takes
     /// provisioning requests. The container image's default command.
     #[command(after_help = SERVE_HELP)]
     Serve(Box<ServeArgs>),

@@ -57,12 +57,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = positive_duration, env = "BATON_INTERVAL")]
     pub interval: std::time::Duration,
 
-    /// A full reconciliation this often (every list read again).
+    /// No stored list older than this: a background reconciliation pass reads again those
+    /// that are, beside the incremental syncs and below them on the throttle (it never delays
+    /// one). `POST /api/v1/sync {"full": true}` reads everything at once instead.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = positive_duration, env = "BATON_FULL_SYNC_INTERVAL")]
     pub full_sync_interval: std::time::Duration,
 
-    /// Group member lists (which the audit log does not record) are read again once they
-    /// are this old; 0 reads them at every sync.
+    /// Group member lists (which the audit log does not record) are read again by a
+    /// background pass of their own once they are this old; 0 reads them without pause.
     #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration, env = "BATON_GROUP_RESCAN_INTERVAL")]
     pub group_rescan_interval: std::time::Duration,
 

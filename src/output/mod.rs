@@ -14,7 +14,6 @@ pub mod xlsx;
 use crate::exit::CliError;
 use openai_access_actors::SyncOutcome;
 use std::path::Path;
-use std::time::SystemTime;
 
 /// Writes a finished sync to `path` as `format`, atomically: JSON replaces the file; a .c1z
 /// records it as a sync of `sync_type`, `append`ed to the file's earlier syncs or alone. The
@@ -75,7 +74,7 @@ pub fn write_c1z_output(
     append: bool,
     sync_type: c1z::SyncType,
 ) -> Result<c1z::C1zReport, CliError> {
-    let ended_at = SystemTime::now();
+    let ended_at = openai_access_actors::clock::now();
     let started_at = ended_at.checked_sub(outcome.duration).unwrap_or(ended_at);
     let opts = c1z::C1zOptions {
         append,

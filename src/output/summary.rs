@@ -143,6 +143,11 @@ impl StateSummary {
     }
 }
 
+/// `1 page`, `2 pages`.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// What a sync with a state says when nothing changed: no list read again, no output written.
 #[derive(Clone, Debug, Serialize)]
 pub struct Unchanged {
@@ -171,10 +176,14 @@ impl Unchanged {
 
     pub fn table(&self) -> String {
         format!(
-            "Nothing changed since the last sync: {} audit entries ({} pages, {} requests), no list to read again; {}.",
-            self.state.audit_entries,
-            self.state.audit_pages,
-            self.requests_total,
+            "Nothing changed since the last sync: {} ({}, {}), no list to read again; {}.",
+            counted(
+                self.state.audit_entries as u64,
+                "audit entry",
+                "audit entries"
+            ),
+            counted(self.state.audit_pages as u64, "page", "pages"),
+            counted(self.requests_total, "request", "requests"),
             match &self.output_kept {
                 Some(p) => format!("{p} left as it was"),
                 None => "nothing written".to_owned(),

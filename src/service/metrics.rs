@@ -33,6 +33,82 @@ impl Family<'_> {
     }
 }
 
+/// The background passes and the ages of the state's lists, which they bound.
+fn background(o: &mut String, b: &super::served::Background, now: SystemTime) {
+    for (prefix, what, p) in [
+        (
+            "openai_access_reconciliation",
+            "background reconciliation pass (every list older than --full-sync-interval)",
+            &b.reconciliation,
+        ),
+        (
+            "openai_access_group_rescan",
+            "group rescan pass (group member lists older than --group-rescan-interval)",
+            &b.group_rescan,
+        ),
+    ] {
+        let n = format!("{prefix}_running");
+        family(o, &n, "gauge", &format!("1 while a {what} runs.")).sample(
+            &n,
+            &[],
+            f64::from(u8::from(p.running)),
+        );
+        let n = format!("{prefix}_passes_total");
+        family(o, &n, "counter", &format!("Each {what} that completed.")).sample(
+            &n,
+            &[],
+            p.passes as f64,
+        );
+        let n = format!("{prefix}_lists_read_total");
+        family(
+            o,
+            &n,
+            "counter",
+            &format!("Lists read again by each {what}."),
+        )
+        .sample(&n, &[], p.lists_read as f64);
+        let n = format!("{prefix}_lists_changed_total");
+        family(
+            o,
+            &n,
+            "counter",
+            &format!("Lists a {what} found changed (what the audit log did not say)."),
+        )
+        .sample(&n, &[], p.lists_changed as f64);
+        let n = format!("{prefix}_last_duration_seconds");
+        let mut f = family(o, &n, "gauge", &format!("How long the last {what} took."));
+        if let Some(d) = p.last_duration_s {
+            f.sample(&n, &[], d);
+        }
+    }
+    let n = "openai_access_state_lists";
+    family(o, n, "gauge", "Lists the state holds.").sample(n, &[], b.lists as f64);
+    let age = |t: i64| {
+        let read = std::time::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
+        now.duration_since(read).unwrap_or_default().as_secs_f64()
+    };
+    let n = "openai_access_oldest_list_age_seconds";
+    let mut f = family(
+        o,
+        n,
+        "gauge",
+        "Age of the least recently read list the state holds: at most --full-sync-interval plus one pass.",
+    );
+    if let Some(t) = b.oldest_read {
+        f.sample(n, &[], age(t));
+    }
+    let n = "openai_access_oldest_group_members_age_seconds";
+    let mut f = family(
+        o,
+        n,
+        "gauge",
+        "Age of the least recently read group member list: at most --group-rescan-interval plus one group rescan.",
+    );
+    if let Some(t) = b.oldest_group_members_read {
+        f.sample(n, &[], age(t));
+    }
+}
+
 /// Label values escape `\`, `"` and newlines.
 fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -97,7 +173,18 @@ pub fn render(
         for ((action, result), v) in &c.provisioning {
             f.sample(n, &[("action", action), ("result", result)], *v as f64);
         }
+        let n = "openai_access_unknown_audit_events_total";
+        let mut f = family(
+            o,
+            n,
+            "counter",
+            "Audit-log events of a type this build does not know that named nothing the state holds (left to the reconciliation), by type.",
+        );
+        for (kind, v) in &c.unknown_events {
+            f.sample(n, &[("type", kind)], *v as f64);
+        }
     }
+    background(o, &shared.background(), now);
     let counts = client.stats().snapshot();
     for (n, help, pick) in [
         (

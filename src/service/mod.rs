@@ -15,10 +15,10 @@ mod history;
 mod http;
 mod ledger;
 mod metrics;
-mod refresher;
+pub(crate) mod refresher;
 pub(crate) mod run;
 pub mod schedule;
-mod served;
+pub(crate) mod served;
 
 use crate::cli::ServeArgs;
 use crate::cli::serve::API_TOKEN_ENV;
@@ -119,7 +119,8 @@ pub fn run(args: ServeArgs) -> Result<u8, CliError> {
         });
     let opts = StateOptions {
         full: false,
-        group_rescan: args.group_rescan_interval,
+        // Read by passes of their own beside the syncs (see `Refresher`), never by a sync.
+        group_rescan: None,
         audit_retention: args.audit_retention,
         touched: Vec::new(),
         need_graph: true,
@@ -246,6 +247,7 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
     let schedule = Schedule {
         interval: args.interval,
         full_interval: args.full_sync_interval,
+        group_interval: args.group_rescan_interval,
     };
     let refresher = Refresher::new(setup, schedule, first_id).start();
     let provisioners =

@@ -19,10 +19,10 @@ use super::served::SyncRecord;
 use actix::prelude::*;
 use openai_access_actors::api::Call;
 use openai_access_actors::state::unix_now;
-use openai_access_actors::stateful::{Reconciled, reconcile};
+use openai_access_actors::stateful::{Pass, Reconciled, reconcile};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 
 /// Run a sync now (or right after the running one). The reply resolves when that sync ends.
@@ -59,8 +59,9 @@ pub struct Refresher {
     /// Who waits for a sync with at least this id to end.
     waiters: Vec<(u64, oneshot::Sender<SyncRecord>)>,
     timer: Option<SpawnHandle>,
-    /// A reconciliation pass is under way.
+    /// A reconciliation pass is under way; a group rescan pass is.
     reconciling: bool,
+    rescanning: bool,
     stopped: bool,
 }
 
@@ -81,6 +82,7 @@ impl Refresher {
             waiters: Vec::new(),
             timer: None,
             reconciling: false,
+            rescanning: false,
             stopped: false,
         }
     }
@@ -104,7 +106,7 @@ impl Refresher {
         if let Some(full) = self.asked.take() {
             return self.start(full, ctx);
         }
-        let now = SystemTime::now();
+        let now = openai_access_actors::clock::now();
         let at = self.schedule.next(&self.clock, now);
         let wait = at.duration_since(now).unwrap_or_default();
         self.timer = Some(ctx.run_later(wait, move |act, ctx| {
@@ -138,7 +140,7 @@ impl Refresher {
     }
 
     fn ended(&mut self, e: Ended, ctx: &mut Context<Self>) {
-        let now = SystemTime::now();
+        let now = openai_access_actors::clock::now();
         self.running = None;
         self.clock.last_end = Some(now);
         if e.record.result == "ok" {
@@ -162,6 +164,7 @@ impl Refresher {
         } else {
             self.setup.shared.ended(e.record, e.graph);
         }
+        self.note_ages();
         let (done, waiting): (Vec<_>, Vec<_>) =
             self.waiters.drain(..).partition(|(min, _)| *min <= id);
         self.waiters = waiting;
@@ -171,84 +174,118 @@ impl Refresher {
         self.plan_next(ctx);
     }
 
-    /// Starts a reconciliation pass when the oldest stored list is older than the full-sync
-    /// interval (or claims to be read in the future: only tampering writes that), once the
-    /// state holds a complete sync; one pass at a time, never while stopping.
+    /// For `/metrics`: how old the least recently read list is.
+    fn note_ages(&self) {
+        match self.setup.state.ages() {
+            Ok(a) => self.setup.shared.list_ages(&a),
+            Err(e) => tracing::warn!(error = %e, "Cannot read the state's list ages."),
+        }
+    }
+
+    /// Starts the background passes that are due, once the state holds a complete sync, at
+    /// most one of each kind at a time, never while stopping: a reconciliation when the oldest
+    /// stored list is older than the full-sync interval (or claims to be read in the future:
+    /// only tampering writes that), a group rescan when the oldest group member list is older
+    /// than the group rescan interval.
     fn maybe_reconcile(&mut self, ctx: &mut Context<Self>) {
-        if self.reconciling || self.stopped {
+        if self.stopped || (self.reconciling && self.rescanning) {
             return;
         }
         let state = &self.setup.state;
-        let now = unix_now();
+        let now = openai_access_actors::clock::now();
         let Ok(true) = state.has_complete_sync() else {
             return;
         };
         let Ok(ages) = state.ages() else { return };
-        let future = state.lists_read_after(now + 60).unwrap_or(0);
-        if future > 0 {
-            tracing::warn!(
-                lists = future,
-                "Stored lists claim to be read in the future, which no sync can have written; the reconciliation reads them again."
+        let time = |t: Option<i64>| t.map(|t| UNIX_EPOCH + Duration::from_secs(t.max(0) as u64));
+        let (oldest, oldest_group) = (time(ages.oldest_read), time(ages.oldest_group_members_read));
+        if !self.reconciling {
+            let future = state.lists_read_after(unix_now() + 60).unwrap_or(0);
+            if future > 0 {
+                tracing::warn!(
+                    lists = future,
+                    "Stored lists claim to be read in the future, which no sync can have written; the reconciliation reads them again."
+                );
+            }
+            if future > 0 || self.schedule.reconcile_due(oldest, now) {
+                self.reconciling = true;
+                let pass = Pass::Lists {
+                    max_age: self.schedule.full_interval,
+                };
+                tracing::info!(
+                    lists = ages.lists,
+                    oldest_read_at = %oldest.map(rfc3339).unwrap_or_default(),
+                    max_age_s = self.schedule.full_interval.as_secs(),
+                    "Reconciliation started: the lists read longest ago are read again, in the background."
+                );
+                self.start_pass(pass, ctx);
+            }
+        }
+        if !self.rescanning && self.schedule.rescan_due(oldest_group, now) {
+            self.rescanning = true;
+            let pass = Pass::GroupMembers {
+                max_age: self.schedule.group_interval,
+            };
+            tracing::info!(
+                oldest_read_at = %oldest_group.map(rfc3339).unwrap_or_default(),
+                max_age_s = self.schedule.group_interval.as_secs(),
+                "Group rescan started: group member lists (which the audit log does not record) are read again, in the background."
             );
+            self.start_pass(pass, ctx);
         }
-        let oldest = ages
-            .oldest_read
-            .map(|t| SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64));
-        if future == 0 && !self.schedule.reconcile_due(oldest, SystemTime::now()) {
-            return;
-        }
-        self.reconciling = true;
-        self.setup.shared.reconciliation_started();
-        let max_age = self.schedule.full_interval;
-        tracing::info!(
-            lists = ages.lists,
-            oldest_read_at = %oldest.map(rfc3339).unwrap_or_default(),
-            max_age_s = max_age.as_secs(),
-            "Reconciliation started: the lists read longest ago are read again, in the background."
-        );
+    }
+
+    fn start_pass(&mut self, pass: Pass, ctx: &mut Context<Self>) {
+        self.setup.shared.pass_started(pass);
         let (state, server, client) = (
             self.setup.state.clone(),
             self.setup.server.clone(),
             self.setup.client.clone(),
         );
-        let started = SystemTime::now();
+        let started = openai_access_actors::clock::now();
         ctx.spawn(
-            async move { reconcile(&state, &server, &client, max_age).await }
+            async move { reconcile(&state, &server, &client, pass).await }
                 .into_actor(self)
-                .map(move |r, act, ctx| act.reconciled(r, started, ctx)),
+                .map(move |r, act, ctx| act.reconciled(pass, r, started, ctx)),
         );
     }
 
     fn reconciled(
         &mut self,
+        pass: Pass,
         r: Result<Reconciled, openai_access_actors::EngineError>,
         started: SystemTime,
         ctx: &mut Context<Self>,
     ) {
-        self.reconciling = false;
-        let took = SystemTime::now()
+        match pass {
+            Pass::Lists { .. } => self.reconciling = false,
+            Pass::GroupMembers { .. } => self.rescanning = false,
+        }
+        self.note_ages();
+        let took = openai_access_actors::clock::now()
             .duration_since(started)
             .unwrap_or_default();
-        self.setup
-            .shared
-            .reconciliation_ended(r.as_ref().ok(), took);
+        self.setup.shared.pass_ended(pass, r.as_ref().ok(), took);
         match &r {
             Ok(p) => {
                 tracing::info!(
+                    pass = pass.name(),
                     read = p.read,
                     changed = p.changed,
                     kept = p.kept,
                     removed = p.removed,
                     failed = p.failed,
                     duration_s = took.as_secs_f64(),
-                    "Reconciliation ended."
+                    "Background pass ended."
                 );
                 // What it found changed reaches the answers with the next sync, now.
                 if p.changed > 0 || p.removed > 0 {
                     self.asked = Some(self.asked.unwrap_or(false));
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "Reconciliation stopped; it starts again later."),
+            Err(e) => {
+                tracing::warn!(pass = pass.name(), error = %e, "Background pass stopped; it starts again later.")
+            }
         }
         if self.stopped {
             return;
@@ -264,6 +301,7 @@ impl Actor for Refresher {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        self.note_ages();
         self.plan_next(ctx);
     }
 }

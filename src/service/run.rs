@@ -52,7 +52,7 @@ pub async fn run_one(
     touched: Vec<Call>,
     uploads: Vec<PathBuf>,
 ) -> Ended {
-    let started = SystemTime::now();
+    let started = openai_access_actors::clock::now();
     let s = &setup;
     let opts = StateOptions {
         full,
@@ -70,10 +70,11 @@ pub async fn run_one(
         requests: 0,
         error: None,
         changes: None,
+        unknown_events: Default::default(),
         changed: None,
     };
     let end = |mut record: SyncRecord, result: &'static str, error: Option<String>| {
-        let now = SystemTime::now();
+        let now = openai_access_actors::clock::now();
         record.result = result;
         record.ended_at = rfc3339(now);
         record.duration_s = now
@@ -99,6 +100,7 @@ pub async fn run_one(
     } else {
         prepared.kind.as_str().to_owned()
     };
+    record.unknown_events = prepared.unknown_events.clone();
     if prepared.unchanged() {
         record.requests = client.stats().total().requests;
         if let Err(e) =
@@ -213,7 +215,7 @@ pub async fn run_one(
         graph: Some(Served::new(
             snap,
             id,
-            SystemTime::now(),
+            openai_access_actors::clock::now(),
             setup.answer_budget,
         )),
         unchanged: false,

@@ -11,6 +11,9 @@ pub struct Schedule {
     pub interval: Duration,
     /// No stored list older than this: a reconciliation pass re-reads those that are.
     pub full_interval: Duration,
+    /// No group member list older than this (the audit log does not record membership): a
+    /// pass of their own re-reads those that are.
+    pub group_interval: Duration,
 }
 
 /// The first retry after a failed sync waits this long, doubling with each further failure,
@@ -46,8 +49,19 @@ impl Schedule {
     /// Whether a reconciliation pass is due: the least recently read stored list (`oldest`)
     /// is older than the full-sync interval.
     pub fn reconcile_due(&self, oldest: Option<SystemTime>, now: SystemTime) -> bool {
-        oldest.is_some_and(|t| now.duration_since(t).unwrap_or_default() >= self.full_interval)
+        older_than(oldest, self.full_interval, now)
     }
+
+    /// Whether a group rescan pass is due: the least recently read group member list
+    /// (`oldest`) is older than the group rescan interval.
+    pub fn rescan_due(&self, oldest: Option<SystemTime>, now: SystemTime) -> bool {
+        older_than(oldest, self.group_interval, now)
+    }
+}
+
+/// `t` is at least `bound` before `now` (a time after `now`, from a clock set back, is not).
+fn older_than(t: Option<SystemTime>, bound: Duration, now: SystemTime) -> bool {
+    t.is_some_and(|t| now.duration_since(t).is_ok_and(|age| age >= bound))
 }
 
 /// What readiness looks at.
@@ -128,6 +142,7 @@ mod tests {
         Schedule {
             interval: Duration::from_secs(300),
             full_interval: Duration::from_secs(86_400),
+            group_interval: Duration::from_secs(6 * 3600),
         }
     }
 
@@ -151,6 +166,10 @@ mod tests {
             !s.reconcile_due(Some(at(200_000)), at(100_000)),
             "a clock set back"
         );
+        // Group member lists on their own, shorter bound.
+        assert!(!s.rescan_due(None, at(100_000)), "no group");
+        assert!(!s.rescan_due(Some(at(100_000 - 21_599)), at(100_000)));
+        assert!(s.rescan_due(Some(at(100_000 - 21_600)), at(100_000)));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use actix_web::web::Bytes;
 use dashmap::DashMap;
 use openai_access_actors::graph::ResourceKey;
 use openai_access_actors::review::Snapshot;
+use openai_access_actors::stateful::Pass;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::{BTreeMap, VecDeque};
@@ -40,6 +41,10 @@ pub struct SyncRecord {
     /// Grants and resources added, removed or changed against the graph served before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<usize>,
+    /// Audit-log events of types this build does not know and that named nothing the state
+    /// holds, by type: left to the background reconciliation.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unknown_events: BTreeMap<String, usize>,
     /// What changed (the engine's `Changes`), serialized once when the sync ended: it is only
     /// ever sent on (`/changes`) or stored (`history.json`), never read back into fields.
     #[serde(skip)]
@@ -154,6 +159,8 @@ pub struct Counters {
     pub sync_seconds: BTreeMap<String, (f64, u64)>,
     /// (action, result) → provisioning requests.
     pub provisioning: BTreeMap<(&'static str, &'static str), u64>,
+    /// Event type → audit-log events of a type this build does not know, naming nothing held.
+    pub unknown_events: BTreeMap<String, u64>,
 }
 
 /// Shared between the `Refresher` (the writer) and the HTTP workers (readers).
@@ -166,12 +173,12 @@ pub struct Shared {
     recorded_from: AtomicU64,
     freshness: RwLock<Freshness>,
     counters: Mutex<Counters>,
-    reconciliation: Mutex<Reconciliation>,
+    background: Mutex<Background>,
 }
 
-/// The background reconciliation, for `/metrics`.
+/// One kind of background pass, for `/metrics`.
 #[derive(Clone, Debug, Default)]
-pub struct Reconciliation {
+pub struct PassStats {
     pub running: bool,
     /// Passes that completed (every list they went through read or replayed).
     pub passes: u64,
@@ -179,6 +186,27 @@ pub struct Reconciliation {
     pub lists_changed: u64,
     /// How long the last pass took.
     pub last_duration_s: Option<f64>,
+}
+
+/// The background passes and the ages they bound, for `/metrics`.
+#[derive(Clone, Debug, Default)]
+pub struct Background {
+    pub reconciliation: PassStats,
+    pub group_rescan: PassStats,
+    /// Lists the state holds, and when the least recently read of them (and of the group
+    /// member lists) was read (Unix seconds), as of the last sync or pass.
+    pub lists: usize,
+    pub oldest_read: Option<i64>,
+    pub oldest_group_members_read: Option<i64>,
+}
+
+impl Background {
+    fn of(&mut self, pass: Pass) -> &mut PassStats {
+        match pass {
+            Pass::Lists { .. } => &mut self.reconciliation,
+            Pass::GroupMembers { .. } => &mut self.group_rescan,
+        }
+    }
 }
 
 /// A poisoned lock means a panic elsewhere mid-write; the data is still the last whole value
@@ -225,6 +253,9 @@ impl Shared {
             let d = c.sync_seconds.entry(record.kind.clone()).or_default();
             d.0 += record.duration_s;
             d.1 += 1;
+            for (kind, n) in &record.unknown_events {
+                *c.unknown_events.entry(kind.clone()).or_default() += *n as u64;
+            }
         }
         // In this order: whoever sees readiness change (last) also sees the sync in the
         // history and its graph served.
@@ -282,18 +313,20 @@ impl Shared {
         }
     }
 
-    pub fn reconciliation_started(&self) {
-        self.reconciliation_lock().running = true;
+    pub fn pass_started(&self, pass: Pass) {
+        self.background_lock().of(pass).running = true;
     }
 
-    pub fn reconciliation_ended(
+    pub fn pass_ended(
         &self,
-        pass: Option<&openai_access_actors::stateful::Reconciled>,
+        pass: Pass,
+        done: Option<&openai_access_actors::stateful::Reconciled>,
         took: std::time::Duration,
     ) {
-        let mut r = self.reconciliation_lock();
+        let mut b = self.background_lock();
+        let r = b.of(pass);
         r.running = false;
-        if let Some(p) = pass {
+        if let Some(p) = done {
             r.passes += 1;
             r.lists_read += p.read as u64;
             r.lists_changed += p.changed as u64;
@@ -301,12 +334,20 @@ impl Shared {
         }
     }
 
-    pub fn reconciliation(&self) -> Reconciliation {
-        self.reconciliation_lock().clone()
+    /// The state's lists as a sync or a pass left them.
+    pub fn list_ages(&self, a: &openai_access_actors::state::Ages) {
+        let mut b = self.background_lock();
+        b.lists = a.lists;
+        b.oldest_read = a.oldest_read;
+        b.oldest_group_members_read = a.oldest_group_members_read;
     }
 
-    fn reconciliation_lock(&self) -> std::sync::MutexGuard<'_, Reconciliation> {
-        self.reconciliation
+    pub fn background(&self) -> Background {
+        self.background_lock().clone()
+    }
+
+    fn background_lock(&self) -> std::sync::MutexGuard<'_, Background> {
+        self.background
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

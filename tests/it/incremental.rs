@@ -606,6 +606,16 @@ fn into_a_c1z_each_sync_is_a_run_baton_can_diff_and_the_last_equals_a_full_sync(
         )
         .expect("count");
     assert_eq!(runs, 2, "the first sync and the incremental one, to diff");
+    // Nothing changed since: no third sync appended, not a byte rewritten.
+    drop(inc);
+    let before = std::fs::read(&c1z).expect("c1z");
+    let said = run(&c1z, &["--state", st]);
+    assert!(
+        said.contains("Nothing changed") && said.contains("left as it was"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read(&c1z).expect("c1z"), before);
+    let inc = open_c1z(&c1z).conn;
     let full = open_c1z(&fresh).conn;
     let (a, b) = (latest_sync(&inc), latest_sync(&full));
     for table in ["v1_resources", "v1_entitlements", "v1_grants"] {

@@ -583,7 +583,7 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(
-        when.duration_since(std::time::SystemTime::now())
+        when.duration_since(crate::clock::now())
             .unwrap_or(Duration::ZERO)
             .min(LONGEST_SERVER_WAIT),
     )

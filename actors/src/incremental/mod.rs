@@ -201,12 +201,12 @@ pub struct Dirty {
 }
 
 /// The lists `events` may have changed, among those `base` holds, plus the group member lists
-/// read longer than `rescan` ago (at `now`).
+/// read longer than `rescan` ago (at `now`; `None`: none, a background pass reads them).
 pub fn plan(
     base: &[ListRecord],
     events: &[AuditEvent],
     now: i64,
-    rescan: Duration,
+    rescan: Option<Duration>,
 ) -> Result<Dirty, Fallback> {
     plan_with(base, events, &[], now, rescan)
 }
@@ -219,7 +219,7 @@ pub fn plan_with(
     events: &[AuditEvent],
     touched: &[Call],
     now: i64,
-    rescan: Duration,
+    rescan: Option<Duration>,
 ) -> Result<Dirty, Fallback> {
     let mut dirty = Dirty::default();
     let mut index: Option<Index> = None;
@@ -334,7 +334,10 @@ pub fn plan_with(
     dirty
         .items
         .retain(|i, _| !dirty.lists.contains_key(&i.list()));
-    let due = now - rescan.as_secs() as i64;
+    let Some(rescan) = rescan else {
+        return Ok(dirty);
+    };
+    let due = now.saturating_sub(rescan.as_secs() as i64);
     for r in base {
         if endpoint_of(&r.key) == Some(Endpoint::ListGroupUsers)
             && r.read_at <= due
@@ -352,9 +355,12 @@ pub fn plan_with(
 
 /// The group member lists among `times` (each stored list and when it was read) read longer
 /// than `rescan` ago at `now`: due to be read again (the audit log does not record
-/// membership).
-pub fn rescans_due(times: &[(ListKey, i64)], now: i64, rescan: Duration) -> Vec<ListKey> {
-    let due = now - rescan.as_secs() as i64;
+/// membership). `None`: none (a background pass reads them).
+pub fn rescans_due(times: &[(ListKey, i64)], now: i64, rescan: Option<Duration>) -> Vec<ListKey> {
+    let Some(rescan) = rescan else {
+        return Vec::new();
+    };
+    let due = now.saturating_sub(rescan.as_secs() as i64);
     times
         .iter()
         .filter(|(k, read_at)| endpoint_of(k) == Some(Endpoint::ListGroupUsers) && *read_at <= due)

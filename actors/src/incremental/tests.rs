@@ -71,12 +71,12 @@ fn duplicated_and_reordered_events_dirty_the_same_lists_once() {
         json!({"id": "user-bob"}),
     );
     let deleted = event("a2", "user.deleted", 201, None, json!({"id": "user-alice"}));
-    let once = plan(&base(), &[added.clone(), deleted.clone()], 300, DAY).expect("plan");
+    let once = plan(&base(), &[added.clone(), deleted.clone()], 300, Some(DAY)).expect("plan");
     let again = plan(
         &base(),
         &[deleted.clone(), added.clone(), deleted, added],
         300,
-        DAY,
+        Some(DAY),
     )
     .expect("plan");
     assert_eq!(
@@ -107,7 +107,7 @@ fn duplicated_and_reordered_events_dirty_the_same_lists_once() {
 fn an_event_of_unknown_scope_never_makes_the_sync_full_and_irrelevant_ones_dirty_nothing() {
     // Naming nothing the state holds: counted, left to the reconciliation.
     let unknown = event("u1", "widget.frobbed", 200, None, json!({"id": "widget-9"}));
-    let d = plan(&base(), &[unknown], 300, DAY).expect("never a full sync");
+    let d = plan(&base(), &[unknown], 300, Some(DAY)).expect("never a full sync");
     assert!(d.lists.is_empty(), "{:?}", d.lists);
     assert_eq!(d.unknown.get("widget.frobbed"), Some(&1));
     // Naming what it holds: the lists that name it are read again.
@@ -118,7 +118,7 @@ fn an_event_of_unknown_scope_never_makes_the_sync_full_and_irrelevant_ones_dirty
         None,
         json!({"user": "user-alice"}),
     );
-    let d = plan(&base(), &[names], 300, DAY).expect("plan");
+    let d = plan(&base(), &[names], 300, Some(DAY)).expect("plan");
     assert!(d.unknown.is_empty());
     assert!(
         d.lists
@@ -129,7 +129,7 @@ fn an_event_of_unknown_scope_never_makes_the_sync_full_and_irrelevant_ones_dirty
     );
     let login = event("l1", "login.succeeded", 200, None, json!({}));
     assert!(
-        plan(&base(), &[login], 300, DAY)
+        plan(&base(), &[login], 300, Some(DAY))
             .expect("plan")
             .lists
             .is_empty()
@@ -141,7 +141,7 @@ fn an_event_of_unknown_scope_never_makes_the_sync_full_and_irrelevant_ones_dirty
         Some("proj-1"),
         json!({}),
     );
-    let d = plan(&base(), &[in_project], 300, DAY).expect("plan");
+    let d = plan(&base(), &[in_project], 300, Some(DAY)).expect("plan");
     let keys: Vec<&str> = d.lists.keys().map(ListKey::as_str).collect();
     assert!(
         keys.contains(&"/organization/projects/proj-1/users"),
@@ -160,9 +160,9 @@ fn an_event_of_unknown_scope_never_makes_the_sync_full_and_irrelevant_ones_dirty
 
 #[test]
 fn group_members_are_read_again_once_due_and_not_before() {
-    let fresh = plan(&base(), &[], 100 + 60, DAY).expect("plan");
+    let fresh = plan(&base(), &[], 100 + 60, Some(DAY)).expect("plan");
     assert!(fresh.lists.is_empty());
-    let due = plan(&base(), &[], 100 + DAY.as_secs() as i64, DAY).expect("plan");
+    let due = plan(&base(), &[], 100 + DAY.as_secs() as i64, Some(DAY)).expect("plan");
     assert_eq!(due.group_rescans, 1);
     assert!(
         due.lists
@@ -180,7 +180,7 @@ fn an_accepted_invite_reads_every_project_s_members() {
         None,
         json!({"id": "invite-1"}),
     );
-    let d = plan(&base(), &[accepted], 300, DAY).expect("plan");
+    let d = plan(&base(), &[accepted], 300, Some(DAY)).expect("plan");
     let keys: Vec<&str> = d.lists.keys().map(ListKey::as_str).collect();
     assert!(keys.contains(&"/organization/projects/proj-1/users"));
     assert!(keys.contains(&"/organization/projects/proj-2/users"));
@@ -207,7 +207,7 @@ fn a_mutation_made_here_dirties_its_list_even_before_the_log_shows_it() {
     let add = Call::new(Endpoint::AddProjectUser, &[&p("proj-2")]);
     let modify = Call::new(Endpoint::ModifyProjectUser, &[&p("proj-1"), &alice]);
     let role = Call::new(Endpoint::ModifyUser, &[&alice]);
-    let d = plan_with(&base(), &[], &[add, modify, role], 300, DAY).expect("plan");
+    let d = plan_with(&base(), &[], &[add, modify, role], 300, Some(DAY)).expect("plan");
     let lists: Vec<&str> = d.lists.keys().map(ListKey::as_str).collect();
     assert_eq!(
         lists,
@@ -231,7 +231,7 @@ fn a_mutation_made_here_dirties_its_list_even_before_the_log_shows_it() {
     let mut big = base();
     big[0].pages = 200;
     let role = Call::new(Endpoint::ModifyUser, &[&alice]);
-    let d = plan_with(&big, &[], &[role], 300, DAY).expect("plan");
+    let d = plan_with(&big, &[], &[role], 300, Some(DAY)).expect("plan");
     assert!(d.lists.is_empty(), "{d:?}");
     assert_eq!(
         d.items.keys().cloned().collect::<Vec<_>>(),
@@ -239,7 +239,7 @@ fn a_mutation_made_here_dirties_its_list_even_before_the_log_shows_it() {
     );
     // Deleting a user also reads again every list that names them.
     let deleted = Call::new(Endpoint::DeleteUser, &[&alice]);
-    let d = plan_with(&base(), &[], &[deleted], 300, DAY).expect("plan");
+    let d = plan_with(&base(), &[], &[deleted], 300, Some(DAY)).expect("plan");
     assert!(
         d.lists
             .contains_key(&ListKey::of(&Call::project_users(&p("proj-1"))))
@@ -250,7 +250,7 @@ fn a_mutation_made_here_dirties_its_list_even_before_the_log_shows_it() {
     );
     // Nothing touched: the plan of the events alone.
     assert_eq!(
-        plan_with(&base(), &[], &[], 300, DAY).expect("plan"),
-        plan(&base(), &[], 300, DAY).expect("plan")
+        plan_with(&base(), &[], &[], 300, Some(DAY)).expect("plan"),
+        plan(&base(), &[], 300, Some(DAY)).expect("plan")
     );
 }

@@ -190,20 +190,26 @@ impl StateDir {
     pub fn lists(&self) -> Result<Vec<ListRecord>, StateError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare("SELECT key, record FROM lists ORDER BY key")
+            .prepare("SELECT key, record, read_at FROM lists ORDER BY key")
             .map_err(self.err())?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
             })
             .map_err(self.err())?;
         let mut out = Vec::new();
         for row in rows {
-            let (key, blob) = row.map_err(self.err())?;
-            out.push(decode(&key, &blob).map_err(|detail| StateError::Corrupt {
-                path: self.db_path(),
-                detail,
-            })?);
+            let (key, blob, read_at) = row.map_err(self.err())?;
+            out.push(
+                decode(&key, &blob, read_at).map_err(|detail| StateError::Corrupt {
+                    path: self.db_path(),
+                    detail,
+                })?,
+            );
         }
         Ok(out)
     }
@@ -224,13 +230,16 @@ impl StateDir {
     pub fn ages(&self) -> Result<Ages, StateError> {
         let conn = self.conn();
         conn.query_row(
-            "SELECT COUNT(*), MIN(read_at), MAX(changed_at) FROM lists",
+            "SELECT COUNT(*), MIN(read_at), MAX(changed_at),
+                 MIN(CASE WHEN key LIKE '/organization/groups/%/users' THEN read_at END)
+             FROM lists",
             [],
             |r| {
                 Ok(Ages {
                     lists: r.get::<_, i64>(0)? as usize,
                     oldest_read: r.get(1)?,
                     newest_change: r.get(2)?,
+                    oldest_group_members_read: r.get(3)?,
                 })
             },
         )
@@ -274,17 +283,21 @@ impl StateDir {
         };
         let conn = self.conn();
         let mut stmt = conn
-            .prepare("SELECT key, record FROM lists WHERE run = ?1")
+            .prepare("SELECT key, record, read_at FROM lists WHERE run = ?1")
             .map_err(self.err())?;
         let rows = stmt
             .query_map([id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
             })
             .map_err(self.err())?;
         let mut stored = Vec::new();
         for row in rows {
-            let (key, blob) = row.map_err(self.err())?;
-            if let Ok(r) = decode(&key, &blob) {
+            let (key, blob, read_at) = row.map_err(self.err())?;
+            if let Ok(r) = decode(&key, &blob, read_at) {
                 stored.push(r);
             }
         }
@@ -402,6 +415,8 @@ pub struct Ages {
     pub oldest_read: Option<i64>,
     /// When any list's content last changed.
     pub newest_change: Option<i64>,
+    /// When the read of the least recently read group member list began.
+    pub oldest_group_members_read: Option<i64>,
 }
 
 /// One transaction of the state database.
@@ -552,10 +567,14 @@ impl Txn<'_> {
 }
 
 /// A record as stored: its JSON without the key (the key is the row's).
+/// A list's content, without when it was read (a column of its own): two reads of a list
+/// that did not change encode the same.
 fn encode(record: &ListRecord) -> Result<Vec<u8>, String> {
     serde_json::to_vec(record).map_err(|e| e.to_string())
 }
 
-fn decode(key: &str, blob: &[u8]) -> Result<ListRecord, String> {
-    serde_json::from_slice(blob).map_err(|e| format!("list {key}: {e}"))
+fn decode(key: &str, blob: &[u8], read_at: i64) -> Result<ListRecord, String> {
+    let mut r: ListRecord = serde_json::from_slice(blob).map_err(|e| format!("list {key}: {e}"))?;
+    r.read_at = read_at;
+    Ok(r)
 }

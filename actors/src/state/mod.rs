@@ -31,13 +31,8 @@ use crate::messages::{GrantFact, Work};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-/// Now, in Unix seconds (the state's timestamps).
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+/// Now, in Unix seconds (the state's timestamps; virtual in a simulation).
+pub use crate::clock::unix_now;
 
 /// Which list: its path (every list of one endpoint has a fixed query, so the path is enough).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -81,8 +76,9 @@ pub struct ListRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<OrgId>,
     /// When it was read (Unix seconds): group member lists are read again once this is older
-    /// than the rescan interval.
-    #[serde(default)]
+    /// than the rescan interval. Kept beside the content, not in it (a state of the file
+    /// format had it inside, which is still read).
+    #[serde(default, skip_serializing)]
     pub read_at: i64,
 }
 

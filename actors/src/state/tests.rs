@@ -35,6 +35,13 @@ fn open() -> (tempfile::TempDir, StateDir) {
     (tmp, dir)
 }
 
+/// A list as the file format wrote it: its read time inside.
+fn legacy_line(r: &ListRecord) -> String {
+    let mut v = serde_json::to_value(r).expect("record");
+    v["read_at"] = r.read_at.into();
+    v.to_string()
+}
+
 #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
 struct Header {
     server: String,
@@ -46,6 +53,13 @@ fn a_stored_list_reads_back_and_the_newest_read_wins() {
     let a = record("/organization/users", vec![user("user-1")]);
     assert_eq!(dir.put_list(1, &a, 100).expect("put"), Stored::Changed);
     assert_eq!(dir.put_list(1, &a, 101).expect("put"), Stored::Same);
+    // Read again later with the same content: the same, only its read time moves on.
+    let again = at(
+        record("/organization/users", vec![user("user-1")]),
+        a.read_at + 7,
+    );
+    assert_eq!(dir.put_list(2, &again, 102).expect("put"), Stored::Same);
+    assert_eq!(dir.lists().expect("lists"), vec![again]);
     assert_eq!(
         dir.ages().expect("ages").newest_change,
         Some(100),
@@ -190,11 +204,7 @@ fn a_state_directory_of_the_file_format_is_converted_and_its_files_removed() {
     .expect("meta");
     std::fs::write(
         d.join("lists.jsonl"),
-        format!(
-            "{}\n{}\n",
-            serde_json::to_string(&a).expect("a"),
-            serde_json::to_string(&b).expect("b")
-        ),
+        format!("{}\n{}\n", legacy_line(&a), legacy_line(&b)),
     )
     .expect("lists");
     let journaled = record("/organization/groups", Vec::new());
@@ -203,7 +213,7 @@ fn a_state_directory_of_the_file_format_is_converted_and_its_files_removed() {
         format!(
             "{}\n{}\n{{\"key\":\"/torn",
             serde_json::json!({"journal": 1, "server": "mock", "kind": "full", "started_at": 8}),
-            serde_json::to_string(&journaled).expect("j")
+            legacy_line(&journaled)
         ),
     )
     .expect("journal");

@@ -9,5 +9,5 @@
 mod prepare;
 mod reconcile;
 
-pub use prepare::{Prepared, Refused, RunHeader, StateOptions, prepare};
-pub use reconcile::{Reconciled, reconcile};
+pub use prepare::{GROUP_RESCAN, Prepared, Refused, RunHeader, StateOptions, prepare};
+pub use reconcile::{Pass, Reconciled, reconcile};

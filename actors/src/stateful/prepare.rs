@@ -15,14 +15,18 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// The default age at which group member lists are read again.
+pub const GROUP_RESCAN: Duration = Duration::from_secs(6 * 3600);
+
 /// How a sync with a state chooses its kind.
 #[derive(Clone, Debug)]
 pub struct StateOptions {
     /// Always a full sync (it refreshes the state).
     pub full: bool,
     /// Group member lists read longer ago than this are read again (the audit log does not
-    /// record membership changes).
-    pub group_rescan: Duration,
+    /// record membership changes). `None`: never by the sync; the service's background
+    /// passes read them, so that no incremental sync waits for hundreds of them.
+    pub group_rescan: Option<Duration>,
     /// How long the audit log is assumed to keep entries: a cursor older than this cannot be
     /// trusted, so the sync is full.
     pub audit_retention: Duration,
@@ -38,7 +42,7 @@ impl Default for StateOptions {
     fn default() -> Self {
         Self {
             full: false,
-            group_rescan: Duration::from_secs(6 * 3600),
+            group_rescan: Some(GROUP_RESCAN),
             audit_retention: Duration::from_secs(30 * 86_400),
             touched: Vec::new(),
             need_graph: true,

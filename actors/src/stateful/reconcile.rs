@@ -7,14 +7,48 @@
 //! and changes seen after the pass began are applied on top of what it read.
 //!
 //! With passes started whenever some list is older than `max_age`, no stored list is older
-//! than `max_age` plus the time one pass takes.
+//! than `max_age` plus the time one pass takes. Group member lists, which the audit log does
+//! not cover at all, have passes of their own ([`Pass::GroupMembers`]) on a shorter bound, so
+//! that neither an incremental sync nor a day-long reconciliation holds them up.
 
 use super::RunHeader;
 use crate::api::AdminClient;
 use crate::incremental::Dirty;
-use crate::state::{ListRecord, Recorded, Replay, StateDir, StateError, SyncKind, unix_now};
+use crate::state::{
+    ListKey, ListRecord, Recorded, Replay, StateDir, StateError, SyncKind, group_of_members_list,
+    unix_now,
+};
 use crate::sync::{EngineError, Persistence, Purpose, SyncRun};
 use std::time::Duration;
+
+/// Which stored lists a pass reads again; the others it replays, to find what they lead to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// Every list read longer than `max_age` ago: the reconciliation.
+    Lists { max_age: Duration },
+    /// The group member lists read longer than `max_age` ago.
+    GroupMembers { max_age: Duration },
+}
+
+impl Pass {
+    /// Whether `key`, read at `read_at`, is read again at `now`. A list said to be read in
+    /// the future (only tampering writes that) is, by either kind.
+    fn due(&self, key: &ListKey, read_at: i64, now: i64) -> bool {
+        let (max_age, applies) = match self {
+            Pass::Lists { max_age } => (max_age, true),
+            Pass::GroupMembers { max_age } => (max_age, group_of_members_list(key).is_some()),
+        };
+        read_at > now + 60 || (applies && read_at <= now.saturating_sub(max_age.as_secs() as i64))
+    }
+
+    /// For the log and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Pass::Lists { .. } => "reconciliation",
+            Pass::GroupMembers { .. } => "group rescan",
+        }
+    }
+}
 
 /// What a pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -30,21 +64,19 @@ pub struct Reconciled {
     pub failed: usize,
 }
 
-/// Runs one pass (see the module's description) through `client`: lists read longer than
-/// `max_age` ago are read again, the others replayed to find what they lead to.
+/// Runs one pass (see the module's description) through `client`: the lists `pass` says are
+/// due are read again, the others replayed to find what they lead to.
 pub async fn reconcile(
     dir: &StateDir,
     server: &str,
     client: &AdminClient,
-    max_age: Duration,
+    pass: Pass,
 ) -> Result<Reconciled, EngineError> {
     let now = unix_now();
     let stored: Vec<ListRecord> = dir.lists().map_err(state)?;
-    let due = now - max_age.as_secs() as i64;
-    // A list said to be read in the future (only tampering writes that) is read again too.
-    let (fresh, stale): (Vec<ListRecord>, Vec<ListRecord>) = stored
+    let (stale, fresh): (Vec<ListRecord>, Vec<ListRecord>) = stored
         .into_iter()
-        .partition(|r| r.read_at > due && r.read_at <= now + 60);
+        .partition(|r| pass.due(&r.key, r.read_at, now));
     let kept = fresh.len();
     drop(stale);
     let header = RunHeader {

@@ -145,7 +145,7 @@ fn one(target: &Target, s: &Scenario, k: usize) -> Result<Step, CliError> {
     // schedule. The check runs that rescan first (limit lifted; its cost is not the
     // incremental sync's).
     let rescan = StateOptions {
-        group_rescan: std::time::Duration::ZERO,
+        group_rescan: Some(std::time::Duration::ZERO),
         ..StateOptions::default()
     };
     let (_, _, outcome) = stateful(target, s, &dir, SERVER, &rescan, false)?;
@@ -190,7 +190,7 @@ fn one(target: &Target, s: &Scenario, k: usize) -> Result<Step, CliError> {
 
 /// A sync with the state in `dir`, committed when it completes; paced by the limits the
 /// state learned when `paced` (a sync with the mock's limit lifted is not).
-fn stateful(
+pub(super) fn stateful(
     target: &Target,
     s: &Scenario,
     dir: &StateDir,

@@ -1,6 +1,7 @@
 //! `openai-access bench`: full syncs against the in-process mock, reported as ratios to the
 //! physical bound T* (DESIGN §8) and to a sequential baseline.
 
+mod freshness;
 mod incremental;
 pub mod serve_load;
 
@@ -276,6 +277,22 @@ pub fn run(args: BenchArgs) -> Result<u8, CliError> {
             .map(|&n| (n as f64 - args.knobs.limit_burst as f64).max(0.0) / r)
             .fold(0.0, f64::max)
     });
+    if let Some(probes) = args.freshness {
+        let scenario = freshness::Scenario {
+            probes,
+            interval: args.interval,
+            full_interval: args.full_sync_interval,
+            seed: args.knobs.seed,
+            max_in_flight: args.max_in_flight,
+            hedge: !args.no_hedge,
+            pass_bound_s: bound_rate,
+        };
+        let report = freshness::run(&target, &scenario)?;
+        if let Some(path) = &args.json {
+            write_json(path, &report)?;
+        }
+        return Ok(exit::OK);
+    }
     if !args.changes.is_empty() {
         let scenario = incremental::Scenario {
             changes: &args.changes,

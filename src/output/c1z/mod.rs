@@ -47,7 +47,7 @@ pub struct C1zOptions {
 
 impl Default for C1zOptions {
     fn default() -> Self {
-        let now = SystemTime::now();
+        let now = openai_access_actors::clock::now();
         Self {
             append: false,
             started_at: now,
@@ -254,7 +254,7 @@ fn fill_database(
         }
     }
 
-    let discovered_at = sqlite_time(SystemTime::now());
+    let discovered_at = sqlite_time(openai_access_actors::clock::now());
     let mut budget = rows::Budget::new(opts.fail_after_rows);
     let tx = conn.transaction()?;
     let mut rows = rows::insert_objects(&tx, graph, sync_id, &discovered_at, &mut budget)?;

@@ -3,7 +3,7 @@
 
 use super::C1zError;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// Names the process that owns a work directory.
 const OWNER: &str = "owner";
@@ -74,7 +74,7 @@ fn is_stale(work: &Path) -> bool {
         _ => std::fs::metadata(work)
             .and_then(|m| m.modified())
             .ok()
-            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .and_then(|t| openai_access_actors::clock::now().duration_since(t).ok())
             .is_some_and(|age| age > STALE_AFTER),
     }
 }

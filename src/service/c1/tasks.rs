@@ -19,7 +19,7 @@ use openai_access_actors::api::ApiError;
 use openai_access_actors::graph::ResourceType;
 use openai_access_actors::provisioner::{self as p, ProvisionError, ProvisionOutcome, Provisioner};
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// What every task may use.
@@ -88,7 +88,7 @@ struct SyncFacts {
 
 /// Carries out `task` and finishes it; `None` for tasks that are not finished (hello).
 pub async fn run(cx: &TaskContext, task: Task) -> Option<TaskRecord> {
-    let started = SystemTime::now();
+    let started = openai_access_actors::clock::now();
     let id = task.id.clone();
     let kind = task.type_name();
     let mut facts = SyncFacts::default();
@@ -138,7 +138,7 @@ pub async fn run(cx: &TaskContext, task: Task) -> Option<TaskRecord> {
             )
         }
     };
-    let now = SystemTime::now();
+    let now = openai_access_actors::clock::now();
     let record = TaskRecord {
         id,
         kind,

@@ -37,7 +37,7 @@ use openai_access_actors::provisioner::{Overrides, Provisioner};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// The largest request body accepted (every request of this API is a few hundred bytes).
 pub const MAX_BODY: usize = 64 * 1024;
@@ -142,7 +142,7 @@ async fn healthz() -> HttpResponse {
 /// 503; says why either way, with no access data.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let f = state.shared.freshness();
-    let r = readiness(&f, SystemTime::now(), state.max_staleness);
+    let r = readiness(&f, openai_access_actors::clock::now(), state.max_staleness);
     let status = if r.ready {
         StatusCode::OK
     } else {
@@ -163,7 +163,7 @@ async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
         &state.shared,
         &state.client,
         state.tasks.as_deref(),
-        SystemTime::now(),
+        openai_access_actors::clock::now(),
         state.max_staleness,
     );
     HttpResponse::Ok()

@@ -3,6 +3,7 @@
 //! polling the service's own routes (bounded), never by sleeping a guessed time.
 
 mod deploy;
+mod freshness;
 mod hardening;
 mod lifecycle;
 mod load;
@@ -15,6 +16,16 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// Whether a background pass of this kind (`reconciliation`, `group rescan`) ended, by the
+/// service's log.
+pub fn pass_ended(s: &Service, kind: &str) -> bool {
+    s.logs().lines().any(|l| {
+        serde_json::from_str::<Value>(l).is_ok_and(|v| {
+            v["fields"]["message"] == "Background pass ended." && v["fields"]["pass"] == kind
+        })
+    })
+}
 
 /// The token the tests' services require.
 pub const TOKEN: &str = "test-token-0123456789";
