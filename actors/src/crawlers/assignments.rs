@@ -11,32 +11,18 @@
 //! a group (inherited through `group:<g>:member`).
 
 use super::facts::{grant, origins};
-use super::{Findings, ListKind};
+use super::{Findings, InProject, ListKind};
 use crate::api::Call;
 use crate::api::models::AssignedRole;
 use crate::baton::EntitlementId;
 use crate::baton::ResourceKey;
 use crate::baton::roles::{org_role_entitlement, project_role_entitlement};
 use crate::graph::Origin;
-use crate::ids::{GroupId, ProjectId, UserId};
-use std::fmt;
+use crate::ids::{GroupId, UserId};
 
 pub struct UserRoles;
 pub struct ProjectUserRoles;
 pub struct ProjectGroupRoles;
-
-/// A principal inside a project.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InProject<T> {
-    pub project: ProjectId,
-    pub principal: T,
-}
-
-impl<T: fmt::Display> fmt::Display for InProject<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.project, self.principal)
-    }
-}
 
 impl ListKind for UserRoles {
     type Item = AssignedRole;

@@ -22,15 +22,15 @@ pub struct GroupRoles;
 
 impl ListKind for Groups {
     type Item = Group;
-    type Scope = super::org::Org;
+    type Scope = super::Org;
     type State = ();
     const NAME: &'static str = "groups";
 
-    fn request(_: &super::org::Org) -> Call {
+    fn request(_: &super::Org) -> Call {
         Call::groups()
     }
 
-    fn on_page(_: &super::org::Org, _: &mut (), items: Vec<Group>, out: &mut Findings) {
+    fn on_page(_: &super::Org, _: &mut (), items: Vec<Group>, out: &mut Findings) {
         for g in items {
             let profile = Profile::default()
                 .str("name", g.name.as_deref())

@@ -21,10 +21,11 @@ mod groups;
 mod org;
 mod projects;
 
+pub use crate::fanout::{InProject, Org};
 pub use admin_keys::AdminKeys;
-pub use assignments::{InProject, ProjectGroupRoles, ProjectUserRoles, UserRoles};
+pub use assignments::{ProjectGroupRoles, ProjectUserRoles, UserRoles};
 pub use groups::{GroupMembers, GroupRoles, Groups};
-pub use org::{Invites, Org, OrgRoles, OrgUsers};
+pub use org::{Invites, OrgRoles, OrgUsers};
 pub use projects::{
     ProjectApiKeys, ProjectGroups, ProjectRoles, ProjectServiceAccounts, ProjectUsers, Projects,
 };

@@ -7,7 +7,7 @@
 //! | `OrgRoles` | `GET /organization/roles`       | custom `role`s, the org id              | `OrgRolesKnown` (at the end)  |
 
 use super::facts::{Profile, display_name, grant, org_key, resource};
-use super::{Findings, ListKind};
+use super::{Findings, ListKind, Org};
 use crate::api::models::{Invite, Role, User};
 use crate::api::{ApiError, Call};
 use crate::baton::roles::{org_id_from_role_id, predefined_name, predefined_org_role};
@@ -18,16 +18,6 @@ use crate::messages::Work;
 pub struct OrgUsers;
 pub struct Invites;
 pub struct OrgRoles;
-
-/// Root lists have no scope.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Org;
-
-impl std::fmt::Display for Org {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("org")
-    }
-}
 
 impl ListKind for OrgUsers {
     type Item = User;

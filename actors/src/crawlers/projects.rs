@@ -32,15 +32,15 @@ fn project_key(p: &ProjectId) -> ResourceKey {
 
 impl ListKind for Projects {
     type Item = Project;
-    type Scope = super::org::Org;
+    type Scope = super::Org;
     type State = ();
     const NAME: &'static str = "projects";
 
-    fn request(_: &super::org::Org) -> Call {
+    fn request(_: &super::Org) -> Call {
         Call::projects()
     }
 
-    fn on_page(_: &super::org::Org, _: &mut (), items: Vec<Project>, out: &mut Findings) {
+    fn on_page(_: &super::Org, _: &mut (), items: Vec<Project>, out: &mut Findings) {
         for p in items {
             let archived = p.is_archived();
             let profile = Profile::default()
