@@ -12,8 +12,8 @@
 
 use super::facts::{grant, origins};
 use super::{Findings, InProject, ListKind};
-use crate::api::Call;
 use crate::api::models::AssignedRole;
+use crate::api::{Call, Endpoint};
 use crate::baton::EntitlementId;
 use crate::baton::ResourceKey;
 use crate::baton::roles::{org_role_entitlement, project_role_entitlement};
@@ -29,6 +29,7 @@ impl ListKind for UserRoles {
     type Scope = UserId;
     type State = ();
     const NAME: &'static str = "user_roles";
+    const LIST: Endpoint = Endpoint::ListUserRoles;
 
     fn request(u: &UserId) -> Call {
         Call::user_roles(u)
@@ -44,6 +45,7 @@ impl ListKind for ProjectUserRoles {
     type Scope = InProject<UserId>;
     type State = ();
     const NAME: &'static str = "project_user_roles";
+    const LIST: Endpoint = Endpoint::ListProjectUserRoles;
 
     fn request(s: &InProject<UserId>) -> Call {
         Call::project_user_roles(&s.project, &s.principal)
@@ -61,6 +63,7 @@ impl ListKind for ProjectGroupRoles {
     type Scope = InProject<GroupId>;
     type State = ();
     const NAME: &'static str = "project_group_roles";
+    const LIST: Endpoint = Endpoint::ListProjectGroupRoles;
 
     fn request(s: &InProject<GroupId>) -> Call {
         Call::project_group_roles(&s.project, &s.principal)

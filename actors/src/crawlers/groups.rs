@@ -8,8 +8,8 @@
 
 use super::facts::{Profile, display_name, grant, org_key, resource};
 use super::{Findings, ListKind};
-use crate::api::Call;
 use crate::api::models::{AssignedRole, Group, GroupUser};
+use crate::api::{Call, Endpoint};
 use crate::baton::roles::org_role_entitlement;
 use crate::baton::{ResourceKey, Slug};
 use crate::graph::{Origin, Traits};
@@ -25,6 +25,7 @@ impl ListKind for Groups {
     type Scope = super::Org;
     type State = ();
     const NAME: &'static str = "groups";
+    const LIST: Endpoint = Endpoint::ListGroups;
 
     fn request(_: &super::Org) -> Call {
         Call::groups()
@@ -55,6 +56,7 @@ impl ListKind for GroupMembers {
     type Scope = GroupId;
     type State = ();
     const NAME: &'static str = "group_members";
+    const LIST: Endpoint = Endpoint::ListGroupUsers;
 
     fn request(g: &GroupId) -> Call {
         Call::group_users(g)
@@ -78,6 +80,7 @@ impl ListKind for GroupRoles {
     type Scope = GroupId;
     type State = ();
     const NAME: &'static str = "group_roles";
+    const LIST: Endpoint = Endpoint::ListGroupRoles;
 
     fn request(g: &GroupId) -> Call {
         Call::group_roles(g)

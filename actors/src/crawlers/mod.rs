@@ -20,6 +20,7 @@ mod facts;
 mod groups;
 mod org;
 mod projects;
+mod registry;
 
 pub use crate::fanout::{InProject, Org};
 pub use admin_keys::AdminKeys;
@@ -29,8 +30,9 @@ pub use org::{Invites, OrgRoles, OrgUsers};
 pub use projects::{
     ProjectApiKeys, ProjectGroups, ProjectRoles, ProjectServiceAccounts, ProjectUsers, Projects,
 };
+pub use registry::Crawlers;
 
-use crate::api::{AdminClient, ApiError, Call};
+use crate::api::{AdminClient, ApiError, Call, Endpoint};
 use crate::graph::Resource;
 use crate::messages::{CrawlFinished, CrawlOutcome, FactsDiscovered, GrantFact, Work, WorkFound};
 use crate::state::{ListKey, ListRead, ListRecord};
@@ -52,11 +54,15 @@ pub struct Findings {
 /// One kind of list: how to request it and what its items mean.
 pub trait ListKind: Unpin + 'static {
     type Item: DeserializeOwned + Send + 'static;
-    type Scope: Clone + Display + Send + Unpin + 'static;
+    /// What one list is read for; the fan-out names it as a [`crate::fanout::Scope`].
+    type Scope: Clone + Display + Send + Unpin + TryFrom<crate::fanout::Scope> + 'static;
     /// Carried across the pages of one crawl (e.g. "saw a custom role").
     type State: Default + Send + 'static;
     /// Stable name in logs, progress and reports, e.g. `project_users`.
     const NAME: &'static str;
+    /// The list endpoint `request` pages: the kind's name in the fan-out rules
+    /// (`fanout::rules`) and in the registry of crawlers (`registry`).
+    const LIST: Endpoint;
 
     fn request(scope: &Self::Scope) -> Call;
     fn on_page(

@@ -9,7 +9,7 @@
 use super::facts::{Profile, display_name, grant, org_key, resource};
 use super::{Findings, ListKind, Org};
 use crate::api::models::{Invite, Role, User};
-use crate::api::{ApiError, Call};
+use crate::api::{ApiError, Call, Endpoint};
 use crate::baton::roles::{org_id_from_role_id, predefined_name, predefined_org_role};
 use crate::baton::{ResourceKey, Slug};
 use crate::graph::{AccountType, Origin, Traits, UserStatus};
@@ -24,6 +24,7 @@ impl ListKind for OrgUsers {
     type Scope = Org;
     type State = bool;
     const NAME: &'static str = "users";
+    const LIST: Endpoint = Endpoint::ListUsers;
 
     fn request(_: &Org) -> Call {
         Call::users()
@@ -90,6 +91,7 @@ impl ListKind for Invites {
     type Scope = Org;
     type State = ();
     const NAME: &'static str = "invites";
+    const LIST: Endpoint = Endpoint::ListInvites;
 
     fn request(_: &Org) -> Call {
         Call::invites()
@@ -146,6 +148,7 @@ impl ListKind for OrgRoles {
     /// Saw a custom role.
     type State = bool;
     const NAME: &'static str = "org_roles";
+    const LIST: Endpoint = Endpoint::ListOrgRoles;
 
     fn request(_: &Org) -> Call {
         Call::org_roles()
