@@ -7,7 +7,8 @@
 //! | `SlotFreed` (self) | its crawl tasks | `CrawlFinished` (per crawl)         | the coordinator    |
 //!
 //! A crawler holds only the capabilities to send those three messages ([`Sinks`]), so a test
-//! can stand a probe in the coordinator's or the collector's place.
+//! can stand a probe in the coordinator's or the collector's place. Every kind is registered
+//! once, by the list it reads (`registry`), which is how the coordinator finds its crawler.
 //!
 //! A crawl pages one list to its end on the tokio worker pool (so HTTP and JSON decoding use
 //! every core) and converts each page to facts as soon as it arrives, so children start while
