@@ -5,10 +5,14 @@
 //!
 //! | actor             | file             | owns                                                 |
 //! |-------------------|------------------|------------------------------------------------------|
-//! | `SyncCoordinator` | `coordinator.rs` | what to crawl next, the outstanding count            |
+//! | `SyncCoordinator` | `coordinator/`   | the outstanding count, replays, the plan             |
 //! | `Crawler<K>`      | `crawlers/`      | paging one kind of list, converting it to facts      |
 //! | `GrantCollector`  | `collector.rs`   | the grant graph under construction                   |
 //! | `Provisioner`     | `provisioner/`   | nothing between requests: grants, revokes, accounts  |
+//!
+//! What to crawl after what is `fanout`: the rules as a table and a pure state machine, which
+//! the coordinator runs on the work its crawlers find and the throttle's simulation on a
+//! simulated org.
 //!
 //! The ground floor, which everything else builds on: `endpoint` (every operation of the Admin
 //! API, defined once), `ids` (checked API ids), `baton` (Baton's ids, typed), `secret`.
@@ -34,6 +38,7 @@ mod collector;
 mod coordinator;
 mod crawlers;
 pub mod endpoint;
+mod fanout;
 mod gcra;
 pub mod graph;
 pub mod ids;

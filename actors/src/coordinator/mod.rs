@@ -1,53 +1,38 @@
-//! `SyncCoordinator`: starts a sync, decides what to crawl, counts outstanding crawls, and
-//! hands the finished graph to the caller.
+//! `SyncCoordinator`: starts a sync, sends each list the fan-out unlocks to its crawler, counts
+//! outstanding crawls, and hands the finished graph to the caller.
 //!
-//! | receives        | from      | sends                                        | to         |
-//! |-----------------|-----------|----------------------------------------------|------------|
-//! | `StartSync`     | caller    | `Crawl<OrgUsers>` first (it proves the key)   | crawlers   |
-//! | `WorkFound`     | crawlers  | `Crawl<K>` per child list; `SkipPending`     | crawlers   |
-//! | `CrawlFinished` | crawlers  | `TakeGraph` when nothing is outstanding      | collector  |
-//! | `GetProgress`   | caller    | —                                            | —          |
+//! | receives        | from      | sends                                           | to         |
+//! |-----------------|-----------|-------------------------------------------------|------------|
+//! | `StartSync`     | caller    | `Crawl<OrgUsers>` first (it proves the key)     | crawlers   |
+//! | `WorkFound`     | crawlers  | `Crawl<K>` per list the fan-out returns         | crawlers   |
+//! | `CrawlFinished` | crawlers  | `SkipPending` when the plan refuses a list kind | crawlers   |
+//! |                 |           | `TakeGraph` when nothing is outstanding         | collector  |
+//! | `GetProgress`   | caller    | —                                               | —          |
 //!
 //! Completion is a count, never a timer: every `Crawl` sent adds one, every `CrawlFinished`
 //! removes one. A crawler reports the work it found (`WorkFound`, awaited) before it reports
 //! that it finished, so the count cannot reach zero while children are still unknown.
 //!
-//! Request minimality lives in `fanout`: per-user org role lists only when the org has
-//! custom org roles; per-member project role lists only in projects with custom roles; no
-//! lists of archived projects; no more group member lists once the plan refused one.
+//! What to crawl after what is the fan-out's (`crate::fanout`, pure): this actor feeds it the
+//! work found and sends each list it returns to the crawler of that list (`Crawlers`), or
+//! replays it from the state (`launch`).
 
 use crate::api::{AdminClient, ApiError, Endpoint, TransportKind};
 use crate::collector::{GrantCollector, TakeGraph};
-use crate::crawlers::*;
-use crate::ids::{ProjectId, UserId};
+use crate::crawlers::{Crawlers, Sinks};
+use crate::fanout::{FanOut, ListRequest};
 use crate::messages::{CrawlFinished, CrawlOutcome, WorkFound};
 pub use crate::outcome::*;
 use crate::plan::SyncPlan;
 use crate::state::{Flush, ListRead, Replay, Replayed};
 use actix::prelude::*;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-/// A [`Launch`] over `self`'s fields. A macro, not a method: the crawlers are borrowed beside it.
-macro_rules! launch {
-    ($self:ident, $deferred:expr) => {
-        &mut Launch {
-            outstanding: &mut $self.outstanding,
-            launched: &mut $self.launched,
-            replay: &mut $self.replay,
-            pending: &mut $self.pending,
-            planned: &mut $self.planned,
-            deferred: $deferred,
-        }
-    };
-}
-
-mod fanout;
+mod launch;
 mod plan;
-
-use fanout::{Crawlers, Deferred, Launch};
 
 /// Start the sync; resolves when it has finished. Sent once by the caller.
 #[derive(Message)]
@@ -62,16 +47,15 @@ pub struct GetProgress;
 pub struct SyncCoordinator {
     client: AdminClient,
     collector: Addr<GrantCollector>,
-    crawlers: Option<Crawlers>,
+    /// Empty until the actor starts them.
+    crawlers: Crawlers,
+    fan: FanOut,
+    /// Every list this sync went through (read or replayed), by path: what a complete
+    /// sync's commit keeps.
+    visited: HashSet<String>,
     started: Instant,
     outstanding: usize,
-    launched: HashSet<String>,
     key_accepted: bool,
-    custom_org_roles: Option<bool>,
-    pending_users: Vec<UserId>,
-    project_roles: HashMap<ProjectId, bool>,
-    pending_members: HashMap<ProjectId, Vec<UserId>>,
-    group_members_refused: bool,
     failures: Vec<ListFailure>,
     warnings: Vec<String>,
     progress: Progress,
@@ -79,7 +63,8 @@ pub struct SyncCoordinator {
     finishing: bool,
     /// Lists the state holds, replayed instead of read.
     replay: Replay,
-    pending: Vec<Replayed>,
+    /// Lists to replay, with the list each was asked for as.
+    pending: Vec<(Endpoint, Replayed)>,
     replayed: usize,
     resumed: usize,
     resumed_pages: u64,
@@ -94,7 +79,7 @@ pub struct SyncCoordinator {
     /// With a bound on the sync's length: crawls beyond the top-level lists, held back until
     /// the plan is known to fit.
     max_duration: Option<Duration>,
-    deferred: Option<Vec<Deferred>>,
+    deferred: Option<Vec<ListRequest>>,
 }
 
 impl SyncCoordinator {
@@ -120,16 +105,12 @@ impl SyncCoordinator {
             resumed: 0,
             resumed_pages: 0,
             recorder,
-            crawlers: None,
+            crawlers: Crawlers::default(),
+            fan: FanOut::default(),
+            visited: HashSet::new(),
             started: Instant::now(),
             outstanding: 0,
-            launched: HashSet::new(),
             key_accepted: false,
-            custom_org_roles: None,
-            pending_users: Vec::new(),
-            project_roles: HashMap::new(),
-            pending_members: HashMap::new(),
-            group_members_refused: false,
             failures: Vec::new(),
             warnings: Vec::new(),
             progress: Progress::default(),
@@ -163,15 +144,12 @@ impl SyncCoordinator {
             && (error.code().is_some_and(|c| c.contains("plan"))
                 || error.to_string().to_ascii_lowercase().contains("plan"));
         if plan_refusal {
-            if !self.group_members_refused {
-                self.group_members_refused = true;
+            if self.fan.refused(msg.endpoint) {
                 self.warnings.push(format!(
                     "Group members were not synced: the organization's plan does not allow listing them (a Business, Enterprise or higher plan is required). The API said: {}",
                     api_message(error)
                 ));
-                if let Some(c) = &self.crawlers {
-                    c.group_members.do_send(SkipPending);
-                }
+                self.crawlers.skip_pending(msg.endpoint);
             }
             return;
         }
@@ -210,7 +188,7 @@ impl SyncCoordinator {
         let plan = self.plan.take();
         let reply = self.reply.take();
         let flush = self.recorder.as_ref().map(|(_, f)| f.clone());
-        let visited = std::mem::take(&mut self.launched);
+        let visited = std::mem::take(&mut self.visited);
         ctx.spawn(
             async move {
                 // Every list stored before the sync is handed over: the state is whole.
@@ -267,30 +245,7 @@ impl Actor for SyncCoordinator {
             finished: me.recipient(),
             record: self.recorder.as_ref().map(|(r, _)| r.clone()),
         };
-        let client = self.client.clone();
-        macro_rules! start {
-            () => {
-                Crawler::new(client.clone(), sinks.clone()).start()
-            };
-        }
-        self.crawlers = Some(Crawlers {
-            users: start!(),
-            invites: start!(),
-            admin_keys: start!(),
-            org_roles: start!(),
-            groups: start!(),
-            group_members: start!(),
-            group_roles: start!(),
-            user_roles: start!(),
-            projects: start!(),
-            project_users: start!(),
-            service_accounts: start!(),
-            api_keys: start!(),
-            project_groups: start!(),
-            project_roles: start!(),
-            project_user_roles: start!(),
-            project_group_roles: start!(),
-        });
+        self.crawlers = Crawlers::start(&self.client, &sinks);
     }
 }
 
@@ -301,11 +256,8 @@ impl Handler<StartSync> for SyncCoordinator {
         let (tx, rx) = oneshot::channel();
         self.reply = Some(tx);
         self.started = Instant::now();
-        if let Some(c) = &self.crawlers {
-            // The user list goes first and alone: its first page proves the key before
-            // anything else is crawled, and it is the longest chain of dependent pages.
-            let n = launch!(self, None);
-            Self::crawl(n, &c.users, Org);
+        for req in self.fan.start() {
+            self.launch(req);
         }
         self.replay_pending(ctx);
         Box::pin(async move { rx.await.unwrap_or(Err(SyncError::Stopped)) })
@@ -346,7 +298,7 @@ impl Handler<CrawlFinished> for SyncCoordinator {
             p.failed += 1;
             self.record_failure(&msg, e, ctx);
         }
-        self.ended(msg.crawler, Some(msg.endpoint), ctx);
+        self.ended(msg.endpoint, true, ctx);
         self.maybe_finish(ctx);
     }
 }

@@ -2,8 +2,8 @@
 //! rates known, refused when longer than allowed; and the ETA progress shows.
 
 use super::SyncCoordinator;
-use super::fanout::ROOTS;
 use crate::api::Endpoint;
+use crate::fanout::rules;
 use crate::outcome::SyncError;
 use crate::plan::SyncPlan;
 use actix::prelude::*;
@@ -11,22 +11,17 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 impl SyncCoordinator {
-    /// A list ended (read, failed or replayed): counts for the plan, which is made once the
-    /// top-level lists have all ended.
-    pub(super) fn ended(
-        &mut self,
-        crawler: &str,
-        endpoint: Option<Endpoint>,
-        ctx: &mut Context<Self>,
-    ) {
-        if let Some(e) = endpoint {
-            *self.ended.entry(e).or_default() += 1;
+    /// A list ended (read, failed or, not `read`, replayed): counts for the plan, which is made
+    /// once the top-level lists have all ended.
+    pub(super) fn ended(&mut self, list: Endpoint, read: bool, ctx: &mut Context<Self>) {
+        if read {
+            *self.ended.entry(list).or_default() += 1;
         }
-        if !ROOTS.contains(&crawler) {
+        if !rules::is_root(list) {
             return;
         }
         self.roots_done += 1;
-        if self.roots_done < ROOTS.len() {
+        if self.roots_done < rules::roots().count() {
             return;
         }
         let plan = self.plan_now();
@@ -58,8 +53,8 @@ impl SyncCoordinator {
             return;
         }
         self.plan = Some(plan);
-        for go in self.deferred.take().unwrap_or_default() {
-            go();
+        for req in self.deferred.take().unwrap_or_default() {
+            self.crawl(req);
         }
     }
 

@@ -10,7 +10,7 @@
 use super::facts::{Profile, display_name, org_key, resource};
 use super::{Findings, ListKind, Org};
 use crate::api::models::AdminApiKey;
-use crate::api::{AdminClient, Call};
+use crate::api::{AdminClient, Call, Endpoint};
 use crate::baton::{ResourceId, ResourceKey, ResourceType};
 use crate::graph::Traits;
 
@@ -21,6 +21,7 @@ impl ListKind for AdminKeys {
     type Scope = Org;
     type State = ();
     const NAME: &'static str = "admin_api_keys";
+    const LIST: Endpoint = Endpoint::ListAdminApiKeys;
 
     fn request(_: &Org) -> Call {
         Call::admin_api_keys()

@@ -11,38 +11,25 @@
 //! a group (inherited through `group:<g>:member`).
 
 use super::facts::{grant, origins};
-use super::{Findings, ListKind};
-use crate::api::Call;
+use super::{Findings, InProject, ListKind};
 use crate::api::models::AssignedRole;
+use crate::api::{Call, Endpoint};
 use crate::baton::EntitlementId;
 use crate::baton::ResourceKey;
 use crate::baton::roles::{org_role_entitlement, project_role_entitlement};
 use crate::graph::Origin;
-use crate::ids::{GroupId, ProjectId, UserId};
-use std::fmt;
+use crate::ids::{GroupId, UserId};
 
 pub struct UserRoles;
 pub struct ProjectUserRoles;
 pub struct ProjectGroupRoles;
-
-/// A principal inside a project.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InProject<T> {
-    pub project: ProjectId,
-    pub principal: T,
-}
-
-impl<T: fmt::Display> fmt::Display for InProject<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.project, self.principal)
-    }
-}
 
 impl ListKind for UserRoles {
     type Item = AssignedRole;
     type Scope = UserId;
     type State = ();
     const NAME: &'static str = "user_roles";
+    const LIST: Endpoint = Endpoint::ListUserRoles;
 
     fn request(u: &UserId) -> Call {
         Call::user_roles(u)
@@ -58,6 +45,7 @@ impl ListKind for ProjectUserRoles {
     type Scope = InProject<UserId>;
     type State = ();
     const NAME: &'static str = "project_user_roles";
+    const LIST: Endpoint = Endpoint::ListProjectUserRoles;
 
     fn request(s: &InProject<UserId>) -> Call {
         Call::project_user_roles(&s.project, &s.principal)
@@ -75,6 +63,7 @@ impl ListKind for ProjectGroupRoles {
     type Scope = InProject<GroupId>;
     type State = ();
     const NAME: &'static str = "project_group_roles";
+    const LIST: Endpoint = Endpoint::ListProjectGroupRoles;
 
     fn request(s: &InProject<GroupId>) -> Call {
         Call::project_group_roles(&s.project, &s.principal)

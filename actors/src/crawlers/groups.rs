@@ -8,8 +8,8 @@
 
 use super::facts::{Profile, display_name, grant, org_key, resource};
 use super::{Findings, ListKind};
-use crate::api::Call;
 use crate::api::models::{AssignedRole, Group, GroupUser};
+use crate::api::{Call, Endpoint};
 use crate::baton::roles::org_role_entitlement;
 use crate::baton::{ResourceKey, Slug};
 use crate::graph::{Origin, Traits};
@@ -22,15 +22,16 @@ pub struct GroupRoles;
 
 impl ListKind for Groups {
     type Item = Group;
-    type Scope = super::org::Org;
+    type Scope = super::Org;
     type State = ();
     const NAME: &'static str = "groups";
+    const LIST: Endpoint = Endpoint::ListGroups;
 
-    fn request(_: &super::org::Org) -> Call {
+    fn request(_: &super::Org) -> Call {
         Call::groups()
     }
 
-    fn on_page(_: &super::org::Org, _: &mut (), items: Vec<Group>, out: &mut Findings) {
+    fn on_page(_: &super::Org, _: &mut (), items: Vec<Group>, out: &mut Findings) {
         for g in items {
             let profile = Profile::default()
                 .str("name", g.name.as_deref())
@@ -55,6 +56,7 @@ impl ListKind for GroupMembers {
     type Scope = GroupId;
     type State = ();
     const NAME: &'static str = "group_members";
+    const LIST: Endpoint = Endpoint::ListGroupUsers;
 
     fn request(g: &GroupId) -> Call {
         Call::group_users(g)
@@ -78,6 +80,7 @@ impl ListKind for GroupRoles {
     type Scope = GroupId;
     type State = ();
     const NAME: &'static str = "group_roles";
+    const LIST: Endpoint = Endpoint::ListGroupRoles;
 
     fn request(g: &GroupId) -> Call {
         Call::group_roles(g)

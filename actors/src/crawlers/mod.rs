@@ -7,7 +7,8 @@
 //! | `SlotFreed` (self) | its crawl tasks | `CrawlFinished` (per crawl)         | the coordinator    |
 //!
 //! A crawler holds only the capabilities to send those three messages ([`Sinks`]), so a test
-//! can stand a probe in the coordinator's or the collector's place.
+//! can stand a probe in the coordinator's or the collector's place. Every kind is registered
+//! once, by the list it reads (`registry`), which is how the coordinator finds its crawler.
 //!
 //! A crawl pages one list to its end on the tokio worker pool (so HTTP and JSON decoding use
 //! every core) and converts each page to facts as soon as it arrives, so children start while
@@ -20,16 +21,19 @@ mod facts;
 mod groups;
 mod org;
 mod projects;
+mod registry;
 
+pub use crate::fanout::{InProject, Org};
 pub use admin_keys::AdminKeys;
-pub use assignments::{InProject, ProjectGroupRoles, ProjectUserRoles, UserRoles};
+pub use assignments::{ProjectGroupRoles, ProjectUserRoles, UserRoles};
 pub use groups::{GroupMembers, GroupRoles, Groups};
-pub use org::{Invites, Org, OrgRoles, OrgUsers};
+pub use org::{Invites, OrgRoles, OrgUsers};
 pub use projects::{
     ProjectApiKeys, ProjectGroups, ProjectRoles, ProjectServiceAccounts, ProjectUsers, Projects,
 };
+pub use registry::Crawlers;
 
-use crate::api::{AdminClient, ApiError, Call};
+use crate::api::{AdminClient, ApiError, Call, Endpoint};
 use crate::graph::Resource;
 use crate::messages::{CrawlFinished, CrawlOutcome, FactsDiscovered, GrantFact, Work, WorkFound};
 use crate::state::{ListKey, ListRead, ListRecord};
@@ -51,11 +55,15 @@ pub struct Findings {
 /// One kind of list: how to request it and what its items mean.
 pub trait ListKind: Unpin + 'static {
     type Item: DeserializeOwned + Send + 'static;
-    type Scope: Clone + Display + Send + Unpin + 'static;
+    /// What one list is read for; the fan-out names it as a [`crate::fanout::Scope`].
+    type Scope: Clone + Display + Send + Unpin + TryFrom<crate::fanout::Scope> + 'static;
     /// Carried across the pages of one crawl (e.g. "saw a custom role").
     type State: Default + Send + 'static;
     /// Stable name in logs, progress and reports, e.g. `project_users`.
     const NAME: &'static str;
+    /// The list endpoint `request` pages: the kind's name in the fan-out rules
+    /// (`fanout::rules`) and in the registry of crawlers (`registry`).
+    const LIST: Endpoint;
 
     fn request(scope: &Self::Scope) -> Call;
     fn on_page(

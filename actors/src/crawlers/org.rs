@@ -7,9 +7,9 @@
 //! | `OrgRoles` | `GET /organization/roles`       | custom `role`s, the org id              | `OrgRolesKnown` (at the end)  |
 
 use super::facts::{Profile, display_name, grant, org_key, resource};
-use super::{Findings, ListKind};
+use super::{Findings, ListKind, Org};
 use crate::api::models::{Invite, Role, User};
-use crate::api::{ApiError, Call};
+use crate::api::{ApiError, Call, Endpoint};
 use crate::baton::roles::{org_id_from_role_id, predefined_name, predefined_org_role};
 use crate::baton::{ResourceKey, Slug};
 use crate::graph::{AccountType, Origin, Traits, UserStatus};
@@ -19,21 +19,12 @@ pub struct OrgUsers;
 pub struct Invites;
 pub struct OrgRoles;
 
-/// Root lists have no scope.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Org;
-
-impl std::fmt::Display for Org {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("org")
-    }
-}
-
 impl ListKind for OrgUsers {
     type Item = User;
     type Scope = Org;
     type State = bool;
     const NAME: &'static str = "users";
+    const LIST: Endpoint = Endpoint::ListUsers;
 
     fn request(_: &Org) -> Call {
         Call::users()
@@ -100,6 +91,7 @@ impl ListKind for Invites {
     type Scope = Org;
     type State = ();
     const NAME: &'static str = "invites";
+    const LIST: Endpoint = Endpoint::ListInvites;
 
     fn request(_: &Org) -> Call {
         Call::invites()
@@ -156,6 +148,7 @@ impl ListKind for OrgRoles {
     /// Saw a custom role.
     type State = bool;
     const NAME: &'static str = "org_roles";
+    const LIST: Endpoint = Endpoint::ListOrgRoles;
 
     fn request(_: &Org) -> Call {
         Call::org_roles()

@@ -12,7 +12,7 @@
 use super::facts::{Profile, display_name, grant, org_key, resource};
 use super::{Findings, ListKind};
 use crate::api::models::{Project, ProjectApiKey, ProjectGroup, ProjectUser, Role, ServiceAccount};
-use crate::api::{ApiError, Call};
+use crate::api::{ApiError, Call, Endpoint};
 use crate::baton::roles::{predefined_name, project_slug};
 use crate::baton::{ResourceId, ResourceKey, ResourceType, Slug};
 use crate::graph::{AccountType, Origin, Traits, UserStatus};
@@ -32,15 +32,16 @@ fn project_key(p: &ProjectId) -> ResourceKey {
 
 impl ListKind for Projects {
     type Item = Project;
-    type Scope = super::org::Org;
+    type Scope = super::Org;
     type State = ();
     const NAME: &'static str = "projects";
+    const LIST: Endpoint = Endpoint::ListProjects;
 
-    fn request(_: &super::org::Org) -> Call {
+    fn request(_: &super::Org) -> Call {
         Call::projects()
     }
 
-    fn on_page(_: &super::org::Org, _: &mut (), items: Vec<Project>, out: &mut Findings) {
+    fn on_page(_: &super::Org, _: &mut (), items: Vec<Project>, out: &mut Findings) {
         for p in items {
             let archived = p.is_archived();
             let profile = Profile::default()
@@ -69,6 +70,7 @@ impl ListKind for ProjectUsers {
     type Scope = ProjectId;
     type State = ();
     const NAME: &'static str = "project_users";
+    const LIST: Endpoint = Endpoint::ListProjectUsers;
 
     fn request(p: &ProjectId) -> Call {
         Call::project_users(p)
@@ -102,6 +104,7 @@ impl ListKind for ProjectServiceAccounts {
     type Scope = ProjectId;
     type State = ();
     const NAME: &'static str = "service_accounts";
+    const LIST: Endpoint = Endpoint::ListProjectServiceAccounts;
 
     fn request(p: &ProjectId) -> Call {
         Call::project_service_accounts(p)
@@ -148,6 +151,7 @@ impl ListKind for ProjectApiKeys {
     type Scope = ProjectId;
     type State = ();
     const NAME: &'static str = "api_keys";
+    const LIST: Endpoint = Endpoint::ListProjectApiKeys;
 
     fn request(p: &ProjectId) -> Call {
         Call::project_api_keys(p)
@@ -207,6 +211,7 @@ impl ListKind for ProjectGroups {
     type Scope = ProjectId;
     type State = ();
     const NAME: &'static str = "project_groups";
+    const LIST: Endpoint = Endpoint::ListProjectGroups;
 
     fn request(p: &ProjectId) -> Call {
         Call::project_groups(p)
@@ -228,6 +233,7 @@ impl ListKind for ProjectRoles {
     type Scope = ProjectId;
     type State = bool;
     const NAME: &'static str = "project_roles";
+    const LIST: Endpoint = Endpoint::ListProjectRoles;
 
     fn request(p: &ProjectId) -> Call {
         Call::project_roles(p)

@@ -6,150 +6,23 @@
 //! The org comes as a [`CrawlShape`], plain counts: the mock builds one from a generated org,
 //! so the engine runs the simulation without depending on the mock.
 //!
-//! The crawl's shape follows the coordinator: the user list first (its first page proves the
-//! key and starts the other root lists), each list paged one request after another, children
-//! revealed by the page that names them, at most `max_in_flight` lists per crawler at once.
+//! The crawl is the sync's own: the simulated pages reveal the facts the crawlers would, and
+//! the fan-out (`crate::fanout`, the coordinator's rules) says which lists they unlock. Each
+//! list is paged one request after another, its children revealed by the page that names
+//! them, at most `max_in_flight` lists per crawler at once.
 
 use super::scheduler::{Outcome, Poll, Priority, Scheduler, Ticket, WaiterId};
 use super::{KnownLimits, ThrottleConfig};
 use crate::endpoint::Endpoint;
 use crate::gcra::{Gcra, Pace};
+use crawl::{List, crawl_of};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::time::Duration;
 
-/// What a crawl of an org reads, as counts in the org's own order: all the simulation needs of
-/// an org, and the bound it is held to.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct CrawlShape {
-    /// Whether the org has custom org roles (each human's roles are then listed).
-    pub custom_org_roles: bool,
-    /// Per user, in list order: whether it is a service account's user.
-    pub users: Vec<bool>,
-    pub invites: usize,
-    pub org_roles: usize,
-    pub groups: Vec<GroupShape>,
-    pub projects: Vec<ProjectShape>,
-    pub admin_keys: usize,
-    /// The fewest requests per endpoint a complete crawl needs.
-    pub minimum: BTreeMap<Endpoint, u64>,
-    /// The longest chain of requests that must happen one after another.
-    pub longest_chain: u64,
-}
+mod crawl;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct GroupShape {
-    pub members: usize,
-    pub roles: usize,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct ProjectShape {
-    pub archived: bool,
-    pub custom_roles: usize,
-    pub users: usize,
-    pub service_accounts: usize,
-    pub api_keys: usize,
-    pub groups: usize,
-}
-
-/// One list to crawl: its endpoint, its pages, and what each page reveals.
-#[derive(Clone, Debug)]
-struct List {
-    endpoint: Endpoint,
-    /// Per page, the lists it reveals.
-    pages: Vec<Vec<List>>,
-}
-
-fn pages(n: usize, size: usize) -> usize {
-    n.div_ceil(size).max(1)
-}
-
-/// Splits `children` over `n` pages of `size` items (the items a page names start their lists).
-fn paged(endpoint: Endpoint, items: usize, size: usize, children: Vec<Vec<List>>) -> List {
-    let n = pages(items, size);
-    let mut out: Vec<Vec<List>> = vec![Vec::new(); n];
-    for (i, c) in children.into_iter().enumerate() {
-        out[(i / size).min(n - 1)].extend(c);
-    }
-    List {
-        endpoint,
-        pages: out,
-    }
-}
-
-fn leaf(endpoint: Endpoint, items: usize, size: usize) -> List {
-    paged(endpoint, items, size, Vec::new())
-}
-
-/// The crawl of `org`, as the coordinator orders it: the user list, whose first page starts
-/// the other roots.
-fn crawl_of(org: &CrawlShape) -> List {
-    let custom_org_roles = org.custom_org_roles;
-    let humans: Vec<Vec<List>> = org
-        .users
-        .iter()
-        .map(|&service_account| {
-            if custom_org_roles && !service_account {
-                vec![leaf(Endpoint::ListUserRoles, 1, 1000)]
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
-    let groups: Vec<Vec<List>> = org
-        .groups
-        .iter()
-        .map(|g| {
-            vec![
-                leaf(Endpoint::ListGroupUsers, g.members, 1000),
-                leaf(Endpoint::ListGroupRoles, g.roles, 1000),
-            ]
-        })
-        .collect();
-    let projects: Vec<Vec<List>> = org
-        .projects
-        .iter()
-        .map(|p| {
-            if p.archived {
-                return Vec::new();
-            }
-            let custom = p.custom_roles > 0;
-            let members = (0..p.users)
-                .map(|_| {
-                    if custom {
-                        vec![leaf(Endpoint::ListProjectUserRoles, 1, 1000)]
-                    } else {
-                        Vec::new()
-                    }
-                })
-                .collect();
-            let groups = (0..p.groups)
-                .map(|_| vec![leaf(Endpoint::ListProjectGroupRoles, 1, 1000)])
-                .collect();
-            vec![
-                paged(Endpoint::ListProjectUsers, p.users, 100, members),
-                leaf(
-                    Endpoint::ListProjectServiceAccounts,
-                    p.service_accounts,
-                    100,
-                ),
-                leaf(Endpoint::ListProjectApiKeys, p.api_keys, 100),
-                paged(Endpoint::ListProjectGroups, p.groups, 100, groups),
-                leaf(Endpoint::ListProjectRoles, 3 + p.custom_roles, 1000),
-            ]
-        })
-        .collect();
-    let mut users = paged(Endpoint::ListUsers, org.users.len(), 100, humans);
-    users.pages[0].extend([
-        leaf(Endpoint::ListInvites, org.invites, 100),
-        leaf(Endpoint::ListOrgRoles, org.org_roles, 1000),
-        paged(Endpoint::ListGroups, org.groups.len(), 1000, groups),
-        paged(Endpoint::ListProjects, org.projects.len(), 100, projects),
-        leaf(Endpoint::ListAdminApiKeys, org.admin_keys, 100),
-    ]);
-    users
-}
+pub use crawl::{CrawlShape, GroupShape, ProjectShape};
 
 /// The modelled server.
 #[derive(Clone, Copy, Debug)]
@@ -401,8 +274,10 @@ impl Sim {
         }
     }
 
-    fn run(mut self, root: List) -> SimReport {
-        self.start_list(root);
+    fn run(mut self, roots: Vec<List>) -> SimReport {
+        for root in roots {
+            self.start_list(root);
+        }
         let mut steps = 0u64;
         while let Some(Reverse((key, seq))) = self.events.pop() {
             steps += 1;
