@@ -140,3 +140,35 @@ fn a_sync_that_finds_nothing_changed_keeps_the_served_graph_and_the_output() {
     });
     assert_ne!(std::fs::read(&out).expect("output"), written);
 }
+
+#[test]
+fn an_unknown_event_is_counted_by_type_and_recorded_never_a_full_sync() {
+    let m = mock(Preset::Tiny);
+    let s = Service::start(&m.base_url(), &["--interval", "1s"]);
+    s.wait_ready();
+    m.change(&Change::Event {
+        kind: "widget.frobbed".into(),
+        project: None,
+        payload: serde_json::json!({"id": "widget-9"}),
+    })
+    .expect("event");
+    s.until("a sync that saw it", |s| {
+        s.syncs()
+            .iter()
+            .any(|r| r["unknown_events"]["widget.frobbed"] == 1)
+    });
+    let syncs = s.syncs();
+    let saw = syncs
+        .iter()
+        .find(|r| r["unknown_events"]["widget.frobbed"] == 1)
+        .expect("the record");
+    assert_eq!(saw["kind"], "incremental", "{saw}");
+    assert_eq!(saw["result"], "ok");
+    let text = s.get_anonymous("/metrics").text;
+    assert!(
+        text.lines()
+            .any(|l| l == r#"openai_access_unknown_audit_events_total{type="widget.frobbed"} 1"#),
+        "{text}"
+    );
+    assert!(s.logs().contains("widget.frobbed"), "warned");
+}
