@@ -4,7 +4,7 @@
 //! log is never silent between start and end.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use openai_access_actors::api::retry::human;
+use openai_access_actors::human::duration as human;
 use openai_access_actors::{Progress, SyncRun};
 use std::io::IsTerminal;
 use std::time::Duration;

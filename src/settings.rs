@@ -188,3 +188,7 @@ fn fault_kind(k: FaultKindArg) -> FaultKind {
         FaultKindArg::Dropped => FaultKind::Dropped,
     }
 }
+
+/// The message every command (and the service's API) explains itself with when provisioning
+/// is off.
+pub const PROVISIONING_DISABLED: &str = "provisioning is disabled, so nothing was changed. Enable it with --provisioning (-p) or BATON_PROVISIONING=true; add --dry-run to see the API calls first.";

@@ -21,7 +21,7 @@ pub enum SyncError {
     Unreachable(String),
     #[error(
         "refused: the sync would take longer than the {} allowed: {}. Nothing was read beyond the top-level lists.",
-        crate::api::retry::human(*max),
+        crate::human::duration(*max),
         plan.describe()
     )]
     TooLong { max: Duration, plan: Box<SyncPlan> },

@@ -134,7 +134,7 @@ impl SyncPlan {
         ) {
             (Some(t), Some((e, p))) => format!(
                 "{n} requests to go; about {} at {:.1} requests/min on {}, the busiest endpoint",
-                crate::api::retry::human(t),
+                crate::human::duration(t),
                 p.rpm.unwrap_or(0.0),
                 e.template()
             ),

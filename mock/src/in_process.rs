@@ -8,7 +8,7 @@ use super::presets::generate;
 use super::reply::ReplyBody;
 use super::store::Store;
 use hyper::header::{HeaderValue, RETRY_AFTER};
-use openai_access_actors::api::error::TransportKind;
+use openai_access_actors::api::TransportKind;
 use openai_access_actors::api::{InProcess, Transport, WireRequest, WireResponse};
 use std::future::Future;
 use std::pin::Pin;

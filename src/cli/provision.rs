@@ -4,7 +4,7 @@ use super::ConnectArgs;
 use clap::Args;
 use openai_access_actors::ids::{InviteId, ProjectId, UserId};
 use openai_access_actors::provisioner::{
-    Entitlement, GrantRef, OrgRoleName, Principal, ProjectSlug, ProvisionError,
+    Entitlement, GrantRef, OrgRoleName, Principal, ProjectSlug, ProvisionError, TargetError,
 };
 
 /// What every provisioning command's help ends with.
@@ -93,24 +93,24 @@ pub struct ProvisionArgs {
     pub json: bool,
 }
 
-pub(super) fn parse_entitlement(s: &str) -> Result<Entitlement, String> {
-    s.parse().map_err(|e: ProvisionError| e.to_string())
+pub(super) fn parse_entitlement(s: &str) -> Result<Entitlement, ProvisionError> {
+    s.parse()
 }
 
-pub(super) fn parse_principal(s: &str) -> Result<Principal, String> {
-    s.parse().map_err(|e: ProvisionError| e.to_string())
+pub(super) fn parse_principal(s: &str) -> Result<Principal, ProvisionError> {
+    s.parse()
 }
 
-pub(super) fn parse_grant(s: &str) -> Result<GrantRef, String> {
-    s.parse().map_err(|e: ProvisionError| e.to_string())
+pub(super) fn parse_grant(s: &str) -> Result<GrantRef, ProvisionError> {
+    s.parse()
 }
 
-pub(super) fn parse_org_role(s: &str) -> Result<OrgRoleName, String> {
+pub(super) fn parse_org_role(s: &str) -> Result<OrgRoleName, TargetError> {
     s.parse()
 }
 
 /// `PROJECT_ID:ROLE` with ROLE owner or member (what an invitation can give).
-pub fn parse_invite_project(s: &str) -> Result<(ProjectId, ProjectSlug), String> {
+pub fn parse_invite_project(s: &str) -> Result<(ProjectId, ProjectSlug), TargetError> {
     openai_access_actors::provisioner::invite_project(s)
 }
 

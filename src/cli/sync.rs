@@ -2,23 +2,9 @@
 
 use super::ConnectArgs;
 use super::values::parse_duration;
-use clap::{Args, ValueEnum};
+pub use crate::output::OutputFormat;
+use clap::Args;
 use std::path::PathBuf;
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Json,
-    C1z,
-}
-
-impl OutputFormat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutputFormat::Json => "json",
-            OutputFormat::C1z => "c1z",
-        }
-    }
-}
 
 #[derive(Args, Debug, Clone)]
 pub struct SyncArgs {

@@ -150,7 +150,7 @@ fn profile(json: Option<&str>) -> Result<(OrgRoleName, Vec<(ProjectId, ProjectSl
         return Ok((OrgRoleName::Reader, Vec::new()));
     };
     let v: Value = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
-    let p = AccountProfile::from_json(&v).map_err(bad)?;
+    let p = AccountProfile::from_json(&v).map_err(|e| bad(e.to_string()))?;
     Ok((p.role, p.projects))
 }
 

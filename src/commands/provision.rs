@@ -10,13 +10,12 @@ use crate::settings;
 use actix::prelude::*;
 use openai_access_actors::block_on;
 use openai_access_actors::provisioner::{
-    CreateAccount, DeleteAccount, DeleteAdminKey, DeleteInvite, Grant, Overrides, ProvisionError,
-    ProvisionOutcome, Provisioner, Revoke,
+    CreateAccount, DeleteAccount, DeleteAdminKey, DeleteInvite, Grant, Guard, Overrides,
+    ProvisionError, ProvisionOutcome, Provisioner, Revoke,
 };
 use std::io::Write;
 
-/// The message every command explains itself with when provisioning is off.
-pub const DISABLED: &str = "provisioning is disabled, so nothing was changed. Enable it with --provisioning (-p) or BATON_PROVISIONING=true; add --dry-run to see the API calls first.";
+use crate::settings::PROVISIONING_DISABLED as DISABLED;
 
 pub fn grant(args: GrantArgs) -> Result<u8, CliError> {
     let msg = Grant {
@@ -194,6 +193,11 @@ fn failure(e: ProvisionError, json: bool) -> CliError {
         );
     }
     let mut msg = e.to_string();
+    match e.overridable() {
+        Some(Guard::SelfLockout) => msg.push_str(" (--allow-self-lockout)"),
+        Some(Guard::Scim) => msg.push_str(" (--allow-scim-override)"),
+        None => {}
+    }
     if e.api_error().is_some_and(|a| a.is_unauthorized()) {
         msg.push_str(". Check OPENAI_ADMIN_KEY / BATON_OPENAI_ADMIN_KEY / --admin-key-file.");
     } else if e.api_error().is_some_and(|a| a.is_forbidden()) {

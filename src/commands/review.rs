@@ -76,7 +76,7 @@ fn c1z_from(src: &ReviewSource) -> Option<&Path> {
 /// What one question needs, read from a .c1z through its indexes.
 fn focused(
     path: &Path,
-    read: impl FnOnce(&Path) -> Result<c1z::C1zSync, String>,
+    read: impl FnOnce(&Path) -> Result<c1z::C1zSync, crate::output::c1z::C1zError>,
 ) -> Result<Snapshot, CliError> {
     let read = read(path).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
     warn_unreadable(path, read.unreadable);

@@ -2,6 +2,7 @@
 
 pub mod access_table;
 pub mod c1z;
+mod format;
 pub mod json;
 pub mod limits;
 pub mod report;
@@ -10,6 +11,8 @@ pub mod saved;
 pub mod summary;
 pub mod target;
 pub mod xlsx;
+
+pub use format::OutputFormat;
 
 use crate::exit::CliError;
 use openai_access_actors::SyncOutcome;
@@ -22,16 +25,16 @@ pub fn write_sync(
     outcome: &SyncOutcome,
     run: &json::RunInfo,
     path: &Path,
-    format: crate::cli::OutputFormat,
+    format: OutputFormat,
     append: bool,
     sync_type: c1z::SyncType,
 ) -> Result<(), CliError> {
     match format {
-        crate::cli::OutputFormat::Json => {
+        OutputFormat::Json => {
             openai_access_actors::atomic::write_atomically(path, |w| json::write(outcome, run, w))
                 .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e))
         }
-        crate::cli::OutputFormat::C1z => {
+        OutputFormat::C1z => {
             let report = write_c1z_output(outcome, path, append, sync_type)?;
             tracing::info!(
                 path = %path.display(),
@@ -55,7 +58,7 @@ pub fn append_or_restart(
     path: &Path,
     sync_type: c1z::SyncType,
 ) -> Result<(), CliError> {
-    let c1z = crate::cli::OutputFormat::C1z;
+    let c1z = OutputFormat::C1z;
     let Err(e) = write_sync(outcome, run, path, c1z, true, sync_type) else {
         return Ok(());
     };

@@ -3,8 +3,8 @@
 //! would throw all of it away.
 
 use super::c1z::MAGIC_V1;
-use crate::cli::OutputFormat;
 use crate::exit::CliError;
+use crate::output::OutputFormat;
 use openai_access_actors::atomic;
 use std::io::Read;
 use std::path::{Path, PathBuf};

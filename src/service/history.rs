@@ -26,24 +26,34 @@ pub fn load(state: &StateDir) -> Vec<SyncRecord> {
     }
 }
 
-fn read(state: &StateDir) -> Result<Vec<SyncRecord>, String> {
-    let rows = state.history().map_err(|e| e.to_string())?;
+/// Why the stored history cannot be used.
+#[derive(Debug, thiserror::Error)]
+enum HistoryError {
+    #[error(transparent)]
+    State(#[from] openai_access_actors::state::StateError),
+    #[error("a stored sync record: {0}")]
+    Record(#[from] serde_json::Error),
+    #[error("sync id {0} is out of order or impossible")]
+    Order(u64),
+}
+
+fn read(state: &StateDir) -> Result<Vec<SyncRecord>, HistoryError> {
+    let rows = state.history()?;
     let records = rows
         .into_iter()
         .map(|(record, changed)| {
             // Read as a value first: a record's result is one of a few static words, which
             // serde will not read straight from a borrowed buffer.
-            let value: serde_json::Value =
-                serde_json::from_str(&record).map_err(|e| e.to_string())?;
+            let value: serde_json::Value = serde_json::from_str(&record)?;
             let changed = changed
-                .map(|c| serde_json::value::RawValue::from_string(c).map_err(|e| e.to_string()))
+                .map(serde_json::value::RawValue::from_string)
                 .transpose()?;
             Ok(SyncRecord {
                 changed: changed.map(Arc::from),
-                ..SyncRecord::deserialize(value).map_err(|e| e.to_string())?
+                ..SyncRecord::deserialize(value)?
             })
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, HistoryError>>()?;
     // Ids only grow, one per sync: a record out of order or past the largest id was not
     // written by a service.
     if let Some(w) = records
@@ -52,7 +62,7 @@ fn read(state: &StateDir) -> Result<Vec<SyncRecord>, String> {
         .map(|w| w[1].id)
         .or_else(|| records.iter().map(|r| r.id).find(|&id| id > MAX_SYNC_ID))
     {
-        return Err(format!("sync id {w} is out of order or impossible"));
+        return Err(HistoryError::Order(w));
     }
     Ok(records)
 }

@@ -155,13 +155,21 @@ pub fn render(
             "Syncs run, by kind and result (ok, partial, failed).",
         );
         for ((kind, result), v) in &c.syncs {
-            f.sample(n, &[("kind", kind), ("result", result)], *v as f64);
+            f.sample(
+                n,
+                &[("kind", kind.as_str()), ("result", result.as_str())],
+                *v as f64,
+            );
         }
         let n = "openai_access_sync_duration_seconds";
         let mut f = family(o, n, "summary", "Time syncs took, by kind.");
         for (kind, (sum, count)) in &c.sync_seconds {
-            f.sample(&format!("{n}_sum"), &[("kind", kind)], *sum);
-            f.sample(&format!("{n}_count"), &[("kind", kind)], *count as f64);
+            f.sample(&format!("{n}_sum"), &[("kind", kind.as_str())], *sum);
+            f.sample(
+                &format!("{n}_count"),
+                &[("kind", kind.as_str())],
+                *count as f64,
+            );
         }
         let n = "openai_access_provisioning_requests_total";
         let mut f = family(

@@ -143,16 +143,16 @@ impl Refresher {
         let now = openai_access_actors::clock::now();
         self.running = None;
         self.clock.last_end = Some(now);
-        if e.record.result == "ok" {
+        if e.record.result == crate::service::served::SyncResult::Ok {
             self.clock.failures = 0;
         } else {
             self.clock.failures += 1;
         }
         let r = &e.record;
-        if r.result == "ok" {
+        if r.result == crate::service::served::SyncResult::Ok {
             tracing::info!(sync_id = r.id, kind = %r.kind, duration_s = r.duration_s, requests = r.requests, changes = r.changes.unwrap_or(0), unchanged = e.unchanged, "Sync ended.");
         } else {
-            tracing::warn!(sync_id = r.id, kind = %r.kind, result = r.result, error = r.error.as_deref().unwrap_or(""), "Sync did not complete; serving the last complete graph.");
+            tracing::warn!(sync_id = r.id, kind = %r.kind, result = r.result.as_str(), error = r.error.as_deref().unwrap_or(""), "Sync did not complete; serving the last complete graph.");
         }
         let id = r.id;
         let record = e.record.clone();

@@ -4,7 +4,7 @@
 //! queries. A graph that did not change is neither rewritten nor swapped: the served one
 //! (and its cache of answers) stays, confirmed current.
 
-use super::served::{Served, SyncRecord};
+use super::served::{RunKind, Served, SyncRecord, SyncResult};
 use crate::output::c1z::SyncType;
 use crate::output::json::RunInfo;
 use crate::output::summary::StateSummary;
@@ -12,7 +12,7 @@ use crate::output::target::Target;
 use openai_access_actors::api::Call;
 use openai_access_actors::ids::OrgId;
 use openai_access_actors::review::{LoginsSeen, Snapshot, StateInfo, SyncInfo, diff};
-use openai_access_actors::state::{StateDir, SyncKind};
+use openai_access_actors::state::StateDir;
 use openai_access_actors::stateful::{StateOptions, prepare};
 use openai_access_actors::{AdminClient, SyncOutcome};
 use std::path::PathBuf;
@@ -31,6 +31,24 @@ pub struct SyncSetup {
     pub shared: Arc<super::served::Shared>,
     /// Bytes of serialized answers each served graph may keep.
     pub answer_budget: usize,
+}
+
+/// Why one of the service's syncs did not complete (its record's `error`, in words).
+#[derive(Debug, thiserror::Error)]
+pub enum SyncFailure {
+    #[error("the state cannot be used: {0}")]
+    Refused(openai_access_actors::stateful::Refused),
+    #[error("cannot store the state: {0}")]
+    Store(openai_access_actors::state::StateError),
+    #[error(transparent)]
+    Engine(openai_access_actors::EngineError),
+    /// A sync that read nothing usable (no user, no owner).
+    #[error("{0}")]
+    Unusable(&'static str),
+    #[error("cannot write the output: {0}")]
+    Output(crate::exit::CliError),
+    #[error("the sync's last step stopped: {0}")]
+    Stopped(tokio::task::JoinError),
 }
 
 /// How a sync ended.
@@ -62,8 +80,12 @@ pub async fn run_one(
     };
     let mut record = SyncRecord {
         id,
-        kind: if full { "full" } else { "incremental" }.to_owned(),
-        result: "failed",
+        kind: if full {
+            RunKind::Full
+        } else {
+            RunKind::Incremental
+        },
+        result: SyncResult::Failed,
         started_at: rfc3339(started),
         ended_at: String::new(),
         duration_s: 0.0,
@@ -73,7 +95,7 @@ pub async fn run_one(
         unknown_events: Default::default(),
         changed: None,
     };
-    let end = |mut record: SyncRecord, result: &'static str, error: Option<String>| {
+    let end = |mut record: SyncRecord, result: SyncResult, error: Option<String>| {
         let now = openai_access_actors::clock::now();
         record.result = result;
         record.ended_at = rfc3339(now);
@@ -84,8 +106,8 @@ pub async fn run_one(
         record.error = error;
         record
     };
-    let failed = |record, error: String| Ended {
-        record: end(record, "failed", Some(error)),
+    let failed = |record, error: SyncFailure| Ended {
+        record: end(record, SyncResult::Failed, Some(error.to_string())),
         graph: None,
         unchanged: false,
     };
@@ -93,12 +115,12 @@ pub async fn run_one(
     let client = s.client.for_run();
     let mut prepared = match prepare(&s.state, &s.server, s.org_id.as_ref(), &client, &opts).await {
         Ok(p) => p,
-        Err(e) => return failed(record, format!("the state cannot be used: {e}")),
+        Err(e) => return failed(record, SyncFailure::Refused(e)),
     };
     record.kind = if prepared.resumed > 0 {
-        "resumed".to_owned()
+        RunKind::Resumed
     } else {
-        prepared.kind.as_str().to_owned()
+        prepared.kind.into()
     };
     record.unknown_events = prepared.unknown_events.clone();
     if prepared.unchanged() {
@@ -106,11 +128,11 @@ pub async fn run_one(
         if let Err(e) =
             prepared.commit_unchanged(&s.state, &s.server, &client.throttle().known_limits())
         {
-            return failed(record, format!("cannot store the state: {e}"));
+            return failed(record, SyncFailure::Store(e));
         }
         record.changes = Some(0);
         return Ended {
-            record: end(record, "ok", None),
+            record: end(record, SyncResult::Ok, None),
             graph: None,
             unchanged: true,
         };
@@ -121,10 +143,10 @@ pub async fn run_one(
     record.requests = client.stats().total().requests;
     let outcome = match outcome {
         Ok(o) => o,
-        Err(e) => return failed(record, e.to_string()),
+        Err(e) => return failed(record, SyncFailure::Engine(e)),
     };
     if let Some(why) = outcome.unusable() {
-        return failed(record, why.to_owned());
+        return failed(record, SyncFailure::Unusable(why));
     }
     if outcome.is_partial() {
         let lists: Vec<String> = outcome.failures.iter().map(|f| f.path.clone()).collect();
@@ -134,7 +156,7 @@ pub async fn run_one(
         return Ended {
             record: end(
                 record,
-                "partial",
+                SyncResult::Partial,
                 Some(format!(
                     "{} list(s) could not be read ({}); the state keeps what was read, and the next sync reads the rest",
                     lists.len(),
@@ -145,7 +167,7 @@ pub async fn run_one(
             unchanged: false,
         };
     }
-    let mut run_info = RunInfo::now(&s.server, &record.kind);
+    let mut run_info = RunInfo::now(&s.server, record.kind.as_str());
     run_info.state = Some(StateSummary::of(&prepared));
     // Indexing, comparing and writing a large graph take seconds of CPU: not on the actors'
     // thread.
@@ -180,24 +202,24 @@ pub async fn run_one(
         if let Some(run) = run_id {
             prepared
                 .commit(&s.state, run, &s.server, &outcome)
-                .map_err(|e| format!("cannot store the state: {e}"))?;
+                .map_err(SyncFailure::Store)?;
         }
         drop(outcome);
-        Ok::<_, String>((snap, changes, same))
+        Ok::<_, SyncFailure>((snap, changes, same))
     })
     .await;
     let (snap, changes, same) = match finished {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => return failed(record, e),
-        Err(e) => return failed(record, format!("the sync's last step stopped: {e}")),
+        Err(e) => return failed(record, SyncFailure::Stopped(e)),
     };
     record.changes = changes.as_ref().map(|c| c.count());
     record.changed = changes
         .filter(|c| c.count() > 0)
         .and_then(|c| serde_json::value::to_raw_value(&c).ok())
         .map(Arc::from);
-    let record = end(record, "ok", None);
-    let full_completed = record.kind == SyncKind::Full.as_str();
+    let record = end(record, SyncResult::Ok, None);
+    let full_completed = record.kind == RunKind::Full;
     if same {
         tracing::debug!(
             sync_id = id,
@@ -224,7 +246,7 @@ pub async fn run_one(
 
 /// The snapshot after a sync that changed something: a .c1z gets the sync appended (the last
 /// two kept, so `baton diff` works), a JSON file is replaced; atomically either way.
-fn write_output(o: &SyncOutcome, run: &RunInfo, t: &Target) -> Result<(), String> {
+fn write_output(o: &SyncOutcome, run: &RunInfo, t: &Target) -> Result<(), SyncFailure> {
     let Some(path) = &t.path else {
         return Ok(());
     };
@@ -233,7 +255,7 @@ fn write_output(o: &SyncOutcome, run: &RunInfo, t: &Target) -> Result<(), String
     } else {
         crate::output::write_sync(o, run, path, t.format, false, SyncType::Full)
     }
-    .map_err(|e| e.to_string())
+    .map_err(SyncFailure::Output)
 }
 
 pub fn rfc3339(t: SystemTime) -> String {

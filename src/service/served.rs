@@ -19,17 +19,74 @@ use std::time::SystemTime;
 /// How many syncs (and their changes) are remembered for `/api/v1/syncs` and `/changes`.
 pub const HISTORY: usize = 100;
 
+/// What kind of sync a record is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    Full,
+    Incremental,
+    /// An interrupted sync taken up again.
+    Resumed,
+}
+
+impl std::fmt::Display for RunKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl RunKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Full => "full",
+            RunKind::Incremental => "incremental",
+            RunKind::Resumed => "resumed",
+        }
+    }
+}
+
+impl From<openai_access_actors::state::SyncKind> for RunKind {
+    fn from(k: openai_access_actors::state::SyncKind) -> Self {
+        match k {
+            openai_access_actors::state::SyncKind::Full => RunKind::Full,
+            openai_access_actors::state::SyncKind::Incremental => RunKind::Incremental,
+        }
+    }
+}
+
+/// How a sync ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncResult {
+    Ok,
+    /// Some lists could not be read: the graph was not replaced.
+    Partial,
+    Failed,
+}
+
+impl std::fmt::Display for SyncResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl SyncResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncResult::Ok => "ok",
+            SyncResult::Partial => "partial",
+            SyncResult::Failed => "failed",
+        }
+    }
+}
+
 /// One sync the service ran.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SyncRecord {
     /// Increasing across restarts (kept in the state directory).
     pub id: u64,
-    /// `full`, `incremental`, `resumed`, or `loaded` (the graph read from --out at start).
-    pub kind: String,
-    /// `ok`, `partial` (some lists could not be read: the graph was not replaced) or
-    /// `failed`.
-    #[serde(deserialize_with = "result_word")]
-    pub result: &'static str,
+    pub kind: RunKind,
+    pub result: SyncResult,
     /// RFC 3339, UTC.
     pub started_at: String,
     pub ended_at: String,
@@ -49,15 +106,6 @@ pub struct SyncRecord {
     /// ever sent on (`/changes`) or stored (`history.json`), never read back into fields.
     #[serde(skip)]
     pub changed: Option<Arc<RawValue>>,
-}
-
-/// The words a sync's result is written as, read back as the same static words.
-fn result_word<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    let word = String::deserialize(d)?;
-    ["ok", "partial", "failed"]
-        .into_iter()
-        .find(|w| *w == word)
-        .ok_or_else(|| serde::de::Error::custom(format!("unknown sync result {word:?}")))
 }
 
 /// A complete graph being served.
@@ -154,9 +202,9 @@ fn gzip(json: &[u8]) -> Option<Bytes> {
 #[derive(Default)]
 pub struct Counters {
     /// (kind, result) → syncs.
-    pub syncs: BTreeMap<(String, &'static str), u64>,
+    pub syncs: BTreeMap<(RunKind, SyncResult), u64>,
     /// kind → (seconds summed, syncs).
-    pub sync_seconds: BTreeMap<String, (f64, u64)>,
+    pub sync_seconds: BTreeMap<RunKind, (f64, u64)>,
     /// (action, result) → provisioning requests.
     pub provisioning: BTreeMap<(&'static str, &'static str), u64>,
     /// Event type → audit-log events of a type this build does not know, naming nothing held.
@@ -247,10 +295,8 @@ impl Shared {
     pub fn ended(&self, record: SyncRecord, graph: Option<Served>) {
         {
             let mut c = self.counters();
-            *c.syncs
-                .entry((record.kind.clone(), record.result))
-                .or_default() += 1;
-            let d = c.sync_seconds.entry(record.kind.clone()).or_default();
+            *c.syncs.entry((record.kind, record.result)).or_default() += 1;
+            let d = c.sync_seconds.entry(record.kind).or_default();
             d.0 += record.duration_s;
             d.1 += 1;
             for (kind, n) in &record.unknown_events {

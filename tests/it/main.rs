@@ -13,6 +13,7 @@ mod hedging;
 mod hostile;
 mod incremental;
 mod jit;
+mod layering;
 mod logs;
 mod long_syncs;
 mod outputs;

@@ -149,7 +149,7 @@ fn faults_and_429_storms_do_not_change_a_single_byte() {
 
 /// Through real sockets and clocks, a rate-limited server is synced completely, and a second
 /// sync starts paced from what the first one learned. (How many 429s either meets depends on
-/// timing: the throttle's simulation, `throttle::sim`, asserts those figures deterministically.)
+/// timing: the throttle's simulation, `sim`, asserts those figures deterministically.)
 #[test]
 fn limits_learned_by_one_sync_start_the_next() {
     let server = mock_with(MockConfig {

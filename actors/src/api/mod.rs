@@ -1,14 +1,14 @@
 //! The OpenAI Admin API: typed models, page envelopes, endpoint templates and the client.
 
-pub mod call;
-pub mod client;
-pub mod error;
-pub mod hedge;
+mod call;
+mod client;
+mod error;
+mod hedge;
 pub mod models;
-pub mod page;
-pub mod retry;
-pub mod stats;
-pub mod wire;
+mod page;
+pub(crate) mod retry;
+mod stats;
+mod wire;
 
 pub use crate::endpoint::Endpoint;
 pub use call::Call;

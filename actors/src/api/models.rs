@@ -305,6 +305,17 @@ pub struct AssignedRole {
 }
 
 impl AssignedRole {
+    /// What names it, for mapping it onto an entitlement (`baton::roles`).
+    pub fn naming(&self) -> crate::baton::roles::RoleNaming<'_> {
+        crate::baton::roles::RoleNaming {
+            id: &self.id,
+            name: self.name.as_deref(),
+            predefined: self.predefined_role,
+        }
+    }
+}
+
+impl AssignedRole {
     /// Direct unless the API names at least one other principal it is inherited from.
     pub fn inherited_from(&self) -> &[AssignmentSource] {
         self.assignment_sources.as_deref().unwrap_or(&[])

@@ -177,8 +177,8 @@ impl Retry {
         if let Some(asked) = self.cut_short {
             return format!(
                 "the server asked to wait {}, more than was left of its {} retry budget (--retry-budget)",
-                human(asked),
-                human(self.budget)
+                crate::human::duration(asked),
+                crate::human::duration(self.budget)
             );
         }
         let outage = if self.unreachable_for.is_zero() {
@@ -186,26 +186,13 @@ impl Retry {
         } else {
             format!(
                 "; the server was unreachable for {} of it",
-                human(self.unreachable_for)
+                crate::human::duration(self.unreachable_for)
             )
         };
         format!(
             "the server made it wait {}, its whole retry budget (--retry-budget){outage}",
-            human(self.spent)
+            crate::human::duration(self.spent)
         )
-    }
-}
-
-/// `d` the way a person reads it: `300 ms`, `42 s`, `12 min 30 s`, `277 h 46 min`.
-pub fn human(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0 => format!("{} ms", d.as_millis()),
-        1..60 => format!("{s} s"),
-        60..3600 if s.is_multiple_of(60) => format!("{} min", s / 60),
-        60..3600 => format!("{} min {} s", s / 60, s % 60),
-        _ if s.is_multiple_of(3600) => format!("{} h", s / 3600),
-        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
     }
 }
 

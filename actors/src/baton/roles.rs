@@ -3,8 +3,7 @@
 //! `role-api-project-<name>__api-project__<project>`), or by the short aliases the API accepts.
 
 use super::{EntitlementId, ResourceId, ResourceKey, ResourceType, Slug};
-use crate::api::models::AssignedRole;
-use crate::ids::ProjectId;
+use crate::ids::{ProjectId, RoleId};
 
 /// The predefined org roles' resource ids (a user's own `role` field).
 pub const OWNER: &str = "owner";
@@ -48,12 +47,21 @@ pub fn predefined_org_role(name: &str) -> Option<ResourceKey> {
         .then(|| ResourceKey::new(ResourceType::Role, ResourceId(name.to_owned())))
 }
 
+/// What names a role assigned to someone: its id, its name and whether the API flags it
+/// predefined (an assignment as the API lists it: `api::models::AssignedRole::naming`).
+#[derive(Clone, Copy, Debug)]
+pub struct RoleNaming<'a> {
+    pub id: &'a RoleId,
+    pub name: Option<&'a str>,
+    pub predefined: bool,
+}
+
 /// `role:<owner|reader|custom id>:assigned`
-pub fn org_role_entitlement(role: &AssignedRole) -> EntitlementId {
-    predefined_name(role.id.as_str(), role.name.as_deref(), role.predefined_role)
+pub fn org_role_entitlement(role: RoleNaming<'_>) -> EntitlementId {
+    predefined_name(role.id.as_str(), role.name, role.predefined)
         .and_then(|name| name.parse::<ResourceId>().ok())
         .map_or_else(
-            || ResourceKey::org_role(&role.id),
+            || ResourceKey::org_role(role.id),
             |id| ResourceKey::new(ResourceType::Role, id),
         )
         .entitlement(Slug::Assigned)
@@ -61,12 +69,12 @@ pub fn org_role_entitlement(role: &AssignedRole) -> EntitlementId {
 
 /// `project:<p>:<owner|member|viewer>` for predefined roles, else
 /// `project_role:<p>/<r>:assigned`.
-pub fn project_role_entitlement(project: &ProjectId, role: &AssignedRole) -> EntitlementId {
-    match predefined_name(role.id.as_str(), role.name.as_deref(), role.predefined_role)
+pub fn project_role_entitlement(project: &ProjectId, role: RoleNaming<'_>) -> EntitlementId {
+    match predefined_name(role.id.as_str(), role.name, role.predefined)
         .and_then(|name| project_slug(&name))
     {
         Some(slug) => ResourceKey::project(project).entitlement(slug),
-        None => ResourceKey::project_role(project, &role.id).entitlement(Slug::Assigned),
+        None => ResourceKey::project_role(project, role.id).entitlement(Slug::Assigned),
     }
 }
 
@@ -119,17 +127,24 @@ mod tests {
     #[test]
     fn project_roles_map_to_slugs_or_custom_roles() {
         let p: ProjectId = crate::ids::literal("proj_1");
-        let role = |v: serde_json::Value| -> AssignedRole {
-            serde_json::from_value(v).expect("assigned role")
+        let member: RoleId = crate::ids::literal("role-api-project-member__api-project__proj_1");
+        let pre = RoleNaming {
+            id: &member,
+            name: None,
+            predefined: false,
         };
-        let pre = role(serde_json::json!({"id": "role-api-project-member__api-project__proj_1"}));
         assert_eq!(
-            project_role_entitlement(&p, &pre).to_string(),
+            project_role_entitlement(&p, pre).to_string(),
             "project:proj_1:member"
         );
-        let custom = role(serde_json::json!({"id": "role_9", "name": "Deployer"}));
+        let role_9: RoleId = crate::ids::literal("role_9");
+        let custom = RoleNaming {
+            id: &role_9,
+            name: Some("Deployer"),
+            predefined: false,
+        };
         assert_eq!(
-            project_role_entitlement(&p, &custom).to_string(),
+            project_role_entitlement(&p, custom).to_string(),
             "project_role:proj_1/role_9:assigned"
         );
     }

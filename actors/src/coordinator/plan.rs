@@ -37,7 +37,7 @@ impl SyncCoordinator {
         {
             self.warnings.push(format!(
                 "The sync could not be checked against the {} allowed: no rate limit was known when the top-level lists were read (a sync that starts from learned limits knows them).",
-                crate::api::retry::human(max)
+                crate::human::duration(max)
             ));
         }
         if let (Some(max), Some(est)) = (self.max_duration, plan.estimate)

@@ -36,7 +36,7 @@ impl ListKind for UserRoles {
     }
 
     fn on_page(u: &UserId, _: &mut (), items: Vec<AssignedRole>, out: &mut Findings) {
-        user_assignments(u, items, out, org_role_entitlement);
+        user_assignments(u, items, out, |r| org_role_entitlement(r.naming()));
     }
 }
 
@@ -53,7 +53,7 @@ impl ListKind for ProjectUserRoles {
 
     fn on_page(s: &InProject<UserId>, _: &mut (), items: Vec<AssignedRole>, out: &mut Findings) {
         user_assignments(&s.principal, items, out, |r| {
-            project_role_entitlement(&s.project, r)
+            project_role_entitlement(&s.project, r.naming())
         });
     }
 }
@@ -73,7 +73,7 @@ impl ListKind for ProjectGroupRoles {
         let principal = ResourceKey::group(&s.principal);
         for r in items {
             out.grants.push(grant(
-                project_role_entitlement(&s.project, &r),
+                project_role_entitlement(&s.project, r.naming()),
                 principal.clone(),
                 Origin::Direct,
             ));

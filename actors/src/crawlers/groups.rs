@@ -90,7 +90,7 @@ impl ListKind for GroupRoles {
         let principal = ResourceKey::group(g);
         for r in items {
             out.grants.push(grant(
-                org_role_entitlement(&r),
+                org_role_entitlement(r.naming()),
                 principal.clone(),
                 Origin::Direct,
             ));

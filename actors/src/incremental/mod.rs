@@ -176,8 +176,8 @@ pub fn check_age(cursor: &AuditCursor, now: i64, retention: Duration) -> Result<
     let age = (now - cursor.from).max(0) as u64;
     if age > retention.as_secs() {
         return Err(Fallback::TooOld {
-            age: crate::api::retry::human(Duration::from_secs(age)),
-            retention: crate::api::retry::human(retention),
+            age: crate::human::duration(Duration::from_secs(age)),
+            retention: crate::human::duration(retention),
         });
     }
     Ok(())

@@ -116,7 +116,7 @@ pub async fn delete_admin_key(
             return Err(Refusal::ConnectorKey { key: k.id, name }.into());
         }
         s.note(format!(
-            "admin key {key} is the key this connector runs with: it stops working now (--allow-self-lockout)"
+            "admin key {key} is the key this connector runs with: it stops working now (self-lockout guard overridden)"
         ));
     }
     s.mutate(Mutation::DeleteAdminKey { key: key.clone() })

@@ -107,7 +107,7 @@ pub async fn not_the_connector_s_owner(
         Some(k) if k.owner.as_ref().is_some_and(|o| o.id == user.as_str()) => {
             if s.overrides.self_lockout {
                 s.note(format!(
-                    "{user} owns admin key {}, the key this connector runs with: it stops working with this change (--allow-self-lockout)",
+                    "{user} owns admin key {}, the key this connector runs with: it stops working with this change (self-lockout guard overridden)",
                     k.id
                 ));
                 return Ok(());
@@ -137,7 +137,7 @@ pub fn not_scim_managed(
         return Ok(());
     }
     if s.overrides.scim {
-        s.note(format!("{what} is managed by SCIM: the identity provider may undo this change (--allow-scim-override)"));
+        s.note(format!("{what} is managed by SCIM: the identity provider may undo this change (SCIM guard overridden)"));
         return Ok(());
     }
     Err(Refusal::ScimManaged { what }.into())

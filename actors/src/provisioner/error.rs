@@ -58,7 +58,7 @@ pub enum Refusal {
     )]
     LastOwner { user: UserId, owners: Vec<UserId> },
     #[error(
-        "{user} owns admin key {key} ({name}), the key this connector runs with: demoting or deleting them revokes it, and the connector (and anything else using that key) is locked out of the organization. Make the change with another owner's key, or pass --allow-self-lockout"
+        "{user} owns admin key {key} ({name}), the key this connector runs with: demoting or deleting them revokes it, and the connector (and anything else using that key) is locked out of the organization. Make the change with another owner's key, or override the self-lockout guard"
     )]
     SelfLockout {
         user: UserId,
@@ -66,11 +66,11 @@ pub enum Refusal {
         name: String,
     },
     #[error(
-        "admin key {key} ({name}) is the key this connector runs with: deleting it locks the connector (and anything else using it) out of the organization. Delete it with another admin key, or pass --allow-self-lockout"
+        "admin key {key} ({name}) is the key this connector runs with: deleting it locks the connector (and anything else using it) out of the organization. Delete it with another admin key, or override the self-lockout guard"
     )]
     ConnectorKey { key: String, name: String },
     #[error(
-        "{what} is managed by SCIM: make this change in the identity provider (a change made here is undone at its next push), or pass --allow-scim-override"
+        "{what} is managed by SCIM: make this change in the identity provider (a change made here is undone at its next push), or override the SCIM guard"
     )]
     ScimManaged { what: String },
     #[error(
@@ -83,6 +83,35 @@ pub enum Refusal {
     },
     #[error("{0}")]
     Unsupported(String),
+}
+
+/// A guard that the caller may override, each front end in its own words (the CLI by a
+/// flag, the HTTP API by a request field, ConductorOne never).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guard {
+    SelfLockout,
+    Scim,
+}
+
+impl Refusal {
+    /// The guard whose override would let this request through, if any.
+    pub fn overridable(&self) -> Option<Guard> {
+        match self {
+            Refusal::SelfLockout { .. } | Refusal::ConnectorKey { .. } => Some(Guard::SelfLockout),
+            Refusal::ScimManaged { .. } => Some(Guard::Scim),
+            _ => None,
+        }
+    }
+}
+
+impl ProvisionError {
+    /// The guard whose override would let this request through, if it was refused by one.
+    pub fn overridable(&self) -> Option<Guard> {
+        match self {
+            ProvisionError::Refused(r) => r.overridable(),
+            _ => None,
+        }
+    }
 }
 
 fn owners_said(owners: &[UserId]) -> String {

@@ -29,7 +29,7 @@ use crate::api::Call;
 pub use call::Mutation;
 pub use target::{
     AccountProfile, Entitlement, GrantRef, OrgRole, OrgRoleName, Principal, ProjectSlug,
-    invite_project,
+    TargetError, invite_project,
 };
 
 use crate::api::{AdminClient, ApiError};
@@ -39,7 +39,7 @@ use actix::prelude::*;
 use session::Session;
 use std::sync::{Arc, OnceLock};
 
-pub use error::{ProvisionError, Refusal};
+pub use error::{Guard, ProvisionError, Refusal};
 use serde::Serialize;
 
 /// Grant `entitlement` to `principal`. Sent by the CLI; handled by `Provisioner`.

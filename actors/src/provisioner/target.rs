@@ -28,14 +28,12 @@ impl OrgRoleName {
 }
 
 impl FromStr for OrgRoleName {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = TargetError;
+    fn from_str(s: &str) -> Result<Self, TargetError> {
         match s.to_ascii_lowercase().as_str() {
             "owner" => Ok(OrgRoleName::Owner),
             "reader" => Ok(OrgRoleName::Reader),
-            other => Err(format!(
-                "{other:?} is not an organization role: expected owner or reader"
-            )),
+            other => Err(TargetError::NotOrgRole(other.to_owned())),
         }
     }
 }
@@ -125,21 +123,21 @@ impl Default for AccountProfile {
 
 impl AccountProfile {
     /// The profile a JSON object gives; unknown keys are refused rather than ignored.
-    pub fn from_json(v: &serde_json::Value) -> Result<Self, String> {
+    pub fn from_json(v: &serde_json::Value) -> Result<Self, TargetError> {
         use serde_json::Value;
         let Some(obj) = v.as_object() else {
-            return Err("expected a JSON object".to_owned());
+            return Err(TargetError::NotObject);
         };
         if let Some(k) = obj
             .keys()
             .find(|k| !matches!(k.as_str(), "role" | "projects"))
         {
-            return Err(format!("unknown key {k:?} (expected role, projects)"));
+            return Err(TargetError::UnknownKey(k.clone()));
         }
         let role = match obj.get("role") {
             None | Some(Value::Null) => OrgRoleName::Reader,
             Some(Value::String(r)) => r.parse()?,
-            Some(other) => return Err(format!("role must be a string, not {other}")),
+            Some(other) => return Err(TargetError::RoleNotString(other.to_string())),
         };
         let projects = match obj.get("projects") {
             None | Some(Value::Null) => Vec::new(),
@@ -147,26 +145,24 @@ impl AccountProfile {
                 .iter()
                 .map(|p| match p.as_str() {
                     Some(s) => invite_project(s),
-                    None => Err(format!("projects holds {p}, not PROJECT_ID:ROLE")),
+                    None => Err(TargetError::ProjectNotString(p.to_string())),
                 })
                 .collect::<Result<_, _>>()?,
-            Some(other) => return Err(format!("projects must be an array, not {other}")),
+            Some(other) => return Err(TargetError::ProjectsNotArray(other.to_string())),
         };
         Ok(Self { role, projects })
     }
 }
 
 /// `PROJECT_ID:ROLE` with ROLE owner or member (what an invitation can give).
-pub fn invite_project(s: &str) -> Result<(ProjectId, ProjectSlug), String> {
+pub fn invite_project(s: &str) -> Result<(ProjectId, ProjectSlug), TargetError> {
     let (project, role) = s
         .rsplit_once(':')
         .filter(|(p, _)| !p.is_empty())
-        .ok_or_else(|| format!("expected PROJECT_ID:ROLE (owner or member), got {s:?}"))?;
+        .ok_or_else(|| TargetError::NotInviteProject(s.to_owned()))?;
     match ProjectSlug::parse(role) {
         Some(slug @ (ProjectSlug::Owner | ProjectSlug::Member)) => Ok((id(project)?, slug)),
-        _ => Err(format!(
-            "an invitation gives project role owner or member, not {role:?}"
-        )),
+        _ => Err(TargetError::InviteRole(role.to_owned())),
     }
 }
 
@@ -177,32 +173,66 @@ pub struct GrantRef {
     pub principal: Principal,
 }
 
-fn invalid(kind: &'static str, id: &str, reason: impl Into<String>) -> ProvisionError {
+/// Why a provisioning target (an entitlement, a principal, an account profile) cannot be
+/// what its text says.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("{0:?} is not an organization role: expected owner or reader")]
+    NotOrgRole(String),
+    #[error("expected a JSON object")]
+    NotObject,
+    #[error("unknown key {0:?} (expected role, projects)")]
+    UnknownKey(String),
+    #[error("role must be a string, not {0}")]
+    RoleNotString(String),
+    #[error("projects holds {0}, not PROJECT_ID:ROLE")]
+    ProjectNotString(String),
+    #[error("projects must be an array, not {0}")]
+    ProjectsNotArray(String),
+    #[error("expected PROJECT_ID:ROLE (owner or member), got {0:?}")]
+    NotInviteProject(String),
+    #[error("an invitation gives project role owner or member, not {0:?}")]
+    InviteRole(String),
+    #[error(transparent)]
+    Id(#[from] UnsafeId),
+    #[error("expected <project_id>/<id>, got {0:?}")]
+    NotScoped(String),
+    #[error("{0:?} is a project role; org roles are owner, reader or a custom org role id")]
+    ProjectRoleAsOrgRole(String),
+    #[error("project entitlements are owner, member or viewer")]
+    NotProjectSlug,
+    #[error("{0} resources offer no entitlements to provision")]
+    NoEntitlements(ResourceType),
+    #[error("{0:?} is not a principal type: expected user, group or service_account")]
+    NotPrincipalType(&'static str),
+}
+
+fn invalid(kind: &'static str, id: &str, reason: impl fmt::Display) -> ProvisionError {
     ProvisionError::InvalidId {
         kind,
         id: id.to_owned(),
-        reason: reason.into(),
+        reason: reason.to_string(),
     }
 }
 
 /// A checked id of the type a field wants (the Baton id was checked; this picks its type).
-fn id<T: FromStr<Err = UnsafeId>>(raw: &str) -> Result<T, String> {
-    raw.parse().map_err(|e: UnsafeId| e.to_string())
+fn id<T: FromStr<Err = UnsafeId>>(raw: &str) -> Result<T, TargetError> {
+    Ok(raw.parse()?)
 }
 
 /// `(project, id)` of a project-scoped resource id.
-fn scoped<T: FromStr<Err = UnsafeId>>(rid: &ResourceId) -> Result<(ProjectId, T), String> {
+fn scoped<T: FromStr<Err = UnsafeId>>(rid: &ResourceId) -> Result<(ProjectId, T), TargetError> {
     let (p, x) = rid
         .split_scope()
-        .ok_or_else(|| format!("expected <project_id>/<id>, got {:?}", rid.as_str()))?;
+        .ok_or_else(|| TargetError::NotScoped(rid.as_str().to_owned()))?;
     Ok((id(p)?, id(x)?))
 }
 
 impl TryFrom<&EntitlementId> for Entitlement {
-    type Error = String;
+    type Error = TargetError;
 
     /// What a Baton entitlement id means to the provisioner.
-    fn try_from(e: &EntitlementId) -> Result<Self, String> {
+    fn try_from(e: &EntitlementId) -> Result<Self, TargetError> {
         let rid = &e.resource.id;
         match e.resource.resource_type {
             ResourceType::Organization => Ok(Entitlement::OrgMember {
@@ -212,18 +242,13 @@ impl TryFrom<&EntitlementId> for Entitlement {
                 match predefined_name(rid.as_str(), None, false).as_deref() {
                     Some("owner") => OrgRole::Predefined(OrgRoleName::Owner),
                     Some("reader") => OrgRole::Predefined(OrgRoleName::Reader),
-                    Some(other) => {
-                        return Err(format!(
-                            "{other:?} is a project role; org roles are owner, reader or a custom org role id"
-                        ));
-                    }
+                    Some(other) => return Err(TargetError::ProjectRoleAsOrgRole(other.to_owned())),
                     None => OrgRole::Custom(id(rid.as_str())?),
                 },
             )),
             ResourceType::Project => Ok(Entitlement::Project {
                 project: id(rid.as_str())?,
-                slug: ProjectSlug::parse(e.slug.as_str())
-                    .ok_or("project entitlements are owner, member or viewer")?,
+                slug: ProjectSlug::parse(e.slug.as_str()).ok_or(TargetError::NotProjectSlug)?,
             }),
             ResourceType::ProjectRole => {
                 let (project, role) = scoped(rid)?;
@@ -232,9 +257,7 @@ impl TryFrom<&EntitlementId> for Entitlement {
             ResourceType::Group => Ok(Entitlement::GroupMember {
                 group: id(rid.as_str())?,
             }),
-            other => Err(format!(
-                "{other} resources offer no entitlements to provision"
-            )),
+            other => Err(TargetError::NoEntitlements(other)),
         }
     }
 }
@@ -252,10 +275,10 @@ impl FromStr for Entitlement {
 }
 
 impl TryFrom<&ResourceKey> for Principal {
-    type Error = String;
+    type Error = TargetError;
 
     /// Who a Baton principal is, to the provisioner.
-    fn try_from(k: &ResourceKey) -> Result<Self, String> {
+    fn try_from(k: &ResourceKey) -> Result<Self, TargetError> {
         match k.resource_type {
             ResourceType::User => Ok(Principal::User(id(k.id.as_str())?)),
             ResourceType::Group => Ok(Principal::Group(id(k.id.as_str())?)),
@@ -264,10 +287,7 @@ impl TryFrom<&ResourceKey> for Principal {
                 Ok(Principal::ServiceAccount { project, account })
             }
             ResourceType::Invite => Ok(Principal::Invite(id(k.id.as_str())?)),
-            other => Err(format!(
-                "{:?} is not a principal type: expected user, group or service_account",
-                other.as_str()
-            )),
+            other => Err(TargetError::NotPrincipalType(other.as_str())),
         }
     }
 }

@@ -204,12 +204,10 @@ impl StateDir {
         let mut out = Vec::new();
         for row in rows {
             let (key, blob, read_at) = row.map_err(self.err())?;
-            out.push(
-                decode(&key, &blob, read_at).map_err(|detail| StateError::Corrupt {
-                    path: self.db_path(),
-                    detail,
-                })?,
-            );
+            out.push(decode(&blob, read_at).map_err(|e| StateError::Corrupt {
+                path: self.db_path(),
+                detail: format!("list {key}: {e}"),
+            })?);
         }
         Ok(out)
     }
@@ -296,8 +294,8 @@ impl StateDir {
             .map_err(self.err())?;
         let mut stored = Vec::new();
         for row in rows {
-            let (key, blob, read_at) = row.map_err(self.err())?;
-            if let Ok(r) = decode(&key, &blob, read_at) {
+            let (_, blob, read_at) = row.map_err(self.err())?;
+            if let Ok(r) = decode(&blob, read_at) {
                 stored.push(r);
             }
         }
@@ -463,9 +461,9 @@ impl Txn<'_> {
     /// Stores `record`, read by `run`, unless a copy whose read began later is there; says
     /// whether its content changed (`now`: when, for `changed_at`).
     pub fn put_list(&self, run: u64, record: &ListRecord, now: i64) -> Result<Stored, StateError> {
-        let blob = encode(record).map_err(|detail| StateError::Corrupt {
+        let blob = encode(record).map_err(|e| StateError::Corrupt {
             path: self.path.clone(),
-            detail,
+            detail: format!("list {}: {e}", record.key),
         })?;
         let old: Option<(i64, Vec<u8>, i64)> = self
             .tx
@@ -569,12 +567,12 @@ impl Txn<'_> {
 /// A record as stored: its JSON without the key (the key is the row's).
 /// A list's content, without when it was read (a column of its own): two reads of a list
 /// that did not change encode the same.
-fn encode(record: &ListRecord) -> Result<Vec<u8>, String> {
-    serde_json::to_vec(record).map_err(|e| e.to_string())
+fn encode(record: &ListRecord) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(record)
 }
 
-fn decode(key: &str, blob: &[u8], read_at: i64) -> Result<ListRecord, String> {
-    let mut r: ListRecord = serde_json::from_slice(blob).map_err(|e| format!("list {key}: {e}"))?;
+fn decode(blob: &[u8], read_at: i64) -> Result<ListRecord, serde_json::Error> {
+    let mut r: ListRecord = serde_json::from_slice(blob)?;
     r.read_at = read_at;
     Ok(r)
 }

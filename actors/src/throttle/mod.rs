@@ -22,7 +22,6 @@
 //! | `election`    | the one endpoint at a time that meets an unknown limit            |
 //! | `learn`       | a pace from what is known (ramp while bracketed, hold once pinned)|
 //! | `known`       | limits carried from one sync to the next                          |
-//! | `sim`         | the whole scheduler against a modelled server, in virtual time    |
 //!
 //! Learned paces are kept as `crate::gcra::Gcra` (an adjustable GCRA).
 
@@ -33,16 +32,16 @@ mod known;
 mod learn;
 mod model;
 mod scheduler;
-pub mod sim;
 
 #[cfg(test)]
 mod tests;
 
 pub use known::{KnownLimits, LimitRange};
 pub use scheduler::Priority;
+/// For the simulation (`crate::sim`), which drives the scheduler in virtual time.
+pub(crate) use scheduler::{Outcome, Poll, Scheduler, Ticket, WaiterId};
 
 use crate::endpoint::Endpoint;
-use scheduler::{Outcome, Poll, Scheduler, Ticket, WaiterId};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};

@@ -132,6 +132,15 @@ pub enum C1zError {
     Damaged { why: String },
     #[error("simulated failure after {rows} rows")]
     SimulatedFailure { rows: usize },
+    /// Reading a `.c1z` back (reviews).
+    #[error("{context}: {source}")]
+    Read {
+        context: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the file holds no finished sync")]
+    NoFinishedSync,
 }
 
 impl C1zError {

@@ -2,6 +2,7 @@
 //! grant graph's objects. The inverse of `convert.rs` for what this connector writes; rows it
 //! cannot read are counted and reported, never guessed.
 
+use super::C1zError;
 use super::proto::{self, AnyType};
 use openai_access_actors::graph::{
     self as g, AccountType, EntitlementId, Exclusion, Purpose, ResourceId, ResourceKey, Traits,
@@ -19,8 +20,15 @@ pub struct C1zSync {
     pub unreadable: usize,
 }
 
-fn err(what: &str, e: impl std::fmt::Display) -> String {
-    format!("{what}: {e}")
+fn io(context: &'static str) -> impl FnOnce(std::io::Error) -> C1zError {
+    move |source| C1zError::Io { context, source }
+}
+
+fn sql(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> C1zError {
+    move |source| C1zError::Read {
+        context: context.into(),
+        source,
+    }
 }
 
 /// The .c1z's database, decompressed straight into memory, for a question that reads a few
@@ -31,10 +39,10 @@ fn err(what: &str, e: impl std::fmt::Display) -> String {
 /// file instead (returned with the connection, which it must outlive).
 fn open_in_memory(
     path: &Path,
-) -> Result<(rusqlite::Connection, Option<tempfile::TempDir>), String> {
+) -> Result<(rusqlite::Connection, Option<tempfile::TempDir>), C1zError> {
     // The frame header says how big the database is (the writer records it, as the SDK's
     // readers require); checked before it is allocated.
-    let (mut r, declared) = super::envelope::open_checked(path).map_err(|e| e.to_string())?;
+    let (mut r, declared) = super::envelope::open_checked(path)?;
     let Some(size) = usize::try_from(declared)
         .ok()
         .filter(|&n| i32::try_from(n).is_ok())
@@ -43,24 +51,23 @@ fn open_in_memory(
         return open_on_disk(path).map(|(conn, dir)| (conn, Some(dir)));
     };
     let mut frame = Vec::new();
-    std::io::Read::read_to_end(&mut r, &mut frame).map_err(|e| err("reading the .c1z", e))?;
-    let mut conn =
-        rusqlite::Connection::open_in_memory().map_err(|e| err("an in-memory database", e))?;
+    std::io::Read::read_to_end(&mut r, &mut frame).map_err(io("reading the .c1z"))?;
+    let mut conn = rusqlite::Connection::open_in_memory().map_err(sql("an in-memory database"))?;
     conn.deserialize_read_exact(rusqlite::MAIN_DB, WholeFrame(Some(&frame)), size, true)
-        .map_err(|e| err("decompressing the .c1z", e))?;
+        .map_err(sql("decompressing the .c1z"))?;
     Ok((conn, None))
 }
 
 /// The .c1z's database decompressed into a scratch file, opened read only.
-fn open_on_disk(path: &Path) -> Result<(rusqlite::Connection, tempfile::TempDir), String> {
-    let dir = tempfile::tempdir().map_err(|e| err("a scratch directory", e))?;
+fn open_on_disk(path: &Path) -> Result<(rusqlite::Connection, tempfile::TempDir), C1zError> {
+    let dir = tempfile::tempdir().map_err(io("a scratch directory"))?;
     let db = dir.path().join("sync.db");
-    super::envelope::decompress(path, &db).map_err(|e| e.to_string())?;
+    super::envelope::decompress(path, &db)?;
     let conn = rusqlite::Connection::open_with_flags(
         &db,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(|e| err("not a .c1z database", e))?;
+    .map_err(sql("not a .c1z database"))?;
     Ok((conn, dir))
 }
 
@@ -80,13 +87,13 @@ impl std::io::Read for WholeFrame<'_> {
 
 /// The newest `count` finished full (or partial) syncs in the file, newest first, every row
 /// of each.
-pub fn read_syncs(path: &Path, count: usize) -> Result<Vec<C1zSync>, String> {
+pub fn read_syncs(path: &Path, count: usize) -> Result<Vec<C1zSync>, C1zError> {
     // Every row is read: a scratch file keeps the database out of memory (in memory it cost
     // 1.1 GB more on `large` and no time: decoding the rows is what takes it).
     let (conn, _dir) = open_on_disk(path)?;
     let runs = Sync::all(&conn)?;
     if runs.is_empty() {
-        return Err("the file holds no finished sync".to_owned());
+        return Err(C1zError::NoFinishedSync);
     }
     runs.into_iter()
         .take(count)
@@ -108,7 +115,7 @@ pub fn read_for_principal(
     path: &Path,
     t: g::ResourceType,
     find: impl FnOnce(&Snapshot) -> Option<ResourceKey>,
-) -> Result<C1zSync, String> {
+) -> Result<C1zSync, C1zError> {
     let (conn, _scratch) = open_in_memory(path)?;
     let mut sync = Sync::newest(&conn)?;
     let mut types = vec![
@@ -149,7 +156,7 @@ pub fn read_for_principal(
 
 /// Who can access one resource, from the newest sync: its grants through the file's
 /// resource index, and what they name.
-pub fn read_for_resource(path: &Path, key: &ResourceKey) -> Result<C1zSync, String> {
+pub fn read_for_resource(path: &Path, key: &ResourceKey) -> Result<C1zSync, C1zError> {
     let (conn, _scratch) = open_in_memory(path)?;
     let mut sync = Sync::newest(&conn)?;
     let mut resources = sync.resources("AND external_id = ?2", &key.to_string())?;
@@ -187,7 +194,7 @@ struct Sync<'c> {
 
 impl<'c> Sync<'c> {
     /// Finished full (or partial) syncs, newest first.
-    fn all(conn: &'c rusqlite::Connection) -> Result<Vec<Self>, String> {
+    fn all(conn: &'c rusqlite::Connection) -> Result<Vec<Self>, C1zError> {
         conn.prepare(
             "SELECT sync_id, ended_at, sync_type FROM v1_sync_runs \
              WHERE ended_at IS NOT NULL AND sync_type IN ('full', 'partial') \
@@ -205,14 +212,14 @@ impl<'c> Sync<'c> {
             })?
             .collect::<Result<Vec<_>, _>>()
         })
-        .map_err(|e| err("reading the sync runs", e))
+        .map_err(sql("reading the sync runs"))
     }
 
-    fn newest(conn: &'c rusqlite::Connection) -> Result<Self, String> {
+    fn newest(conn: &'c rusqlite::Connection) -> Result<Self, C1zError> {
         Self::all(conn)?
             .into_iter()
             .next()
-            .ok_or_else(|| "the file holds no finished sync".to_owned())
+            .ok_or(C1zError::NoFinishedSync)
     }
 
     /// This sync's rows of `table` that also match `and` (a condition on `?2`, `?3`…, given
@@ -224,7 +231,7 @@ impl<'c> Sync<'c> {
         and: &str,
         params: &[&str],
         convert: fn(&M) -> Option<T>,
-    ) -> Result<Vec<T>, String> {
+    ) -> Result<Vec<T>, C1zError> {
         let blobs = self
             .conn
             .prepare_cached(&format!(
@@ -237,7 +244,7 @@ impl<'c> Sync<'c> {
                 })?
                 .collect::<Result<Vec<_>, _>>()
             })
-            .map_err(|e| err(&format!("reading {table}"), e))?;
+            .map_err(sql(format!("reading {table}")))?;
         let mut out = Vec::with_capacity(blobs.len());
         for b in blobs {
             match M::decode(b.as_slice()).ok().as_ref().and_then(convert) {
@@ -249,7 +256,7 @@ impl<'c> Sync<'c> {
     }
 
     /// Resources matching `and` on `?2` = `param` (every resource when `and` is empty).
-    fn resources(&mut self, and: &str, param: &str) -> Result<Vec<g::Resource>, String> {
+    fn resources(&mut self, and: &str, param: &str) -> Result<Vec<g::Resource>, C1zError> {
         let params: &[&str] = if and.is_empty() { &[] } else { &[param] };
         self.rows("v1_resources", and, params, resource)
     }
@@ -260,7 +267,7 @@ impl<'c> Sync<'c> {
         &mut self,
         grants: &[g::Grant],
         resources: &mut Vec<g::Resource>,
-    ) -> Result<Vec<g::Entitlement>, String> {
+    ) -> Result<Vec<g::Entitlement>, C1zError> {
         let mut ents: Vec<String> = grants
             .iter()
             .flat_map(|x| std::iter::once(&x.entitlement).chain(&x.sources))

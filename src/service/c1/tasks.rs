@@ -276,15 +276,15 @@ async fn sync_and_upload(
         return Ended::cancelled("the connector is stopping");
     };
     facts.sync_id = Some(record.id);
-    facts.sync_kind = Some(record.kind.clone());
-    if record.result != "ok" {
+    facts.sync_kind = Some(record.kind.to_string());
+    if record.result != crate::service::served::SyncResult::Ok {
         let _ = std::fs::remove_file(&path);
         return Ended::failed(
             Code::Unknown,
             format!(
                 "sync {} did not complete: {}",
                 record.id,
-                record.error.as_deref().unwrap_or(record.result)
+                record.error.as_deref().unwrap_or(record.result.as_str())
             ),
             false,
         );

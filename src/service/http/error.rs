@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use openai_access_actors::provisioner::ProvisionError;
+use openai_access_actors::provisioner::{Guard, ProvisionError};
 use openai_access_actors::review::ReviewError;
 use serde_json::json;
 
@@ -105,7 +105,13 @@ impl From<ProvisionError> for Failure {
             ProvisionError::Api { .. } => (StatusCode::BAD_GATEWAY, "api_error"),
             ProvisionError::Stopped => (StatusCode::SERVICE_UNAVAILABLE, "stopping"),
         };
-        Self::new(status, code, e.to_string())
+        let mut message = e.to_string();
+        match e.overridable() {
+            Some(Guard::SelfLockout) => message.push_str(" (send \"allow_self_lockout\": true)"),
+            Some(Guard::Scim) => message.push_str(" (send \"allow_scim_override\": true)"),
+            None => {}
+        }
+        Self::new(status, code, message)
     }
 }
 

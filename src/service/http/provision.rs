@@ -5,15 +5,15 @@
 
 use super::AppState;
 use super::error::Failure;
-use crate::commands::provision::DISABLED;
 use crate::service::refresher::SyncNow;
+use crate::settings::PROVISIONING_DISABLED as DISABLED;
 use actix::prelude::*;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use openai_access_actors::ids::{InviteId, ProjectId, UserId};
 use openai_access_actors::provisioner::{
     CreateAccount, DeleteAccount, DeleteInvite, Grant, OrgRoleName, Overrides, ProvisionError,
-    ProvisionOutcome, Provisioner, Revoke,
+    ProvisionOutcome, Provisioner, Revoke, TargetError,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -125,13 +125,16 @@ pub async fn create_account(
     if email.is_empty() {
         return Err(Failure::bad_request("email must not be empty"));
     }
-    let role: OrgRoleName = b.role.parse().map_err(Failure::bad_request)?;
+    let role: OrgRoleName = b
+        .role
+        .parse()
+        .map_err(|e: TargetError| Failure::bad_request(e.to_string()))?;
     let projects = b
         .projects
         .iter()
         .map(|p| crate::cli::parse_invite_project(p))
         .collect::<Result<Vec<(ProjectId, _)>, _>>()
-        .map_err(Failure::bad_request)?;
+        .map_err(|e| Failure::bad_request(e.to_string()))?;
     let msg = CreateAccount {
         email,
         role,
@@ -221,7 +224,7 @@ where
         match asked {
             Ok(rx) => match tokio::time::timeout(state.refresh_wait, rx).await {
                 Ok(Ok(record)) => json!({
-                    "visible": record.result == "ok",
+                    "visible": record.result == crate::service::served::SyncResult::Ok,
                     "sync": record,
                 }),
                 _ => json!({

@@ -269,7 +269,7 @@ pub async fn changes(state: web::Data<AppState>, q: web::Query<Since>) -> Answer
     }
     let after: Vec<_> = history
         .iter()
-        .filter(|r| r.id > q.since && r.result == "ok")
+        .filter(|r| r.id > q.since && r.result == crate::service::served::SyncResult::Ok)
         .map(|r| json!({"sync": r, "changes": r.changed.as_deref()}))
         .collect();
     Ok(HttpResponse::Ok().json(json!({"since": q.since, "syncs": after})))

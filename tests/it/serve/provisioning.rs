@@ -28,7 +28,7 @@ fn without_the_switch_a_change_is_refused_with_the_clis_message_and_nothing_is_s
     assert_eq!(r.body["error"]["code"], "provisioning_disabled");
     assert_eq!(
         r.body["error"]["message"],
-        openai_access::commands::provision::DISABLED
+        openai_access::settings::PROVISIONING_DISABLED
     );
     assert_eq!(m.stats().total(), 0, "not even a read");
     // A dry run needs no switch: it reads, plans, and changes nothing.
@@ -135,6 +135,16 @@ fn a_refusal_is_a_409_with_the_engines_reason_and_no_mutation() {
     );
     assert_eq!(r.status, 409, "{}", r.text);
     assert_eq!(m.stats().mutations, 0, "a refusal makes no mutation");
+    // A guard's remedy is said in the API's own terms, not the command line's.
+    let r = s.post(
+        "/api/v1/provisioning/revoke",
+        r#"{"grant":"role:owner:assigned:user:user-alice"}"#,
+    );
+    assert_eq!(r.status, 409, "{}", r.text);
+    let said = r.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(said.contains(r#""allow_self_lockout": true"#), "{}", r.text);
+    assert!(!said.contains("--allow"), "{}", r.text);
+    assert_eq!(m.stats().mutations, 0);
     let r = s.post(
         "/api/v1/provisioning/delete-account",
         r#"{"user":"user-nobody"}"#,

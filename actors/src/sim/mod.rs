@@ -11,10 +11,11 @@
 //! list is paged one request after another, its children revealed by the page that names
 //! them, at most `max_in_flight` lists per crawler at once.
 
-use super::scheduler::{Outcome, Poll, Priority, Scheduler, Ticket, WaiterId};
-use super::{KnownLimits, ThrottleConfig};
 use crate::endpoint::Endpoint;
 use crate::gcra::{Gcra, Pace};
+use crate::throttle::{
+    KnownLimits, Outcome, Poll, Priority, Scheduler, ThrottleConfig, Ticket, WaiterId,
+};
 use crawl::{List, crawl_of};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
