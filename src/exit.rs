@@ -2,15 +2,27 @@
 
 use std::process::ExitCode;
 
-pub const OK: u8 = 0;
-pub const PARTIAL: u8 = 1;
-pub const USAGE: u8 = 2;
-pub const FATAL: u8 = 3;
+/// How the process ends; the numbers are the contract scripts rely on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything asked for was done.
+    Ok = 0,
+    /// Done in part: some lists or requests failed, and the output says which.
+    Partial = 1,
+    /// Bad input: a flag, an id, a file; nothing was done.
+    Usage = 2,
+    /// The API, the network, authentication or the disk failed.
+    Fatal = 3,
+}
+
+pub use Exit::{Fatal as FATAL, Ok as OK, Partial as PARTIAL, Usage as USAGE};
+/// `diff`'s 1, as diff(1)'s: the two syncs differ.
+pub const DIFFERENT: Exit = Exit::Partial;
 
 /// An error at the CLI edge, with the exit code it ends the process with.
 #[derive(Debug)]
 pub struct CliError {
-    pub code: u8,
+    pub code: Exit,
     pub error: anyhow::Error,
 }
 
@@ -44,6 +56,12 @@ impl std::fmt::Display for CliError {
     }
 }
 
-pub fn code(c: u8) -> ExitCode {
-    ExitCode::from(c)
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+pub fn code(c: Exit) -> ExitCode {
+    c.into()
 }

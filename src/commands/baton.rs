@@ -13,7 +13,7 @@ use openai_access_actors::provisioner::{AccountProfile, OrgRoleName, Principal, 
 use serde_json::{Value, json};
 use std::io::Write;
 
-pub fn run(args: BatonArgs) -> Result<u8, CliError> {
+pub fn run(args: BatonArgs) -> Result<crate::exit::Exit, CliError> {
     // With ConductorOne's credentials a Baton connector runs as a service connected to it
     // (the SDK's daemon mode); a provisioning flag beside them is one action, as without.
     let acts = args.grant_entitlement.is_some()
@@ -157,7 +157,7 @@ fn profile(json: Option<&str>) -> Result<(OrgRoleName, Vec<(ProjectId, ProjectSl
 /// Baton's capabilities of this connector, as `baton-sdk`'s `capabilities` command prints them
 /// (protojson of an `Any` holding `c1.connector.v2.ConnectorCapabilities`); the same
 /// definitions are given to ConductorOne in Hello (`service::c1::metadata`).
-pub fn capabilities() -> Result<u8, CliError> {
+pub fn capabilities() -> Result<crate::exit::Exit, CliError> {
     use crate::service::c1::metadata::{
         CONNECTOR_CAPABILITIES, capability_name, resource_capabilities,
     };

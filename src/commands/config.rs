@@ -20,7 +20,7 @@ struct Setting {
     source: &'static str,
 }
 
-pub fn run(args: &ConfigArgs, matches: &clap::ArgMatches) -> Result<u8, CliError> {
+pub fn run(args: &ConfigArgs, matches: &clap::ArgMatches) -> Result<exit::Exit, CliError> {
     let mut cmd = Cli::command();
     // Built, so the global flags (--log-format, --log-level) are listed with the others.
     cmd.build();

@@ -8,7 +8,7 @@ use openai_access_actors::review::Snapshot;
 use std::io::Write;
 use std::path::Path;
 
-pub fn run(args: ExportArgs) -> Result<u8, CliError> {
+pub fn run(args: ExportArgs) -> Result<crate::exit::Exit, CliError> {
     // Before anything is read or synced: a wrong target must not cost a sync.
     let to_stdout = args.out.as_os_str() == "-";
     let format = match (args.format, extension(&args.out).as_deref()) {
@@ -70,7 +70,7 @@ pub fn run(args: ExportArgs) -> Result<u8, CliError> {
         crate::console::info(&format!("{written} rows written to {}", out.display()));
     }
     super::review::end_with([snap]);
-    Ok(0)
+    Ok(crate::exit::OK)
 }
 
 fn extension(p: &Path) -> Option<String> {

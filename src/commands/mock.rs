@@ -12,14 +12,14 @@ use openai_access_mock::{MockConfig, MockServer};
 use std::io::Write;
 use std::time::Duration;
 
-pub fn run(cmd: MockCommand) -> Result<u8, CliError> {
+pub fn run(cmd: MockCommand) -> Result<crate::exit::Exit, CliError> {
     match cmd {
         MockCommand::Serve(args) => serve(args),
         MockCommand::C1(args) => c1(args),
     }
 }
 
-fn serve(args: MockServeArgs) -> Result<u8, CliError> {
+fn serve(args: MockServeArgs) -> Result<crate::exit::Exit, CliError> {
     if args.admin_key.trim().is_empty() {
         return Err(CliError::usage("--admin-key must not be empty"));
     }
@@ -51,7 +51,7 @@ fn serve(args: MockServeArgs) -> Result<u8, CliError> {
     Ok(crate::exit::OK)
 }
 
-fn c1(args: MockC1Args) -> Result<u8, CliError> {
+fn c1(args: MockC1Args) -> Result<crate::exit::Exit, CliError> {
     let tasks = match &args.tasks {
         None => Vec::new(),
         Some(path) => {

@@ -17,7 +17,7 @@ use std::io::Write;
 
 use crate::settings::PROVISIONING_DISABLED as DISABLED;
 
-pub fn grant(args: GrantArgs) -> Result<u8, CliError> {
+pub fn grant(args: GrantArgs) -> Result<exit::Exit, CliError> {
     let msg = Grant {
         entitlement: args.entitlement,
         principal: args.principal,
@@ -26,7 +26,7 @@ pub fn grant(args: GrantArgs) -> Result<u8, CliError> {
     execute(&args.provision, &args.connect, msg)
 }
 
-pub fn revoke(args: RevokeArgs) -> Result<u8, CliError> {
+pub fn revoke(args: RevokeArgs) -> Result<exit::Exit, CliError> {
     let msg = Revoke {
         grant: args.grant,
         dry_run: args.provision.dry_run,
@@ -34,7 +34,7 @@ pub fn revoke(args: RevokeArgs) -> Result<u8, CliError> {
     execute(&args.provision, &args.connect, msg)
 }
 
-pub fn create_account(args: CreateAccountArgs) -> Result<u8, CliError> {
+pub fn create_account(args: CreateAccountArgs) -> Result<exit::Exit, CliError> {
     let email = args.email.trim().to_owned();
     if email.is_empty() {
         return Err(CliError::usage("--email must not be empty"));
@@ -48,7 +48,7 @@ pub fn create_account(args: CreateAccountArgs) -> Result<u8, CliError> {
     execute(&args.provision, &args.connect, msg)
 }
 
-pub fn delete_account(args: DeleteAccountArgs) -> Result<u8, CliError> {
+pub fn delete_account(args: DeleteAccountArgs) -> Result<exit::Exit, CliError> {
     let msg = DeleteAccount {
         user: args.user,
         dry_run: args.provision.dry_run,
@@ -56,7 +56,7 @@ pub fn delete_account(args: DeleteAccountArgs) -> Result<u8, CliError> {
     execute(&args.provision, &args.connect, msg)
 }
 
-pub fn delete_admin_key(args: DeleteAdminKeyArgs) -> Result<u8, CliError> {
+pub fn delete_admin_key(args: DeleteAdminKeyArgs) -> Result<exit::Exit, CliError> {
     let msg = DeleteAdminKey {
         key: args.key,
         dry_run: args.provision.dry_run,
@@ -64,7 +64,7 @@ pub fn delete_admin_key(args: DeleteAdminKeyArgs) -> Result<u8, CliError> {
     execute(&args.provision, &args.connect, msg)
 }
 
-pub fn delete_invite(args: DeleteInviteArgs) -> Result<u8, CliError> {
+pub fn delete_invite(args: DeleteInviteArgs) -> Result<exit::Exit, CliError> {
     let msg = DeleteInvite {
         invite: args.invite,
         dry_run: args.provision.dry_run,
@@ -73,7 +73,7 @@ pub fn delete_invite(args: DeleteInviteArgs) -> Result<u8, CliError> {
 }
 
 /// Checks the switch, connects, sends `msg` to a `Provisioner` and reports its reply.
-fn execute<M>(flags: &ProvisionArgs, connect: &ConnectArgs, msg: M) -> Result<u8, CliError>
+fn execute<M>(flags: &ProvisionArgs, connect: &ConnectArgs, msg: M) -> Result<exit::Exit, CliError>
 where
     M: Message<Result = Result<ProvisionOutcome, ProvisionError>> + Send + 'static,
     Provisioner: Handler<M>,

@@ -15,7 +15,7 @@ use openai_access_actors::{SyncConfig, SyncRun, block_on};
 use std::io::Write;
 use std::path::Path;
 
-pub fn access(args: AccessArgs) -> Result<u8, CliError> {
+pub fn access(args: AccessArgs) -> Result<crate::exit::Exit, CliError> {
     let (t, query) = match (&args.user, &args.group, &args.service_account, &args.invite) {
         (Some(q), ..) => (ResourceType::User, q),
         (_, Some(q), ..) => (ResourceType::Group, q),
@@ -39,10 +39,10 @@ pub fn access(args: AccessArgs) -> Result<u8, CliError> {
     let answer = snap.access(&who).map_err(review_error)?;
     emit(args.source.json, &answer, || access_text(&answer))?;
     end_with([snap]);
-    Ok(0)
+    Ok(crate::exit::OK)
 }
 
-pub fn who(args: WhoArgs) -> Result<u8, CliError> {
+pub fn who(args: WhoArgs) -> Result<crate::exit::Exit, CliError> {
     // A .c1z and a TYPE:ID: only that resource's grants are read.
     let typed = args.resource.parse::<ResourceKey>().ok();
     let snap = match (c1z_from(&args.source), &typed) {
@@ -53,15 +53,15 @@ pub fn who(args: WhoArgs) -> Result<u8, CliError> {
     let answer = snap.who(&key).map_err(review_error)?;
     emit(args.source.json, &answer, || who_text(&answer))?;
     end_with([snap]);
-    Ok(0)
+    Ok(crate::exit::OK)
 }
 
-pub fn explain(args: ExplainArgs) -> Result<u8, CliError> {
+pub fn explain(args: ExplainArgs) -> Result<crate::exit::Exit, CliError> {
     let snap = load(&args.source)?;
     let answer = snap.explain(args.grant.trim()).map_err(review_error)?;
     emit(args.source.json, &answer, || explain_text(&answer))?;
     end_with([snap]);
-    Ok(0)
+    Ok(crate::exit::OK)
 }
 
 /// The .c1z `--from` names, when the answer may be read from it directly (not when the
@@ -116,15 +116,15 @@ pub(crate) fn load(src: &ReviewSource) -> Result<Snapshot, CliError> {
     Ok(snap)
 }
 
-pub fn stale(args: StaleArgs) -> Result<u8, CliError> {
+pub fn stale(args: StaleArgs) -> Result<crate::exit::Exit, CliError> {
     let snap = load(&args.source)?;
     let answer = snap.stale(args.window.now(), args.window.stale_days);
     emit(args.source.json, &answer, || stale_text(&answer))?;
     end_with([snap]);
-    Ok(0)
+    Ok(crate::exit::OK)
 }
 
-pub fn report(args: ReportArgs) -> Result<u8, CliError> {
+pub fn report(args: ReportArgs) -> Result<crate::exit::Exit, CliError> {
     let out = crate::output::target::writable_file(&args.out)?;
     let previous = args.previous.as_deref().map(load_file).transpose()?;
     let snap = load(&args.source)?;
@@ -143,10 +143,10 @@ pub fn report(args: ReportArgs) -> Result<u8, CliError> {
         .map_err(|e| CliError::io(format!("cannot write {}", out.display()), e))?;
     console::info(&format!("Wrote {}.", out.display()));
     end_with(previous.into_iter().chain([snap]));
-    Ok(0)
+    Ok(crate::exit::OK)
 }
 
-pub fn diff(args: DiffArgs) -> Result<u8, CliError> {
+pub fn diff(args: DiffArgs) -> Result<crate::exit::Exit, CliError> {
     let (old, new) = match &args.new {
         Some(new) => (load_file(&args.old)?, load_file(new)?),
         None => {
@@ -165,7 +165,12 @@ pub fn diff(args: DiffArgs) -> Result<u8, CliError> {
     let changes = openai_access_actors::review::diff(&old, &new);
     emit(args.json, &changes, || changes_text(&changes, &old, &new))?;
     end_with([old, new]);
-    Ok(u8::from(!changes.is_empty()))
+    // As diff(1): 1 when the syncs differ.
+    Ok(if changes.is_empty() {
+        crate::exit::OK
+    } else {
+        crate::exit::DIFFERENT
+    })
 }
 
 fn live(src: &ReviewSource) -> Result<Snapshot, CliError> {

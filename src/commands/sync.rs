@@ -18,7 +18,7 @@ use openai_access_actors::{SyncError, SyncOutcome};
 use std::io::Write;
 use std::path::PathBuf;
 
-pub fn run(args: SyncArgs) -> Result<u8, CliError> {
+pub fn run(args: SyncArgs) -> Result<exit::Exit, CliError> {
     // Before anything is requested: a long sync must not find out at its end that it has
     // nowhere to go.
     let mut target = Target::check(
@@ -177,7 +177,7 @@ fn unchanged(
     api: &AdminClient,
     target: &Target,
     args: &SyncArgs,
-) -> Result<u8, CliError> {
+) -> Result<exit::Exit, CliError> {
     let limits = api.throttle().known_limits();
     p.commit_unchanged(dir, server, &limits)
         .map_err(|e| CliError::fatal(format!("cannot store the state: {e}")))?;
@@ -306,7 +306,7 @@ fn report(o: &SyncOutcome, written: Option<&Written>, state: Option<&StateSummar
     }
 }
 
-fn exit_code(o: &SyncOutcome) -> u8 {
+fn exit_code(o: &SyncOutcome) -> exit::Exit {
     if o.permission_denied() {
         exit::FATAL
     } else if o.is_partial() {

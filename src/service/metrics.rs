@@ -294,7 +294,7 @@ pub fn render(
         f64::from(u8::from(fresh.running)),
     );
     let n = "openai_access_ready";
-    let ready = readiness(&fresh, now, max_age).ready;
+    let ready = readiness(&fresh, now, max_age).ready();
     family(o, n, "gauge", "1 when /readyz answers 200.").sample(n, &[], f64::from(u8::from(ready)));
     out
 }

@@ -48,7 +48,7 @@ use std::time::{Duration, SystemTime};
 /// `--listen` that turns the local HTTP API off (ConductorOne's tasks alone).
 pub const LISTEN_OFF: &str = "off";
 
-pub fn run(args: ServeArgs) -> Result<u8, CliError> {
+pub fn run(args: ServeArgs) -> Result<crate::exit::Exit, CliError> {
     let c1 = c1::setup(&args.c1)?;
     let token = load_token(&args)?;
     let addr = match args.listen.as_str() {
@@ -214,7 +214,7 @@ struct Start {
     c1: Option<c1::C1Setup>,
 }
 
-async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
+async fn serve(args: ServeArgs, s: Start) -> Result<crate::exit::Exit, CliError> {
     let client = AdminClient::new(s.client_config).map_err(|e| CliError::usage(e.to_string()))?;
     let shared = Arc::new(Shared::default());
     let answer_budget = args.answer_cache_mb as usize * (1 << 20);
@@ -372,9 +372,9 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
         console::error(&format!(
             "ConductorOne refused the connector ({e}); check --client-id and --client-secret (BATON_CLIENT_ID, BATON_CLIENT_SECRET)"
         ));
-        std::process::exit(i32::from(crate::exit::FATAL));
+        std::process::exit(crate::exit::FATAL as i32);
     }
-    std::process::exit(0)
+    std::process::exit(crate::exit::OK as i32)
 }
 
 /// The API token: `--api-token-file`, else `BATON_API_TOKEN`; `None` if neither is set.

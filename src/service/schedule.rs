@@ -75,14 +75,82 @@ pub struct Freshness {
     pub failures: u32,
 }
 
+/// Why `/readyz` answers as it does: a stable code for programs (`as_str`), words for people
+/// (`Display`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReadyReason {
+    /// No complete graph yet, the first sync is running.
+    FirstSyncRunning,
+    /// No complete graph yet, and syncs failed.
+    FirstSyncsFailed { failures: u32 },
+    /// A complete graph within the bound.
+    Fresh,
+    /// A complete graph older than the bound, while a sync with no failure makes a newer one.
+    Refreshing,
+    /// A complete graph older than the bound, and syncs failed since.
+    Stale {
+        age: Duration,
+        bound: Duration,
+        failures: u32,
+    },
+}
+
+impl ReadyReason {
+    pub fn ready(&self) -> bool {
+        matches!(self, ReadyReason::Fresh | ReadyReason::Refreshing)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReadyReason::FirstSyncRunning => "first_sync_running",
+            ReadyReason::FirstSyncsFailed { .. } => "first_syncs_failed",
+            ReadyReason::Fresh => "fresh",
+            ReadyReason::Refreshing => "refreshing",
+            ReadyReason::Stale { .. } => "stale",
+        }
+    }
+}
+
+impl std::fmt::Display for ReadyReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadyReason::FirstSyncRunning => {
+                f.write_str("no complete graph yet: the first sync is running")
+            }
+            ReadyReason::FirstSyncsFailed { failures } => write!(
+                f,
+                "no complete graph yet: {failures} sync(s) failed; retrying"
+            ),
+            ReadyReason::Fresh => f.write_str("serving a complete graph"),
+            ReadyReason::Refreshing => f.write_str(
+                "serving a complete graph older than the bound while a sync makes a newer one",
+            ),
+            ReadyReason::Stale {
+                age,
+                bound,
+                failures,
+            } => write!(
+                f,
+                "stale: the served graph is {} s old (bound {} s) and {failures} sync(s) failed since",
+                age.as_secs(),
+                bound.as_secs(),
+            ),
+        }
+    }
+}
+
 /// The answer `/readyz` gives.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Readiness {
-    pub ready: bool,
-    /// Why, in words a person can act on.
-    pub reason: String,
+    pub reason: ReadyReason,
     /// How old the served graph is.
     pub age: Option<Duration>,
+}
+
+impl Readiness {
+    pub fn ready(&self) -> bool {
+        self.reason.ready()
+    }
 }
 
 /// Ready when a complete graph is served and it is at most `max_age` old, or older but a sync
@@ -91,40 +159,29 @@ pub struct Readiness {
 pub fn readiness(f: &Freshness, now: SystemTime, max_age: Duration) -> Readiness {
     let Some(at) = f.served_synced_at else {
         return Readiness {
-            ready: false,
             reason: if f.failures > 0 {
-                format!(
-                    "no complete graph yet: {} sync(s) failed; retrying",
-                    f.failures
-                )
+                ReadyReason::FirstSyncsFailed {
+                    failures: f.failures,
+                }
             } else {
-                "no complete graph yet: the first sync is running".to_owned()
+                ReadyReason::FirstSyncRunning
             },
             age: None,
         };
     };
     let age = now.duration_since(at).unwrap_or_default();
-    let (ready, reason) = if age <= max_age {
-        (true, "serving a complete graph".to_owned())
+    let reason = if age <= max_age {
+        ReadyReason::Fresh
     } else if f.running && f.failures == 0 {
-        (
-            true,
-            "serving a complete graph older than the bound while a sync makes a newer one"
-                .to_owned(),
-        )
+        ReadyReason::Refreshing
     } else {
-        (
-            false,
-            format!(
-                "stale: the served graph is {} s old (bound {} s) and {} sync(s) failed since",
-                age.as_secs(),
-                max_age.as_secs(),
-                f.failures
-            ),
-        )
+        ReadyReason::Stale {
+            age,
+            bound: max_age,
+            failures: f.failures,
+        }
     };
     Readiness {
-        ready,
         reason,
         age: Some(age),
     }
@@ -189,30 +246,35 @@ mod tests {
     fn readiness_follows_age_failures_and_progress() {
         let max = Duration::from_secs(900);
         let none = readiness(&Freshness::default(), at(0), max);
-        assert!(!none.ready && none.reason.contains("first sync"));
+        assert_eq!(none.reason, ReadyReason::FirstSyncRunning);
+        assert!(!none.ready() && none.reason.to_string().contains("first sync"));
         let fresh = Freshness {
             served_synced_at: Some(at(1_000)),
             running: false,
             failures: 0,
         };
-        assert!(readiness(&fresh, at(1_900), max).ready);
+        assert_eq!(readiness(&fresh, at(1_900), max).reason, ReadyReason::Fresh);
         let old = readiness(&fresh, at(1_901), max);
-        assert!(!old.ready, "{old:?}");
+        assert!(!old.ready(), "{old:?}");
         assert_eq!(old.age, Some(Duration::from_secs(901)));
         let working = Freshness {
             running: true,
             ..fresh.clone()
         };
-        assert!(readiness(&working, at(50_000), max).ready);
+        assert_eq!(
+            readiness(&working, at(50_000), max).reason,
+            ReadyReason::Refreshing
+        );
         let failing = Freshness {
             running: true,
             failures: 1,
             ..fresh
         };
         let r = readiness(&failing, at(50_000), max);
-        assert!(!r.ready && r.reason.starts_with("stale"), "{r:?}");
+        assert!(!r.ready() && r.reason.to_string().starts_with("stale"), "{r:?}");
+        assert_eq!(r.reason.as_str(), "stale");
         assert!(
-            readiness(&failing, at(1_500), max).ready,
+            readiness(&failing, at(1_500), max).ready(),
             "within the bound"
         );
     }

@@ -250,7 +250,7 @@ fn describe(k: &KnownLimits) -> String {
     }
 }
 
-pub fn run(args: BenchArgs) -> Result<u8, CliError> {
+pub fn run(args: BenchArgs) -> Result<exit::Exit, CliError> {
     let config = MockConfig {
         admin_key: settings::MOCK_KEY.to_owned(),
         ..settings::mock_config(&args.knobs)?

@@ -168,7 +168,7 @@ pub fn queries_from(sync: &Value, max_each: usize) -> Vec<(&'static str, String)
     out
 }
 
-pub fn command(args: BenchServeArgs) -> Result<u8, CliError> {
+pub fn command(args: BenchServeArgs) -> Result<crate::exit::Exit, CliError> {
     let file = std::fs::File::open(&args.from)
         .map_err(|e| CliError::usage(format!("cannot read --from {}: {e}", args.from.display())))?;
     let sync: Value = serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
@@ -219,5 +219,9 @@ pub fn command(args: BenchServeArgs) -> Result<u8, CliError> {
     let mut out = std::io::stdout().lock();
     let text = serde_json::to_string_pretty(&report).map_err(|e| CliError::io("json", e))?;
     writeln!(out, "{text}").map_err(|e| CliError::io("stdout", e))?;
-    Ok(if report.errors == 0 { 0 } else { 1 })
+    Ok(if report.errors == 0 {
+        crate::exit::OK
+    } else {
+        crate::exit::PARTIAL
+    })
 }

@@ -143,14 +143,15 @@ async fn healthz() -> HttpResponse {
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let f = state.shared.freshness();
     let r = readiness(&f, openai_access_actors::clock::now(), state.max_staleness);
-    let status = if r.ready {
+    let status = if r.ready() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     HttpResponse::build(status).json(json!({
-        "ready": r.ready,
-        "reason": r.reason,
+        "ready": r.ready(),
+        "state": r.reason.as_str(),
+        "reason": r.reason.to_string(),
         "age_s": r.age.map(|a| a.as_secs()),
         "max_staleness_s": state.max_staleness.as_secs(),
         "sync_running": f.running,

@@ -72,6 +72,7 @@ fn an_outage_keeps_the_last_graph_then_readiness_goes_stale_then_fresh_again() {
     s.until("readiness to report stale", |s| {
         let r = s.get_anonymous("/readyz");
         r.status == 503
+            && r.body["state"] == "stale"
             && r.body["reason"]
                 .as_str()
                 .is_some_and(|t| t.starts_with("stale"))

@@ -225,6 +225,7 @@ fn summary_syncs_changes_metrics_and_health() {
         (ready.status, ready.body["ready"].as_bool()),
         (200, Some(true))
     );
+    assert_eq!(ready.body["state"], "fresh", "{}", ready.text);
     let m = s.get_anonymous("/metrics");
     assert_eq!(m.status, 200);
     for family in [
