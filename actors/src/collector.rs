@@ -18,11 +18,11 @@ use std::time::{Duration, Instant};
 /// Move the finished graph out. Sent by the coordinator once no work is outstanding.
 #[derive(Message)]
 #[rtype(result = "CollectedGraph")]
-pub struct TakeGraph;
+pub(crate) struct TakeGraph;
 
 /// What the collector hands back.
 #[derive(Debug)]
-pub struct CollectedGraph {
+pub(crate) struct CollectedGraph {
     pub graph: GrantGraph,
     pub report: FinishReport,
     /// Time spent merging facts, and finishing.
@@ -32,7 +32,7 @@ pub struct CollectedGraph {
 }
 
 #[derive(Default)]
-pub struct GrantCollector {
+pub(crate) struct GrantCollector {
     graph: GrantGraph,
     configured_org_id: Option<OrgId>,
     discovered_org_id: Option<OrgId>,
@@ -43,7 +43,7 @@ pub struct GrantCollector {
 }
 
 impl GrantCollector {
-    pub fn new(configured_org_id: Option<OrgId>) -> Self {
+    pub(crate) fn new(configured_org_id: Option<OrgId>) -> Self {
         Self {
             configured_org_id,
             ..Self::default()
@@ -51,7 +51,7 @@ impl GrantCollector {
     }
 
     /// A collector that keeps nothing: its graph is empty.
-    pub fn discarding() -> Self {
+    pub(crate) fn discarding() -> Self {
         Self {
             discard: true,
             ..Self::default()

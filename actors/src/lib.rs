@@ -30,6 +30,9 @@
 //!   [`baton::roles::predefined_name`] and the in-process wire ([`api::Transport`]). The
 //!   engine never depends on the mock.
 
+// Whatever is `pub` is the facade; everything else says pub(crate), and this keeps it so.
+#![warn(unreachable_pub)]
+
 pub mod api;
 pub mod atomic;
 pub mod baton;

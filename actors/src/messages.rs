@@ -19,7 +19,7 @@ pub struct GrantFact {
 /// Facts from one page. Crawlers send it; `GrantCollector` merges it.
 #[derive(Message, Debug, Default)]
 #[rtype(result = "()")]
-pub struct FactsDiscovered {
+pub(crate) struct FactsDiscovered {
     pub resources: Vec<Resource>,
     pub grants: Vec<GrantFact>,
     /// The org id, when a page revealed it (predefined org role ids carry it).
@@ -27,7 +27,7 @@ pub struct FactsDiscovered {
 }
 
 impl FactsDiscovered {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.resources.is_empty() && self.grants.is_empty() && self.org_id.is_none()
     }
 }
@@ -68,11 +68,11 @@ pub enum Work {
 /// their parent stops counting.
 #[derive(Message, Debug)]
 #[rtype(result = "()")]
-pub struct WorkFound(pub Vec<Work>);
+pub(crate) struct WorkFound(pub Vec<Work>);
 
 /// How a crawl ended.
 #[derive(Debug)]
-pub enum CrawlOutcome {
+pub(crate) enum CrawlOutcome {
     /// Every page was read.
     Done,
     /// Dropped before it ran (e.g. group members on a free plan after the first refusal).
@@ -84,7 +84,7 @@ pub enum CrawlOutcome {
 /// A crawl (one list, all its pages) ended. Crawlers send it to the coordinator.
 #[derive(Message, Debug)]
 #[rtype(result = "()")]
-pub struct CrawlFinished {
+pub(crate) struct CrawlFinished {
     pub crawler: &'static str,
     pub endpoint: Endpoint,
     /// The concrete path crawled, e.g. `/organization/projects/proj_1/users`.

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// What stands where a secret was.
-pub const REDACTED: &str = "[REDACTED]";
+pub(crate) const REDACTED: &str = "[REDACTED]";
 
 /// An OpenAI Admin API key. `Debug` and `Display` redact it; only the HTTP layer reads it.
 #[derive(Clone)]
@@ -159,7 +159,7 @@ impl AdminKey {
 /// How long a run of the key's characters must be to count as a leak: long enough that it
 /// cannot be chance, short enough that a truncated, prefix-stripped or partly quoted key is
 /// still caught.
-pub const LEAK_RUN: usize = 8;
+pub(crate) const LEAK_RUN: usize = 8;
 
 /// Finds a key's material in bytes: any run of [`LEAK_RUN`] or more of its characters that
 /// reaches past its public prefix (`sk-admin-`: every admin key starts so, and the API's own
@@ -324,7 +324,7 @@ impl fmt::Display for AdminKey {
 
 /// Text a server wrote, made safe to print and store: credentials redacted
 /// ([`redact_tokens`]) and characters that could forge or hide a line escaped ([`printable`]).
-pub fn server_text(text: &str) -> String {
+pub(crate) fn server_text(text: &str) -> String {
     printable(&redact_tokens(text)).into_owned()
 }
 
@@ -352,7 +352,7 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 /// `text` with anything that looks like a credential replaced by [`REDACTED`]: the token after
 /// `Bearer ` (any case) and every `sk-…` key. For texts a server wrote (error messages), which
 /// may quote another key than ours, or ours in a form `scrub` did not see.
-pub fn redact_tokens(text: &str) -> String {
+pub(crate) fn redact_tokens(text: &str) -> String {
     fn token_char(c: char) -> bool {
         c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | '+' | '/' | '=')
     }

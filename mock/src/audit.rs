@@ -128,7 +128,7 @@ impl AuditLog {
 
 /// The filters of `GET /organization/audit_logs`.
 #[derive(Debug, Default)]
-pub struct AuditQuery {
+pub(crate) struct AuditQuery {
     pub gt: Option<i64>,
     pub gte: Option<i64>,
     pub lt: Option<i64>,
@@ -144,7 +144,7 @@ pub struct AuditQuery {
 }
 
 impl AuditQuery {
-    pub fn parse(query: Option<&str>) -> Result<Self, ApiError> {
+    pub(crate) fn parse(query: Option<&str>) -> Result<Self, ApiError> {
         let mut q = AuditQuery {
             limit: 20,
             ..AuditQuery::default()
@@ -222,7 +222,7 @@ impl AuditQuery {
 }
 
 /// One page of `log`, newest first.
-pub fn list(log: &AuditLog, q: &AuditQuery) -> Result<Bytes, ApiError> {
+pub(crate) fn list(log: &AuditLog, q: &AuditQuery) -> Result<Bytes, ApiError> {
     let newest_first: Vec<&Entry> = log.entries.iter().rev().filter(|e| q.keeps(e)).collect();
     let position = |id: &str| newest_first.iter().position(|e| e.id == id);
     let (start, end) = match (&q.after, &q.before) {
@@ -251,7 +251,7 @@ pub fn list(log: &AuditLog, q: &AuditQuery) -> Result<Bytes, ApiError> {
 }
 
 /// The refusal of a log that is switched off.
-pub fn disabled() -> ApiError {
+pub(crate) fn disabled() -> ApiError {
     ApiError::bad_request(
         "Audit logging is not enabled for this organization. An organization owner can enable it in the organization's settings (Data controls).",
     )

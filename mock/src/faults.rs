@@ -7,7 +7,7 @@ use bytes::Bytes;
 use hyper::StatusCode;
 
 /// The fault for the next GET, if any (a deterministic draw from the shared generator).
-pub fn draw(cfg: &Faults, rng: &SharedRng) -> Option<FaultKind> {
+pub(crate) fn draw(cfg: &Faults, rng: &SharedRng) -> Option<FaultKind> {
     if cfg.rate <= 0.0 || rng.unit() >= cfg.rate {
         return None;
     }
@@ -19,7 +19,7 @@ pub fn draw(cfg: &Faults, rng: &SharedRng) -> Option<FaultKind> {
     Some(kinds[(rng.next_u64() % kinds.len() as u64) as usize])
 }
 
-pub fn status(kind: FaultKind) -> Option<StatusCode> {
+pub(crate) fn status(kind: FaultKind) -> Option<StatusCode> {
     match kind {
         FaultKind::Status500 => Some(StatusCode::INTERNAL_SERVER_ERROR),
         FaultKind::Status502 => Some(StatusCode::BAD_GATEWAY),
@@ -30,18 +30,18 @@ pub fn status(kind: FaultKind) -> Option<StatusCode> {
 
 /// A 200 whose JSON is cut in half; `Content-Length` is the cut length, so the transport is
 /// fine and only the parser notices.
-pub fn truncated(body: Bytes) -> Reply {
+pub(crate) fn truncated(body: Bytes) -> Reply {
     Reply::ok(body.slice(..body.len() / 2))
 }
 
-pub fn malformed() -> Reply {
+pub(crate) fn malformed() -> Reply {
     Reply::ok(Bytes::from_static(
         b"{\"object\":\"list\",\"data\":[{\"id\":,,]}<html>",
     ))
 }
 
 /// Announces the full length, sends a few bytes, then the connection closes mid-body.
-pub fn dropped(body: Bytes) -> Reply {
+pub(crate) fn dropped(body: Bytes) -> Reply {
     let len = body.len();
     Reply {
         body: ReplyBody::Dropped {

@@ -16,6 +16,9 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+// Whatever is `pub` is the facade; everything else says pub(crate), and this keeps it so.
+#![warn(unreachable_pub)]
+
 mod audit;
 mod changes;
 mod config;

@@ -49,6 +49,6 @@ impl Limiter {
 }
 
 /// `Retry-After` in whole seconds, rounded up and at least 1 (the spec's integer form).
-pub fn retry_after_secs(wait: Duration) -> u64 {
+pub(crate) fn retry_after_secs(wait: Duration) -> u64 {
     wait.as_nanos().div_ceil(1_000_000_000).max(1) as u64
 }

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 
 /// The list parameters of one request, already validated for its endpoint.
 #[derive(Clone, Debug, Default)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     pub limit: usize,
     pub after: Option<String>,
     pub desc: bool,
@@ -29,12 +29,12 @@ pub struct ListQuery {
 
 /// How many followers of a cursor are remembered: a resumed cursor fails only if all of
 /// them are deleted too.
-pub const FOLLOWERS: usize = 16;
+pub(crate) const FOLLOWERS: usize = 16;
 
 impl ListQuery {
     /// Parses and bounds-checks `query` for list endpoint `ep`: Page-A limits are 1..=100
     /// (default 20); Page-B limits are 0..=max where 0 means the endpoint's default.
-    pub fn parse(ep: Endpoint, query: Option<&str>) -> Result<ListQuery, ApiError> {
+    pub(crate) fn parse(ep: Endpoint, query: Option<&str>) -> Result<ListQuery, ApiError> {
         let (style, max) = ep.list().unwrap_or((PageStyle::A, 100));
         let mut q = ListQuery {
             desc: ep == Endpoint::ListGroupUsers,
@@ -121,9 +121,9 @@ fn default_limit(ep: Endpoint) -> usize {
 }
 
 /// The code of `bad_cursor`, which `handlers::read` answers by resuming the cursor.
-pub const CURSOR_NOT_FOUND: &str = "cursor_not_found";
+pub(crate) const CURSOR_NOT_FOUND: &str = "cursor_not_found";
 
-pub fn bad_cursor(after: &str) -> ApiError {
+pub(crate) fn bad_cursor(after: &str) -> ApiError {
     ApiError::bad_request(format!(
         "Invalid 'after': no object with id {after:?} in this list"
     ))
@@ -134,7 +134,7 @@ pub fn bad_cursor(after: &str) -> ApiError {
 /// Up to `q.limit` items following the one whose id is `q.after` (or from the start; from
 /// that item itself when `q.inclusive`), keeping only those `keep` accepts, and whether more
 /// follow.
-pub fn take<T>(
+pub(crate) fn take<T>(
     mut items: impl Iterator<Item = T>,
     id: impl Fn(&T) -> &str,
     keep: impl Fn(&T) -> bool,
@@ -157,7 +157,7 @@ pub fn take<T>(
 }
 
 /// `take` for items that already start where the page does (the caller placed the cursor).
-pub fn take_positioned<T>(
+pub(crate) fn take_positioned<T>(
     items: impl Iterator<Item = T>,
     id: impl Fn(&T) -> &str,
     keep: impl Fn(&T) -> bool,
@@ -197,14 +197,14 @@ struct PageB<'a, T> {
     next: Option<&'a str>,
 }
 
-pub fn to_json<T: Serialize + ?Sized>(v: &T) -> Result<Bytes, ApiError> {
+pub(crate) fn to_json<T: Serialize + ?Sized>(v: &T) -> Result<Bytes, ApiError> {
     serde_json::to_vec(v)
         .map(Bytes::from)
         .map_err(|_| ApiError::server(hyper::StatusCode::INTERNAL_SERVER_ERROR))
 }
 
 /// `{object:"list", data, first_id, last_id, has_more}`.
-pub fn page_a<T: Serialize>(
+pub(crate) fn page_a<T: Serialize>(
     data: &[T],
     id: impl Fn(&T) -> &str,
     has_more: bool,
@@ -219,7 +219,7 @@ pub fn page_a<T: Serialize>(
 }
 
 /// `{object:"list", data, has_more, next}` with `next` = the last id when more follow.
-pub fn page_b<T: Serialize>(
+pub(crate) fn page_b<T: Serialize>(
     data: &[T],
     id: impl Fn(&T) -> &str,
     has_more: bool,

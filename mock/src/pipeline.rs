@@ -132,7 +132,7 @@ impl Shared {
 }
 
 /// Answers `req`.
-pub async fn answer(shared: &Shared, req: MockRequest) -> Reply {
+pub(crate) async fn answer(shared: &Shared, req: MockRequest) -> Reply {
     if let Some(reply) = control(shared, &req) {
         return reply;
     }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// Up to three path parameters, in template order (unused ones are empty).
-pub type Params<'a> = [&'a str; 3];
+pub(crate) type Params<'a> = [&'a str; 3];
 
 /// An endpoint, its method and its template's segments (`None` for a `{param}`).
 type Row = (Endpoint, &'static str, Vec<Option<&'static str>>);
@@ -32,7 +32,7 @@ fn table() -> &'static [Row] {
 
 /// The path after `/v1/`, split on `/` and percent-decoded; `None` for a segment that is
 /// empty, `.`, `..` or not UTF-8 once decoded (no route takes one).
-pub fn segments(path: &str) -> Vec<Option<Cow<'_, str>>> {
+pub(crate) fn segments(path: &str) -> Vec<Option<Cow<'_, str>>> {
     path.split('/')
         .map(|raw| {
             let s = percent_encoding::percent_decode_str(raw)
@@ -44,7 +44,7 @@ pub fn segments(path: &str) -> Vec<Option<Cow<'_, str>>> {
 }
 
 /// Routes `segs` (the decoded path after `/v1`) for `method`.
-pub fn route<'a>(method: &str, segs: &[&'a str]) -> Option<(Endpoint, Params<'a>)> {
+pub(crate) fn route<'a>(method: &str, segs: &[&'a str]) -> Option<(Endpoint, Params<'a>)> {
     table().iter().find_map(|(e, m, tpl)| {
         if *m != method || tpl.len() != segs.len() {
             return None;

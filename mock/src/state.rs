@@ -131,8 +131,8 @@ pub struct OrgShape {
     pub project_group_role_assignments: usize,
 }
 
-pub const ORG_RESOURCE: &str = "api.organization";
-pub const PROJECT_RESOURCE: &str = "api.project";
+pub(crate) const ORG_RESOURCE: &str = "api.organization";
+pub(crate) const PROJECT_RESOURCE: &str = "api.project";
 
 /// `role-api-organization-owner__api-organization__<org_id>` (kind: owner | reader).
 pub fn org_role_id(kind: &str, org_id: &str) -> RoleId {
@@ -201,7 +201,11 @@ pub fn predefined_project_roles(project_id: &str) -> [Role; 3] {
 }
 
 /// An `AssignedRoleDetails` for `role`, assigned at `at`, from `sources`.
-pub fn assigned(role: &Role, at: Option<i64>, sources: Vec<AssignmentSource>) -> AssignedRole {
+pub(crate) fn assigned(
+    role: &Role,
+    at: Option<i64>,
+    sources: Vec<AssignmentSource>,
+) -> AssignedRole {
     AssignedRole {
         id: role.id.clone(),
         name: role.name.clone(),
@@ -217,7 +221,7 @@ pub fn assigned(role: &Role, at: Option<i64>, sources: Vec<AssignmentSource>) ->
 }
 
 /// `id` is a checked id's text (a user's or a group's).
-pub fn source(kind: &str, id: &str) -> AssignmentSource {
+pub(crate) fn source(kind: &str, id: &str) -> AssignmentSource {
     AssignmentSource {
         principal_id: gen_id(id),
         principal_type: kind.to_owned(),

@@ -271,7 +271,10 @@ mod tests {
             ..fresh
         };
         let r = readiness(&failing, at(50_000), max);
-        assert!(!r.ready() && r.reason.to_string().starts_with("stale"), "{r:?}");
+        assert!(
+            !r.ready() && r.reason.to_string().starts_with("stale"),
+            "{r:?}"
+        );
         assert_eq!(r.reason.as_str(), "stale");
         assert!(
             readiness(&failing, at(1_500), max).ready(),

@@ -164,7 +164,10 @@ impl Pager<'_> {
 }
 
 /// Checks the scheme: https anywhere, http only to loopback unless explicitly allowed.
-pub fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<url::Url, ApiError> {
+pub(super) fn check_base_url(
+    base_url: &str,
+    allow_insecure_http: bool,
+) -> Result<url::Url, ApiError> {
     let url = url::Url::parse(base_url)
         .map_err(|e| ApiError::Config(format!("base URL {base_url:?}: {e}")))?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -548,7 +551,7 @@ impl AdminClient {
 /// The longest wait a header is read as: anything longer (or unrepresentable, like
 /// `Retry-After: 1e300` or a date in year 9999) is read as this, then capped by the call's
 /// retry budget like every other wait.
-pub const LONGEST_SERVER_WAIT: Duration = Duration::from_secs(30 * 24 * 3600);
+pub(super) const LONGEST_SERVER_WAIT: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Seconds from a server, as a wait: `None` for nonsense (negative, NaN), and at most
 /// [`LONGEST_SERVER_WAIT`]. Never panics, whatever the number.
@@ -564,7 +567,7 @@ fn server_seconds(secs: f64) -> Option<Duration> {
 }
 
 /// `Retry-After-Ms` (milliseconds), else `Retry-After` (seconds or an HTTP date).
-pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let text = |name: &str| {
         headers
             .get(name)

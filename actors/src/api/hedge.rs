@@ -77,7 +77,7 @@ impl Window {
 }
 
 /// Recent answer times of every endpoint, shared by every clone of the client.
-pub struct Latencies {
+pub(super) struct Latencies {
     policy: HedgePolicy,
     windows: Vec<Mutex<Window>>,
     /// Every endpoint's answers together.
@@ -85,7 +85,7 @@ pub struct Latencies {
 }
 
 impl Latencies {
-    pub fn new(policy: HedgePolicy) -> Self {
+    pub(super) fn new(policy: HedgePolicy) -> Self {
         Self {
             policy,
             windows: Endpoint::ALL.iter().map(|_| Mutex::default()).collect(),
@@ -98,12 +98,12 @@ impl Latencies {
     }
 
     /// The shortest deadline, also how often an outstanding read looks again for one.
-    pub fn floor(&self) -> Duration {
+    pub(super) fn floor(&self) -> Duration {
         self.policy.floor
     }
 
     /// `e` answered after `took` (headers and body read).
-    pub fn record(&self, e: Endpoint, took: Duration) {
+    pub(super) fn record(&self, e: Endpoint, took: Duration) {
         if let Some(mut w) = self.window(e) {
             w.record(took);
         }
@@ -112,7 +112,7 @@ impl Latencies {
 
     /// How long a read of `e` may take before it is hedged; `None` while too few answers are
     /// known to say.
-    pub fn hedge_after(&self, e: Endpoint) -> Option<Duration> {
+    pub(super) fn hedge_after(&self, e: Endpoint) -> Option<Duration> {
         let enough = |w: &Window| w.samples.len() >= self.policy.min_samples.max(1);
         let own = self.window(e)?;
         let high = if enough(&own) {

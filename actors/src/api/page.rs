@@ -16,10 +16,10 @@ pub struct Page<T> {
 /// The most items one page may hold: ten times the largest page the API serves (1,000), so a
 /// quirky server that ignores `limit` is still read, while a hostile one cannot make a page of
 /// millions of tiny items (64 requests in flight would multiply it).
-pub const MAX_ITEMS_PER_PAGE: usize = 10_000;
+pub(super) const MAX_ITEMS_PER_PAGE: usize = 10_000;
 
 /// Starts the decoding error of a page with too many items (serde carries only the message).
-pub const TOO_MANY_ITEMS: &str = "too many items ";
+pub(super) const TOO_MANY_ITEMS: &str = "too many items ";
 
 /// What the wire carries, whichever envelope it is.
 #[derive(Deserialize)]

@@ -19,17 +19,17 @@ use backoff::backoff::Backoff;
 use std::time::Duration;
 
 /// 429s one call accepts per allowed failed answer.
-pub const RATE_LIMITED_PER_ATTEMPT: u32 = 8;
+pub(crate) const RATE_LIMITED_PER_ATTEMPT: u32 = 8;
 
 /// The wait before the first retry of a failed answer (±30%), doubling after each.
-pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// A server wait this long is worth saying at the default verbosity.
 const LONG_WAIT: Duration = Duration::from_secs(60);
 
 /// What to do after a failed attempt.
 #[derive(Debug, PartialEq)]
-pub enum Next {
+pub(crate) enum Next {
     /// Try again after this long (zero: at once, or when the throttle lets it go).
     Wait(Duration),
     /// Retrying cannot help: return the error as it is.
@@ -40,7 +40,7 @@ pub enum Next {
 
 /// One call's retry accounting.
 #[derive(Debug)]
-pub struct Retry {
+pub(crate) struct Retry {
     max_attempts: u32,
     budget: Duration,
     spent: Duration,
@@ -54,7 +54,7 @@ pub struct Retry {
 }
 
 impl Retry {
-    pub fn new(max_attempts: u32, budget: Duration) -> Self {
+    pub(crate) fn new(max_attempts: u32, budget: Duration) -> Self {
         let mut backoff = ExponentialBackoff {
             initial_interval: FIRST_BACKOFF,
             max_interval: Duration::from_secs(30),
@@ -81,19 +81,19 @@ impl Retry {
     }
 
     /// Requests sent so far, 429s included.
-    pub fn attempts(&self) -> u32 {
+    pub(crate) fn attempts(&self) -> u32 {
         self.attempts
     }
 
     /// What is left of the budget.
-    pub fn left(&self) -> Duration {
+    pub(crate) fn left(&self) -> Duration {
         self.budget.saturating_sub(self.spent)
     }
 
     /// The pause a 429 imposes: what the server `asked` for (else `default`), capped by what
     /// is left. Charged to the budget now (the throttle holds the endpoint for that long, and
     /// the retry waits for the throttle). A long wait is said at the default verbosity.
-    pub fn pause_for(
+    pub(crate) fn pause_for(
         &mut self,
         endpoint: Endpoint,
         asked: Option<Duration>,
@@ -123,7 +123,7 @@ impl Retry {
     }
 
     /// Accounts for a failed attempt that took `took`, and says what to do next.
-    pub fn after(&mut self, error: &ApiError, took: Duration) -> Next {
+    pub(crate) fn after(&mut self, error: &ApiError, took: Duration) -> Next {
         self.attempts += 1;
         match error.failure() {
             Failure::Permanent => Next::Fail,

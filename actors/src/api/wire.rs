@@ -15,7 +15,7 @@ use std::time::Duration;
 /// The largest response read: far above the largest real page (1,000 role assignments, well
 /// under 1 MiB), so only a broken or hostile server meets it; its list fails cleanly instead of
 /// exhausting memory (with 64 requests in flight, 64 times over).
-pub const MAX_RESPONSE_BYTES: usize = 32 << 20;
+pub(super) const MAX_RESPONSE_BYTES: usize = 32 << 20;
 
 /// One request as it goes on the wire (the key in `authorization`).
 pub struct WireRequest {
@@ -29,7 +29,7 @@ pub struct WireRequest {
 }
 
 /// What came back: the status, the wait a 429 asked for, and the body (or why it broke).
-pub struct Fetched {
+pub(super) struct Fetched {
     pub status: u16,
     pub retry_after: Option<Duration>,
     pub body: Result<Bytes, ApiError>,
@@ -62,7 +62,7 @@ impl std::fmt::Debug for InProcess {
 }
 
 /// Sends `req` over HTTP and reads the answer, at most [`MAX_RESPONSE_BYTES`] of it.
-pub async fn over_http(
+pub(super) async fn over_http(
     http: &reqwest::Client,
     base: &str,
     endpoint: Endpoint,
@@ -119,7 +119,7 @@ pub async fn over_http(
 }
 
 /// Sends `req` to an in-process server, giving up after `timeout` as the HTTP client would.
-pub async fn in_process(
+pub(super) async fn in_process(
     server: &dyn Transport,
     endpoint: Endpoint,
     timeout: Duration,

@@ -37,14 +37,14 @@ mod plan;
 /// Start the sync; resolves when it has finished. Sent once by the caller.
 #[derive(Message)]
 #[rtype(result = "Result<SyncOutcome, SyncError>")]
-pub struct StartSync;
+pub(crate) struct StartSync;
 
 /// How far the sync is. Sent by the caller (progress display).
 #[derive(Message)]
 #[rtype(result = "Progress")]
-pub struct GetProgress;
+pub(crate) struct GetProgress;
 
-pub struct SyncCoordinator {
+pub(crate) struct SyncCoordinator {
     client: AdminClient,
     collector: Addr<GrantCollector>,
     /// Empty until the actor starts them.
@@ -83,7 +83,7 @@ pub struct SyncCoordinator {
 }
 
 impl SyncCoordinator {
-    pub fn new(
+    pub(crate) fn new(
         client: AdminClient,
         collector: Addr<GrantCollector>,
         replay: Replay,

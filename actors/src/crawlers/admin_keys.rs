@@ -14,7 +14,7 @@ use crate::api::{AdminClient, Call, Endpoint};
 use crate::baton::{ResourceId, ResourceKey, ResourceType};
 use crate::graph::Traits;
 
-pub struct AdminKeys;
+pub(crate) struct AdminKeys;
 
 impl ListKind for AdminKeys {
     type Item = AdminApiKey;

@@ -20,9 +20,9 @@ use crate::baton::roles::{org_role_entitlement, project_role_entitlement};
 use crate::graph::Origin;
 use crate::ids::{GroupId, UserId};
 
-pub struct UserRoles;
-pub struct ProjectUserRoles;
-pub struct ProjectGroupRoles;
+pub(crate) struct UserRoles;
+pub(crate) struct ProjectUserRoles;
+pub(crate) struct ProjectGroupRoles;
 
 impl ListKind for UserRoles {
     type Item = AssignedRole;

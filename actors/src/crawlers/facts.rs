@@ -6,40 +6,40 @@ use crate::messages::GrantFact;
 use std::collections::BTreeMap;
 
 /// The organization's key before its id is known; the collector re-parents at the end.
-pub fn org_key() -> ResourceKey {
+pub(super) fn org_key() -> ResourceKey {
     ResourceKey::pending_org()
 }
 
 /// A profile from optional scalars; absent values are left out rather than written as null.
 #[derive(Default)]
-pub struct Profile(BTreeMap<String, serde_json::Value>);
+pub(super) struct Profile(BTreeMap<String, serde_json::Value>);
 
 impl Profile {
-    pub fn str(mut self, key: &str, v: Option<&str>) -> Self {
+    pub(super) fn str(mut self, key: &str, v: Option<&str>) -> Self {
         if let Some(v) = v {
             self.0.insert(key.to_owned(), v.into());
         }
         self
     }
-    pub fn int(mut self, key: &str, v: Option<i64>) -> Self {
+    pub(super) fn int(mut self, key: &str, v: Option<i64>) -> Self {
         if let Some(v) = v {
             self.0.insert(key.to_owned(), v.into());
         }
         self
     }
-    pub fn bool(mut self, key: &str, v: Option<bool>) -> Self {
+    pub(super) fn bool(mut self, key: &str, v: Option<bool>) -> Self {
         if let Some(v) = v {
             self.0.insert(key.to_owned(), v.into());
         }
         self
     }
-    pub fn done(self) -> BTreeMap<String, serde_json::Value> {
+    pub(super) fn done(self) -> BTreeMap<String, serde_json::Value> {
         self.0
     }
 }
 
 /// The first non-empty of the candidates, else the id: names and emails may be null.
-pub fn display_name(candidates: &[Option<&str>], id: &str) -> String {
+pub(super) fn display_name(candidates: &[Option<&str>], id: &str) -> String {
     candidates
         .iter()
         .flatten()
@@ -49,7 +49,7 @@ pub fn display_name(candidates: &[Option<&str>], id: &str) -> String {
         .to_owned()
 }
 
-pub fn resource(
+pub(super) fn resource(
     key: ResourceKey,
     parent: Option<ResourceKey>,
     display_name: String,
@@ -67,7 +67,11 @@ pub fn resource(
     }
 }
 
-pub fn grant(entitlement: EntitlementId, principal: ResourceKey, origin: Origin) -> GrantFact {
+pub(super) fn grant(
+    entitlement: EntitlementId,
+    principal: ResourceKey,
+    origin: Origin,
+) -> GrantFact {
     GrantFact {
         entitlement,
         principal,
@@ -77,7 +81,7 @@ pub fn grant(entitlement: EntitlementId, principal: ResourceKey, origin: Origin)
 
 /// Origins from `assignment_sources`: direct when empty or when it names the principal itself;
 /// one `group:<g>:member` source per group it names.
-pub fn origins(
+pub(super) fn origins(
     principal_id: &str,
     sources: &[crate::api::models::AssignmentSource],
 ) -> Vec<Origin> {

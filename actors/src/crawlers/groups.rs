@@ -16,9 +16,9 @@ use crate::graph::{Origin, Traits};
 use crate::ids::GroupId;
 use crate::messages::Work;
 
-pub struct Groups;
-pub struct GroupMembers;
-pub struct GroupRoles;
+pub(crate) struct Groups;
+pub(crate) struct GroupMembers;
+pub(crate) struct GroupRoles;
 
 impl ListKind for Groups {
     type Item = Group;

@@ -23,15 +23,15 @@ mod org;
 mod projects;
 mod registry;
 
-pub use crate::fanout::{InProject, Org};
-pub use admin_keys::AdminKeys;
-pub use assignments::{ProjectGroupRoles, ProjectUserRoles, UserRoles};
-pub use groups::{GroupMembers, GroupRoles, Groups};
-pub use org::{Invites, OrgRoles, OrgUsers};
-pub use projects::{
+pub(crate) use crate::fanout::{InProject, Org};
+pub(crate) use admin_keys::AdminKeys;
+pub(crate) use assignments::{ProjectGroupRoles, ProjectUserRoles, UserRoles};
+pub(crate) use groups::{GroupMembers, GroupRoles, Groups};
+pub(crate) use org::{Invites, OrgRoles, OrgUsers};
+pub(crate) use projects::{
     ProjectApiKeys, ProjectGroups, ProjectRoles, ProjectServiceAccounts, ProjectUsers, Projects,
 };
-pub use registry::Crawlers;
+pub(crate) use registry::Crawlers;
 
 use crate::api::{AdminClient, ApiError, Call, Endpoint};
 use crate::graph::Resource;
@@ -45,7 +45,7 @@ use std::marker::PhantomData;
 
 /// What a crawler learns from its pages.
 #[derive(Default, Debug)]
-pub struct Findings {
+pub(crate) struct Findings {
     pub resources: Vec<Resource>,
     pub grants: Vec<GrantFact>,
     pub work: Vec<Work>,
@@ -53,7 +53,7 @@ pub struct Findings {
 }
 
 /// One kind of list: how to request it and what its items mean.
-pub trait ListKind: Unpin + 'static {
+pub(crate) trait ListKind: Unpin + 'static {
     type Item: DeserializeOwned + Send + 'static;
     /// What one list is read for; the fan-out names it as a [`crate::fanout::Scope`].
     type Scope: Clone + Display + Send + Unpin + TryFrom<crate::fanout::Scope> + 'static;
@@ -84,14 +84,14 @@ pub trait ListKind: Unpin + 'static {
 /// Crawl one list of kind `K`. Sent by the coordinator.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct Crawl<K: ListKind> {
+pub(crate) struct Crawl<K: ListKind> {
     pub scope: K::Scope,
 }
 
 /// Drop every queued crawl (each is reported as skipped). Sent by the coordinator.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct SkipPending;
+pub(crate) struct SkipPending;
 
 /// A crawl task ended; its slot is free. Sent by the crawler's own tasks.
 #[derive(Message)]
@@ -101,7 +101,7 @@ struct SlotFreed;
 /// Where a crawler's messages go: facts to whoever assembles the graph, work found and crawls
 /// finished to whoever decides what to crawl.
 #[derive(Clone)]
-pub struct Sinks {
+pub(crate) struct Sinks {
     pub facts: Recipient<FactsDiscovered>,
     pub work: Recipient<WorkFound>,
     pub finished: Recipient<CrawlFinished>,
@@ -110,7 +110,7 @@ pub struct Sinks {
 }
 
 /// The actor for one list kind.
-pub struct Crawler<K: ListKind> {
+pub(crate) struct Crawler<K: ListKind> {
     client: AdminClient,
     sinks: Sinks,
     queue: VecDeque<K::Scope>,
@@ -120,7 +120,7 @@ pub struct Crawler<K: ListKind> {
 }
 
 impl<K: ListKind> Crawler<K> {
-    pub fn new(client: AdminClient, sinks: Sinks) -> Self {
+    pub(crate) fn new(client: AdminClient, sinks: Sinks) -> Self {
         let limit = client.throttle().max_in_flight().max(1);
         Self {
             client,

@@ -15,9 +15,9 @@ use crate::baton::{ResourceKey, Slug};
 use crate::graph::{AccountType, Origin, Traits, UserStatus};
 use crate::messages::Work;
 
-pub struct OrgUsers;
-pub struct Invites;
-pub struct OrgRoles;
+pub(crate) struct OrgUsers;
+pub(crate) struct Invites;
+pub(crate) struct OrgRoles;
 
 impl ListKind for OrgUsers {
     type Item = User;

@@ -19,12 +19,12 @@ use crate::graph::{AccountType, Origin, Traits, UserStatus};
 use crate::ids::ProjectId;
 use crate::messages::Work;
 
-pub struct Projects;
-pub struct ProjectUsers;
-pub struct ProjectServiceAccounts;
-pub struct ProjectApiKeys;
-pub struct ProjectGroups;
-pub struct ProjectRoles;
+pub(crate) struct Projects;
+pub(crate) struct ProjectUsers;
+pub(crate) struct ProjectServiceAccounts;
+pub(crate) struct ProjectApiKeys;
+pub(crate) struct ProjectGroups;
+pub(crate) struct ProjectRoles;
 
 fn project_key(p: &ProjectId) -> ResourceKey {
     ResourceKey::project(p)

@@ -8,12 +8,12 @@ use crate::fanout::{ListRequest, Scope};
 use std::collections::BTreeMap;
 
 /// What [`kinds`] registers with.
-pub trait Register {
+pub(super) trait Register {
     fn add<K: ListKind>(&mut self);
 }
 
 /// Every list kind a sync reads, in the order their crawlers start.
-pub fn kinds(r: &mut impl Register) {
+pub(super) fn kinds(r: &mut impl Register) {
     r.add::<OrgUsers>();
     r.add::<Invites>();
     r.add::<AdminKeys>();
@@ -64,13 +64,13 @@ impl<K: ListKind> Started for Addr<Crawler<K>> {
 
 /// The crawlers of one sync, by list.
 #[derive(Default)]
-pub struct Crawlers {
+pub(crate) struct Crawlers {
     by_list: BTreeMap<Endpoint, Box<dyn Started>>,
 }
 
 impl Crawlers {
     /// Starts a crawler of every kind (inside an actix system), each sending to `sinks`.
-    pub fn start(client: &AdminClient, sinks: &Sinks) -> Self {
+    pub(crate) fn start(client: &AdminClient, sinks: &Sinks) -> Self {
         struct Starting<'a> {
             client: &'a AdminClient,
             sinks: &'a Sinks,
@@ -94,19 +94,19 @@ impl Crawlers {
     }
 
     /// The call `req` names, or `None` when no crawler reads it.
-    pub fn call(&self, req: &ListRequest) -> Option<Call> {
+    pub(crate) fn call(&self, req: &ListRequest) -> Option<Call> {
         self.by_list.get(&req.list)?.call(&req.scope)
     }
 
     /// Sends `req` to the crawler of its list; `false` when there is none.
-    pub fn crawl(&self, req: ListRequest) -> bool {
+    pub(crate) fn crawl(&self, req: ListRequest) -> bool {
         self.by_list
             .get(&req.list)
             .is_some_and(|c| c.crawl(req.scope))
     }
 
     /// Drops the crawls of `list` still queued (each reported as skipped).
-    pub fn skip_pending(&self, list: Endpoint) {
+    pub(crate) fn skip_pending(&self, list: Endpoint) {
         if let Some(c) = self.by_list.get(&list) {
             c.skip_pending();
         }

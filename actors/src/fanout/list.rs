@@ -9,7 +9,7 @@ use std::fmt;
 /// One list to read, named by what it is, not by its path: two equal requests are the same
 /// list (ids are single path segments, so a path names exactly one of them).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ListRequest {
+pub(crate) struct ListRequest {
     /// The list endpoint it pages (one per list kind, see `crawlers::ListKind::LIST`).
     pub list: Endpoint,
     pub scope: Scope,

@@ -18,7 +18,7 @@ enum Verdict {
 /// The fan-out rules applied to a sync's facts, as they arrive: facts in, the lists they
 /// unlock out, each list once.
 #[derive(Debug, Default)]
-pub struct FanOut {
+pub(crate) struct FanOut {
     /// Every list returned so far: a server that repeats an id (in a page, or across pages)
     /// does not get the same list read twice.
     asked: HashSet<ListRequest>,
@@ -30,7 +30,7 @@ pub struct FanOut {
 
 impl FanOut {
     /// The lists a sync starts with.
-    pub fn start(&mut self) -> Vec<ListRequest> {
+    pub(crate) fn start(&mut self) -> Vec<ListRequest> {
         let mut out = Vec::new();
         for rule in RULES.iter().filter(|r| r.on == On::Start) {
             self.ask(rule.read, Scope::Org(Org), &mut out);
@@ -40,7 +40,7 @@ impl FanOut {
 
     /// The lists `work` unlocks: those its rules read now, and those held back on the question
     /// it answers. Never a list returned before.
-    pub fn found(&mut self, work: Work) -> Vec<ListRequest> {
+    pub(crate) fn found(&mut self, work: Work) -> Vec<ListRequest> {
         let mut out = Vec::new();
         match meaning(&work) {
             Meaning::Answers { question, yes } => {
@@ -72,7 +72,7 @@ impl FanOut {
     }
 
     /// The plan refused a list of kind `list`: none is returned again. `true` the first time.
-    pub fn refused(&mut self, list: Endpoint) -> bool {
+    pub(crate) fn refused(&mut self, list: Endpoint) -> bool {
         self.refused.insert(list)
     }
 

@@ -22,10 +22,10 @@
 
 mod list;
 mod machine;
-pub mod rules;
+pub(crate) mod rules;
 
 #[cfg(test)]
 mod tests;
 
-pub use list::{InProject, ListRequest, Org, Scope};
-pub use machine::FanOut;
+pub(crate) use list::{InProject, ListRequest, Org, Scope};
+pub(crate) use machine::FanOut;

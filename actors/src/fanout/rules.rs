@@ -17,7 +17,7 @@ use On::*;
 
 /// What a row waits for: the fact whose subject its list is read for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum On {
+pub(crate) enum On {
     /// The sync starts.
     Start,
     /// The user list's first page arrived (`Work::KeyAccepted`): the key works.
@@ -37,14 +37,14 @@ pub enum On {
 impl On {
     /// The org's own lists (the top-level lists): read once they are started, never held
     /// back; once they have all ended, the sync knows its plan.
-    pub fn is_root(self) -> bool {
+    pub(crate) fn is_root(self) -> bool {
         matches!(self, Start | KeyAccepted)
     }
 }
 
 /// When a row's list is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Gate {
+pub(crate) enum Gate {
     /// Always.
     Open,
     /// Only when the org has custom org roles: held back until the org role list says so.
@@ -59,7 +59,7 @@ pub enum Gate {
 
 /// A question a gate holds lists back on, until a fact at the end of a list answers it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Question {
+pub(crate) enum Question {
     /// Answered by `Work::OrgRolesKnown`.
     OrgHasCustomRoles,
     /// Answered by `Work::ProjectRolesKnown`.
@@ -68,7 +68,7 @@ pub enum Question {
 
 /// On `on`, read `read` for the fact's subject, if `gate` lets it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rule {
+pub(crate) struct Rule {
     pub on: On,
     pub read: Endpoint,
     pub gate: Gate,
@@ -79,7 +79,7 @@ const fn rule(on: On, read: Endpoint, gate: Gate) -> Rule {
 }
 
 /// Every rule, in the order a fact's lists are returned (and so sent to their crawlers).
-pub const RULES: &[Rule] = &[
+pub(crate) const RULES: &[Rule] = &[
     // The user list goes first and alone: its first page proves the key before anything else
     // is crawled, and it is the longest chain of dependent pages.
     rule(Start, ListUsers, Open),
@@ -102,12 +102,12 @@ pub const RULES: &[Rule] = &[
 ];
 
 /// The top-level lists, in the order they start.
-pub fn roots() -> impl Iterator<Item = Endpoint> {
+pub(crate) fn roots() -> impl Iterator<Item = Endpoint> {
     RULES.iter().filter(|r| r.on.is_root()).map(|r| r.read)
 }
 
 /// Whether `list` is a top-level list.
-pub fn is_root(list: Endpoint) -> bool {
+pub(crate) fn is_root(list: Endpoint) -> bool {
     roots().any(|r| r == list)
 }
 

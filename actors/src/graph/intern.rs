@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::hash::Hash;
 
 #[derive(Clone, Debug)]
-pub struct Interner<T> {
+pub(super) struct Interner<T> {
     index: HashMap<T, u32>,
     items: Vec<T>,
 }
@@ -23,7 +23,7 @@ impl<T> Default for Interner<T> {
 }
 
 impl<T: Clone + Eq + Hash> Interner<T> {
-    pub fn intern(&mut self, value: &T) -> u32 {
+    pub(super) fn intern(&mut self, value: &T) -> u32 {
         if let Some(i) = self.index.get(value) {
             return *i;
         }
@@ -33,7 +33,7 @@ impl<T: Clone + Eq + Hash> Interner<T> {
         i
     }
 
-    pub fn get<Q: Hash + Eq + ?Sized>(&self, value: &Q) -> Option<u32>
+    pub(super) fn get<Q: Hash + Eq + ?Sized>(&self, value: &Q) -> Option<u32>
     where
         T: Borrow<Q>,
     {
@@ -41,18 +41,18 @@ impl<T: Clone + Eq + Hash> Interner<T> {
     }
 
     /// The value of an index this interner handed out.
-    pub fn resolve(&self, i: u32) -> &T {
+    pub(super) fn resolve(&self, i: u32) -> &T {
         &self.items[i as usize]
     }
 
     /// For each index, whether its value has property `f` (one test per distinct value, so a
     /// million grants over a hundred thousand keys hash each key once, not once per grant).
-    pub fn flags(&self, f: impl Fn(&T) -> bool) -> Vec<bool> {
+    pub(super) fn flags(&self, f: impl Fn(&T) -> bool) -> Vec<bool> {
         self.items.iter().map(f).collect()
     }
 
     /// For each index, its rank in the order of `key` (computed once per value).
-    pub fn ranks_by_key<K: Ord>(&self, key: impl Fn(&T) -> K) -> Vec<u32> {
+    pub(super) fn ranks_by_key<K: Ord>(&self, key: impl Fn(&T) -> K) -> Vec<u32> {
         let keys: Vec<K> = self.items.iter().map(key).collect();
         let mut order: Vec<u32> = (0..self.items.len() as u32).collect();
         order.sort_unstable_by(|a, b| keys[*a as usize].cmp(&keys[*b as usize]));
@@ -64,7 +64,7 @@ impl<T: Clone + Eq + Hash> Interner<T> {
     }
 
     /// For each index, its rank in the order `cmp` defines.
-    pub fn ranks_by(&self, cmp: impl Fn(&T, &T) -> Ordering) -> Vec<u32> {
+    pub(super) fn ranks_by(&self, cmp: impl Fn(&T, &T) -> Ordering) -> Vec<u32> {
         let mut order: Vec<u32> = (0..self.items.len() as u32).collect();
         order.sort_unstable_by(|a, b| cmp(&self.items[*a as usize], &self.items[*b as usize]));
         let mut rank = vec![0; order.len()];

@@ -8,7 +8,7 @@ use crate::api::Call;
 use crate::api::models::{Invite, InviteCreate, InviteProject};
 use crate::ids::{InviteId, ProjectId, UserId};
 
-pub async fn delete_user(
+pub(super) async fn delete_user(
     s: &mut Session,
     user: &UserId,
 ) -> Result<ProvisionResult, ProvisionError> {
@@ -29,7 +29,7 @@ pub async fn delete_user(
     Ok(ProvisionResult::Deleted)
 }
 
-pub async fn create_account(
+pub(super) async fn create_account(
     s: &mut Session,
     email: &str,
     role: OrgRoleName,
@@ -79,7 +79,7 @@ pub async fn create_account(
     Ok(ProvisionResult::Created)
 }
 
-pub async fn delete_invite(
+pub(super) async fn delete_invite(
     s: &mut Session,
     invite: &InviteId,
 ) -> Result<ProvisionResult, ProvisionError> {
@@ -100,7 +100,7 @@ pub async fn delete_invite(
     Ok(ProvisionResult::Deleted)
 }
 
-pub async fn delete_admin_key(
+pub(super) async fn delete_admin_key(
     s: &mut Session,
     key: &crate::ids::AdminApiKeyId,
 ) -> Result<ProvisionResult, ProvisionError> {

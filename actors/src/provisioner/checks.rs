@@ -11,7 +11,7 @@ use crate::baton::roles::predefined_name;
 use crate::ids::{GroupId, ProjectId, RoleId, ServiceAccountId, UserId};
 
 /// Refused either way: the API cannot assign custom project roles to service accounts.
-pub fn service_account_custom_role(
+pub(super) fn service_account_custom_role(
     account: &ServiceAccountId,
     project: &ProjectId,
     role: &RoleId,
@@ -24,12 +24,12 @@ pub fn service_account_custom_role(
     .into()
 }
 
-pub fn role_slug(id: &str, name: Option<&str>, predefined: bool) -> Option<ProjectSlug> {
+pub(super) fn role_slug(id: &str, name: Option<&str>, predefined: bool) -> Option<ProjectSlug> {
     predefined_name(id, name, predefined).and_then(|n| ProjectSlug::parse(&n))
 }
 
 /// Held directly by `principal_id` (not only through a group).
-pub fn held_directly(role: &AssignedRole, principal_id: &str) -> bool {
+pub(super) fn held_directly(role: &AssignedRole, principal_id: &str) -> bool {
     let sources = role.inherited_from();
     sources.is_empty()
         || sources
@@ -39,7 +39,7 @@ pub fn held_directly(role: &AssignedRole, principal_id: &str) -> bool {
 
 /// Whether `user` already holds `role` directly among `held`. Held only through groups, it is
 /// still assigned directly (revoking the group must not take it away): that is noted.
-pub fn holds_directly_else_note(
+pub(super) fn holds_directly_else_note(
     s: &mut Session,
     held: &[AssignedRole],
     user: &UserId,
@@ -58,7 +58,7 @@ pub fn holds_directly_else_note(
     false
 }
 
-pub fn inherited_groups(role: &AssignedRole) -> Vec<String> {
+pub(super) fn inherited_groups(role: &AssignedRole) -> Vec<String> {
     role.inherited_from()
         .iter()
         .filter(|s| s.principal_type == "group")
@@ -67,7 +67,7 @@ pub fn inherited_groups(role: &AssignedRole) -> Vec<String> {
 }
 
 /// The org user, refused if it is a service account's user.
-pub async fn org_user(s: &mut Session, user: &UserId) -> Result<User, ProvisionError> {
+pub(super) async fn org_user(s: &mut Session, user: &UserId) -> Result<User, ProvisionError> {
     let u = s
         .user(user)
         .await?
@@ -82,7 +82,10 @@ pub async fn org_user(s: &mut Session, user: &UserId) -> Result<User, ProvisionE
 }
 
 /// Refuses a change that would take the organization's last owner away (`user` is an owner).
-pub async fn not_the_last_owner(s: &mut Session, user: &UserId) -> Result<(), ProvisionError> {
+pub(super) async fn not_the_last_owner(
+    s: &mut Session,
+    user: &UserId,
+) -> Result<(), ProvisionError> {
     match s.other_owner(user).await? {
         Ok(other) => {
             s.note(format!("{other} remains an owner of the organization"));
@@ -99,7 +102,7 @@ pub async fn not_the_last_owner(s: &mut Session, user: &UserId) -> Result<(), Pr
 /// Refuses demoting or deleting the owner of the admin key this connector runs with, unless
 /// the override says so. A key that cannot be identified is said in a note, and the change
 /// goes on.
-pub async fn not_the_connector_s_owner(
+pub(super) async fn not_the_connector_s_owner(
     s: &mut Session,
     user: &UserId,
 ) -> Result<(), ProvisionError> {
@@ -128,7 +131,7 @@ pub async fn not_the_connector_s_owner(
 }
 
 /// Refuses a change to what SCIM manages, unless the override says so.
-pub fn not_scim_managed(
+pub(super) fn not_scim_managed(
     s: &mut Session,
     managed: Option<bool>,
     what: String,
@@ -144,14 +147,14 @@ pub fn not_scim_managed(
 }
 
 /// Org owners are implicit owners of every active project.
-pub async fn is_org_owner(s: &mut Session, user: &UserId) -> Result<bool, ProvisionError> {
+pub(super) async fn is_org_owner(s: &mut Session, user: &UserId) -> Result<bool, ProvisionError> {
     Ok(s.user(user)
         .await?
         .is_some_and(|u| u.role.as_deref() == Some("owner")))
 }
 
 /// Grant (`grant = true`) or revoke a service account's predefined role in its own project.
-pub async fn service_account_role(
+pub(super) async fn service_account_role(
     s: &mut Session,
     project: &ProjectId,
     slug: ProjectSlug,
@@ -214,7 +217,7 @@ pub async fn service_account_role(
 }
 
 /// Add (`add = true`) or remove a user in a group.
-pub async fn group_member(
+pub(super) async fn group_member(
     s: &mut Session,
     group: &GroupId,
     user: &UserId,

@@ -220,7 +220,10 @@ impl From<MailboxError> for ProvisionError {
 }
 
 /// The id among `candidates` within two edits of `id` (a typo), closest first.
-pub fn close_match<'a>(id: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub(super) fn close_match<'a>(
+    id: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .map(|c| (edits(id, c), c))

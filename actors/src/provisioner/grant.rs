@@ -9,7 +9,7 @@ use crate::api::Call;
 use crate::api::models::AssignedRole;
 use crate::ids::{GroupId, ProjectId, RoleId, UserId};
 
-pub async fn grant(
+pub(super) async fn grant(
     s: &mut Session,
     entitlement: &Entitlement,
     principal: &Principal,

@@ -10,7 +10,10 @@ use crate::api::Call;
 use crate::api::models::AssignedRole;
 use crate::ids::{GroupId, ProjectId, RoleId, UserId};
 
-pub async fn revoke(s: &mut Session, g: &GrantRef) -> Result<ProvisionResult, ProvisionError> {
+pub(super) async fn revoke(
+    s: &mut Session,
+    g: &GrantRef,
+) -> Result<ProvisionResult, ProvisionError> {
     use Entitlement as E;
     use Principal as P;
     match (&g.entitlement, &g.principal) {

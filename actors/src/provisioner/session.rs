@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 
 /// One request's work: what was read, what was (or would be) written, and the reads cached so
 /// a request never reads the same list twice.
-pub struct Session {
+pub(super) struct Session {
     api: AdminClient,
     dry_run: bool,
     pub overrides: super::Overrides,
@@ -35,7 +35,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(
+    pub(super) fn new(
         api: AdminClient,
         dry_run: bool,
         overrides: super::Overrides,
@@ -57,7 +57,7 @@ impl Session {
         }
     }
 
-    pub fn finish(self, action: String, result: ProvisionResult) -> ProvisionOutcome {
+    pub(super) fn finish(self, action: String, result: ProvisionResult) -> ProvisionOutcome {
         ProvisionOutcome {
             action,
             dry_run: self.dry_run,
@@ -71,20 +71,20 @@ impl Session {
     }
 
     /// Mutations an earlier attempt of the same request made.
-    pub fn made(&mut self, calls: &[Call]) {
+    pub(super) fn made(&mut self, calls: &[Call]) {
         self.calls.extend_from_slice(calls);
     }
 
     /// The grant (Baton id) the request's grant replaces.
-    pub fn replaces(&mut self, grant: String) {
+    pub(super) fn replaces(&mut self, grant: String) {
         self.replaces = Some(grant);
     }
 
-    pub fn note(&mut self, note: impl Into<String>) {
+    pub(super) fn note(&mut self, note: impl Into<String>) {
         self.notes.push(note.into());
     }
 
-    pub fn api_error(&self, call: Call, source: ApiError) -> ProvisionError {
+    pub(super) fn api_error(&self, call: Call, source: ApiError) -> ProvisionError {
         ProvisionError::Api {
             call: Box::new(call),
             completed: if self.dry_run {
@@ -96,7 +96,7 @@ impl Session {
         }
     }
 
-    pub async fn read<T: DeserializeOwned>(
+    pub(super) async fn read<T: DeserializeOwned>(
         &mut self,
         call: Call,
     ) -> Result<Vec<T>, ProvisionError> {
@@ -108,7 +108,7 @@ impl Session {
     }
 
     /// A whole list, or `None` when the API answers 404 (its parent is not there).
-    pub async fn read_if_there<T: DeserializeOwned>(
+    pub(super) async fn read_if_there<T: DeserializeOwned>(
         &mut self,
         call: Call,
     ) -> Result<Option<Vec<T>>, ProvisionError> {
@@ -122,7 +122,7 @@ impl Session {
 
     /// One object, read with a single-object GET: `None` when the API answers 404 (an answer,
     /// not an error).
-    pub async fn read_one<T: DeserializeOwned>(
+    pub(super) async fn read_one<T: DeserializeOwned>(
         &mut self,
         call: Call,
     ) -> Result<Option<T>, ProvisionError> {
@@ -134,12 +134,12 @@ impl Session {
     }
 
     /// The invitation a `CreateAccount` found already pending.
-    pub fn set_invite(&mut self, invite: &crate::ids::InviteId) {
+    pub(super) fn set_invite(&mut self, invite: &crate::ids::InviteId) {
         self.invite_id = Some(invite.to_string());
     }
 
     /// Records the mutation and, unless this is a dry run, makes it.
-    pub async fn mutate(&mut self, m: Mutation) -> Result<(), ProvisionError> {
+    pub(super) async fn mutate(&mut self, m: Mutation) -> Result<(), ProvisionError> {
         let call = m.call();
         if !self.dry_run {
             tracing::debug!(endpoint = call.endpoint.template(), path = %call.path, "Provisioning call.");
@@ -165,7 +165,7 @@ impl Session {
     /// The organization the key belongs to: known, or read from the ids of the org's
     /// predefined roles (`role-api-organization-owner__api-organization__<org>`), as a sync
     /// names it; `org` when they name none, as a sync does too.
-    pub async fn our_org(&mut self) -> Result<OrgId, ProvisionError> {
+    pub(super) async fn our_org(&mut self) -> Result<OrgId, ProvisionError> {
         if let Some(org) = self.org.get() {
             return Ok(org.clone());
         }
@@ -180,7 +180,7 @@ impl Session {
 
     /// Refuses a request whose `what` names another organization than the key's: a grant id
     /// from another org's export must not change a same-named user here.
-    pub async fn require_our_org(
+    pub(super) async fn require_our_org(
         &mut self,
         named: &OrgId,
         what: impl std::fmt::Display,
@@ -198,7 +198,7 @@ impl Session {
     }
 
     /// The org's user, read alone (`None`: not in the organization).
-    pub async fn user(&mut self, id: &UserId) -> Result<Option<User>, ProvisionError> {
+    pub(super) async fn user(&mut self, id: &UserId) -> Result<Option<User>, ProvisionError> {
         if !self.users.contains_key(id) {
             let u = self.read_one(Call::user(id)).await?;
             self.users.insert(id.clone(), u);
@@ -207,7 +207,7 @@ impl Session {
     }
 
     /// The user, or the request names nothing.
-    pub async fn require_user(&mut self, id: &UserId) -> Result<User, ProvisionError> {
+    pub(super) async fn require_user(&mut self, id: &UserId) -> Result<User, ProvisionError> {
         self.user(id)
             .await?
             .ok_or_else(|| ProvisionError::NotFound {
@@ -218,7 +218,7 @@ impl Session {
 
     /// The group (read alone), or the request names nothing (with the closest group id, from
     /// the org's group list: one page).
-    pub async fn require_group(&mut self, id: &GroupId) -> Result<Group, ProvisionError> {
+    pub(super) async fn require_group(&mut self, id: &GroupId) -> Result<Group, ProvisionError> {
         if let Some(g) = self.read_one::<Group>(Call::group(id)).await? {
             return Ok(g);
         }
@@ -228,7 +228,7 @@ impl Session {
     }
 
     /// Whether `key` is the one this connector runs with (by its redacted value).
-    pub fn runs_with(&self, key: &AdminApiKey) -> bool {
+    pub(super) fn runs_with(&self, key: &AdminApiKey) -> bool {
         key.redacted_value
             .as_deref()
             .is_some_and(|r| self.api.runs_with(r))
@@ -236,7 +236,7 @@ impl Session {
 
     /// The admin key this connector runs with, found by its redacted value among the org's
     /// admin keys (`None`: not among them, e.g. a key the listing does not show).
-    pub async fn connector_key(&mut self) -> Result<Option<AdminApiKey>, ProvisionError> {
+    pub(super) async fn connector_key(&mut self) -> Result<Option<AdminApiKey>, ProvisionError> {
         let keys: Vec<AdminApiKey> = self.read(Call::admin_api_keys()).await?;
         Ok(keys.into_iter().find(|k| self.runs_with(k)))
     }
@@ -244,7 +244,7 @@ impl Session {
     /// An owner of the organization other than `user`, paging the org's users only until one
     /// is found (the API cannot filter users by role). `Err(owners)` when there is none: the
     /// owners there are (`user` alone, or nobody).
-    pub async fn other_owner(
+    pub(super) async fn other_owner(
         &mut self,
         user: &UserId,
     ) -> Result<Result<UserId, Vec<UserId>>, ProvisionError> {
@@ -271,12 +271,18 @@ impl Session {
     }
 
     /// The org's users with `email` (one page: the API filters by email).
-    pub async fn users_with_email(&mut self, email: &str) -> Result<Vec<User>, ProvisionError> {
+    pub(super) async fn users_with_email(
+        &mut self,
+        email: &str,
+    ) -> Result<Vec<User>, ProvisionError> {
         self.read(Call::users_with_email(email)).await
     }
 
     /// The project, read alone, refused if archived.
-    pub async fn active_project(&mut self, id: &ProjectId) -> Result<Project, ProvisionError> {
+    pub(super) async fn active_project(
+        &mut self,
+        id: &ProjectId,
+    ) -> Result<Project, ProvisionError> {
         if !self.projects.contains_key(id) {
             let p = self.read_one(Call::project(id)).await?;
             self.projects.insert(id.clone(), p);
@@ -299,7 +305,10 @@ impl Session {
         Ok(project)
     }
 
-    pub async fn project_roles(&mut self, project: &ProjectId) -> Result<&[Role], ProvisionError> {
+    pub(super) async fn project_roles(
+        &mut self,
+        project: &ProjectId,
+    ) -> Result<&[Role], ProvisionError> {
         if !self.project_roles.contains_key(project) {
             let roles = self.read(Call::project_roles(project)).await?;
             self.project_roles.insert(project.clone(), roles);
@@ -313,7 +322,7 @@ impl Session {
 
     /// The id of a predefined project role in `project` (e.g.
     /// `role-api-project-member__api-project__<p>`), read from the project's roles.
-    pub async fn predefined_project_role(
+    pub(super) async fn predefined_project_role(
         &mut self,
         project: &ProjectId,
         slug: ProjectSlug,
@@ -330,7 +339,7 @@ impl Session {
     }
 
     /// Checks that `role` is a custom role of `project`.
-    pub async fn custom_project_role(
+    pub(super) async fn custom_project_role(
         &mut self,
         project: &ProjectId,
         role: &RoleId,
@@ -356,7 +365,7 @@ impl Session {
         }
     }
 
-    pub async fn custom_org_role(&mut self, role: &RoleId) -> Result<(), ProvisionError> {
+    pub(super) async fn custom_org_role(&mut self, role: &RoleId) -> Result<(), ProvisionError> {
         match self.read_one::<Role>(Call::org_role(role)).await? {
             None => Err(ProvisionError::NotFound {
                 what: "organization role",
@@ -371,7 +380,7 @@ impl Session {
     }
 
     /// The user's membership of the project, read alone (`None`: not a member).
-    pub async fn project_user(
+    pub(super) async fn project_user(
         &mut self,
         project: &ProjectId,
         user: &UserId,
@@ -380,7 +389,7 @@ impl Session {
     }
 
     /// The group's access to the project, read alone (`None`: it has none).
-    pub async fn project_group(
+    pub(super) async fn project_group(
         &mut self,
         project: &ProjectId,
         group: &GroupId,

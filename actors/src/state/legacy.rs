@@ -72,7 +72,7 @@ fn lines<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<Vec<T>> {
 }
 
 /// Converts the old files of `state`'s directory, if it has any and no database content yet.
-pub fn migrate(state: &StateDir) -> Result<(), StateError> {
+pub(super) fn migrate(state: &StateDir) -> Result<(), StateError> {
     let dir = state.path().to_owned();
     let old: Vec<&str> = [META, LISTS, JOURNAL, LEDGER, HISTORY]
         .into_iter()

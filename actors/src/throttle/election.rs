@@ -19,7 +19,7 @@ use crate::endpoint::Endpoint;
 /// An endpoint's requests: waiting or in flight (its work now), in flight, and in flight
 /// beyond what is known (exploring).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Load {
+pub(super) struct Load {
     pub work: usize,
     pub waiting: usize,
     pub in_flight: usize,
@@ -34,13 +34,13 @@ struct Holder {
 }
 
 #[derive(Debug, Default)]
-pub struct Election {
+pub(super) struct Election {
     holder: Option<Holder>,
 }
 
 impl Election {
     /// Whether `endpoint` holds the office now, taking it if it may.
-    pub fn claim(&mut self, endpoint: Endpoint, load: impl Fn(Endpoint) -> Load) -> bool {
+    pub(super) fn claim(&mut self, endpoint: Endpoint, load: impl Fn(Endpoint) -> Load) -> bool {
         let Some(mut h) = self.holder else {
             return self.take(endpoint);
         };
@@ -83,13 +83,13 @@ impl Election {
     }
 
     /// `endpoint` met the limit, or knows its pace: the office is free.
-    pub fn release(&mut self, endpoint: Endpoint) {
+    pub(super) fn release(&mut self, endpoint: Endpoint) {
         if self.holder.is_some_and(|h| h.endpoint == endpoint) {
             self.holder = None;
         }
     }
 
-    pub fn holder(&self) -> Option<Endpoint> {
+    pub(super) fn holder(&self) -> Option<Endpoint> {
         self.holder.map(|h| h.endpoint)
     }
 }
@@ -97,7 +97,7 @@ impl Election {
 /// Whether an endpoint with `mine` requests of work should take the office from one with
 /// `theirs`: by a wide margin only, or two busy endpoints would pass it back and forth. (A list
 /// paged one request at a time has a work of one.)
-pub fn far_busier(mine: usize, theirs: usize) -> bool {
+pub(super) fn far_busier(mine: usize, theirs: usize) -> bool {
     mine > 2 * theirs + 1
 }
 

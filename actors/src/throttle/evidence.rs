@@ -12,7 +12,7 @@ use crate::endpoint::Endpoint;
 
 /// Every endpoint's log and what they prove. Proving reads every log, so it is redone at most
 /// every [`REFRESH_S`] (sooner after a new 429), not per request.
-pub struct Evidence {
+pub(super) struct Evidence {
     logs: Vec<Log>,
     shared: Knowledge,
     /// Per endpoint, what its own log proves (read when the shared hypothesis fails).
@@ -34,7 +34,7 @@ const REFRESH_S: f64 = 0.1;
 const REFRESH_AFTER_429_S: f64 = 0.01;
 
 impl Evidence {
-    pub fn new(known: &KnownLimits) -> Self {
+    pub(super) fn new(known: &KnownLimits) -> Self {
         Self {
             logs: Endpoint::ALL.iter().map(|_| Log::default()).collect(),
             shared: Knowledge::Unbounded,
@@ -54,20 +54,20 @@ impl Evidence {
     }
 
     /// Records a request to `endpoint` sent at `at`; returns its ticket in that log.
-    pub fn send(&mut self, endpoint: Endpoint, at: f64) -> u64 {
+    pub(super) fn send(&mut self, endpoint: Endpoint, at: f64) -> u64 {
         self.logs
             .get_mut(endpoint as usize)
             .map_or(0, |log| log.send(at))
     }
 
     /// No request to `endpoint` was ever sent (its bucket is full).
-    pub fn untouched(&self, endpoint: Endpoint) -> bool {
+    pub(super) fn untouched(&self, endpoint: Endpoint) -> bool {
         self.logs
             .get(endpoint as usize)
             .is_some_and(Log::is_untouched)
     }
 
-    pub fn resolve(&mut self, endpoint: Endpoint, ticket: u64, outcome: Outcome, at: f64) {
+    pub(super) fn resolve(&mut self, endpoint: Endpoint, ticket: u64, outcome: Outcome, at: f64) {
         if let Some(log) = self.logs.get_mut(endpoint as usize)
             && log.resolve(ticket, outcome, at)
         {
@@ -80,7 +80,7 @@ impl Evidence {
     }
 
     /// A proof to run outside the lock, when one is due and none is running.
-    pub fn proof(&mut self, now: f64) -> Option<Proof> {
+    pub(super) fn proof(&mut self, now: f64) -> Option<Proof> {
         let due = if self.fresh_limit {
             REFRESH_AFTER_429_S
         } else {
@@ -100,7 +100,7 @@ impl Evidence {
         })
     }
 
-    pub fn proved(&mut self, proved: Proved) {
+    pub(super) fn proved(&mut self, proved: Proved) {
         self.proving = false;
         self.shared = proved.shared;
         if let Knowledge::Bounded(region) = proved.shared {
@@ -118,7 +118,7 @@ impl Evidence {
     }
 
     /// What is known about `endpoint`'s limit.
-    pub fn knowledge(&self, endpoint: Endpoint) -> Knowledge {
+    pub(super) fn knowledge(&self, endpoint: Endpoint) -> Knowledge {
         let i = endpoint as usize;
         let evidence = match self.shared {
             Knowledge::Contradiction => self.own.get(i).copied().unwrap_or(Knowledge::Unbounded),
@@ -134,7 +134,7 @@ impl Evidence {
     }
 
     /// What this sync proved, merged with what it started from, to start the next one.
-    pub fn known(&mut self, now: f64) -> KnownLimits {
+    pub(super) fn known(&mut self, now: f64) -> KnownLimits {
         self.computed_at = f64::NEG_INFINITY;
         if let Some(proof) = self.proof(now) {
             self.proved(proof.run());
@@ -172,20 +172,20 @@ impl Evidence {
 }
 
 /// Snapshots of the logs, proved without holding the scheduler's lock.
-pub struct Proof {
+pub(crate) struct Proof {
     logs: Vec<Log>,
     hint: Option<Region>,
     at_s: f64,
 }
 
-pub struct Proved {
+pub(crate) struct Proved {
     shared: Knowledge,
     /// Per endpoint, when the shared hypothesis failed (else empty).
     own: Vec<Knowledge>,
 }
 
 impl Proof {
-    pub fn run(self) -> Proved {
+    pub(crate) fn run(self) -> Proved {
         let logs: Vec<&Log> = self.logs.iter().collect();
         // Knowledge only narrows: what dropped evidence proved lives on in the last region,
         // taken as a prior just like an earlier sync's.

@@ -24,10 +24,10 @@
 use crate::endpoint::Endpoint;
 
 /// How long nobody goes beyond after a 429 (a few of the model's refreshes).
-pub const QUIET_AFTER_429_S: f64 = 0.25;
+pub(super) const QUIET_AFTER_429_S: f64 = 0.25;
 
 /// The slow-start window at first.
-pub const INITIAL_WINDOW: usize = 4;
+pub(super) const INITIAL_WINDOW: usize = 4;
 
 /// How many requests behind the frontier another endpoint stays.
 const FOLLOW_BEHIND: u32 = 2;
@@ -42,7 +42,7 @@ struct Track {
 }
 
 #[derive(Debug)]
-pub struct Frontier {
+pub(super) struct Frontier {
     hull: Hull,
     tracks: Vec<Track>,
     /// Slow start beyond the frontier: how many requests may be in flight there. It grows by
@@ -58,7 +58,7 @@ pub struct Frontier {
 
 impl Frontier {
     /// `max_window`: the most requests that may be in flight beyond the frontier.
-    pub fn new(max_window: usize) -> Self {
+    pub(super) fn new(max_window: usize) -> Self {
         let max_window = max_window.max(1);
         Self {
             hull: Hull::default(),
@@ -78,7 +78,7 @@ impl Frontier {
     }
 
     /// Whether `endpoint`'s next request at `now` is inside the frontier.
-    pub fn within(&self, endpoint: Endpoint, now: f64) -> bool {
+    pub(super) fn within(&self, endpoint: Endpoint, now: f64) -> bool {
         self.tracks.get(endpoint as usize).is_some_and(|track| {
             let tau = now - track.sent_at.first().copied().unwrap_or(now);
             (track.sent_at.len() as u32) < self.follow(tau)
@@ -86,22 +86,22 @@ impl Frontier {
     }
 
     /// Whether going beyond is held off at `now` (a 429 was just met).
-    pub fn quiet(&self, now: f64) -> bool {
+    pub(super) fn quiet(&self, now: f64) -> bool {
         now < self.quiet_until
     }
 
     /// When going beyond is allowed again after a 429.
-    pub fn quiet_until(&self) -> f64 {
+    pub(super) fn quiet_until(&self) -> f64 {
         self.quiet_until
     }
 
     /// How many requests may be in flight beyond the frontier now.
-    pub fn window(&self) -> usize {
+    pub(super) fn window(&self) -> usize {
         self.window
     }
 
     /// Records `endpoint`'s next request, admitted at `now`; returns its index.
-    pub fn register(&mut self, endpoint: Endpoint, now: f64) -> u32 {
+    pub(super) fn register(&mut self, endpoint: Endpoint, now: f64) -> u32 {
         let Some(track) = self.tracks.get_mut(endpoint as usize) else {
             return 0;
         };
@@ -110,7 +110,7 @@ impl Frontier {
     }
 
     /// Request `index` of `endpoint` really left at `now` (it may have waited for a slot).
-    pub fn sent(&mut self, endpoint: Endpoint, index: u32, now: f64) {
+    pub(super) fn sent(&mut self, endpoint: Endpoint, index: u32, now: f64) {
         if let Some(t) = self
             .tracks
             .get_mut(endpoint as usize)
@@ -123,7 +123,7 @@ impl Frontier {
     /// Request `index` of `endpoint` passed: every pass sent by then consumed a token, so the
     /// bucket held that many within that time of its first request. A pass beyond the
     /// frontier (`explored`) widens the slow-start window.
-    pub fn passed(&mut self, endpoint: Endpoint, index: u32, explored: bool) {
+    pub(super) fn passed(&mut self, endpoint: Endpoint, index: u32, explored: bool) {
         if explored && !self.met_limit {
             self.window = (self.window + 1).min(self.max_window);
         }
@@ -150,7 +150,7 @@ impl Frontier {
     /// A limit was met at `now`. Nobody goes beyond for a while: what the 429s prove paces
     /// the others within milliseconds, and going beyond until then would meet the limit blind
     /// once more. (Should the proof not pace an endpoint, going beyond resumes after.)
-    pub fn limited(&mut self, now: f64) {
+    pub(super) fn limited(&mut self, now: f64) {
         // Whoever goes beyond next starts its slow start over.
         self.window = INITIAL_WINDOW.min(self.max_window);
         self.met_limit = true;
@@ -174,7 +174,7 @@ impl Default for Hull {
 
 impl Hull {
     /// How many requests a full bucket is proven to take within `tau` of its first.
-    pub fn reach(&self, tau: f64) -> u32 {
+    pub(crate) fn reach(&self, tau: f64) -> u32 {
         let h = &self.0;
         let i = h.partition_point(|&(t, _)| t <= tau);
         let n = match (i.checked_sub(1).and_then(|i| h.get(i)), h.get(i)) {

@@ -28,10 +28,10 @@ const RAMP_DOUBLING_S: f64 = 0.25;
 /// At least this many requests per doubling of a blind ramp (at its starting pace).
 const RAMP_REQUESTS: f64 = 2.0;
 
-pub use crate::gcra::Pace;
+pub(super) use crate::gcra::Pace;
 
 #[derive(Debug, Default)]
-pub struct Learner {
+pub(super) struct Learner {
     /// This endpoint got a 429 itself: it is paced from now on, whatever else happens.
     limited: bool,
     /// When the latest pause ends.
@@ -44,7 +44,7 @@ pub struct Learner {
 impl Learner {
     /// A 429 on this endpoint; requests resume at `resume_s`. A ramp that met the limit starts
     /// over (from the floor the evidence now proves).
-    pub fn rate_limited(&mut self, resume_s: f64) {
+    pub(super) fn rate_limited(&mut self, resume_s: f64) {
         self.limited = true;
         self.resume_s = self.resume_s.max(resume_s);
         self.ramp = None;
@@ -53,7 +53,7 @@ impl Learner {
     /// The pace for `now`, or `None` while nothing is known (slow start). `pause_s` is how long
     /// a 429 makes this endpoint wait. Only an endpoint that `may_probe` explores a wide
     /// region (one probe informs every endpoint sharing the limit); the others hold its floor.
-    pub fn decide(
+    pub(super) fn decide(
         &mut self,
         now: f64,
         knowledge: Knowledge,
@@ -112,12 +112,12 @@ impl Learner {
     }
 
     /// Whether this endpoint would probe the region (it is wide).
-    pub fn wants_to_probe(knowledge: Knowledge) -> bool {
+    pub(super) fn wants_to_probe(knowledge: Knowledge) -> bool {
         matches!(knowledge, Knowledge::Bounded(r) if r.width() > NARROW)
     }
 
     /// Requests per second paced at, if paced.
-    pub fn pace(&self) -> Option<f64> {
+    pub(super) fn pace(&self) -> Option<f64> {
         self.pace.map(|p| p.per_sec)
     }
 }

@@ -11,7 +11,7 @@
 
 /// What became of one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(super) enum Outcome {
     Pending,
     Passed,
     Limited,
@@ -37,7 +37,7 @@ const RETAIN_REQUESTS: usize = 256;
 
 /// One endpoint's requests, in the order they were let through.
 #[derive(Clone, Debug, Default)]
-pub struct Log {
+pub(super) struct Log {
     sent: Vec<f64>,
     /// Round trip of each resolved request (0 while pending).
     rtt: Vec<f64>,
@@ -53,7 +53,7 @@ pub struct Log {
 
 impl Log {
     /// Records a request sent at `at` seconds and returns its ticket.
-    pub fn send(&mut self, at: f64) -> u64 {
+    pub(super) fn send(&mut self, at: f64) -> u64 {
         // Dropped in chunks (when the oldest is twice too old) so the cost is amortised.
         if self.sent.first().is_some_and(|t| *t < at - 2.0 * RETAIN_S)
             && self.resolved > 2 * RETAIN_REQUESTS
@@ -79,7 +79,7 @@ impl Log {
 
     /// Records what became of request `ticket`, answered at `at`; false if that was known
     /// already.
-    pub fn resolve(&mut self, ticket: u64, outcome: Outcome, at: f64) -> bool {
+    pub(super) fn resolve(&mut self, ticket: u64, outcome: Outcome, at: f64) -> bool {
         let Some(i) = ticket.checked_sub(self.offset).map(|i| i as usize) else {
             return false;
         };
@@ -106,7 +106,7 @@ impl Log {
     }
 
     /// Drops the evidence (keeping ticket numbers): used when it proves nothing consistent.
-    pub fn forget(&mut self) {
+    pub(super) fn forget(&mut self) {
         self.offset += self.sent.len() as u64;
         self.sent.clear();
         self.rtt.clear();
@@ -116,7 +116,7 @@ impl Log {
     }
 
     /// The part the model reads, for proving outside the lock.
-    pub fn snapshot(&self) -> Log {
+    pub(super) fn snapshot(&self) -> Log {
         Log {
             sent: self.sent[..self.resolved].to_vec(),
             rtt: self.rtt[..self.resolved].to_vec(),
@@ -129,12 +129,12 @@ impl Log {
     }
 
     /// No request was ever sent.
-    pub fn is_untouched(&self) -> bool {
+    pub(super) fn is_untouched(&self) -> bool {
         self.offset == 0 && self.sent.is_empty()
     }
 
     /// 429s in the part the model reads.
-    pub fn limited(&self) -> u64 {
+    pub(super) fn limited(&self) -> u64 {
         self.limited
     }
 
@@ -207,7 +207,7 @@ impl Region {
 
 /// What a set of logs says about one shared limit.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Knowledge {
+pub(super) enum Knowledge {
     /// No 429 yet: no upper bound.
     Unbounded,
     Bounded(Region),
@@ -231,7 +231,7 @@ fn gap(logs: &[&Log], r: f64) -> f64 {
 
 /// The feasible region of `logs` taken as one limit. `hint` (the previous region) narrows
 /// the search; if nothing is feasible near it, the whole range is searched.
-pub fn knowledge(logs: &[&Log], hint: Option<Region>) -> Knowledge {
+pub(super) fn knowledge(logs: &[&Log], hint: Option<Region>) -> Knowledge {
     if logs.iter().all(|l| l.limited() == 0) {
         return Knowledge::Unbounded;
     }
@@ -335,10 +335,10 @@ pub(crate) mod tests {
     use super::*;
 
     /// A token bucket server, as the mock keeps it.
-    pub struct Bucket(crate::gcra::Gcra);
+    pub(crate) struct Bucket(crate::gcra::Gcra);
 
     impl Bucket {
-        pub fn new(rate: f64, size: f64) -> Self {
+        pub(crate) fn new(rate: f64, size: f64) -> Self {
             let pace = crate::gcra::Pace {
                 per_sec: rate,
                 burst: size as u32,
@@ -346,7 +346,7 @@ pub(crate) mod tests {
             Self(crate::gcra::Gcra::new(pace, 0.0, true))
         }
 
-        pub fn take(&mut self, t: f64) -> bool {
+        pub(crate) fn take(&mut self, t: f64) -> bool {
             self.0.take(t).is_ok()
         }
     }

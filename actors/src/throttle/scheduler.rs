@@ -57,11 +57,11 @@ impl Priority {
 
 /// One waiting request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct WaiterId(u64);
+pub(crate) struct WaiterId(u64);
 
 /// What a waiter may do now.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Poll {
+pub(crate) enum Poll {
     /// Admitted: take a global slot, then call `sent`.
     Go,
     /// Poll again at this time (or when woken, whichever is first).
@@ -72,7 +72,7 @@ pub enum Poll {
 
 /// A request that was sent, to resolve with its outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ticket {
+pub(crate) struct Ticket {
     pub endpoint: Endpoint,
     log: u64,
     /// Its index in the frontier's schedule (unpaced endpoints), and whether it went beyond.
@@ -81,7 +81,7 @@ pub struct Ticket {
 
 /// What became of a sent request.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Passed,
     /// A 429; the endpoint pauses this long.
     Limited {
@@ -130,7 +130,7 @@ struct Ep {
     learner: Learner,
 }
 
-pub struct Scheduler {
+pub(crate) struct Scheduler {
     rpm: Option<u32>,
     burst: u32,
     eps: Vec<Ep>,
@@ -149,7 +149,7 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(config: &ThrottleConfig) -> Self {
+    pub(crate) fn new(config: &ThrottleConfig) -> Self {
         let budget_clock = FakeRelativeClock::default();
         let eps = Endpoint::ALL
             .iter()
@@ -203,7 +203,7 @@ impl Scheduler {
     }
 
     /// A request to `endpoint` wants to go.
-    pub fn enqueue(&mut self, endpoint: Endpoint, priority: Priority) -> WaiterId {
+    pub(crate) fn enqueue(&mut self, endpoint: Endpoint, priority: Priority) -> WaiterId {
         let id = WaiterId(self.next_waiter);
         self.next_waiter += 1;
         self.waiters.insert(
@@ -221,7 +221,7 @@ impl Scheduler {
     }
 
     /// May waiter `w` go at `now`?
-    pub fn poll(&mut self, w: WaiterId, now: f64) -> Poll {
+    pub(crate) fn poll(&mut self, w: WaiterId, now: f64) -> Poll {
         let Some(waiter) = self.waiters.get(&w).copied() else {
             return Poll::Later;
         };
@@ -360,7 +360,7 @@ impl Scheduler {
 
     /// Waiter `w` (admitted) got a global slot at `now`: it is sent, unless a 429 closed its
     /// endpoint meanwhile (it would meet the same empty bucket): then it waits again.
-    pub fn sent(&mut self, w: WaiterId, now: f64) -> Option<Ticket> {
+    pub(crate) fn sent(&mut self, w: WaiterId, now: f64) -> Option<Ticket> {
         let waiter = self.waiters.get(&w).copied()?;
         let frontier = waiter.admitted?;
         let e = waiter.endpoint;
@@ -397,7 +397,7 @@ impl Scheduler {
     /// and its slow-start window has room (the hedge takes a place in the window a regular
     /// request would otherwise take, so `e` sends no faster than without it). It never claims
     /// the election, and the user's `--rpm` budget is checked as for any request.
-    pub fn spare(&mut self, e: Endpoint, now: f64) -> Option<Ticket> {
+    pub(crate) fn spare(&mut self, e: Endpoint, now: f64) -> Option<Ticket> {
         let ep = &self.eps[e as usize];
         if ep.paused_until > now || ep.waiting_by[Priority::Interactive.index()] > 0 {
             return None;
@@ -428,7 +428,7 @@ impl Scheduler {
     }
 
     /// Waiter `w` gave up (its request was dropped) before it was sent.
-    pub fn cancel(&mut self, w: WaiterId) {
+    pub(crate) fn cancel(&mut self, w: WaiterId) {
         let Some(waiter) = self.waiters.remove(&w) else {
             return;
         };
@@ -453,7 +453,7 @@ impl Scheduler {
     }
 
     /// The request behind `t` got its answer at `now`.
-    pub fn resolve(&mut self, t: Ticket, outcome: Outcome, now: f64) {
+    pub(crate) fn resolve(&mut self, t: Ticket, outcome: Outcome, now: f64) {
         let e = t.endpoint;
         let explored = t.frontier.is_some_and(|(_, x)| x);
         let ep = self.ep(e);
@@ -489,7 +489,7 @@ impl Scheduler {
     }
 
     /// Which endpoints' waiters should look again, since the last call.
-    pub fn take_wake(&mut self) -> impl Iterator<Item = Endpoint> + '_ {
+    pub(crate) fn take_wake(&mut self) -> impl Iterator<Item = Endpoint> + '_ {
         let wake = std::mem::take(&mut self.wake);
         Endpoint::ALL.iter().copied().filter(move |e| {
             wake & bit(*e) != 0 && {
@@ -500,14 +500,14 @@ impl Scheduler {
     }
 
     /// A proof of the evidence to run outside the lock, when one is due.
-    pub fn proof_due(&mut self, now: f64) -> Option<Proof> {
+    pub(crate) fn proof_due(&mut self, now: f64) -> Option<Proof> {
         if !self.limits_met {
             return None;
         }
         self.evidence.proof(now)
     }
 
-    pub fn proved(&mut self, proved: Proved) {
+    pub(crate) fn proved(&mut self, proved: Proved) {
         self.evidence.proved(proved);
         self.wake = u128::MAX;
     }
@@ -577,19 +577,19 @@ impl Scheduler {
     }
 
     /// The limits learned so far (merged with those it started from).
-    pub fn known_limits(&mut self, now: f64) -> KnownLimits {
+    pub(crate) fn known_limits(&mut self, now: f64) -> KnownLimits {
         self.evidence.known(now)
     }
 
     /// Requests per minute each endpoint is paced at, if paced.
-    pub fn learned_rpm(&self, e: Endpoint) -> Option<f64> {
+    pub(crate) fn learned_rpm(&self, e: Endpoint) -> Option<f64> {
         self.eps[e as usize].learner.pace().map(|r| r * 60.0)
     }
 
     /// The rate to plan `e`'s remaining requests at: the user's budget or what the evidence
     /// proves (the pace if paced, else the slowest rate it allows), whichever is slower. A
     /// bucket already drawn on is planned as empty.
-    pub fn plan_rate(&self, e: Endpoint) -> Option<PlanRate> {
+    pub(crate) fn plan_rate(&self, e: Endpoint) -> Option<PlanRate> {
         let configured = self.rpm.map(|rpm| PlanRate {
             per_sec: f64::from(rpm) / 60.0,
             burst: f64::from(self.burst),
@@ -617,12 +617,12 @@ impl Scheduler {
 
     /// Requests waiting or in flight, per endpoint (for tests and progress).
     #[cfg(test)]
-    pub fn work(&self, e: Endpoint) -> usize {
+    pub(crate) fn work(&self, e: Endpoint) -> usize {
         Self::load(&self.eps, e).work
     }
 
     #[cfg(test)]
-    pub fn window(&self) -> usize {
+    pub(crate) fn window(&self) -> usize {
         self.frontier.window()
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// A successful write, as its audit entries read it: the org it was made in, its path
 /// parameters, and its request body and answer as JSON (`null` when they are not).
-pub struct Written<'a> {
+pub(super) struct Written<'a> {
     pub org: &'a str,
     pub p: Params<'a>,
     pub body: Value,
@@ -16,7 +16,7 @@ pub struct Written<'a> {
 }
 
 impl<'a> Written<'a> {
-    pub fn new(org: &'a str, p: Params<'a>, body: &[u8], reply: &[u8]) -> Self {
+    pub(super) fn new(org: &'a str, p: Params<'a>, body: &[u8], reply: &[u8]) -> Self {
         Self {
             org,
             p,
@@ -26,17 +26,17 @@ impl<'a> Written<'a> {
     }
 
     /// The body's string field `k` ("" when there is none).
-    pub fn body(&self, k: &str) -> String {
+    pub(super) fn body(&self, k: &str) -> String {
         field(&self.body, k)
     }
 
     /// The answer's string field `k` ("" when there is none).
-    pub fn reply(&self, k: &str) -> String {
+    pub(super) fn reply(&self, k: &str) -> String {
         field(&self.reply, k)
     }
 }
 
-pub fn field(v: &Value, k: &str) -> String {
+pub(super) fn field(v: &Value, k: &str) -> String {
     v.get(k)
         .and_then(Value::as_str)
         .unwrap_or_default()
@@ -44,7 +44,7 @@ pub fn field(v: &Value, k: &str) -> String {
 }
 
 /// A role assignment (`role.assignment.created` or `.deleted`) of a principal on a resource.
-pub fn assignment(
+pub(super) fn assignment(
     kind: &str,
     principal: &str,
     principal_type: &str,

@@ -16,7 +16,7 @@ use openai_access_actors::ids::{PrincipalId, RoleId, UserId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 #[derive(Serialize)]
-pub struct UserRoleAssignment<'a> {
+pub(super) struct UserRoleAssignment<'a> {
     pub object: &'static str,
     pub user: &'a User,
     pub role: &'a Role,
@@ -24,7 +24,7 @@ pub struct UserRoleAssignment<'a> {
 
 /// The embedded `Group` shape of `GroupRoleAssignment` (`scim_managed`, with `object`).
 #[derive(Serialize)]
-pub struct GroupRef<'a> {
+pub(super) struct GroupRef<'a> {
     pub object: &'static str,
     pub id: &'a str,
     pub name: Option<&'a str>,
@@ -33,14 +33,14 @@ pub struct GroupRef<'a> {
 }
 
 #[derive(Serialize)]
-pub struct GroupRoleAssignment<'a> {
+pub(super) struct GroupRoleAssignment<'a> {
     pub object: &'static str,
     pub group: GroupRef<'a>,
     pub role: &'a Role,
 }
 
 #[derive(Serialize)]
-pub struct GroupUserAssignment<'a> {
+pub(super) struct GroupUserAssignment<'a> {
     pub object: &'static str,
     pub user_id: &'a str,
     pub group_id: &'a str,
@@ -48,7 +48,7 @@ pub struct GroupUserAssignment<'a> {
 
 /// `POST /organization/projects/{p}/users`: the spec also allows `email` instead of `user_id`.
 #[derive(Deserialize)]
-pub struct AddProjectUserBody {
+pub(super) struct AddProjectUserBody {
     #[serde(default)]
     pub user_id: Option<String>,
     #[serde(default)]
@@ -58,7 +58,7 @@ pub struct AddProjectUserBody {
 
 /// Both optional, neither nullable.
 #[derive(Deserialize)]
-pub struct UpdateServiceAccountBody {
+pub(super) struct UpdateServiceAccountBody {
     #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "present")]
@@ -68,7 +68,7 @@ pub struct UpdateServiceAccountBody {
 /// `InviteRequest`: `projects` may be omitted (the legacy "default project" behaviour, which
 /// the mock models as no projects).
 #[derive(Deserialize)]
-pub struct InviteBody {
+pub(super) struct InviteBody {
     pub email: String,
     pub role: String,
     #[serde(default, deserialize_with = "present")]
@@ -76,7 +76,7 @@ pub struct InviteBody {
 }
 
 /// A body the spec makes optional: none reads as `{}`.
-pub fn parse_optional<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse_optional<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     parse(if body.trim_ascii().is_empty() {
         b"{}".as_slice()
     } else {
@@ -86,7 +86,7 @@ pub fn parse_optional<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 
 /// For a field the spec makes optional but not nullable: absent is `None`, `null` is refused
 /// (`Option<T>` alone would read `null` as absent). Use with `#[serde(default)]`.
-pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+pub(super) fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,
@@ -95,7 +95,7 @@ where
 }
 
 /// A name the spec bounds to 1..=255 characters (`CreateGroupBody`, `UpdateGroupBody`).
-pub fn check_name(name: &str, field: &'static str) -> Result<(), ApiError> {
+pub(super) fn check_name(name: &str, field: &'static str) -> Result<(), ApiError> {
     let n = name.chars().count();
     if (1..=255).contains(&n) {
         Ok(())
@@ -108,7 +108,7 @@ pub fn check_name(name: &str, field: &'static str) -> Result<(), ApiError> {
 }
 
 /// A secret the API shows once, when it mints a key: derived from the new id, so runs repeat.
-pub fn secret(prefix: &str, id: &str) -> String {
+pub(super) fn secret(prefix: &str, id: &str) -> String {
     let mut rng = crate::rng::SplitMix64::new(fnv(id));
     format!("{prefix}{:016x}{:016x}", rng.next_u64(), rng.next_u64())
 }
@@ -121,7 +121,7 @@ fn fnv(s: &str) -> u64 {
 
 /// A request body: a JSON object, as every request schema of the spec is. An array would
 /// otherwise be read field by field in order (serde's positional struct form).
-pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.trim_ascii().is_empty() {
         return Err(ApiError::bad_request(
             "This operation requires a JSON request body",
@@ -138,7 +138,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("Invalid request body: {e}")))
 }
 
-pub fn deleted(object: &str, id: Option<&str>) -> Result<Bytes, ApiError> {
+pub(super) fn deleted(object: &str, id: Option<&str>) -> Result<Bytes, ApiError> {
     to_json(&Deleted {
         object: Some(object.to_owned()),
         id: id.map(str::to_owned),
@@ -147,7 +147,7 @@ pub fn deleted(object: &str, id: Option<&str>) -> Result<Bytes, ApiError> {
 }
 
 /// Short aliases are accepted wherever an org role id is taken.
-pub fn org_role(store: &Store, raw: &str) -> Result<Role, ApiError> {
+pub(super) fn org_role(store: &Store, raw: &str) -> Result<Role, ApiError> {
     let id = match raw {
         "owner" | "reader" => org_role_id(raw, &store.org.org_id),
         _ => RoleId::new(raw).map_err(|_| ApiError::not_found("role", raw))?,
@@ -159,31 +159,31 @@ pub fn org_role(store: &Store, raw: &str) -> Result<Role, ApiError> {
         .ok_or_else(|| ApiError::not_found("role", raw))
 }
 
-pub fn user_index(store: &Store, id: &str) -> Result<usize, ApiError> {
+pub(super) fn user_index(store: &Store, id: &str) -> Result<usize, ApiError> {
     store
         .user_pos(id)
         .ok_or_else(|| ApiError::not_found("user", id))
 }
 
-pub fn group_index(store: &Store, id: &str) -> Result<usize, ApiError> {
+pub(super) fn group_index(store: &Store, id: &str) -> Result<usize, ApiError> {
     store
         .group_pos(id)
         .ok_or_else(|| ApiError::not_found("group", id))
 }
 
-pub fn project_index(store: &Store, id: &str) -> Result<usize, ApiError> {
+pub(super) fn project_index(store: &Store, id: &str) -> Result<usize, ApiError> {
     store
         .project_pos(id)
         .ok_or_else(|| ApiError::not_found("project", id))
 }
 
-pub fn active_project_index(store: &Store, id: &str) -> Result<usize, ApiError> {
+pub(super) fn active_project_index(store: &Store, id: &str) -> Result<usize, ApiError> {
     active_project(store, id)?;
     project_index(store, id)
 }
 
 /// A project role (predefined or custom) by id or alias, with its scoped id.
-pub fn project_role(store: &Store, pi: usize, raw: &str) -> Result<Role, ApiError> {
+pub(super) fn project_role(store: &Store, pi: usize, raw: &str) -> Result<Role, ApiError> {
     let p = &store.org.projects[pi];
     let id = match raw {
         "owner" | "member" | "viewer" => project_role_id(raw, p.id().as_str()),
@@ -195,7 +195,7 @@ pub fn project_role(store: &Store, pi: usize, raw: &str) -> Result<Role, ApiErro
 /// A role change (`POST /organization/users/{id}`, `…/projects/{p}/users/{id}`): both fields
 /// optional and nullable in the spec; `role` by name, `role_id` by a predefined role's id.
 #[derive(Deserialize)]
-pub struct RoleChange {
+pub(super) struct RoleChange {
     #[serde(default)]
     pub role: Option<String>,
     #[serde(default)]
@@ -212,7 +212,7 @@ pub struct RoleChange {
 impl RoleChange {
     /// The role asked for, if any: by name, or the predefined role `role_id` names
     /// (`role_name` resolves it); both given must agree.
-    pub fn chosen(
+    pub(super) fn chosen(
         self,
         role_name: impl Fn(&str) -> Result<Role, ApiError>,
     ) -> Result<Option<String>, ApiError> {
@@ -243,7 +243,11 @@ impl RoleChange {
     }
 }
 
-pub fn check_enum(role: &str, allowed: &[&str], field: &'static str) -> Result<(), ApiError> {
+pub(super) fn check_enum(
+    role: &str,
+    allowed: &[&str],
+    field: &'static str,
+) -> Result<(), ApiError> {
     if allowed.contains(&role) {
         Ok(())
     } else {
@@ -255,7 +259,7 @@ pub fn check_enum(role: &str, allowed: &[&str], field: &'static str) -> Result<(
     }
 }
 
-pub fn valid_email(e: &str) -> bool {
+pub(super) fn valid_email(e: &str) -> bool {
     let mut parts = e.split('@');
     match (parts.next(), parts.next(), parts.next()) {
         (Some(local), Some(domain), None) => {
@@ -269,7 +273,7 @@ pub fn valid_email(e: &str) -> bool {
     }
 }
 
-pub fn group_ref(store: &Store, gi: usize) -> GroupRef<'_> {
+pub(super) fn group_ref(store: &Store, gi: usize) -> GroupRef<'_> {
     let g = &store.org.groups[gi].group;
     GroupRef {
         object: "group",
@@ -282,7 +286,7 @@ pub fn group_ref(store: &Store, gi: usize) -> GroupRef<'_> {
 
 /// Why `user` holding `role` among `roles` (an org's or a project's direct assignments) would
 /// be a duplicate, if they hold it.
-pub fn held_role(roles: &[UserRole], user: &UserId, role: &RoleId) -> Option<String> {
+pub(super) fn held_role(roles: &[UserRole], user: &UserId, role: &RoleId) -> Option<String> {
     roles
         .iter()
         .any(|a| &a.user_id == user && &a.role_id == role)
@@ -292,28 +296,28 @@ pub fn held_role(roles: &[UserRole], user: &UserId, role: &RoleId) -> Option<Str
 /// `AssignedRoleDetails` as the spec requires it: two nullable fields the shared model does
 /// not carry are written as nulls.
 #[derive(Serialize)]
-pub struct AssignedOut<'a> {
+pub(super) struct AssignedOut<'a> {
     #[serde(flatten)]
     pub role: &'a AssignedRole,
     pub created_by_user_obj: Option<()>,
     pub metadata: Option<()>,
 }
 
-pub fn ordered<T>(mut v: Vec<T>, desc: bool) -> Vec<T> {
+pub(super) fn ordered<T>(mut v: Vec<T>, desc: bool) -> Vec<T> {
     if desc {
         v.reverse();
     }
     v
 }
 
-pub fn roles_page(roles: Vec<&Role>, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn roles_page(roles: Vec<&Role>, q: &ListQuery) -> Result<Bytes, ApiError> {
     let items = ordered(roles, q.desc);
     let (data, more) = take(items.into_iter(), |r| r.id.as_str(), |_| true, q)?;
     page_b(&data, |r| r.id.as_str(), more)
 }
 
 /// Role assignment lists page by role id (the "id" of an `AssignedRoleDetails`).
-pub fn assigned_page(roles: Vec<AssignedRole>, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn assigned_page(roles: Vec<AssignedRole>, q: &ListQuery) -> Result<Bytes, ApiError> {
     let items = ordered(roles, q.desc);
     let (data, more) = take(items.iter(), |r| r.id.as_str(), |_| true, q)?;
     let data: Vec<AssignedOut> = data
@@ -328,7 +332,7 @@ pub fn assigned_page(roles: Vec<AssignedRole>, q: &ListQuery) -> Result<Bytes, A
 }
 
 /// One entry of a role assignment list, by role id (404 when the principal does not hold it).
-pub fn one_assigned(roles: Vec<AssignedRole>, role_id: &str) -> Result<Bytes, ApiError> {
+pub(super) fn one_assigned(roles: Vec<AssignedRole>, role_id: &str) -> Result<Bytes, ApiError> {
     let role = roles
         .iter()
         .find(|r| r.id.as_str() == role_id)
@@ -341,7 +345,7 @@ pub fn one_assigned(roles: Vec<AssignedRole>, role_id: &str) -> Result<Bytes, Ap
 }
 
 /// Where the item whose id is `id` sits in `items`, or 404 naming `what`.
-pub fn position_of<T>(
+pub(super) fn position_of<T>(
     items: &[T],
     item_id: impl Fn(&T) -> &str,
     id: &str,
@@ -353,7 +357,7 @@ pub fn position_of<T>(
         .ok_or_else(|| ApiError::not_found(what, id))
 }
 
-pub fn service_account_pos(pr: &ProjectState, id: &str) -> Result<usize, ApiError> {
+pub(super) fn service_account_pos(pr: &ProjectState, id: &str) -> Result<usize, ApiError> {
     position_of(
         &pr.service_accounts,
         |s| s.id.as_str(),
@@ -362,18 +366,18 @@ pub fn service_account_pos(pr: &ProjectState, id: &str) -> Result<usize, ApiErro
     )
 }
 
-pub fn api_key_pos(pr: &ProjectState, id: &str) -> Result<usize, ApiError> {
+pub(super) fn api_key_pos(pr: &ProjectState, id: &str) -> Result<usize, ApiError> {
     position_of(&pr.api_keys, |k| k.id.as_str(), id, "API key")
 }
 
-pub fn project<'a>(store: &'a Store, id: &str) -> Result<&'a ProjectState, ApiError> {
+pub(super) fn project<'a>(store: &'a Store, id: &str) -> Result<&'a ProjectState, ApiError> {
     store
         .project(id)
         .ok_or_else(|| ApiError::not_found("project", id))
 }
 
 /// The project, unless it is archived: its users and service accounts then answer 400.
-pub fn active_project<'a>(store: &'a Store, id: &str) -> Result<&'a ProjectState, ApiError> {
+pub(super) fn active_project<'a>(store: &'a Store, id: &str) -> Result<&'a ProjectState, ApiError> {
     let p = project(store, id)?;
     if p.is_archived() {
         return Err(ApiError::archived(id));
@@ -381,7 +385,7 @@ pub fn active_project<'a>(store: &'a Store, id: &str) -> Result<&'a ProjectState
     Ok(p)
 }
 
-pub fn project_user(store: &Store, m: &ProjectMember) -> ProjectUser {
+pub(super) fn project_user(store: &Store, m: &ProjectMember) -> ProjectUser {
     let u = store
         .user_pos(m.user_id.as_str())
         .map(|i| &store.org.users[i]);
@@ -395,7 +399,7 @@ pub fn project_user(store: &Store, m: &ProjectMember) -> ProjectUser {
     }
 }
 
-pub fn api_key(store: &Store, p: &ProjectState, k: &ApiKey) -> ProjectApiKey {
+pub(super) fn api_key(store: &Store, p: &ProjectState, k: &ApiKey) -> ProjectApiKey {
     let owner = match &k.owner {
         KeyOwner::User(id) => {
             let u = store.user_pos(id.as_str()).map(|i| &store.org.users[i]);

@@ -17,7 +17,7 @@ use openai_access_actors::endpoint::Endpoint;
 use openai_access_actors::ids::*;
 use serde_json::json;
 
-pub fn list_groups(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_groups(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let org = &store.org;
 
     let items = ordered(org.groups.iter().map(|g| &g.group).collect(), q.desc);
@@ -25,7 +25,7 @@ pub fn list_groups(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, Api
     page_b(&data, |g| g.id.as_str(), more)
 }
 
-pub fn list_group_users(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_group_users(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let g = store
         .group(p[0])
         .ok_or_else(|| ApiError::not_found("group", p[0]))?;
@@ -54,14 +54,18 @@ fn group_user(store: &Store, m: &Member) -> GroupUser {
     }
 }
 
-pub fn retrieve_group(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn retrieve_group(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
     let g = store
         .group(p[0])
         .ok_or_else(|| ApiError::not_found("group", p[0]))?;
     to_json(&g.group)
 }
 
-pub fn retrieve_group_user(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn retrieve_group_user(
+    store: &Store,
+    p: Params,
+    _: &ListQuery,
+) -> Result<Bytes, ApiError> {
     let g = store
         .group(p[0])
         .ok_or_else(|| ApiError::not_found("group", p[0]))?;
@@ -89,7 +93,7 @@ pub fn retrieve_group_user(store: &Store, p: Params, _: &ListQuery) -> Result<By
 const SCOPE: &str = "api.groups.write";
 
 /// `POST /organization/groups/{group_id}/users`.
-pub static ADD_USER: Write<usize, UserIdBody, usize> = Write {
+pub(super) static ADD_USER: Write<usize, UserIdBody, usize> = Write {
     ep: Endpoint::AddGroupUser,
     scope: SCOPE,
     body: parse,
@@ -120,7 +124,7 @@ pub static ADD_USER: Write<usize, UserIdBody, usize> = Write {
 };
 
 /// `DELETE /organization/groups/{group_id}/users/{user_id}`.
-pub static REMOVE_USER: Write<usize, (), ()> = Write {
+pub(super) static REMOVE_USER: Write<usize, (), ()> = Write {
     ep: Endpoint::RemoveGroupUser,
     scope: SCOPE,
     body: no_body,
@@ -142,7 +146,7 @@ pub static REMOVE_USER: Write<usize, (), ()> = Write {
     audit: unlogged,
 };
 
-pub fn list_group_roles(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_group_roles(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let org = &store.org;
 
     let g = store
@@ -152,7 +156,7 @@ pub fn list_group_roles(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes
 }
 
 /// `POST /organization/groups/{group_id}/roles`: an org role, predefined or custom.
-pub static ASSIGN_ROLE: Write<usize, RoleIdBody, Role> = Write {
+pub(super) static ASSIGN_ROLE: Write<usize, RoleIdBody, Role> = Write {
     ep: Endpoint::AssignGroupRole,
     scope: SCOPE,
     body: parse,
@@ -188,7 +192,7 @@ pub static ASSIGN_ROLE: Write<usize, RoleIdBody, Role> = Write {
 };
 
 /// `DELETE /organization/groups/{group_id}/roles/{role_id}`.
-pub static UNASSIGN_ROLE: Write<usize, (), ()> = Write {
+pub(super) static UNASSIGN_ROLE: Write<usize, (), ()> = Write {
     ep: Endpoint::UnassignGroupRole,
     scope: SCOPE,
     body: no_body,
@@ -221,7 +225,7 @@ pub static UNASSIGN_ROLE: Write<usize, (), ()> = Write {
 
 /// `CreateGroupBody` / `UpdateGroupBody`.
 #[derive(serde::Deserialize)]
-pub struct GroupName {
+pub(super) struct GroupName {
     name: String,
 }
 
@@ -233,7 +237,7 @@ fn group_name(body: &[u8]) -> Result<GroupName, ApiError> {
 }
 
 /// `POST /organization/groups`.
-pub static CREATE: Write<(), GroupName, GroupName> = Write {
+pub(super) static CREATE: Write<(), GroupName, GroupName> = Write {
     ep: Endpoint::CreateGroup,
     scope: SCOPE,
     body: group_name,
@@ -260,7 +264,7 @@ pub static CREATE: Write<(), GroupName, GroupName> = Write {
 };
 
 /// `POST /organization/groups/{group_id}`: a new name.
-pub static UPDATE: Write<usize, GroupName, GroupName> = Write {
+pub(super) static UPDATE: Write<usize, GroupName, GroupName> = Write {
     ep: Endpoint::UpdateGroup,
     scope: SCOPE,
     body: group_name,
@@ -282,7 +286,7 @@ pub static UPDATE: Write<usize, GroupName, GroupName> = Write {
 
 /// `DELETE /organization/groups/{group_id}`: the group goes, and with it its members' access
 /// through it: its org roles and every project's grant to it.
-pub static DELETE: Write<usize, (), ()> = Write {
+pub(super) static DELETE: Write<usize, (), ()> = Write {
     ep: Endpoint::DeleteGroup,
     scope: SCOPE,
     body: no_body,
@@ -300,7 +304,11 @@ pub static DELETE: Write<usize, (), ()> = Write {
     audit: |w| vec![Event::new("group.deleted", json!({"id": w.p[0]}))],
 };
 
-pub fn retrieve_group_role(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn retrieve_group_role(
+    store: &Store,
+    p: Params,
+    _: &ListQuery,
+) -> Result<Bytes, ApiError> {
     let g = store
         .group(p[0])
         .ok_or_else(|| ApiError::not_found("group", p[0]))?;

@@ -15,7 +15,7 @@ use openai_access_actors::endpoint::Endpoint;
 use openai_access_actors::ids::*;
 use serde_json::json;
 
-pub fn list_invites(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_invites(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let after = q.after.as_deref();
     let org = &store.org;
 
@@ -28,7 +28,7 @@ pub fn list_invites(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, Ap
     page_a(&data, |i| i.id.as_str(), more)
 }
 
-pub fn retrieve_invite(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn retrieve_invite(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
     let id = p[0];
     let i = store
         .invite_pos(id)
@@ -39,7 +39,7 @@ pub fn retrieve_invite(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes,
 const SCOPE: &str = "api.organization.invites.write";
 
 /// `POST /organization/invites`: one pending invite per address, none for a member.
-pub static CREATE: Write<(), InviteBody, InviteBody> = Write {
+pub(super) static CREATE: Write<(), InviteBody, InviteBody> = Write {
     ep: Endpoint::CreateInvite,
     scope: SCOPE,
     body: |body| {
@@ -114,7 +114,7 @@ pub static CREATE: Write<(), InviteBody, InviteBody> = Write {
 };
 
 /// `DELETE /organization/invites/{invite_id}`: an accepted invite stays.
-pub static DELETE: Write<usize, (), ()> = Write {
+pub(super) static DELETE: Write<usize, (), ()> = Write {
     ep: Endpoint::DeleteInvite,
     scope: SCOPE,
     body: no_body,

@@ -17,18 +17,26 @@ use openai_access_actors::ids::{ApiKeyId, literal};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-pub fn list_admin_api_keys(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_admin_api_keys(
+    store: &Store,
+    _: Params,
+    q: &ListQuery,
+) -> Result<Bytes, ApiError> {
     let (data, more) = take(store.org.admin_keys.iter(), |k| k.id.as_str(), |_| true, q)?;
     page_a(&data, |k| k.id.as_str(), more)
 }
 
-pub fn retrieve_admin_api_key(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn retrieve_admin_api_key(
+    store: &Store,
+    p: Params,
+    _: &ListQuery,
+) -> Result<Bytes, ApiError> {
     to_json(&store.org.admin_keys[path::admin_key(store, p)?])
 }
 
 /// `POST /organization/admin_api_keys`.
 #[derive(Deserialize)]
-pub struct AdminKeyCreate {
+pub(super) struct AdminKeyCreate {
     name: String,
     #[serde(default, deserialize_with = "present")]
     expires_in_seconds: Option<i64>,
@@ -45,7 +53,7 @@ const ADMIN_KEYS: &str = "api.organization.admin_api_keys.write";
 
 /// `POST /organization/admin_api_keys`: a new admin key, owned by whoever owns the key that
 /// asked (the mock's clients run with the first one); its value is shown in this answer only.
-pub static CREATE_ADMIN_KEY: Write<(), AdminKeyCreate, AdminKeyCreate> = Write {
+pub(super) static CREATE_ADMIN_KEY: Write<(), AdminKeyCreate, AdminKeyCreate> = Write {
     ep: Endpoint::CreateAdminApiKey,
     scope: ADMIN_KEYS,
     body: |body| {
@@ -88,7 +96,7 @@ pub static CREATE_ADMIN_KEY: Write<(), AdminKeyCreate, AdminKeyCreate> = Write {
     },
 };
 
-pub static DELETE_ADMIN_KEY: Write<usize, (), ()> = Write {
+pub(super) static DELETE_ADMIN_KEY: Write<usize, (), ()> = Write {
     ep: Endpoint::DeleteAdminApiKey,
     scope: ADMIN_KEYS,
     body: no_body,
@@ -102,7 +110,11 @@ pub static DELETE_ADMIN_KEY: Write<usize, (), ()> = Write {
     audit: |w| vec![Event::new("api_key.deleted", json!({"id": w.p[0]}))],
 };
 
-pub fn list_project_api_keys(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_project_api_keys(
+    store: &Store,
+    p: Params,
+    q: &ListQuery,
+) -> Result<Bytes, ApiError> {
     let pr = project(store, p[0])?;
     let want = match q.owner_project_access.as_deref() {
         None | Some("active") => Some("active"),
@@ -121,7 +133,7 @@ pub fn list_project_api_keys(store: &Store, p: Params, q: &ListQuery) -> Result<
     page_a(&data, |k| k.id.as_str(), more)
 }
 
-pub fn retrieve_project_api_key(
+pub(super) fn retrieve_project_api_key(
     store: &Store,
     p: Params,
     _: &ListQuery,
@@ -131,7 +143,7 @@ pub fn retrieve_project_api_key(
 }
 
 /// `DELETE /organization/projects/{project_id}/api_keys/{key_id}`.
-pub static DELETE_PROJECT_KEY: Write<usize, (), ()> = Write {
+pub(super) static DELETE_PROJECT_KEY: Write<usize, (), ()> = Write {
     ep: Endpoint::DeleteProjectApiKey,
     scope: "api.organization.projects.api_keys.write",
     body: no_body,
@@ -148,7 +160,7 @@ pub static DELETE_PROJECT_KEY: Write<usize, (), ()> = Write {
 };
 
 /// A project key: its listed form (redacted) and the secret the caller sees once.
-pub fn mint_key(id: &str, name: String, owner: KeyOwner, now: i64) -> (ApiKey, String) {
+pub(crate) fn mint_key(id: &str, name: String, owner: KeyOwner, now: i64) -> (ApiKey, String) {
     let value = secret("sk-proj-", id);
     let key = ApiKey {
         id: literal::<ApiKeyId>(id),

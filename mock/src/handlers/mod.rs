@@ -25,7 +25,7 @@ mod service_accounts;
 mod users;
 mod write;
 
-pub use keys::mint_key;
+pub(crate) use keys::mint_key;
 
 use super::audit::Event;
 use super::error::ApiError;
@@ -55,7 +55,7 @@ impl Cx<'_> {
 /// cursor; a cursor whose item has gone since resumes there (`mock::cursors`), and one that
 /// names nothing the list ever held reads as the end of the list: the spec declares no error
 /// for a list, and an empty last page is what a keyset cursor past every item gives.
-pub fn read(store: &Store, ep: E, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(crate) fn read(store: &Store, ep: E, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let remember = |q: &ListQuery| {
         if let Some((cursor, followers)) = q.followers.take() {
             store.cursors.lock().remember(ep, p, &cursor, followers);
@@ -178,7 +178,7 @@ fn mutation(ep: E) -> Option<&'static dyn Mutation> {
 
 /// Applies a write (a POST or a DELETE) to the store of the org `store.org.org_id`; returns
 /// the answer and the audit entries it leaves.
-pub fn write(
+pub(crate) fn write(
     store: &mut Store,
     ep: E,
     p: Params,
@@ -192,7 +192,7 @@ pub fn write(
 }
 
 /// The scope a read-only key lacks for `ep`.
-pub fn required_scope(ep: E) -> &'static str {
+pub(crate) fn required_scope(ep: E) -> &'static str {
     mutation(ep).map_or("api.organization.read", |m| m.scope())
 }
 

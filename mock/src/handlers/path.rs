@@ -10,25 +10,25 @@ use crate::store::Store;
 use openai_access_actors::api::models::Role;
 
 /// A write on the organization itself: nothing to find.
-pub fn org(_: &Store, _: Params) -> Result<(), ApiError> {
+pub(super) fn org(_: &Store, _: Params) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn user(store: &Store, p: Params) -> Result<usize, ApiError> {
+pub(super) fn user(store: &Store, p: Params) -> Result<usize, ApiError> {
     user_index(store, p[0])
 }
 
-pub fn group(store: &Store, p: Params) -> Result<usize, ApiError> {
+pub(super) fn group(store: &Store, p: Params) -> Result<usize, ApiError> {
     group_index(store, p[0])
 }
 
-pub fn invite(store: &Store, p: Params) -> Result<usize, ApiError> {
+pub(super) fn invite(store: &Store, p: Params) -> Result<usize, ApiError> {
     store
         .invite_pos(p[0])
         .ok_or_else(|| ApiError::not_found("invite", p[0]))
 }
 
-pub fn admin_key(store: &Store, p: Params) -> Result<usize, ApiError> {
+pub(super) fn admin_key(store: &Store, p: Params) -> Result<usize, ApiError> {
     position_of(
         &store.org.admin_keys,
         |k| k.id.as_str(),
@@ -37,38 +37,38 @@ pub fn admin_key(store: &Store, p: Params) -> Result<usize, ApiError> {
     )
 }
 
-pub fn project(store: &Store, p: Params) -> Result<usize, ApiError> {
+pub(super) fn project(store: &Store, p: Params) -> Result<usize, ApiError> {
     project_index(store, p[0])
 }
 
 /// The project, unless it is archived (400 `project_archived`).
-pub fn active_project(store: &Store, p: Params) -> Result<usize, ApiError> {
+pub(super) fn active_project(store: &Store, p: Params) -> Result<usize, ApiError> {
     active_project_index(store, p[0])
 }
 
 /// A project (`p[0]`) and a user of the org (`p[1]`).
-pub fn project_user(store: &Store, p: Params) -> Result<(usize, usize), ApiError> {
+pub(super) fn project_user(store: &Store, p: Params) -> Result<(usize, usize), ApiError> {
     Ok((project_index(store, p[0])?, user_index(store, p[1])?))
 }
 
 /// A project (`p[0]`) and a group of the org (`p[1]`).
-pub fn project_group(store: &Store, p: Params) -> Result<(usize, usize), ApiError> {
+pub(super) fn project_group(store: &Store, p: Params) -> Result<(usize, usize), ApiError> {
     Ok((project_index(store, p[0])?, group_index(store, p[1])?))
 }
 
 /// A service account (`p[1]`) of a project that is not archived (`p[0]`).
-pub fn active_service_account(store: &Store, p: Params) -> Result<(usize, usize), ApiError> {
+pub(super) fn active_service_account(store: &Store, p: Params) -> Result<(usize, usize), ApiError> {
     let pi = active_project_index(store, p[0])?;
     Ok((pi, service_account_pos(&store.org.projects[pi], p[1])?))
 }
 
 /// A custom org role (`p[0]`).
-pub fn custom_org_role(store: &Store, p: Params) -> Result<usize, ApiError> {
+pub(super) fn custom_org_role(store: &Store, p: Params) -> Result<usize, ApiError> {
     custom(&store.org.org_roles, p[0])
 }
 
 /// A custom role (`p[1]`) of a project (`p[0]`).
-pub fn custom_project_role(store: &Store, p: Params) -> Result<(usize, usize), ApiError> {
+pub(super) fn custom_project_role(store: &Store, p: Params) -> Result<(usize, usize), ApiError> {
     let pi = project_index(store, p[0])?;
     Ok((pi, custom(&store.org.projects[pi].roles, p[1])?))
 }

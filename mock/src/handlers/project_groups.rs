@@ -13,7 +13,11 @@ use bytes::Bytes;
 use openai_access_actors::api::models::*;
 use openai_access_actors::endpoint::Endpoint;
 
-pub fn list_project_groups(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_project_groups(
+    store: &Store,
+    p: Params,
+    q: &ListQuery,
+) -> Result<Bytes, ApiError> {
     let pr = project(store, p[0])?;
     let items = ordered(pr.groups.iter().collect(), q.desc);
     let (data, more) = take(items.into_iter(), |g| g.group_id.as_str(), |_| true, q)?;
@@ -37,7 +41,11 @@ fn project_group(store: &Store, pr: &ProjectState, g: &ProjectGroupGrant) -> Pro
     }
 }
 
-pub fn retrieve_project_group(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn retrieve_project_group(
+    store: &Store,
+    p: Params,
+    q: &ListQuery,
+) -> Result<Bytes, ApiError> {
     let pr = project(store, p[0])?;
     let g = pr
         .groups
@@ -56,7 +64,7 @@ pub fn retrieve_project_group(store: &Store, p: Params, q: &ListQuery) -> Result
 const GROUPS: &str = "api.organization.projects.groups.write";
 
 /// `POST /organization/projects/{project_id}/groups`: a group's access, with a project role.
-pub static ADD: Write<usize, ProjectGroupCreate, (usize, Role)> = Write {
+pub(super) static ADD: Write<usize, ProjectGroupCreate, (usize, Role)> = Write {
     ep: Endpoint::AddProjectGroup,
     scope: GROUPS,
     body: parse,
@@ -106,7 +114,7 @@ pub static ADD: Write<usize, ProjectGroupCreate, (usize, Role)> = Write {
 };
 
 /// `DELETE /organization/projects/{project_id}/groups/{group_id}`.
-pub static REMOVE: Write<usize, (), ()> = Write {
+pub(super) static REMOVE: Write<usize, (), ()> = Write {
     ep: Endpoint::RemoveProjectGroup,
     scope: GROUPS,
     body: no_body,

@@ -15,14 +15,22 @@ use openai_access_actors::endpoint::Endpoint;
 use openai_access_actors::ids::UserId;
 use serde_json::json;
 
-pub fn list_project_users(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_project_users(
+    store: &Store,
+    p: Params,
+    q: &ListQuery,
+) -> Result<Bytes, ApiError> {
     let pr = active_project(store, p[0])?;
     let (data, more) = take(pr.users.iter(), |m| m.user_id.as_str(), |_| true, q)?;
     let data: Vec<ProjectUser> = data.into_iter().map(|m| project_user(store, m)).collect();
     page_a(&data, |u| u.id.as_str(), more)
 }
 
-pub fn retrieve_project_user(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn retrieve_project_user(
+    store: &Store,
+    p: Params,
+    _: &ListQuery,
+) -> Result<Bytes, ApiError> {
     let pr = active_project(store, p[0])?;
     let m = pr
         .users
@@ -36,7 +44,7 @@ const MEMBERS: &str = "api.organization.projects.users.write";
 
 /// `POST /organization/projects/{project_id}/users`: a member of the org (by id or email),
 /// not a service account's user, not yet in the project.
-pub static ADD: Write<usize, AddProjectUserBody, (UserId, String)> = Write {
+pub(super) static ADD: Write<usize, AddProjectUserBody, (UserId, String)> = Write {
     ep: Endpoint::AddProjectUser,
     scope: MEMBERS,
     body: parse,
@@ -100,7 +108,7 @@ pub static ADD: Write<usize, AddProjectUserBody, (UserId, String)> = Write {
 };
 
 /// `POST /organization/projects/{project_id}/users/{user_id}`: a member's predefined role.
-pub static MODIFY: Write<usize, RoleChange, (usize, Option<String>)> = Write {
+pub(super) static MODIFY: Write<usize, RoleChange, (usize, Option<String>)> = Write {
     ep: Endpoint::ModifyProjectUser,
     scope: MEMBERS,
     body: parse,
@@ -140,7 +148,7 @@ pub static MODIFY: Write<usize, RoleChange, (usize, Option<String>)> = Write {
 
 /// `DELETE /organization/projects/{project_id}/users/{user_id}`: the member's keys stay, but
 /// the owner no longer has access to the project.
-pub static REMOVE: Write<usize, (), ()> = Write {
+pub(super) static REMOVE: Write<usize, (), ()> = Write {
     ep: Endpoint::RemoveProjectUser,
     scope: MEMBERS,
     body: no_body,

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use openai_access_actors::endpoint::Endpoint;
 use serde_json::json;
 
-pub fn list_projects(store: &Store, _p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_projects(store: &Store, _p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let org = &store.org;
 
     let start = match q.after.as_deref() {
@@ -27,7 +27,7 @@ pub fn list_projects(store: &Store, _p: Params, q: &ListQuery) -> Result<Bytes, 
     page_a(&data, |p| p.id.as_str(), more)
 }
 
-pub fn retrieve_project(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn retrieve_project(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
     to_json(&project(store, p[0])?.project)
 }
 
@@ -50,7 +50,7 @@ const RESIDENCIES: &[&str] = &[
 /// `ProjectCreateRequest`: the mock keeps only the name (residency and external keys change
 /// where data lives, not who can reach it), but checks both as the spec types them.
 #[derive(serde::Deserialize)]
-pub struct ProjectCreate {
+pub(super) struct ProjectCreate {
     name: String,
     #[serde(default)]
     residency: Option<String>,
@@ -62,7 +62,7 @@ pub struct ProjectCreate {
 const PROJECTS: &str = "api.organization.projects.write";
 
 /// `POST /organization/projects`.
-pub static CREATE: Write<(), ProjectCreate, ProjectCreate> = Write {
+pub(super) static CREATE: Write<(), ProjectCreate, ProjectCreate> = Write {
     ep: Endpoint::CreateProject,
     scope: PROJECTS,
     body: |body| {
@@ -96,7 +96,7 @@ pub static CREATE: Write<(), ProjectCreate, ProjectCreate> = Write {
 
 /// `ProjectUpdateRequest`: both fields optional and nullable (null changes nothing).
 #[derive(serde::Deserialize)]
-pub struct ProjectUpdate {
+pub(super) struct ProjectUpdate {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
@@ -107,7 +107,7 @@ pub struct ProjectUpdate {
 /// `POST /organization/projects/{project_id}`: renames a project; an archived one is
 /// read-only (a business rule the spec leaves open, with the 400 it declares for this
 /// operation).
-pub static MODIFY: Write<usize, ProjectUpdate, ProjectUpdate> = Write {
+pub(super) static MODIFY: Write<usize, ProjectUpdate, ProjectUpdate> = Write {
     ep: Endpoint::ModifyProject,
     scope: PROJECTS,
     body: parse,
@@ -134,7 +134,7 @@ pub static MODIFY: Write<usize, ProjectUpdate, ProjectUpdate> = Write {
 
 /// `POST /organization/projects/{project_id}/archive`: final and idempotent, an archived
 /// project answers as it is.
-pub static ARCHIVE: Write<usize, (), ()> = Write {
+pub(super) static ARCHIVE: Write<usize, (), ()> = Write {
     ep: Endpoint::ArchiveProject,
     scope: PROJECTS,
     body: no_body,

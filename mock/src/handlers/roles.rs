@@ -17,13 +17,17 @@ use openai_access_actors::endpoint::Endpoint;
 use openai_access_actors::ids::RoleId;
 use serde_json::json;
 
-pub fn list_org_roles(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_org_roles(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let org = &store.org;
 
     roles_page(org.org_roles.iter().collect(), q)
 }
 
-pub fn retrieve_org_role(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn retrieve_org_role(
+    store: &Store,
+    p: Params,
+    _: &ListQuery,
+) -> Result<Bytes, ApiError> {
     let r = store
         .org
         .org_roles
@@ -33,13 +37,21 @@ pub fn retrieve_org_role(store: &Store, p: Params, _: &ListQuery) -> Result<Byte
     to_json(r)
 }
 
-pub fn list_project_roles(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_project_roles(
+    store: &Store,
+    p: Params,
+    q: &ListQuery,
+) -> Result<Bytes, ApiError> {
     let pr = project(store, p[0])?;
     let predefined = predefined_project_roles(pr.id().as_str());
     roles_page(predefined.iter().chain(&pr.roles).collect(), q)
 }
 
-pub fn list_project_user_roles(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_project_user_roles(
+    store: &Store,
+    p: Params,
+    q: &ListQuery,
+) -> Result<Bytes, ApiError> {
     let org = &store.org;
 
     let pr = project(store, p[0])?;
@@ -56,7 +68,7 @@ pub fn list_project_user_roles(store: &Store, p: Params, q: &ListQuery) -> Resul
 const PROJECT_ROLES: &str = "api.projects.roles.write";
 
 /// `POST /projects/{project_id}/users/{user_id}/roles`: a custom project role, for a member.
-pub static ASSIGN_PROJECT_USER_ROLE: Write<(usize, usize), RoleIdBody, Role> = Write {
+pub(super) static ASSIGN_PROJECT_USER_ROLE: Write<(usize, usize), RoleIdBody, Role> = Write {
     ep: Endpoint::AssignProjectUserRole,
     scope: PROJECT_ROLES,
     body: parse,
@@ -108,7 +120,7 @@ pub static ASSIGN_PROJECT_USER_ROLE: Write<(usize, usize), RoleIdBody, Role> = W
 };
 
 /// `DELETE /projects/{project_id}/users/{user_id}/roles/{role_id}`.
-pub static UNASSIGN_PROJECT_USER_ROLE: Write<(usize, usize), (), ()> = Write {
+pub(super) static UNASSIGN_PROJECT_USER_ROLE: Write<(usize, usize), (), ()> = Write {
     ep: Endpoint::UnassignProjectUserRole,
     scope: PROJECT_ROLES,
     body: no_body,
@@ -137,7 +149,7 @@ pub static UNASSIGN_PROJECT_USER_ROLE: Write<(usize, usize), (), ()> = Write {
     },
 };
 
-pub fn list_project_group_roles(
+pub(super) fn list_project_group_roles(
     store: &Store,
     p: Params,
     q: &ListQuery,
@@ -151,63 +163,66 @@ pub fn list_project_group_roles(
 
 /// `POST /projects/{project_id}/groups/{group_id}/roles`: a further role for a group that
 /// has access to the project.
-pub static ASSIGN_PROJECT_GROUP_ROLE: Write<(usize, usize), RoleIdBody, (usize, Role)> = Write {
-    ep: Endpoint::AssignProjectGroupRole,
-    scope: PROJECT_ROLES,
-    body: parse,
-    path: path::project_group,
-    resolve: |store, p, &(pi, g), b| {
-        let role = project_role(store, pi, b.role_id.as_str())?;
-        let group_id = &store.org.groups[g].group.id;
-        let grant = store.org.projects[pi]
-            .groups
-            .iter()
-            .position(|x| &x.group_id == group_id)
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "Group {group_id} has no access to project {}",
-                    p[0]
-                ))
-            })?;
-        Ok((grant, role))
-    },
-    duplicate: |store, _, &(pi, g), (grant, role)| {
-        let grant = &store.org.projects[pi].groups[*grant];
-        (grant.role_id == role.id || grant.roles.iter().any(|a| a.role_id == role.id)).then(|| {
-            format!(
-                "Group {} already has role {}",
-                store.org.groups[g].group.id, role.id
+pub(super) static ASSIGN_PROJECT_GROUP_ROLE: Write<(usize, usize), RoleIdBody, (usize, Role)> =
+    Write {
+        ep: Endpoint::AssignProjectGroupRole,
+        scope: PROJECT_ROLES,
+        body: parse,
+        path: path::project_group,
+        resolve: |store, p, &(pi, g), b| {
+            let role = project_role(store, pi, b.role_id.as_str())?;
+            let group_id = &store.org.groups[g].group.id;
+            let grant = store.org.projects[pi]
+                .groups
+                .iter()
+                .position(|x| &x.group_id == group_id)
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "Group {group_id} has no access to project {}",
+                        p[0]
+                    ))
+                })?;
+            Ok((grant, role))
+        },
+        duplicate: |store, _, &(pi, g), (grant, role)| {
+            let grant = &store.org.projects[pi].groups[*grant];
+            (grant.role_id == role.id || grant.roles.iter().any(|a| a.role_id == role.id)).then(
+                || {
+                    format!(
+                        "Group {} already has role {}",
+                        store.org.groups[g].group.id, role.id
+                    )
+                },
             )
-        })
-    },
-    apply: |store, _, (pi, g), (grant, role), cx| {
-        store.org.projects[pi].groups[grant].roles.push(Assigned {
-            role_id: role.id.clone(),
-            created_at: cx.now,
-        });
-        to_json(&GroupRoleAssignment {
-            object: "group.role",
-            group: group_ref(store, g),
-            role: &role,
-        })
-    },
-    audit: |w| {
-        vec![
-            assignment(
-                "role.assignment.created",
-                w.p[1],
-                "group",
-                w.p[0],
-                "project",
-            )
-            .in_project(w.p[0]),
-        ]
-    },
-};
+        },
+        apply: |store, _, (pi, g), (grant, role), cx| {
+            store.org.projects[pi].groups[grant].roles.push(Assigned {
+                role_id: role.id.clone(),
+                created_at: cx.now,
+            });
+            to_json(&GroupRoleAssignment {
+                object: "group.role",
+                group: group_ref(store, g),
+                role: &role,
+            })
+        },
+        audit: |w| {
+            vec![
+                assignment(
+                    "role.assignment.created",
+                    w.p[1],
+                    "group",
+                    w.p[0],
+                    "project",
+                )
+                .in_project(w.p[0]),
+            ]
+        },
+    };
 
 /// `DELETE /projects/{project_id}/groups/{group_id}/roles/{role_id}`: not the role the group
 /// was added with.
-pub static UNASSIGN_PROJECT_GROUP_ROLE: Write<(usize, usize), (), ()> = Write {
+pub(super) static UNASSIGN_PROJECT_GROUP_ROLE: Write<(usize, usize), (), ()> = Write {
     ep: Endpoint::UnassignProjectGroupRole,
     scope: PROJECT_ROLES,
     body: no_body,
@@ -253,7 +268,7 @@ pub static UNASSIGN_PROJECT_GROUP_ROLE: Write<(usize, usize), (), ()> = Write {
 
 /// `PublicCreateOrganizationRoleBody` (org and project roles alike).
 #[derive(serde::Deserialize)]
-pub struct RoleCreate {
+pub(super) struct RoleCreate {
     role_name: String,
     permissions: Vec<String>,
     #[serde(default)]
@@ -262,7 +277,7 @@ pub struct RoleCreate {
 
 /// `PublicUpdateOrganizationRoleBody`: both optional and nullable (null changes nothing).
 #[derive(serde::Deserialize)]
-pub struct RoleUpdate {
+pub(super) struct RoleUpdate {
     #[serde(default)]
     role_name: Option<String>,
     #[serde(default)]
@@ -310,7 +325,7 @@ fn role_event(kind: &str, w: &Written, resource_type: &str, resource_id: &str) -
 }
 
 /// `POST /organization/roles`.
-pub static CREATE_ORG_ROLE: Write<(), RoleCreate, RoleCreate> = Write {
+pub(super) static CREATE_ORG_ROLE: Write<(), RoleCreate, RoleCreate> = Write {
     ep: Endpoint::CreateOrgRole,
     scope: ORG_ROLES,
     body: parse,
@@ -327,7 +342,7 @@ pub static CREATE_ORG_ROLE: Write<(), RoleCreate, RoleCreate> = Write {
 };
 
 /// `POST /organization/roles/{role_id}`.
-pub static UPDATE_ORG_ROLE: Write<usize, RoleUpdate, RoleUpdate> = Write {
+pub(super) static UPDATE_ORG_ROLE: Write<usize, RoleUpdate, RoleUpdate> = Write {
     ep: Endpoint::UpdateOrgRole,
     scope: ORG_ROLES,
     body: parse,
@@ -339,7 +354,7 @@ pub static UPDATE_ORG_ROLE: Write<usize, RoleUpdate, RoleUpdate> = Write {
 };
 
 /// `DELETE /organization/roles/{role_id}`: every user and group that held it loses it.
-pub static DELETE_ORG_ROLE: Write<usize, (), ()> = Write {
+pub(super) static DELETE_ORG_ROLE: Write<usize, (), ()> = Write {
     ep: Endpoint::DeleteOrgRole,
     scope: ORG_ROLES,
     body: no_body,
@@ -359,7 +374,11 @@ pub static DELETE_ORG_ROLE: Write<usize, (), ()> = Write {
     audit: |w| vec![Event::new("role.deleted", json!({"id": w.p[0]}))],
 };
 
-pub fn retrieve_project_role(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn retrieve_project_role(
+    store: &Store,
+    p: Params,
+    _: &ListQuery,
+) -> Result<Bytes, ApiError> {
     let pr = project(store, p[0])?;
     let r = RoleId::new(p[1])
         .ok()
@@ -369,7 +388,7 @@ pub fn retrieve_project_role(store: &Store, p: Params, _: &ListQuery) -> Result<
 }
 
 /// `POST /projects/{project_id}/roles`.
-pub static CREATE_PROJECT_ROLE: Write<usize, RoleCreate, RoleCreate> = Write {
+pub(super) static CREATE_PROJECT_ROLE: Write<usize, RoleCreate, RoleCreate> = Write {
     ep: Endpoint::CreateProjectRole,
     scope: PROJECT_ROLES,
     body: parse,
@@ -386,7 +405,7 @@ pub static CREATE_PROJECT_ROLE: Write<usize, RoleCreate, RoleCreate> = Write {
 };
 
 /// `POST /projects/{project_id}/roles/{role_id}`.
-pub static UPDATE_PROJECT_ROLE: Write<(usize, usize), RoleUpdate, RoleUpdate> = Write {
+pub(super) static UPDATE_PROJECT_ROLE: Write<(usize, usize), RoleUpdate, RoleUpdate> = Write {
     ep: Endpoint::UpdateProjectRole,
     scope: PROJECT_ROLES,
     body: parse,
@@ -399,7 +418,7 @@ pub static UPDATE_PROJECT_ROLE: Write<(usize, usize), RoleUpdate, RoleUpdate> = 
 
 /// `DELETE /projects/{project_id}/roles/{role_id}`: every user and group that held it in the
 /// project loses it; a group that was added to the project with it loses its access there.
-pub static DELETE_PROJECT_ROLE: Write<(usize, usize), (), ()> = Write {
+pub(super) static DELETE_PROJECT_ROLE: Write<(usize, usize), (), ()> = Write {
     ep: Endpoint::DeleteProjectRole,
     scope: PROJECT_ROLES,
     body: no_body,
@@ -420,7 +439,11 @@ pub static DELETE_PROJECT_ROLE: Write<(usize, usize), (), ()> = Write {
     audit: |w| vec![Event::new("role.deleted", json!({"id": w.p[1]})).in_project(w.p[0])],
 };
 
-pub fn retrieve_user_role(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn retrieve_user_role(
+    store: &Store,
+    p: Params,
+    _: &ListQuery,
+) -> Result<Bytes, ApiError> {
     let org = &store.org;
     let u = user_index(store, p[0])?;
     let user = &org.users[u].id;
@@ -430,7 +453,7 @@ pub fn retrieve_user_role(store: &Store, p: Params, _: &ListQuery) -> Result<Byt
     )
 }
 
-pub fn retrieve_project_user_role(
+pub(super) fn retrieve_project_user_role(
     store: &Store,
     p: Params,
     _: &ListQuery,
@@ -444,7 +467,7 @@ pub fn retrieve_project_user_role(
     )
 }
 
-pub fn retrieve_project_group_role(
+pub(super) fn retrieve_project_group_role(
     store: &Store,
     p: Params,
     _: &ListQuery,

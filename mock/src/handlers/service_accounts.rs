@@ -21,7 +21,7 @@ use serde_json::json;
 
 /// `ProjectServiceAccountCreateRequest`.
 #[derive(Deserialize)]
-pub struct Create {
+pub(super) struct Create {
     name: String,
     #[serde(default)]
     create_service_account_only: Option<bool>,
@@ -49,7 +49,7 @@ struct Created<'a> {
 
 const KEY_OBJECT: &str = "organization.project.service_account.api_key";
 
-pub fn list_project_service_accounts(
+pub(super) fn list_project_service_accounts(
     store: &Store,
     p: Params,
     q: &ListQuery,
@@ -59,7 +59,7 @@ pub fn list_project_service_accounts(
     page_a(&data, |s| s.id.as_str(), more)
 }
 
-pub fn retrieve_project_service_account(
+pub(super) fn retrieve_project_service_account(
     store: &Store,
     p: Params,
     _: &ListQuery,
@@ -73,7 +73,7 @@ const SCOPE: &str = "api.organization.projects.service_accounts.write";
 /// `POST /organization/projects/{project_id}/service_accounts`: the API creates service
 /// accounts as members of the project (`role` is `member`), with a user standing for each and,
 /// unless asked not to, a first key.
-pub static CREATE: Write<usize, Create, Create> = Write {
+pub(super) static CREATE: Write<usize, Create, Create> = Write {
     ep: Endpoint::CreateProjectServiceAccount,
     scope: SCOPE,
     body: parse,
@@ -137,7 +137,7 @@ pub static CREATE: Write<usize, Create, Create> = Write {
 
 /// `CreateProjectServiceAccountApiKeyBody`: both fields optional, neither nullable.
 #[derive(Deserialize)]
-pub struct Mint {
+pub(super) struct Mint {
     #[serde(default, deserialize_with = "present")]
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
@@ -147,7 +147,7 @@ pub struct Mint {
 }
 
 /// `POST /organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys`.
-pub static CREATE_KEY: Write<(usize, usize), Mint, Mint> = Write {
+pub(super) static CREATE_KEY: Write<(usize, usize), Mint, Mint> = Write {
     ep: Endpoint::CreateServiceAccountApiKey,
     scope: SCOPE,
     body: parse_optional,
@@ -181,7 +181,7 @@ pub static CREATE_KEY: Write<(usize, usize), Mint, Mint> = Write {
 };
 
 /// `DELETE …/service_accounts/{service_account_id}`: its keys and its user go with it.
-pub static DELETE: Write<(usize, usize), (), ()> = Write {
+pub(super) static DELETE: Write<(usize, usize), (), ()> = Write {
     ep: Endpoint::DeleteProjectServiceAccount,
     scope: SCOPE,
     body: no_body,
@@ -206,36 +206,39 @@ pub static DELETE: Write<(usize, usize), (), ()> = Write {
 };
 
 /// `POST /organization/projects/{project_id}/service_accounts/{service_account_id}`.
-pub static UPDATE: Write<usize, UpdateServiceAccountBody, (usize, UpdateServiceAccountBody)> =
-    Write {
-        ep: Endpoint::UpdateServiceAccount,
-        scope: SCOPE,
-        body: parse,
-        path: path::active_project,
-        resolve: |store, p, &pi, b| {
-            if let Some(r) = &b.role {
-                check_enum(r, &["member", "owner"], "role")?;
-            }
-            Ok((service_account_pos(&store.org.projects[pi], p[1])?, b))
-        },
-        duplicate: never,
-        apply: |store, _, pi, (i, b), _| {
-            let sa = &mut store.org.projects[pi].service_accounts[i];
-            if let Some(r) = b.role {
-                sa.role = Some(r);
-            }
-            if let Some(n) = b.name {
-                sa.name = Some(n);
-            }
-            to_json(sa)
-        },
-        audit: |w| {
-            vec![
-                Event::new(
-                    "service_account.updated",
-                    json!({"id": w.p[1], "changes_requested": {"role": w.body("role")}}),
-                )
-                .in_project(w.p[0]),
-            ]
-        },
-    };
+pub(super) static UPDATE: Write<
+    usize,
+    UpdateServiceAccountBody,
+    (usize, UpdateServiceAccountBody),
+> = Write {
+    ep: Endpoint::UpdateServiceAccount,
+    scope: SCOPE,
+    body: parse,
+    path: path::active_project,
+    resolve: |store, p, &pi, b| {
+        if let Some(r) = &b.role {
+            check_enum(r, &["member", "owner"], "role")?;
+        }
+        Ok((service_account_pos(&store.org.projects[pi], p[1])?, b))
+    },
+    duplicate: never,
+    apply: |store, _, pi, (i, b), _| {
+        let sa = &mut store.org.projects[pi].service_accounts[i];
+        if let Some(r) = b.role {
+            sa.role = Some(r);
+        }
+        if let Some(n) = b.name {
+            sa.name = Some(n);
+        }
+        to_json(sa)
+    },
+    audit: |w| {
+        vec![
+            Event::new(
+                "service_account.updated",
+                json!({"id": w.p[1], "changes_requested": {"role": w.body("role")}}),
+            )
+            .in_project(w.p[0]),
+        ]
+    },
+};

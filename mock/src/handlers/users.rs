@@ -15,7 +15,7 @@ use openai_access_actors::api::models::*;
 use openai_access_actors::endpoint::Endpoint;
 use serde_json::json;
 
-pub fn list_users(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_users(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let after = q.after.as_deref();
     let org = &store.org;
 
@@ -30,14 +30,14 @@ pub fn list_users(store: &Store, _: Params, q: &ListQuery) -> Result<Bytes, ApiE
     page_a(&data, |u| u.id.as_str(), more)
 }
 
-pub fn retrieve_user(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn retrieve_user(store: &Store, p: Params, _: &ListQuery) -> Result<Bytes, ApiError> {
     let i = store
         .user_pos(p[0])
         .ok_or_else(|| ApiError::not_found("user", p[0]))?;
     to_json(&store.org.users[i])
 }
 
-pub fn list_user_roles(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
+pub(super) fn list_user_roles(store: &Store, p: Params, q: &ListQuery) -> Result<Bytes, ApiError> {
     let org = &store.org;
 
     let u = store
@@ -54,7 +54,7 @@ const SCOPE: &str = "api.organization.users.write";
 
 /// `POST /organization/users/{user_id}`: the role asked for is found before the user is (a
 /// bad role answers first).
-pub static MODIFY: Write<(), RoleChange, (usize, Option<String>)> = Write {
+pub(super) static MODIFY: Write<(), RoleChange, (usize, Option<String>)> = Write {
     ep: Endpoint::ModifyUser,
     scope: SCOPE,
     body: parse,
@@ -84,7 +84,7 @@ pub static MODIFY: Write<(), RoleChange, (usize, Option<String>)> = Write {
 
 /// `DELETE /organization/users/{user_id}`: the user leaves every group and project; their
 /// project keys stay, inactive.
-pub static DELETE: Write<usize, (), ()> = Write {
+pub(super) static DELETE: Write<usize, (), ()> = Write {
     ep: Endpoint::DeleteUser,
     scope: SCOPE,
     body: no_body,
@@ -119,7 +119,7 @@ pub static DELETE: Write<usize, (), ()> = Write {
 };
 
 /// `POST /organization/users/{user_id}/roles`: a custom org role, held directly.
-pub static ASSIGN_ROLE: Write<usize, RoleIdBody, Role> = Write {
+pub(super) static ASSIGN_ROLE: Write<usize, RoleIdBody, Role> = Write {
     ep: Endpoint::AssignUserRole,
     scope: SCOPE,
     body: parse,
@@ -162,7 +162,7 @@ pub static ASSIGN_ROLE: Write<usize, RoleIdBody, Role> = Write {
 };
 
 /// `DELETE /organization/users/{user_id}/roles/{role_id}`: only a direct assignment.
-pub static UNASSIGN_ROLE: Write<usize, (), ()> = Write {
+pub(super) static UNASSIGN_ROLE: Write<usize, (), ()> = Write {
     ep: Endpoint::UnassignUserRole,
     scope: SCOPE,
     body: no_body,

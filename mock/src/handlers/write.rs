@@ -22,7 +22,7 @@ use bytes::Bytes;
 use openai_access_actors::endpoint::Endpoint;
 
 /// One mutation: `P` is what its path finds, `B` its body, `T` what the body resolves to.
-pub struct Write<P, B, T> {
+pub(super) struct Write<P, B, T> {
     pub ep: Endpoint,
     /// The scope a read-only key lacks for it.
     pub scope: &'static str,
@@ -36,7 +36,7 @@ pub struct Write<P, B, T> {
 }
 
 impl<P, B, T> Write<P, B, T> {
-    pub fn run(
+    pub(super) fn run(
         &self,
         store: &mut Store,
         p: Params,
@@ -54,7 +54,7 @@ impl<P, B, T> Write<P, B, T> {
 }
 
 /// A write whatever its types, as the table holds it.
-pub trait Mutation: Sync {
+pub(super) trait Mutation: Sync {
     fn endpoint(&self) -> Endpoint;
     fn scope(&self) -> &'static str;
     fn run(
@@ -92,22 +92,22 @@ impl<P, B, T> Mutation for Write<P, B, T> {
 }
 
 /// `body` of a write that takes none: whatever is sent is ignored.
-pub fn no_body(_: &[u8]) -> Result<(), ApiError> {
+pub(super) fn no_body(_: &[u8]) -> Result<(), ApiError> {
     Ok(())
 }
 
 /// `resolve` of a write whose body names nothing further in the store.
-pub fn as_given<P, B>(_: &Store, _: Params, _: &P, b: B) -> Result<B, ApiError> {
+pub(super) fn as_given<P, B>(_: &Store, _: Params, _: &P, b: B) -> Result<B, ApiError> {
     Ok(b)
 }
 
 /// `duplicate` of a write that adds nothing that could already be held.
-pub fn never<P, T>(_: &Store, _: Params, _: &P, _: &T) -> Option<String> {
+pub(super) fn never<P, T>(_: &Store, _: Params, _: &P, _: &T) -> Option<String> {
     None
 }
 
 /// `audit` of a write the org's log does not show (group membership: tenant-scoped in the
 /// real API, see `crate::audit`).
-pub fn unlogged(_: &Written) -> Vec<Event> {
+pub(super) fn unlogged(_: &Written) -> Vec<Event> {
     Vec::new()
 }
