@@ -7,7 +7,8 @@
 //! retries (`upload.rs`). What it leaves to its caller (the task runner): the startup Hello's
 //! backoff, the polling loop, the heartbeat loop, and what a task means.
 
-use super::config::{ApiHost, C1Config};
+use super::api_host::ApiHost;
+use super::config::C1Config;
 use super::credentials::{ClientId, ClientSecret};
 use super::error::C1Error;
 use super::proto::{

@@ -1,10 +1,8 @@
 //! What the ConductorOne client is built from: explicit values (tests and the CLI) or the
 //! environment the SDK reads (`BATON_C1_API_HOST`, `BATON_HOST_ID`, the proxy variables).
 
-use super::credentials::{ClientId, Secret, split_host_port};
-use super::error::C1Error;
+use super::credentials::Secret;
 use super::proxy::ProxySettings;
-use super::wire::DEFAULT_PORT;
 use std::path::PathBuf;
 
 /// Moves both the token endpoint and the gRPC service (host[:port]).
@@ -75,58 +73,6 @@ pub fn resolve_host_id(env: Option<String>, hostname: Option<String>) -> String 
     }
 }
 
-/// Where the client connects: `host:port`, port 443 unless named.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ApiHost {
-    /// Without brackets (an IPv6 address is bare).
-    pub host: String,
-    pub port: u16,
-}
-
-impl ApiHost {
-    /// The API host of `client`: `api_host` if given, else the client id's token host.
-    pub fn resolve(api_host: Option<&str>, client: &ClientId) -> Result<ApiHost, C1Error> {
-        ApiHost::parse(api_host.unwrap_or(client.token_host()))
-    }
-
-    pub fn parse(hostport: &str) -> Result<ApiHost, C1Error> {
-        let bad = |why: &str| {
-            C1Error::Config(format!(
-                "API host {hostport:?} {why}: expected host[:port] (the connection is always TLS)"
-            ))
-        };
-        if hostport.contains("://") {
-            return Err(bad("is a URL"));
-        }
-        if hostport.is_empty() || hostport.contains(['/', '@', '?', '#', ' ']) {
-            return Err(bad("is not a host name"));
-        }
-        let (host, port) = match split_host_port(hostport) {
-            Some((host, port)) => (
-                host,
-                port.parse::<u16>().map_err(|_| bad("has a bad port"))?,
-            ),
-            None => (hostport, DEFAULT_PORT),
-        };
-        if host.is_empty() || host.starts_with('[') {
-            return Err(bad("is not a host name"));
-        }
-        Ok(ApiHost {
-            host: host.to_owned(),
-            port,
-        })
-    }
-
-    /// `host:port`, bracketing an IPv6 address: a URI authority.
-    pub fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,32 +86,5 @@ mod tests {
             "baton-sdk"
         );
         assert_eq!(resolve_host_id(None, None), "baton-sdk");
-    }
-
-    #[test]
-    fn api_hosts_default_to_443_and_refuse_urls() {
-        let client = ClientId::parse("n@tenant.conductor.one/x").expect("valid");
-        let host = ApiHost::resolve(None, &client).expect("valid");
-        assert_eq!(host.authority(), "tenant.conductor.one:443");
-        let host = ApiHost::resolve(Some("127.0.0.1:8443"), &client).expect("valid");
-        assert_eq!((host.host.as_str(), host.port), ("127.0.0.1", 8443));
-        assert_eq!(
-            ApiHost::parse("[::1]:9").expect("valid").authority(),
-            "[::1]:9"
-        );
-        for bad in [
-            "http://127.0.0.1:80",
-            "https://h",
-            "h:port",
-            "h:99999",
-            "",
-            "h/x",
-            ":80",
-        ] {
-            assert!(
-                matches!(ApiHost::parse(bad), Err(C1Error::Config(_))),
-                "{bad}"
-            );
-        }
     }
 }

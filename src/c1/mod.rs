@@ -14,6 +14,7 @@
 //! | `host` | what Hello says about this program and machine |
 //! | `fake` | the fake ConductorOne (`openai-access mock c1`) |
 
+mod api_host;
 pub mod client;
 pub mod config;
 pub mod credentials;

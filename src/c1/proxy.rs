@@ -10,7 +10,7 @@
 //! entries), and only `http://` proxies are supported (Go also speaks to `https://` and
 //! SOCKS5 proxies): another scheme is a configuration error rather than a silent bypass.
 
-use super::config::ApiHost;
+use super::api_host::ApiHost;
 use super::credentials::Secret;
 use super::error::C1Error;
 use http::HeaderValue;

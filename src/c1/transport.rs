@@ -10,7 +10,7 @@
 //! either way, and a task loop that polls every few seconds is spared a TCP and TLS handshake
 //! each time. A broken connection is replaced on the next call.
 
-use super::config::ApiHost;
+use super::api_host::ApiHost;
 use super::error::C1Error;
 use super::proxy::ProxyRoute;
 use super::token::error_chain;

@@ -242,6 +242,60 @@ fn violations(src: &Path, layers: &[&[&str]]) -> Vec<String> {
     bad
 }
 
+/// Sibling files that name each other through `super::` (`api/client.rs` using
+/// `super::wire` while `api/wire.rs` uses `super::client`): one circle of files per entry.
+fn file_cycles(src: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    collect(src, &mut files);
+    // (directory, file stem) -> sibling stems it names.
+    let mut uses: BTreeMap<(PathBuf, String), Vec<String>> = BTreeMap::new();
+    for file in &files {
+        let (Some(dir), Some(stem)) = (file.parent(), file.file_stem().and_then(|s| s.to_str()))
+        else {
+            continue;
+        };
+        if matches!(stem, "mod" | "lib" | "main" | "tests") {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).expect("read source");
+        let mut named: Vec<String> = code_lines(&text)
+            .iter()
+            .flat_map(|(_, l)| super_paths(l))
+            .filter(|n| n != stem)
+            .collect();
+        named.sort();
+        named.dedup();
+        uses.insert((dir.to_owned(), stem.to_owned()), named);
+    }
+    let mut circles = Vec::new();
+    for ((dir, a), named) in &uses {
+        for b in named {
+            let back = uses.get(&(dir.clone(), b.clone()));
+            if a < b && back.is_some_and(|n| n.contains(a)) {
+                circles.push(format!("{}: {a}.rs <-> {b}.rs", dir.display()));
+            }
+        }
+    }
+    circles
+}
+
+/// The sibling modules a line names through `super::`, grouped imports included.
+fn super_paths(line: &str) -> Vec<String> {
+    crate_paths(
+        &line
+            .replace("super::", "crate::")
+            .replace("crate::crate::", "crate::"),
+    )
+}
+
+#[test]
+fn no_two_files_of_a_module_use_each_other() {
+    for src in ["actors/src", "src", "mock/src"] {
+        let circles = file_cycles(&Path::new(env!("CARGO_MANIFEST_DIR")).join(src));
+        assert!(circles.is_empty(), "{}", circles.join("\n"));
+    }
+}
+
 #[test]
 fn the_engine_imports_only_downwards() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("actors/src");
@@ -287,4 +341,10 @@ fn the_checker_sees_what_it_must() {
             .iter()
             .any(|b| b.contains("module `high` stands in no layer"))
     );
+    // Two sibling files naming each other are a circle.
+    let pair = tempfile::tempdir().expect("tmp");
+    std::fs::write(pair.path().join("a.rs"), "use super::b::X;\n").expect("a");
+    std::fs::write(pair.path().join("b.rs"), "use super::{a::Y, c};\n").expect("b");
+    std::fs::write(pair.path().join("c.rs"), "use super::a::Z;\n").expect("c");
+    assert_eq!(file_cycles(pair.path()).len(), 1);
 }

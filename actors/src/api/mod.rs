@@ -7,6 +7,7 @@ mod hedge;
 pub mod models;
 mod page;
 pub(crate) mod retry;
+mod retry_after;
 mod stats;
 mod wire;
 

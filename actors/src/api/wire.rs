@@ -2,8 +2,8 @@
 //! into an in-process server (the mock, in a simulation on a paused clock). The client sees
 //! one shape either way, so retries, the throttle and every check behave the same.
 
-use super::client::retry_after;
 use super::error::{ApiError, TransportKind};
+use super::retry_after::retry_after;
 use crate::endpoint::Endpoint;
 use crate::secret::server_text;
 use bytes::Bytes;

@@ -7,7 +7,6 @@ use super::target::ProjectSlug;
 use super::{ProvisionError, ProvisionResult, Refusal};
 use crate::api::Call;
 use crate::api::models::{AssignedRole, GroupUser, ServiceAccount, User};
-use crate::baton::roles::predefined_name;
 use crate::ids::{GroupId, ProjectId, RoleId, ServiceAccountId, UserId};
 
 /// Refused either way: the API cannot assign custom project roles to service accounts.
@@ -22,10 +21,6 @@ pub(super) fn service_account_custom_role(
         role: role.clone(),
     }
     .into()
-}
-
-pub(super) fn role_slug(id: &str, name: Option<&str>, predefined: bool) -> Option<ProjectSlug> {
-    predefined_name(id, name, predefined).and_then(|n| ProjectSlug::parse(&n))
 }
 
 /// Held directly by `principal_id` (not only through a group).

@@ -186,10 +186,9 @@ async fn grant_project_group(
         return Ok(ProvisionResult::Granted);
     }
     let held: Vec<AssignedRole> = s.read(Call::project_group_roles(project, group)).await?;
-    if held
-        .iter()
-        .any(|r| role_slug(r.id.as_str(), r.name.as_deref(), r.predefined_role) == Some(slug))
-    {
+    if held.iter().any(|r| {
+        ProjectSlug::of_role(r.id.as_str(), r.name.as_deref(), r.predefined_role) == Some(slug)
+    }) {
         return Ok(ProvisionResult::AlreadyGranted);
     }
     s.mutate(Mutation::AssignProjectGroupRole {

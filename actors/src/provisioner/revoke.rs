@@ -56,7 +56,7 @@ pub(super) async fn revoke(
         (E::Project { project, slug }, P::Group(group)) => {
             s.active_project(project).await?;
             let wanted = |r: &AssignedRole| {
-                role_slug(r.id.as_str(), r.name.as_deref(), r.predefined_role) == Some(*slug)
+                ProjectSlug::of_role(r.id.as_str(), r.name.as_deref(), r.predefined_role) == Some(*slug)
             };
             revoke_project_group_role(s, project, group, wanted).await
         }

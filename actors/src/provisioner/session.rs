@@ -5,7 +5,6 @@
 //! project's roles, a principal's role assignments, the org's invites).
 
 use super::call::Mutation;
-use super::checks::role_slug;
 use super::target::ProjectSlug;
 use super::{ProvisionError, ProvisionOutcome, ProvisionResult, Refusal};
 use crate::api::models::{AdminApiKey, Group, Project, ProjectGroup, ProjectUser, Role, User};
@@ -330,7 +329,10 @@ impl Session {
         self.project_roles(project)
             .await?
             .iter()
-            .find(|r| role_slug(r.id.as_str(), r.name.as_deref(), r.predefined_role) == Some(slug))
+            .find(|r| {
+                ProjectSlug::of_role(r.id.as_str(), r.name.as_deref(), r.predefined_role)
+                    == Some(slug)
+            })
             .map(|r| r.id.clone())
             .ok_or_else(|| ProvisionError::NotFound {
                 what: "predefined project role",
@@ -355,7 +357,7 @@ impl Session {
                 what: "project role",
                 id: format!("{role} in project {project}"),
             }),
-            Some(r) if role_slug(r.id.as_str(), r.name.as_deref(), r.predefined_role).is_some() => {
+            Some(r) if ProjectSlug::of_role(r.id.as_str(), r.name.as_deref(), r.predefined_role).is_some() => {
                 Err(Refusal::Unsupported(format!(
                     "{role} is a predefined project role: use the project:{project}:<owner|member|viewer> entitlement instead"
                 ))

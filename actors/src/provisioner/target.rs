@@ -48,6 +48,11 @@ pub enum ProjectSlug {
 }
 
 impl ProjectSlug {
+    /// The predefined project role a role is, if it is one (a custom role is `None`).
+    pub(crate) fn of_role(id: &str, name: Option<&str>, predefined: bool) -> Option<Self> {
+        predefined_name(id, name, predefined).and_then(|n| Self::parse(&n))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ProjectSlug::Owner => "owner",

@@ -90,9 +90,8 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> StateError + '_ {
 
 impl StateDir {
     /// Opens `dir` (created private, or made so: see [`crate::private`]) and its database,
-    /// creating it, or converting a state directory of the file format before it (see
-    /// `legacy`).
-    pub fn open(dir: &Path) -> Result<Self, StateError> {
+    /// creating it; `StateDir::open` (in `state`) also converts the file format before it.
+    pub(super) fn open_database(dir: &Path) -> Result<Self, StateError> {
         if let crate::private::DirCheck::Repaired(mode) =
             crate::private::open_dir(dir).map_err(io(dir))?
         {
@@ -134,7 +133,6 @@ impl StateDir {
             dir: dir.to_owned(),
             conn: Arc::new(Mutex::new(conn)),
         };
-        super::legacy::migrate(&state)?;
         Ok(state)
     }
 

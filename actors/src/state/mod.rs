@@ -32,6 +32,17 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 /// Now, in Unix seconds (the state's timestamps; virtual in a simulation).
+impl StateDir {
+    /// Opens `dir` (created private, or made so: see [`crate::private`]) and its database,
+    /// creating it, or converting a state directory of the file format before it (see
+    /// `legacy`, which writes through the database and so comes after it).
+    pub fn open(dir: &std::path::Path) -> Result<Self, StateError> {
+        let state = Self::open_database(dir)?;
+        legacy::migrate(&state)?;
+        Ok(state)
+    }
+}
+
 pub use crate::clock::unix_now;
 
 /// Which list: its path (every list of one endpoint has a fixed query, so the path is enough).

@@ -6,7 +6,8 @@
 //! Heartbeat, FinishTask and UploadAsset; finishing a task twice is FAILED_PRECONDITION; an idle
 //! GetTask answers no task at all (not a `none` task) with the configured `next_poll`.
 
-use super::state::{Availability, FinishedTask, State, TaskState};
+use super::rpc::{Handle, admit, handed_out, outcome};
+use super::state::{FinishedTask, State, TaskState};
 use super::{Shared, upload, validate};
 use crate::c1::proto::{
     BatonServiceFinishTaskRequest, BatonServiceFinishTaskResponse, BatonServiceGetTaskRequest,
@@ -15,16 +16,13 @@ use crate::c1::proto::{
     BatonServiceHelloResponse, Capability, Duration, StartDebuggingRequest, StartDebuggingResponse,
     Task, finish_request::FinalState,
 };
-use crate::c1::wire::{AUTHORIZATION, Rpc};
+use crate::c1::wire::Rpc;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
-use std::future::Future;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::SystemTime;
 use tonic::body::Body;
-use tonic::metadata::MetadataMap;
 use tonic::{Code, Status};
 
 pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Response<Body> {
@@ -93,47 +91,8 @@ fn answer<R: Handled>(shared: &Shared, request: tonic::Request<R>) -> Result<R::
     result
 }
 
-/// Availability, then the bearer token: `authorization: Bearer <a token the fake issued and
-/// that has not expired>`.
-pub(crate) fn admit(state: &State, metadata: &MetadataMap, now: SystemTime) -> Result<(), Status> {
-    if state.availability == Availability::Unavailable {
-        return Err(Status::unavailable("fake ConductorOne is unavailable"));
-    }
-    let Some(header) = metadata.get(AUTHORIZATION) else {
-        return Err(Status::unauthenticated("missing authorization"));
-    };
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .ok_or_else(|| Status::unauthenticated("authorization must be a Bearer token"))?;
-    match state.tokens.get(token) {
-        Some(expires) if now < *expires => Ok(()),
-        Some(_) => Err(Status::unauthenticated("the token has expired")),
-        None => Err(Status::unauthenticated("unknown token")),
-    }
-}
-
-/// `OK`, or the code's name and the message.
-pub(crate) fn outcome<T>(result: &Result<T, Status>) -> String {
-    match result {
-        Ok(_) => "OK".into(),
-        Err(status) => format!("{:?}: {}", status.code(), status.message()),
-    }
-}
-
 fn duration(d: std::time::Duration) -> Option<Duration> {
     Some(Duration::from_std(d))
-}
-
-/// The task `task_id` as handed out, or NOT_FOUND.
-fn handed_out(state: &State, task_id: &str) -> Result<(), Status> {
-    match state.tasks.get(task_id) {
-        Some(entry) if entry.state != TaskState::Queued => Ok(()),
-        _ => Err(Status::not_found(format!(
-            "no task {task_id} was handed out"
-        ))),
-    }
 }
 
 impl Handled for BatonServiceHelloRequest {
@@ -350,26 +309,5 @@ impl Handled for StartDebuggingRequest {
 
     fn act(self, _call: &mut Call<'_>) -> Result<Self::Response, Status> {
         Err(Status::unimplemented("StartDebugging is not served"))
-    }
-}
-
-/// A closure as the tower service tonic's server-side `Grpc` calls.
-pub(crate) struct Handle<F>(pub F);
-
-impl<F, Req, Resp, Fut> tower_service::Service<tonic::Request<Req>> for Handle<F>
-where
-    F: FnMut(tonic::Request<Req>) -> Fut,
-    Fut: Future<Output = Result<tonic::Response<Resp>, Status>>,
-{
-    type Response = tonic::Response<Resp>;
-    type Error = Status;
-    type Future = Fut;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Status>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: tonic::Request<Req>) -> Fut {
-        (self.0)(request)
     }
 }

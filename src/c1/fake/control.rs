@@ -20,8 +20,8 @@
 
 use super::Shared;
 use super::baton::Handled;
+use super::http::{CONTROL_PREFIX, bytes, json, read_body};
 use super::script::TaskScript;
-use super::server::{CONTROL_PREFIX, bytes, json, read_body};
 use super::state::{Availability, TokenMode};
 use crate::c1::proto::BatonServiceHelloRequest;
 use http::{Method, Request, Response, StatusCode};

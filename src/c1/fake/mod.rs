@@ -22,6 +22,8 @@
 mod baton;
 mod certs;
 mod control;
+mod http;
+mod rpc;
 pub mod script;
 mod server;
 mod state;

@@ -2,12 +2,11 @@
 //! on demand, and each request routed by path and content type to the control API, the token
 //! endpoint or BatonService.
 
+use super::http::{CONTROL_PREFIX, json};
 use super::state::Availability;
 use super::{Shared, baton, control, token};
 use crate::c1::wire::TOKEN_PATH;
-use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -19,12 +18,8 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tonic::body::Body;
 
-/// Paths of the control API start with this.
-pub(crate) const CONTROL_PREFIX: &str = "/__fake/";
 /// A client that opens a connection and says nothing is dropped after this long.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// The largest JSON or form body the fake reads.
-const MAX_BODY: usize = 1024 * 1024;
 
 pub(crate) async fn serve(
     listener: TcpListener,
@@ -96,33 +91,4 @@ async fn route(shared: Arc<Shared>, request: Request<Incoming>) -> Response<Body
         StatusCode::NOT_FOUND,
         &serde_json::json!({"error": "not found"}),
     )
-}
-
-/// A JSON response.
-pub(crate) fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
-    let body = serde_json::to_vec(value).unwrap_or_default();
-    bytes(status, "application/json", body)
-}
-
-/// A response of `content_type`.
-pub(crate) fn bytes(status: StatusCode, content_type: &str, body: Vec<u8>) -> Response<Body> {
-    let mut response = Response::new(Body::new(Full::new(Bytes::from(body))));
-    *response.status_mut() = status;
-    if let Ok(value) = http::HeaderValue::from_str(content_type) {
-        response
-            .headers_mut()
-            .insert(http::header::CONTENT_TYPE, value);
-    }
-    response
-}
-
-/// The whole request body, up to [`MAX_BODY`].
-pub(crate) async fn read_body(request: Request<Incoming>) -> Result<Bytes, Response<Body>> {
-    match Limited::new(request.into_body(), MAX_BODY).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(_) => Err(json(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &serde_json::json!({"error": "body unreadable or over 1 MiB"}),
-        )),
-    }
 }

@@ -4,7 +4,7 @@
 //! port, `nbf` ≤ now < `exp`, and a nonce not seen before. Anything else is 401.
 
 use super::Shared;
-use super::server::{json, read_body};
+use super::http::{json, read_body};
 use super::state::{Availability, TokenMode, hex};
 use crate::c1::credentials::unix_seconds;
 use crate::c1::jws::Parsed;

@@ -3,7 +3,7 @@
 //! and nothing after it. Each upload that passes is kept per task, a second one included (the
 //! SDK uploads debug logs for the same task after the `.c1z`).
 
-use super::baton::{Handle, admit, outcome};
+use super::rpc::{Handle, admit, handed_out, outcome};
 use super::state::UploadRecord;
 use super::{Shared, validate};
 use crate::c1::proto::{
@@ -79,14 +79,7 @@ async fn upload(
     let mut state = shared.state.lock();
     let result = read.and_then(|()| {
         let task_id = received.task_id.clone().unwrap_or_default();
-        match state.tasks.get(&task_id) {
-            Some(entry) if entry.state != super::state::TaskState::Queued => {}
-            _ => {
-                return Err(Status::not_found(format!(
-                    "no task {task_id} was handed out"
-                )));
-            }
-        }
+        handed_out(&state, &task_id)?;
         let sha256: [u8; 32] = Sha256::digest(&received.data).into();
         if received.claimed != sha256 {
             return Err(Status::invalid_argument(
