@@ -13,6 +13,9 @@ pub enum Exit {
     Usage = 2,
     /// The API, the network, authentication or the disk failed.
     Fatal = 3,
+    /// Standard output's reader went away (`… | head`): quiet, with the status a Unix tool
+    /// killed by SIGPIPE leaves (128 + 13). Nothing was committed after the failed write.
+    PipeClosed = 141,
 }
 
 pub use Exit::{Fatal as FATAL, Ok as OK, Partial as PARTIAL, Usage as USAGE};
@@ -47,6 +50,16 @@ impl CliError {
             code: FATAL,
             error: anyhow::Error::new(e).context(context.into()),
         }
+    }
+}
+
+impl CliError {
+    /// Whether this is a write to a pipe whose reader has gone: said by no message.
+    pub fn is_broken_pipe(&self) -> bool {
+        self.error.chain().any(|e| {
+            e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        })
     }
 }
 

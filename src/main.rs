@@ -54,6 +54,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => exit::code(code),
+        Err(e) if e.is_broken_pipe() => exit::code(exit::Exit::PipeClosed),
         Err(e) => {
             console::error(&e.to_string());
             exit::code(e.code)

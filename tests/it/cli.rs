@@ -260,3 +260,69 @@ fn a_limits_file_is_written_read_back_and_replaced_when_unusable() {
         assert_eq!(v["server"], server.base_url().as_str(), "{v}");
     }
 }
+
+/// Runs `args` with standard output a pipe whose reader has already gone, as `… | head -1`
+/// leaves it once `head` has its line.
+fn into_a_closed_pipe(args: &[&str]) -> std::process::Output {
+    let mut child = bin()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly_as_sigpipe_would() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let state = state.to_str().expect("utf-8");
+    // The medium org's JSON is far larger than a pipe's buffer, so the write meets the close.
+    let o = into_a_closed_pipe(&[
+        "sync",
+        "--mock",
+        "medium",
+        "--no-progress",
+        "--state",
+        state,
+        "--out",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(141), "{}", text(&o));
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(!said.to_lowercase().contains("broken pipe"), "{said}");
+    assert!(!said.contains("error"), "{said}");
+    // Nothing was committed after the failed write: the next sync is full again, not one
+    // that believes the output was delivered.
+    let again = bin()
+        .args([
+            "sync",
+            "--mock",
+            "medium",
+            "--no-progress",
+            "--state",
+            state,
+            "--out",
+        ])
+        .arg(dir.path().join("again.json"))
+        .output()
+        .expect("run");
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    // And a review command cut short the same way.
+    let file = mock_sync_json("medium", dir.path());
+    let o = into_a_closed_pipe(&[
+        "export",
+        "--from",
+        file.to_str().expect("utf-8"),
+        "--out",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(141), "{}", text(&o));
+    assert!(
+        !text(&o).to_lowercase().contains("broken pipe"),
+        "{}",
+        text(&o)
+    );
+}
