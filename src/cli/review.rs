@@ -99,6 +99,10 @@ pub struct DiffArgs {
     /// Print the changes as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Compare syncs of two different organizations (refused otherwise: their ids never match,
+    /// so everything reads as removed and added).
+    #[arg(long)]
+    pub across_orgs: bool,
 }
 
 /// When access counts as stale.

@@ -162,6 +162,7 @@ pub fn diff(args: DiffArgs) -> Result<crate::exit::Exit, CliError> {
             }
         }
     };
+    check_comparable(&args, &old, &new)?;
     let changes = openai_access_actors::review::diff(&old, &new);
     emit(args.json, &changes, || changes_text(&changes, &old, &new))?;
     end_with([old, new]);
@@ -171,6 +172,33 @@ pub fn diff(args: DiffArgs) -> Result<crate::exit::Exit, CliError> {
     } else {
         crate::exit::DIFFERENT
     })
+}
+
+/// Two syncs of different organizations are refused unless asked for; an older sync given as
+/// the newer one is said (the changes then read backwards).
+fn check_comparable(args: &DiffArgs, old: &Snapshot, new: &Snapshot) -> Result<(), CliError> {
+    if old.org_id != new.org_id && !args.across_orgs {
+        return Err(CliError::usage(format!(
+            "the syncs are of two organizations ({} and {}): every id differs, so everything would read as removed and added. Compare syncs of one organization, or pass --across-orgs",
+            old.org_id, new.org_id
+        )));
+    }
+    let at = |s: &Snapshot| {
+        s.sync
+            .as_ref()
+            .and_then(|i| i.synced_at.as_deref())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    };
+    if let (Some(o), Some(n)) = (at(old), at(new))
+        && o > n
+    {
+        crate::console::warn(&format!(
+            "the first sync ({}) is newer than the second ({}): the changes read from newer to older; give the older sync first",
+            o.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            n.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ));
+    }
+    Ok(())
 }
 
 fn live(src: &ReviewSource) -> Result<Snapshot, CliError> {

@@ -86,6 +86,8 @@ pub fn write_c1z_output(
         ended_at,
         ..c1z::C1zOptions::default()
     };
-    c1z::write_c1z(&outcome.graph, path, &opts)
-        .map_err(|e| CliError::fatal(format!("cannot write {}: {e}", path.display())))
+    c1z::write_c1z(&outcome.graph, path, &opts).map_err(|e| match e {
+        c1z::C1zError::OtherOrganization { .. } => CliError::usage(e.to_string()),
+        e => CliError::fatal(format!("cannot write {}: {e}", path.display())),
+    })
 }

@@ -251,3 +251,84 @@ fn a_diff_shows_exactly_the_changes_made_and_a_role_swap_as_one_change() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.json"));
 }
+
+fn embedded_sync(seed: &str, out: &Path, extra: &[&str]) -> Output {
+    bin()
+        .args([
+            "sync",
+            "--mock",
+            "small",
+            "--mock-seed",
+            seed,
+            "--no-progress",
+        ])
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("run")
+}
+
+#[test]
+fn syncs_of_two_organizations_are_neither_diffed_nor_appended_unless_asked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (ours, theirs) = (dir.path().join("ours.json"), dir.path().join("theirs.json"));
+    // Seeds name different organizations of the `small` preset.
+    assert!(embedded_sync("0", &ours, &[]).status.success());
+    assert!(embedded_sync("3", &theirs, &[]).status.success());
+    let diff = |args: &[&str]| bin().arg("diff").args(args).output().expect("run diff");
+    let (a, b) = (
+        ours.to_str().expect("utf-8"),
+        theirs.to_str().expect("utf-8"),
+    );
+    let o = diff(&[a, b]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("org-small-0 and org-small-3"),
+        "{}",
+        text(&o)
+    );
+    assert!(o.stdout.is_empty(), "no diff printed: {}", text(&o));
+    let o = diff(&[a, b, "--across-orgs"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // A .c1z of one organization takes no sync of another: refused, the file unchanged.
+    let c1z = dir.path().join("org.c1z");
+    assert!(embedded_sync("0", &c1z, &[]).status.success());
+    let before = std::fs::read(&c1z).expect("c1z");
+    let o = embedded_sync("3", &c1z, &["--append"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("holds syncs of org-small-0, not of org-small-3"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(std::fs::read(&c1z).expect("c1z"), before);
+    // The same organization appends as before.
+    assert!(embedded_sync("0", &c1z, &["--append"]).status.success());
+}
+
+#[test]
+fn syncs_given_newest_first_are_diffed_with_a_warning() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (older, newer) = (dir.path().join("older.json"), dir.path().join("newer.json"));
+    assert!(embedded_sync("0", &older, &[]).status.success());
+    // The second sync's time is later by at least a second (times are written in seconds).
+    let mut v: Value =
+        serde_json::from_slice(&std::fs::read(&older).expect("older")).expect("json");
+    v["sync"]["synced_at"] = Value::from("2030-01-01T00:00:00Z");
+    std::fs::write(&newer, serde_json::to_vec(&v).expect("json")).expect("newer");
+    let (o_, n_) = (
+        older.to_str().expect("utf-8"),
+        newer.to_str().expect("utf-8"),
+    );
+    let right = bin().args(["diff", o_, n_]).output().expect("run");
+    assert_eq!(right.status.code(), Some(0), "{}", text(&right));
+    assert!(!text(&right).contains("newer than"), "{}", text(&right));
+    let wrong = bin().args(["diff", n_, o_]).output().expect("run");
+    assert_eq!(wrong.status.code(), Some(0), "{}", text(&wrong));
+    assert!(
+        text(&wrong).contains("the first sync (2030-01-01T00:00:00Z) is newer than the second"),
+        "{}",
+        text(&wrong)
+    );
+}

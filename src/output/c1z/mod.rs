@@ -18,7 +18,7 @@ pub use schema::TABLES as V1_TABLES;
 
 use openai_access_actors::atomic;
 use openai_access_actors::graph::GrantGraph;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -130,6 +130,17 @@ pub enum C1zError {
     /// memory or time.
     #[error("a damaged or hostile .c1z: {why}")]
     Damaged { why: String },
+    /// Appending a sync of one organization to a file of another's: `baton diff` would then
+    /// compare unrelated ids.
+    #[error(
+        "{} holds syncs of {file_org}, not of {sync_org}: a sync of another organization is not appended to it; write it to another file",
+        path.display()
+    )]
+    OtherOrganization {
+        path: PathBuf,
+        file_org: String,
+        sync_org: String,
+    },
     #[error("simulated failure after {rows} rows")]
     SimulatedFailure { rows: usize },
     /// Reading a `.c1z` back (reviews).
@@ -179,6 +190,9 @@ pub fn write_c1z(
         envelope::decompress(path, &db)?;
     }
 
+    if appended {
+        same_organization(&db, graph, path)?;
+    }
     let sync_id = ksuid::new_at(opts.started_at);
     let fill_start = Instant::now();
     let filled = fill_database(&db, graph, &sync_id, opts, appended)?;
@@ -219,6 +233,29 @@ pub fn write_c1z(
         bytes_written,
         elapsed: start.elapsed(),
     })
+}
+
+/// The organization of the file's newest finished sync must be the graph's.
+fn same_organization(db: &Path, graph: &GrantGraph, path: &Path) -> Result<(), C1zError> {
+    let ours = &graph.org_id;
+    let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let theirs: Option<String> = conn
+        .query_row(
+            "SELECT substr(r.external_id, length('organization:') + 1) FROM v1_resources r JOIN v1_sync_runs s ON r.sync_id = s.sync_id \
+             WHERE r.resource_type_id = 'organization' AND s.ended_at IS NOT NULL \
+             ORDER BY s.ended_at DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match theirs {
+        Some(theirs) if theirs != *ours => Err(C1zError::OtherOrganization {
+            path: path.to_owned(),
+            file_org: theirs,
+            sync_org: ours.clone(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 struct Filled {
