@@ -30,7 +30,7 @@ USER 65532:65532
 WORKDIR /var/lib/openai-access
 EXPOSE 8080
 ENV BATON_LISTEN=0.0.0.0:8080 \
-    BATON_STATE_DIR=/var/lib/openai-access/state \
+    BATON_STATE=/var/lib/openai-access/state \
     BATON_FILE=/var/lib/openai-access/sync.c1z
 ENTRYPOINT ["/usr/local/bin/openai-access"]
 CMD ["serve"]

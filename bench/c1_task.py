@@ -49,7 +49,7 @@ env = dict(os.environ,
            BATON_C1_API_HOST=host,
            SSL_CERT_FILE=os.path.join(fake_dir, "ca.pem"))
 svc = subprocess.Popen([a.bin, "serve", "--base-url", base, "--listen", "127.0.0.1:0",
-                        "--state-dir", os.path.join(tmp, "state"), "--log-format", "json"],
+                        "--state", os.path.join(tmp, "state"), "--log-format", "json"],
                        env=env, stderr=subprocess.PIPE, text=True)
 url = None
 for line in svc.stderr:

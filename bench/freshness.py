@@ -47,7 +47,7 @@ root = base[: -len("/v1")]
 req(root + "/__mock/limits?lifted=true", b"")
 env = dict(os.environ, OPENAI_ADMIN_KEY="sk-admin-mock-key")
 args = [a.bin, "serve", "--base-url", base, "--listen", "127.0.0.1:0", "--api-token-file",
-        os.path.join(tmp, "token"), "--state-dir", os.path.join(tmp, "state"),
+        os.path.join(tmp, "token"), "--state", os.path.join(tmp, "state"),
         "--log-format", "json"]
 if a.interval:
     args += ["--interval", str(a.interval)]

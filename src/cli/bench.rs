@@ -35,12 +35,12 @@ pub struct BenchArgs {
 
     /// Never ask a slow read again (hedging is on by default: see `sync --help`). For
     /// before/after comparisons.
-    #[arg(long)]
+    #[arg(long, value_parser = super::values::go_bool, num_args = 0..=1, require_equals = false, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
     pub no_hedge: bool,
 
-    /// Also write the report as JSON here.
+    /// Also write the report as JSON to FILE (`--json` everywhere else prints JSON on stdout).
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    pub json_file: Option<PathBuf>,
 
     /// The incremental scenario instead of full syncs: for each K, a full sync into a state,
     /// K random changes to the org (through the API and out of band), then an incremental
@@ -134,7 +134,7 @@ pub struct MockKnobs {
     pub limit_burst: u32,
 
     /// Answer 429 without a Retry-After header.
-    #[arg(long)]
+    #[arg(long, value_parser = super::values::go_bool, num_args = 0..=1, require_equals = false, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
     pub no_retry_after: bool,
 
     /// Fraction (0..1) of list requests that get an injected fault.

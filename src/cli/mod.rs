@@ -23,6 +23,9 @@ pub use sync::*;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// The heading the flags every command shares stand under in each `--help`.
+const LOGGING: &str = "Logging (every command)";
+
 /// Identity-governance connector for OpenAI organizations: syncs who has what through the
 /// Admin API into a complete grant graph, and provisions access.
 #[derive(Parser, Debug)]
@@ -32,21 +35,22 @@ use clap::{Parser, Subcommand, ValueEnum};
     propagate_version = true,
     args_conflicts_with_subcommands = true,
     help_template = HELP,
+    subcommand_help_heading = "Commands (for everyone else; each has its own --help)",
     after_help = AFTER_HELP
 )]
 pub struct Cli {
     /// Log format on stderr: text (also `console`, as baton-sdk names it) or json (every line
     /// a JSON object). Default: text; with no subcommand, as a Baton connector: json when
     /// standard output is not a terminal.
-    #[arg(long, value_enum, global = true, env = "BATON_LOG_FORMAT")]
+    #[arg(long, value_enum, global = true, env = "BATON_LOG_FORMAT", help_heading = LOGGING)]
     pub log_format: Option<LogFormat>,
 
     /// Log level: debug, info, warn or error [default: info]. -v and RUST_LOG override it.
-    #[arg(long, value_enum, global = true, env = "BATON_LOG_LEVEL")]
+    #[arg(long, value_enum, global = true, env = "BATON_LOG_LEVEL", help_heading = LOGGING)]
     pub log_level: Option<LogLevel>,
 
     /// More logging (-v debug, -vv trace). RUST_LOG overrides it.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = LOGGING)]
     pub verbose: u8,
 
     #[command(subcommand)]
@@ -68,11 +72,7 @@ As a Baton connector (no subcommand): a full sync to --file (default sync.c1z), 
 --create-account-email, --delete-resource/--delete-resource-type). Every flag is also read
 from its BATON_* variable (--base-url: BATON_BASE_URL).
 
-Options:
-{options}
-
-Commands (for everyone else; each has its own --help):
-{subcommands}
+{all-args}
 {after-help}";
 
 const REVIEW_HELP: &str = "\

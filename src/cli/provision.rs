@@ -89,7 +89,7 @@ pub struct ProvisionArgs {
     pub allow_scim_override: bool,
 
     /// Print the result as JSON on stdout (calls made, reads, notes, result).
-    #[arg(long, env = "BATON_JSON", value_parser = super::values::go_bool, num_args = 0..=1, require_equals = false, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
+    #[arg(long, env = "BATON_JSON", value_name = "BOOL", value_parser = super::values::go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
     pub json: bool,
 }
 

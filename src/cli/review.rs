@@ -12,12 +12,17 @@ pub struct ReviewSource {
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
 
-    /// Print the answer as JSON instead of a table.
-    #[arg(long)]
-    pub json: bool,
-
     #[command(flatten)]
     pub connect: ConnectArgs,
+}
+
+/// `--json`, as every command that prints an answer has it.
+#[derive(clap::Args, Debug)]
+pub struct JsonFlag {
+    /// Print the answer as JSON on stdout instead of a table (`--json=false`: the table; the
+    /// `=` is needed, so a file after it is never taken for the value).
+    #[arg(long = "json", value_name = "BOOL", value_parser = super::values::go_bool, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
+    pub on: bool,
 }
 
 /// What a principal can access and why.
@@ -37,6 +42,8 @@ pub struct AccessArgs {
     #[arg(long, value_name = "ID|EMAIL")]
     pub invite: Option<String>,
     #[command(flatten)]
+    pub json: JsonFlag,
+    #[command(flatten)]
     pub source: ReviewSource,
 }
 
@@ -48,6 +55,8 @@ pub struct WhoArgs {
     #[arg(long, value_name = "TYPE:ID")]
     pub resource: String,
     #[command(flatten)]
+    pub json: JsonFlag,
+    #[command(flatten)]
     pub source: ReviewSource,
 }
 
@@ -58,6 +67,8 @@ pub struct ExplainArgs {
     /// (e.g. project:proj-abc:member:user:user-1).
     #[arg(long, value_name = "GRANT_ID")]
     pub grant: String,
+    #[command(flatten)]
+    pub json: JsonFlag,
     #[command(flatten)]
     pub source: ReviewSource,
 }
@@ -96,9 +107,8 @@ pub struct DiffArgs {
     /// The later sync.
     #[arg(value_name = "NEW")]
     pub new: Option<PathBuf>,
-    /// Print the changes as JSON instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonFlag,
     /// Compare syncs of two different organizations (refused otherwise: their ids never match,
     /// so everything reads as removed and added).
     #[arg(long)]
@@ -130,6 +140,8 @@ impl StaleWindow {
 pub struct StaleArgs {
     #[command(flatten)]
     pub window: StaleWindow,
+    #[command(flatten)]
+    pub json: JsonFlag,
     #[command(flatten)]
     pub source: ReviewSource,
 }

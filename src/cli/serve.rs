@@ -33,9 +33,16 @@ pub struct ServeArgs {
     pub api_token_file: Option<PathBuf>,
 
     /// Where the service keeps its state between restarts: every list of the last complete
-    /// sync, the audit-log cursor, the learned rate limits, the sync history.
-    #[arg(long, value_name = "DIR", default_value = DEFAULT_STATE_DIR, env = "BATON_STATE_DIR")]
-    pub state_dir: PathBuf,
+    /// sync, the audit-log cursor, the learned rate limits, the sync history. The same flag and
+    /// variable as `sync --state` (`--state-dir` and BATON_STATE_DIR, the earlier names, are
+    /// still read). [default: openai-access-state]
+    #[arg(
+        long = "state",
+        visible_alias = "state-dir",
+        value_name = "DIR",
+        env = "BATON_STATE"
+    )]
+    pub state_dir: Option<PathBuf>,
 
     /// Write the grant graph here after each complete sync (FILE.c1z: each sync appended,
     /// the last two kept; FILE.json: replaced), atomically. At start, a complete graph in it is

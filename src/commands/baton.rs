@@ -118,7 +118,7 @@ fn service_args(args: BatonArgs) -> Result<crate::cli::ServeArgs, CliError> {
     );
     serve.format = args.sync.format;
     if let Some(state) = args.sync.state {
-        serve.state_dir = state;
+        serve.state_dir = Some(state);
     }
     serve.provisioning = args.provision.provisioning;
     serve.c1 = args.c1;

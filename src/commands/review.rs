@@ -37,7 +37,7 @@ pub fn access(args: AccessArgs) -> Result<crate::exit::Exit, CliError> {
     };
     let who = snap.find(t, query).map_err(review_error)?.key();
     let answer = snap.access(&who).map_err(review_error)?;
-    emit(args.source.json, &answer, || access_text(&answer))?;
+    emit(args.json.on, &answer, || access_text(&answer))?;
     end_with([snap]);
     Ok(crate::exit::OK)
 }
@@ -51,7 +51,7 @@ pub fn who(args: WhoArgs) -> Result<crate::exit::Exit, CliError> {
     };
     let key = resource_key(&snap, &args.resource)?;
     let answer = snap.who(&key).map_err(review_error)?;
-    emit(args.source.json, &answer, || who_text(&answer))?;
+    emit(args.json.on, &answer, || who_text(&answer))?;
     end_with([snap]);
     Ok(crate::exit::OK)
 }
@@ -59,7 +59,7 @@ pub fn who(args: WhoArgs) -> Result<crate::exit::Exit, CliError> {
 pub fn explain(args: ExplainArgs) -> Result<crate::exit::Exit, CliError> {
     let snap = load(&args.source)?;
     let answer = snap.explain(args.grant.trim()).map_err(review_error)?;
-    emit(args.source.json, &answer, || explain_text(&answer))?;
+    emit(args.json.on, &answer, || explain_text(&answer))?;
     end_with([snap]);
     Ok(crate::exit::OK)
 }
@@ -119,7 +119,7 @@ pub(crate) fn load(src: &ReviewSource) -> Result<Snapshot, CliError> {
 pub fn stale(args: StaleArgs) -> Result<crate::exit::Exit, CliError> {
     let snap = load(&args.source)?;
     let answer = snap.stale(args.window.now(), args.window.stale_days);
-    emit(args.source.json, &answer, || stale_text(&answer))?;
+    emit(args.json.on, &answer, || stale_text(&answer))?;
     end_with([snap]);
     Ok(crate::exit::OK)
 }
@@ -164,7 +164,9 @@ pub fn diff(args: DiffArgs) -> Result<crate::exit::Exit, CliError> {
     };
     check_comparable(&args, &old, &new)?;
     let changes = openai_access_actors::review::diff(&old, &new);
-    emit(args.json, &changes, || changes_text(&changes, &old, &new))?;
+    emit(args.json.on, &changes, || {
+        changes_text(&changes, &old, &new)
+    })?;
     end_with([old, new]);
     // As diff(1): 1 when the syncs differ.
     Ok(if changes.is_empty() {

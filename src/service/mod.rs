@@ -48,6 +48,23 @@ use std::time::{Duration, SystemTime};
 /// `--listen` that turns the local HTTP API off (ConductorOne's tasks alone).
 pub const LISTEN_OFF: &str = "off";
 
+/// `--state`, else the earlier variable BATON_STATE_DIR (said once), else the default: a
+/// deployment written for the earlier name must not start afresh in another directory.
+fn state_dir(given: Option<std::path::PathBuf>) -> std::path::PathBuf {
+    if let Some(dir) = given {
+        return dir;
+    }
+    match std::env::var_os("BATON_STATE_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => {
+            tracing::warn!(
+                "BATON_STATE_DIR is the earlier name of BATON_STATE (as `sync` names it); it is read, but rename it."
+            );
+            dir.into()
+        }
+        None => crate::cli::serve::DEFAULT_STATE_DIR.into(),
+    }
+}
+
 pub fn run(args: ServeArgs) -> Result<crate::exit::Exit, CliError> {
     let c1 = c1::setup(&args.c1)?;
     let token = load_token(&args)?;
@@ -74,7 +91,7 @@ pub fn run(args: ServeArgs) -> Result<crate::exit::Exit, CliError> {
             "serve writes its snapshot to a file: --out FILE.json or FILE.c1z, not -",
         ));
     }
-    let state = crate::state::open(&args.state_dir)?;
+    let state = crate::state::open(&state_dir(args.state_dir.clone()))?;
     let conn = settings::connect(&args.connect)?;
     let server = if conn.mock.is_some() {
         "mock".to_owned()

@@ -326,3 +326,89 @@ fn a_reader_that_goes_away_ends_the_command_quietly_as_sigpipe_would() {
         text(&o)
     );
 }
+
+#[test]
+fn a_flag_means_one_thing_in_every_command() {
+    use clap::CommandFactory;
+    let mut cli = openai_access::cli::Cli::command();
+    cli.build();
+    let mut commands: Vec<clap::Command> = vec![cli.clone()];
+    // (clap's own `help` subcommand aside.)
+    for sub in cli.get_subcommands().filter(|c| c.get_name() != "help") {
+        commands.push(sub.clone());
+        commands.extend(
+            sub.get_subcommands()
+                .filter(|c| c.get_name() != "help")
+                .cloned(),
+        );
+    }
+    for cmd in &mut commands {
+        let name = cmd.get_name().to_owned();
+        // The shared flags stand in their own group, under one heading, in every --help.
+        let help = cmd.render_long_help().to_string();
+        let heading = help
+            .find("Logging (every command):")
+            .unwrap_or_else(|| panic!("{name}: no logging heading in\n{help}"));
+        for flag in ["--log-format", "--log-level", "--verbose"] {
+            let at = help.find(flag).unwrap_or_else(|| panic!("{name}: {flag}"));
+            assert!(at > heading, "{name}: {flag} stands outside its group");
+        }
+        for arg in cmd.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            let takes = arg.get_num_args().unwrap_or_default();
+            match long {
+                // Printing JSON on stdout, as a boolean: `--json`, `--json=false`.
+                "json" => assert_eq!(
+                    (takes.min_values(), takes.max_values()),
+                    (0, 1),
+                    "{name} --json"
+                ),
+                // A boolean wherever it appears, never a switch in one place only.
+                "no-hedge" | "no-retry-after" => {
+                    assert_eq!(takes.max_values(), 1, "{name} --{long}")
+                }
+                _ => {}
+            }
+            assert_ne!(long, "state-dir", "{name}: the state is --state everywhere");
+        }
+    }
+    // `export` and `report` write files: no --json to accept and ignore.
+    for args in [
+        &["export", "--mock", "tiny", "--out", "x.csv", "--json"][..],
+        &["report", "--mock", "tiny", "--out", "x.html", "--json"][..],
+        &["bench", "--preset", "tiny", "--json", "x.json"][..],
+    ] {
+        let o = bin().args(args).output().expect("run");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains("--json"), "{args:?}: {}", text(&o));
+    }
+    // And a review's `--json=false` is the table.
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = mock_sync_json("tiny", dir.path());
+    let from = file.to_str().expect("utf-8");
+    let table = bin()
+        .args([
+            "who",
+            "--from",
+            from,
+            "--resource",
+            "project:proj-alpha",
+            "--json=false",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(table.status.code(), Some(0), "{}", text(&table));
+    assert!(serde_json::from_slice::<serde_json::Value>(&table.stdout).is_err());
+    let json = bin()
+        .args([
+            "who",
+            "--from",
+            from,
+            "--resource",
+            "project:proj-alpha",
+            "--json",
+        ])
+        .output()
+        .expect("run");
+    assert!(serde_json::from_slice::<serde_json::Value>(&json.stdout).is_ok());
+}

@@ -104,7 +104,7 @@ impl World {
         // The image's own settings, at the test's paths and on loopback.
         env.insert("BATON_LISTEN".into(), "127.0.0.1:0".into());
         env.insert(
-            "BATON_STATE_DIR".into(),
+            "BATON_STATE".into(),
             dir.join("state").display().to_string(),
         );
         env.insert(

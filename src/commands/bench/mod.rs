@@ -288,7 +288,7 @@ pub fn run(args: BenchArgs) -> Result<exit::Exit, CliError> {
             pass_bound_s: bound_rate,
         };
         let report = freshness::run(&target, &scenario)?;
-        if let Some(path) = &args.json {
+        if let Some(path) = &args.json_file {
             write_json(path, &report)?;
         }
         return Ok(exit::OK);
@@ -302,7 +302,7 @@ pub fn run(args: BenchArgs) -> Result<exit::Exit, CliError> {
             full_bound_s: bound_rate,
         };
         let report = incremental::run(&target, &scenario)?;
-        if let Some(path) = &args.json {
+        if let Some(path) = &args.json_file {
             write_json(path, &report)?;
         }
         return Ok(exit::OK);
@@ -386,7 +386,7 @@ pub fn run(args: BenchArgs) -> Result<exit::Exit, CliError> {
         },
     };
     print_report(&report).map_err(|e| CliError::io("stdout", e))?;
-    if let Some(path) = &args.json {
+    if let Some(path) = &args.json_file {
         write_json(path, &report)?;
     }
     drop(target);

@@ -167,7 +167,7 @@ fn the_manifests_name_only_variables_the_binary_reads_and_a_restrictive_pod() {
         .find(|m| m["name"] == state_volume["name"])
         .expect("the PVC is mounted");
     let mount_path = str_of(mount, &["mountPath"]);
-    for var in ["BATON_STATE_DIR", "BATON_FILE"] {
+    for var in ["BATON_STATE", "BATON_FILE"] {
         let p = env[var].as_deref().expect(var);
         assert!(
             p.starts_with(&format!("{mount_path}/")),

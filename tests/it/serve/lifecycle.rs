@@ -405,3 +405,23 @@ fn sigterm_stops_it_even_when_nobody_reads_its_logs_any_more() {
     };
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn the_state_is_where_sync_s_variable_says_and_the_earlier_name_still_counts() {
+    let m = mock(Preset::Tiny);
+    for (var, warned) in [("BATON_STATE", false), ("BATON_STATE_DIR", true)] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let state = dir.path().join("kept-here");
+        let env = [(var.to_owned(), state.display().to_string())];
+        let s = Service::start_with_env(dir, &m.base_url(), &[], &env);
+        s.wait_ready();
+        assert!(state.join("state.db").exists(), "{var}: {}", s.logs());
+        assert_eq!(
+            s.logs()
+                .contains("BATON_STATE_DIR is the earlier name of BATON_STATE"),
+            warned,
+            "{var}: {}",
+            s.logs()
+        );
+    }
+}

@@ -107,7 +107,10 @@ impl Service {
         if with_token {
             cmd.arg("--api-token-file").arg(&token_file);
         }
-        cmd.arg("--state-dir").arg(dir.path().join("state"));
+        // A test of the state's variables names the directory itself.
+        if !env.iter().any(|(k, _)| k.starts_with("BATON_STATE")) {
+            cmd.arg("--state").arg(dir.path().join("state"));
+        }
         // The snapshot goes to org.json unless the test names another.
         if !extra.contains(&"--out") {
             cmd.arg("--out").arg(dir.path().join("org.json"));
