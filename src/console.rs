@@ -79,3 +79,24 @@ pub fn block(
     );
     emit("INFO", fields, text);
 }
+
+/// `first`, then `next` as a sentence after it: one full stop between them whether or not
+/// `first` (often a server's message) already ends with one.
+pub fn then(first: &str, next: &str) -> String {
+    format!("{}. {next}", first.trim_end().trim_end_matches('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_full_stop_between_sentences() {
+        assert_eq!(
+            super::then("it lacks the right scopes.", "Add them."),
+            "it lacks the right scopes. Add them."
+        );
+        assert_eq!(
+            super::then("HTTP 403: no", "Add them."),
+            "HTTP 403: no. Add them."
+        );
+    }
+}

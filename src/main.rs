@@ -77,7 +77,7 @@ fn init_tracing(format: LogFormat, level: Option<LogLevel>, verbose: u8) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
-        .with_writer(std::io::stderr)
+        .with_writer(openai_access::progress::LogWriterMaker)
         // A log line that cannot be written (stderr closed: the reader went away) must not
         // become a panic in whatever logged it, which would stop a service mid-shutdown.
         .log_internal_errors(false);

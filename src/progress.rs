@@ -14,6 +14,50 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
+/// The bar on screen, if any: a log line is written with it cleared and then redrawn, so no
+/// frame of it is left behind above the line.
+static SHOWN: std::sync::Mutex<Option<ProgressBar>> = std::sync::Mutex::new(None);
+
+fn shown() -> Option<ProgressBar> {
+    SHOWN.lock().ok().and_then(|b| b.clone())
+}
+
+/// Where log lines go: stderr, around the bar when one is shown. A line is written whole, at
+/// the end of its event.
+pub struct LogWriter(Vec<u8>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let line = std::mem::take(&mut self.0);
+        let write = || std::io::Write::write_all(&mut std::io::stderr().lock(), &line);
+        match shown() {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriterMaker {
+    type Writer = LogWriter;
+    fn make_writer(&'a self) -> LogWriter {
+        LogWriter(Vec::new())
+    }
+}
+
+/// Makes a [`LogWriter`] per event, for `tracing_subscriber`.
+pub struct LogWriterMaker;
+
 /// How progress is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -96,6 +140,9 @@ impl SyncProgress {
             );
             bar
         });
+        if let (Some(b), Ok(mut slot)) = (&bar, SHOWN.lock()) {
+            *slot = Some(b.clone());
+        }
         let b = bar.clone();
         let every = match mode {
             Mode::Bar => Duration::from_millis(120),
@@ -149,6 +196,9 @@ impl SyncProgress {
 
     pub fn finish(self) {
         let _ = self.stop.send(true);
+        if let Ok(mut slot) = SHOWN.lock() {
+            *slot = None;
+        }
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
         }

@@ -75,7 +75,7 @@ pub async fn prepare_sync(
             prepared.dirty.lists.len()
         );
     } else if let Some(why) = &prepared.fallback {
-        tracing::info!(reason = %why, "Full sync: {why}.");
+        tracing::info!(reason = %why, "Full sync.");
     }
     Ok(prepared)
 }

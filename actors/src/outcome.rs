@@ -12,7 +12,8 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error(
-        "the admin key was rejected (HTTP 401): {0}. Check OPENAI_ADMIN_KEY / --admin-key-file."
+        "the admin key was rejected (HTTP 401): {}. Check OPENAI_ADMIN_KEY / --admin-key-file.",
+        .0.trim_end_matches('.')
     )]
     Unauthorized(String),
     #[error("the sync coordinator stopped before the sync finished")]

@@ -52,6 +52,9 @@ impl Actor {
 pub struct Event {
     pub kind: String,
     pub project: Option<String>,
+    /// The project's name, as the log shows it beside its id (filled from the store when
+    /// the entry is recorded; the id when the project is gone).
+    pub project_name: Option<String>,
     pub payload: Value,
 }
 
@@ -60,6 +63,7 @@ impl Event {
         Self {
             kind: kind.into(),
             project: None,
+            project_name: None,
             payload,
         }
     }
@@ -94,15 +98,35 @@ pub struct AuditLog {
 impl AuditLog {
     /// Appends `events`, made by `actor` at `now`.
     pub fn record(&mut self, events: Vec<Event>, actor: Actor, now: i64) {
+        self.record_named(events, actor, now, |_| None);
+    }
+
+    /// [`AuditLog::record`], each project named by `name_of` its id.
+    pub fn record_named(
+        &mut self,
+        events: Vec<Event>,
+        actor: Actor,
+        now: i64,
+        name_of: impl Fn(&str) -> Option<String>,
+    ) {
+        let events = events.into_iter().map(|mut e| {
+            if e.project_name.is_none() {
+                e.project_name = e.project.as_deref().and_then(&name_of);
+            }
+            e
+        });
         for e in events {
             self.next += 1;
             let mut payload = Map::new();
             payload.insert(e.kind.clone(), e.payload);
             self.entries.push(Entry {
-                id: format!("audit_log-mock{:08}", self.next),
+                id: format!("{ID_PREFIX}mock{:08}", self.next),
                 kind: e.kind,
                 effective_at: now,
-                project: e.project.map(|id| json!({"id": id, "name": id})),
+                project: e.project.map(|id| {
+                    let name = e.project_name.unwrap_or_else(|| id.clone());
+                    json!({"id": id, "name": name})
+                }),
                 actor: actor.json(),
                 payload,
             });
@@ -160,7 +184,15 @@ impl AuditQuery {
                 "effective_at[gte]" => q.gte = Some(int(&k, &v)?),
                 "effective_at[lt]" => q.lt = Some(int(&k, &v)?),
                 "effective_at[lte]" => q.lte = Some(int(&k, &v)?),
-                "event_types[]" => q.event_types.push(v.into_owned()),
+                "event_types[]" => {
+                    if !crate::audit_types::EVENT_TYPES.contains(&&*v) {
+                        return Err(ApiError::bad_request(format!(
+                            "Invalid 'event_types[]': {v:?} is not an audit log event type"
+                        ))
+                        .param("event_types[]"));
+                    }
+                    q.event_types.push(v.into_owned())
+                }
                 "project_ids[]" => q.project_ids.push(v.into_owned()),
                 "resource_ids[]" => q.resource_ids.push(v.into_owned()),
                 "actor_ids[]" => q.actor_ids.push(v.into_owned()),
@@ -176,8 +208,9 @@ impl AuditQuery {
                         }
                     }
                 }
-                "after" => q.after = Some(v.into_owned()),
-                "before" => q.before = Some(v.into_owned()),
+                // An empty cursor is no cursor, as on every other list.
+                "after" => q.after = (!v.is_empty()).then(|| v.into_owned()),
+                "before" => q.before = (!v.is_empty()).then(|| v.into_owned()),
                 "limit" => {
                     let l = int("limit", &v)?;
                     if !(1..=100).contains(&l) {
@@ -221,8 +254,19 @@ impl AuditQuery {
     }
 }
 
+/// The prefix of every entry id: a cursor without it never named an entry of this log.
+const ID_PREFIX: &str = "audit_log-";
+
 /// One page of `log`, newest first.
 pub(crate) fn list(log: &AuditLog, q: &AuditQuery) -> Result<Bytes, ApiError> {
+    // A cursor that was never an entry's id finds nothing, as on every other list (the spec
+    // declares no error here); an entry that expired still pages from where it stood, below.
+    if [&q.after, &q.before]
+        .iter()
+        .any(|c| c.as_deref().is_some_and(|c| !c.starts_with(ID_PREFIX)))
+    {
+        return page_a::<Entry>(&[], |e| e.id.as_str(), false);
+    }
     let newest_first: Vec<&Entry> = log.entries.iter().rev().filter(|e| q.keeps(e)).collect();
     let position = |id: &str| newest_first.iter().position(|e| e.id == id);
     let (start, end) = match (&q.after, &q.before) {

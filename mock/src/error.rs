@@ -55,7 +55,7 @@ impl ApiError {
 
     pub fn archived(project: &str) -> Self {
         Self::bad_request(format!(
-            "Project {project} is archived: its users and service accounts can no longer be read or changed"
+            "Project {project} is archived: an archived project is read-only, and its users and service accounts are no longer listed"
         ))
         .code("project_archived")
     }

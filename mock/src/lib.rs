@@ -20,6 +20,7 @@
 #![warn(unreachable_pub)]
 
 mod audit;
+mod audit_types;
 mod changes;
 mod config;
 mod cost;
@@ -45,6 +46,7 @@ mod store;
 mod tests;
 
 pub use audit::Entry as AuditEntry;
+pub use audit_types::EVENT_TYPES as AUDIT_EVENT_TYPES;
 pub use changes::Change;
 pub use config::{
     AuditConfig, FaultKind, Faults, KeyPermissions, MOCK_KEY, MockConfig, Plan, Preset, RateLimit,

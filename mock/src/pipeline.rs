@@ -381,8 +381,26 @@ fn respond(
     };
     let mut store = shared.store.write();
     let (reply, events) = handlers::write(&mut store, ep, params, body, &mut cx)?;
-    store.audit.record(events, Actor::ApiKey, now);
+    let names = project_names(&store, &events);
+    store
+        .audit
+        .record_named(events, Actor::ApiKey, now, |id| names.get(id).cloned());
     Ok(reply)
+}
+
+/// The names of the projects `events` are scoped to, as the store has them now.
+fn project_names(
+    store: &crate::store::Store,
+    events: &[crate::audit::Event],
+) -> std::collections::HashMap<String, String> {
+    events
+        .iter()
+        .filter_map(|e| e.project.as_deref())
+        .filter_map(|id| {
+            let p = store.project(id)?;
+            Some((id.to_owned(), p.project.name.clone()?))
+        })
+        .collect()
 }
 
 /// `application/json` or a `+json` type, with or without parameters (`; charset=utf-8`).
@@ -423,7 +441,10 @@ impl Shared {
             },
             _ => Actor::Session,
         };
-        store.audit.record(events, actor, now);
+        let names = project_names(&store, &events);
+        store
+            .audit
+            .record_named(events, actor, now, |id| names.get(id).cloned());
         Ok(())
     }
 

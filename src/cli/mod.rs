@@ -153,7 +153,8 @@ impl LogLevel {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Full sync: read the whole org and write its grant graph.
+    /// Sync the org and write its grant graph: a full read, or with --state only what the
+    /// audit log says changed since the last sync.
     Sync(SyncArgs),
     /// Grant an entitlement to a user, group or service account.
     #[command(after_help = GRANT_HELP)]

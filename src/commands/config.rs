@@ -98,15 +98,23 @@ pub fn run(args: &ConfigArgs, matches: &clap::ArgMatches) -> Result<exit::Exit, 
         let text = serde_json::to_string_pretty(&settings).unwrap_or_default();
         writeln!(out, "{text}")
     } else {
-        settings.iter().try_for_each(|s| {
-            writeln!(
-                out,
-                "{:<34} {:<32} {:<15} {}",
-                s.flag,
-                s.env.as_deref().unwrap_or("-"),
-                s.source,
-                s.value.as_deref().unwrap_or("-")
-            )
+        let row = |out: &mut std::io::StdoutLock<'_>,
+                   flag: &str,
+                   env: &str,
+                   source: &str,
+                   value: &str| {
+            writeln!(out, "{flag:<34} {env:<32} {source:<15} {value}")
+        };
+        row(&mut out, "FLAG", "VARIABLE", "SOURCE", "VALUE").and_then(|()| {
+            settings.iter().try_for_each(|s| {
+                row(
+                    &mut out,
+                    &s.flag,
+                    s.env.as_deref().unwrap_or("-"),
+                    s.source,
+                    s.value.as_deref().unwrap_or("-"),
+                )
+            })
         })
     };
     written.map_err(|e| CliError::io("stdout", e))?;

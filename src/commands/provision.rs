@@ -199,9 +199,15 @@ fn failure(e: ProvisionError, json: bool) -> CliError {
         None => {}
     }
     if e.api_error().is_some_and(|a| a.is_unauthorized()) {
-        msg.push_str(". Check OPENAI_ADMIN_KEY / BATON_OPENAI_ADMIN_KEY / --admin-key-file.");
+        msg = crate::console::then(
+            &msg,
+            "Check OPENAI_ADMIN_KEY / BATON_OPENAI_ADMIN_KEY / --admin-key-file.",
+        );
     } else if e.api_error().is_some_and(|a| a.is_forbidden()) {
-        msg.push_str(". The connector needs an Admin API key created with All permissions.");
+        msg = crate::console::then(
+            &msg,
+            "The connector needs an Admin API key created with All permissions.",
+        );
     }
     CliError {
         code,

@@ -201,8 +201,9 @@ fn test_hook_stop_before_state() {
 
 pub(crate) fn engine_error(e: EngineError) -> CliError {
     match e {
-        EngineError::Sync(SyncError::Unauthorized(m)) => CliError::fatal(format!(
-            "the admin key was rejected (HTTP 401): {m}. Nothing was crawled. Check OPENAI_ADMIN_KEY / BATON_OPENAI_ADMIN_KEY / --admin-key-file."
+        EngineError::Sync(SyncError::Unauthorized(m)) => CliError::fatal(crate::console::then(
+            &format!("the admin key was rejected (HTTP 401): {m}"),
+            "Nothing was crawled. Check OPENAI_ADMIN_KEY / BATON_OPENAI_ADMIN_KEY / --admin-key-file.",
         )),
         EngineError::Api(e) => CliError::usage(e.to_string()),
         e => CliError::fatal(e.to_string()),

@@ -36,7 +36,8 @@ pub fn write_sync(
         }
         OutputFormat::C1z => {
             let report = write_c1z_output(outcome, path, append, sync_type)?;
-            tracing::info!(
+            // Debug: the CLI says `Wrote FILE.` itself, and the service names its output once.
+            tracing::debug!(
                 path = %path.display(),
                 bytes = report.bytes_written,
                 full_syncs_in_file = report.full_syncs_in_file,

@@ -173,7 +173,10 @@ pub fn changes_text(c: &Changes, old: &Snapshot, new: &Snapshot) -> String {
 /// `type:id (Name <email>)`; the name is left out where it only repeats the id.
 fn label(n: &Named) -> String {
     let mut s = n.key.to_string();
-    let name = (n.name != n.key.id.as_str()).then_some(n.name.as_str());
+    // A name that only repeats the id (`key_abc key`, as unnamed keys are often called) says
+    // nothing and doubles the column's width.
+    let last = n.key.id.as_str().rsplit('/').next().unwrap_or_default();
+    let name = (last.is_empty() || !n.name.contains(last)).then_some(n.name.as_str());
     match (name, &n.email) {
         (Some(name), Some(e)) if name != e => s.push_str(&format!(" ({name} <{e}>)")),
         (Some(name), _) => s.push_str(&format!(" ({name})")),

@@ -295,15 +295,16 @@ impl Summary {
                     let _ = writeln!(s, "sync: full, because {why}");
                 }
                 _ => {
+                    let n = |k: usize, one: &str, many: &str| counted(k as u64, one, many);
                     let _ = writeln!(
                         s,
-                        "sync: {}; {} audit entries ({} pages), {} lists read again ({} group rescans), {} objects read alone",
+                        "sync: {}; {} ({}), {} read again ({}), {} read alone",
                         st.kind,
-                        st.audit_entries,
-                        st.audit_pages,
-                        st.lists_read_again,
-                        st.group_rescans,
-                        st.objects_read_alone
+                        n(st.audit_entries, "audit entry", "audit entries"),
+                        n(st.audit_pages, "page", "pages"),
+                        n(st.lists_read_again, "list", "lists"),
+                        n(st.group_rescans, "group rescan", "group rescans"),
+                        n(st.objects_read_alone, "object", "objects"),
                     );
                 }
             }

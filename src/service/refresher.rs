@@ -311,7 +311,7 @@ impl Handler<SyncNow> for Refresher {
 
     fn handle(&mut self, msg: SyncNow, ctx: &mut Context<Self>) -> Self::Result {
         let (tx, rx) = oneshot::channel();
-        tracing::info!(why = %msg.why, full = msg.full, "Sync asked for.");
+        tracing::info!(why = %msg.why, asked_full = msg.full, "Sync asked for.");
         self.touched.extend(msg.touched);
         // The first sync that starts from now on answers: the next one when one runs.
         let min = match self.running {

@@ -184,6 +184,18 @@ fn spec_holds_every_operation() {
     );
 }
 
+#[test]
+fn the_audit_log_accepts_exactly_the_spec_s_event_types() {
+    let spec = Spec::load();
+    let named: Vec<&str> = spec.doc["components"]["schemas"]["AuditLogEventType"]["enum"]
+        .as_array()
+        .expect("AuditLogEventType's enum")
+        .iter()
+        .map(|v| v.as_str().expect("a name"))
+        .collect();
+    assert_eq!(openai_access_mock::AUDIT_EVENT_TYPES, named.as_slice());
+}
+
 /// Part 1: every operation's valid request answers 2xx with a body its 200 schema accepts.
 #[test]
 fn valid_requests_get_valid_answers() {

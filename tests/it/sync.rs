@@ -216,4 +216,21 @@ fn a_free_plan_syncs_with_a_warning_and_no_group_members() {
         "missing: {:?}",
         want.difference(&got).collect::<Vec<_>>()
     );
+    // On the command line the plan is explained once, not preceded by a warning per group.
+    let o = bin()
+        .env("OPENAI_ADMIN_KEY", KEY)
+        .args([
+            "sync",
+            "--no-progress",
+            "--out",
+            "-",
+            "--base-url",
+            &server.base_url(),
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(!said.contains("Crawl failed"), "{said}");
+    assert_eq!(said.matches("plan does not allow").count(), 1, "{said}");
 }

@@ -41,7 +41,7 @@ pub enum ApiError {
     #[error("{endpoint}: the server returned unusable data ({detail}); refusing to act on it")]
     UnsafeData { endpoint: Endpoint, detail: String },
 
-    #[error("{endpoint}: gave up after {attempts} attempts ({why}) in {} ms: {last}", elapsed.as_millis())]
+    #[error("{endpoint}: gave up after {attempts} attempts ({why}) in {} ms: {}", elapsed.as_millis(), said_without(last, *endpoint))]
     GaveUp {
         endpoint: Endpoint,
         /// Requests sent for this call, 429s included.
@@ -54,6 +54,15 @@ pub enum ApiError {
 
     #[error("invalid configuration: {0}")]
     Config(String),
+}
+
+/// `e` as said after its endpoint has been named once already.
+fn said_without(e: &ApiError, endpoint: Endpoint) -> String {
+    let said = e.to_string();
+    match said.strip_prefix(&format!("{endpoint}: ")) {
+        Some(rest) => rest.to_owned(),
+        None => said,
+    }
 }
 
 /// What went wrong below HTTP.
@@ -176,5 +185,37 @@ impl ApiError {
     /// 403: the key lacks a permission (or the plan lacks a feature).
     pub fn is_forbidden(&self) -> bool {
         self.status() == Some(403)
+    }
+
+    /// 403 because of the organization's plan (a free plan cannot list group members), not
+    /// the key: expected, and said once by the sync rather than per list.
+    pub fn refused_by_plan(&self) -> bool {
+        self.is_forbidden()
+            && (self.code().is_some_and(|c| c.contains("plan"))
+                || self.to_string().to_ascii_lowercase().contains("plan"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_given_up_call_names_its_endpoint_once() {
+        let e = ApiError::GaveUp {
+            endpoint: Endpoint::ListUsers,
+            attempts: 2,
+            why: "2 failed answers".into(),
+            elapsed: Duration::from_millis(30),
+            last: Box::new(ApiError::Status {
+                endpoint: Endpoint::ListUsers,
+                status: 500,
+                message: "boom".into(),
+                code: None,
+            }),
+        };
+        let said = e.to_string();
+        assert_eq!(said.matches("/organization/users").count(), 1, "{said}");
+        assert!(said.ends_with(": HTTP 500: boom"), "{said}");
     }
 }

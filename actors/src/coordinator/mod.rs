@@ -139,10 +139,7 @@ impl SyncCoordinator {
             self.fail(SyncError::Unreachable(error.to_string()), ctx);
             return;
         }
-        let plan_refusal = msg.endpoint == Endpoint::ListGroupUsers
-            && error.is_forbidden()
-            && (error.code().is_some_and(|c| c.contains("plan"))
-                || error.to_string().to_ascii_lowercase().contains("plan"));
+        let plan_refusal = msg.endpoint == Endpoint::ListGroupUsers && error.refused_by_plan();
         if plan_refusal {
             if self.fan.refused(msg.endpoint) {
                 self.warnings.push(format!(

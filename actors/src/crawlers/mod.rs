@@ -231,6 +231,10 @@ async fn crawl<K: ListKind>(client: AdminClient, sinks: Sinks, scope: K::Scope) 
         }
     };
     match &outcome {
+        // The plan's refusal is said once, by the sync's warning, not once per group.
+        CrawlOutcome::Failed(e) if e.refused_by_plan() => {
+            tracing::debug!(crawler = K::NAME, scope = %scope, error = %e, "Crawl refused by the plan.")
+        }
         CrawlOutcome::Failed(e) => {
             tracing::warn!(crawler = K::NAME, scope = %scope, error = %e, "Crawl failed.")
         }

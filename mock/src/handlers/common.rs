@@ -183,6 +183,14 @@ pub(super) fn active_project_index(store: &Store, id: &str) -> Result<usize, Api
 }
 
 /// A project role (predefined or custom) by id or alias, with its scoped id.
+/// A project role named by its id only, as bodies that ask for a role *identifier*
+/// (`role` of add-project-group, `role_id` of role assignments) name it.
+pub(super) fn project_role_by_id(store: &Store, pi: usize, raw: &str) -> Result<Role, ApiError> {
+    let p = &store.org.projects[pi];
+    let id = RoleId::new(raw).map_err(|_| ApiError::not_found("role", raw))?;
+    p.role(&id).ok_or_else(|| ApiError::not_found("role", raw))
+}
+
 pub(super) fn project_role(store: &Store, pi: usize, raw: &str) -> Result<Role, ApiError> {
     let p = &store.org.projects[pi];
     let id = match raw {

@@ -39,7 +39,25 @@ pub(super) fn retrieve_admin_api_key(
 pub(super) struct AdminKeyCreate {
     name: String,
     #[serde(default, deserialize_with = "present")]
-    expires_in_seconds: Option<i64>,
+    expires_in_seconds: Option<Integer>,
+}
+
+/// An `integer` of JSON Schema: any number with no fractional part (`60` and `60.0` alike).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Integer(i64);
+
+impl<'de> Deserialize<'de> for Integer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        n.as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            })
+            .map(Integer)
+            .ok_or_else(|| serde::de::Error::custom(format!("{n} is not an integer")))
+    }
 }
 
 #[derive(Serialize)]
@@ -58,7 +76,7 @@ pub(super) static CREATE_ADMIN_KEY: Write<(), AdminKeyCreate, AdminKeyCreate> = 
     scope: ADMIN_KEYS,
     body: |body| {
         let b: AdminKeyCreate = parse(body)?;
-        if let Some(s) = b.expires_in_seconds
+        if let Some(Integer(s)) = b.expires_in_seconds
             && !(1..=31_536_000).contains(&s)
         {
             return Err(ApiError::bad_request(format!(
@@ -80,7 +98,7 @@ pub(super) static CREATE_ADMIN_KEY: Write<(), AdminKeyCreate, AdminKeyCreate> = 
             name: Some(b.name),
             redacted_value: Some(format!("sk-admin...{}", &value[value.len() - 4..])),
             created_at: Some(cx.now),
-            expires_at: b.expires_in_seconds.map(|s| cx.now + s),
+            expires_at: b.expires_in_seconds.map(|Integer(s)| cx.now + s),
             last_used_at: None,
             owner: store.org.admin_keys.first().and_then(|k| k.owner.clone()),
         };
@@ -142,7 +160,8 @@ pub(super) fn retrieve_project_api_key(
     to_json(&api_key(store, pr, &pr.api_keys[api_key_pos(pr, p[1])?]))
 }
 
-/// `DELETE /organization/projects/{project_id}/api_keys/{key_id}`.
+/// `DELETE /organization/projects/{project_id}/api_keys/{key_id}`: a service account's key is
+/// refused (400), as the reference says; it goes with its service account.
 pub(super) static DELETE_PROJECT_KEY: Write<usize, (), ()> = Write {
     ep: Endpoint::DeleteProjectApiKey,
     scope: "api.organization.projects.api_keys.write",
@@ -153,6 +172,12 @@ pub(super) static DELETE_PROJECT_KEY: Write<usize, (), ()> = Write {
     apply: |store, p, pi, (), _| {
         let pr = &mut store.org.projects[pi];
         let i = api_key_pos(pr, p[1])?;
+        if matches!(pr.api_keys[i].owner, KeyOwner::ServiceAccount(_)) {
+            return Err(ApiError::bad_request(format!(
+                "API key {} belongs to a service account: delete the service account instead.",
+                p[1]
+            )));
+        }
         pr.api_keys.remove(i);
         deleted("organization.project.api_key.deleted", Some(p[1]))
     },

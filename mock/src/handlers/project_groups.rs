@@ -71,7 +71,7 @@ pub(super) static ADD: Write<usize, ProjectGroupCreate, (usize, Role)> = Write {
     path: path::project,
     resolve: |store, _, &pi, b| {
         let g = group_index(store, b.group_id.as_str())?;
-        Ok((g, project_role(store, pi, b.role.as_str())?))
+        Ok((g, project_role_by_id(store, pi, b.role.as_str())?))
     },
     duplicate: |store, p, &pi, (g, _)| {
         let group = &store.org.groups[*g].group.id;

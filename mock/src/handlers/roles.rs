@@ -74,7 +74,7 @@ pub(super) static ASSIGN_PROJECT_USER_ROLE: Write<(usize, usize), RoleIdBody, Ro
     body: parse,
     path: path::project_user,
     resolve: |store, p, &(pi, u), b| {
-        let role = project_role(store, pi, b.role_id.as_str())?;
+        let role = project_role_by_id(store, pi, b.role_id.as_str())?;
         let user_id = &store.org.users[u].id;
         if store.org.projects[pi].member(user_id).is_none() {
             return Err(ApiError::bad_request(format!(
@@ -170,7 +170,7 @@ pub(super) static ASSIGN_PROJECT_GROUP_ROLE: Write<(usize, usize), RoleIdBody, (
         body: parse,
         path: path::project_group,
         resolve: |store, p, &(pi, g), b| {
-            let role = project_role(store, pi, b.role_id.as_str())?;
+            let role = project_role_by_id(store, pi, b.role_id.as_str())?;
             let group_id = &store.org.groups[g].group.id;
             let grant = store.org.projects[pi]
                 .groups

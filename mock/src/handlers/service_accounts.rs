@@ -71,8 +71,8 @@ pub(super) fn retrieve_project_service_account(
 const SCOPE: &str = "api.organization.projects.service_accounts.write";
 
 /// `POST /organization/projects/{project_id}/service_accounts`: the API creates service
-/// accounts as members of the project (`role` is `member`), with a user standing for each and,
-/// unless asked not to, a first key.
+/// accounts as members of the project (`role` is `member`), with a user standing for each and
+/// a first key; with `create_service_account_only`, with neither default role (`none`) nor key.
 pub(super) static CREATE: Write<usize, Create, Create> = Write {
     ep: Endpoint::CreateProjectServiceAccount,
     scope: SCOPE,
@@ -82,12 +82,14 @@ pub(super) static CREATE: Write<usize, Create, Create> = Write {
     duplicate: never,
     apply: |store, _, pi, b, cx| {
         let sa = cx.new_id("svc_acct_");
-        let key_id = (!b.create_service_account_only.unwrap_or(false)).then(|| cx.new_id("key_"));
+        let only = b.create_service_account_only.unwrap_or(false);
+        let key_id = (!only).then(|| cx.new_id("key_"));
+        let role = if only { "none" } else { "member" };
         store.org.users.push(build::sa_user(&sa, &b.name, cx.now));
         store.reindex_users();
         let pr = &mut store.org.projects[pi];
         pr.service_accounts
-            .push(build::service_account(&sa, &b.name, "member", cx.now));
+            .push(build::service_account(&sa, &b.name, role, cx.now));
         let minted = key_id.as_deref().map(|id| {
             let (key, value) = mint_key(
                 id,
@@ -102,7 +104,7 @@ pub(super) static CREATE: Write<usize, Create, Create> = Write {
             object: "organization.project.service_account",
             id: &sa,
             name: &b.name,
-            role: "member",
+            role,
             created_at: cx.now,
             api_key: key_id.as_deref().zip(minted).map(|(id, value)| MintedKey {
                 object: KEY_OBJECT,

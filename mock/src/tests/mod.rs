@@ -7,6 +7,7 @@ mod faults;
 mod generation;
 mod paging;
 mod refusals;
+mod spec_rules;
 mod tiny_fixture;
 mod writes;
 

@@ -44,14 +44,15 @@ async fn mutations_show_up_in_later_lists() {
         (200, json!({"object": "user.role.deleted", "deleted": true}))
     );
 
-    // Project group with an alias role; then an unknown id and an accepted invite.
-    let (s, _, v) = call(
-        &c,
-        post.clone(),
-        format!("{base}/organization/projects/proj-beta/groups"),
-        Some(json!({"group_id": "grp-eng", "role": "viewer"})),
-    )
-    .await;
+    // Project group with a role identifier (a role's name is not one); then an unknown id
+    // and an accepted invite.
+    let groups = format!("{base}/organization/projects/proj-beta/groups");
+    let by_name = json!({"group_id": "grp-eng", "role": "viewer"});
+    let (s, _, v) = call(&c, post.clone(), groups.clone(), Some(by_name)).await;
+    assert_eq!(s, 404, "{v}");
+    let viewer = "role-api-project-viewer__api-project__proj-beta";
+    let by_id = json!({"group_id": "grp-eng", "role": viewer});
+    let (s, _, v) = call(&c, post.clone(), groups, Some(by_id)).await;
     assert_eq!(s, 200, "{v}");
     let (_, v) = get(
         &c,
@@ -100,7 +101,8 @@ async fn mutations_show_up_in_later_lists() {
             .iter()
             .all(|g| g.members.iter().all(|m| m.user_id.as_str() != "user-bob"))
     );
-    assert_eq!(mock.stats().mutations, 8);
+    // (The refused project-group request counts too: a mutation asked for.)
+    assert_eq!(mock.stats().mutations, 9);
 }
 
 #[tokio::test]

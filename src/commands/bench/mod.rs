@@ -250,6 +250,17 @@ fn describe(k: &KnownLimits) -> String {
     }
 }
 
+/// Seconds as the report gives them: exact for scripts, and past a minute also as a person
+/// reads them (`12155.835 s (3 h 22 min)`).
+fn secs(s: f64) -> String {
+    if s.is_finite() && s >= 60.0 {
+        let human = openai_access_actors::human::duration(std::time::Duration::from_secs_f64(s));
+        format!("{s:.3} s ({human})")
+    } else {
+        format!("{s:.3} s")
+    }
+}
+
 pub fn run(args: BenchArgs) -> Result<exit::Exit, CliError> {
     let config = MockConfig {
         admin_key: settings::MOCK_KEY.to_owned(),
@@ -313,8 +324,8 @@ pub fn run(args: BenchArgs) -> Result<exit::Exit, CliError> {
     let cold = if args.warm {
         let (run, learned) = one_sync(&target, args.max_in_flight, known, !args.no_hedge)?;
         eprintln!(
-            "cold run (learning the limits): {:.3} s; learned {}",
-            run.wall_s,
+            "cold run (learning the limits): {}; learned {}",
+            secs(run.wall_s),
             describe(&learned)
         );
         known = learned;
@@ -330,10 +341,10 @@ pub fn run(args: BenchArgs) -> Result<exit::Exit, CliError> {
             known = learned;
         }
         eprintln!(
-            "run {}/{}: {:.3} s, {} requests",
+            "run {}/{}: {}, {} requests",
             i + 1,
             args.repeat,
-            run.wall_s,
+            secs(run.wall_s),
             run.requests
         );
         runs.push(run);
@@ -455,19 +466,20 @@ fn print_report(r: &Report) -> std::io::Result<()> {
         first.max_429_per_endpoint
     )?;
     if let Some(b) = r.bound_rate_limited_s {
-        writeln!(o, "T* rate-limited = max_e (R_e − b_e)/r_e = {b:.3} s")?;
+        writeln!(o, "T* rate-limited = max_e (R_e − b_e)/r_e = {}", secs(b))?;
     }
     if let Some(b) = r.bound_latency_s {
         writeln!(
             o,
-            "T* latency = max(chain {} × L, ΣR × L / C) = {b:.3} s",
-            r.longest_chain
+            "T* latency = max(chain {} × L, ΣR × L / C) = {}",
+            r.longest_chain,
+            secs(b)
         )?;
     }
     writeln!(
         o,
-        "wall time: median {:.3} s over {} run(s) (spread {:.3}–{:.3} s){}",
-        r.median_wall_s,
+        "wall time: median {} over {} run(s) (spread {:.3}–{:.3} s){}",
+        secs(r.median_wall_s),
         r.runs.len(),
         r.spread_wall_s.0,
         r.spread_wall_s.1,

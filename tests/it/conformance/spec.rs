@@ -13,7 +13,7 @@ const METHODS: &[&str] = &[
 
 /// The spec, and a compiled validator per schema.
 pub struct Spec {
-    doc: Value,
+    pub doc: Value,
     validators: Mutex<HashMap<String, Arc<Validator>>>,
 }
 
