@@ -294,8 +294,9 @@ fn a_reader_that_goes_away_ends_the_command_quietly_as_sigpipe_would() {
     let said = String::from_utf8_lossy(&o.stderr);
     assert!(!said.to_lowercase().contains("broken pipe"), "{said}");
     assert!(!said.contains("error"), "{said}");
-    // Nothing was committed after the failed write: the next sync is full again, not one
-    // that believes the output was delivered.
+    // The sync was not committed as delivered: the next one finishes it from the lists it
+    // read (resumed), rather than believing the output was written.
+    let again_out = dir.path().join("again.json");
     let again = bin()
         .args([
             "sync",
@@ -306,10 +307,18 @@ fn a_reader_that_goes_away_ends_the_command_quietly_as_sigpipe_would() {
             state,
             "--out",
         ])
-        .arg(dir.path().join("again.json"))
+        .arg(&again_out)
         .output()
         .expect("run");
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&again_out).expect("out")).expect("json");
+    assert_eq!(
+        v["sync"]["state"]["kind"],
+        "full (resumed)",
+        "{}",
+        text(&again)
+    );
     // And a review command cut short the same way.
     let file = mock_sync_json("medium", dir.path());
     let o = into_a_closed_pipe(&[
