@@ -32,6 +32,13 @@ pub struct SyncArgs {
     #[arg(long, env = "BATON_APPEND", value_parser = super::values::go_bool, num_args = 0..=1, require_equals = false, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
     pub append: bool,
 
+    /// With .c1z: also write what only baton-sdk releases after v0.7.27 read (the
+    /// EntitlementExclusionGroup annotation on role entitlements, the newer v1_sync_runs
+    /// columns). Without it the file opens in every `baton` CLI release, including the newest,
+    /// built on v0.7.27, whose reader fails on an annotation it does not know.
+    #[arg(long, env = "BATON_C1Z_NEWER_SDK", value_parser = super::values::go_bool, num_args = 0..=1, require_equals = false, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
+    pub c1z_newer_sdk: bool,
+
     /// Let a partial sync (some lists could not be read) replace the output (in a .c1z it is
     /// recorded as a `partial` sync, never as a finished full one). Without it a partial sync
     /// is written beside the output, as NAME.partial.EXT, and the output is left as it was.

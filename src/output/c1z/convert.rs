@@ -128,7 +128,12 @@ pub fn resource(r: &g::Resource) -> proto::Resource {
 }
 
 /// The entitlement with its full resource embedded (the SDK's `NewAssignmentEntitlement` shape).
-pub fn entitlement(e: &g::Entitlement, res: proto::Resource) -> proto::Entitlement {
+/// Its exclusive choice only for readers that resolve `EntitlementExclusionGroup` (§ Readers).
+pub fn entitlement(
+    e: &g::Entitlement,
+    res: proto::Resource,
+    readers: super::Readers,
+) -> proto::Entitlement {
     proto::Entitlement {
         resource: Some(res),
         id: e.id.to_string(),
@@ -138,6 +143,7 @@ pub fn entitlement(e: &g::Entitlement, res: proto::Resource) -> proto::Entitleme
         annotations: e
             .exclusion
             .iter()
+            .filter(|_| readers == super::Readers::NewerSdk)
             .map(|x| {
                 // A project's choice is one group per project: Baton's scope_to_resource.
                 let scoped = e.resource.resource_type == g::ResourceType::Project;

@@ -77,17 +77,16 @@ fn written_file_reads_back_with_every_object_and_reference() {
     }
 
     // The sync run (§3.5, §3.7 step 2).
-    let (sync_type, started, ended, token, diff, backfilled, parent): (
+    let (sync_type, started, ended, token, diff, parent): (
         String,
         String,
         Option<String>,
         String,
         i64,
-        i64,
         String,
     ) = c
         .query_row(
-            "SELECT sync_type, started_at, ended_at, sync_token, supports_diff, grants_backfilled, \
+            "SELECT sync_type, started_at, ended_at, sync_token, supports_diff, \
              parent_sync_id FROM v1_sync_runs WHERE sync_id = ?1",
             [&sync],
             |r| {
@@ -98,15 +97,11 @@ fn written_file_reads_back_with_every_object_and_reference() {
                     r.get(3)?,
                     r.get(4)?,
                     r.get(5)?,
-                    r.get(6)?,
                 ))
             },
         )
         .expect("sync run");
-    assert_eq!(
-        (sync_type.as_str(), diff, backfilled, parent.as_str()),
-        ("full", 1, 1, "")
-    );
+    assert_eq!((sync_type.as_str(), diff, parent.as_str()), ("full", 1, ""));
     let token: serde_json::Value = serde_json::from_str(&token).expect("JSON sync token");
     assert_eq!(token["version"], 1);
     let ended = ended.expect("finished");
