@@ -192,8 +192,9 @@ fn a_terminal_gets_a_progress_bar_with_an_eta_that_fits_80_columns() {
     let server = slow(Preset::Small, 5);
     let dir = tempfile::tempdir().expect("tmp");
     let done = dir.path().join("done");
-    // 10 requests a second per endpoint, known: the ~100 per-user role lists take ~10 s, and
-    // the ETA is known once the top-level lists are read. The pane stays after the command.
+    // 10 requests a second per endpoint, a budget (the server's limit unknown): the ~100
+    // per-user role lists take ~10 s, and the ETA comes once a pace is observed after the
+    // top-level lists. The pane stays after the command.
     let command = format!(
         "OPENAI_ADMIN_KEY={KEY} {} sync --base-url {} --rpm 600 --out {}; touch {}; sleep 600",
         env!("CARGO_BIN_EXE_openai-access"),

@@ -17,6 +17,7 @@ mod layering;
 mod logs;
 mod long_syncs;
 mod outputs;
+mod plan_bounds;
 mod provision;
 mod review;
 mod review_c1z;

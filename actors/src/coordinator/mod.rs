@@ -80,6 +80,9 @@ pub struct SyncCoordinator {
     /// the plan is known to fit.
     max_duration: Option<Duration>,
     deferred: Option<Vec<ListRequest>>,
+    /// When the plan was made, and the lists ended by then: the pace since is the ETA's
+    /// evidence when no limit was known before the sync.
+    planned_at: Option<(Instant, u64)>,
 }
 
 impl SyncCoordinator {
@@ -97,6 +100,7 @@ impl SyncCoordinator {
             plan: None,
             max_duration,
             deferred: max_duration.map(|_| Vec::new()),
+            planned_at: None,
             client,
             collector,
             replay,
@@ -256,6 +260,27 @@ impl Handler<StartSync> for SyncCoordinator {
         let (tx, rx) = oneshot::channel();
         self.reply = Some(tx);
         self.started = Instant::now();
+        // A plan that rests on too little evidence lets the sync run; the bound still holds:
+        // it stops here, with what it read kept in the state (if any) for a resume.
+        if let Some(max) = self.max_duration {
+            ctx.run_later(max, move |act, ctx| {
+                if act.finishing {
+                    return;
+                }
+                act.finishing = true;
+                // Every list read so far stored first, so the same command resumes from them.
+                let flush = act.recorder.as_ref().map(|(_, f)| f.clone());
+                ctx.spawn(
+                    async move {
+                        if let Some(f) = flush {
+                            let _ = f.send(Flush).await;
+                        }
+                    }
+                    .into_actor(act)
+                    .map(move |(), act, ctx| act.fail(SyncError::Deadline { max }, ctx)),
+                );
+            });
+        }
         for req in self.fan.start() {
             self.launch(req);
         }
