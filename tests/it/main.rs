@@ -19,6 +19,7 @@ mod long_syncs;
 mod outputs;
 mod plan_bounds;
 mod provision;
+mod readme;
 mod review;
 mod review_c1z;
 mod review_diff;
