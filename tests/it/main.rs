@@ -20,6 +20,7 @@ mod outputs;
 mod plan_bounds;
 mod provision;
 mod readme;
+mod readme_presets;
 mod review;
 mod review_c1z;
 mod review_diff;
