@@ -80,9 +80,10 @@ pub struct SyncCoordinator {
     /// the plan is known to fit.
     max_duration: Option<Duration>,
     deferred: Option<Vec<ListRequest>>,
-    /// When the plan was made, and the lists ended by then: the pace since is the ETA's
-    /// evidence when no limit was known before the sync.
-    planned_at: Option<(Instant, u64)>,
+    /// Once the plan is made: when lists ended (with the count ended by then), over the last
+    /// `plan::PACE_WINDOW`. The recent pace is the ETA's evidence when no limit was known
+    /// before the sync: the pace since the start would count the first bursts.
+    recent: Option<std::collections::VecDeque<(Instant, u64)>>,
 }
 
 impl SyncCoordinator {
@@ -100,7 +101,7 @@ impl SyncCoordinator {
             plan: None,
             max_duration,
             deferred: max_duration.map(|_| Vec::new()),
-            planned_at: None,
+            recent: None,
             client,
             collector,
             replay,
