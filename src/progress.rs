@@ -111,7 +111,7 @@ fn bar_message(p: &Progress) -> String {
     let eta = match (p.eta, p.bottleneck) {
         (Some(t), Some(e)) => format!("ETA {} · {}", compact(t), tiny(e.template())),
         (Some(t), None) => format!("ETA {}", compact(t)),
-        _ => "ETA after the top lists".to_owned(),
+        _ => "no ETA yet".to_owned(),
     };
     format!("lists · {} 429s · {eta}", p.rate_limited)
 }
@@ -121,7 +121,7 @@ fn eta(p: &Progress) -> String {
     match (p.eta, p.bottleneck) {
         (Some(t), Some(e)) => format!("ETA {} ({})", human(t), short(e.template())),
         (Some(t), None) => format!("ETA {}", human(t)),
-        _ => "ETA once the top-level lists are read".to_owned(),
+        _ => "no ETA yet (it waits for a pace it can trust)".to_owned(),
     }
 }
 

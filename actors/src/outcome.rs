@@ -26,6 +26,12 @@ pub enum SyncError {
         plan.describe()
     )]
     TooLong { max: Duration, plan: Box<SyncPlan> },
+    /// The plan fitted the bound it could defend, but the sync did not finish in time.
+    #[error(
+        "stopped: the sync had not finished after the {} allowed (--max-duration), so nothing was written. With --state DIR the lists read so far are kept, and the same command resumes.",
+        crate::human::duration(*max)
+    )]
+    Deadline { max: Duration },
 }
 
 /// One list that could not be read after every retry.

@@ -114,8 +114,8 @@ Routes: GET /healthz, /readyz, /metrics (no token, no access data); with
 changes need --provisioning, dry runs do not).
 
 Example:
-  openai-access serve --mock small --listen 127.0.0.1:8080 --out org.c1z
-  curl -s localhost:8080/api/v1/principals/user/alice@example.com/access
+  openai-access serve --mock tiny --listen 127.0.0.1:8080 --out org.c1z
+  curl -s localhost:8080/api/v1/principals/user/bob@tiny.example/access
 
 Exit codes: 0 stopped by SIGTERM/SIGINT (within --shutdown-timeout); 2 bad flags, a token
 missing for a non-loopback --listen, an address in use, a state of another server.";

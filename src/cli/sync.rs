@@ -32,6 +32,13 @@ pub struct SyncArgs {
     #[arg(long, env = "BATON_APPEND", value_parser = super::values::go_bool, num_args = 0..=1, require_equals = false, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
     pub append: bool,
 
+    /// With .c1z: also write what only baton-sdk releases after v0.7.27 read (the
+    /// EntitlementExclusionGroup annotation on role entitlements, the newer v1_sync_runs
+    /// columns). Without it the file opens in every `baton` CLI release, including the newest,
+    /// built on v0.7.27, whose reader fails on an annotation it does not know.
+    #[arg(long, env = "BATON_C1Z_NEWER_SDK", value_parser = super::values::go_bool, num_args = 0..=1, require_equals = false, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
+    pub c1z_newer_sdk: bool,
+
     /// Let a partial sync (some lists could not be read) replace the output (in a .c1z it is
     /// recorded as a `partial` sync, never as a finished full one). Without it a partial sync
     /// is written beside the output, as NAME.partial.EXT, and the output is left as it was.
@@ -78,11 +85,14 @@ pub struct SyncArgs {
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration, env = "BATON_AUDIT_RETENTION")]
     pub audit_retention: std::time::Duration,
 
-    /// Refuse a sync whose plan takes longer than this: once the top-level lists are read
-    /// (users, invites, roles, groups, projects), the sync knows how many lists remain and the
-    /// limits it knows (learned, from --limits-file or --state, or --rpm); if the busiest
-    /// endpoint needs longer, it stops before requesting anything more and says why (exit 3).
-    /// Examples: 90s, 45m, 2h, 1h30m, 1d; a bare number is seconds.
+    /// Hold the sync to this length. Once the top-level lists are read (users, invites, roles,
+    /// groups, projects), the sync knows how many lists remain; it refuses to read more (exit
+    /// 3) when the time it can defend is longer: its estimate when every limit was known
+    /// before it started (--limits-file, --state), else the least time at the fastest rate the
+    /// evidence allows (--rpm, the 429s so far). A sync that fits runs, and stops with exit 3
+    /// if it has not finished when this much time has passed (with --state the lists read are
+    /// kept and the same command resumes). Examples: 90s, 45m, 2h, 1h30m, 1d; a bare number is
+    /// seconds.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, env = "BATON_MAX_DURATION")]
     pub max_duration: Option<std::time::Duration>,
 }

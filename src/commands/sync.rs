@@ -4,7 +4,7 @@ use crate::cli::SyncArgs;
 use crate::console;
 use crate::exit::{self, CliError};
 use crate::interrupt;
-use crate::output::c1z::SyncType;
+use crate::output::c1z::{Readers, SyncType};
 use crate::output::json::{self, RunInfo};
 use crate::output::limits;
 use crate::output::summary::{StateSummary, Summary};
@@ -29,6 +29,14 @@ pub fn run(args: SyncArgs) -> Result<exit::Exit, CliError> {
     )?;
     if args.state.is_some() {
         target.append_to_existing_c1z();
+    }
+    if args.c1z_newer_sdk {
+        if target.format != crate::output::OutputFormat::C1z {
+            return Err(CliError::usage(
+                "--c1z-newer-sdk only applies to .c1z output (--out FILE.c1z)",
+            ));
+        }
+        target.c1z_readers = Readers::NewerSdk;
     }
     let conn = settings::connect(&args.connect)?;
     // The embedded mock's port changes from run to run; its limits do not.
@@ -255,9 +263,17 @@ fn write_output(
         SyncType::Full
     };
     if append && target.kept_by_state {
-        crate::output::append_or_restart(outcome, run, &dest, sync_type)?;
+        crate::output::append_or_restart(outcome, run, &dest, sync_type, target.c1z_readers)?;
     } else {
-        crate::output::write_sync(outcome, run, &dest, target.format, append, sync_type)?;
+        crate::output::write_sync(
+            outcome,
+            run,
+            &dest,
+            target.format,
+            append,
+            sync_type,
+            target.c1z_readers,
+        )?;
     }
     Ok(written)
 }

@@ -28,6 +28,7 @@ pub fn write_sync(
     format: OutputFormat,
     append: bool,
     sync_type: c1z::SyncType,
+    readers: c1z::Readers,
 ) -> Result<(), CliError> {
     match format {
         OutputFormat::Json => {
@@ -35,7 +36,7 @@ pub fn write_sync(
                 .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e))
         }
         OutputFormat::C1z => {
-            let report = write_c1z_output(outcome, path, append, sync_type)?;
+            let report = write_c1z_output(outcome, path, append, sync_type, readers)?;
             // Debug: the CLI says `Wrote FILE.` itself, and the service names its output once.
             tracing::debug!(
                 path = %path.display(),
@@ -58,16 +59,17 @@ pub fn append_or_restart(
     run: &json::RunInfo,
     path: &Path,
     sync_type: c1z::SyncType,
+    readers: c1z::Readers,
 ) -> Result<(), CliError> {
     let c1z = OutputFormat::C1z;
-    let Err(e) = write_sync(outcome, run, path, c1z, true, sync_type) else {
+    let Err(e) = write_sync(outcome, run, path, c1z, true, sync_type, readers) else {
         return Ok(());
     };
     let Err(damage) = c1z::check_readable(path) else {
         return Err(e);
     };
     target::set_aside(path, &damage.to_string());
-    write_sync(outcome, run, path, c1z, false, sync_type)
+    write_sync(outcome, run, path, c1z, false, sync_type, readers)
 }
 
 /// Writes the sync as a v1 .c1z (Baton's format), atomically; `append` keeps the file's
@@ -77,6 +79,7 @@ pub fn write_c1z_output(
     path: &Path,
     append: bool,
     sync_type: c1z::SyncType,
+    readers: c1z::Readers,
 ) -> Result<c1z::C1zReport, CliError> {
     let ended_at = openai_access_actors::clock::now();
     let started_at = ended_at.checked_sub(outcome.duration).unwrap_or(ended_at);
@@ -85,6 +88,7 @@ pub fn write_c1z_output(
         sync_type,
         started_at,
         ended_at,
+        readers,
         ..c1z::C1zOptions::default()
     };
     c1z::write_c1z(&outcome.graph, path, &opts).map_err(|e| match e {

@@ -23,6 +23,8 @@ pub struct Target {
     /// Appending because a state keeps the file, not because `--append` asked: a file that
     /// proves damaged is set aside rather than failing the sync.
     pub kept_by_state: bool,
+    /// The Baton readers a .c1z is written for (`--c1z-newer-sdk`).
+    pub c1z_readers: crate::output::c1z::Readers,
 }
 
 fn usage(msg: String) -> CliError {
@@ -63,6 +65,7 @@ impl Target {
                 append: false,
                 allow_partial,
                 kept_by_state: false,
+                c1z_readers: Default::default(),
             });
         }
         if let (Some(asked), Some(named)) = (asked, format_of(out))
@@ -95,6 +98,7 @@ impl Target {
             append,
             allow_partial,
             kept_by_state: false,
+            c1z_readers: Default::default(),
         };
         if let Some(p) = target.partial_path() {
             resolve(&p)?;
@@ -263,6 +267,7 @@ mod tests {
             append: false,
             allow_partial: false,
             kept_by_state: false,
+            c1z_readers: Default::default(),
         };
         assert_eq!(
             t.partial_path(),

@@ -5,7 +5,7 @@
 //! (and its cache of answers) stays, confirmed current.
 
 use super::served::{RunKind, Served, SyncRecord, SyncResult};
-use crate::output::c1z::SyncType;
+use crate::output::c1z::{Readers, SyncType};
 use crate::output::json::RunInfo;
 use crate::output::summary::StateSummary;
 use crate::output::target::Target;
@@ -193,9 +193,15 @@ pub async fn run_one(
         }
         for path in &uploads {
             // A single sync of the complete graph, for ConductorOne; its task uploads it.
-            if let Err(e) =
-                crate::output::write_c1z_output(&outcome, path, false, SyncType::Full)
-            {
+            // ConductorOne reads with a current SDK: the annotations older CLIs cannot
+            // resolve go in.
+            if let Err(e) = crate::output::write_c1z_output(
+                &outcome,
+                path,
+                false,
+                SyncType::Full,
+                Readers::NewerSdk,
+            ) {
                 tracing::warn!(path = %path.display(), error = %e, "Cannot write the .c1z to upload.");
             }
         }
@@ -251,9 +257,17 @@ fn write_output(o: &SyncOutcome, run: &RunInfo, t: &Target) -> Result<(), SyncFa
         return Ok(());
     };
     if t.format == crate::cli::OutputFormat::C1z && path.exists() {
-        crate::output::append_or_restart(o, run, path, SyncType::Full)
+        crate::output::append_or_restart(o, run, path, SyncType::Full, Readers::AnyBaton)
     } else {
-        crate::output::write_sync(o, run, path, t.format, false, SyncType::Full)
+        crate::output::write_sync(
+            o,
+            run,
+            path,
+            t.format,
+            false,
+            SyncType::Full,
+            Readers::AnyBaton,
+        )
     }
     .map_err(SyncFailure::Output)
 }

@@ -59,6 +59,7 @@ fn sample(id: &str) -> Option<(&'static str, &'static [&'static str])> {
         "allow_insecure_http"
         | "append"
         | "allow_partial"
+        | "c1z_newer_sdk"
         | "no_progress"
         | "provisioning"
         | "dry_run"

@@ -80,6 +80,10 @@ pub(crate) struct SyncCoordinator {
     /// the plan is known to fit.
     max_duration: Option<Duration>,
     deferred: Option<Vec<ListRequest>>,
+    /// Once the plan is made: when lists ended (with the count ended by then), over the last
+    /// `plan::PACE_WINDOW`. The recent pace is the ETA's evidence when no limit was known
+    /// before the sync: the pace since the start would count the first bursts.
+    recent: Option<std::collections::VecDeque<(Instant, u64)>>,
 }
 
 impl SyncCoordinator {
@@ -97,6 +101,7 @@ impl SyncCoordinator {
             plan: None,
             max_duration,
             deferred: max_duration.map(|_| Vec::new()),
+            recent: None,
             client,
             collector,
             replay,
@@ -253,6 +258,27 @@ impl Handler<StartSync> for SyncCoordinator {
         let (tx, rx) = oneshot::channel();
         self.reply = Some(tx);
         self.started = Instant::now();
+        // A plan that rests on too little evidence lets the sync run; the bound still holds:
+        // it stops here, with what it read kept in the state (if any) for a resume.
+        if let Some(max) = self.max_duration {
+            ctx.run_later(max, move |act, ctx| {
+                if act.finishing {
+                    return;
+                }
+                act.finishing = true;
+                // Every list read so far stored first, so the same command resumes from them.
+                let flush = act.recorder.as_ref().map(|(_, f)| f.clone());
+                ctx.spawn(
+                    async move {
+                        if let Some(f) = flush {
+                            let _ = f.send(Flush).await;
+                        }
+                    }
+                    .into_actor(act)
+                    .map(move |(), act, ctx| act.fail(SyncError::Deadline { max }, ctx)),
+                );
+            });
+        }
         for req in self.fan.start() {
             self.launch(req);
         }

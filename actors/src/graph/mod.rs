@@ -427,9 +427,14 @@ fn entitlement_for(resource: &Resource, slug: Slug, id: EntitlementId) -> Entitl
     }
 }
 
-/// The org role (owner, reader) and a project's predefined role (owner, member, viewer) are
-/// each one choice: holding one means not holding the others.
 fn exclusion_of(resource: &Resource, slug: Slug) -> Option<Exclusion> {
+    exclusion_for(&resource.key(), slug)
+}
+
+/// The org role (owner, reader) and a project's predefined role (owner, member, viewer) are
+/// each one choice: holding one means not holding the others. Derived from the ids alone, so a
+/// reader of a file that leaves the choice out (a `.c1z` for older Baton readers) finds it.
+pub fn exclusion_for(resource: &ResourceKey, slug: Slug) -> Option<Exclusion> {
     let choice = |group: String, order: u32, default: bool| {
         Some(Exclusion {
             group,

@@ -118,6 +118,17 @@ impl Evidence {
     }
 
     /// What is known about `endpoint`'s limit.
+    /// Whether `endpoint`'s limit was known before this sync (from an earlier sync's state or
+    /// limits file): a plan at that rate rests on more than this sync's first 429s.
+    pub(super) fn carried(&self, endpoint: Endpoint) -> bool {
+        self.prior_own
+            .get(endpoint as usize)
+            .copied()
+            .flatten()
+            .or(self.prior_shared)
+            .is_some()
+    }
+
     pub(super) fn knowledge(&self, endpoint: Endpoint) -> Knowledge {
         let i = endpoint as usize;
         let evidence = match self.shared {

@@ -590,21 +590,31 @@ impl Scheduler {
     /// proves (the pace if paced, else the slowest rate it allows), whichever is slower. A
     /// bucket already drawn on is planned as empty.
     pub(crate) fn plan_rate(&self, e: Endpoint) -> Option<PlanRate> {
+        // A configured budget is a cap: requests never go faster, the server may be slower.
         let configured = self.rpm.map(|rpm| PlanRate {
             per_sec: f64::from(rpm) / 60.0,
             burst: f64::from(self.burst),
             source: RateSource::Configured,
+            max_per_sec: f64::from(rpm) / 60.0,
+            proven: false,
         });
         let known = match self.evidence.knowledge(e) {
             Knowledge::Bounded(r) => Some(PlanRate {
                 per_sec: self.eps[e as usize].learner.pace().unwrap_or(r.r_min),
                 burst: r.b_min.floor(),
                 source: RateSource::Known,
+                max_per_sec: r.r_max.max(r.r_min),
+                proven: self.evidence.carried(e),
             }),
             _ => None,
         };
         let slower = match (configured, known) {
-            (Some(c), Some(k)) => Some(if k.per_sec < c.per_sec { k } else { c }),
+            (Some(c), Some(k)) => Some(PlanRate {
+                // The fastest either allows, and proven when the server's limit is.
+                max_per_sec: c.max_per_sec.min(k.max_per_sec),
+                proven: k.proven,
+                ..if k.per_sec < c.per_sec { k } else { c }
+            }),
             (c, k) => c.or(k),
         };
         slower.map(|mut r| {

@@ -31,7 +31,8 @@ pub fn resource_type(rt: g::ResourceType) -> proto::ResourceType {
 }
 
 /// The full resource: trait annotation, profile (also in the trait's deprecated profile field,
-/// which is where SDK v0.7.27 readers look: §1.1), user status, secret creation time.
+/// which is where SDK v0.7.27 readers look: §1.1; a user's with Baton's name and id keys),
+/// user status, secret creation time.
 pub fn resource(r: &g::Resource) -> proto::Resource {
     let profile = (!r.profile.is_empty()).then(|| profile_struct(&r.profile));
     let mut status = None;
@@ -72,7 +73,7 @@ pub fn resource(r: &g::Resource) -> proto::Resource {
                     status: user as i32,
                     details: String::new(),
                 }),
-                profile: profile.clone(),
+                profile: Some(user_profile(r)),
                 account_type: match account_type {
                     AccountType::Human => proto::AccountType::Human,
                     AccountType::Service => proto::AccountType::Service,
@@ -127,8 +128,44 @@ pub fn resource(r: &g::Resource) -> proto::Resource {
     }
 }
 
+/// A user trait's profile: the resource's, plus the three keys `baton export` (csv, xlsx) reads
+/// from it for its First Name, Last Name and User ID columns: the name split at its first
+/// space, and the resource id. Only in the trait, so the resource's profile stays the JSON's.
+fn user_profile(r: &g::Resource) -> proto::Struct {
+    let mut p = profile_struct(&r.profile);
+    let name = r
+        .profile
+        .get("name")
+        .and_then(|n| n.as_str())
+        .map(str::trim);
+    let (first, last) = match name {
+        Some(n) => n.split_once(char::is_whitespace).unwrap_or((n, "")),
+        None => ("", ""),
+    };
+    let text = |s: &str| proto::Value {
+        kind: Some(proto::value::Kind::StringValue(s.to_owned())),
+    };
+    for (key, value) in [
+        ("first_name", first.trim()),
+        ("last_name", last.trim()),
+        ("user_id", r.id.as_str()),
+    ] {
+        if !value.is_empty() {
+            p.fields
+                .entry(key.to_owned())
+                .or_insert_with(|| text(value));
+        }
+    }
+    p
+}
+
 /// The entitlement with its full resource embedded (the SDK's `NewAssignmentEntitlement` shape).
-pub fn entitlement(e: &g::Entitlement, res: proto::Resource) -> proto::Entitlement {
+/// Its exclusive choice only for readers that resolve `EntitlementExclusionGroup` (§ Readers).
+pub fn entitlement(
+    e: &g::Entitlement,
+    res: proto::Resource,
+    readers: super::Readers,
+) -> proto::Entitlement {
     proto::Entitlement {
         resource: Some(res),
         id: e.id.to_string(),
@@ -138,6 +175,7 @@ pub fn entitlement(e: &g::Entitlement, res: proto::Resource) -> proto::Entitleme
         annotations: e
             .exclusion
             .iter()
+            .filter(|_| readers == super::Readers::NewerSdk)
             .map(|x| {
                 // A project's choice is one group per project: Baton's scope_to_resource.
                 let scoped = e.resource.resource_type == g::ResourceType::Project;

@@ -40,6 +40,9 @@ pub struct C1zOptions {
     /// How the sync run is recorded: a complete sync as `full`; one that could not read every
     /// list as `partial`, so readers and the cleanup keep taking the last full one as the truth.
     pub sync_type: SyncType,
+    /// Which Baton readers the file is for: every `baton` CLI release (the default), or only
+    /// newer SDKs, which resolve more annotations.
+    pub readers: Readers,
     /// Test hook: fail after this many object rows, as an interrupted write would.
     #[doc(hidden)]
     pub fail_after_rows: Option<usize>,
@@ -54,9 +57,27 @@ impl Default for C1zOptions {
             ended_at: now,
             zstd_level: 3,
             sync_type: SyncType::Full,
+            readers: Readers::default(),
             fail_after_rows: None,
         }
     }
+}
+
+/// The readers a `.c1z` is written for. A protobuf reader fails a whole listing on a
+/// `google.protobuf.Any` whose type it does not know (Go's `anypb`: "unable to resolve"), and
+/// the newest `baton` CLI release is built on baton-sdk v0.7.27, so by default a file holds only
+/// what v0.7.27 reads; `NewerSdk` adds what later SDKs know.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Readers {
+    /// Every `baton` CLI release, down to baton-sdk v0.7.27: no `EntitlementExclusionGroup`
+    /// annotation (the exclusive choices stay readable from the ids: our own reader derives
+    /// them), and `v1_sync_runs` with v0.7.27's columns so its `export c1z` can clone the file.
+    #[default]
+    AnyBaton,
+    /// baton-sdk releases after v0.7.27, such as ConductorOne's own upload: the exclusion
+    /// annotations too, and `v1_sync_runs` with the newer SDKs' columns (`grants_backfilled =
+    /// 1`, which spares them a scan of every grant).
+    NewerSdk,
 }
 
 /// The SDK's sync types this writer records.
@@ -291,7 +312,16 @@ fn fill_database(
         .iter()
         .partition(|d| d.starts_with("create table"));
     for ddl in &tables {
+        let ddl = match opts.readers {
+            Readers::AnyBaton if ddl.contains(" v1_sync_runs ") => schema::SYNC_RUNS_V0_7_27,
+            _ => ddl,
+        };
         conn.execute(ddl, [])?;
+    }
+    // An appended file may have been written for the other readers: its sync runs table is
+    // brought to this one's columns, as the SDK's own migrations would.
+    if appended {
+        rows::fit_sync_runs(&conn, opts.readers)?;
     }
     let indexes_later = !appended;
     if !indexes_later {
@@ -303,9 +333,17 @@ fn fill_database(
     let discovered_at = sqlite_time(openai_access_actors::clock::now());
     let mut budget = rows::Budget::new(opts.fail_after_rows);
     let tx = conn.transaction()?;
-    let mut rows = rows::insert_objects(&tx, graph, sync_id, &discovered_at, &mut budget)?;
+    let mut rows = rows::insert_objects(
+        &tx,
+        graph,
+        sync_id,
+        &discovered_at,
+        opts.readers,
+        &mut budget,
+    )?;
     rows::insert_sync_run(
         &tx,
+        opts.readers,
         sync_id,
         opts.sync_type.as_str(),
         &sqlite_time(opts.started_at),

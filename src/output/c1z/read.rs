@@ -412,12 +412,15 @@ fn resource(r: &proto::Resource) -> Option<g::Resource> {
 
 fn entitlement(e: &proto::Entitlement) -> Option<g::Entitlement> {
     let id: EntitlementId = e.id.parse().ok()?;
-    let exclusion =
+    // The choice follows from the ids (as the sync derives it); the annotation, absent from a
+    // file written for every Baton reader, only names it for ids the rule does not know.
+    let exclusion = g::exclusion_for(&id.resource, id.slug).or_else(|| {
         annotation::<proto::EntitlementExclusionGroup>(&e.annotations).map(|x| Exclusion {
             group: x.exclusion_group_id,
             order: x.order,
             default: x.is_default,
-        });
+        })
+    });
     Some(g::Entitlement {
         resource: id.resource.clone(),
         slug: id.slug,

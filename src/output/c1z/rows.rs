@@ -2,10 +2,10 @@
 //! entitlements, grants (the graph already holds the expanded grants) and the sync run.
 
 use super::proto::{self, AnyType, GrantPreEncoded};
-use super::{C1zError, TableRows, convert};
+use super::{C1zError, Readers, TableRows, convert};
 use openai_access_actors::graph::{EntitlementId, GrantGraph, ResourceKey, ResourceType};
 use prost::Message;
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, Transaction, params};
 use std::collections::HashMap;
 
 /// Stops the write after a set number of rows, so tests can prove a failed write leaves nothing.
@@ -83,6 +83,7 @@ pub fn insert_objects(
     graph: &GrantGraph,
     sync_id: &str,
     discovered_at: &str,
+    readers: Readers,
     budget: &mut Budget,
 ) -> Result<TableRows, C1zError> {
     let mut rows = TableRows::default();
@@ -131,7 +132,7 @@ pub fn insert_objects(
     for e in graph.entitlements_sorted() {
         budget.tick()?;
         let res = full.get(&e.resource).cloned().unwrap_or_default();
-        let data = convert::entitlement(e, res.clone()).encode_to_vec();
+        let data = convert::entitlement(e, res.clone(), readers).encode_to_vec();
         let id = e.id.to_string();
         stmt.execute(params![
             e.resource.resource_type.as_str(),
@@ -254,20 +255,57 @@ fn grant_row(
     }
 }
 
-/// The finished `full` sync run (§3.5, §3.7 step 2).
+/// The finished sync run (§3.5, §3.7 step 2). `supports_diff = 1`: the grants' `expansion`
+/// column is filled as the SDK's diff expects (v0.7.27 has the column).
 pub fn insert_sync_run(
     tx: &Transaction<'_>,
+    readers: Readers,
     sync_id: &str,
     sync_type: &str,
     started_at: &str,
     ended_at: &str,
 ) -> Result<(), C1zError> {
+    let sql = match readers {
+        Readers::AnyBaton => {
+            "INSERT INTO v1_sync_runs (sync_id, started_at, ended_at, sync_token, sync_type, \
+             parent_sync_id, linked_sync_id, supports_diff) \
+             VALUES (?1, ?2, ?3, ?4, ?5, '', '', 1)"
+        }
+        // grants_backfilled = 1: no grant keeps a GrantExpandable in `data` to move.
+        Readers::NewerSdk => {
+            "INSERT INTO v1_sync_runs (sync_id, started_at, ended_at, sync_token, sync_type, \
+             parent_sync_id, linked_sync_id, supports_diff, grants_backfilled, stats) \
+             VALUES (?1, ?2, ?3, ?4, ?5, '', '', 1, 1, NULL)"
+        }
+    };
     tx.execute(
-        "INSERT INTO v1_sync_runs (sync_id, started_at, ended_at, sync_token, sync_type, \
-         parent_sync_id, linked_sync_id, supports_diff, grants_backfilled, stats) \
-         VALUES (?1, ?2, ?3, ?4, ?5, '', '', 1, 1, NULL)",
+        sql,
         params![sync_id, started_at, ended_at, SYNC_TOKEN, sync_type],
     )?;
+    Ok(())
+}
+
+/// Brings an existing `v1_sync_runs` to the columns `readers` read: the newer SDKs' columns
+/// added (with their defaults, as their migrations add them) or dropped (v0.7.27's
+/// `export c1z` fails on a column its own table lacks).
+pub fn fit_sync_runs(conn: &Connection, readers: Readers) -> Result<(), C1zError> {
+    let has: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('v1_sync_runs')")?;
+        stmt.query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
+    };
+    for (name, ddl) in super::schema::SYNC_RUNS_NEWER_COLUMNS {
+        let present = has.iter().any(|h| h == name);
+        match readers {
+            Readers::AnyBaton if present => {
+                conn.execute_batch(&format!("ALTER TABLE v1_sync_runs DROP COLUMN {name}"))?;
+            }
+            Readers::NewerSdk if !present => {
+                conn.execute_batch(&format!("ALTER TABLE v1_sync_runs ADD COLUMN {name} {ddl}"))?;
+            }
+            _ => {}
+        }
+    }
     Ok(())
 }
 

@@ -8,6 +8,35 @@
 //! `idx_resources_parent_resource_id_v1` covers `(external_id, sync_id)`). That is what the SDK
 //! writes (its template's placeholders are filled in a different order), so we copy it.
 
+/// `v1_sync_runs` as baton-sdk v0.7.27 creates it (`pkg/dotc1z/sync_runs.go` at that tag), the
+/// SDK of the newest `baton` CLI release. That CLI's `export c1z` copies every column our table
+/// has into a table it creates with this schema (`clone_sync.go`: `INSERT INTO clone.t (cols)
+/// SELECT cols FROM t`, the columns read from our table), so a column it lacks fails the export.
+pub const SYNC_RUNS_V0_7_27: &str = r#"create table if not exists v1_sync_runs (
+    id integer primary key,
+    sync_id text not null,
+    started_at datetime not null,
+    ended_at datetime,
+    sync_token text not null,
+    sync_type text not null default 'full',
+    parent_sync_id text not null default '',
+    linked_sync_id text not null default '',
+    supports_diff integer not null default 0
+)"#;
+
+/// The columns later SDKs added to `v1_sync_runs`, as their migrations add them to an older
+/// file (`alter table … add column`). Newer readers add them, with these defaults, to a file
+/// that lacks them, so leaving them out loses nothing: `grants_backfilled = 0` only makes a
+/// newer SDK scan the grants once for `GrantExpandable` annotations in `data` (we keep none
+/// there) and set it to 1.
+pub const SYNC_RUNS_NEWER_COLUMNS: [(&str, &str); 5] = [
+    ("grants_backfilled", "integer not null default 0"),
+    ("stats", "text"),
+    ("ingest_invariant_generation", "text not null default ''"),
+    ("ingest_invariant_coverage", "text not null default ''"),
+    ("ingest_invariant_mode", "text not null default ''"),
+];
+
 /// The seven v1 tables in the SDK's creation order (`sql_helpers.go allTableDescriptors`).
 pub const TABLES: [&str; 7] = [
     "v1_resource_types",

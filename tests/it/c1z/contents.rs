@@ -77,17 +77,16 @@ fn written_file_reads_back_with_every_object_and_reference() {
     }
 
     // The sync run (§3.5, §3.7 step 2).
-    let (sync_type, started, ended, token, diff, backfilled, parent): (
+    let (sync_type, started, ended, token, diff, parent): (
         String,
         String,
         Option<String>,
         String,
         i64,
-        i64,
         String,
     ) = c
         .query_row(
-            "SELECT sync_type, started_at, ended_at, sync_token, supports_diff, grants_backfilled, \
+            "SELECT sync_type, started_at, ended_at, sync_token, supports_diff, \
              parent_sync_id FROM v1_sync_runs WHERE sync_id = ?1",
             [&sync],
             |r| {
@@ -98,15 +97,11 @@ fn written_file_reads_back_with_every_object_and_reference() {
                     r.get(3)?,
                     r.get(4)?,
                     r.get(5)?,
-                    r.get(6)?,
                 ))
             },
         )
         .expect("sync run");
-    assert_eq!(
-        (sync_type.as_str(), diff, backfilled, parent.as_str()),
-        ("full", 1, 1, "")
-    );
+    assert_eq!((sync_type.as_str(), diff, parent.as_str()), ("full", 1, ""));
     let token: serde_json::Value = serde_json::from_str(&token).expect("JSON sync token");
     assert_eq!(token["version"], 1);
     let ended = ended.expect("finished");
@@ -147,10 +142,16 @@ fn written_file_reads_back_with_every_object_and_reference() {
         Some(1_700_000_500),
         "the last activity, in Baton's last_login"
     );
-    assert_eq!(
-        trait_.profile, u1.profile,
-        "profile mirrored into the trait for old readers"
+    // The profile mirrored into the trait for old readers, with the User ID `baton export`
+    // reads from there (no name to split here).
+    let mut mirrored = u1.profile.clone().expect("profile");
+    mirrored.fields.insert(
+        "user_id".to_owned(),
+        proto::Value {
+            kind: Some(proto::value::Kind::StringValue("u1".into())),
+        },
     );
+    assert_eq!(trait_.profile, Some(mirrored));
     let email = &u1.profile.as_ref().expect("profile").fields["email"];
     assert_eq!(
         email.kind,
@@ -323,4 +324,54 @@ fn written_file_reads_back_with_every_object_and_reference() {
     assert!(sources("project:p1:member:group:g1").is_empty());
     assert_eq!(report.rows.expandable_grants, 1);
     assert_eq!(report.rows.grants_with_sources, 3);
+}
+
+/// `baton export` (csv, xlsx) fills First Name, Last Name and User ID from a user trait's
+/// profile keys `first_name`, `last_name` and `user_id` (ConductorOne/baton `cmd/baton/csv.go`).
+#[test]
+fn baton_export_finds_first_and_last_name_and_user_id_in_the_user_trait() {
+    use ResourceType as T;
+    let mut g = GrantGraph::new("org-1");
+    g.add_resource(plain(T::Organization, "org-1", "Acme", None));
+    let mut ann = user(T::User, "user-ann", "ann@acme.test", AccountType::Human);
+    ann.profile
+        .insert("name".to_owned(), serde_json::json!("Ann  van der Berg"));
+    g.add_resource(ann);
+    let mut mono = user(T::User, "user-mono", "mono@acme.test", AccountType::Human);
+    mono.profile
+        .insert("name".to_owned(), serde_json::json!("Teller"));
+    g.add_resource(mono);
+    g.add_resource(user(
+        T::User,
+        "user-anon",
+        "anon@acme.test",
+        AccountType::Human,
+    ));
+    g.finish();
+    let (_dir, path) = target("org.c1z");
+    write_c1z(&g, &path, &opts_at(1_800_000_000, false)).expect("write");
+    let c = open_c1z(&path).conn;
+    let resources = blobs(&c, "v1_resources", &latest_sync(&c));
+    let columns = |id: &str| -> [String; 3] {
+        let r = proto::Resource::decode(resources[id].as_slice()).expect("resource");
+        let t: proto::UserTrait = decode_any(&r.annotations[0], "UserTrait");
+        let p = t.profile.expect("trait profile");
+        ["first_name", "last_name", "user_id"].map(|k| {
+            match p.fields.get(k).and_then(|v| v.kind.clone()) {
+                Some(proto::value::Kind::StringValue(s)) => s,
+                None => String::new(),
+                Some(other) => panic!("{k}: {other:?}"),
+            }
+        })
+    };
+    assert_eq!(
+        columns("user:user-ann"),
+        ["Ann", "van der Berg", "user-ann"]
+    );
+    assert_eq!(columns("user:user-mono"), ["Teller", "", "user-mono"]);
+    assert_eq!(columns("user:user-anon"), ["", "", "user-anon"]);
+    // The resource's own profile is the JSON's: nothing added there.
+    let r = proto::Resource::decode(resources["user:user-ann"].as_slice()).expect("resource");
+    let keys: Vec<&String> = r.profile.as_ref().expect("profile").fields.keys().collect();
+    assert_eq!(keys, ["added_at", "email", "name"]);
 }

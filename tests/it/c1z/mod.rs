@@ -3,6 +3,7 @@
 //! The reader and a small org are here; each file checks one side of the output. (The timing
 //! of a ~1M-grant graph is the criterion bench `benches/c1z_write.rs`.)
 
+mod baton_v0727;
 mod cli;
 mod contents;
 mod files;

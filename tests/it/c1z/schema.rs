@@ -53,12 +53,41 @@ fn table_schema(c: &Connection, table: &str) -> (String, Vec<String>, Vec<String
     (sql, columns, indexes)
 }
 
+/// The sample was written by baton-sdk v0.25.0: a file for newer SDKs has its schema exactly; a
+/// default file too, but for `v1_sync_runs`, which has v0.7.27's columns (`baton_v0727.rs`).
 #[test]
 fn schema_matches_the_sdk_sample_table_by_table() {
     let (_dir, path) = target("org.c1z");
-    write_c1z(&small_graph(), &path, &C1zOptions::default()).expect("write");
+    let newer = C1zOptions {
+        readers: openai_access::output::c1z::Readers::NewerSdk,
+        ..C1zOptions::default()
+    };
+    write_c1z(&small_graph(), &path, &newer).expect("write");
     let ours = open_c1z(&path).conn;
     let sample = open_c1z(&sample_path("sdk-sample.c1z")).conn;
+    let (_dir2, default_path) = target("default.c1z");
+    write_c1z(&small_graph(), &default_path, &C1zOptions::default()).expect("write");
+    let default = open_c1z(&default_path).conn;
+    let v0_7_27 = Connection::open_in_memory().expect("db");
+    v0_7_27
+        .execute_batch(
+            &std::fs::read_to_string(sample_path("v0.7.27-tables.sql")).expect("v0.7.27 tables"),
+        )
+        .expect("v0.7.27's tables");
+    for table in V1_TABLES {
+        let (_, cols_d, idx_d) = table_schema(&default, table);
+        let (_, cols_s, idx_s) = table_schema(&sample, table);
+        assert_eq!(idx_d, idx_s, "{table}: indexes");
+        if table == "v1_sync_runs" {
+            assert_eq!(
+                cols_d,
+                table_schema(&v0_7_27, table).1,
+                "{table}: v0.7.27's"
+            );
+        } else {
+            assert_eq!(cols_d, cols_s, "{table}: columns");
+        }
+    }
 
     let v1_tables = |c: &Connection| -> BTreeSet<String> {
         let mut stmt = c
