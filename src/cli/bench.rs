@@ -193,4 +193,6 @@ pub enum PlanArg {
 pub enum KeyPermissionsArg {
     All,
     ReadOnly,
+    /// Everything but the Usage API (a key without the `api.usage.read` scope).
+    NoUsage,
 }

@@ -60,6 +60,7 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     let org_id = conn.org_id.clone();
     let limits_file = args.limits_file.clone();
     let max_duration = args.max_duration;
+    let usage_opts = args.usage.options();
     let srv = server.clone();
     if let Some(path) = &limits_file {
         client.throttle.known = limits::load(path, &srv);
@@ -77,6 +78,13 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
             None => None,
         };
         if prepared.as_ref().is_some_and(|p| p.unchanged()) {
+            // The output is kept as it was; the state still learns the new days of usage.
+            if let Some(opts) = usage_opts
+                && let Some(r) = crate::usage::read(&api, state_dir.as_ref(), opts).await
+                && let Some(w) = crate::usage::warning(&r)
+            {
+                console::warn(&w);
+            }
             return Ok::<_, CliError>(Ran::Unchanged(prepared, state_dir, api));
         }
         let mut prepared = prepared;
@@ -89,15 +97,27 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
         if let Some(bar) = bar {
             bar.finish();
         }
-        Ok(Ran::Synced(
-            Box::new(outcome.map_err(engine_error)?),
-            prepared,
-            state_dir,
-        ))
+        let mut outcome = outcome.map_err(engine_error)?;
+        // After the grant lists, never instead of them: a sync that is no sync of the org
+        // reads no usage, and a usage read that fails leaves the sync as complete as it was.
+        let usage = match usage_opts {
+            Some(opts) if outcome.unusable().is_none() => {
+                let r = crate::usage::read(&api, state_dir.as_ref(), opts).await;
+                if let Some(r) = &r {
+                    r.evidence.apply(&mut outcome.graph);
+                }
+                r
+            }
+            _ => None,
+        };
+        Ok(Ran::Synced(Box::new((outcome, usage)), prepared, state_dir))
     });
     drop(conn.mock);
-    let (outcome, prepared, state_dir) = match result? {
-        Ran::Synced(o, p, d) => (*o, p, d),
+    let (outcome, usage, prepared, state_dir) = match result? {
+        Ran::Synced(o, p, d) => {
+            let (o, u) = *o;
+            (o, u, p, d)
+        }
         Ran::Unchanged(Some(p), Some(dir), api) => {
             return unchanged(&p, &dir, &server, &api, &target, &args);
         }
@@ -125,6 +145,7 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     };
     let mut run_info = RunInfo::now(&server, kind);
     run_info.state = prepared.as_ref().map(StateSummary::of);
+    run_info.usage = usage.as_ref().map(crate::usage::UsageSummary::of);
     let written = write_output(&outcome, &run_info, &target)?;
     if let (Some(p), Some(dir)) = (&prepared, &state_dir)
         && !outcome.is_partial()
@@ -146,13 +167,16 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
         tracing::warn!(error = %e, "Cannot store the learned limits.");
     }
     report(&outcome, Some(&written), run_info.state.as_ref());
+    if let Some(w) = usage.as_ref().and_then(crate::usage::warning) {
+        console::warn(&w);
+    }
     Ok(exit_code(&outcome))
 }
 
 /// How a sync with a state went: it ran, or nothing had changed.
 enum Ran {
     Synced(
-        Box<SyncOutcome>,
+        Box<(SyncOutcome, Option<openai_access_actors::usage::UsageRead>)>,
         Option<openai_access_actors::stateful::Prepared>,
         Option<openai_access_actors::state::StateDir>,
     ),

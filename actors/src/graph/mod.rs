@@ -250,6 +250,12 @@ impl GrantGraph {
         self.resources.values()
     }
 
+    /// Every resource, to annotate in place (what the Usage API says of them: their keys and
+    /// types stay as they are, so nothing indexed by them moves).
+    pub fn resources_mut(&mut self) -> impl Iterator<Item = &mut Resource> {
+        self.resources.values_mut()
+    }
+
     /// Every grant, in no particular order.
     pub fn grants(&self) -> impl Iterator<Item = Grant> + '_ {
         self.grants.iter().map(|((e, p), h)| self.view(*e, *p, h))

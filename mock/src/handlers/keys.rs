@@ -158,6 +158,7 @@ pub fn mint_key(id: &str, name: String, owner: KeyOwner, now: i64) -> (ApiKey, S
         last_used_at: None,
         owner_project_access: "active".into(),
         owner,
+        usage: crate::usage::Activity::Never,
     };
     (key, value)
 }
