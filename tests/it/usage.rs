@@ -1,0 +1,340 @@
+//! Usage as evidence (issue 36), against the mock: read after the grant lists, kept per day in
+//! the state so a later sync reads only the days it lacks, its failure leaving a complete
+//! access sync, `--no-usage`, and what `stale`, `access` and `who` answer from it for tiny's
+//! three cases (an API-only user, a silent project with a recent sign-in, a service account
+//! whose key stopped 40 days ago).
+
+use crate::support::*;
+use openai_access_actors::block_on;
+use openai_access_actors::usage::{self, UsageBook, UsageOptions};
+use openai_access_mock::{Change, KeyPermissions, MockConfig, MockServer, Preset};
+use serde_json::Value;
+use std::path::Path;
+use std::time::Duration;
+
+const DAY: i64 = 86_400;
+
+fn sync_args(url: &str, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut c = bin();
+    c.env("OPENAI_ADMIN_KEY", KEY)
+        .args([
+            "sync",
+            "--no-progress",
+            "--max-attempts",
+            "1",
+            "--base-url",
+            url,
+            "--out",
+        ])
+        .arg(out)
+        .args(extra);
+    run_bounded(&mut c, Duration::from_secs(120))
+}
+
+fn sync(url: &str, out: &Path, extra: &[&str]) -> Value {
+    let o = sync_args(url, out, extra);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    serde_json::from_slice(&std::fs::read(out).expect("out")).expect("json")
+}
+
+/// Requests the mock received for the Usage API.
+fn usage_requests(m: &MockServer) -> u64 {
+    m.stats()
+        .requests
+        .iter()
+        .filter(|(e, _)| e.is_usage())
+        .map(|(_, n)| n)
+        .sum()
+}
+
+fn org_profile(v: &Value) -> Value {
+    v["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["resource_type"] == "organization")
+        .expect("org")["profile"]
+        .clone()
+}
+
+fn profile<'a>(v: &'a Value, kind: &str, id: &str) -> &'a Value {
+    &v["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["resource_type"] == kind && r["id"] == id)
+        .unwrap_or_else(|| panic!("{kind} {id}"))["profile"]
+}
+
+#[test]
+fn a_second_sync_with_a_state_reads_only_the_days_it_lacks() {
+    let m = mock(Preset::Tiny);
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let st = state.to_str().expect("utf-8");
+    let first = sync(&m.base_url(), &dir.path().join("a.json"), &["--state", st]);
+    let u = &first["sync"]["usage"];
+    // 90 days, 31 a page: three pages for each of the ten types.
+    assert_eq!(u["requests"], 30, "{u}");
+    assert_eq!(u["days_read"]["completions"], 90, "{u}");
+    assert_eq!(usage_requests(&m), 30);
+    m.reset_stats();
+    let second = sync(&m.base_url(), &dir.path().join("b.json"), &["--state", st]);
+    let u = &second["sync"]["usage"];
+    assert_eq!(u["requests"], 10, "today again, one page per type: {u}");
+    assert_eq!(u["days_read"]["completions"], 1, "{u}");
+    assert_eq!(usage_requests(&m), 10);
+    // The answers are the same, read whole or from the state.
+    for (kind, id) in [
+        ("api_key", "proj-alpha/key_alice"),
+        ("api_key", "proj-alpha/key_build"),
+        ("user", "user-alice"),
+        ("project", "proj-alpha"),
+    ] {
+        assert_eq!(
+            profile(&first, kind, id),
+            profile(&second, kind, id),
+            "{kind} {id}"
+        );
+    }
+    // Without a state, every sync reads the whole window.
+    m.reset_stats();
+    let stateless = sync(&m.base_url(), &dir.path().join("c.json"), &[]);
+    assert_eq!(stateless["sync"]["usage"]["requests"], 30);
+    assert_eq!(
+        profile(&stateless, "user", "user-alice"),
+        profile(&second, "user", "user-alice")
+    );
+}
+
+/// Time is the reader's parameter: a book read three days ago lacks those days and today,
+/// and only they are asked for.
+#[test]
+fn days_passing_cost_one_page_per_type_until_a_month() {
+    let m = mock(Preset::Tiny);
+    let api = client(&m.base_url());
+    let book = UsageBook::in_memory().expect("book");
+    let now = openai_access_actors::clock::unix_now();
+    let opts = UsageOptions { days: 90 };
+    let (old, new) = block_on(async {
+        let old = usage::read(&api, &book, now - 3 * DAY, opts).await;
+        let new = usage::read(&api, &book, now, opts).await;
+        (old, new)
+    });
+    assert!(
+        old.evidence.missing.is_empty(),
+        "{:?}",
+        old.evidence.missing
+    );
+    assert_eq!(old.days_read["completions"], 90);
+    assert_eq!(new.days_read["completions"], 4, "three days and today");
+    assert_eq!(new.requests, 10, "{new:?}");
+    // Alice uses her key every day: her last day is today's.
+    let alice = new.evidence.keys["key_alice"];
+    assert_eq!(alice.last_used_at, Some(now.div_euclid(DAY) * DAY));
+    // More than a month since the last read: two pages a type.
+    let book = UsageBook::in_memory().expect("book");
+    let later = block_on(async {
+        usage::read(&api, &book, now - 45 * DAY, opts).await;
+        usage::read(&api, &book, now, opts).await
+    });
+    assert_eq!(later.days_read["completions"], 46);
+    assert_eq!(later.requests, 20);
+}
+
+#[test]
+fn a_key_without_the_usage_scope_leaves_a_complete_access_sync_and_one_warning() {
+    let m = mock_with(MockConfig {
+        key_permissions: KeyPermissions::NoUsage,
+        ..MockConfig::default()
+    });
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("a.json");
+    let o = sync_args(&m.base_url(), &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&std::fs::read(&out).expect("out")).expect("json");
+    assert_eq!(v["partial"], false);
+    assert_eq!(v["failures"].as_array().map(Vec::len), Some(0));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.matches("usage not read").count(), 1, "{stderr}");
+    assert!(stderr.contains("api.usage.read"), "{stderr}");
+    assert_eq!(usage_requests(&m), 1, "refused once, not asked ten times");
+    assert_eq!(
+        v["sync"]["usage"]["missing"].as_array().map(Vec::len),
+        Some(10)
+    );
+    // Nothing is called unused for want of evidence.
+    assert!(
+        profile(&v, "user", "user-alice")
+            .get("api_requests")
+            .is_none()
+    );
+    assert!(org_profile(&v)["usage_missing"].is_string());
+    let stale = stale_json(&out, &[]);
+    assert_eq!(stale["projects"], Value::Array(Vec::new()));
+    assert!(
+        stale["usage_note"]
+            .as_str()
+            .is_some_and(|n| n.contains("could not be read")),
+        "{stale}"
+    );
+}
+
+#[test]
+fn one_type_failing_is_named_and_the_rest_is_read() {
+    let m = mock_with(MockConfig {
+        fail_paths: vec!["/organization/usage/images".into()],
+        ..MockConfig::default()
+    });
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("a.json");
+    let o = sync_args(&m.base_url(), &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&std::fs::read(&out).expect("out")).expect("json");
+    assert_eq!(v["partial"], false);
+    let missing = &v["sync"]["usage"]["missing"];
+    assert_eq!(missing.as_array().map(Vec::len), Some(1), "{missing}");
+    assert_eq!(missing[0]["kind"], "images");
+    assert_eq!(org_profile(&v)["usage_missing"], "images");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("usage not read for 1 of 10 types (images)"),
+        "{stderr}"
+    );
+    assert!(profile(&v, "user", "user-alice")["api_requests"].as_u64() > Some(0));
+}
+
+#[test]
+fn no_usage_asks_nothing_and_says_api_use_is_unknown() {
+    let m = mock(Preset::Tiny);
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("a.json");
+    let v = sync(&m.base_url(), &out, &["--no-usage"]);
+    assert_eq!(usage_requests(&m), 0);
+    assert!(v["sync"]["usage"].is_null());
+    assert!(org_profile(&v).get("usage_window_days").is_none());
+    let stale = stale_json(&out, &[]);
+    assert!(
+        stale["usage_note"]
+            .as_str()
+            .is_some_and(|n| n.contains("API use unknown")),
+        "{stale}"
+    );
+}
+
+#[test]
+fn a_bad_usage_window_exits_2_naming_the_flag() {
+    let m = mock(Preset::Tiny);
+    let dir = tempfile::tempdir().expect("tmp");
+    let o = sync_args(
+        &m.base_url(),
+        &dir.path().join("a.json"),
+        &["--usage-days", "0"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--usage-days"), "{}", text(&o));
+}
+
+fn stale_json(from: &Path, extra: &[&str]) -> Value {
+    let mut c = bin();
+    c.args(["stale", "--json", "--from"]).arg(from).args(extra);
+    let o = run_bounded(&mut c, Duration::from_secs(60));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    serde_json::from_slice(&o.stdout).expect("json")
+}
+
+fn ids(v: &Value, list: &str, field: &str) -> Vec<String> {
+    v[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list}: {v}"))
+        .iter()
+        .map(|x| x[field]["key"]["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+#[test]
+fn stale_answers_tinys_three_cases() {
+    let m = mock(Preset::Tiny);
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let st = state.to_str().expect("utf-8");
+    sync(&m.base_url(), &dir.path().join("a.json"), &["--state", st]);
+    // Dave, a member of the silent project, opens the dashboard.
+    m.change(&Change::Login {
+        user: "user-dave".into(),
+    })
+    .expect("signed in");
+    let out = dir.path().join("b.json");
+    let mut v = sync(&m.base_url(), &out, &["--state", st]);
+
+    // Over 30 days: the build bot's key stopped 40 days ago, so key and account are stale;
+    // Alice's key, used every day, is not (its Admin API time is two years old).
+    let s = stale_json(&out, &["--stale-days", "30"]);
+    let keys = s["api_keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k["key"]["key"]["id"].as_str().expect("id").to_owned())
+        .collect::<Vec<_>>();
+    assert!(keys.contains(&"proj-alpha/key_build".to_owned()), "{s}");
+    assert!(!keys.contains(&"proj-alpha/key_alice".to_owned()), "{s}");
+    let accounts = ids(&s, "service_accounts", "service_account");
+    assert!(
+        accounts.contains(&"proj-alpha/svc_acct_build".to_owned()),
+        "{s}"
+    );
+    // Beta is silent although Dave signed in just now; alpha is in use.
+    assert_eq!(ids(&s, "projects", "project"), ["proj-beta"], "{s}");
+    assert!(s["projects"][0]["last_member_sign_in_at"].is_i64(), "{s}");
+    assert_eq!(s["projects"][0]["last_api_use_at"], Value::Null);
+    // Over 90 days the stopped key is in use still.
+    let s90 = stale_json(&out, &[]);
+    assert!(
+        !ids(&s90, "service_accounts", "service_account")
+            .contains(&"proj-alpha/svc_acct_build".to_owned())
+    );
+
+    // A log watched for 100 days (as a long-running state would have): users with neither
+    // sign-in nor API use are stale; Alice, who only uses the API, and Dave are not.
+    let since = chrono::Utc::now() - chrono::Duration::days(100);
+    v["sync"]["state"]["logins"]["watched_since"] = Value::String(since.to_rfc3339());
+    let watched = dir.path().join("watched.json");
+    std::fs::write(&watched, serde_json::to_vec(&v).expect("json")).expect("write");
+    let s = stale_json(&watched, &[]);
+    let users = ids(&s, "users", "user");
+    for idle in ["user-bob", "user-carol", "user-erin"] {
+        assert!(users.contains(&idle.to_owned()), "{idle}: {s}");
+    }
+    assert!(!users.contains(&"user-alice".to_owned()), "{s}");
+    assert!(!users.contains(&"user-dave".to_owned()), "{s}");
+}
+
+#[test]
+fn access_and_who_show_last_use_and_requests() {
+    let m = mock(Preset::Tiny);
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("a.json");
+    sync(&m.base_url(), &out, &[]);
+    let run = |args: &[&str]| {
+        let mut c = bin();
+        c.args(args).arg("--from").arg(&out);
+        let o = run_bounded(&mut c, Duration::from_secs(60));
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        serde_json::from_slice::<Value>(&o.stdout).expect("json")
+    };
+    let a = run(&["access", "--json", "--user", "user-alice"]);
+    let today = chrono::Utc::now().timestamp().div_euclid(DAY) * DAY;
+    assert_eq!(a["api_use"]["last_used_at"], today, "{a}");
+    assert_eq!(a["api_use"]["window_days"], 90);
+    assert!(a["api_use"]["requests"].as_u64() > Some(0));
+    let key = a["api_keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["key"]["key"]["id"] == "proj-alpha/key_alice")
+        .expect("alice's key");
+    assert_eq!(key["api_use"]["requests"], a["api_use"]["requests"]);
+    let w = run(&["who", "--json", "--resource", "project:proj-beta"]);
+    assert_eq!(w["api_use"]["last_used_at"], Value::Null, "{w}");
+    assert_eq!(w["api_use"]["requests"], 0);
+}
