@@ -12,7 +12,7 @@ pub struct SyncArgs {
     pub connect: ConnectArgs,
 
     #[command(flatten)]
-    pub usage: crate::usage::UsageArgs,
+    pub usage: super::usage::UsageArgs,
 
     /// Write the grant graph here: FILE.json, FILE.c1z (Baton's format), or - for JSON on
     /// standard output. Written atomically; checked before the first request. A partial sync

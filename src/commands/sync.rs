@@ -145,7 +145,7 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     };
     let mut run_info = RunInfo::now(&server, kind);
     run_info.state = prepared.as_ref().map(StateSummary::of);
-    run_info.usage = usage.as_ref().map(crate::usage::UsageSummary::of);
+    run_info.usage = usage.as_ref().map(crate::output::summary::UsageSummary::of);
     let written = write_output(&outcome, &run_info, &target)?;
     if let (Some(p), Some(dir)) = (&prepared, &state_dir)
         && !outcome.is_partial()

@@ -33,7 +33,7 @@ pub struct RunInfo {
     /// Unless --no-usage: the usage window read after the grant lists, the requests it took,
     /// and the types that could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub usage: Option<crate::usage::UsageSummary>,
+    pub usage: Option<super::summary::UsageSummary>,
 }
 
 impl RunInfo {

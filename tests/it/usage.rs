@@ -338,3 +338,72 @@ fn access_and_who_show_last_use_and_requests() {
     assert_eq!(w["api_use"]["last_used_at"], Value::Null, "{w}");
     assert_eq!(w["api_use"]["requests"], 0);
 }
+
+#[test]
+fn exports_and_the_report_carry_api_use() {
+    let m = mock(Preset::Tiny);
+    let dir = tempfile::tempdir().expect("tmp");
+    let json = dir.path().join("a.json");
+    sync(&m.base_url(), &json, &[]);
+    let run = |args: &[&str], out: &Path| {
+        let mut c = bin();
+        c.args(args).arg("--from").arg(&json).arg("--out").arg(out);
+        let o = run_bounded(&mut c, Duration::from_secs(60));
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    };
+    let csv_path = dir.path().join("a.csv");
+    run(&["export"], &csv_path);
+    let mut r = csv::Reader::from_path(&csv_path).expect("csv");
+    let header: Vec<String> = r
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (last, requests, who, kind) = (
+        col("principal_api_last_used_at"),
+        col("principal_api_requests"),
+        col("principal_id"),
+        col("principal_kind"),
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
+    let of = |id: &str| {
+        rows.iter()
+            .find(|r| &r[who] == id)
+            .unwrap_or_else(|| panic!("{id}"))
+            .clone()
+    };
+    let alice = of("user-alice");
+    assert!(alice[requests].parse::<u64>().expect("count") > 0);
+    assert!(!alice[last].is_empty());
+    let bob = of("user-bob");
+    assert_eq!((&bob[requests], &bob[last]), ("0", ""), "known unused");
+    let group = rows
+        .iter()
+        .find(|r| &r[kind] == "group")
+        .expect("a group row");
+    assert_eq!(&group[requests], "", "a group makes no requests of its own");
+
+    let xlsx_path = dir.path().join("a.xlsx");
+    run(&["export"], &xlsx_path);
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&xlsx_path).expect("xlsx");
+    let sheet = wb.worksheet_range("API use").expect("API use sheet");
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect();
+    assert_eq!(rows[0][5], "requests_in_90_days");
+    let beta = rows.iter().find(|r| r[1] == "proj-beta").expect("beta");
+    assert_eq!((beta[4].as_str(), beta[5].as_str()), ("", "0"));
+
+    let html = dir.path().join("a.html");
+    run(&["report"], &html);
+    let page = std::fs::read_to_string(&html).expect("html");
+    assert!(page.contains("id=\"api-use\""), "the section");
+    assert!(
+        page.contains("no API use in 90 days"),
+        "beta in stale access"
+    );
+}

@@ -10,6 +10,7 @@ mod expand;
 mod finish;
 mod intern;
 mod model;
+pub mod usage;
 
 pub use expand::FinishReport;
 pub use model::*;

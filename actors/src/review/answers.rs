@@ -235,7 +235,7 @@ impl Snapshot {
         let days = org
             .first()?
             .profile
-            .get(crate::usage::evidence_fields::WINDOW_DAYS)?
+            .get(crate::graph::usage::WINDOW_DAYS)?
             .as_u64()?;
         u32::try_from(days).ok()
     }

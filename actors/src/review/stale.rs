@@ -3,8 +3,8 @@
 
 use super::answers::{KeyInfo, Named};
 use super::{Snapshot, profile_int, unix_of};
+use crate::graph::usage;
 use crate::graph::{Resource, ResourceKey, ResourceType};
-use crate::usage::evidence_fields as usage;
 use serde::Serialize;
 
 const DAY: i64 = 86_400;
@@ -142,7 +142,7 @@ impl Snapshot {
             .map(str::to_owned);
         if missing
             .as_deref()
-            .is_some_and(|m| m.split(',').count() == crate::usage::KINDS.len())
+            .is_some_and(|m| m.split(',').count() == usage::TYPES)
         {
             return (
                 false,

@@ -8,16 +8,9 @@ use crate::state::usage::{DAY, Totals, UsageBook};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Profile fields every resource with usage gets: the start of its last day with requests
-/// (Unix seconds; absent when none in the window) and its requests in the window.
-pub const LAST_USED: &str = "api_last_used_at";
-pub const REQUESTS: &str = "api_requests";
-/// The organization's: the window's length, its first and last day, from which day every
-/// type is complete, and the types that could not be read.
-pub const WINDOW_DAYS: &str = "usage_window_days";
-pub const WINDOW_FROM: &str = "usage_from";
-pub const WINDOW_THROUGH: &str = "usage_through";
-pub const MISSING: &str = "usage_missing";
+pub use crate::graph::usage::{
+    LAST_USED, MISSING, REQUESTS, WINDOW_DAYS, WINDOW_FROM, WINDOW_THROUGH,
+};
 
 /// One principal's or project's use in the window.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

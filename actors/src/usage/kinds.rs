@@ -69,6 +69,8 @@ impl Kind {
     }
 }
 
+const _: () = assert!(KINDS.len() == crate::graph::usage::TYPES);
+
 #[cfg(test)]
 mod tests {
     use super::*;

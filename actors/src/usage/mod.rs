@@ -25,12 +25,6 @@ mod read;
 pub use crate::state::UsageBook;
 pub use evidence::{Evidence, Missing, Use};
 
-/// The profile fields the evidence is written in, for readers of a saved sync.
-pub mod evidence_fields {
-    pub use super::evidence::{
-        LAST_USED, MISSING, REQUESTS, WINDOW_DAYS, WINDOW_FROM, WINDOW_THROUGH,
-    };
-}
 pub use kinds::{KINDS, Kind};
 pub use read::{UsageOptions, UsageRead, read};
 

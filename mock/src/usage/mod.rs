@@ -154,6 +154,39 @@ impl Query {
     }
 }
 
+/// A key as the Usage API remembers it.
+#[derive(Clone, Debug)]
+pub struct UsageKey {
+    pub project_id: String,
+    pub api_key_id: String,
+    /// The owning user; `None` for a service account's key.
+    pub user_id: Option<String>,
+    pub activity: Activity,
+}
+
+impl UsageKey {
+    /// Every project key of `org` that is ever used.
+    pub fn of_org(org: &super::state::Org) -> Vec<UsageKey> {
+        org.projects
+            .iter()
+            .flat_map(|p| {
+                p.api_keys
+                    .iter()
+                    .filter(|k| k.usage != Activity::Never)
+                    .map(|k| UsageKey {
+                        project_id: p.project.id.as_str().to_owned(),
+                        api_key_id: k.id.as_str().to_owned(),
+                        user_id: match &k.owner {
+                            KeyOwner::User(u) => Some(u.as_str().to_owned()),
+                            KeyOwner::ServiceAccount(_) => None,
+                        },
+                        activity: k.usage,
+                    })
+            })
+            .collect()
+    }
+}
+
 /// What one result row is grouped under.
 type Group = (Option<String>, Option<String>, Option<String>);
 
@@ -197,30 +230,22 @@ pub fn page(store: &Store, ep: Endpoint, query: Option<&str>, now: i64) -> Resul
 fn rows(store: &Store, kind: usize, q: &Query, ago: u32) -> BTreeMap<Group, u64> {
     let mut out = BTreeMap::new();
     let keep = |filter: &[String], v: &str| filter.is_empty() || filter.iter().any(|f| f == v);
-    for p in &store.org.projects {
-        let pid = p.project.id.as_str();
-        if !keep(&q.project_ids, pid) {
+    for k in &store.usage_keys {
+        let n = k.activity.requests(kind, ago);
+        let user = k.user_id.as_deref();
+        if n == 0
+            || !keep(&q.project_ids, &k.project_id)
+            || !keep(&q.api_key_ids, &k.api_key_id)
+            || !(q.user_ids.is_empty() || user.is_some_and(|u| keep(&q.user_ids, u)))
+        {
             continue;
         }
-        for k in &p.api_keys {
-            let n = k.usage.requests(kind, ago);
-            let user = match &k.owner {
-                KeyOwner::User(u) => Some(u.as_str()),
-                KeyOwner::ServiceAccount(_) => None,
-            };
-            if n == 0
-                || !keep(&q.api_key_ids, k.id.as_str())
-                || !(q.user_ids.is_empty() || user.is_some_and(|u| keep(&q.user_ids, u)))
-            {
-                continue;
-            }
-            let g = (
-                q.has("project_id").then(|| pid.to_owned()),
-                user.filter(|_| q.has("user_id")).map(str::to_owned),
-                q.has("api_key_id").then(|| k.id.as_str().to_owned()),
-            );
-            *out.entry(g).or_insert(0) += n;
-        }
+        let g = (
+            q.has("project_id").then(|| k.project_id.clone()),
+            user.filter(|_| q.has("user_id")).map(str::to_owned),
+            q.has("api_key_id").then(|| k.api_key_id.clone()),
+        );
+        *out.entry(g).or_insert(0) += n;
     }
     out
 }
