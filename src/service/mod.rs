@@ -243,6 +243,7 @@ async fn serve(args: ServeArgs, s: Start) -> Result<u8, CliError> {
         target: s.target,
         shared: shared.clone(),
         answer_budget,
+        usage: args.usage.options(),
     };
     let schedule = Schedule {
         interval: args.interval,
