@@ -407,3 +407,43 @@ fn exports_and_the_report_carry_api_use() {
         "beta in stale access"
     );
 }
+
+/// In a `.c1z`, where Baton's readers look: a user's last use as its trait's `last_login`, a
+/// key's as its secret's `last_used_at`, the counts in the profiles; read back by the reviews
+/// from the file alone.
+#[test]
+fn a_c1z_carries_last_use_where_batons_readers_look() {
+    let m = mock(Preset::Tiny);
+    let dir = tempfile::tempdir().expect("tmp");
+    let c1z = dir.path().join("a.c1z");
+    let o = sync_args(&m.base_url(), &c1z, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let snap = openai_access::output::saved::load_file(&c1z).expect("read back");
+    let today = chrono::Utc::now().timestamp().div_euclid(DAY) * DAY;
+    let alice = snap
+        .resources_of(openai_access_actors::graph::ResourceType::User)
+        .into_iter()
+        .find(|u| u.id.as_str() == "user-alice")
+        .expect("alice");
+    match &alice.traits {
+        openai_access_actors::graph::Traits::User { last_activity, .. } => {
+            assert_eq!(*last_activity, Some(today), "last_login");
+        }
+        t => panic!("{t:?}"),
+    }
+    let access = snap.access(&alice.key()).expect("access");
+    assert_eq!(access.api_use.map(|u| u.last_used_at), Some(Some(today)));
+    let key = access
+        .api_keys
+        .iter()
+        .find(|k| k.key.key.id.as_str() == "proj-alpha/key_alice")
+        .expect("key");
+    assert_eq!(key.last_used_at, Some(today), "the secret's last_used_at");
+    let stale = snap.stale(chrono::Utc::now().timestamp(), 30);
+    let silent: Vec<&str> = stale
+        .projects
+        .iter()
+        .map(|p| p.project.key.id.as_str())
+        .collect();
+    assert_eq!(silent, ["proj-beta"], "{:?}", stale.usage_note);
+}
