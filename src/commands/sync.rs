@@ -167,6 +167,21 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
         tracing::warn!(error = %e, "Cannot store the learned limits.");
     }
     report(&outcome, Some(&written), run_info.state.as_ref());
+    if let Some(u) = &run_info.usage {
+        let days = u.days_read.values().copied().max().unwrap_or(0);
+        console::info(&format!(
+            "Usage: {} to {} ({} days), {} request(s) after the grant lists for {days} day(s) a type{}.",
+            u.from,
+            u.through,
+            u.window_days,
+            u.requests,
+            if args.state.is_some() {
+                ", the rest from the state"
+            } else {
+                ""
+            }
+        ));
+    }
     if let Some(w) = usage.as_ref().and_then(crate::usage::warning) {
         console::warn(&w);
     }

@@ -114,7 +114,9 @@ fn days_passing_cost_one_page_per_type_until_a_month() {
     let m = mock(Preset::Tiny);
     let api = client(&m.base_url());
     let book = UsageBook::in_memory().expect("book");
-    let now = openai_access_actors::clock::unix_now();
+    // 05:00 of a day at least six hours past: every earlier read below then leaves the days
+    // before its own settled (read over an hour after they ended), whatever the hour now.
+    let now = (openai_access_actors::clock::unix_now() - 6 * 3600).div_euclid(DAY) * DAY + 5 * 3600;
     let opts = UsageOptions { days: 90 };
     let (old, new) = block_on(async {
         let old = usage::read(&api, &book, now - 3 * DAY, opts).await;

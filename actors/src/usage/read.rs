@@ -1,6 +1,6 @@
 //! Reading the Usage API into a [`UsageBook`]: for each type, the days of the window not kept
-//! settled (today always), from the first of them to now, `bucket_width=1d`, 31 buckets a
-//! page. A later sync thus asks each type for one page while it comes back within a month:
+//! settled (today always), from the first of them to the end of today, `bucket_width=1d`, 31
+//! buckets a page. A later sync thus asks each type for one page while it comes back within a month:
 //! the cost per sync is ten requests, whatever the window.
 
 use super::UsageError;
@@ -175,8 +175,11 @@ async fn read_kind(
     let mut seen = HashSet::new();
     let mut pages = 0;
     loop {
+        // Up to the end of today (as `now` has it), not the server's now: the days read are
+        // exactly those decided on, whatever the two clocks say.
         let mut call = Call::new(kind.endpoint, &[])
             .with_query("start_time", (first * DAY).to_string())
+            .with_query("end_time", ((today + 1) * DAY).to_string())
             .with_query("bucket_width", "1d")
             .with_query("limit", DAYS_PER_PAGE.to_string());
         for g in kind.group_by() {
