@@ -97,7 +97,7 @@ impl Activity {
         else {
             return 0;
         };
-        if ago > since || ago < until || ago % every.max(1) != 0 || kinds & (1 << kind) == 0 {
+        if ago > since || ago < until || !ago.is_multiple_of(every.max(1)) || kinds & (1 << kind) == 0 {
             return 0;
         }
         let n = if kind == 0 { per_day } else { per_day / 4 + 1 };
@@ -124,7 +124,7 @@ mod tests {
         let drawn: Vec<Activity> = (0..200)
             .map(|i| Activity::of_id(&format!("key_{i}")))
             .collect();
-        assert!(drawn.iter().any(|a| *a == Activity::Never));
+        assert!(drawn.contains(&Activity::Never));
         assert!(drawn.iter().any(|a| a.requests(0, 1) > 0));
     }
 }
