@@ -177,10 +177,10 @@ pub async fn run_one(
     };
     if let Some(u) = &usage {
         u.evidence.apply(&mut outcome.graph);
+        // The record's requests stay the access sync's; the usage read's are in /metrics.
         if let Some(w) = crate::usage::warning(u) {
             tracing::warn!(sync_id = id, "{w}");
         }
-        record.requests = client.stats().total().requests;
     }
     // A graph whose usage moved on is served anew even when no access changed.
     let usage_same = usage

@@ -97,7 +97,11 @@ impl Activity {
         else {
             return 0;
         };
-        if ago > since || ago < until || !ago.is_multiple_of(every.max(1)) || kinds & (1 << kind) == 0 {
+        if ago > since
+            || ago < until
+            || !ago.is_multiple_of(every.max(1))
+            || kinds & (1 << kind) == 0
+        {
             return 0;
         }
         let n = if kind == 0 { per_day } else { per_day / 4 + 1 };
