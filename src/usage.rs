@@ -52,3 +52,22 @@ pub fn warning(r: &UsageRead) -> Option<String> {
         }
     ))
 }
+
+/// `meta` key: the last day (its start, Unix seconds) whose usage an output written with this
+/// state holds.
+const WRITTEN_THROUGH: &str = "usage_written_through";
+
+/// Whether the output kept from the last sync holds usage older than today's: then even a
+/// sync that finds no access changed assembles its graph (from the state, no list read) and
+/// writes it, once a day, so that "last use" in the output is never more than a day behind.
+pub fn output_due(dir: &StateDir) -> bool {
+    let today = openai_access_actors::clock::unix_now().div_euclid(86_400) * 86_400;
+    dir.get::<i64>(WRITTEN_THROUGH).ok().flatten() != Some(today)
+}
+
+/// An output holding `r`'s evidence was written.
+pub fn written(dir: &StateDir, r: &UsageRead) {
+    if let Err(e) = dir.set(WRITTEN_THROUGH, &r.evidence.through) {
+        tracing::warn!(error = %e, "Cannot note the usage written in the state.");
+    }
+}

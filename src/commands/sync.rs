@@ -40,7 +40,13 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
     let state_dir = args.state.as_deref().map(state::open).transpose()?;
     // An output of the last sync is there to keep when nothing changed (not a pipe).
     let have_output = target.path.as_ref().is_some_and(|p| p.exists());
-    let opts = state::options(&args, have_output);
+    let mut opts = state::options(&args, have_output);
+    if args.usage.options().is_some()
+        && let Some(dir) = &state_dir
+        && crate::usage::output_due(dir)
+    {
+        opts.need_graph = true;
+    }
     interrupt::watch(match &args.state {
         Some(dir) => format!(
             "; nothing was written; the lists read so far are kept in {}: run the same command to resume",
@@ -154,6 +160,9 @@ pub fn run(args: SyncArgs) -> Result<u8, CliError> {
         if let Some(run) = outcome_run(p) {
             p.commit(dir, run, &server, &outcome)
                 .map_err(|e| CliError::fatal(format!("cannot store the state: {e}")))?;
+        }
+        if let Some(u) = &usage {
+            crate::usage::written(dir, u);
         }
     } else if let (Some(dir), Some(_)) = (&state_dir, &prepared)
         && let Err(e) = dir.write_limits(&outcome.limits)

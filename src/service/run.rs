@@ -77,7 +77,11 @@ pub async fn run_one(
     let opts = StateOptions {
         full,
         touched,
-        need_graph: s.shared.graph().is_none() || !uploads.is_empty(),
+        // A served graph whose usage is of an earlier day is assembled again (from the state)
+        // even when no access changed: "last use" is never more than a day behind.
+        need_graph: s.shared.graph().is_none()
+            || !uploads.is_empty()
+            || (s.usage.is_some() && s.shared.usage_behind()),
         ..s.opts.clone()
     };
     let mut record = SyncRecord {

@@ -437,6 +437,12 @@ impl Shared {
         same
     }
 
+    /// Whether the usage served is of a day before today (or none was read yet).
+    pub fn usage_behind(&self) -> bool {
+        let today = openai_access_actors::clock::unix_now().div_euclid(86_400) * 86_400;
+        self.usage().is_none_or(|u| u.evidence.through != today)
+    }
+
     pub fn usage(&self) -> Option<UsageStatus> {
         self.usage
             .lock()

@@ -456,3 +456,39 @@ fn a_c1z_carries_last_use_where_batons_readers_look() {
         .collect();
     assert_eq!(silent, ["proj-beta"], "{:?}", stale.usage_note);
 }
+
+/// Nothing changed: the output is kept the same day, and written again (from the state, no
+/// list read) once its usage is of an earlier day.
+#[test]
+fn an_unchanged_sync_rewrites_the_output_once_its_usage_is_a_day_old() {
+    let m = mock(Preset::Tiny);
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let st = state.to_str().expect("utf-8");
+    let out = dir.path().join("a.json");
+    sync(&m.base_url(), &out, &["--state", st]);
+    let o = sync_args(&m.base_url(), &out, &["--state", st]);
+    assert!(text(&o).contains("Nothing changed"), "{}", text(&o));
+    // As if the output had been written yesterday.
+    let db = rusqlite::Connection::open(state.join("state.db")).expect("db");
+    db.execute(
+        "UPDATE meta SET value = '0' WHERE key = 'usage_written_through'",
+        [],
+    )
+    .expect("aged");
+    drop(db);
+    m.reset_stats();
+    let o = sync_args(&m.base_url(), &out, &["--state", st]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!text(&o).contains("Nothing changed"), "{}", text(&o));
+    let lists: u64 = m
+        .stats()
+        .requests
+        .iter()
+        .filter(|(e, _)| !e.is_usage() && e.template() != "GET /organization/audit_logs")
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(lists, 0, "assembled from the state");
+    let v: Value = serde_json::from_slice(&std::fs::read(&out).expect("out")).expect("json");
+    assert!(v["sync"]["usage"].is_object());
+}
