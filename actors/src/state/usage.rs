@@ -260,15 +260,17 @@ mod tests {
     #[test]
     fn days_read_after_they_settled_are_kept_and_totals_add_up() {
         let b = UsageBook::in_memory().expect("book");
-        // Days 10..=12 read during day 12: 10 and 11 are settled, 12 is not.
-        b.replace(
-            "completions",
-            10,
-            12,
-            &[row(10, "k1", 3), row(12, "k1", 1), row(11, "k2", 5)],
-            12 * DAY + 10,
-        )
-        .expect("store");
+        // Days 10..=12 read early in day 12: 11 has not settled yet.
+        let rows = [row(10, "k1", 3), row(12, "k1", 1), row(11, "k2", 5)];
+        b.replace("completions", 10, 12, &rows, 12 * DAY + 10)
+            .expect("store");
+        assert_eq!(
+            b.settled("completions", 0).expect("days"),
+            BTreeSet::from([10])
+        );
+        // Read again an hour later: 10 and 11 are settled, 12 (today) is not.
+        b.replace("completions", 10, 12, &rows, 12 * DAY + SETTLE)
+            .expect("store");
         assert_eq!(
             b.settled("completions", 0).expect("days"),
             BTreeSet::from([10, 11])
