@@ -21,8 +21,6 @@ pub struct UsageArgs {
 
 impl UsageArgs {
     pub fn options(&self) -> Option<UsageOptions> {
-        (!self.no_usage).then_some(UsageOptions {
-            days: self.usage_days,
-        })
+        (!self.no_usage).then_some(UsageOptions::days(self.usage_days))
     }
 }

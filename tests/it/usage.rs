@@ -124,7 +124,7 @@ fn days_passing_cost_one_page_per_type_until_a_month() {
     // 05:00 of a day at least six hours past: every earlier read below then leaves the days
     // before its own settled (read over an hour after they ended), whatever the hour now.
     let now = (openai_access_actors::clock::unix_now() - 6 * 3600).div_euclid(DAY) * DAY + 5 * 3600;
-    let opts = UsageOptions { days: 90 };
+    let opts = UsageOptions::days(90);
     let (old, new) = block_on(async {
         let old = usage::read(&api, &book, now - 3 * DAY, opts).await;
         let new = usage::read(&api, &book, now, opts).await;
@@ -491,4 +491,64 @@ fn an_unchanged_sync_rewrites_the_output_once_its_usage_is_a_day_old() {
     assert_eq!(lists, 0, "assembled from the state");
     let v: Value = serde_json::from_slice(&std::fs::read(&out).expect("out")).expect("json");
     assert!(v["sync"]["usage"].is_object());
+}
+
+/// Rate-limited (one request a minute), in virtual time: past the retry budget (the mock's
+/// `Retry-After` is longer than the client will wait), or past the read's own bound while the
+/// throttle waits its turn, the types are named missing, nothing half-read is kept, and the
+/// next read, with the limit gone, reads the whole window.
+#[test]
+fn a_rate_limited_usage_read_names_what_is_missing_and_keeps_nothing_half_read() {
+    let m = openai_access_mock::InProcessMock::start(MockConfig {
+        rate_limit: Some(openai_access_mock::RateLimit {
+            rpm: 1,
+            burst: 1,
+            retry_after: true,
+        }),
+        ..MockConfig::default()
+    });
+    let mut cfg = crate::simulated::simulated_config(&m);
+    cfg.retry_budget = Duration::from_secs(1);
+    let mut patient = cfg.clone();
+    patient.retry_budget = Duration::from_secs(3600);
+    let book = UsageBook::in_memory().expect("book");
+    let opts = UsageOptions::days(90);
+    let bounded = UsageOptions {
+        max_wait: Duration::from_secs(30),
+        ..opts
+    };
+    let (r, waited, again) = openai_access_actors::block_on_simulated(async {
+        let api = openai_access_actors::AdminClient::new(cfg).expect("client");
+        let now = openai_access_actors::clock::unix_now();
+        // Three pages a type: the second meets the limit.
+        let r = usage::read(&api, &book, now, opts).await;
+        let api = openai_access_actors::AdminClient::new(patient).expect("client");
+        let waited = usage::read(&api, &book, now, bounded).await;
+        m.lift_limits(true);
+        let again = usage::read(&api, &book, now, opts).await;
+        (r, waited, again)
+    });
+    for read in [&r, &waited] {
+        assert_eq!(
+            read.evidence.missing.len(),
+            10,
+            "{:?}",
+            read.evidence.missing
+        );
+        assert!(read.evidence.is_unknown());
+        assert!(read.evidence.keys.is_empty(), "nothing half-read");
+    }
+    assert!(
+        waited.evidence.missing[0]
+            .why
+            .contains("not read within 30 s"),
+        "{:?}",
+        waited.evidence.missing
+    );
+    assert!(
+        again.evidence.missing.is_empty(),
+        "{:?}",
+        again.evidence.missing
+    );
+    assert_eq!(again.days_read["completions"], 90, "the whole window");
 }

@@ -26,7 +26,7 @@ pub use crate::state::UsageBook;
 pub use evidence::{Evidence, Missing, Use};
 
 pub use kinds::{KINDS, Kind};
-pub use read::{UsageOptions, UsageRead, read};
+pub use read::{MAX_WAIT, UsageOptions, UsageRead, read};
 
 /// Why usage could not be read (the sync stays complete; see [`Evidence::missing`]).
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,8 @@ pub enum UsageError {
     Api(#[from] crate::api::ApiError),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    #[error("not read within {}: rate-limited, or too slow; the next sync reads it", crate::human::duration(*after))]
+    TimedOut { after: std::time::Duration },
     #[error("{endpoint} answered a page that repeats its cursor {page:?}")]
     RepeatedPage {
         endpoint: crate::endpoint::Endpoint,

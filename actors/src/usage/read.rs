@@ -23,11 +23,28 @@ const MAX_PAGES: usize = 64;
 pub struct UsageOptions {
     /// The window: this many days, today included.
     pub days: u32,
+    /// The longest the read may take: the output waits for it, and the throttle waits out
+    /// a rate limit's pauses rather than fail; what is not read by then is named missing
+    /// and read by the next sync. Under the real limits a read fits in each endpoint's burst
+    /// (BENCHMARKS.md), well within the default.
+    pub max_wait: std::time::Duration,
+}
+
+/// [`UsageOptions::max_wait`]'s default.
+pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+impl UsageOptions {
+    pub fn days(days: u32) -> Self {
+        Self {
+            days,
+            max_wait: MAX_WAIT,
+        }
+    }
 }
 
 impl Default for UsageOptions {
     fn default() -> Self {
-        Self { days: 90 }
+        Self::days(90)
     }
 }
 
@@ -102,9 +119,18 @@ pub async fn read(api: &AdminClient, book: &UsageBook, now: i64, opts: UsageOpti
     let mut missing = Vec::new();
     let mut days_read = BTreeMap::new();
     let mut pages = 0;
+    let deadline = tokio::time::Instant::now() + opts.max_wait;
+    let api = &api;
+    let bounded = |kind: Kind| async move {
+        tokio::time::timeout_at(deadline, read_kind(api, book, kind, from, today, now))
+            .await
+            .unwrap_or(Err(UsageError::TimedOut {
+                after: opts.max_wait,
+            }))
+    };
     // One type first: a key without the usage scope (or a plan without the API) is refused
     // once, not ten times.
-    let first = read_kind(&api, book, KINDS[0], from, today, now).await;
+    let first = bounded(KINDS[0]).await;
     let refused = first.as_ref().err().and_then(|e| match e {
         UsageError::Api(a)
             if a.is_forbidden() || a.is_unauthorized() || a.status() == Some(404) =>
@@ -121,12 +147,7 @@ pub async fn read(api: &AdminClient, book: &UsageBook, now: i64, opts: UsageOpti
         }));
         results.clear();
     } else {
-        let rest = futures::future::join_all(
-            KINDS[1..]
-                .iter()
-                .map(|k| read_kind(&api, book, *k, from, today, now)),
-        )
-        .await;
+        let rest = futures::future::join_all(KINDS[1..].iter().map(|k| bounded(*k))).await;
         results.extend(KINDS[1..].iter().copied().zip(rest));
     }
     for (kind, r) in results {

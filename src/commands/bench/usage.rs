@@ -65,7 +65,7 @@ pub fn run(
     target.reset();
     let config = client_for(target, max_in_flight, KnownLimits::default(), hedge)?;
     let config2 = config.clone();
-    let opts = UsageOptions { days };
+    let opts = UsageOptions::days(days);
     let fatal = |e: &dyn std::fmt::Display| CliError::fatal(e.to_string());
     run_on(target, async {
         let config = config2;
