@@ -12,3 +12,4 @@ pub mod progress;
 pub mod service;
 pub mod settings;
 pub mod state;
+pub mod usage;

@@ -172,6 +172,7 @@ pub fn mock_config(knobs: &MockKnobs) -> Result<MockConfig, CliError> {
         key_permissions: match knobs.key_permissions {
             KeyPermissionsArg::All => KeyPermissions::All,
             KeyPermissionsArg::ReadOnly => KeyPermissions::ReadOnly,
+            KeyPermissionsArg::NoUsage => KeyPermissions::NoUsage,
         },
         ..MockConfig::default()
     })

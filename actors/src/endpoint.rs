@@ -123,11 +123,28 @@ endpoints! {
     UpdateProjectRole => "POST" "/projects/{project_id}/roles/{role_id}";
     DeleteProjectRole => "DELETE" "/projects/{project_id}/roles/{role_id}";
     RetrieveProjectUserRole => "GET" "/projects/{project_id}/users/{user_id}/roles/{role_id}";
+    // The Usage API (`openapi-usage.yaml`): time buckets paged by `page` / `next_page`, not a
+    // list of the two envelopes above, so none is declared `list` (see `crate::usage`).
+    UsageCompletions => "GET" "/organization/usage/completions";
+    UsageEmbeddings => "GET" "/organization/usage/embeddings";
+    UsageImages => "GET" "/organization/usage/images";
+    UsageAudioSpeeches => "GET" "/organization/usage/audio_speeches";
+    UsageAudioTranscriptions => "GET" "/organization/usage/audio_transcriptions";
+    UsageModerations => "GET" "/organization/usage/moderations";
+    UsageVectorStores => "GET" "/organization/usage/vector_stores";
+    UsageCodeInterpreterSessions => "GET" "/organization/usage/code_interpreter_sessions";
+    UsageFileSearchCalls => "GET" "/organization/usage/file_search_calls";
+    UsageWebSearchCalls => "GET" "/organization/usage/web_search_calls";
 }
 
 impl Endpoint {
     pub fn is_mutation(self) -> bool {
         self.method() != "GET"
+    }
+
+    /// An endpoint of the Usage API (time buckets, read after the grant lists).
+    pub fn is_usage(self) -> bool {
+        self.path_template().starts_with("/organization/usage/")
     }
 
     /// The concrete path: each `{param}` of the template replaced by the next of `params`, in

@@ -24,6 +24,7 @@
 //! - what the results are written in: [`graph`], [`baton`], [`ids`];
 //! - the typed Admin API client, [`api`], for callers that need single calls;
 //! - access reviews of a finished sync (who has what and why): [`review`];
+//! - usage as evidence of who uses their access, read after a sync: [`usage`];
 //! - the throttle's deterministic [`sim`]ulation, for tests that hold it to its figures;
 //! - what the mock (the crate `openai-access-mock`, beside this one) shares with the engine:
 //!   [`endpoint`], [`api::models`], [`ids`], the [`Gcra`] token bucket, [`AdminKey`],
@@ -60,6 +61,7 @@ pub mod state;
 pub mod stateful;
 mod sync;
 mod throttle;
+pub mod usage;
 
 pub use api::{AdminClient, ApiError, ClientConfig, DEFAULT_BASE_URL, EndpointCounts};
 pub use coordinator::{CrawlerProgress, ListFailure, Progress, SyncError, SyncOutcome};

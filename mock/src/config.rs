@@ -139,6 +139,8 @@ pub enum KeyPermissions {
     All,
     /// Every mutation answers 403 naming the missing scope.
     ReadOnly,
+    /// Everything but the Usage API, which answers 403 naming its scope (`api.usage.read`).
+    NoUsage,
 }
 
 /// The named org shapes `generate` knows.

@@ -41,6 +41,7 @@ mod server;
 mod state;
 mod stats;
 mod store;
+pub mod usage;
 
 #[cfg(test)]
 mod tests;

@@ -320,9 +320,20 @@ fn refused_before_answering(shared: &Shared, ep: Endpoint, path: &str) -> Option
     Some(reply)
 }
 
-/// What the key or the plan does not allow: every mutation for a read-only key, group member
-/// lists on a free plan.
+/// What the key or the plan does not allow: every mutation for a read-only key, the Usage API
+/// for a key without its scope, group member lists on a free plan.
 fn refused_by_key_or_plan(shared: &Shared, ep: Endpoint) -> Option<ApiError> {
+    if ep.is_usage() && shared.cfg.key_permissions == KeyPermissions::NoUsage {
+        return Some(
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "invalid_request_error",
+                "You have insufficient permissions for this operation. Missing scopes: api.usage.read. \
+                 Check that you have the correct role in your organization and that your API key has the right scopes.",
+            )
+            .code("insufficient_permissions"),
+        );
+    }
     if ep.is_mutation() && shared.cfg.key_permissions == KeyPermissions::ReadOnly {
         return Some(
             ApiError::new(
@@ -356,6 +367,9 @@ fn respond(
 ) -> Result<Bytes, ApiError> {
     if ep == Endpoint::ListAuditLogs {
         return shared.audit_page(req.query.as_deref());
+    }
+    if ep.is_usage() {
+        return super::usage::page(&shared.store.read(), ep, req.query.as_deref(), unix_now());
     }
     if !ep.is_mutation() {
         let q = ListQuery::parse(ep, req.query.as_deref())?;

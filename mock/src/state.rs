@@ -89,6 +89,8 @@ pub struct ApiKey {
     /// `active` or `inactive`.
     pub owner_project_access: String,
     pub owner: KeyOwner,
+    /// How it is used, as the Usage API reports it (not part of any Admin API answer).
+    pub usage: crate::usage::Activity,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

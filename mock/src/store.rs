@@ -20,6 +20,9 @@ pub struct Store {
     groups: HashMap<String, usize>,
     /// user id -> positions of the groups the user is in.
     user_groups: HashMap<String, Vec<usize>>,
+    /// The keys the Usage API reports, as the org was served first: a key deleted since
+    /// keeps its history, as the real API keeps it (keys created since are unused).
+    pub usage_keys: Vec<crate::usage::UsageKey>,
 }
 
 impl Store {
@@ -33,7 +36,9 @@ impl Store {
             projects: HashMap::new(),
             groups: HashMap::new(),
             user_groups: HashMap::new(),
+            usage_keys: Vec::new(),
         };
+        s.usage_keys = crate::usage::UsageKey::of_org(&s.org);
         s.reindex_users();
         s.reindex_invites();
         s.projects = positions(s.org.projects.iter().map(|p| p.project.id.as_str()));

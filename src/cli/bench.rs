@@ -67,6 +67,12 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DURATION", default_value = "0s", requires = "freshness", value_parser = super::values::parse_duration)]
     pub full_sync_interval: std::time::Duration,
 
+    /// The usage scenario instead of full syncs (issue 36): a full sync, then what reading
+    /// this many days of usage adds to it, whole and as incremental syncs 1, 7, 30, 31 and 60
+    /// days after the last read. E.g. `--simulate --preset large --rpm 10 --burst 5 --usage 90`.
+    #[arg(long, value_name = "DAYS", conflicts_with_all = ["changes", "freshness"], value_parser = clap::value_parser!(u32).range(1..=366))]
+    pub usage: Option<u32>,
+
     /// Run the mock in-process on a paused clock: wall times are virtual (hours at 10
     /// requests a minute take seconds), and the same on every run and machine.
     #[arg(long)]
@@ -193,4 +199,6 @@ pub enum PlanArg {
 pub enum KeyPermissionsArg {
     All,
     ReadOnly,
+    /// Everything but the Usage API (a key without the `api.usage.read` scope).
+    NoUsage,
 }

@@ -9,6 +9,7 @@ mod provision;
 mod review;
 pub mod serve;
 mod sync;
+mod usage;
 pub mod values;
 
 pub use baton::*;
@@ -20,6 +21,7 @@ pub use provision::*;
 pub use review::*;
 pub use serve::ServeArgs;
 pub use sync::*;
+pub use usage::UsageArgs;
 
 use clap::{Parser, Subcommand, ValueEnum};
 

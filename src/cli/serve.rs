@@ -113,6 +113,9 @@ pub struct ServeArgs {
     /// ConductorOne's service mode (see the ConductorOne flags).
     #[command(flatten)]
     pub c1: super::C1Args,
+
+    #[command(flatten)]
+    pub usage: super::UsageArgs,
 }
 
 fn positive_duration(s: &str) -> Result<std::time::Duration, String> {

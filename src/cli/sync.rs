@@ -11,6 +11,9 @@ pub struct SyncArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,
 
+    #[command(flatten)]
+    pub usage: super::usage::UsageArgs,
+
     /// Write the grant graph here: FILE.json, FILE.c1z (Baton's format), or - for JSON on
     /// standard output. Written atomically; checked before the first request. A partial sync
     /// goes beside it (FILE.partial.json) unless --allow-partial.

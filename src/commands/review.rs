@@ -211,9 +211,22 @@ fn live(src: &ReviewSource) -> Result<Snapshot, CliError> {
         max_duration: None,
     };
     let outcome = block_on(async move {
-        let run = SyncRun::start_persisted(config, None)
+        let api = openai_access_actors::AdminClient::new(config.client)
             .map_err(|e| super::sync::engine_error(e.into()))?;
-        run.finish().await.map_err(super::sync::engine_error)
+        let mut outcome = SyncRun::start_on(&api, config.org_id, None, None)
+            .finish()
+            .await
+            .map_err(super::sync::engine_error)?;
+        // As `sync` does: usage of the default window after the grant lists, in memory.
+        if outcome.unusable().is_none()
+            && let Some(r) = crate::usage::read(&api, None, Default::default()).await
+        {
+            r.evidence.apply(&mut outcome.graph);
+            if let Some(w) = crate::usage::warning(&r) {
+                console::warn(&w);
+            }
+        }
+        Ok::<_, CliError>(outcome)
     });
     drop(conn.mock);
     let outcome = outcome?;

@@ -48,7 +48,13 @@ pub fn run(args: SyncArgs) -> Result<exit::Exit, CliError> {
     let state_dir = args.state.as_deref().map(state::open).transpose()?;
     // An output of the last sync is there to keep when nothing changed (not a pipe).
     let have_output = target.path.as_ref().is_some_and(|p| p.exists());
-    let opts = state::options(&args, have_output);
+    let mut opts = state::options(&args, have_output);
+    if args.usage.options().is_some()
+        && let Some(dir) = &state_dir
+        && crate::usage::output_due(dir)
+    {
+        opts.need_graph = true;
+    }
     interrupt::watch(match &args.state {
         Some(dir) => format!(
             "; nothing was written; the lists read so far are kept in {}: run the same command to resume",
@@ -68,6 +74,7 @@ pub fn run(args: SyncArgs) -> Result<exit::Exit, CliError> {
     let org_id = conn.org_id.clone();
     let limits_file = args.limits_file.clone();
     let max_duration = args.max_duration;
+    let usage_opts = args.usage.options();
     let srv = server.clone();
     if let Some(path) = &limits_file {
         client.throttle.known = limits::load(path, &srv);
@@ -85,6 +92,13 @@ pub fn run(args: SyncArgs) -> Result<exit::Exit, CliError> {
             None => None,
         };
         if prepared.as_ref().is_some_and(|p| p.unchanged()) {
+            // The output is kept as it was; the state still learns the new days of usage.
+            if let Some(opts) = usage_opts
+                && let Some(r) = crate::usage::read(&api, state_dir.as_ref(), opts).await
+                && let Some(w) = crate::usage::warning(&r)
+            {
+                console::warn(&w);
+            }
             return Ok::<_, CliError>(Ran::Unchanged(prepared, state_dir, api));
         }
         let mut prepared = prepared;
@@ -97,15 +111,27 @@ pub fn run(args: SyncArgs) -> Result<exit::Exit, CliError> {
         if let Some(bar) = bar {
             bar.finish();
         }
-        Ok(Ran::Synced(
-            Box::new(outcome.map_err(engine_error)?),
-            prepared,
-            state_dir,
-        ))
+        let mut outcome = outcome.map_err(engine_error)?;
+        // After the grant lists, never instead of them: a sync that is no sync of the org
+        // reads no usage, and a usage read that fails leaves the sync as complete as it was.
+        let usage = match usage_opts {
+            Some(opts) if outcome.unusable().is_none() => {
+                let r = crate::usage::read(&api, state_dir.as_ref(), opts).await;
+                if let Some(r) = &r {
+                    r.evidence.apply(&mut outcome.graph);
+                }
+                r
+            }
+            _ => None,
+        };
+        Ok(Ran::Synced(Box::new((outcome, usage)), prepared, state_dir))
     });
     drop(conn.mock);
-    let (outcome, prepared, state_dir) = match result? {
-        Ran::Synced(o, p, d) => (*o, p, d),
+    let (outcome, usage, prepared, state_dir) = match result? {
+        Ran::Synced(o, p, d) => {
+            let (o, u) = *o;
+            (o, u, p, d)
+        }
         Ran::Unchanged(Some(p), Some(dir), api) => {
             return unchanged(&p, &dir, &server, &api, &target, &args);
         }
@@ -133,6 +159,7 @@ pub fn run(args: SyncArgs) -> Result<exit::Exit, CliError> {
     };
     let mut run_info = RunInfo::now(&server, kind);
     run_info.state = prepared.as_ref().map(StateSummary::of);
+    run_info.usage = usage.as_ref().map(crate::output::summary::UsageSummary::of);
     let written = write_output(&outcome, &run_info, &target)?;
     if let (Some(p), Some(dir)) = (&prepared, &state_dir)
         && !outcome.is_partial()
@@ -141,6 +168,9 @@ pub fn run(args: SyncArgs) -> Result<exit::Exit, CliError> {
         if let Some(run) = outcome_run(p) {
             p.commit(dir, run, &server, &outcome)
                 .map_err(|e| CliError::fatal(format!("cannot store the state: {e}")))?;
+        }
+        if let Some(u) = &usage {
+            crate::usage::written(dir, u);
         }
     } else if let (Some(dir), Some(_)) = (&state_dir, &prepared)
         && let Err(e) = dir.write_limits(&outcome.limits)
@@ -154,13 +184,31 @@ pub fn run(args: SyncArgs) -> Result<exit::Exit, CliError> {
         tracing::warn!(error = %e, "Cannot store the learned limits.");
     }
     report(&outcome, Some(&written), run_info.state.as_ref());
+    if let Some(u) = &run_info.usage {
+        let days = u.days_read.values().copied().max().unwrap_or(0);
+        console::info(&format!(
+            "Usage: {} to {} ({} days), {} request(s) after the grant lists for {days} day(s) a type{}.",
+            u.from,
+            u.through,
+            u.window_days,
+            u.requests,
+            if args.state.is_some() {
+                ", the rest from the state"
+            } else {
+                ""
+            }
+        ));
+    }
+    if let Some(w) = usage.as_ref().and_then(crate::usage::warning) {
+        console::warn(&w);
+    }
     Ok(exit_code(&outcome))
 }
 
 /// How a sync with a state went: it ran, or nothing had changed.
 enum Ran {
     Synced(
-        Box<SyncOutcome>,
+        Box<(SyncOutcome, Option<openai_access_actors::usage::UsageRead>)>,
         Option<openai_access_actors::stateful::Prepared>,
         Option<openai_access_actors::state::StateDir>,
     ),

@@ -6,7 +6,7 @@ use openai_access_actors::review::AccessRow;
 use std::borrow::Cow;
 
 /// The access table's columns, as in the CSV.
-pub const ACCESS_COLUMNS: [&str; 15] = [
+pub const ACCESS_COLUMNS: [&str; 17] = [
     "principal_kind",
     "principal_id",
     "principal_name",
@@ -22,6 +22,9 @@ pub const ACCESS_COLUMNS: [&str; 15] = [
     "principal_since",
     "invite_expires_at",
     "grant_id",
+    // Last: the Usage API's evidence (empty when the sync did not read it).
+    "principal_api_last_used_at",
+    "principal_api_requests",
 ];
 
 /// One cell: text (borrowed from the row where it can be: a million-row export copies no
@@ -72,5 +75,9 @@ pub fn access_cells(r: &AccessRow) -> Vec<Cell<'_>> {
         date(r.principal_since),
         date(r.invite_expires_at),
         r.grant_id.as_str().into(),
+        date(r.principal_api_last_used_at),
+        r.principal_api_requests
+            .map_or_else(String::new, |n| n.to_string())
+            .into(),
     ]
 }

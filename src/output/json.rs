@@ -30,6 +30,10 @@ pub struct RunInfo {
     /// was full; how old each group's membership data is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<super::summary::StateSummary>,
+    /// Unless --no-usage: the usage window read after the grant lists, the requests it took,
+    /// and the types that could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<super::summary::UsageSummary>,
 }
 
 impl RunInfo {
@@ -41,6 +45,7 @@ impl RunInfo {
             base_url: base_url.to_owned(),
             kind: kind.to_owned(),
             state: None,
+            usage: None,
         }
     }
 }

@@ -252,12 +252,30 @@ pub fn render(snap: &Snapshot, x: &Extras<'_>) -> String {
             },
         ]
     }));
+    rows.extend(x.stale.projects.iter().map(|p| {
+        vec![
+            "Project".to_owned(),
+            p.project.key.to_string(),
+            p.project.name.clone(),
+            format!(
+                "no API use in {} days{}",
+                x.stale.days,
+                p.last_member_sign_in_at
+                    .map(|t| format!(" (a member signed in {})", date(Some(t))))
+                    .unwrap_or_default()
+            ),
+        ]
+    }));
     table(
         &mut out,
         "stale-table",
         &["Kind", "Id", "Who", "Why"],
         &rows,
     );
+    if let Some(note) = &x.stale.usage_note {
+        let _ = writeln!(out, "<p class=\"muted\">{}</p>", escape(note));
+    }
+    api_use_section(&mut out, snap);
 
     out.push_str("<h2 id=\"invites\">Pending invitations</h2>\n");
     let rows: Vec<Vec<String>> = pending
@@ -350,4 +368,43 @@ fn csp_hash(text: &str) -> String {
         "sha256-{}",
         base64::engine::general_purpose::STANDARD.encode(digest)
     )
+}
+
+/// Who uses the API: every user, service account and project the usage read covered, most
+/// requests first; or why there is nothing to show.
+fn api_use_section(out: &mut String, snap: &Snapshot) {
+    let Some(days) = snap.usage_window_days() else {
+        out.push_str("<h2 id=\"api-use\">API use</h2>\n<p class=\"muted\">Not read: the sync did not read the Usage API.</p>\n");
+        return;
+    };
+    let _ = writeln!(out, "<h2 id=\"api-use\">API use (last {days} days)</h2>");
+    let mut used: Vec<(u64, Vec<String>)> = [
+        ResourceType::User,
+        ResourceType::ServiceAccount,
+        ResourceType::Project,
+    ]
+    .into_iter()
+    .flat_map(|t| snap.resources_of(t))
+    .filter_map(|r| {
+        let u = snap.api_use_of(&r.key())?;
+        Some((
+            u.requests,
+            vec![
+                r.key().to_string(),
+                r.display_name.clone(),
+                u.last_used_at
+                    .map_or_else(|| format!("none in {days} days"), |t| date(Some(t))),
+                u.requests.to_string(),
+            ],
+        ))
+    })
+    .collect();
+    used.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let rows: Vec<Vec<String>> = used.into_iter().map(|(_, r)| r).collect();
+    table(
+        out,
+        "api-use-table",
+        &["Id", "Name", "Last API use", "Requests"],
+        &rows,
+    );
 }

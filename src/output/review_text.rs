@@ -3,7 +3,7 @@
 
 use openai_access_actors::graph::ResourceType;
 use openai_access_actors::review::{
-    Access, Changes, Explanation, Held, Named, Path, Snapshot, Stale, Who, path_text,
+    Access, ApiUse, Changes, Explanation, Held, Named, Path, Snapshot, Stale, Who, path_text,
 };
 
 pub fn stale_text(s: &Stale) -> String {
@@ -48,8 +48,8 @@ pub fn stale_text(s: &Stale) -> String {
     );
     counted(
         &mut out,
-        "Users with no sign-in",
-        &["USER", "LAST SIGN-IN"],
+        "Users with no sign-in and no API use",
+        &["USER", "LAST SIGN-IN", "LAST API USE"],
         s.users
             .iter()
             .map(|u| {
@@ -57,6 +57,8 @@ pub fn stale_text(s: &Stale) -> String {
                     label(&u.user),
                     u.last_login_at
                         .map_or_else(|| "none seen".to_owned(), |t| date(Some(t))),
+                    u.last_api_use_at
+                        .map_or_else(|| "none seen".to_owned(), |t| day(Some(t))),
                 ]
             })
             .collect(),
@@ -64,7 +66,48 @@ pub fn stale_text(s: &Stale) -> String {
     if let Some(note) = &s.users_note {
         out.push_str(&format!("  ({note})\n"));
     }
+    counted(
+        &mut out,
+        &format!("Projects with no API use in {} days", s.days),
+        &["PROJECT", "LAST API USE", "LAST MEMBER SIGN-IN"],
+        s.projects
+            .iter()
+            .map(|p| {
+                vec![
+                    label(&p.project),
+                    p.last_api_use_at
+                        .map_or_else(|| "none in the window".to_owned(), |t| day(Some(t))),
+                    p.last_member_sign_in_at
+                        .map_or_else(|| "none seen".to_owned(), |t| date(Some(t))),
+                ]
+            })
+            .collect(),
+    );
+    if let Some(note) = &s.usage_note {
+        out.push_str(&format!("  ({note})\n"));
+    }
     out
+}
+
+/// `YYYY-MM-DD` (usage is by day), or `never`.
+fn day(epoch: Option<i64>) -> String {
+    epoch
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map_or_else(|| "never".to_owned(), |d| d.format("%Y-%m-%d").to_string())
+}
+
+/// `N requests, last YYYY-MM-DD` over the usage window, or `no API use in N days`.
+pub fn api_use_text(u: &ApiUse) -> String {
+    match u.last_used_at {
+        Some(t) => format!(
+            "{} request{} in {} days, last {}",
+            u.requests,
+            if u.requests == 1 { "" } else { "s" },
+            u.window_days,
+            day(Some(t))
+        ),
+        None => format!("no API use in {} days", u.window_days),
+    }
 }
 
 /// `title: N` (or `none`), then the rows under their header.
@@ -248,7 +291,7 @@ pub fn access_text(a: &Access) -> String {
         .iter()
         .any(|g| g.paths.iter().any(|p| matches!(p, Path::Invitation { .. })));
     let mut out = format!(
-        "{} {}: {} grant{}\n\n",
+        "{} {}: {} grant{}\n",
         if pending {
             "Access carried by"
         } else {
@@ -258,6 +301,10 @@ pub fn access_text(a: &Access) -> String {
         a.grants.len(),
         if a.grants.len() == 1 { "" } else { "s" }
     );
+    if let Some(u) = &a.api_use {
+        out.push_str(&format!("API use: {}\n", api_use_text(u)));
+    }
+    out.push('\n');
     let rows: Vec<Vec<String>> = a
         .grants
         .iter()
@@ -282,9 +329,19 @@ pub fn access_text(a: &Access) -> String {
         let rows: Vec<Vec<String>> = a
             .api_keys
             .iter()
-            .map(|k| vec![label(&k.key), date(k.created_at), date(k.last_used_at)])
+            .map(|k| {
+                let mut row = vec![label(&k.key), date(k.created_at), date(k.last_used_at)];
+                row.extend(k.api_use.as_ref().map(api_use_text));
+                row
+            })
             .collect();
-        out.push_str(&table(&["KEY", "CREATED", "LAST USED"], &rows));
+        let with_use = a.api_keys.iter().any(|k| k.api_use.is_some());
+        let header: &[&str] = if with_use {
+            &["KEY", "CREATED", "LAST USED", "API USE"]
+        } else {
+            &["KEY", "CREATED", "LAST USED"]
+        };
+        out.push_str(&table(header, &rows));
     }
     if a.principal.key.resource_type == ResourceType::User {
         let invites: Vec<String> = a.pending_invites.iter().map(label).collect();
@@ -307,6 +364,9 @@ pub fn who_text(w: &Who) -> String {
         label(&w.resource),
         if holders == 1 { "" } else { "s" }
     );
+    if let Some(u) = &w.api_use {
+        out.push_str(&format!("API use in it: {}\n", api_use_text(u)));
+    }
     for r in &w.roles {
         out.push_str(&format!(
             "\n{} ({}): {}\n",
@@ -318,10 +378,12 @@ pub fn who_text(w: &Who) -> String {
             .holders
             .iter()
             .map(|h| {
-                vec![
+                let mut row = vec![
                     format!("  {}", label(&h.principal)),
                     how(&h.paths, h.immutable),
-                ]
+                ];
+                row.extend(h.api_use.as_ref().map(api_use_text));
+                row
             })
             .collect();
         out.push_str(&aligned(&rows));

@@ -326,3 +326,39 @@ impl Summary {
         s
     }
 }
+
+/// What the usage read did, as the JSON output's `sync.usage` and the summary say it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct UsageSummary {
+    pub window_days: u32,
+    /// The window's first and last day, `YYYY-MM-DD`.
+    pub from: String,
+    pub through: String,
+    pub requests: u64,
+    pub pages: u64,
+    /// Per usage type, the days asked for this time (with a state: only those not kept).
+    pub days_read: BTreeMap<&'static str, i64>,
+    /// Types not read, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<openai_access_actors::usage::Missing>,
+}
+
+fn day(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+impl UsageSummary {
+    pub fn of(r: &openai_access_actors::usage::UsageRead) -> Self {
+        Self {
+            window_days: r.evidence.window_days,
+            from: day(r.evidence.from),
+            through: day(r.evidence.through),
+            requests: r.requests,
+            pages: r.pages,
+            days_read: r.days_read.clone(),
+            missing: r.evidence.missing.clone(),
+        }
+    }
+}

@@ -1,8 +1,8 @@
 //! The auditor's workbook: one sheet per view (all access, by user, by project, API keys,
-//! pending invitations, org owners), each with a bold, frozen header row and filters.
+//! pending invitations, org owners, API use), each with a bold, frozen header row and filters.
 
 use super::access_table::{ACCESS_COLUMNS, Cell, access_cells, date};
-use openai_access_actors::graph::ResourceKey;
+use openai_access_actors::graph::{ResourceKey, ResourceType};
 use openai_access_actors::review::{AccessRow, Snapshot, email_of, profile_int, profile_str};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
@@ -10,13 +10,14 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 pub const MAX_ROWS: usize = 1_048_575;
 
 /// The sheets, in order, as a test or a reader finds them.
-pub const SHEETS: [&str; 6] = [
+pub const SHEETS: [&str; 7] = [
     "All access",
     "By user",
     "By project",
     "API keys",
     "Pending invitations",
     "Org owners",
+    "API use",
 ];
 
 /// The workbook's bytes.
@@ -99,6 +100,9 @@ pub fn workbook(snap: &Snapshot, rows: &[AccessRow]) -> Result<Vec<u8>, XlsxErro
                     .into(),
                 date(k.created_at),
                 date(k.last_used_at),
+                k.api_use
+                    .map_or_else(String::new, |u| u.requests.to_string())
+                    .into(),
             ]
         })
         .collect();
@@ -114,6 +118,7 @@ pub fn workbook(snap: &Snapshot, rows: &[AccessRow]) -> Result<Vec<u8>, XlsxErro
             "owner_email",
             "created_at",
             "last_used_at",
+            "api_requests",
         ],
         keys,
     )?;
@@ -161,6 +166,41 @@ pub fn workbook(snap: &Snapshot, rows: &[AccessRow]) -> Result<Vec<u8>, XlsxErro
         })
         .collect();
     sheet(SHEETS[5], &["user_id", "name", "email", "added_at"], owners)?;
+
+    // Who uses the API: every user, service account and project the usage read covered.
+    let days = snap.usage_window_days();
+    let usage = [
+        ResourceType::User,
+        ResourceType::ServiceAccount,
+        ResourceType::Project,
+    ]
+    .into_iter()
+    .flat_map(|t| snap.resources_of(t))
+    .filter_map(|r| {
+        let u = snap.api_use_of(&r.key())?;
+        Some(vec![
+            Cell::from(r.resource_type.as_str()),
+            r.id.to_string().into(),
+            r.display_name.clone().into(),
+            email_of(r).unwrap_or_default().into(),
+            date(u.last_used_at),
+            u.requests.to_string().into(),
+        ])
+    })
+    .collect();
+    let requests = format!("requests_in_{}_days", days.unwrap_or(0));
+    sheet(
+        SHEETS[6],
+        &[
+            "type",
+            "id",
+            "name",
+            "email",
+            "api_last_used_at",
+            requests.as_str(),
+        ],
+        usage,
+    )?;
 
     wb.save_to_buffer()
 }

@@ -293,8 +293,57 @@ pub fn render(
         &[],
         f64::from(u8::from(fresh.running)),
     );
+    usage(o, shared);
     let n = "openai_access_ready";
     let ready = readiness(&fresh, now, max_age).ready();
     family(o, n, "gauge", "1 when /readyz answers 200.").sample(n, &[], f64::from(u8::from(ready)));
     out
+}
+
+/// The last usage read (absent before one, and with `--no-usage`).
+fn usage(o: &mut String, shared: &Shared) {
+    let Some(u) = shared.usage() else {
+        return;
+    };
+    let n = "openai_access_usage_window_days";
+    family(
+        o,
+        n,
+        "gauge",
+        "Days of usage (Usage API) the answers judge by.",
+    )
+    .sample(n, &[], f64::from(u.evidence.window_days));
+    let n = "openai_access_usage_requests_total";
+    family(
+        o,
+        n,
+        "counter",
+        "Usage API requests sent, retries included.",
+    )
+    .sample(n, &[], u.requests_total as f64);
+    let n = "openai_access_usage_types_missing";
+    family(
+        o,
+        n,
+        "gauge",
+        "Usage types the last read could not read (10: usage unknown).",
+    )
+    .sample(n, &[], u.evidence.missing.len() as f64);
+    for (n, help, pick) in [
+        (
+            "openai_access_usage_principals",
+            "API keys, users, service accounts and projects the usage covers, by type.",
+            0,
+        ),
+        (
+            "openai_access_usage_unused",
+            "Of those, how many made no API request in the window, by type.",
+            1,
+        ),
+    ] {
+        let mut f = family(o, n, "gauge", help);
+        for (t, (all, unused)) in &u.principals {
+            f.sample(n, &[("type", t)], [*all, *unused][pick] as f64);
+        }
+    }
 }

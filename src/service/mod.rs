@@ -260,6 +260,7 @@ async fn serve(args: ServeArgs, s: Start) -> Result<crate::exit::Exit, CliError>
         target: s.target,
         shared: shared.clone(),
         answer_budget,
+        usage: args.usage.options(),
     };
     let schedule = Schedule {
         interval: args.interval,

@@ -31,6 +31,8 @@ pub struct SyncSetup {
     pub shared: Arc<super::served::Shared>,
     /// Bytes of serialized answers each served graph may keep.
     pub answer_budget: usize,
+    /// The usage window read after each sync's grant lists; `None`: `--no-usage`.
+    pub usage: Option<openai_access_actors::usage::UsageOptions>,
 }
 
 /// Why one of the service's syncs did not complete (its record's `error`, in words).
@@ -75,7 +77,11 @@ pub async fn run_one(
     let opts = StateOptions {
         full,
         touched,
-        need_graph: s.shared.graph().is_none() || !uploads.is_empty(),
+        // A served graph whose usage is of an earlier day is assembled again (from the state)
+        // even when no access changed: "last use" is never more than a day behind.
+        need_graph: s.shared.graph().is_none()
+            || !uploads.is_empty()
+            || (s.usage.is_some() && s.shared.usage_behind()),
         ..s.opts.clone()
     };
     let mut record = SyncRecord {
@@ -167,8 +173,26 @@ pub async fn run_one(
             unchanged: false,
         };
     }
+    // Usage after the grant lists, into the state; its failure leaves the sync complete.
+    let mut outcome = outcome;
+    let usage = match s.usage {
+        Some(opts) => crate::usage::read(&client, Some(&s.state), opts).await,
+        None => None,
+    };
+    if let Some(u) = &usage {
+        u.evidence.apply(&mut outcome.graph);
+        // The record's requests stay the access sync's; the usage read's are in /metrics.
+        if let Some(w) = crate::usage::warning(u) {
+            tracing::warn!(sync_id = id, "{w}");
+        }
+    }
+    // A graph whose usage moved on is served anew even when no access changed.
+    let usage_same = usage
+        .as_ref()
+        .is_none_or(|u| s.shared.usage_read(u, &outcome.graph));
     let mut run_info = RunInfo::now(&s.server, record.kind.as_str());
     run_info.state = Some(StateSummary::of(&prepared));
+    run_info.usage = usage.as_ref().map(crate::output::summary::UsageSummary::of);
     // Indexing, comparing and writing a large graph take seconds of CPU: not on the actors'
     // thread.
     let setup2 = setup.clone();
@@ -187,7 +211,7 @@ pub async fn run_one(
             }),
         });
         let changes = s.shared.graph().map(|old| diff(&old.snapshot, &snap));
-        let same = changes.as_ref().is_some_and(|c| c.count() == 0);
+        let same = usage_same && changes.as_ref().is_some_and(|c| c.count() == 0);
         if let Some(t) = s.target.as_ref().filter(|_| !same) {
             write_output(&outcome, &run_info, t)?;
         }

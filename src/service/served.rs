@@ -222,6 +222,18 @@ pub struct Shared {
     freshness: RwLock<Freshness>,
     counters: Mutex<Counters>,
     background: Mutex<Background>,
+    usage: Mutex<Option<UsageStatus>>,
+}
+
+/// The last usage read, for `/metrics`.
+#[derive(Clone, Debug, Default)]
+pub struct UsageStatus {
+    pub evidence: openai_access_actors::usage::Evidence,
+    /// Usage API requests over every sync of this process.
+    pub requests_total: u64,
+    /// Of the served graph: keys, users, service accounts and projects by type, and how many
+    /// of them had no API use in the window.
+    pub principals: std::collections::BTreeMap<&'static str, (usize, usize)>,
 }
 
 /// One kind of background pass, for `/metrics`.
@@ -378,6 +390,64 @@ impl Shared {
             r.lists_changed += p.changed as u64;
             r.last_duration_s = Some(took.as_secs_f64());
         }
+    }
+
+    /// A sync read usage into `graph` (annotated): kept for `/metrics`. Whether its evidence
+    /// is the same as the last read's.
+    pub fn usage_read(
+        &self,
+        r: &openai_access_actors::usage::UsageRead,
+        graph: &openai_access_actors::graph::GrantGraph,
+    ) -> bool {
+        use openai_access_actors::graph::{ResourceType, usage::REQUESTS};
+        let mut principals = std::collections::BTreeMap::new();
+        for res in graph.resources() {
+            let t = res.resource_type;
+            if !matches!(
+                t,
+                ResourceType::ApiKey
+                    | ResourceType::User
+                    | ResourceType::ServiceAccount
+                    | ResourceType::Project
+            ) {
+                continue;
+            }
+            let Some(n) = res
+                .profile
+                .get(REQUESTS)
+                .and_then(serde_json::Value::as_u64)
+            else {
+                continue;
+            };
+            let e: &mut (usize, usize) = principals.entry(t.as_str()).or_default();
+            e.0 += 1;
+            e.1 += usize::from(n == 0);
+        }
+        let mut u = self
+            .usage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let same = u.as_ref().is_some_and(|old| old.evidence == r.evidence);
+        let requests_total = u.as_ref().map_or(0, |o| o.requests_total) + r.requests;
+        *u = Some(UsageStatus {
+            evidence: r.evidence.clone(),
+            requests_total,
+            principals,
+        });
+        same
+    }
+
+    /// Whether the usage served is of a day before today (or none was read yet).
+    pub fn usage_behind(&self) -> bool {
+        let today = openai_access_actors::clock::unix_now().div_euclid(86_400) * 86_400;
+        self.usage().is_none_or(|u| u.evidence.through != today)
+    }
+
+    pub fn usage(&self) -> Option<UsageStatus> {
+        self.usage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The state's lists as a sync or a pass left them.

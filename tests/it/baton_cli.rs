@@ -33,6 +33,7 @@ fn sample(id: &str) -> Option<(&'static str, &'static [&'static str])> {
         "max_duration" => ("2h", &[]),
         "group_rescan_interval" => ("30m", &[]),
         "audit_retention" => ("7d", &[]),
+        "usage_days" => ("30", &[]),
         "grant_entitlement" => ("project:proj-1:member", &["--grant-principal", "user:u1"]),
         "grant_principal" => ("user-1", &["--grant-entitlement", "project:proj-1:member"]),
         "grant_principal_type" => (
@@ -67,6 +68,7 @@ fn sample(id: &str) -> Option<(&'static str, &'static [&'static str])> {
         | "allow_self_lockout"
         | "allow_scim_override"
         | "no_hedge"
+        | "no_usage"
         | "json" => ("true", &[]),
         _ => return None,
     })

@@ -11,6 +11,8 @@
 //! 3. `cursors_survive_deletions`: a list paged while items (the cursor item among them) are
 //!    deleted between pages shows every surviving item exactly once.
 //!
+//! 4. `usage::*`: the Usage API against `spec/openapi-usage.yaml` (see that file).
+//!
 //! Each test runs every check, then fails once with the list of every failing one: a checklist.
 //! Run: `cargo test --release --test it conformance` (`CONFORMANCE_VERBOSE=1` and
 //! `-- --nocapture` list every check, passed or failed).
@@ -20,6 +22,7 @@ mod fixtures;
 mod http;
 mod mutations;
 mod spec;
+mod usage;
 
 use crate::support;
 use http::{Auth, Body, Resp};

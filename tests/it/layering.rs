@@ -25,7 +25,7 @@ const ENGINE: &[&[&str]] = &[
     // The fan-out rules, the graph's one owner, the state database.
     &["fanout", "collector", "state"],
     // Crawlers, the throttle's simulation, what a sync hands back.
-    &["crawlers", "sim", "outcome"],
+    &["crawlers", "sim", "outcome", "usage"],
     // The sync's conductor; the audit log as a change feed.
     &["coordinator", "incremental"],
     // A sync, from config to outcome.
@@ -43,7 +43,7 @@ const CLI: &[&[&str]] = &[
     // clap's definitions of every flag.
     &["cli"],
     // What flags become; `--state`; the progress bar.
-    &["settings", "state", "progress"],
+    &["settings", "state", "progress", "usage"],
     &["service"],
     &["commands"],
 ];

@@ -33,3 +33,4 @@ mod simulated;
 mod support;
 mod sync;
 mod throttle_sim;
+mod usage;

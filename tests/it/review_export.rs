@@ -51,7 +51,8 @@ fn the_workbook_has_every_view_with_frozen_filtered_headers_and_the_csvs_rows() 
             "By project",
             "API keys",
             "Pending invitations",
-            "Org owners"
+            "Org owners",
+            "API use"
         ]
     );
 
@@ -102,7 +103,7 @@ fn the_workbook_has_every_view_with_frozen_filtered_headers_and_the_csvs_rows() 
 
     // Every sheet's header is frozen and filtered (read from the sheet's own XML).
     let mut zip = zip::ZipArchive::new(std::fs::File::open(&xlsx).expect("open")).expect("zip");
-    for n in 1..=6 {
+    for n in 1..=7 {
         let mut xml = String::new();
         zip.by_name(&format!("xl/worksheets/sheet{n}.xml"))
             .expect("sheet xml")

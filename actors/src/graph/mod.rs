@@ -10,6 +10,7 @@ mod expand;
 mod finish;
 mod intern;
 mod model;
+pub mod usage;
 
 pub use expand::FinishReport;
 pub use model::*;
@@ -248,6 +249,12 @@ impl GrantGraph {
 
     pub fn resources(&self) -> impl Iterator<Item = &Resource> {
         self.resources.values()
+    }
+
+    /// Every resource, to annotate in place (what the Usage API says of them: their keys and
+    /// types stay as they are, so nothing indexed by them moves).
+    pub fn resources_mut(&mut self) -> impl Iterator<Item = &mut Resource> {
+        self.resources.values_mut()
     }
 
     /// Every grant, in no particular order.

@@ -54,12 +54,27 @@ pub struct KeyInfo {
     pub created_at: Option<i64>,
     /// `None`: never used (or the API does not say).
     pub last_used_at: Option<i64>,
+    /// Its use in the usage window, when the sync read the Usage API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_use: Option<ApiUse>,
+}
+
+/// Use of the API over the usage window (Usage API), by a key, a user, a service account (its
+/// keys) or in a project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ApiUse {
+    /// The start of the last day with requests; `None`: none in the window.
+    pub last_used_at: Option<i64>,
+    pub requests: u64,
+    pub window_days: u32,
 }
 
 /// What a principal can access and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Access {
     pub principal: Named,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_use: Option<ApiUse>,
     pub grants: Vec<Held>,
     pub api_keys: Vec<KeyInfo>,
     /// For a user: invitations to the same email that are still pending.
@@ -77,6 +92,8 @@ pub struct RoleHolders {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Holder {
     pub principal: Named,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_use: Option<ApiUse>,
     pub paths: Vec<Path>,
     pub immutable: bool,
 }
@@ -85,6 +102,8 @@ pub struct Holder {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Who {
     pub resource: Named,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_use: Option<ApiUse>,
     pub roles: Vec<RoleHolders>,
 }
 
@@ -191,11 +210,34 @@ impl Snapshot {
             _ => Vec::new(),
         };
         Ok(Access {
+            api_use: self.api_use_of(&who.key()),
             principal: named(who),
             grants,
             api_keys,
             pending_invites,
         })
+    }
+
+    /// What the usage read says of `key` (a key, user, service account or project), with the
+    /// window's length; `None` when the sync did not read usage.
+    pub fn api_use_of(&self, key: &ResourceKey) -> Option<ApiUse> {
+        let (last_used_at, requests) = super::api_use(self.resource(key)?)?;
+        Some(ApiUse {
+            last_used_at,
+            requests,
+            window_days: self.usage_window_days()?,
+        })
+    }
+
+    /// The usage window's length, when the sync read usage.
+    pub fn usage_window_days(&self) -> Option<u32> {
+        let org = self.resources_of(ResourceType::Organization);
+        let days = org
+            .first()?
+            .profile
+            .get(crate::graph::usage::WINDOW_DAYS)?
+            .as_u64()?;
+        u32::try_from(days).ok()
     }
 
     /// Every API key, project keys then admin keys, each sorted by id.
@@ -220,6 +262,7 @@ impl Snapshot {
                 owner: identity.as_ref().map(|o| self.named(o)),
                 created_at: *created_at,
                 last_used_at: *last_used_at,
+                api_use: self.api_use_of(&k.key()),
             }),
             _ => None,
         }
@@ -290,12 +333,14 @@ impl Snapshot {
             if let Some(last) = roles.last_mut() {
                 last.holders.push(Holder {
                     principal: self.named(&g.principal),
+                    api_use: self.api_use_of(&g.principal),
                     paths: self.paths(g),
                     immutable: g.immutable,
                 });
             }
         }
         Ok(Who {
+            api_use: self.api_use_of(&r.key()),
             resource: named(r),
             roles,
         })

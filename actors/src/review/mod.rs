@@ -383,6 +383,13 @@ pub fn profile_str<'a>(r: &'a Resource, key: &str) -> Option<&'a str> {
     r.profile.get(key).and_then(serde_json::Value::as_str)
 }
 
+/// What the usage read says of one resource: `None` when it was not read; else its last day
+/// of use (if any in the window) and its requests.
+pub fn api_use(r: &Resource) -> Option<(Option<i64>, u64)> {
+    let requests = r.profile.get(crate::graph::usage::REQUESTS)?.as_u64()?;
+    Some((profile_int(r, crate::graph::usage::LAST_USED), requests))
+}
+
 pub fn profile_int(r: &Resource, key: &str) -> Option<i64> {
     r.profile.get(key).and_then(serde_json::Value::as_i64)
 }

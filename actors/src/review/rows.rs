@@ -30,6 +30,10 @@ pub struct AccessRow {
     /// An invitation's expiry.
     pub invite_expires_at: Option<i64>,
     pub grant_id: String,
+    /// The principal's last day of API use and its requests in the usage window (a group's
+    /// and an invitation's: none); `None` when the sync did not read usage.
+    pub principal_api_last_used_at: Option<i64>,
+    pub principal_api_requests: Option<u64>,
 }
 
 impl Snapshot {
@@ -109,6 +113,7 @@ impl Snapshot {
         grant_id: String,
     ) -> AccessRow {
         let p = self.resource(principal);
+        let api = p.and_then(super::api_use);
         AccessRow {
             principal_kind: kind(principal.resource_type, p),
             principal_id: principal.id.as_str().to_owned(),
@@ -145,6 +150,8 @@ impl Snapshot {
                 .filter(|p| p.resource_type == ResourceType::Invite)
                 .and_then(|p| profile_int(p, "expires_at")),
             grant_id,
+            principal_api_last_used_at: api.and_then(|(last, _)| last),
+            principal_api_requests: api.map(|(_, n)| n),
         }
     }
 }

@@ -144,13 +144,13 @@ impl StateDir {
         self.dir.join(FILE)
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn err(&self) -> impl Fn(rusqlite::Error) -> StateError {
+    pub(super) fn err(&self) -> impl Fn(rusqlite::Error) -> StateError {
         let path = self.db_path();
         move |e| StateError::Corrupt {
             path: path.clone(),

@@ -14,11 +14,13 @@ mod legacy;
 pub mod logins;
 mod meta;
 mod recorder;
+pub mod usage;
 
 pub use db::{Ages, StateDir, Stored, Txn};
 pub use logins::Logins;
 pub use meta::{StateError, StateMeta, SyncKind};
 pub use recorder::{Flush, ListRead, Recorded, Recorder};
+pub use usage::UsageBook;
 
 /// `meta` rows other layers keep here: the service's ledger (its own format), and why the
 /// stored lists could not be read after a conversion (the next sync reads them whole).

@@ -195,6 +195,7 @@ pub(crate) fn mint_key(id: &str, name: String, owner: KeyOwner, now: i64) -> (Ap
         last_used_at: None,
         owner_project_access: "active".into(),
         owner,
+        usage: crate::usage::Activity::Never,
     };
     (key, value)
 }

@@ -193,6 +193,9 @@ pub(crate) fn write(
 
 /// The scope a read-only key lacks for `ep`.
 pub(crate) fn required_scope(ep: E) -> &'static str {
+    if ep.is_usage() {
+        return "api.usage.read";
+    }
     mutation(ep).map_or("api.organization.read", |m| m.scope())
 }
 

@@ -136,6 +136,7 @@ pub(crate) fn key(
         last_used_at: last_used,
         owner_project_access: if active { "active" } else { "inactive" }.into(),
         owner,
+        usage: crate::usage::Activity::of_id(id),
     }
 }
 

@@ -6,6 +6,7 @@ use super::super::state::{
 };
 use super::build::*;
 use super::{DAY, T0};
+use crate::usage::Activity;
 use openai_access_actors::api::models::InviteProject;
 use openai_access_actors::ids::{GroupId, ProjectId, RoleId, ServiceAccountId, UserId};
 
@@ -179,6 +180,13 @@ pub(super) fn tiny() -> Org {
         ),
     ];
 
+    // What the Usage API shows (issue 36), counted back from the mock's today: Alice uses her
+    // key every day and never signs in (an API-only user); the build bot's key stopped 40 days
+    // ago; Bob's hidden key is unused.
+    alpha.api_keys[0].usage = Activity::daily(40, 0b11);
+    alpha.api_keys[1].usage = Activity::between(200, 40, 120);
+    alpha.api_keys[2].usage = Activity::Never;
+
     let mut beta = project("proj-beta", "Beta", t(2), None);
     beta.users = vec![member("user-dave", "member", t(3))];
     beta.roles = vec![custom_role(
@@ -202,6 +210,9 @@ pub(super) fn tiny() -> Org {
         t(12),
         None,
     )];
+    // Beta's only key fell silent 120 days ago, longer than any usage window: a silent project
+    // (whose member may still sign in to the dashboard).
+    beta.api_keys[0].usage = Activity::between(300, 120, 5);
 
     let mut archived = project("proj-archived", "Archived", t(0), Some(t(15)));
     archived.users = vec![member("user-bob", "member", t(1))];

@@ -147,6 +147,9 @@ pub fn run(target: &Target, s: &Scenario) -> Result<Report, CliError> {
             target: None,
             shared: shared.clone(),
             answer_budget: 1 << 20,
+            // Freshness is of access: measured as in issue 34, without the usage read that
+            // follows each sync's grant lists.
+            usage: None,
         };
         let refresher = Refresher::new(setup, schedule, 1).start();
         let probes = watch(target, &shared, &users, &times, give_up).await;

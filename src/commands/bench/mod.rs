@@ -4,6 +4,7 @@
 mod freshness;
 mod incremental;
 pub mod serve_load;
+mod usage;
 
 use crate::cli::{Baseline, BenchArgs};
 use crate::exit::{self, CliError};
@@ -299,6 +300,14 @@ pub fn run(args: BenchArgs) -> Result<exit::Exit, CliError> {
             pass_bound_s: bound_rate,
         };
         let report = freshness::run(&target, &scenario)?;
+        if let Some(path) = &args.json_file {
+            write_json(path, &report)?;
+        }
+        return Ok(exit::OK);
+    }
+    if let Some(days) = args.usage {
+        let report = usage::run(&target, args.max_in_flight, !args.no_hedge, days)?;
+        usage::print(&report).map_err(|e| CliError::io("stdout", e))?;
         if let Some(path) = &args.json_file {
             write_json(path, &report)?;
         }

@@ -12,6 +12,7 @@
 //! | `GET /api/v1/resources/{type}/{id}/access`    | yes  | who can access a resource, and how      |
 //! | `GET /api/v1/grants/{id}`                     | yes  | one grant and the chain behind it       |
 //! | `GET /api/v1/grants?principal=&resource=&entitlement=&limit=&after=` | yes | grants, a page at a time |
+//! | `GET /api/v1/stale?days=N`                    | yes  | access unused in N days (keys, accounts, users, projects) |
 //! | `GET /api/v1/syncs`                           | yes  | the syncs run, with their results       |
 //! | `GET /api/v1/tasks`                           | yes  | ConductorOne's tasks and what became of them |
 //! | `GET /api/v1/changes?since=SYNC_ID`           | yes  | what each sync after that one changed   |
@@ -98,6 +99,7 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig
                         "/v1/resources/{type}/{id:.+}/access",
                         web::get().to(queries::resource_access),
                     )
+                    .route("/v1/stale", web::get().to(queries::stale))
                     .route("/v1/grants", web::get().to(queries::grants))
                     .route("/v1/grants/{id:.+}", web::get().to(queries::grant))
                     .route("/v1/syncs", web::get().to(queries::syncs))

@@ -91,6 +91,26 @@ pub async fn resource_access(req: HttpRequest, state: web::Data<AppState>) -> An
     Ok(json_response(&req, body))
 }
 
+#[derive(Deserialize)]
+pub struct StaleQuery {
+    days: Option<u32>,
+}
+
+/// `GET /api/v1/stale?days=N` (default 90): access not used in N days as of now: keys,
+/// service accounts, users with neither sign-in nor API use, silent projects, overdue
+/// invitations (`stale`'s answer).
+pub async fn stale(state: web::Data<AppState>, q: web::Query<StaleQuery>) -> Answer {
+    let days = q.days.unwrap_or(90);
+    if !(1..=36_500).contains(&days) {
+        return Err(Failure::bad_request(format!(
+            "days: {days} is out of range: 1 to 36500"
+        )));
+    }
+    let g = graph(&state)?;
+    let now = openai_access_actors::clock::unix_now();
+    Ok(HttpResponse::Ok().json(g.snapshot.stale(now, days)))
+}
+
 fn json_bytes(v: &impl Serialize) -> Result<web::Bytes, Failure> {
     serde_json::to_vec(v)
         .map(web::Bytes::from)

@@ -28,8 +28,13 @@ pub struct Op<'a> {
 
 impl Spec {
     pub fn load() -> Spec {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/openapi-admin.yaml");
-        let text = std::fs::read_to_string(path).expect("read spec/openapi-admin.yaml");
+        Self::load_file("openapi-admin.yaml")
+    }
+
+    /// `spec/<file>`, a copy in this repository (the Admin API's, or the Usage API's).
+    pub fn load_file(file: &str) -> Spec {
+        let path = format!("{}/spec/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
         let doc: Value = serde_yaml::from_str(&text).expect("the spec is YAML");
         Spec {
             doc,

@@ -393,3 +393,42 @@ fn answers_are_the_same_cached_gzipped_or_computed_afresh() {
     }
     assert!(asked > 100);
 }
+
+/// Usage read after each sync (issue 36): the access answers carry each principal's API use,
+/// `/api/v1/stale` names tiny's silent project, and `/metrics` says how much is unused.
+#[test]
+fn the_service_answers_and_measures_api_use() {
+    let m = mock(Preset::Tiny);
+    let s = Service::start(&m.base_url(), &[]);
+    s.wait_ready();
+    let a = s.get("/api/v1/principals/user/user-alice/access");
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert!(
+        a.body["api_use"]["requests"].as_u64() > Some(0),
+        "{}",
+        a.text
+    );
+    let w = s.get("/api/v1/resources/project/proj-beta/access");
+    assert_eq!(w.body["api_use"]["requests"], 0, "{}", w.text);
+    let stale = s.get("/api/v1/stale?days=30");
+    assert_eq!(stale.status, 200, "{}", stale.text);
+    let silent: Vec<&str> = stale.body["projects"]
+        .as_array()
+        .expect("projects")
+        .iter()
+        .map(|p| p["project"]["key"]["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(silent, ["proj-beta"], "{}", stale.text);
+    assert_eq!(s.get("/api/v1/stale?days=0").status, 400);
+    let metrics = s.get_anonymous("/metrics").text;
+    for line in [
+        "openai_access_usage_window_days 90",
+        "openai_access_usage_requests_total 30",
+        "openai_access_usage_types_missing 0",
+        // tiny: alpha is used, beta and the archived project are not.
+        "openai_access_usage_unused{type=\"project\"} 2",
+        "openai_access_usage_principals{type=\"api_key\"} 4",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+}
