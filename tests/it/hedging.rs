@@ -204,3 +204,38 @@ fn no_hedge_goes_to_an_endpoint_whose_budget_is_spoken_for() {
     );
     assert_eq!(got.rate_limited, 0, "and so no 429");
 }
+
+#[test]
+fn a_background_read_is_never_hedged() {
+    // The same stalled answer as above, in a pass that reads lists at background priority
+    // (the service's reconciliation; the usage read is one too): nobody waits for it, so a
+    // hedge would only be a second request.
+    let mock = InProcessMock::start(MockConfig {
+        preset: Preset::Small,
+        latency: Duration::from_millis(20),
+        ..MockConfig::default()
+    });
+    let minimum = {
+        let o = simulated_sync(simulated_config(&mock)).expect("undisturbed");
+        assert_eq!(hedged(&o), 0);
+        mock.stats()
+    };
+    mock.reset_stats();
+    let stall = Duration::from_secs(20);
+    let cfg = with_one_slow_answer(&mock, stall);
+    let o = openai_access_actors::block_on_simulated(async move {
+        let client = openai_access_actors::AdminClient::new(cfg).expect("client");
+        let run = openai_access_actors::SyncRun::start_for(
+            openai_access_actors::Purpose::Lists,
+            &client,
+            None,
+            None,
+            None,
+        );
+        run.finish().await
+    })
+    .expect("pass");
+    assert_eq!(hedged(&o), 0, "no hedge at background priority");
+    assert_eq!(mock.stats().total(), minimum.total(), "nothing sent twice");
+    assert!(o.duration >= stall, "the pass waits the stall out");
+}

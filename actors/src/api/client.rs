@@ -410,8 +410,11 @@ impl AdminClient {
             authorization: format!("Bearer {}", self.key.expose()),
             body: body.map(<[u8]>::to_vec),
         };
-        // Only reads are hedged: a second mutation could act twice.
-        let (fetched, mut permit) = match (&self.latencies, endpoint.is_mutation()) {
+        // Only reads are hedged (a second mutation could act twice), and only reads someone
+        // waits for: a background read (the usage read, a reconciliation pass) has no deadline,
+        // and its pages are slow by nature, so a hedge would be a wasted request.
+        let no_hedge = endpoint.is_mutation() || self.priority == Priority::Background;
+        let (fetched, mut permit) = match (&self.latencies, no_hedge) {
             (Some(l), false) => self.hedged(endpoint, &req, permit, l).await,
             _ => (self.exchange(endpoint, req()).await, permit),
         };

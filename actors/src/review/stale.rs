@@ -55,7 +55,6 @@ pub struct SilentProject {
     pub last_member_sign_in_at: Option<i64>,
 }
 
-
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct IdleUser {
     pub user: Named,
