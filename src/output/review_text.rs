@@ -12,16 +12,23 @@ pub fn stale_text(s: &Stale) -> String {
         date(Some(s.as_of)),
         s.days
     );
+    // The key's project in a column of its own and its owner by id and name only: the full
+    // `type:project/id (name <email>)` of both made this table over 200 columns wide.
     counted(
         &mut out,
         "API keys not used",
-        &["KEY", "OWNER", "CREATED", "LAST USED"],
+        &["PROJECT", "KEY", "OWNER", "CREATED", "LAST USED"],
         s.api_keys
             .iter()
             .map(|k| {
+                let (project, key) = match k.key.key.id.as_str().split_once('/') {
+                    Some((p, _)) => (p.to_owned(), short(&k.key)),
+                    None => ("(admin key)".to_owned(), short(&k.key)),
+                };
                 vec![
-                    label(&k.key),
-                    k.owner.as_ref().map_or_else(|| "unknown".to_owned(), label),
+                    project,
+                    key,
+                    k.owner.as_ref().map_or_else(|| "unknown".to_owned(), short),
                     date(k.created_at),
                     date(k.last_used_at),
                 ]
@@ -211,6 +218,17 @@ pub fn changes_text(c: &Changes, old: &Snapshot, new: &Snapshot) -> String {
         res(&c.resources_removed, "-"),
     );
     out
+}
+
+/// The id's last segment and the name (`svc_acct_1 (Data bot)`): for a column whose heading
+/// says the type, beside a column that says the project.
+fn short(n: &Named) -> String {
+    let last = n.key.id.as_str().rsplit('/').next().unwrap_or_default();
+    if n.name.is_empty() || n.name.contains(last) {
+        last.to_owned()
+    } else {
+        format!("{last} ({})", n.name)
+    }
 }
 
 /// `type:id (Name <email>)`; the name is left out where it only repeats the id.
