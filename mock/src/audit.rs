@@ -98,23 +98,6 @@ pub struct AuditLog {
 impl AuditLog {
     /// Appends `events`, made by `actor` at `now`.
     pub fn record(&mut self, events: Vec<Event>, actor: Actor, now: i64) {
-        self.record_named(events, actor, now, |_| None);
-    }
-
-    /// [`AuditLog::record`], each project named by `name_of` its id.
-    pub fn record_named(
-        &mut self,
-        events: Vec<Event>,
-        actor: Actor,
-        now: i64,
-        name_of: impl Fn(&str) -> Option<String>,
-    ) {
-        let events = events.into_iter().map(|mut e| {
-            if e.project_name.is_none() {
-                e.project_name = e.project.as_deref().and_then(&name_of);
-            }
-            e
-        });
         for e in events {
             self.next += 1;
             let mut payload = Map::new();

@@ -394,27 +394,19 @@ fn respond(
         next_id: &mut next_id,
     };
     let mut store = shared.store.write();
-    let (reply, events) = handlers::write(&mut store, ep, params, body, &mut cx)?;
-    let names = project_names(&store, &events);
-    store
-        .audit
-        .record_named(events, Actor::ApiKey, now, |id| names.get(id).cloned());
+    let (reply, mut events) = handlers::write(&mut store, ep, params, body, &mut cx)?;
+    name_projects(&store, &mut events);
+    store.audit.record(events, Actor::ApiKey, now);
     Ok(reply)
 }
 
-/// The names of the projects `events` are scoped to, as the store has them now.
-fn project_names(
-    store: &crate::store::Store,
-    events: &[crate::audit::Event],
-) -> std::collections::HashMap<String, String> {
-    events
-        .iter()
-        .filter_map(|e| e.project.as_deref())
-        .filter_map(|id| {
-            let p = store.project(id)?;
-            Some((id.to_owned(), p.project.name.clone()?))
-        })
-        .collect()
+/// Names the project each of `events` is scoped to, as the store has it now.
+fn name_projects(store: &crate::store::Store, events: &mut [crate::audit::Event]) {
+    for e in events {
+        if let Some(p) = e.project.as_deref().and_then(|id| store.project(id)) {
+            e.project_name = p.project.name.clone();
+        }
+    }
 }
 
 /// `application/json` or a `+json` type, with or without parameters (`; charset=utf-8`).
@@ -443,7 +435,7 @@ impl Shared {
             next_id: &mut next_id,
         };
         let mut store = self.store.write();
-        let events = change.apply(&mut store, &mut cx)?;
+        let mut events = change.apply(&mut store, &mut cx)?;
         let actor = match change {
             Change::Request { .. } => Actor::ApiKey,
             Change::Login { user } => Actor::Member {
@@ -455,10 +447,8 @@ impl Shared {
             },
             _ => Actor::Session,
         };
-        let names = project_names(&store, &events);
-        store
-            .audit
-            .record_named(events, actor, now, |id| names.get(id).cloned());
+        name_projects(&store, &mut events);
+        store.audit.record(events, actor, now);
         Ok(())
     }
 
