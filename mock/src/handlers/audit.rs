@@ -62,3 +62,18 @@ pub(super) fn assignment(
         }),
     )
 }
+
+/// A group's role in a project taken away (`…/projects/{p}/groups/{g}`, its project role
+/// deleted or the group removed from the project): one entry, scoped to the project.
+pub(super) fn group_unassigned_in_project(w: &Written) -> Vec<Event> {
+    vec![
+        assignment(
+            "role.assignment.deleted",
+            w.p[1],
+            "group",
+            w.p[0],
+            "project",
+        )
+        .in_project(w.p[0]),
+    ]
+}

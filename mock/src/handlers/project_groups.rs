@@ -1,6 +1,6 @@
 //! Groups' access to a project: which groups, with which role they were added.
 
-use super::audit::assignment;
+use super::audit::{assignment, group_unassigned_in_project};
 use super::common::*;
 use super::path;
 use super::write::{Write, as_given, never, no_body};
@@ -130,16 +130,5 @@ pub(super) static REMOVE: Write<usize, (), ()> = Write {
         }
         deleted("project.group.deleted", None)
     },
-    audit: |w| {
-        vec![
-            assignment(
-                "role.assignment.deleted",
-                w.p[1],
-                "group",
-                w.p[0],
-                "project",
-            )
-            .in_project(w.p[0]),
-        ]
-    },
+    audit: group_unassigned_in_project,
 };

@@ -1,7 +1,7 @@
 //! Org and project roles, and role assignments in projects.
 
 use super::Cx;
-use super::audit::{Written, assignment};
+use super::audit::{Written, assignment, group_unassigned_in_project};
 use super::common::*;
 use super::path;
 use super::write::{Write, as_given, never, no_body};
@@ -252,18 +252,7 @@ pub(super) static UNASSIGN_PROJECT_GROUP_ROLE: Write<(usize, usize), (), ()> = W
         }
         deleted("group.role.deleted", None)
     },
-    audit: |w| {
-        vec![
-            assignment(
-                "role.assignment.deleted",
-                w.p[1],
-                "group",
-                w.p[0],
-                "project",
-            )
-            .in_project(w.p[0]),
-        ]
-    },
+    audit: group_unassigned_in_project,
 };
 
 /// `PublicCreateOrganizationRoleBody` (org and project roles alike).
